@@ -1,0 +1,116 @@
+/**
+ * Runs one rendered stage script in the managed Python, in its own process group. Structured
+ * events arrive on fd 3, one JSON line each; stdout and stderr stream to log files (never
+ * buffered in memory) with a short tail kept for error messages.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import type { Readable } from "node:stream";
+import { execa } from "execa";
+import { decodeStageEvent, type StageEvent } from "../core/events/protocol.js";
+import { LineDecoder } from "../core/events/lines.js";
+
+/** The file descriptor Python writes events to. */
+export const EVENTS_FD = 3;
+/** Lines of stderr kept for the one-line failure reason and the end-of-run report. */
+const TAIL_LINES = 40;
+/** After a stop request, how long the trainer may take to exit before the group is killed. */
+export const STOP_GRACE_MS = 30_000;
+
+export interface StageProcessOptions {
+  python: string;
+  script: string;
+  cwd: string;
+  env: Record<string, string>;
+  stdoutFile: string;
+  stderrFile: string;
+  onEvent: (event: StageEvent) => void;
+  onInvalid: (line: number, error: string, text: string) => void;
+  onOutput?: (stream: "stdout" | "stderr", line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface StageProcessResult {
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string[];
+  stopped: boolean;
+}
+
+export async function runStageProcess(o: StageProcessOptions): Promise<StageProcessResult> {
+  const child = execa(o.python, [o.script], {
+    cwd: o.cwd,
+    env: { PYTHONUNBUFFERED: "1", ...o.env, TRELLIS_EVENTS_FD: String(EVENTS_FD) },
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    buffer: false,
+    reject: false,
+    detached: true, // its own process group, so a stop reaches the trainer's children too
+    cleanup: true,
+  });
+  const pid = child.pid;
+  let stopped = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    stopped = true;
+    signalGroup(pid, "SIGINT");
+    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), STOP_GRACE_MS);
+  };
+  o.signal?.addEventListener("abort", stop, { once: true });
+
+  const stderrTail: string[] = [];
+  const files = [createWriteStream(o.stdoutFile), createWriteStream(o.stderrFile)];
+  const pumps = [
+    pumpLines(child.stdout, (line) => o.onOutput?.("stdout", line), files[0]!),
+    pumpLines(
+      child.stderr,
+      (line) => {
+        stderrTail.push(line);
+        if (stderrTail.length > TAIL_LINES) stderrTail.shift();
+        o.onOutput?.("stderr", line);
+      },
+      files[1]!,
+    ),
+    pumpEvents(child.stdio[EVENTS_FD] as Readable, o),
+  ];
+  const result = await child;
+  await Promise.all(pumps); // 'close', not 'exit': the last lines may still be in the pipes
+  await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
+  clearTimeout(killTimer);
+  o.signal?.removeEventListener("abort", stop);
+  return { exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, stopped };
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+async function pumpLines(stream: Readable | null, onLine: (line: string) => void, file: WriteStream): Promise<void> {
+  if (!stream) return;
+  const decoder = new LineDecoder();
+  for await (const chunk of stream) {
+    const bytes = chunk as Buffer;
+    if (!file.write(bytes)) await new Promise<void>((resolve) => file.once("drain", () => resolve()));
+    for (const line of decoder.push(bytes)) if (line !== null) onLine(line);
+  }
+  for (const line of decoder.end()) if (line !== null) onLine(line);
+}
+
+async function pumpEvents(stream: Readable | null, o: StageProcessOptions): Promise<void> {
+  if (!stream) return;
+  const decoder = new LineDecoder();
+  let lineNo = 0;
+  const handle = (line: string | null) => {
+    lineNo++;
+    if (line === null) return o.onInvalid(lineNo, "line too long", "");
+    if (!line.trim()) return;
+    const decoded = decodeStageEvent(line);
+    if (decoded.ok) o.onEvent(decoded.event);
+    else o.onInvalid(lineNo, decoded.error, line.slice(0, 200));
+  };
+  for await (const chunk of stream) decoder.push(chunk as Buffer).forEach(handle);
+  decoder.end().forEach(handle);
+}

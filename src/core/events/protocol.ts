@@ -1,0 +1,83 @@
+/**
+ * The event protocol. Python stages write one JSON object per line on their own file
+ * descriptor; the orchestrator validates each line here, adds a sequence number, and every sink
+ * (events.jsonl, the terminal, later the websocket) consumes the same `RunEvent`s.
+ */
+import { z } from "zod";
+
+/** JSON has no NaN: Python sends non-finite floats as these strings. */
+export const Metric = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
+export type Metric = z.infer<typeof Metric>;
+const Metrics = z.record(z.string(), z.union([Metric, z.null()]));
+
+const base = { time: z.number(), stage: z.string().nullable().optional() };
+const step = z.number().int().nonnegative();
+
+/** Events a Python stage may send. */
+export const StageEvent = z.discriminatedUnion("type", [
+  z.object({
+    ...base,
+    type: z.literal("stage_start"),
+    trainer: z.string(),
+    device: z.string(),
+    torch_version: z.string().optional(),
+    transformers_version: z.string().optional(),
+    trl_version: z.string().optional(),
+    cuda_available: z.boolean().optional(),
+  }).loose(),
+  z.object({ ...base, type: z.literal("notice"), code: z.string(), message: z.string() }),
+  z.object({ ...base, type: z.literal("data"), train_rows: z.number().int(), eval_rows: z.number().int().nullable(), columns: z.array(z.string()) }).loose(),
+  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional() }).loose(),
+  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics }),
+  z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
+  z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
+  z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
+  z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number(), pairs: z.number().int() }),
+  z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
+  z.object({ ...base, type: z.literal("error"), exc_type: z.string(), message: z.string(), traceback: z.string().optional() }),
+]);
+export type StageEvent = z.infer<typeof StageEvent>;
+
+export type RunStatus = "running" | "finished" | "failed" | "stopped";
+
+/** Events the orchestrator adds around the stages. */
+export type OrchestratorEvent =
+  | { type: "run_start"; time: number; stage?: null; run_id: string; recipe: string; run_dir: string; stages: Array<{ id: string; trainer: string }>; trellis_version: string }
+  | { type: "environment"; time: number; stage?: null; python: string; venv: string; installed: boolean }
+  | { type: "notice"; time: number; stage?: string | null; code: string; message: string }
+  | { type: "stage_end"; time: number; stage: string; status: "finished" | "failed" | "stopped"; exit_code: number | null; signal: string | null; reason?: string }
+  | { type: "invalid_event"; time: number; stage: string; line: number; error: string; text: string }
+  | {
+      type: "run_end";
+      time: number;
+      stage?: null;
+      status: Exclude<RunStatus, "running">;
+      reason?: string;
+      preference?: { before: number | null; after: number | null };
+    };
+
+/** An event as stored in events.jsonl and broadcast: numbered in the order it was recorded. */
+export type RunEvent = (StageEvent | OrchestratorEvent) & { seq: number };
+
+export type Decoded = { ok: true; event: StageEvent } | { ok: false; error: string };
+
+/** Parses and validates one line from a stage, with a one-line reason when it is not an event. */
+export function decodeStageEvent(line: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, error: "not JSON" };
+  }
+  const parsed = StageEvent.safeParse(value);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, error: `${issue.path.join(".") || "event"}: ${issue.message}` };
+}
+
+/** A metric value as a number (NaN and infinities included). */
+export function metricValue(m: Metric | null | undefined): number | undefined {
+  if (m === null || m === undefined) return undefined;
+  if (typeof m === "number") return m;
+  return m === "NaN" ? NaN : m === "Infinity" ? Infinity : -Infinity;
+}

@@ -1,0 +1,104 @@
+/** Checks that need the whole recipe: stage links, and `args` against the targeted TRL. */
+import { configClass, describeKinds, fieldInfo, fieldNames, accepts, FIELDS_TRL_VERSION } from "../trl/fields.js";
+import { removedField, stillPresent } from "../trl/compat.js";
+import { formatVersion, type Version } from "../trl/version.js";
+import type { FieldPath } from "./errors.js";
+import { orderStages } from "./graph.js";
+import { formatOf } from "./resolve.js";
+import { TRAINERS, type Data, type Recipe, type Stage, type Trainer } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+
+export interface CheckOptions {
+  /** The TRL version the scripts are rendered for. */
+  trl: Version;
+}
+
+export interface Finding {
+  path: FieldPath;
+  /** Set when the problem is an unknown key under `path`: the location is the key's. */
+  key?: string;
+  message: string;
+}
+
+/** Args trellis sets itself: a recipe value would be ignored or would break the run layout. */
+const RESERVED_ARGS: Record<string, string> = {
+  output_dir: "trellis gives each stage its own output folder; set the recipe's top-level output_dir instead",
+};
+
+export function checkRecipe(recipe: Recipe, options: CheckOptions): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Map<string, number>();
+  recipe.stages.forEach((stage, i) => {
+    const first = seen.get(stage.id);
+    if (first !== undefined) findings.push({ path: ["stages", i, "id"], message: `duplicate stage id '${stage.id}' (also stages[${first}])` });
+    else seen.set(stage.id, i);
+  });
+  recipe.stages.forEach((stage, i) => {
+    if (stage.from === undefined) return;
+    if (stage.from === stage.id) findings.push({ path: ["stages", i, "from"], message: "a stage cannot start from itself" });
+    else if (!seen.has(stage.from)) {
+      findings.push({ path: ["stages", i, "from"], message: `no stage has id '${stage.from}'${didYouMean(stage.from, seen.keys())} (stages: ${[...seen.keys()].join(", ")})` });
+    }
+  });
+  if (!findings.length) {
+    const order = orderStages(recipe.stages);
+    if (!order.ok) {
+      const i = recipe.stages.findIndex((s) => s.id === order.cycle[0]);
+      findings.push({ path: ["stages", i, "from"], message: `stages start from each other in a cycle: ${order.cycle.join(" -> ")}` });
+    }
+  }
+  recipe.stages.forEach((stage, i) => findings.push(...checkArgs(stage, ["stages", i, "args"], options.trl)));
+  const dataBlocks: Array<[Data, FieldPath]> = [[recipe.data, ["data"]]];
+  recipe.stages.forEach((s, i) => s.data && dataBlocks.push([s.data, ["stages", i, "data"]]));
+  for (const [data, path] of dataBlocks) {
+    for (const role of ["train", "eval"] as const) {
+      const source = data[role];
+      if (!source?.path || source.format) continue;
+      for (const file of Array.isArray(source.path) ? source.path : [source.path]) {
+        if (!formatOf(file)) findings.push({ path: [...path, role, "path"], message: `cannot tell the format of '${file}' from its extension (.jsonl, .json, .csv, .parquet): add format: json|csv|parquet` });
+      }
+    }
+  }
+  if (recipe.model.tiny && !recipe.model.tiny.data && recipe.data.train.path === undefined) {
+    findings.push({ path: ["model", "tiny"], message: "a tiny model trains its tokenizer on local files: set model.tiny.data to a list of files" });
+  }
+  return findings;
+}
+
+/** Args checks on a recipe that failed the schema, for stages whose trainer and args can be read. */
+export function checkRawArgs(raw: unknown, options: CheckOptions): Finding[] {
+  const stages = (raw as { stages?: unknown }).stages;
+  if (!Array.isArray(stages)) return [];
+  return stages.flatMap((s: unknown, i) => {
+    const stage = s as Partial<Stage> | null;
+    const readable = stage && TRAINERS.includes(stage.trainer as Trainer) && stage.args && typeof stage.args === "object" && !Array.isArray(stage.args);
+    return readable ? checkArgs(stage as Stage, ["stages", i, "args"], options.trl) : [];
+  });
+}
+
+function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl: Version): Finding[] {
+  const findings: Finding[] = [];
+  const cls = configClass(stage.trainer);
+  for (const [name, value] of Object.entries(stage.args)) {
+    const reserved = RESERVED_ARGS[name];
+    if (reserved) {
+      findings.push({ path, key: name, message: reserved });
+      continue;
+    }
+    const removed = removedField(stage.trainer, name, trl);
+    if (removed) {
+      findings.push({ path, key: name, message: `${cls} has no '${name}' since TRL ${removed.removedIn} (rendering for TRL ${formatVersion(trl)}): ${removed.instead}` });
+      continue;
+    }
+    const info = fieldInfo(stage.trainer, name);
+    if (!info) {
+      if (stillPresent(stage.trainer, name, trl)) continue;
+      findings.push({ path, key: name, message: `unknown ${cls} field in TRL ${FIELDS_TRL_VERSION}${didYouMean(name, fieldNames(stage.trainer))}` });
+      continue;
+    }
+    if (!accepts(info, value)) {
+      findings.push({ path: [...path, name], message: `must be ${describeKinds(info.kinds)} (got ${JSON.stringify(value)})` });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,112 @@
+/**
+ * Renders one stage as a standalone, readable Python script for a given TRL version. The
+ * template varies only by trainer and TRL version (import path, keyword names); every recipe
+ * value is read at run time from the JSON spec beside the script.
+ */
+import type { Trainer } from "../recipe/schema.js";
+import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { formatVersion, type Version } from "../trl/version.js";
+
+const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
+  sft: { config: "SFTConfig", trainer: "SFTTrainer" },
+  dpo: { config: "DPOConfig", trainer: "DPOTrainer" },
+  orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
+};
+
+export interface ScriptInput {
+  trainer: Trainer;
+  stageId: string;
+  /** File name of the JSON spec beside the script. Built from a validated stage id. */
+  specFile: string;
+  trl: Version;
+}
+
+/** The stage file names: `stage-2-dpo.py` and `stage-2-dpo.json`. */
+export function stageFileBase(index: number, stageId: string): string {
+  return `stage-${index}-${stageId}`;
+}
+
+export function renderScript(input: ScriptInput): string {
+  const { config, trainer } = CLASSES[input.trainer];
+  const module = input.trainer === "orpo" ? orpoImport(input.trl) : "trl";
+  const tokenizerArg = tokenizerKeyword(input.trl);
+  const needsReference = input.trainer === "dpo";
+  // Only validated identifiers reach the template: the spec file name comes from a stage id
+  // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
+  const specLiteral = JSON.stringify(input.specFile);
+
+  return `#!/usr/bin/env python3
+"""Stage ${JSON.stringify(input.stageId).slice(1, -1)} of a trellis recipe: ${trainer} (TRL ${formatVersion(input.trl)}).
+
+Rendered by trellis. Every recipe value (model, data, TRL arguments, LoRA) lives in the JSON
+file beside this script; edit that, not this. Run it with the Python of an environment that
+has TRL: \`python ${input.specFile.replace(/\.json$/, ".py")}\`. Structured events go to the file
+descriptor in TRELLIS_EVENTS_FD or the file in TRELLIS_EVENTS_FILE, when set.
+"""
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # trellis_runtime, the helpers rendered beside this script
+
+from trellis_runtime import environment  # noqa: E402
+from trellis_runtime.events import Emitter  # noqa: E402
+
+SPEC = json.loads((HERE / ${specLiteral}).read_text(encoding="utf-8"))
+emit = Emitter.from_env(stage=SPEC["stage"]["id"])
+
+with emit.guard():  # an exception becomes an error event, then exits non-zero as usual
+    environment.prepare(SPEC)  # quiet offline-friendly defaults, seeds (LoRA init included)
+
+    from peft import LoraConfig
+    from ${module} import ${config}, ${trainer}
+
+    from trellis_runtime.callback import TrellisCallback
+    from trellis_runtime.data import load_datasets
+    from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
+    from trellis_runtime.preference import preference_accuracy
+
+    emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
+
+    # The model to start from: the earlier stage's output, or the recipe's model.
+    start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
+    tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
+    data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
+    model = load_model(start_from, SPEC["model"])
+    peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
+${needsReference ? referenceBlock() : ""}
+    # TRL turns bf16 on by default, which fails on a machine without a GPU.
+    args = ${config}(**environment.fit_precision(SPEC["args"], emit))
+    trainer = ${trainer}(
+        model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
+        args=args,
+        train_dataset=data.train,
+        eval_dataset=data.eval,
+        ${tokenizerArg}=tokenizer,
+        peft_config=peft_config,
+        callbacks=[TrellisCallback(emit)],
+    )
+
+    def measure_preferences(when):
+        """Held-out preference accuracy: is log p(chosen) > log p(rejected)?"""
+        if data.eval_pairs is not None and SPEC["preference_eval"]:
+            result = preference_accuracy(trainer.model, tokenizer, data.eval_pairs, SPEC["preference_eval"]["max_pairs"])
+            emit.emit("preference_eval", when=when, **result)
+
+    measure_preferences("before")
+    trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
+    trainer.save_model(args.output_dir)
+    tokenizer.save_pretrained(args.output_dir)
+    measure_preferences("after")
+    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+`;
+}
+
+function referenceBlock(): string {
+  return `
+    # DPO's reference model. With LoRA, TRL uses the policy with its adapter disabled (no
+    # second copy in memory); otherwise a frozen copy of the starting model.
+    ref_model = None if peft_config else load_model(start_from, SPEC["model"])
+`;
+}

@@ -1,0 +1,62 @@
+/**
+ * The JSON document a rendered script reads: every recipe value reaches Python this way, as
+ * data, never spliced into code (a recipe string can never become a statement).
+ */
+import path from "node:path";
+import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
+
+/** Defaults trellis adds under the stage's args when the recipe leaves them out. */
+const TRELLIS_ARG_DEFAULTS = {
+  // trellis reports progress itself; tqdm bars only fill the log files.
+  disable_tqdm: true,
+};
+
+export interface StageSpec {
+  trellis: { version: string; recipe: string };
+  stage: { id: string; index: number; count: number; trainer: string };
+  seed: number;
+  model: {
+    name: string | null;
+    tiny: (Record<string, unknown> & { data_files: string[] }) | null;
+    dtype: string;
+    trust_remote_code: boolean;
+    revision: string | null;
+    chat_template: string | null;
+  };
+  from_dir: string | null;
+  data: ResolvedStage["data"];
+  args: Record<string, unknown>;
+  peft: Record<string, unknown> | null;
+  preference_eval: { max_pairs: number } | null;
+}
+
+export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trellisVersion: string): StageSpec {
+  const { recipe } = resolved;
+  const { tiny } = recipe.model;
+  const firstTrain = resolved.stages[0]!.data.train;
+  const tinyData = tiny?.data?.map((f) => path.resolve(resolved.recipeDir, f)) ?? ("files" in firstTrain ? firstTrain.files : []);
+  return {
+    trellis: { version: trellisVersion, recipe: recipe.name },
+    stage: { id: stage.stage.id, index: stage.index, count: resolved.stages.length, trainer: stage.stage.trainer },
+    seed: recipe.seed,
+    model: {
+      name: recipe.model.name ?? null,
+      tiny: tiny ? { ...withoutData(tiny), data_files: tinyData } : null,
+      dtype: recipe.model.dtype,
+      trust_remote_code: recipe.model.trust_remote_code,
+      revision: recipe.model.revision ?? null,
+      chat_template: recipe.model.chat_template ?? null,
+    },
+    from_dir: stage.fromDir,
+    data: stage.data,
+    args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...stage.stage.args, output_dir: stage.outputDir },
+    peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
+    preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
+  };
+}
+
+function withoutData<T extends { data?: unknown }>(tiny: T): Omit<T, "data"> {
+  const { data: _data, ...rest } = tiny;
+  return rest;
+}
+

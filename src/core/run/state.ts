@@ -1,0 +1,103 @@
+/** The state of a run, folded from its events. Pure; the terminal views only read it. */
+import { metricValue, type RunEvent, type RunStatus } from "../events/protocol.js";
+
+export interface StageState {
+  id: string;
+  trainer: string;
+  status: "pending" | "running" | "finished" | "failed" | "stopped";
+  step: number;
+  maxSteps: number | null;
+  epoch: number | null;
+  /** Latest value of each training metric. */
+  metrics: Record<string, number>;
+  startedAt: number | null;
+  endedAt: number | null;
+  device: string | null;
+  preferenceBefore: number | null;
+  preferenceAfter: number | null;
+  lastCheckpoint: string | null;
+  savedTo: string | null;
+}
+
+export interface RunState {
+  runId: string | null;
+  recipe: string | null;
+  runDir: string | null;
+  status: RunStatus | "pending";
+  reason: string | null;
+  stages: StageState[];
+  notices: string[];
+  /** The first Python exception of the run, if any. */
+  error: { stage: string; excType: string; message: string } | null;
+  lastSeq: number;
+}
+
+export const initialState: RunState = { runId: null, recipe: null, runDir: null, status: "pending", reason: null, stages: [], notices: [], error: null, lastSeq: 0 };
+
+const newStage = (id: string, trainer: string): StageState => ({
+  id,
+  trainer,
+  status: "pending",
+  step: 0,
+  maxSteps: null,
+  epoch: null,
+  metrics: {},
+  startedAt: null,
+  endedAt: null,
+  device: null,
+  preferenceBefore: null,
+  preferenceAfter: null,
+  lastCheckpoint: null,
+  savedTo: null,
+});
+
+export function reduce(state: RunState, event: RunEvent): RunState {
+  const next: RunState = { ...state, lastSeq: Math.max(state.lastSeq, event.seq) };
+  const patchStage = (id: string | null | undefined, patch: (s: StageState) => Partial<StageState>): RunState => ({
+    ...next,
+    stages: next.stages.map((s) => (s.id === id ? { ...s, ...patch(s) } : s)),
+  });
+  switch (event.type) {
+    case "run_start":
+      return { ...next, runId: event.run_id, recipe: event.recipe, runDir: event.run_dir, status: "running", stages: event.stages.map((s) => newStage(s.id, s.trainer)) };
+    case "stage_start":
+      return patchStage(event.stage, () => ({ status: "running", startedAt: event.time, device: event.device }));
+    case "train_begin":
+      return patchStage(event.stage, () => ({ maxSteps: event.max_steps }));
+    case "metrics":
+      return patchStage(event.stage, (s) => ({ step: event.step, maxSteps: event.max_steps, epoch: event.epoch, metrics: { ...s.metrics, ...numbers(event.metrics) } }));
+    case "checkpoint":
+      return patchStage(event.stage, () => ({ lastCheckpoint: event.path }));
+    case "train_summary":
+      return patchStage(event.stage, (s) => ({ step: Math.max(s.step, event.step) }));
+    case "preference_eval":
+      return patchStage(event.stage, () => (event.when === "before" ? { preferenceBefore: event.accuracy } : { preferenceAfter: event.accuracy }));
+    case "saved":
+      return patchStage(event.stage, () => ({ savedTo: event.path }));
+    case "notice":
+      return { ...next, notices: [...next.notices, event.message] };
+    case "error":
+      return next.error ? next : { ...next, error: { stage: event.stage ?? "?", excType: event.exc_type, message: event.message } };
+    case "stage_end":
+      return patchStage(event.stage, () => ({ status: event.status, endedAt: event.time }));
+    case "run_end":
+      return { ...next, status: event.status, reason: event.reason ?? null };
+    default:
+      return next;
+  }
+}
+
+function numbers(metrics: Record<string, Parameters<typeof metricValue>[0]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) {
+    const n = metricValue(v);
+    if (n !== undefined) out[k] = n;
+  }
+  return out;
+}
+
+/** Preference accuracy before the first stage and after the last, where measured. */
+export function preferenceSummary(state: RunState): { before: number | null; after: number | null } {
+  const measured = state.stages.filter((s) => s.preferenceBefore !== null || s.preferenceAfter !== null);
+  return { before: measured[0]?.preferenceBefore ?? null, after: measured.at(-1)?.preferenceAfter ?? null };
+}

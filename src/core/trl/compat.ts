@@ -1,0 +1,46 @@
+/**
+ * What changed across TRL releases that a rendered script or a recipe must respect.
+ * Sources: the huggingface/trl release tags and PRs named in ../../../../shared/design/TRL_FACTS.md.
+ */
+import type { Trainer } from "../recipe/schema.js";
+import { atLeast, type Version } from "./version.js";
+
+/** Oldest TRL trellis renders for: `processing_class` and the current trainer layout. */
+export const OLDEST_SUPPORTED_TRL = "0.12.0";
+
+export interface RemovedField {
+  trainer: Trainer;
+  field: string;
+  removedIn: string;
+  instead: string;
+}
+
+export const REMOVED_FIELDS: readonly RemovedField[] = [
+  { trainer: "dpo", field: "max_prompt_length", removedIn: "0.29.0", instead: "prompts are no longer truncated separately; bound the whole sequence with max_length (truncation_mode picks which end is kept)" },
+  { trainer: "dpo", field: "max_completion_length", removedIn: "0.29.0", instead: "bound the whole sequence with max_length" },
+  { trainer: "dpo", field: "rpo_alpha", removedIn: "0.29.0", instead: "use loss_type: [sigmoid, sft] with loss_weights: [1.0, <rpo_alpha>]" },
+  { trainer: "dpo", field: "reference_free", removedIn: "0.29.0", instead: "there is no reference-free DPO in TRL any more; ORPO (trainer: orpo) needs no reference model" },
+  { trainer: "dpo", field: "ref_model_init_kwargs", removedIn: "0.29.0", instead: "the reference is loaded like the policy (model.dtype, model.revision)" },
+  { trainer: "dpo", field: "generate_during_eval", removedIn: "0.29.0", instead: "generate samples with a callback" },
+  { trainer: "orpo", field: "max_prompt_length", removedIn: "0.28.0", instead: "bound the whole sequence with max_length" },
+  { trainer: "sft", field: "max_seq_length", removedIn: "0.21.0", instead: "use max_length" },
+];
+
+export function removedField(trainer: Trainer, field: string, target: Version): RemovedField | undefined {
+  return REMOVED_FIELDS.find((r) => r.trainer === trainer && r.field === field && atLeast(target, r.removedIn));
+}
+
+/** Fields the pinned TRL lacks but the (older) target still has. */
+export function stillPresent(trainer: Trainer, field: string, target: Version): boolean {
+  return REMOVED_FIELDS.some((r) => r.trainer === trainer && r.field === field && !atLeast(target, r.removedIn));
+}
+
+/** ORPO moved to trl.experimental.orpo in 0.26 (#4480); the top-level shim went in 0.29. */
+export function orpoImport(target: Version): string {
+  return atLeast(target, "0.26.0") ? "trl.experimental.orpo" : "trl";
+}
+
+/** `tokenizer=` became `processing_class=` in 0.12. */
+export function tokenizerKeyword(target: Version): "processing_class" | "tokenizer" {
+  return atLeast(target, "0.12.0") ? "processing_class" : "tokenizer";
+}
