@@ -1,0 +1,65 @@
+/** The CLI's conventions: --help everywhere, --version, exit codes, render targets. */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { RECIPES, ROOT, trellis, workspace } from "../helpers/cli.js";
+
+const ws = workspace("cli");
+
+describe("trellis CLI", () => {
+  for (const command of [[], ["run"], ["render"], ["check"], ["env"], ["env", "setup"], ["env", "doctor"]]) {
+    it(`trellis ${command.join(" ")} --help`, async () => {
+      const result = await trellis([...command, "--help"], { cwd: ws.dir });
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.match(result.stdout, /^(Usage|trellis)/);
+    });
+  }
+
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+    assert.equal((await trellis(["--version"], { cwd: ws.dir })).stdout.trim(), version);
+  });
+
+  it("an unknown command or flag is a usage error (exit 2)", async () => {
+    assert.equal((await trellis(["frobnicate"], { cwd: ws.dir })).exitCode, 2);
+    const bad = await trellis(["run", "--nope", "x.yaml"], { cwd: ws.dir });
+    assert.equal(bad.exitCode, 2);
+    assert.match(bad.stderr, /nope/);
+  });
+
+  it("check validates the bundled recipes", async () => {
+    for (const r of ["quickstart-orpo.yaml", "quickstart-sft-dpo.yaml", "quickstart-dpo-lora.yaml"]) {
+      const result = await trellis(["check", path.join(RECIPES, r)], { cwd: ws.dir });
+      assert.equal(result.exitCode, 0, result.stderr);
+    }
+  });
+
+  it("the real-model recipes validate (their Hub data is checked at run time)", async () => {
+    for (const r of ["orpo.yaml", "sft-dpo.yaml", "dpo-lora.yaml"]) {
+      const result = await trellis(["check", path.join(RECIPES, r)], { cwd: ws.dir });
+      assert.equal(result.exitCode, 0, `${r}: ${result.stderr}`);
+    }
+  });
+
+  it("render targets the requested TRL version", async () => {
+    const out = (v: string) => path.join(ws.dir, `orpo-${v}`);
+    for (const [version, line] of [["1.13", "from trl.experimental.orpo import ORPOConfig, ORPOTrainer"], ["0.25", "from trl import ORPOConfig, ORPOTrainer"]] as const) {
+      const result = await trellis(["render", path.join(RECIPES, "quickstart-orpo.yaml"), "--out", out(version), "--trl-version", version], { cwd: ws.dir });
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.ok(readFileSync(path.join(out(version), "stage-1-orpo.py"), "utf8").includes(line), version);
+    }
+  });
+
+  it("render refuses a field the target TRL removed, with the reason", async () => {
+    const text = readFileSync(path.join(RECIPES, "quickstart-sft-dpo.yaml"), "utf8").replace("      beta: 0.1", "      beta: 0.1\n      max_prompt_length: 32");
+    const file = path.join(ws.dir, "old.yaml");
+    (await import("node:fs")).writeFileSync(file, text);
+    (await import("node:fs")).cpSync(path.join(RECIPES, "data"), path.join(ws.dir, "data"), { recursive: true });
+    const now = await trellis(["render", file, "--out", path.join(ws.dir, "r1")], { cwd: ws.dir });
+    assert.equal(now.exitCode, 2);
+    assert.match(now.stderr, /DPOConfig has no 'max_prompt_length' since TRL 0\.29\.0/);
+    const old = await trellis(["render", file, "--out", path.join(ws.dir, "r2"), "--trl-version", "0.28"], { cwd: ws.dir });
+    assert.equal(old.exitCode, 0, old.stderr);
+  });
+});
