@@ -51,7 +51,7 @@ stages:
       save_strategy: "no"
       gradient_checkpointing: false
       run_name: ${y(hostile)}
-      logging_dir: ${y(path.join(ws.dir, "logs-" + payloads[4]!.replace(/[/]/g, "_")))}
+      hub_model_id: ${y(hostile)}
 `;
   const file = path.join(ws.dir, "hostile.yaml");
   writeFileSync(file, recipe);
