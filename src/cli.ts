@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       const result = await runRecipe({
         recipeFile,
         runsDir: path.resolve(values["runs-dir"] ?? process.env.TRELLIS_RUNS_DIR ?? "runs"),
-        environment: () => setupEnvironment({ ...envOptions(values), out: process.stderr }),
+        environment: () => setupEnvironment({ ...envOptions(values), out: process.stderr, signal: controller.signal }),
         sinks: [json ? jsonLinesSink() : progressLineSink()],
         signal: controller.signal,
       });

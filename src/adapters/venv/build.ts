@@ -1,0 +1,114 @@
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import { EnvironmentError } from "./errors.js";
+import { parsePins, withoutPackage } from "./lock-file.js";
+import { readMarker, writeMarker } from "./marker.js";
+import { createPipProgress, type InstallProgress } from "./pip-progress.js";
+import type { EnvironmentPlan } from "./plan.js";
+import { BUILDING_FILE, exists, INSTALLED_LOCK_FILE, installLogPath, REUSE_PTH_FILE, venvPython, venvsRoot } from "./paths.js";
+import { probeSites, type TorchInfo } from "./python-info.js";
+import { InstallLog, runLogged } from "./run-logged.js";
+
+export interface BuildOptions {
+  wheelhouse?: string;
+  onProgress?: (p: InstallProgress) => void;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/** Builds the venv from nothing; the marker goes in last, so an interrupted build is never taken for a good one. */
+export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions): Promise<{ torch?: TorchInfo }> {
+  const { dir, lockText } = plan;
+  const reused = plan.reuseTorchFrom === undefined ? undefined : await checkReusedTorch(plan.reuseTorchFrom, opts);
+  const lockToInstall = reused ? withoutPackage(lockText, "torch") : lockText;
+  const total = parsePins(lockToInstall).length;
+  const report = (p: InstallProgress) => opts.onProgress?.(p);
+
+  await clearOldDir(plan, opts.logger);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, BUILDING_FILE), `${process.pid}\n`);
+  const log = new InstallLog(installLogPath(dir));
+  try {
+    report({ phase: "create", done: 0, total });
+    await runLogged(plan.basePython, ["-m", "venv", dir], { log, what: "creating the virtual environment", signal: opts.signal });
+    const requirements = path.join(dir, INSTALLED_LOCK_FILE);
+    await writeFile(requirements, lockToInstall);
+    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
+    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
+    const progress = createPipProgress(total, Date.now());
+    report({ phase: "install", done: 0, total });
+    await runLogged(venvPython(dir), pipArgs, {
+      log,
+      what: "installing the Python packages",
+      signal: opts.signal,
+      onLine: (line) => {
+        const p = progress(line, Date.now());
+        if (p) report(p);
+      },
+    });
+    if (reused) await linkReusedTorch(dir, reused, opts);
+  } finally {
+    await log.close();
+  }
+  await rm(path.join(dir, BUILDING_FILE), { force: true });
+  await writeMarker(dir, {
+    key: plan.key,
+    lockSha256: plan.lockSha256,
+    python: plan.basePython,
+    createdAt: new Date().toISOString(),
+    reuseTorchFrom: plan.reuseTorchFrom ?? null,
+    wheelhouse: opts.wheelhouse ? path.resolve(opts.wheelhouse) : null,
+  });
+  report({ phase: "done", done: total, total });
+  return reused ? { torch: reused.torch } : {};
+}
+
+interface ReusedTorch {
+  torch: TorchInfo;
+  /** The other environment's site folders, written into the venv's `.pth`. */
+  sites: string[];
+}
+
+/** Fails before anything is built if the other environment cannot give us a torch. */
+async function checkReusedTorch(python: string, opts: BuildOptions): Promise<ReusedTorch> {
+  const info = await probeSites(python, true, opts.signal);
+  if (!info.torch) {
+    throw new EnvironmentError(`cannot reuse torch from ${python}: ${info.torchError ?? "torch does not import"}`);
+  }
+  opts.logger?.info({ from: python, torch: info.torch.version, cuda: info.torch.cuda }, "reusing torch from another environment");
+  // torch's own folder first: on some systems it is platlib, not purelib.
+  return { torch: info.torch, sites: [...new Set([info.torch.site, ...info.sites])] };
+}
+
+/** A `.pth` line per site folder of the other environment: appended to sys.path, after the venv's own packages. */
+async function linkReusedTorch(dir: string, reused: ReusedTorch, opts: BuildOptions): Promise<void> {
+  const python = venvPython(dir);
+  const own = await probeSites(python, false, opts.signal);
+  const site = own.sites[0];
+  if (site === undefined) throw new EnvironmentError(`${python} reports no site-packages folder`);
+  await writeFile(path.join(site, REUSE_PTH_FILE), `${reused.sites.join("\n")}\n`);
+  const check = await probeSites(python, true, opts.signal);
+  if (check.torch?.version !== reused.torch.version) {
+    const got = check.torchError ?? `torch ${check.torch?.version ?? "?"}`;
+    throw new EnvironmentError(`the new environment does not import the reused torch ${reused.torch.version} (got ${got})`);
+  }
+}
+
+/**
+ * Deletes a folder left by an earlier build before building afresh. A folder the user named that trellis did
+ * not make (no marker, no build flag) is refused rather than deleted: it may be someone's own venv.
+ */
+async function clearOldDir(plan: EnvironmentPlan, logger: Logger | undefined): Promise<void> {
+  const { dir } = plan;
+  if (!(await exists(dir))) return;
+  const empty = (await readdir(dir)).length === 0;
+  const ours = !plan.dirChosen && path.dirname(dir) === venvsRoot(plan.cacheDir);
+  const marker = await readMarker(dir);
+  if (!empty && !ours && !marker && !(await exists(path.join(dir, BUILDING_FILE)))) {
+    throw new EnvironmentError(`${dir} exists and was not made by trellis; point TRELLIS_VENV at a new or empty folder`);
+  }
+  if (marker) logger?.info({ dir }, "the environment is out of date, rebuilding");
+  else if (!empty) logger?.warn({ dir }, "found an incomplete environment, rebuilding");
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,140 @@
+import type { Logger } from "pino";
+import { z } from "zod";
+import { EnvironmentError } from "./errors.js";
+import { normalizeName, parsePins, stripLocalVersion } from "./lock-file.js";
+import { markerMatches, readMarker } from "./marker.js";
+import { exists, venvPython } from "./paths.js";
+import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";
+import { runPythonJson } from "./run-python.js";
+
+/** The packages a TRL run cannot do without; always listed, pinned or not. */
+export const KEY_PACKAGES = ["torch", "transformers", "trl", "peft", "datasets", "accelerate"] as const;
+const SETUP = "run `trellis env setup`";
+const REBUILD = "run `trellis env setup --force` to rebuild it";
+
+export interface PackageCheck {
+  name: string;
+  wanted?: string;
+  found?: string;
+  status: "ok" | "missing" | "mismatch";
+}
+
+export interface DoctorReport {
+  python: { path: string; version: string };
+  venv: { dir: string; key: string; ok: boolean };
+  packages: PackageCheck[];
+  torch: { version?: string; cuda: boolean; cudaVersion?: string; gpus: string[] };
+  /** One line per problem, each saying how to fix it; empty when all is well. */
+  problems: string[];
+}
+
+export interface DoctorOptions extends PlanOptions {
+  logger?: Logger;
+}
+
+// One run of the venv's python: installed versions from metadata, and what torch sees.
+const SNIPPET = `import json, sys, importlib.metadata as md
+def version(name):
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+out = {"version": sys.version.split()[0], "packages": {n: version(n) for n in json.loads(sys.argv[1])},
+       "torch": {"cuda": False, "gpus": []}}
+try:
+    import torch
+    cuda = bool(torch.cuda.is_available())
+    out["torch"] = {"version": torch.__version__, "cuda": cuda, "cudaVersion": torch.version.cuda,
+                    "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else []}
+except Exception as e:
+    out["torch"]["error"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))`;
+
+const Answer = z.object({
+  version: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+  torch: z.object({
+    version: z.string().optional(),
+    cuda: z.boolean(),
+    cudaVersion: z.string().nullish(),
+    gpus: z.array(z.string()),
+    error: z.string().optional(),
+  }),
+});
+
+/** Checks the managed environment against the lock: python, the key packages, torch and its GPUs. */
+export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const plan = await planEnvironment(opts, env);
+  const pins = new Map(parsePins(plan.lockText).map((p) => [normalizeName(p.name), p.version]));
+  if (plan.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
+  const python = venvPython(plan.dir);
+  const venv = { dir: plan.dir, key: plan.key, ok: false };
+  if (!(await exists(python))) {
+    return {
+      python: { path: plan.basePython, version: plan.basePythonVersion },
+      venv,
+      packages: KEY_PACKAGES.map((name) => check(name, pins.get(name), undefined)),
+      torch: { cuda: false, gpus: [] },
+      problems: [`no Python environment at ${plan.dir}: ${SETUP}`],
+    };
+  }
+  const problems: string[] = [];
+  const marker = await readMarker(plan.dir);
+  venv.ok = markerMatches(marker, plan.key, plan.lockSha256);
+  if (!venv.ok) problems.push(markerProblem(plan, marker !== undefined));
+  let answer: z.infer<typeof Answer>;
+  try {
+    const names = [...new Set([...KEY_PACKAGES, ...pins.keys()])];
+    answer = await runPythonJson(python, SNIPPET, [JSON.stringify(names)], Answer, opts.signal);
+  } catch (error) {
+    if (!(error instanceof EnvironmentError) || error.isCanceled) throw error;
+    opts.logger?.warn({ err: error }, "the environment's python does not run");
+    venv.ok = false;
+    return { python: { path: python, version: "?" }, venv, packages: [], torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${REBUILD}`] };
+  }
+  const found = (name: string) => (name === "torch" ? answer.torch.version : undefined) ?? answer.packages[name] ?? undefined;
+  // Every key package, then any other pin that is off (so a hand-edited venv shows up).
+  const packages = KEY_PACKAGES.map((name) => check(name, pins.get(name), found(name)));
+  for (const [name, wanted] of pins) {
+    const c = check(name, wanted, found(name));
+    if (c.status !== "ok" && !packages.some((p) => p.name === name)) packages.push(c);
+  }
+  problems.push(...packages.flatMap((p) => packageProblem(p, plan)));
+  const torchListed = packages.find((p) => p.name === "torch")?.status !== "missing";
+  if (answer.torch.error && torchListed) problems.push(`torch does not import (${answer.torch.error}): ${REBUILD}`);
+  if (plan.reuseTorchFrom !== undefined && answer.torch.version && !answer.torch.cuda) {
+    problems.push(`torch reused from ${plan.reuseTorchFrom} sees no GPU: check the driver with nvidia-smi`);
+  }
+  const { error: _ignored, cudaVersion, ...torch } = answer.torch;
+  return {
+    python: { path: python, version: answer.version },
+    venv,
+    packages,
+    torch: cudaVersion ? { ...torch, cudaVersion } : torch,
+    problems,
+  };
+}
+
+export function check(name: string, wanted: string | undefined, found: string | undefined): PackageCheck {
+  const pinned = wanted === undefined ? {} : { wanted };
+  if (found === undefined) return { name, ...pinned, status: "missing" };
+  // torch wheels carry a local tag (+cpu, +cu130) that the lock does not pin.
+  const same = name === "torch" ? stripLocalVersion(found) === stripLocalVersion(wanted ?? found) : found === (wanted ?? found);
+  return { name, ...pinned, found, status: same ? "ok" : "mismatch" };
+}
+
+function packageProblem(p: PackageCheck, plan: EnvironmentPlan): string[] {
+  if (p.status === "missing" && p.name === "torch" && plan.reuseTorchFrom !== undefined) {
+    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${REBUILD}`];
+  }
+  if (p.status === "missing" && p.wanted === undefined) return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
+  if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${REBUILD}`];
+  if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${REBUILD}`];
+  return [];
+}
+
+function markerProblem(plan: EnvironmentPlan, hasMarker: boolean): string {
+  return hasMarker
+    ? `the environment at ${plan.dir} was built from another lock or python: ${SETUP}`
+    : `the environment at ${plan.dir} is unfinished: ${SETUP}`;
+}

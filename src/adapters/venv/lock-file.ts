@@ -1,0 +1,66 @@
+import { createHash } from "node:crypto";
+
+/** One `name==version` line of a pinned requirements lock. */
+export interface Pin {
+  name: string;
+  version: string;
+}
+
+/** The key is this many hex digits of a sha256: short enough for a path, long enough to never collide in one cache. */
+export const KEY_HEX_LENGTH = 16;
+
+const PIN_LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)/;
+
+/** PEP 503 normalisation, so `Jinja2`, `jinja2` and `typing_extensions`/`typing-extensions` compare equal. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/** The exact pins of a lock; comments, blank lines and anything that is not `name==version` are skipped. */
+export function parsePins(lockText: string): Pin[] {
+  const pins: Pin[] = [];
+  for (const raw of lockText.split(/\r?\n/)) {
+    const match = PIN_LINE.exec(raw.trim());
+    if (match?.[1] && match[2]) pins.push({ name: match[1], version: match[2] });
+  }
+  return pins;
+}
+
+/** The lock text without the pin of `name` (used to install everything but torch when torch is reused). */
+export function withoutPackage(lockText: string, name: string): string {
+  const target = normalizeName(name);
+  return lockText
+    .split(/\r?\n/)
+    .filter((line) => {
+      const match = PIN_LINE.exec(line.trim());
+      return !(match?.[1] && normalizeName(match[1]) === target);
+    })
+    .join("\n");
+}
+
+/** `2.13.0+cu130` -> `2.13.0`: a local build tag says which wheel, not which release. */
+export function stripLocalVersion(version: string): string {
+  const plus = version.indexOf("+");
+  return plus === -1 ? version : version.slice(0, plus);
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** How torch gets into the venv: installed from the lock, or borrowed from another environment. */
+export function torchMode(reuseTorchFrom: string | undefined): string {
+  return reuseTorchFrom === undefined ? "locked" : `reuse:${reuseTorchFrom}`;
+}
+
+/** The venv's identity: the same lock on the same interpreter with the same torch mode is the same venv. */
+export function environmentKey(parts: {
+  lockText: string;
+  pythonVersion: string;
+  platform: string;
+  torchMode: string;
+}): string {
+  // JSON framing keeps the fields unambiguous (no way for one field's end to pass for another's start).
+  const framed = JSON.stringify([parts.lockText, parts.pythonVersion, parts.platform, parts.torchMode]);
+  return sha256(framed).slice(0, KEY_HEX_LENGTH);
+}

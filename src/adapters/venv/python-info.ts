@@ -1,0 +1,96 @@
+import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { sha256 } from "./lock-file.js";
+import { runPythonJson } from "./run-python.js";
+
+const BASE_PROBE = `import json, os, sys, sysconfig
+print(json.dumps({"version": sys.version, "platform": sysconfig.get_platform(), "real": os.path.realpath(sys.executable)}))`;
+
+const Probed = z.object({ version: z.string(), platform: z.string(), real: z.string() });
+export type BasePython = Omit<z.infer<typeof Probed>, "real">;
+
+const FileStamp = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() });
+type FileStamp = z.infer<typeof FileStamp>;
+const CachedProbe = z.object({ version: z.string(), platform: z.string(), command: FileStamp, real: FileStamp });
+
+export interface ProbeOptions {
+  signal?: AbortSignal;
+  /** Skip the cache (the caller is about to build and wants the truth, not speed). */
+  fresh?: boolean;
+}
+
+/**
+ * The base interpreter's `sys.version` and platform, which go into the venv key. Cached per interpreter,
+ * so that finding an existing venv reads files and spawns nothing. The cache holds while both the command
+ * and the real interpreter it ran are unchanged (a pyenv shim is a script that never changes by itself).
+ */
+export async function probeBasePython(executable: string, cacheDir: string, opts: ProbeOptions = {}): Promise<BasePython> {
+  const cachePath = path.join(cacheDir, "pythons", `${sha256(executable).slice(0, 16)}.json`);
+  if (!opts.fresh) {
+    try {
+      const cached = CachedProbe.parse(JSON.parse(await readFile(cachePath, "utf8")));
+      if (sameStamp(cached.command, await stampOf(executable)) && sameStamp(cached.real, await stampOf(cached.real.path))) {
+        return { version: cached.version, platform: cached.platform };
+      }
+    } catch {
+      // No cache yet, an unreadable one, or an interpreter that is gone: probe again.
+    }
+  }
+  const probed = await runPythonJson(executable, BASE_PROBE, [], Probed, opts.signal);
+  const record: z.infer<typeof CachedProbe> = {
+    version: probed.version,
+    platform: probed.platform,
+    command: await stampOf(executable),
+    real: await stampOf(probed.real),
+  };
+  await mkdir(path.dirname(cachePath), { recursive: true });
+  const tmp = `${cachePath}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(record));
+  await rename(tmp, cachePath);
+  return { version: probed.version, platform: probed.platform };
+}
+
+async function stampOf(file: string): Promise<FileStamp> {
+  const s = await stat(file);
+  return { path: file, size: s.size, mtimeMs: s.mtimeMs };
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+// Site dirs plus, unless told not to, what torch says about itself. Never raises: the caller decides.
+const SITE_PROBE = `import json, os, sys, sysconfig
+paths = sysconfig.get_paths()
+out = {"executable": sys.executable, "sites": [paths["purelib"], paths["platlib"]]}
+if "--no-torch" not in sys.argv:
+    try:
+        import torch
+        out["torch"] = {"version": torch.__version__, "cuda": bool(torch.cuda.is_available()),
+                        "cudaVersion": getattr(torch.version, "cuda", None),
+                        "site": os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))}
+    except Exception as e:
+        out["torchError"] = f"{type(e).__name__}: {e}"
+print(json.dumps(out))`;
+
+const TorchInfo = z.object({
+  version: z.string(),
+  cuda: z.boolean(),
+  cudaVersion: z.string().nullable(),
+  site: z.string(),
+});
+export type TorchInfo = z.infer<typeof TorchInfo>;
+
+const SiteInfo = z.object({
+  executable: z.string(),
+  sites: z.array(z.string()),
+  torch: TorchInfo.optional(),
+  torchError: z.string().optional(),
+});
+export type SiteInfo = z.infer<typeof SiteInfo>;
+
+/** An interpreter's site-packages folders and, with `withTorch`, whether and which torch it imports. */
+export async function probeSites(python: string, withTorch: boolean, signal?: AbortSignal): Promise<SiteInfo> {
+  return runPythonJson(python, SITE_PROBE, withTorch ? [] : ["--no-torch"], SiteInfo, signal);
+}
