@@ -32,7 +32,7 @@ export const StageEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
-  z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number(), pairs: z.number().int() }),
+  z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
   z.object({ ...base, type: z.literal("error"), exc_type: z.string(), message: z.string(), traceback: z.string().optional() }),
 ]);

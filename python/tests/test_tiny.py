@@ -1,0 +1,85 @@
+import json
+import os
+import shutil
+from pathlib import Path
+
+from conftest import TINY_SPEC
+
+from trellis_runtime import tiny
+
+
+def test_builds_a_loadable_model_and_tokenizer_without_pad(tiny_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_dir)
+    assert tokenizer.pad_token is None
+    assert tokenizer.eos_token == "<|eos|>"
+    assert 200 < len(tokenizer) <= TINY_SPEC["vocab_size"]
+    assert model.config.vocab_size == len(tokenizer)
+    assert model.config.hidden_size == 64 and model.config.num_hidden_layers == 2
+    # Byte-level BPE: text it never saw still round-trips.
+    assert tokenizer.decode(tokenizer("Zebra ünïcode 42")["input_ids"]) == "Zebra ünïcode 42"
+    rendered = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}], tokenize=False
+    )
+    assert rendered == "<|user|>Hi<|eos|><|assistant|>Yo<|eos|>"
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}], tokenize=False, add_generation_prompt=True
+    )
+    assert rendered.startswith(prompt)
+
+
+def test_cache_is_reused(tiny_dir, tiny_cache, monkeypatch):
+    def no_build(*args, **kwargs):
+        raise AssertionError("rebuilt a cached model")
+
+    monkeypatch.setattr(tiny, "build", no_build)
+    assert tiny.ensure_tiny_model(TINY_SPEC, str(tiny_cache)) == tiny_dir
+
+
+def test_cache_key_follows_the_spec_and_the_data_bytes(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "a"}\n')
+    spec = {**TINY_SPEC, "data_files": [str(data)]}
+    key = tiny.cache_key(spec)
+    assert tiny.cache_key(dict(reversed(spec.items()))) == key
+    assert tiny.cache_key({**spec, "seed": 1}) != key
+    data.write_text('{"text": "b"}\n')
+    assert tiny.cache_key(spec) != key
+
+
+def test_a_build_that_loses_the_race_returns_the_winner(tiny_dir, tmp_path, monkeypatch):
+    spec = {**TINY_SPEC, "seed": 99}
+    target = tmp_path / tiny.cache_key({**tiny.DEFAULT_SPEC, **spec})
+
+    def racing_build(spec: dict, out_dir: Path) -> None:
+        # Another process finishes first, while this one is still building.
+        shutil.copytree(tiny_dir, target)
+        shutil.copytree(tiny_dir, out_dir, dirs_exist_ok=True)
+
+    monkeypatch.setattr(tiny, "build", racing_build)
+    assert tiny.ensure_tiny_model(spec, str(tmp_path)) == str(target)
+    assert os.listdir(tmp_path) == [target.name]  # the loser's temp folder is gone
+
+
+def test_default_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRELLIS_CACHE_DIR", str(tmp_path / "t"))
+    assert tiny.default_cache_dir() == tmp_path / "t" / "models"
+    monkeypatch.delenv("TRELLIS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert tiny.default_cache_dir() == tmp_path / "x" / "trellis" / "models"
+
+
+def test_texts_of_reads_strings_and_message_contents(tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"messages": [{"role": "user", "content": "hello"}], "n": 3}) + "\n")
+    csv = tmp_path / "d.csv"
+    csv.write_text("text,label\nworld,1\n")
+    assert list(tiny.texts_of([str(path), str(csv)])) == ["user", "hello", "world", "1"]
+
+
+def test_cli_prints_the_folder(tiny_dir, tiny_cache, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["tiny", "--spec", json.dumps(TINY_SPEC), "--cache-dir", str(tiny_cache)])
+    tiny.main()
+    assert capsys.readouterr().out.strip() == tiny_dir

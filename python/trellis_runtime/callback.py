@@ -1,0 +1,56 @@
+"""A TrainerCallback that turns the Trainer's hooks into trellis events."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+from .events import Emitter
+
+# The Trainer's last log of a run carries these; no step log does.
+SUMMARY_KEY = "train_runtime"
+EVAL_PREFIX = "eval_"
+
+
+class TrellisCallback(TrainerCallback):
+    """Emits train_begin, metrics, eval, train_summary and checkpoint events from rank zero."""
+
+    def __init__(self, emitter: Emitter) -> None:
+        self.emitter = emitter
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        if state.is_world_process_zero:
+            self.emitter.emit("train_begin", max_steps=state.max_steps, num_train_epochs=state.num_train_epochs)
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not state.is_world_process_zero or not logs:
+            return
+        # The epoch travels as its own field; inside metrics it would be charted as a metric.
+        metrics = {k: v for k, v in logs.items() if k != "epoch"}
+        if SUMMARY_KEY in logs:
+            self.emitter.emit("train_summary", step=state.global_step, metrics=metrics)
+        elif any(k.startswith(EVAL_PREFIX) for k in logs):
+            self.emitter.emit(
+                "eval", step=state.global_step, max_steps=state.max_steps, epoch=state.epoch, metrics=metrics
+            )
+        else:
+            self.emitter.emit(
+                "metrics", step=state.global_step, max_steps=state.max_steps, epoch=state.epoch, metrics=metrics
+            )
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
+        if state.is_world_process_zero:
+            path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+            self.emitter.emit("checkpoint", step=state.global_step, path=path)

@@ -1,0 +1,137 @@
+"""Structured events: one JSON object per line on a channel of their own.
+
+trellis reads these lines while the stage runs, so each line is flushed as soon as it is
+written and never interleaved with another thread's line. This module imports nothing heavy:
+the stage script creates its emitter before torch is imported, so that an import failure is
+reported too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import PurePath
+from typing import Any, TextIO
+
+FD_ENV = "TRELLIS_EVENTS_FD"
+FILE_ENV = "TRELLIS_EVENTS_FILE"
+# A traceback carries the detail; the message is what a user sees on one line.
+MAX_MESSAGE_CHARS = 2000
+
+
+def is_world_process_zero() -> bool:
+    """True unless a launcher (torchrun, accelerate) says this is another rank."""
+    rank = os.environ.get("RANK")
+    if rank is None:
+        rank = os.environ.get("LOCAL_RANK", "0")
+    return rank.strip() in ("", "0")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn a payload into plain JSON values.
+
+    JSON has no NaN: a diverging loss must still arrive, so non-finite floats become the strings
+    "NaN", "Infinity" and "-Infinity". Tensors and numpy values (anything with `tolist`) become
+    numbers or lists without importing torch or numpy here.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return to_jsonable(tolist())
+    return str(value)
+
+
+def qualified_name(exc_type: type[BaseException]) -> str:
+    """`FileNotFoundError` for builtins, `torch.OutOfMemoryError` otherwise."""
+    module = exc_type.__module__
+    if module in ("builtins", "__main__"):
+        return exc_type.__qualname__
+    return f"{module}.{exc_type.__qualname__}"
+
+
+class Emitter:
+    """Writes events as JSON lines; thread-safe; a no-op without a stream or off rank zero."""
+
+    def __init__(self, stream: TextIO | None, stage: str | None = None, enabled: bool | None = None) -> None:
+        self._stream = stream
+        self._stage = stage
+        self._enabled = stream is not None and (is_world_process_zero() if enabled is None else enabled)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, stage: str | None = None) -> Emitter:
+        """Open the channel trellis named in the environment, or return a silent emitter."""
+        fd = os.environ.get(FD_ENV)
+        if fd:
+            # closefd=False: the descriptor belongs to the parent's plumbing, not to this object.
+            return cls(os.fdopen(int(fd), "w", buffering=1, encoding="utf-8", closefd=False), stage)
+        path = os.environ.get(FILE_ENV)
+        if path:
+            # Left open on purpose: the stream lives as long as the process.
+            return cls(open(path, "a", buffering=1, encoding="utf-8"), stage)
+        return cls(None, stage)
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def emit(self, type: str, **fields: Any) -> None:  # noqa: A002 ("type" is the protocol's name)
+        if not self._enabled:
+            return
+        event = {"type": type, "time": time.time(), "stage": self._stage, **fields}
+        line = json.dumps(to_jsonable(event), ensure_ascii=False, allow_nan=False) + "\n"
+        with self._lock:
+            try:
+                assert self._stream is not None
+                self._stream.write(line)
+                self._stream.flush()
+            except (OSError, ValueError) as exc:
+                # The reader is gone (broken pipe, closed file). Losing progress events must not
+                # kill a training run that may be hours in, so stop emitting and say so once.
+                self._enabled = False
+                print(f"trellis: event channel closed ({exc}); events are no longer sent", file=sys.stderr)
+
+    def notice(self, code: str, message: str, **fields: Any) -> None:
+        """Something the user should know that does not stop the run."""
+        self.emit("notice", code=code, message=message, **fields)
+
+    @contextmanager
+    def guard(self) -> Iterator[Emitter]:
+        """Report an exception escaping the block as an `error` event, then re-raise it."""
+        try:
+            yield self
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                self._emit_error(exc)
+            raise
+        except BaseException as exc:  # KeyboardInterrupt too: trellis reports a cancelled stage
+            self._emit_error(exc)
+            raise
+
+    def _emit_error(self, exc: BaseException) -> None:
+        self.emit(
+            "error",
+            exc_type=qualified_name(type(exc)),
+            message=str(exc)[:MAX_MESSAGE_CHARS],
+            traceback="".join(traceback.format_exception(exc)),
+        )

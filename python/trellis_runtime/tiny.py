@@ -1,0 +1,188 @@
+"""A tiny random-weight Llama with a tokenizer trained on the recipe's data.
+
+It lets the quickstart, the tests and CI train for real on a CPU in seconds with no download.
+The tokenizer deliberately has no pad token, as many real ones do not, so that trellis's own
+pad-token handling is exercised on every tiny run.
+
+    python -m trellis_runtime.tiny --spec '{"architecture": "llama", ..., "data_files": [...]}'
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# Bump when the builder changes what it writes, so that old cache entries are not reused.
+BUILDER_VERSION = 1
+EOS = "<|eos|>"
+ROLE_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")
+# Longer than any quickstart sequence; rotary embeddings make the exact value cheap.
+MAX_POSITIONS = 1024
+# `{% generation %}` marks assistant text, so SFT's assistant_only_loss works on the tiny model.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if message['role'] == 'assistant' %}"
+    "{{ '<|assistant|>' }}{% generation %}{{ message['content'] + '<|eos|>' }}{% endgeneration %}"
+    "{% else %}"
+    "{{ '<|' + message['role'] + '|>' + message['content'] + '<|eos|>' }}"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
+)
+DEFAULT_SPEC: dict[str, Any] = {
+    "architecture": "llama",
+    "hidden_size": 64,
+    "num_layers": 2,
+    "num_heads": 4,
+    "vocab_size": 320,
+    "data_files": [],
+    "seed": 0,
+}
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("TRELLIS_CACHE_DIR"):
+        return Path(os.environ["TRELLIS_CACHE_DIR"]) / "models"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "trellis" / "models"
+    return Path.home() / ".cache" / "trellis" / "models"
+
+
+def cache_key(spec: dict[str, Any]) -> str:
+    """sha256 of the spec and the data files' bytes: new data means a new tokenizer."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"builder": BUILDER_VERSION, **spec}, sort_keys=True).encode("utf-8"))
+    for path in spec.get("data_files", []):
+        digest.update(b"\0")
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_tiny_model(spec: dict[str, Any], cache_dir: str | None = None) -> str:
+    """Return a folder holding the tiny model and tokenizer, building it on first use."""
+    full = {**DEFAULT_SPEC, **spec}
+    if full["architecture"] != "llama":
+        raise ValueError(f"tiny models support architecture 'llama' only, not {full['architecture']!r}")
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    target = root / cache_key(full)
+    if target.is_dir():
+        return str(target)
+    root.mkdir(parents=True, exist_ok=True)
+    # Build beside the target and rename it into place: the rename is atomic, so a folder at the
+    # target is always complete, even when two processes build at once.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=root))
+    os.chmod(tmp, 0o755)  # mkdtemp's 0700 would keep a shared cache private to its builder
+    try:
+        build(full, tmp)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not target.is_dir():  # not the lost race with another builder
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(target)
+
+
+def build(spec: dict[str, Any], out_dir: Path) -> None:
+    """Write a tokenizer and a randomly initialised LlamaForCausalLM into out_dir."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = build_tokenizer(texts_of(spec["data_files"]), spec["vocab_size"])
+    eos_id = tokenizer.convert_tokens_to_ids(EOS)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=spec["hidden_size"],
+        intermediate_size=spec["hidden_size"] * 2,
+        num_hidden_layers=spec["num_layers"],
+        num_attention_heads=spec["num_heads"],
+        num_key_value_heads=spec["num_heads"],
+        max_position_embeddings=MAX_POSITIONS,
+        tie_word_embeddings=True,
+        bos_token_id=None,
+        eos_token_id=eos_id,
+        pad_token_id=None,
+    )
+    torch.manual_seed(spec["seed"])
+    model = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig(eos_token_id=eos_id, bos_token_id=None, pad_token_id=None)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+
+
+def build_tokenizer(texts: Iterator[str], vocab_size: int) -> Any:
+    """A byte-level BPE tokenizer: any text encodes, and the vocabulary fits the data."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS, *ROLE_TOKENS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    core.train_from_iterator(texts, trainer=trainer)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, eos_token=EOS)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def texts_of(paths: list[str]) -> Iterator[str]:
+    """Every string in the data files: plain fields and chat message contents alike."""
+    for path in paths:
+        for row in read_rows(Path(path)):
+            yield from strings_in(row)
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from strings_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_in(v)
+
+
+def read_rows(path: Path) -> Iterator[Any]:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        yield from pq.read_table(path).to_pylist()
+    elif suffix in (".csv", ".tsv"):
+        with path.open(newline="", encoding="utf-8") as f:
+            yield from csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
+    else:  # JSON lines, or one JSON document (an array of rows)
+        text = path.read_text(encoding="utf-8")
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            yield from (json.loads(line) for line in text.splitlines() if line.strip())
+        else:
+            yield from document if isinstance(document, list) else [document]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Build (or find) a tiny model and print its folder.")
+    parser.add_argument("--spec", required=True, help="the tiny spec as JSON")
+    parser.add_argument("--cache-dir", default=None)
+    opts = parser.parse_args()
+    print(ensure_tiny_model(json.loads(opts.spec), opts.cache_dir))
+
+
+if __name__ == "__main__":
+    main()
