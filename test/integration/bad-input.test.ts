@@ -17,6 +17,7 @@ function recipe(name: string, text: string): string {
 }
 
 async function runFails(name: string, text: string, expected: RegExp) {
+  assert.notEqual(text, quickstart, "the test must change the recipe");
   const runs = path.join(ws.dir, `runs-${name}`);
   // A python that cannot start: any attempt to start Python would change the error.
   const result = await trellis(["run", recipe(name, text), "--runs-dir", runs, "--python", "/nonexistent/python3"], { cwd: ws.dir, env: ws.env });
@@ -29,7 +30,7 @@ async function runFails(name: string, text: string, expected: RegExp) {
 describe("bad input is reported before any Python starts", () => {
   it("unknown TRL field: file:line:col and a suggestion", () =>
     runFails("typo", quickstart.replace("learning_rate:", "learnig_rate:"), /^typo\.yaml:\d+:7: stages\[0\]\.args\.learnig_rate: unknown ORPOConfig field in TRL 1\.13\.0; did you mean 'learning_rate'\?$/m));
-  it("wrong type names the field and the expected type", () => runFails("type", quickstart.replace("num_train_epochs: 2", "num_train_epochs: two"), /stages\[0\]\.args\.num_train_epochs: must be a number \(got "two"\)/));
+  it("wrong type names the field and the expected type", () => runFails("type", quickstart.replace(/num_train_epochs: \d+/, "num_train_epochs: two"), /stages\[0\]\.args\.num_train_epochs: must be a number \(got "two"\)/));
   it("a missing data file", () => runFails("missing-file", quickstart.replace("data/colors-train.jsonl", "data/nope.jsonl"), /data\/nope\.jsonl: data file not found/));
   it("a data file without a needed column names the column and the columns found", () => {
     writeFileSync(path.join(ws.dir, "data", "no-rejected.jsonl"), '{"prompt": "p", "chosen": "c", "answer_b": "r"}\n');
