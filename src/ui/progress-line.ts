@@ -37,10 +37,13 @@ export function progressLineSink(out: NodeJS.WriteStream = process.stderr): Even
         case "run_start":
           out.write(`${paint.bold(`trellis run ${event.run_id}`)} ${paint.dim(`(${event.stages.map((s) => `${s.id}:${s.trainer}`).join(" -> ")})`)}\n`);
           break;
-        case "notice":
-          endLine();
-          out.write(`${paint.yellow("notice")} ${event.message}\n`);
+        case "notice": {
+          // Print the notice above the live line, then redraw it.
+          out.write(`${liveStage ? "\r\u001b[K" : ""}${paint.yellow("notice")} ${event.message}\n`);
+          const live = state.stages.find((s) => s.id === liveStage);
+          if (live) draw(live, true);
           break;
+        }
         case "stage_start":
           if (stage) draw(stage, true);
           break;
@@ -93,8 +96,7 @@ function summary(state: RunState, paint: ReturnType<typeof painter>): string {
   if (pref.before !== null || pref.after !== null) {
     lines.push(`  held-out preference accuracy: ${pref.before?.toFixed(2) ?? "-"} before -> ${pref.after?.toFixed(2) ?? "-"} after`);
   }
-  const saved = state.stages.filter((s) => s.savedTo).map((s) => `${s.id}: ${s.savedTo}`);
-  if (saved.length) lines.push(`  saved ${saved.join(", ")}`);
+  for (const s of state.stages) if (s.savedTo) lines.push(`  ${s.id} saved to ${s.savedTo}`);
   if (state.runDir) lines.push(paint.dim(`  events, logs and scripts: ${state.runDir}`));
   return lines.join("\n");
 }
