@@ -14,6 +14,9 @@ Usage: trellis <command> [options]
 
 Commands:
   run <recipe.yaml>      validate, render and run a recipe's stages; events in runs/<id>/
+  attach [run | ws://..] watch a run (live, or replayed when finished); q detaches
+  ls                     list runs with status, trainer, steps and start time
+  logs <run> [--follow]  print a run's events without the dashboard
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
   check <recipe.yaml>    validate a recipe and its data files, run nothing
   env setup              create the managed Python environment (reused while the lock is unchanged)
@@ -30,10 +33,41 @@ environment, renders the stages into runs/<run-id>/scripts and runs them in orde
 lands in runs/<run-id>/: recipe.yaml, recipe.resolved.yaml, scripts/, logs/, trellis.log and
 events.jsonl.
 
+A supervisor process owns the stages and serves the run's events on a websocket (127.0.0.1,
+an ephemeral port, a random token in runs/<id>/token). It is detached from the terminal: closing
+the terminal or losing SSH does not stop training; \`trellis attach\` reconnects. Ctrl-C (or s
+in the dashboard) stops gracefully: the trainer saves a checkpoint at the end of the step.
+
 Options:
   --json               print events as JSON lines on stdout (the default without a TTY)
+  --plain              a progress line instead of the dashboard
+  --foreground         keep the supervisor in this process (it ends with the terminal)
+  --host HOST          listen on another interface (warns: prefer an SSH tunnel)
+  --port PORT          listen on this port (default: any free port)
+  --allow-origin URL   accept websocket handshakes from this browser origin (default: none)
   --runs-dir DIR       where run directories go (default: $TRELLIS_RUNS_DIR or ./runs)
 ${ENV_OPTIONS}
+`,
+  attach: `Usage: trellis attach [run-id | ws://host:port] [options]
+
+Shows a run: live while its supervisor runs (history first, then new events), or replayed from
+events.jsonl when it has finished. Without a run id, the latest run. Keys in the dashboard:
+q detach (training continues), s stop (asks to confirm), c checkpoint now, ? help.
+
+Options:
+  --token TOKEN        the run's token, for a ws:// address (default: $TRELLIS_TOKEN)
+  --json               print events as JSON lines instead of the dashboard
+  --plain              a progress line instead of the dashboard
+  --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
+`,
+  ls: `Usage: trellis ls [--json] [--runs-dir DIR]
+
+Lists runs with their status (running, finished, failed, stopped), trainer, steps and start time.
+`,
+  logs: `Usage: trellis logs [run-id] [--follow] [--json] [--runs-dir DIR]
+
+Prints a run's events, one per line (--json: as JSON). --follow keeps printing live events until
+the run ends. Without a run id, the latest run.
 `,
   render: `Usage: trellis render <recipe.yaml> [--out DIR] [--trl-version X.Y]
 

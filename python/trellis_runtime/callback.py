@@ -8,6 +8,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from . import control as control_channel
 from .events import Emitter
 
 # The Trainer's last log of a run carries these; no step log does.
@@ -18,8 +19,24 @@ EVAL_PREFIX = "eval_"
 class TrellisCallback(TrainerCallback):
     """Emits train_begin, metrics, eval, train_summary and checkpoint events from rank zero."""
 
-    def __init__(self, emitter: Emitter) -> None:
+    def __init__(self, emitter: Emitter, control: control_channel.Control | None = None) -> None:
         self.emitter = emitter
+        self.control = control if control is not None else control_channel.from_env()
+        self.stopped = False
+        self.last_checkpoint: str | None = None
+
+    def on_step_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        # Commands from trellis take effect here, at a step boundary, where a checkpoint is whole.
+        if self.control.take_checkpoint():
+            control.should_save = True
+        if self.control.stop_requested and not self.stopped:
+            self.stopped = True
+            control.should_save = True
+            control.should_training_stop = True
+            if state.is_world_process_zero:
+                self.emitter.emit("stopping", step=state.global_step)
 
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
@@ -53,4 +70,5 @@ class TrellisCallback(TrainerCallback):
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         if state.is_world_process_zero:
             path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+            self.last_checkpoint = path
             self.emitter.emit("checkpoint", step=state.global_step, path=path)

@@ -58,8 +58,9 @@ export class EventLog {
   constructor(file: string) {
     this.fd = openSync(file, "a");
   }
-  append(event: RunEvent): void {
-    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+  /** `line` is the event already serialised, when the caller has it. */
+  append(event: RunEvent, line = JSON.stringify(event)): void {
+    writeSync(this.fd, `${line}\n`);
   }
   close(): void {
     closeSync(this.fd);

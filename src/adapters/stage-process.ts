@@ -4,13 +4,15 @@
  * buffered in memory) with a short tail kept for error messages.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import { decodeStageEvent, type StageEvent } from "../core/events/protocol.js";
 import { LineDecoder } from "../core/events/lines.js";
 
 /** The file descriptor Python writes events to. */
 export const EVENTS_FD = 3;
+/** The file descriptor Python reads commands from (stop, checkpoint), one JSON line each. */
+export const CONTROL_FD = 4;
 /** Lines of stderr kept for the one-line failure reason and the end-of-run report. */
 const TAIL_LINES = 40;
 /** After a stop request, how long the trainer may take to exit before the group is killed. */
@@ -26,7 +28,16 @@ export interface StageProcessOptions {
   onEvent: (event: StageEvent) => void;
   onInvalid: (line: number, error: string, text: string) => void;
   onOutput?: (stream: "stdout" | "stderr", line: string) => void;
+  /** Receives the handle to send commands to the running stage. */
+  onStart?: (stage: StageHandle) => void;
   signal?: AbortSignal;
+}
+
+export interface StageHandle {
+  /** Asks the trainer, through its control channel, to act at the next step end. */
+  send(command: "stop" | "checkpoint"): void;
+  /** Signals the whole process group (the trainer and anything it started). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 export interface StageProcessResult {
@@ -39,8 +50,8 @@ export interface StageProcessResult {
 export async function runStageProcess(o: StageProcessOptions): Promise<StageProcessResult> {
   const child = execa(o.python, [o.script], {
     cwd: o.cwd,
-    env: { PYTHONUNBUFFERED: "1", ...o.env, TRELLIS_EVENTS_FD: String(EVENTS_FD) },
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    env: { PYTHONUNBUFFERED: "1", ...o.env, TRELLIS_EVENTS_FD: String(EVENTS_FD), TRELLIS_CONTROL_FD: String(CONTROL_FD) },
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     buffer: false,
     reject: false,
     detached: true, // its own process group, so a stop reaches the trainer's children too
@@ -55,6 +66,15 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
     killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), STOP_GRACE_MS);
   };
   o.signal?.addEventListener("abort", stop, { once: true });
+  const control = child.stdio[CONTROL_FD] as unknown as Writable;
+  control.on("error", () => {}); // the stage may exit before reading: not an error of ours
+  o.onStart?.({
+    send: (command) => {
+      if (command === "stop") stopped = true;
+      if (control.writable) control.write(`${JSON.stringify({ command })}\n`);
+    },
+    kill: (signal) => signalGroup(pid, signal),
+  });
 
   const stderrTail: string[] = [];
   const files = [createWriteStream(o.stdoutFile), createWriteStream(o.stderrFile)];
@@ -72,6 +92,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
     pumpEvents(child.stdio[EVENTS_FD] as Readable, o),
   ];
   const result = await child;
+  control.destroy();
   await Promise.all(pumps); // 'close', not 'exit': the last lines may still be in the pipes
   await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
   clearTimeout(killTimer);

@@ -34,6 +34,9 @@ export const StageEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
   z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
+  /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
+  z.object({ ...base, type: z.literal("stopping"), step }),
+  z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),
   z.object({ ...base, type: z.literal("error"), exc_type: z.string(), message: z.string(), traceback: z.string().optional() }),
 ]);
 export type StageEvent = z.infer<typeof StageEvent>;

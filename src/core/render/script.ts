@@ -76,6 +76,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     model = load_model(start_from, SPEC["model"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
 ${needsReference ? referenceBlock() : ""}
+    callback = TrellisCallback(emit)  # events out; stop and checkpoint commands in
     # TRL turns bf16 on by default, which fails on a machine without a GPU.
     args = ${config}(**environment.fit_precision(SPEC["args"], emit))
     trainer = ${trainer}(
@@ -85,7 +86,7 @@ ${needsReference ? referenceBlock() : ""}
         eval_dataset=data.eval,
         ${tokenizerArg}=tokenizer,
         peft_config=peft_config,
-        callbacks=[TrellisCallback(emit)],
+        callbacks=[callback],
     )
 
     def measure_preferences(when):
@@ -96,6 +97,9 @@ ${needsReference ? referenceBlock() : ""}
 
     measure_preferences("before")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
+    if callback.stopped:  # stopped on request: the checkpoint saved at the last step is the result
+        emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
+        sys.exit(0)
     trainer.save_model(args.output_dir)
     tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")

@@ -1,0 +1,88 @@
+/**
+ * Reading a run's events.jsonl back: the history a reconnecting viewer missed. Line n holds the
+ * event with seq n (the supervisor numbers events as it appends them), so replay from a sequence
+ * number is a forward scan from a remembered byte offset, never the whole file in memory.
+ */
+import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
+import { LineDecoder } from "../core/events/lines.js";
+import type { RunEvent } from "../core/events/protocol.js";
+
+/** Remember the byte offset of every Nth event: a small index however long the run. */
+const INDEX_EVERY = 1024;
+
+export class EventFileIndex {
+  /** offsets[k] = byte offset where the event with seq k*INDEX_EVERY+1 starts. */
+  private readonly offsets: number[] = [0];
+  private bytes = 0;
+  private count = 0;
+
+  /** Call for every line appended, in order (`bytes` includes its newline). */
+  appended(bytes: number): void {
+    this.bytes += bytes;
+    this.count += 1;
+    if (this.count % INDEX_EVERY === 0) this.offsets.push(this.bytes);
+  }
+
+  /** Byte offset to start scanning from, and the seq of the event there. */
+  startFor(afterSeq: number): { offset: number; seq: number } {
+    const k = Math.min(Math.floor(afterSeq / INDEX_EVERY), this.offsets.length - 1);
+    return { offset: this.offsets[k]!, seq: k * INDEX_EVERY + 1 };
+  }
+
+  /** Builds the index of an existing file (a supervisor serving a finished run). */
+  static ofFile(file: string): EventFileIndex {
+    const index = new EventFileIndex();
+    const fd = openSync(file, "r");
+    try {
+      const buf = Buffer.alloc(1 << 16);
+      let pos = 0;
+      let lineBytes = 0;
+      for (let n = readSync(fd, buf, 0, buf.length, pos); n > 0; n = readSync(fd, buf, 0, buf.length, pos)) {
+        for (let i = 0; i < n; i++) {
+          lineBytes++;
+          if (buf[i] === 0x0a) {
+            index.appended(lineBytes);
+            lineBytes = 0;
+          }
+        }
+        pos += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return index;
+  }
+}
+
+/** Streams the events with seq in (afterSeq, uptoSeq] to `onEvent`, in order. */
+export async function replayEvents(file: string, index: EventFileIndex, afterSeq: number, uptoSeq: number, onEvent: (line: string, seq: number) => void | Promise<void>): Promise<void> {
+  if (uptoSeq <= afterSeq) return;
+  const start = index.startFor(afterSeq);
+  const size = statSync(file).size;
+  if (start.offset >= size) return;
+  const decoder = new LineDecoder();
+  let seq = start.seq;
+  const stream = createReadStream(file, { start: start.offset, highWaterMark: 1 << 16 });
+  try {
+    for await (const chunk of stream) {
+      for (const line of decoder.push(chunk as Buffer)) {
+        if (line !== null && seq > afterSeq && seq <= uptoSeq) await onEvent(line, seq);
+        seq++;
+        if (seq > uptoSeq) return;
+      }
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+/** All events of a file (small runs, tests, `trellis logs`). */
+export async function readAllEvents(file: string): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  const decoder = new LineDecoder();
+  for await (const chunk of createReadStream(file)) {
+    for (const line of decoder.push(chunk as Buffer)) if (line) events.push(JSON.parse(line) as RunEvent);
+  }
+  for (const line of decoder.end()) if (line) events.push(JSON.parse(line) as RunEvent);
+  return events;
+}

@@ -1,0 +1,64 @@
+/**
+ * What a supervisor needs to run a prepared run, written to runs/<id>/launch.json by
+ * `trellis run` and read back by the (possibly detached) supervisor process; and where a running
+ * supervisor can be reached (supervisor.json, plus the token in a 0600 file).
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export const Launch = z.object({
+  runId: z.string(),
+  runDir: z.string(),
+  recipeName: z.string(),
+  python: z.string(),
+  venv: z.string(),
+  installed: z.boolean(),
+  stages: z.array(z.object({ id: z.string(), trainer: z.string(), script: z.string() })),
+  notices: z.array(z.object({ code: z.string(), message: z.string() })),
+  host: z.string(),
+  port: z.number().int().min(0).max(65535),
+  allowOrigins: z.array(z.string()),
+});
+export type Launch = z.infer<typeof Launch>;
+
+export const SupervisorInfo = z.object({ pid: z.number().int(), url: z.string(), host: z.string(), port: z.number().int(), startedAt: z.number() });
+export type SupervisorInfo = z.infer<typeof SupervisorInfo>;
+
+export const files = (runDir: string) => ({
+  launch: path.join(runDir, "launch.json"),
+  supervisor: path.join(runDir, "supervisor.json"),
+  token: path.join(runDir, "token"),
+  supervisorLog: path.join(runDir, "supervisor.log"),
+  events: path.join(runDir, "events.jsonl"),
+});
+
+export function writeLaunch(launch: Launch): void {
+  writeFileSync(files(launch.runDir).launch, `${JSON.stringify(launch, null, 2)}\n`);
+}
+
+export function readLaunch(runDir: string): Launch {
+  return Launch.parse(JSON.parse(readFileSync(files(runDir).launch, "utf8")));
+}
+
+/** The running supervisor of a run, or undefined when none is (finished, or never started). */
+export function readSupervisor(runDir: string): (SupervisorInfo & { token: string }) | undefined {
+  const f = files(runDir);
+  if (!existsSync(f.supervisor)) return undefined;
+  try {
+    const info = SupervisorInfo.parse(JSON.parse(readFileSync(f.supervisor, "utf8")));
+    if (!processAlive(info.pid)) return undefined;
+    return { ...info, token: readFileSync(f.token, "utf8").trim() };
+  } catch {
+    return undefined;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The supervisor owns a run's Python stages. Every event gets the next sequence number, is
+ * appended to events.jsonl, then folded into the state and broadcast over the websocket. It
+ * obeys `stop` and `checkpoint` from viewers and from signals, and outlives any terminal.
+ */
+import { randomBytes } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { RunEvent, RunStatus } from "../core/events/protocol.js";
+import type { Command } from "../core/events/wire.js";
+import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
+import { EventFileIndex } from "../adapters/event-file.js";
+import { sampleGpus } from "../adapters/gpu-sampler.js";
+import { TRELLIS_VERSION } from "../adapters/package-files.js";
+import { EventLog } from "../adapters/run-dir.js";
+import { runStageProcess, STOP_GRACE_MS, type StageHandle } from "../adapters/stage-process.js";
+import { startEventServer } from "../adapters/ws-server.js";
+import { EventBus, now } from "./event-bus.js";
+import { failureReason, type StageError } from "./failure.js";
+import { files, type Launch } from "./launch.js";
+
+/** Trainer output forwarded as events, per second; the rest is only in the log files. */
+const OUTPUT_LINES_PER_SECOND = 50;
+/** Viewers get this long after run_end before the socket closes. */
+const LINGER_MS = 1_000;
+
+export type FinalStatus = Exclude<RunStatus, "running">;
+export const EXIT_CODES: Record<FinalStatus, number> = { finished: 0, failed: 1, stopped: 130 };
+
+export interface Supervisor {
+  url: string;
+  token: string;
+  command(c: Command): void;
+  done: Promise<{ status: FinalStatus; reason: string | null; state: RunState }>;
+}
+
+export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
+  const f = files(launch.runDir);
+  const events = new EventLog(f.events);
+  const index = new EventFileIndex();
+  let state = initialState;
+  let lastSeq = 0;
+  const token = randomBytes(32).toString("hex");
+  writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
+
+  let stage: StageHandle | undefined;
+  let stopRequested = false;
+  let killTimers: NodeJS.Timeout[] = [];
+  const command = (c: Command) => {
+    logger.info({ command: c }, "command");
+    if (c === "checkpoint") {
+      stage?.send("checkpoint");
+      bus.emit({ type: "notice", time: now(), code: "checkpoint_requested", message: "a checkpoint will be saved at the end of the current step" });
+    } else if (c === "stop" && !stopRequested) {
+      stopRequested = true;
+      bus.emit({ type: "notice", time: now(), code: "stop_requested", message: "stopping: a checkpoint is saved at the end of the current step, then the run stops" });
+      stage?.send("stop");
+      // A trainer stuck in a long step (or in its imports) is interrupted, then killed.
+      killTimers = [setTimeout(() => stage?.kill("SIGINT"), STOP_GRACE_MS), setTimeout(() => stage?.kill("SIGKILL"), STOP_GRACE_MS * 2)];
+    }
+  };
+
+  const server = await startEventServer({
+    host: launch.host,
+    port: launch.port,
+    token,
+    allowOrigins: launch.allowOrigins,
+    runId: launch.runId,
+    eventsFile: f.events,
+    index,
+    lastSeq: () => lastSeq,
+    snapshot: () => state,
+    onCommand: command,
+    logger,
+  });
+  const bus = new EventBus(
+    {
+      write: (e: RunEvent) => {
+        const line = JSON.stringify(e);
+        events.append(e, line);
+        index.appended(Buffer.byteLength(line) + 1);
+        lastSeq = e.seq;
+        state = reduce(state, e);
+        server.broadcast(e.seq, line);
+      },
+      close: () => events.close(),
+    },
+    [],
+  );
+  writeFileSync(f.supervisor, `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`);
+  logger.info({ url: server.url }, "supervisor listening");
+
+  const done = (async () => {
+    const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus } as never));
+    bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
+    bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
+    for (const n of launch.notices) bus.emit({ type: "notice", time: now(), ...n });
+
+    let status: FinalStatus = "finished";
+    let reason: string | null = null;
+    for (const s of launch.stages) {
+      if (stopRequested) break;
+      const outcome = await runOneStage(s, launch, bus, logger, (h) => {
+        stage = h;
+        if (stopRequested) h.send("stop");
+      });
+      stage = undefined;
+      if (outcome.status !== "finished") {
+        status = outcome.status;
+        reason = outcome.reason;
+        break;
+      }
+    }
+    if (stopRequested && status === "finished") {
+      status = "stopped";
+      reason = "stopped on request";
+    }
+    killTimers.forEach(clearTimeout);
+    stopGpu();
+    bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
+    logger.info({ status, reason }, "run ended");
+    await new Promise((r) => setTimeout(r, LINGER_MS));
+    await server.close();
+    await bus.close();
+    rmSync(f.supervisor, { force: true });
+    return { status, reason, state };
+  })();
+
+  return { url: server.url, token, command, done };
+}
+
+async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: EventBus, logger: Logger, onStart: (h: StageHandle) => void) {
+  let error: StageError | null = null;
+  let budget = { second: 0, lines: 0 };
+  logger.info({ stage: s.id, script: s.script }, "stage starting");
+  const result = await runStageProcess({
+    python: launch.python,
+    script: path.join(launch.runDir, "scripts", s.script),
+    cwd: path.join(launch.runDir, "scripts"),
+    env: {},
+    stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
+    stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
+    onEvent: (event) => {
+      if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message };
+      bus.emit({ ...event, stage: s.id });
+    },
+    onInvalid: (line, err, text) => {
+      logger.warn({ stage: s.id, line, err, text }, "invalid event line from Python");
+      bus.emit({ type: "invalid_event", time: now(), stage: s.id, line, error: err, text });
+    },
+    onOutput: (stream, line) => {
+      const second = Math.floor(Date.now() / 1000);
+      if (second !== budget.second) budget = { second, lines: 0 };
+      if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) } as never);
+    },
+    onStart,
+  });
+  const ok = result.exitCode === 0 && !result.stopped;
+  const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
+  const reason = ok ? null : failureReason(s.id, result, error);
+  logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status }, "stage ended");
+  bus.emit({ type: "stage_end", time: now(), stage: s.id, status, exit_code: result.exitCode, signal: result.signal, ...(reason ? { reason } : {}) });
+  return { status, reason } as const;
+}

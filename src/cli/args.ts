@@ -1,0 +1,35 @@
+/** Argument parsing shared by the commands: node's parseArgs, with usage errors as exit code 2. */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+export const USAGE_EXIT = 2;
+
+export class UsageError extends Error {
+  readonly exitCode = USAGE_EXIT;
+}
+
+export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function onlyPositional(positionals: string[], what: string, command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes one ${what} (see trellis ${command} --help)`);
+  return positionals[0]!;
+}
+
+export const ENV_FLAGS = {
+  python: { type: "string" },
+  "reuse-torch": { type: "string" },
+  wheelhouse: { type: "string" },
+  venv: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+export function envOptions(v: { python?: string | boolean; "reuse-torch"?: string | boolean; wheelhouse?: string | boolean; venv?: string | boolean }) {
+  const str = (x: unknown) => (typeof x === "string" ? x : undefined);
+  return { python: str(v.python), reuseTorchFrom: str(v["reuse-torch"]), wheelhouse: str(v.wheelhouse), venvDir: str(v.venv) };
+}
+
+export const runsDirOf = (flag: string | undefined) => flag ?? process.env.TRELLIS_RUNS_DIR ?? "runs";

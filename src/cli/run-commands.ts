@@ -1,0 +1,127 @@
+/** `trellis run`, `attach`, `ls` and `logs`. */
+import path from "node:path";
+import { fileLogger } from "../adapters/logger.js";
+import { readAllEvents } from "../adapters/event-file.js";
+import { followRun } from "../adapters/ws-client.js";
+import { attachLive, exitCodeOf, replayFinished, type RunView } from "../app/attach.js";
+import { setupEnvironment } from "../app/env.js";
+import { files, readSupervisor } from "../app/launch.js";
+import { hostWarning, prepareRun, startDetached } from "../app/run.js";
+import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
+import { startSupervisor } from "../app/supervisor.js";
+import { chooseView } from "../ui/choose-view.js";
+import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
+
+const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as const;
+
+/** Ctrl-C once: a graceful stop of the run; twice: leave at once (a detached run keeps stopping). */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  let count = 0;
+  process.on("SIGINT", () => {
+    if (++count > 1) process.exit(130);
+    process.stderr.write("\nstopping: the trainer saves a checkpoint at the end of this step (Ctrl-C again to leave)\n");
+    controller.abort();
+  });
+  return controller.signal;
+}
+
+export async function runCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    ...VIEW_FLAGS,
+    "runs-dir": { type: "string" },
+    foreground: { type: "boolean" },
+    host: { type: "string" },
+    port: { type: "string" },
+    "allow-origin": { type: "string", multiple: true },
+    ...ENV_FLAGS,
+  });
+  if (values.help) return help();
+  const recipeFile = onlyPositional(positionals, "recipe file", "run");
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (got '${values.port}')`);
+  const host = values.host ?? "127.0.0.1";
+  const warning = hostWarning(host);
+  if (warning) process.stderr.write(`${warning}\n`);
+
+  const launch = await prepareRun({
+    recipeFile,
+    runsDir: path.resolve(runsDirOf(values["runs-dir"])),
+    environment: () => setupEnvironment({ ...envOptions(values), out: process.stderr }),
+    host,
+    port,
+    allowOrigins: values["allow-origin"] ?? [],
+  });
+  const view = chooseView(values);
+  const interrupt = interruptSignal();
+  if (values.foreground) {
+    const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+    process.on("SIGTERM", () => supervisor.command("stop"));
+    const result = await attachLive({ url: supervisor.url, token: supervisor.token }, view, interrupt);
+    await supervisor.done;
+    return exitCodeOf(result);
+  }
+  const target = await startDetached(launch);
+  return exitCodeOf(await attachLive(target, view, interrupt));
+}
+
+export async function attachCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, token: { type: "string" } });
+  if (values.help) return help();
+  if (positionals.length > 1) throw new UsageError("attach takes at most one run id or ws:// address");
+  const view: RunView = chooseView(values);
+  const interrupt = interruptSignal();
+  const what = positionals[0];
+  if (what?.startsWith("ws://") || what?.startsWith("wss://")) {
+    const token = values.token ?? process.env.TRELLIS_TOKEN;
+    if (!token) throw new UsageError("attaching by address needs the run's token: --token or TRELLIS_TOKEN (it is in runs/<id>/token)");
+    return exitCodeOf(await attachLive({ url: what, token }, view, interrupt));
+  }
+  const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), what);
+  const live = readSupervisor(dir);
+  return exitCodeOf(live ? await attachLive(live, view, interrupt) : await replayFinished(dir, view));
+}
+
+export async function lsCommand(rest: string[], help: () => number): Promise<number> {
+  const { values } = parse(rest, { json: { type: "boolean" }, "runs-dir": { type: "string" } });
+  if (values.help) return help();
+  const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
+  const runs = listRunIds(runsDir).map((id) => summarizeRun(path.join(runsDir, id)));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(runs)}\n`);
+    return 0;
+  }
+  if (!runs.length) {
+    process.stdout.write(`no runs in ${runsDir}\n`);
+    return 0;
+  }
+  const rows = runs.map((r) => [r.id, r.status, r.trainers || "-", r.step !== null ? `${r.step}/${r.maxSteps ?? "?"}` : "-", r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-"]);
+  const head = ["RUN", "STATUS", "TRAINER", "STEPS", "STARTED"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const row of [head, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+  return 0;
+}
+
+export async function logsCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { follow: { type: "boolean", short: "f" }, json: { type: "boolean" }, "runs-dir": { type: "string" } });
+  if (values.help) return help();
+  const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), positionals[0]);
+  const print = (e: Record<string, unknown> & { type: string; seq: number; time: number }) => {
+    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e)}\n`);
+  };
+  const live = values.follow ? readSupervisor(dir) : undefined;
+  if (!live) {
+    for (const e of await readAllEvents(files(dir).events)) print(e as never);
+    return 0;
+  }
+  const follower = followRun({ url: live.url, token: live.token, onEvent: (e) => print(e as never) });
+  await follower.done;
+  return 0;
+}
+
+function formatLogLine(e: Record<string, unknown> & { type: string; seq: number; time: number }): string {
+  const { type, seq, time, stage, ...rest } = e;
+  const when = new Date(time * 1000).toISOString().slice(11, 19);
+  const fields = type === "output" ? String(rest.line) : Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+  return `${when} #${seq} ${stage ? `[${String(stage)}] ` : ""}${type} ${fields}`.trimEnd();
+}

@@ -1,0 +1,28 @@
+/**
+ * Entry point of a detached supervisor: `node supervisor-main.js <run-dir>`. Started by
+ * `trellis run` in its own session, so closing the terminal or losing SSH does not stop training.
+ */
+import { fileLogger } from "./adapters/logger.js";
+import { files, readLaunch } from "./app/launch.js";
+import { EXIT_CODES, startSupervisor } from "./app/supervisor.js";
+
+const runDir = process.argv[2];
+if (!runDir) {
+  process.stderr.write("usage: supervisor-main <run-dir>\n");
+  process.exit(2);
+}
+const launch = readLaunch(runDir);
+const logger = fileLogger(`${launch.runDir}/trellis.log`);
+process.on("SIGHUP", () => logger.info("SIGHUP ignored: the supervisor outlives terminals"));
+try {
+  const supervisor = await startSupervisor(launch, logger);
+  // SIGINT/SIGTERM ask for a graceful stop, like `s` in the dashboard.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => supervisor.command("stop"));
+  const result = await supervisor.done;
+  logger.flush();
+  process.exitCode = EXIT_CODES[result.status];
+} catch (err) {
+  logger.error({ err }, "supervisor failed");
+  process.stderr.write(`trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${files(runDir).supervisorLog})\n`);
+  process.exitCode = 1;
+}
