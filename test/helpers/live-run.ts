@@ -1,0 +1,48 @@
+/** Starting a real run in the background and reaching its supervisor, for the websocket tests. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { BIN, RECIPES, runDirs } from "./cli.js";
+
+/** The quickstart ORPO recipe made longer and chattier: a metrics event at every step. */
+export function longOrpoRecipe(dir: string, epochs = 8): string {
+  const text = readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8")
+    .replace(/num_train_epochs: \d+/, `num_train_epochs: ${epochs}`)
+    .replace(/logging_steps: \d+/, "logging_steps: 1")
+    .replace(/data\//g, `${path.join(RECIPES, "data")}/`);
+  const file = path.join(dir, `long-orpo-${epochs}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+export interface LiveRun {
+  child: ResultPromise;
+  dir: string;
+  url: string;
+  token: string;
+}
+
+export async function startRun(recipe: string, runs: string, env: Record<string, string>, args: string[] = ["--json"]): Promise<LiveRun> {
+  const before = new Set(runDirs(runs));
+  const child = execa(process.execPath, [BIN, "run", recipe, "--runs-dir", runs, ...args], { env, reject: false, stdin: "ignore", buffer: true });
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const dir = runDirs(runs).find((d) => !before.has(d));
+    const info = dir && path.join(dir, "supervisor.json");
+    if (dir && info && existsSync(info) && existsSync(path.join(dir, "token"))) {
+      const { url } = JSON.parse(readFileSync(info, "utf8")) as { url: string };
+      return { child, dir, url, token: readFileSync(path.join(dir, "token"), "utf8").trim() };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error(`no supervisor started under ${runs}: ${String((await child).stderr)}`);
+}
+
+export async function waitFor(check: () => boolean, timeoutMs = 120_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
