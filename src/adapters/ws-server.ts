@@ -68,7 +68,7 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
     http.listen(o.port ?? 0, o.host, () => resolve());
   });
   const port = (http.address() as { port: number }).port;
-  const allowedHosts = hostsFor(o.host, port);
+  const allowedHosts = hostsFor(o.host);
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: number, why: string) => {
@@ -76,7 +76,7 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\n\r\n`);
       socket.destroy();
     };
-    if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(421, "Misdirected Request");
+    if (allowedHosts && !allowedHosts.has(hostname(req.headers.host ?? ""))) return refuse(421, "Misdirected Request");
     const origin = req.headers.origin;
     if (origin !== undefined && !(o.allowOrigins ?? []).includes(origin)) return refuse(403, "Forbidden");
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
@@ -174,11 +174,21 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
   };
 }
 
-/** Host headers this server answers to; undefined (any) when bound to all interfaces. */
-function hostsFor(host: string, port: number): Set<string> | undefined {
+/**
+ * Host names this server answers to; undefined (any) when bound to all interfaces. The port is
+ * not checked: an SSH tunnel forwards from another local port, and what DNS rebinding changes is
+ * the name.
+ */
+function hostsFor(host: string): Set<string> | undefined {
   if (host === "0.0.0.0" || host === "::") return undefined;
-  const names = [host, ...(isLoopback(host) ? ["localhost", "127.0.0.1", "[::1]"] : [])];
-  return new Set(names.map((h) => `${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${port}`.toLowerCase()));
+  return new Set([host.toLowerCase(), ...(isLoopback(host) ? ["localhost", "127.0.0.1", "::1"] : [])]);
+}
+
+/** "127.0.0.1:7777" -> "127.0.0.1", "[::1]:80" -> "::1". */
+function hostname(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) return h.slice(1, h.indexOf("]"));
+  return h.split(":")[0]!;
 }
 
 export function isLoopback(host: string): boolean {
