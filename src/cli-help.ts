@@ -14,6 +14,7 @@ Usage: trellis <command> [options]
 
 Commands:
   run <recipe.yaml>      validate, render and run a recipe's stages; events in runs/<id>/
+  resume <run>           continue a stopped or failed run from its newest complete checkpoint
   attach [run | ws://..] watch a run (live, or replayed when finished); q detaches
   ls                     list runs with status, trainer, steps and start time
   logs <run> [--follow]  print a run's events without the dashboard
@@ -59,6 +60,13 @@ Options:
   --json               print events as JSON lines instead of the dashboard
   --plain              a progress line instead of the dashboard
   --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
+`,
+  resume: `Usage: trellis resume <run-id> [--force] [--json] [--plain] [--runs-dir DIR]
+
+Continues a stopped or failed run in its own directory: stages that finished are skipped; the
+stage that was running continues from its newest complete checkpoint (with optimizer, scheduler
+and RNG state; a checkpoint cut short is skipped, and so is one trellis did not write). Refuses
+when the recipe or the environment lock changed since the run started, unless --force.
 `,
   ls: `Usage: trellis ls [--json] [--runs-dir DIR]
 

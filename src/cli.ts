@@ -14,7 +14,8 @@ import { RunNotFoundError } from "./app/runs.js";
 import { colorEnabled } from "./ui/format.js";
 import { HELP } from "./cli-help.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, UsageError } from "./cli/args.js";
-import { attachCommand, logsCommand, lsCommand, runCommand } from "./cli/run-commands.js";
+import { attachCommand, logsCommand, lsCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
+import { ResumeError } from "./app/resume.js";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -31,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return runCommand(rest, help("run"));
+    case "resume":
+      return resumeCommand(rest, help("resume"));
     case "attach":
       return attachCommand(rest, help("attach"));
     case "ls":
@@ -81,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN_ERRORS = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError];
+const KNOWN_ERRORS = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError];
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
@@ -10,6 +12,10 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import control as control_channel
 from .events import Emitter
+
+# Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
+# only from checkpoints that have it, with every file at its recorded size.
+CHECKPOINT_MARKER = "trellis-checkpoint.json"
 
 # The Trainer's last log of a run carries these; no step log does.
 SUMMARY_KEY = "train_runtime"
@@ -19,8 +25,17 @@ EVAL_PREFIX = "eval_"
 class TrellisCallback(TrainerCallback):
     """Emits train_begin, metrics, eval, train_summary and checkpoint events from rank zero."""
 
-    def __init__(self, emitter: Emitter, control: control_channel.Control | None = None) -> None:
+    def __init__(
+        self,
+        emitter: Emitter,
+        control: control_channel.Control | None = None,
+        checkpoint_every_minutes: float = 0,
+    ) -> None:
         self.emitter = emitter
+        # Periodic checkpoints are the real safety net against crashes (signal handlers often
+        # never get to run); 0 turns them off.
+        self.checkpoint_every_s = checkpoint_every_minutes * 60
+        self.last_save = time.monotonic()
         self.control = control if control is not None else control_channel.from_env()
         self.stopped = False
         self.last_checkpoint: str | None = None
@@ -30,6 +45,8 @@ class TrellisCallback(TrainerCallback):
     ) -> None:
         # Commands from trellis take effect here, at a step boundary, where a checkpoint is whole.
         if self.control.take_checkpoint():
+            control.should_save = True
+        if self.checkpoint_every_s and time.monotonic() - self.last_save >= self.checkpoint_every_s:
             control.should_save = True
         if self.control.stop_requested and not self.stopped:
             self.stopped = True
@@ -71,4 +88,23 @@ class TrellisCallback(TrainerCallback):
         if state.is_world_process_zero:
             path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             self.last_checkpoint = path
+            self.last_save = time.monotonic()
+            write_checkpoint_marker(path, state.global_step)
             self.emitter.emit("checkpoint", step=state.global_step, path=path)
+
+
+def write_checkpoint_marker(folder: str, step: int) -> None:
+    """Record every file of a finished checkpoint with its size; written last, atomically."""
+    if not os.path.isdir(folder):
+        return
+    files = {}
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            if name == CHECKPOINT_MARKER:
+                continue
+            full = os.path.join(root, name)
+            files[os.path.relpath(full, folder)] = os.path.getsize(full)
+    tmp = os.path.join(folder, CHECKPOINT_MARKER + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump({"step": step, "files": files}, out)
+    os.replace(tmp, os.path.join(folder, CHECKPOINT_MARKER))

@@ -76,20 +76,23 @@ export function followRun(o: FollowOptions): Follower {
   const loop = async () => {
     while (!stopped && !ended) {
       let welcomed = false;
+      // A run_end in the history is final only if nothing came after it (a resumed run goes on).
+      let replaying = true;
+      let welcomeLast = 0;
       current = connectRun({
         url: o.url,
         token: o.token,
         lastSeq: last,
         onMessage: (m) => {
-          if (m.kind === "welcome") (welcomed = true), (failures = 0), o.onWelcome?.(m);
-          else if (m.kind === "replayed") o.onReplayed?.();
+          if (m.kind === "welcome") (welcomed = true), (failures = 0), (welcomeLast = m.last_seq), o.onWelcome?.(m);
+          else if (m.kind === "replayed") (replaying = false), o.onReplayed?.();
           else if (m.kind === "event") {
             const event = m.event as unknown as RunEvent;
             if (event.seq <= last) return; // already delivered
             if (event.seq > last + 1) return current?.close(); // a gap: reconnect and replay from `last`
             last = event.seq;
             o.onEvent(event);
-            if (event.type === "run_end") {
+            if (event.type === "run_end" && (!replaying || event.seq >= welcomeLast)) {
               ended = true;
               current?.close();
             }

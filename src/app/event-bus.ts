@@ -12,13 +12,13 @@ export interface EventSink {
 type Unnumbered = StageEvent | OrchestratorEvent;
 
 export class EventBus {
-  private seq = 0;
   private readonly sinks: EventSink[];
 
-  /** `log` is the durable record (events.jsonl); `sinks` are viewers. */
+  /** `log` is the durable record (events.jsonl); `sinks` are viewers; numbering goes on after `seq`. */
   constructor(
     private readonly log: EventSink,
     sinks: EventSink[] = [],
+    private seq = 0,
   ) {
     this.sinks = [...sinks];
   }

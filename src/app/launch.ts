@@ -19,6 +19,12 @@ export const Launch = z.object({
   host: z.string(),
   port: z.number().int().min(0).max(65535),
   allowOrigins: z.array(z.string()),
+  /** What the run was made from, so `trellis resume` can refuse when it changed. */
+  recipeFile: z.string(),
+  recipeSha256: z.string(),
+  lockSha256: z.string(),
+  /** Set by `trellis resume`: continue this run (events.jsonl goes on) from this stage. */
+  resume: z.object({ stage: z.string(), checkpoint: z.string().nullable() }).optional(),
 });
 export type Launch = z.infer<typeof Launch>;
 

@@ -6,10 +6,11 @@ import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from 
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { resolveRecipe } from "../core/recipe/resolve.js";
 import { renderRecipe } from "../core/render/render.js";
-import { TRELLIS_VERSION } from "../adapters/package-files.js";
+import { LOCK_FILE, TRELLIS_VERSION } from "../adapters/package-files.js";
 import { createRunDir, writeScripts } from "../adapters/run-dir.js";
 import { isLoopback } from "../adapters/ws-server.js";
 import { files, readSupervisor, writeLaunch, type Launch } from "./launch.js";
@@ -30,6 +31,8 @@ export interface PrepareOptions {
   port?: number;
   allowOrigins?: string[];
 }
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** How long a detached supervisor may take to start listening. */
 const SUPERVISOR_START_MS = 20_000;
@@ -62,6 +65,9 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     host: o.host ?? "127.0.0.1",
     port: o.port ?? 0,
     allowOrigins: o.allowOrigins ?? [],
+    recipeFile: path.resolve(o.recipeFile),
+    recipeSha256: sha256(loaded.text),
+    lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
   };
   writeLaunch(launch);
   return launch;

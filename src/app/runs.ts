@@ -59,6 +59,9 @@ export function summarizeRun(dir: string): RunSummary {
     } else if (e.type === "metrics") {
       out.step = e.step as number;
       out.maxSteps = e.max_steps as number;
+    } else if (e.type === "run_resumed") {
+      out.status = "unknown";
+      out.reason = null;
     } else if (e.type === "run_end") {
       out.status = e.status as RunSummary["status"];
       out.reason = (e.reason as string | undefined) ?? null;

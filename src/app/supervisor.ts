@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { RunEvent, RunStatus } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
-import { EventFileIndex } from "../adapters/event-file.js";
+import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { EventLog } from "../adapters/run-dir.js";
@@ -37,10 +37,12 @@ export interface Supervisor {
 
 export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
   const f = files(launch.runDir);
+  // A resumed run goes on in the same events.jsonl: numbering and state continue from it.
+  const history = launch.resume ? await readAllEvents(f.events) : [];
+  const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
   const events = new EventLog(f.events);
-  const index = new EventFileIndex();
-  let state = initialState;
-  let lastSeq = 0;
+  let state = history.reduce(reduce, initialState);
+  let lastSeq = history.at(-1)?.seq ?? 0;
   const token = randomBytes(32).toString("hex");
   writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
 
@@ -52,7 +54,11 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     if (c === "checkpoint") {
       stage?.send("checkpoint");
       bus.emit({ type: "notice", time: now(), code: "checkpoint_requested", message: "a checkpoint will be saved at the end of the current step" });
-    } else if (c === "stop" && !stopRequested) {
+    } else if (c === "stop" && stopRequested) {
+      // Asked twice (a second Ctrl-C): no more grace.
+      bus.emit({ type: "notice", time: now(), code: "kill_requested", message: "stopping now: the trainer's processes are killed" });
+      stage?.kill("SIGKILL");
+    } else if (c === "stop") {
       stopRequested = true;
       bus.emit({ type: "notice", time: now(), code: "stop_requested", message: "stopping: a checkpoint is saved at the end of the current step, then the run stops" });
       stage?.send("stop");
@@ -87,19 +93,27 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
       close: () => events.close(),
     },
     [],
+    lastSeq,
   );
+  if (launch.resume) {
+    // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
+    bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint } as never);
+  }
   writeFileSync(f.supervisor, `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`);
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
     const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus } as never));
-    bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
-    bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
+    if (!launch.resume) {
+      bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
+      bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
+    }
     for (const n of launch.notices) bus.emit({ type: "notice", time: now(), ...n });
+    const todo = launch.resume ? launch.stages.slice(launch.stages.findIndex((s) => s.id === launch.resume!.stage)) : launch.stages;
 
     let status: FinalStatus = "finished";
     let reason: string | null = null;
-    for (const s of launch.stages) {
+    for (const s of todo) {
       if (stopRequested) break;
       const outcome = await runOneStage(s, launch, bus, logger, (h) => {
         stage = h;
@@ -120,10 +134,12 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     stopGpu();
     bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
     logger.info({ status, reason }, "run ended");
+    // The run is over for newcomers (attach replays the file, resume may start); viewers already
+    // connected get a moment to receive run_end.
+    rmSync(f.supervisor, { force: true });
     await new Promise((r) => setTimeout(r, LINGER_MS));
     await server.close();
     await bus.close();
-    rmSync(f.supervisor, { force: true });
     return { status, reason, state };
   })();
 

@@ -7,6 +7,7 @@ import { attachLive, exitCodeOf, replayFinished, type RunView } from "../app/att
 import { setupEnvironment } from "../app/env.js";
 import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
+import { planResume } from "../app/resume.js";
 import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
 import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";
@@ -61,6 +62,17 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     await supervisor.done;
     return exitCodeOf(result);
   }
+  const target = await startDetached(launch);
+  return exitCodeOf(await attachLive(target, view, interrupt));
+}
+
+export async function resumeCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, force: { type: "boolean" } });
+  if (values.help) return help();
+  const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
+  const launch = await planResume(dir, { force: values.force });
+  const view = chooseView(values);
+  const interrupt = interruptSignal();
   const target = await startDetached(launch);
   return exitCodeOf(await attachLive(target, view, interrupt));
 }

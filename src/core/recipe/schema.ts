@@ -145,6 +145,8 @@ export const Recipe = z
     model: Model,
     data: Data,
     stages: z.array(Stage).min(1),
+    /** Save a checkpoint after this many minutes of training since the last one; 0: never. */
+    checkpoint_every_minutes: z.number().min(0).default(10),
     /** Held-out preference accuracy measured before and after each stage (needs data.eval). */
     preference_eval: z
       .union([z.literal(false), z.object({ max_pairs: z.number().int().positive().default(200) }).strict()], {

@@ -76,7 +76,8 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     model = load_model(start_from, SPEC["model"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
 ${needsReference ? referenceBlock() : ""}
-    callback = TrellisCallback(emit)  # events out; stop and checkpoint commands in
+    # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
+    callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
     # TRL turns bf16 on by default, which fails on a machine without a GPU.
     args = ${config}(**environment.fit_precision(SPEC["args"], emit))
     trainer = ${trainer}(

@@ -9,6 +9,8 @@ import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
 const TRELLIS_ARG_DEFAULTS = {
   // trellis reports progress itself; tqdm bars only fill the log files.
   disable_tqdm: true,
+  // Periodic checkpoints are on by default: keep the two newest, not every one.
+  save_total_limit: 2,
 };
 
 export interface StageSpec {
@@ -28,6 +30,9 @@ export interface StageSpec {
   args: Record<string, unknown>;
   peft: Record<string, unknown> | null;
   preference_eval: { max_pairs: number } | null;
+  checkpoint_every_minutes: number;
+  /** Set by `trellis resume`: the checkpoint this stage continues from. */
+  resume_from_checkpoint?: string;
 }
 
 export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trellisVersion: string): StageSpec {
@@ -52,6 +57,7 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
     args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...stage.stage.args, output_dir: stage.outputDir },
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
+    checkpoint_every_minutes: recipe.checkpoint_every_minutes,
   };
 }
 

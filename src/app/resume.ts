@@ -1,0 +1,47 @@
+/**
+ * `trellis resume <run>`: continue a stopped or failed run in its own directory, from the newest
+ * complete checkpoint of the stage that was running, skipping the stages already finished.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { findCheckpoints } from "../adapters/checkpoints.js";
+import { readAllEvents } from "../adapters/event-file.js";
+import { LOCK_FILE } from "../adapters/package-files.js";
+import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
+import { sha256 } from "./run.js";
+
+export class ResumeError extends Error {
+  readonly exitCode = 2;
+}
+
+export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<Launch> {
+  if (readSupervisor(runDir)) throw new ResumeError(`${path.basename(runDir)} is still running: attach to it instead (trellis attach ${path.basename(runDir)})`);
+  const launch = readLaunch(runDir);
+  const events = await readAllEvents(files(runDir).events);
+  const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
+  const next = launch.stages.find((s) => !finished.has(s.id));
+  if (!next) throw new ResumeError(`every stage of ${launch.runId} finished: nothing to resume`);
+
+  const changed: string[] = [];
+  if (existsSync(launch.recipeFile) && sha256(readFileSync(launch.recipeFile, "utf8")) !== launch.recipeSha256) changed.push(`the recipe ${launch.recipeFile} changed since the run started`);
+  if (sha256(readFileSync(LOCK_FILE, "utf8")) !== launch.lockSha256) changed.push("the environment lock (python/requirements.lock) changed since the run started");
+  if (changed.length && !options.force) throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
+
+  const specFile = path.join(runDir, "scripts", next.script.replace(/\.py$/, ".json"));
+  const spec = JSON.parse(readFileSync(specFile, "utf8")) as { args: { output_dir: string }; resume_from_checkpoint?: string };
+  const notices: Launch["notices"] = changed.map((message) => ({ code: "resume_forced", message: `resuming anyway: ${message}` }));
+  const checkpoints = findCheckpoints(spec.args.output_dir);
+  for (const c of checkpoints.filter((c) => c.problem)) notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
+  const chosen = checkpoints.find((c) => !c.problem) ?? null;
+  notices.push({
+    code: "resumed",
+    message: chosen ? `resuming stage '${next.id}' from ${path.basename(chosen.path)} (step ${chosen.step})` : `no complete checkpoint of stage '${next.id}': it starts again from its beginning`,
+  });
+  if (chosen) spec.resume_from_checkpoint = chosen.path;
+  else delete spec.resume_from_checkpoint;
+  writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+
+  const resumed: Launch = { ...launch, notices, resume: { stage: next.id, checkpoint: chosen?.path ?? null } };
+  writeLaunch(resumed);
+  return resumed;
+}
