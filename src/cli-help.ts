@@ -14,6 +14,7 @@ Usage: trellis <command> [options]
 
 Commands:
   run <recipe.yaml>      validate, render and run a recipe's stages; events in runs/<id>/
+  reproduce <run>        run a recorded run again and compare its metrics with the original's
   resume <run>           continue a stopped or failed run from its newest complete checkpoint
   attach [run | ws://..] watch a run (live, or replayed when finished); q detaches
   ls                     list runs with status, trainer, steps and start time
@@ -60,6 +61,14 @@ Options:
   --json               print events as JSON lines instead of the dashboard
   --plain              a progress line instead of the dashboard
   --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
+`,
+  reproduce: `Usage: trellis reproduce <run-id> [--json] [--plain] [--runs-dir DIR]
+
+Runs a recorded run again from its manifest: the same recipe (the copy in the run directory),
+the same locked environment, the same seeds. Before running it says what differs from the
+original (data file hashes, installed packages, GPU model); after, it compares the metrics step
+by step and reports the first step and metric that differ. Exit 0 when every metric matches.
+--json prints that comparison as JSON.
 `,
   resume: `Usage: trellis resume <run-id> [--force] [--json] [--plain] [--runs-dir DIR]
 

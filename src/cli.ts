@@ -14,7 +14,7 @@ import { RunNotFoundError } from "./app/runs.js";
 import { colorEnabled } from "./ui/format.js";
 import { HELP } from "./cli-help.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, UsageError } from "./cli/args.js";
-import { attachCommand, logsCommand, lsCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
+import { attachCommand, logsCommand, lsCommand, reproduceCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
 import { ResumeError } from "./app/resume.js";
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return runCommand(rest, help("run"));
+    case "reproduce":
+      return reproduceCommand(rest, help("reproduce"));
     case "resume":
       return resumeCommand(rest, help("resume"));
     case "attach":

@@ -27,8 +27,18 @@ export function targetTrl(requested?: string): Version {
 }
 
 /** `outputRoot` is where stage outputs go when the recipe sets no output_dir. */
-export async function loadRecipe(file: string, outputRoot: string, trlVersion?: string): Promise<LoadedRecipe> {
+/** `text`, when given, is read as if it were the content of `file` (reproducing a recorded recipe). */
+export async function loadRecipe(file: string, outputRoot: string, trlVersion?: string, givenText?: string): Promise<LoadedRecipe> {
   const shown = displayPath(file);
+  const text = givenText ?? (await readRecipeText(file, shown));
+  const trl = targetTrl(trlVersion);
+  const parsed = parseRecipe(text, shown, { trl });
+  const resolved = resolveRecipe(parsed.recipe, file, outputRoot);
+  await checkDataFiles(resolved);
+  return { ...parsed, file, text, trl, resolved };
+}
+
+async function readRecipeText(file: string, shown: string): Promise<string> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -36,13 +46,7 @@ export async function loadRecipe(file: string, outputRoot: string, trlVersion?: 
     throw new RecipeError([{ file: shown, path: [], message: "recipe file not found" }]);
   }
   if (size > MAX_RECIPE_BYTES) throw new RecipeError([{ file: shown, path: [], message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?` }]);
-  const buffer = await readFile(file);
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
-  const trl = targetTrl(trlVersion);
-  const parsed = parseRecipe(text, shown, { trl });
-  const resolved = resolveRecipe(parsed.recipe, file, outputRoot);
-  await checkDataFiles(resolved);
-  return { ...parsed, file, text, trl, resolved };
+  return new TextDecoder("utf-8", { fatal: false }).decode(await readFile(file));
 }
 
 async function checkDataFiles(resolved: ResolvedRecipe): Promise<void> {

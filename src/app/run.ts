@@ -2,7 +2,7 @@
  * `trellis run`: everything checked before any Python starts, the environment prepared, a new
  * run directory rendered, then a supervisor started (detached by default) to run the stages.
  */
-import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
@@ -15,6 +15,7 @@ import { createRunDir, writeScripts } from "../adapters/run-dir.js";
 import { isLoopback } from "../adapters/ws-server.js";
 import { files, readSupervisor, writeLaunch, type Launch } from "./launch.js";
 import { loadRecipe } from "./load-recipe.js";
+import { writeInitialManifest } from "./manifest.js";
 
 export interface PreparedEnvironment {
   python: string;
@@ -30,6 +31,8 @@ export interface PrepareOptions {
   host?: string;
   port?: number;
   allowOrigins?: string[];
+  /** The recipe's text, read as if it were `recipeFile`'s (reproduce runs a recorded copy). */
+  recipeText?: string;
 }
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -39,12 +42,12 @@ const SUPERVISOR_START_MS = 20_000;
 
 export async function prepareRun(o: PrepareOptions): Promise<Launch> {
   // Validate first: a bad recipe or data file leaves no run directory behind.
-  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"));
+  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText);
   const env = await o.environment();
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
   const resolved = resolveRecipe(loaded.recipe, o.recipeFile, path.join(runDir.dir, "output"));
-  copyFileSync(o.recipeFile, path.join(runDir.dir, "recipe.yaml"));
+  writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
   writeScripts(runDir.scriptsDir, rendered);
@@ -70,6 +73,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
   };
   writeLaunch(launch);
+  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256 });
   return launch;
 }
 

@@ -19,6 +19,7 @@ import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { failureReason, type StageError } from "./failure.js";
 import { files, type Launch } from "./launch.js";
+import { finalizeManifest } from "./manifest.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
 const OUTPUT_LINES_PER_SECOND = 50;
@@ -46,6 +47,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   const token = randomBytes(32).toString("hex");
   writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
 
+  const provenance: Array<Extract<RunEvent, { type: "provenance" }>> = [];
   let stage: StageHandle | undefined;
   let stopRequested = false;
   let killTimers: NodeJS.Timeout[] = [];
@@ -88,6 +90,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
         index.appended(Buffer.byteLength(line) + 1);
         lastSeq = e.seq;
         state = reduce(state, e);
+        if (e.type === "provenance") provenance.push(e);
         server.broadcast(e.seq, line);
       },
       close: () => events.close(),
@@ -132,6 +135,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     }
     killTimers.forEach(clearTimeout);
     stopGpu();
+    finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] });
     bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already

@@ -8,6 +8,8 @@ import { setupEnvironment } from "../app/env.js";
 import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
 import { planResume } from "../app/resume.js";
+import { compareMetrics, readManifest, recordedEvents, recordedRecipe, whatChanged } from "../app/reproduce.js";
+import { quietView } from "../ui/views.js";
 import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
 import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";
@@ -75,6 +77,32 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
   const interrupt = interruptSignal();
   const target = await startDetached(launch);
   return exitCodeOf(await attachLive(target, view, interrupt));
+}
+
+export async function reproduceCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, ...ENV_FLAGS });
+  if (values.help) return help();
+  const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
+  const original = findRun(runsDir, onlyPositional(positionals, "run id", "reproduce"));
+  const manifest = readManifest(original);
+  const env = await setupEnvironment({ ...envOptions(values), out: process.stderr });
+  const changes = await whatChanged(manifest, env.python);
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  say(changes.length ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}` : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`);
+  const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, environment: async () => env });
+  // --json prints the comparison, not the event stream.
+  const view = values.json ? quietView() : chooseView(values);
+  const result = await attachLive(await startDetached(launch), view, interruptSignal());
+  const comparison = compareMetrics(await recordedEvents(original), await recordedEvents(launch.runDir));
+  const report = { original: path.basename(original), reproduction: launch.runId, changes, ...comparison };
+  if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  const d = comparison.first;
+  say(
+    comparison.identical
+      ? `identical: ${comparison.values} metric values over ${comparison.steps} logged steps match ${report.original}`
+      : `different: first at stage '${d!.stage}' step ${d!.step}: ${d!.metric} was ${String(d!.original)}, now ${String(d!.reproduced)}`,
+  );
+  return exitCodeOf(result) || (comparison.identical ? 0 : 1);
 }
 
 export async function attachCommand(rest: string[], help: () => number): Promise<number> {

@@ -37,3 +37,8 @@ function closingLine(state: RunState, result: ViewResult, err: NodeJS.WriteStrea
   else if (result.kind === "detached") err.write(`detached: the run goes on. Reattach with: trellis attach ${state.runId ?? ""}\n`);
   else err.write(`lost contact with the run's supervisor; see ${state.runDir ?? "the run directory"}/supervisor.log\n`);
 }
+
+/** Shows nothing (the caller reports the outcome itself). */
+export function quietView(): RunView {
+  return { write: () => {}, close: () => {} };
+}

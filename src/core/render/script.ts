@@ -66,6 +66,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from trellis_runtime.data import load_datasets
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
+    from trellis_runtime.provenance import describe
 
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
@@ -89,6 +90,8 @@ ${needsReference ? referenceBlock() : ""}
         peft_config=peft_config,
         callbacks=[callback],
     )
+
+    emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
 
     def measure_preferences(when):
         """Held-out preference accuracy: is log p(chosen) > log p(rejected)?"""

@@ -1,0 +1,87 @@
+/**
+ * `trellis reproduce <run>`: run a recorded run again (same recipe, same locked environment,
+ * same seeds), say up front what differs from the original (data, packages, GPU), then compare
+ * the new metrics with the original's and report the first step and metric that differ.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { RunEvent } from "../core/events/protocol.js";
+import { readAllEvents } from "../adapters/event-file.js";
+import { files } from "./launch.js";
+import { environmentFacts, manifestFile, sha256File } from "./manifest.js";
+
+export interface RecordedManifest {
+  recipe: { file: string };
+  environment: { packages: Record<string, string>; gpus?: string[] };
+  data: { files: Array<{ file: string; sha256: string }> };
+}
+
+export function readManifest(runDir: string): RecordedManifest {
+  const file = manifestFile(runDir);
+  if (!existsSync(file)) throw new Error(`${runDir} has no manifest.json (made by an older trellis?)`);
+  return JSON.parse(readFileSync(file, "utf8")) as RecordedManifest;
+}
+
+/** Differences between the recorded run and this machine now, one line each. */
+export async function whatChanged(manifest: RecordedManifest, python: string): Promise<string[]> {
+  const changes: string[] = [];
+  for (const d of manifest.data.files) {
+    if (!existsSync(d.file)) changes.push(`data file ${d.file} is gone`);
+    else {
+      const now = await sha256File(d.file);
+      if (now !== d.sha256) changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
+    }
+  }
+  const env = await environmentFacts(python);
+  const before = manifest.environment.packages;
+  for (const name of new Set([...Object.keys(before), ...Object.keys(env.packages)])) {
+    if (before[name] !== env.packages[name]) changes.push(`package ${name}: ${before[name] ?? "absent"} then, ${env.packages[name] ?? "absent"} now`);
+  }
+  const gpusThen = (manifest.environment.gpus ?? []).join(", ") || "none";
+  const gpusNow = (env.gpus ?? []).join(", ") || "none";
+  if (gpusThen !== gpusNow) changes.push(`GPUs: ${gpusThen} then, ${gpusNow} now`);
+  return changes;
+}
+
+export interface MetricDifference {
+  stage: string;
+  step: number;
+  metric: string;
+  original: unknown;
+  reproduced: unknown;
+}
+
+export interface Comparison {
+  identical: boolean;
+  values: number;
+  steps: number;
+  first: MetricDifference | null;
+}
+
+/** Compares the logged metrics of two runs, step by step, in the original's order. */
+export function compareMetrics(original: RunEvent[], reproduced: RunEvent[]): Comparison {
+  const logged = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: "metrics" }> => e.type === "metrics");
+  const a = logged(original);
+  const b = new Map(logged(reproduced).map((e) => [`${e.stage}\0${e.step}`, e]));
+  let values = 0;
+  for (const e of a) {
+    const other = b.get(`${e.stage}\0${e.step}`);
+    for (const [metric, value] of Object.entries(e.metrics)) {
+      const again = other?.metrics[metric];
+      if (again !== value) return { identical: false, values, steps: a.length, first: { stage: e.stage ?? "?", step: e.step, metric, original: value, reproduced: again ?? "(not logged)" } };
+      values++;
+    }
+  }
+  const extra = logged(reproduced).length - a.length;
+  if (extra > 0) {
+    const e = logged(reproduced)[a.length]!;
+    return { identical: false, values, steps: a.length, first: { stage: e.stage ?? "?", step: e.step, metric: "(step)", original: "(not logged)", reproduced: "logged" } };
+  }
+  return { identical: true, values, steps: a.length, first: null };
+}
+
+export async function recordedEvents(runDir: string): Promise<RunEvent[]> {
+  return readAllEvents(files(runDir).events);
+}
+
+export const recordedRecipe = (runDir: string) => readFileSync(path.join(runDir, "recipe.yaml"), "utf8");
