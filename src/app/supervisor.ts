@@ -100,13 +100,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   );
   if (launch.resume) {
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
-    bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint } as never);
+    bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint });
   }
   writeFileSync(f.supervisor, `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`);
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
-    const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus } as never));
+    const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus }));
     if (!launch.resume) {
       bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
       bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
@@ -172,7 +172,7 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     onOutput: (stream, line) => {
       const second = Math.floor(Date.now() / 1000);
       if (second !== budget.second) budget = { second, lines: 0 };
-      if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) } as never);
+      if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) });
     },
     onStart,
   });

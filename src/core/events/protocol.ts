@@ -34,6 +34,7 @@ export const StageEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
   z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
+  z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
   /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
   z.object({ ...base, type: z.literal("stopping"), step }),
   z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),
@@ -43,6 +44,17 @@ export type StageEvent = z.infer<typeof StageEvent>;
 
 export type RunStatus = "running" | "finished" | "failed" | "stopped";
 
+/** One GPU in a `gpu` event; `util` is percent busy, memory in MiB as nvidia-smi reports it. */
+export interface GpuSample {
+  index: number;
+  name: string;
+  util: number;
+  mem_used_mb: number;
+  mem_total_mb: number;
+  power_w?: number;
+  temp_c?: number;
+}
+
 /** Events the orchestrator adds around the stages. */
 export type OrchestratorEvent =
   | { type: "run_start"; time: number; stage?: null; run_id: string; recipe: string; run_dir: string; stages: Array<{ id: string; trainer: string }>; trellis_version: string }
@@ -50,6 +62,12 @@ export type OrchestratorEvent =
   | { type: "notice"; time: number; stage?: string | null; code: string; message: string }
   | { type: "stage_end"; time: number; stage: string; status: "finished" | "failed" | "stopped"; exit_code: number | null; signal: string | null; reason?: string }
   | { type: "invalid_event"; time: number; stage: string; line: number; error: string; text: string }
+  /** `trellis resume` continues the run in the same events.jsonl from here. */
+  | { type: "run_resumed"; time: number; stage: string; checkpoint: string | null }
+  /** GPU utilisation sampled from nvidia-smi every few seconds while stages run. */
+  | { type: "gpu"; time: number; stage?: string | null; gpus: GpuSample[] }
+  /** One line the trainer printed (its full output also goes to the stage's log files). */
+  | { type: "output"; time: number; stage: string; stream: "stdout" | "stderr"; line: string }
   | {
       type: "run_end";
       time: number;
