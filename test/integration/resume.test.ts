@@ -99,6 +99,21 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.ok(weights(run.dir).equals(reference.weights));
   });
 
+  it("saves periodic checkpoints by default, keeping the newest two", async () => {
+    const periodic = path.join(ws.dir, "periodic.yaml");
+    // save_strategy "no", yet a checkpoint every 0.6 s of training: the time-based safety net.
+    writeFileSync(periodic, readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8").replace(/num_train_epochs: \d+/, "num_train_epochs: 2").replace("seed: 42", "seed: 42\ncheckpoint_every_minutes: 0.01").replace(/data\//g, `${path.join(RECIPES, "data")}/`));
+    const runs = path.join(ws.dir, "runs-periodic");
+    const result = await trellis(["run", periodic, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const dir = path.join(runs, readdirSync(runs)[0]!);
+    const saved = eventsOf(readEvents(path.join(dir, "events.jsonl")), "checkpoint");
+    assert.ok(saved.length >= 2, `periodic checkpoints: ${saved.length}`);
+    const kept = readdirSync(path.join(dir, "output", "orpo")).filter((d) => d.startsWith("checkpoint-"));
+    assert.equal(kept.length, 2, `kept: ${kept.join(", ")}`);
+    for (const k of kept) assert.ok(readdirSync(path.join(dir, "output", "orpo", k)).includes("trellis-checkpoint.json"));
+  });
+
   it("refuses to resume when the recipe changed, unless forced; a finished run has nothing to resume", async () => {
     const runs = path.join(ws.dir, "runs-changed");
     const run = await startRun(file, runs, ws.env);
