@@ -68,6 +68,8 @@ export function reduce(state: RunState, event: RunEvent): RunState {
       return patchStage(event.stage, (s) => ({ step: event.step, maxSteps: event.max_steps, epoch: event.epoch, metrics: { ...s.metrics, ...numbers(event.metrics) } }));
     case "checkpoint":
       return patchStage(event.stage, () => ({ lastCheckpoint: event.path }));
+    case "stopped":
+      return event.checkpoint ? patchStage(event.stage, () => ({ lastCheckpoint: event.checkpoint })) : next;
     case "train_summary":
       return patchStage(event.stage, (s) => ({ step: Math.max(s.step, event.step) }));
     case "preference_eval":

@@ -1,0 +1,115 @@
+/**
+ * The live dashboard: reads snapshots from the store, prints the frame, handles keys. Keys are
+ * read only when stdin supports raw mode (Ink throws otherwise, e.g. without a TTY).
+ */
+import { useInput, useStdin } from "ink";
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import type { GlyphMode } from "../../core/chart/raster.js";
+import type { Prompt } from "./footer.js";
+import { dashboardFrame, type Overlay } from "./frame.js";
+import { actionFor, type DashboardCommand } from "./keys.js";
+import { Lines } from "./lines.js";
+import type { DashboardStore } from "./store.js";
+import { defaultColor, defaultGlyphs } from "./theme.js";
+import { useTerminalSize } from "./use-terminal-size.js";
+
+export interface DashboardProps {
+  store: DashboardStore;
+  onCommand: (command: DashboardCommand) => void;
+  /** Terminal size; follows the terminal (and its resizes) when left out. */
+  columns?: number;
+  rows?: number;
+  /** Colour codes; off when NO_COLOR is set or TERM=dumb, unless given. */
+  color?: boolean;
+  /** Braille charts, or ASCII where the terminal can't show braille. */
+  glyphs?: GlyphMode;
+  /** The clock in seconds; defaults to the wall clock, ticking every second while the run lives. */
+  now?: () => number;
+}
+
+/** Elapsed time and ETA move on between events: redraw this often while running. */
+const TICK_MS = 1000;
+
+export function Dashboard(props: DashboardProps) {
+  const state = useSyncExternalStore(props.store.subscribe, props.store.getSnapshot, props.store.getSnapshot);
+  const size = useTerminalSize();
+  const columns = props.columns ?? size.columns;
+  const rows = props.rows ?? size.rows;
+  const theme = useMemo(() => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }), [props.color, props.glyphs]);
+
+  const [page, setPage] = useState(0);
+  const [zoom, setZoom] = useState(false);
+  const [overlay, setOverlay] = useState<Overlay>("none");
+  const [prompt, setPrompt] = useState<Prompt>("none");
+  const [tick, setTick] = useState(0);
+
+  const live = state.run.status === "running" || state.run.status === "pending";
+  useEffect(() => {
+    if (props.now || !live) return;
+    const timer = setInterval(() => setTick((t) => t + 1), TICK_MS);
+    return () => clearInterval(timer);
+  }, [props.now, live]);
+
+  const { isRawModeSupported } = useStdin();
+  useInput(
+    (input, key) => {
+      // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
+      if (key.ctrl) {
+        if (input === "c") props.onCommand("detach");
+        return;
+      }
+      if (prompt === "confirm-stop") {
+        if (input === "y" || input === "Y") {
+          props.onCommand("stop");
+          setPrompt("stop-sent");
+        } else setPrompt("none");
+        return;
+      }
+      switch (actionFor(input, key)) {
+        case "detach":
+          return props.onCommand("detach");
+        case "stop":
+          if (live) setPrompt("confirm-stop");
+          return;
+        case "checkpoint":
+          if (live) {
+            props.onCommand("checkpoint");
+            setPrompt("checkpoint-sent");
+          }
+          return;
+        case "help":
+          return setOverlay((o) => (o === "help" ? "none" : "help"));
+        case "alerts":
+          return setOverlay((o) => (o === "alerts" ? "none" : "alerts"));
+        case "next-page":
+          return setPage((p) => p + 1);
+        case "zoom":
+          return setZoom((z) => !z);
+        case "close":
+          return setOverlay("none");
+        default:
+      }
+    },
+    { isActive: Boolean(isRawModeSupported) },
+  );
+
+  // A requested checkpoint is acknowledged once a new one lands; a stop once the run ends.
+  const checkpoints = Object.values(state.stages).reduce((n, d) => n + d.checkpoints, 0);
+  const [checkpointsAtRequest, setCheckpointsAtRequest] = useState(checkpoints);
+  useEffect(() => {
+    if (prompt === "checkpoint-sent" && checkpoints > checkpointsAtRequest) setPrompt("none");
+    if (prompt !== "checkpoint-sent") setCheckpointsAtRequest(checkpoints);
+  }, [prompt, checkpoints, checkpointsAtRequest]);
+  useEffect(() => {
+    if (!live && prompt !== "none") setPrompt("none");
+  }, [live, prompt]);
+
+  const now = props.now ? props.now() : Date.now() / 1000;
+  const lines = useMemo(
+    () => dashboardFrame(state, { columns, rows, theme, now, page, zoom, overlay, prompt }),
+    // `tick` re-renders the clock; `now` alone changes every call.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [state, columns, rows, theme, page, zoom, overlay, prompt, tick, props.now],
+  );
+  return <Lines lines={lines} />;
+}

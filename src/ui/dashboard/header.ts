@@ -1,0 +1,108 @@
+/**
+ * The three top lines: who (recipe, run id, status), where (stages, trainer, versions, device)
+ * and how far (step bar, epoch, elapsed, ETA, throughput).
+ */
+import { currentStage, stageProgress } from "../../core/run/progress.js";
+import type { StageState } from "../../core/run/state.js";
+import { clock, rate } from "./numbers.js";
+import { joinFit, spread, width } from "./text.js";
+import type { View } from "./view.js";
+
+export function headerLines(v: View): string[] {
+  return [titleLine(v), stageLine(v), progressLine(v)];
+}
+
+function titleLine(v: View): string {
+  const { state, paint, sym } = v;
+  const run = state.run;
+  const left = `${paint.bold("trellis")} ${sym.sep} ${run.recipe ?? "…"}${run.runId ? ` ${sym.sep} ${paint.dim(run.runId)}` : ""}`;
+  const elapsed = state.startedAt !== null ? clock((state.endedAt ?? v.now) - state.startedAt) : "";
+  const stopping = Object.values(state.stages).some((d) => d.stoppingAt !== null) && run.status === "running";
+  const status =
+    run.status === "finished"
+      ? paint.green(`${sym.ok} finished`)
+      : run.status === "failed"
+        ? paint.red(`${sym.error} failed`)
+        : run.status === "stopped"
+          ? paint.yellow(`${sym.stopped} stopped`)
+          : stopping
+            ? paint.yellow(`${sym.running} stopping`)
+            : run.status === "running"
+              ? paint.green(`${sym.running} running`)
+              : paint.dim(`${sym.pending} waiting`);
+  return spread(left, `${status} ${elapsed}`.trimEnd(), v.width);
+}
+
+export function stageMark(s: StageState, v: View): string {
+  const { paint, sym } = v;
+  switch (s.status) {
+    case "finished":
+      return paint.green(sym.ok);
+    case "failed":
+      return paint.red(sym.error);
+    case "stopped":
+      return paint.yellow(sym.stopped);
+    case "running":
+      return paint.cyan(sym.running);
+    default:
+      return paint.dim(sym.pending);
+  }
+}
+
+function stageLine(v: View): string {
+  const { state, paint, sym } = v;
+  const cur = currentStage(state);
+  if (!cur) return paint.dim("waiting for the run to start");
+  const chain = state.run.stages.map((s) => `${s.id} ${stageMark(s, v)}`).join(` ${sym.arrow} `);
+  const d = cur.detail;
+  const device = deviceName(v, d?.device ?? cur.stage.device);
+  return joinFit(
+    [
+      state.run.stages.length > 1 ? chain : "",
+      `stage ${cur.index}/${state.run.stages.length} ${paint.bold(cur.stage.trainer.toUpperCase())}`,
+      d?.trlVersion ? `TRL ${d.trlVersion}` : "",
+      d?.torchVersion ? `torch ${d.torchVersion}` : "",
+      device,
+    ],
+    "  ",
+    v.width,
+  );
+}
+
+/** The GPU's name from nvidia-smi when sampled, else what the stage reported (cpu, cuda:0). */
+function deviceName(v: View, device: string | null): string {
+  const gpus = v.state.gpu.latest;
+  if (gpus.length > 0 && device !== "cpu") {
+    const name = gpus[0]!.name.replace(/^NVIDIA\s+/i, "");
+    return gpus.length > 1 ? `${gpus.length}x ${name}` : name;
+  }
+  if (!device) return "";
+  return device === "cpu" ? "CPU" : device;
+}
+
+/** Bar cells: what the other parts leave, within these bounds. */
+const MIN_BAR = 8;
+const MAX_BAR = 40;
+
+function progressLine(v: View): string {
+  const { state, paint, sym } = v;
+  const cur = currentStage(state);
+  if (!cur) return "";
+  const p = stageProgress(cur.stage, cur.detail, v.now);
+  const running = cur.stage.status === "running";
+  const samples = rate(p.samplesPerSec);
+  const tokens = rate(p.tokensPerSec);
+  const pct = p.fraction !== null ? `${Math.floor(p.fraction * 100)}%` : "";
+  const rest = [
+    p.epoch !== null ? `ep ${p.epoch.toFixed(2)}` : "",
+    p.elapsed !== null ? `${clock(p.elapsed)}${running ? ` ETA ${clock(p.eta)}` : ""}` : "",
+    samples ? `${samples} samples/s` : "",
+    tokens ? `${tokens} tok/s` : "",
+  ].filter(Boolean);
+  const steps = `step ${p.step}/${p.maxSteps ?? "?"}`;
+  const used = width([steps, pct, ...rest].join("  ")) + 3;
+  const barWidth = Math.max(MIN_BAR, Math.min(MAX_BAR, v.width - used));
+  const filled = p.fraction !== null ? Math.round(p.fraction * barWidth) : 0;
+  const bar = sym.barLeft + paint.cyan(sym.barFull.repeat(filled)) + paint.dim(sym.barEmpty.repeat(barWidth - filled)) + sym.barRight;
+  return joinFit([`${steps} ${bar} ${pct}`, ...rest], "  ", v.width);
+}

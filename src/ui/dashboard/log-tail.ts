@@ -1,0 +1,13 @@
+/** The last lines the trainer printed (the full output is in the run's log files). */
+import { fit } from "./text.js";
+import type { View } from "./view.js";
+
+export function logLines(v: View, rows: number): string[] {
+  if (rows <= 0) return [];
+  const { paint, sym } = v;
+  return v.state.output.last(rows).map((l, i) => {
+    const prefix = paint.dim(`${i === 0 ? "log" : "   "} ${sym.box.v} `);
+    const text = l.stream === "stderr" ? paint.yellow(l.text) : l.text;
+    return fit(prefix + text, v.width, sym.ellipsis);
+  });
+}

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { PassThrough } from "node:stream";
+import { describe, it } from "node:test";
+import { mountDashboard } from "../../src/ui/dashboard/mount.js";
+import { createDashboardStore } from "../../src/ui/dashboard/store.js";
+import { delay, stream } from "./streams.js";
+
+describe("mountDashboard", () => {
+  it("draws on the alternate screen and gives the screen back on unmount", async () => {
+    const out = Object.assign(new PassThrough(), { columns: 80, rows: 24, isTTY: true });
+    let written = "";
+    out.on("data", (d: Buffer) => (written += d.toString()));
+    const store = createDashboardStore();
+    const mounted = mountDashboard({ store, onCommand: () => {}, stdout: out as unknown as NodeJS.WriteStream, stdin: new PassThrough() as unknown as NodeJS.ReadStream, color: false });
+    for (const e of stream("orpo.jsonl")) store.push(e);
+    await delay(50);
+    mounted.unmount();
+    mounted.unmount();
+    await delay(10);
+    assert.ok(written.startsWith("\u001b[?1049h"));
+    assert.ok(written.endsWith("\u001b[?1049l"));
+    assert.equal(written.split("\u001b[?1049l").length, 2, "restored once");
+    assert.match(written, /trellis ▸ quickstart-orpo/);
+  });
+});

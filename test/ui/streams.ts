@@ -1,0 +1,38 @@
+/** Recorded event streams (test/fixtures/streams) and a store already fed with them. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunEvent } from "../../src/core/events/protocol.js";
+import { createDashboardStore, type DashboardStore } from "../../src/ui/dashboard/store.js";
+
+export const STREAMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "streams");
+
+export function stream(name: string): RunEvent[] {
+  return readFileSync(path.join(STREAMS, name), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as RunEvent);
+}
+
+/** Events up to and including the first one that matches. */
+export function until(events: RunEvent[], match: (e: RunEvent) => boolean): RunEvent[] {
+  const i = events.findIndex(match);
+  return i < 0 ? events : events.slice(0, i + 1);
+}
+
+/** A store fed with these events, published, plus the clock of the last event. */
+export function storeWith(events: RunEvent[]): { store: DashboardStore; now: () => number } {
+  const store = createDashboardStore();
+  for (const e of events) store.push(e);
+  store.flush();
+  const t = store.getState().lastTime ?? 0;
+  return { store, now: () => t };
+}
+
+// eslint-disable-next-line no-control-regex
+export const ANSI = /\u001b\[[0-9;]*m/g;
+export const visible = (s: string) => s.replace(ANSI, "");
+/** Terminal cells of a line; every glyph the dashboard draws is one cell wide. */
+export const cells = (line: string) => [...visible(line)].length;
+
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
