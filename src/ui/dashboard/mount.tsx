@@ -12,7 +12,8 @@ import type { DashboardStore } from "./store.js";
 
 /** The frame cap: ~15 frames a second (STYLE.md render budget). */
 const MAX_FPS = 15;
-const ENTER_ALT_SCREEN = "\u001b[?1049h";
+// Also home the cursor and clear: the alternate screen keeps the cursor where the shell left it.
+const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[H\u001b[2J";
 const LEAVE_ALT_SCREEN = "\u001b[?1049l";
 
 export interface MountOptions {
@@ -49,7 +50,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
     stdout,
     stdin: o.stdin ?? process.stdin,
     maxFps: MAX_FPS,
-    incrementalRendering: true,
+    incrementalRendering: false,
     exitOnCtrlC: false,
     patchConsole: false,
   });
