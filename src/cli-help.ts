@@ -1,4 +1,5 @@
 /** `--help` text of every command. */
+import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export.js";
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -19,6 +20,8 @@ Commands:
   attach [run | ws://..] watch a run (live, or replayed when finished); q detaches
   ls                     list runs with status, trainer, steps and start time
   logs <run> [--follow]  print a run's events without the dashboard
+  import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
+  export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
   check <recipe.yaml>    validate a recipe and its data files, run nothing
   env setup              create the managed Python environment (reused while the lock is unchanged)
@@ -97,6 +100,8 @@ Options:
   --trl-version X.Y    render for this TRL version (default: the managed environment's pin)
   --json               print what was written as JSON
 `,
+  import: IMPORT_HELP,
+  export: EXPORT_HELP,
   check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--json]
 
 Validates the recipe (keys, types, TRL arguments for the targeted TRL version, stage links) and

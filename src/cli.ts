@@ -16,6 +16,7 @@ import { HELP } from "./cli-help.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, UsageError } from "./cli/args.js";
 import { attachCommand, logsCommand, lsCommand, reproduceCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
 import { ResumeError } from "./app/resume.js";
+import { exportCommand, importCommand } from "./cli/import-export.js";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case "run":
       return runCommand(rest, help("run"));
+    case "import":
+      return importCommand(rest);
+    case "export":
+      return exportCommand(rest);
     case "reproduce":
       return reproduceCommand(rest, help("reproduce"));
     case "resume":

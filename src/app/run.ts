@@ -2,7 +2,7 @@
  * `trellis run`: everything checked before any Python starts, the environment prepared, a new
  * run directory rendered, then a supervisor started (detached by default) to run the stages.
  */
-import { existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
@@ -14,6 +14,8 @@ import { LOCK_FILE, TRELLIS_VERSION } from "../adapters/package-files.js";
 import { createRunDir, writeScripts } from "../adapters/run-dir.js";
 import { isLoopback } from "../adapters/ws-server.js";
 import { files, readSupervisor, writeLaunch, type Launch } from "./launch.js";
+import { detectFormat } from "../core/import/index.js";
+import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
 import { loadRecipe } from "./load-recipe.js";
 import { writeInitialManifest } from "./manifest.js";
 
@@ -35,14 +37,29 @@ export interface PrepareOptions {
   recipeText?: string;
 }
 
+/** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
+async function importIfForeign(file: string): Promise<ImportedRecipe | undefined> {
+  let raw: unknown;
+  try {
+    raw = (await readYamlMapping(file)).raw;
+  } catch {
+    return undefined; // not a readable mapping: the recipe parser says why, with a location
+  }
+  const format = detectFormat(raw);
+  if (!format || format === "trellis") return undefined;
+  return importRecipeFile(file, { rebase: { from: process.cwd() } });
+}
+
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** How long a detached supervisor may take to start listening. */
 const SUPERVISOR_START_MS = 20_000;
 
 export async function prepareRun(o: PrepareOptions): Promise<Launch> {
+  // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
+  const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
-  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText);
+  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText ?? imported?.yamlText);
   const env = await o.environment();
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
@@ -53,6 +70,10 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
   writeScripts(runDir.scriptsDir, rendered);
 
   const notices = [];
+  if (imported) {
+    copyFileSync(o.recipeFile, path.join(runDir.dir, `source-config${path.extname(o.recipeFile) || ".yaml"}`));
+    notices.push({ code: "imported", message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)` });
+  }
   if (loaded.recipe.model.trust_remote_code) {
     notices.push({ code: "trust_remote_code", message: `model.trust_remote_code is on: Python code shipped with '${loaded.recipe.model.name}' will run on this machine` });
   }

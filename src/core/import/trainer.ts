@@ -1,0 +1,67 @@
+/**
+ * Which trainer a flat TRL / alignment-handbook config is for. The file does not say: the
+ * keys (fields only one config class has), then its comments (`# DPOTrainer arguments`,
+ * `trl sft --config`), then its name (`..._orpo_config_full.yaml`) decide.
+ */
+import { configClass } from "../trl/fields.js";
+import { TRAINERS, type Trainer } from "../recipe/schema.js";
+import { trainersWithField } from "./args.js";
+import type { Raw } from "./types.js";
+
+/** Keys of ModelConfig / ScriptArguments / the handbook: every trainer has them. */
+const COMMON_KEYS = new Set(["model_name_or_path", "dataset_name", "chat_template", "trainer", "use_peft", "env"]);
+
+export interface TrainerChoice {
+  trainer: Trainer;
+  reason: string;
+}
+
+export function inferTrainer(raw: Raw, file: string, text: string | undefined, forced?: Trainer): TrainerChoice {
+  if (forced) return { trainer: forced, reason: "--trainer" };
+  if (typeof raw.trainer === "string" && (TRAINERS as readonly string[]).includes(raw.trainer)) {
+    return { trainer: raw.trainer as Trainer, reason: "the file's 'trainer' key" };
+  }
+  let candidates = new Set<Trainer>(TRAINERS);
+  const evidence: string[] = [];
+  for (const key of Object.keys(raw)) {
+    if (COMMON_KEYS.has(key)) continue;
+    const have = trainersWithField(key);
+    if (!have.length || have.length === TRAINERS.length) continue;
+    const narrowed = new Set(have.filter((t) => candidates.has(t)));
+    if (!narrowed.size) continue;
+    if (narrowed.size < candidates.size) evidence.push(key);
+    candidates = narrowed;
+  }
+  const list = [...candidates];
+  const byKeys = evidence.length ? `keys only ${list.map(configClass).join("/")} ${list.length > 1 ? "have" : "has"}: ${evidence.join(", ")}` : "";
+  if (list.length === 1) return { trainer: list[0]!, reason: byKeys };
+
+  const fromComments = hint(comments(text ?? ""), list);
+  if (fromComments) return { trainer: fromComments.trainer, reason: `the file's comments ('${fromComments.match}')${byKeys ? `; ${byKeys}` : ""}` };
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const fromName = hint(base, list);
+  if (fromName) return { trainer: fromName.trainer, reason: `the file name (${base})${byKeys ? `; ${byKeys}` : ""}` };
+  if (!candidates.has("sft")) return { trainer: "dpo", reason: `${byKeys}; DPO assumed (use --trainer orpo for ORPO)` };
+  return { trainer: "sft", reason: "no DPO/ORPO-only keys, comments or file name point elsewhere: SFT, as for `trl sft` (use --trainer to change)" };
+}
+
+function comments(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => /(?:^|\s)#(.*)$/.exec(line)?.[1] ?? "")
+    .join("\n");
+}
+
+/** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl dpo` first, then `_orpo_`, `sft-`. */
+function hint(text: string, allowed: Trainer[]): { trainer: Trainer; match: string } | undefined {
+  const strong = (t: string) => new RegExp(`\\btrl\\s+${t}\\b|\\b${t}\\s*(?:trainer|config)\\b`, "i");
+  const weak = (t: string) => new RegExp(`(?:^|[^a-z])${t}(?:[^a-z]|$)`, "i");
+  for (const form of [strong, weak]) {
+    for (const trainer of ["orpo", "dpo", "sft"] as const) {
+      if (!allowed.includes(trainer)) continue;
+      const m = form(trainer).exec(text);
+      if (m) return { trainer, match: m[0].replace(/^[^A-Za-z]+|[^A-Za-z]+$/g, "") };
+    }
+  }
+  return undefined;
+}
