@@ -34,7 +34,8 @@ async function waitForScreen(session: string, check: (text: string) => boolean, 
 
 function start(session: string, command: string): Promise<string> {
   // The shell line prints the exit code, then keeps the pane open to read.
-  return tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", `cd ${ws.dir} && env ${env} ${command}; echo EXIT=$?; sleep 600`);
+  // Without CI: Ink draws only the final frame when it believes it runs in CI (is-in-ci).
+  return tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", `cd ${ws.dir} && env -u CI ${env} ${command}; echo EXIT=$?; sleep 600`);
 }
 
 const stepOf = (text: string) => Number(/step (\d+)\/\d+/.exec(text)?.[1] ?? -1);
