@@ -1,6 +1,6 @@
 import pytest
 
-from trellis_runtime.data import DataError, load_datasets, source_label
+from trellis_runtime.data import DataError, DataFileError, load_datasets, source_label
 
 PAIR = {"prompt": "Q?", "chosen": " yes.", "rejected": " no."}
 CONV_PAIR = {
@@ -147,3 +147,157 @@ def test_csv_files(tmp_path, recorder):
 def test_source_label_for_the_hub():
     assert source_label({"hub": "org/name", "split": "test", "config": None}) == "org/name split test"
     assert source_label({"hub": "org/name", "split": "train", "config": "en"}) == "org/name (en) split train"
+
+
+# Hostile files: each ends as one DataError naming the file, the line and the column where it can.
+
+
+def load(path, trainer="dpo", fmt="json"):
+    from trellis_runtime.events import Emitter
+
+    return load_datasets({"train": {"files": [str(path)], "format": fmt}, "eval": None}, trainer, 0, Emitter(None))
+
+
+def write_bytes(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+GOOD_LINE = b'{"prompt": "Q?", "chosen": " yes.", "rejected": " no."}\n'
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
+def test_an_empty_file(tmp_path, content):
+    path = write_bytes(tmp_path, "empty.jsonl", content)
+    with pytest.raises(DataFileError, match=r"^empty\.jsonl: the data file is empty$"):
+        load(path)
+
+
+def test_a_file_cut_off_mid_json(tmp_path):
+    path = write_bytes(tmp_path, "cut.jsonl", GOOD_LINE * 2 + b'{"prompt": "Q?", "cho')
+    expected = r"^cut\.jsonl: line 3 is cut off in the middle of a JSON object: the file looks truncated"
+    with pytest.raises(DataFileError, match=expected):
+        load(path)
+
+
+def test_a_json_array_cut_off(tmp_path):
+    path = write_bytes(tmp_path, "cut.json", b'[{"prompt": "Q?", "chosen": "a", "rejected": "b"},\n {"prompt": "Q')
+    with pytest.raises(DataFileError, match=r"^cut\.json: the JSON document is cut off at line 2"):
+        load(path)
+
+
+def test_a_broken_line_in_the_middle_names_line_and_column(tmp_path):
+    path = write_bytes(tmp_path, "broken.jsonl", GOOD_LINE + b'{"prompt": "Q?" "chosen": "a"}\n' + GOOD_LINE)
+    expected = r"^broken\.jsonl: line 2, column 17: not valid JSON \(Expecting ',' delimiter\)"
+    with pytest.raises(DataFileError, match=expected):
+        load(path)
+
+
+def test_a_line_that_is_not_an_object(tmp_path):
+    path = write_bytes(tmp_path, "list.jsonl", GOOD_LINE + b'["Q?", "a", "b"]\n')
+    with pytest.raises(DataFileError, match=r"^list\.jsonl: line 2 is a list, not a JSON object"):
+        load(path)
+
+
+def test_invalid_utf8_names_line_and_column(tmp_path):
+    line = '{"prompt": "Café", "chosen": "a", "rejected": "b"}\n'.encode("latin-1")
+    path = write_bytes(tmp_path, "latin1.jsonl", GOOD_LINE + line)
+    expected = r"^latin1\.jsonl: line 2, column 16: not valid UTF-8 \(byte 0xe9\); save the file as UTF-8$"
+    with pytest.raises(DataFileError, match=expected):
+        load(path)
+
+
+def test_invalid_utf8_in_a_csv_file(tmp_path):
+    path = write_bytes(tmp_path, "d.csv", b"prompt,chosen,rejected\nQ,a,b\nQ,\xff,b\n")
+    with pytest.raises(DataFileError, match=r"^d\.csv: line 3, column 3: not valid UTF-8 \(byte 0xff\)"):
+        load(path, fmt="csv")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b'{"prompt": "Q?", "chosen": null, "rejected": " no."}\n',
+        b'{"prompt": "Q?", "rejected": " no."}\n',  # the key is missing
+    ],
+)
+def test_a_null_or_missing_value_names_the_line_and_column(tmp_path, bad):
+    # Blank lines do not count as rows but do count as lines.
+    path = write_bytes(tmp_path, "holes.jsonl", GOOD_LINE + b"\n" + GOOD_LINE + bad + GOOD_LINE)
+    expected = r"^holes\.jsonl: line 4, column 'chosen': no value \(null, or the key is missing\)"
+    with pytest.raises(DataError, match=expected):
+        load(path)
+
+
+def test_a_null_in_a_second_file_names_that_file(tmp_path, make_jsonl, recorder):
+    first = make_jsonl("a.jsonl", [PAIR] * 3)
+    second = make_jsonl("b.jsonl", [PAIR, {**PAIR, "rejected": None}])
+    data_spec = {"train": {"files": [str(first), str(second)], "format": "json"}, "eval": None}
+    with pytest.raises(DataError, match=r"^b\.jsonl: line 2, column 'rejected': no value"):
+        load_datasets(data_spec, "orpo", 0, recorder.emitter)
+
+
+def test_a_null_in_a_column_the_trainer_does_not_use_is_fine(make_jsonl):
+    path = make_jsonl("d.jsonl", [{**PAIR, "note": None}, {**PAIR, "note": "x"}])
+    assert len(load(path).train) == 2
+
+
+def test_a_csv_row_missing_a_field(tmp_path):
+    path = write_bytes(tmp_path, "d.csv", b"prompt,chosen,rejected\nQ,a,b\nQ,a\n")
+    with pytest.raises(DataError, match=r"^d\.csv: row 2, column 'rejected': no value"):
+        load(path, fmt="csv")
+
+
+def test_a_number_where_text_belongs(make_jsonl):
+    path = make_jsonl("n.jsonl", [PAIR, {**PAIR, "chosen": 5}])
+    expected = r"^n\.jsonl: line 2, column 'chosen': a number; expected text or a list of chat messages"
+    with pytest.raises(DataError, match=expected):
+        load(path)
+
+
+def test_text_in_some_rows_and_messages_in_others(make_jsonl):
+    path = make_jsonl("mixed.jsonl", [CONV_PAIR, {**CONV_PAIR, "chosen": "yes."}])
+    expected = r"^mixed\.jsonl: line 2, column 'chosen': text, where the first row has chat messages"
+    with pytest.raises(DataError, match=expected):
+        load(path)
+
+
+def test_an_enormous_value(tmp_path):
+    import json
+
+    huge = json.dumps({"prompt": "Q?", "chosen": "x" * 50_000_000, "rejected": "no"}).encode()
+    path = write_bytes(tmp_path, "huge.jsonl", GOOD_LINE + huge + b"\n" + GOOD_LINE)
+    expected = r"^huge\.jsonl: line 2, column 'chosen': a value of 50\.0 MB; at most 4 MiB fits"
+    with pytest.raises(DataError, match=expected):
+        load(path)
+
+
+def test_an_enormous_chat_message(tmp_path, make_jsonl):
+    big = {**CONV_PAIR, "rejected": [{"role": "assistant", "content": "y" * (5 << 20)}]}
+    path = make_jsonl("chat.jsonl", [CONV_PAIR, CONV_PAIR, big])
+    with pytest.raises(DataError, match=r"^chat\.jsonl: line 3, column 'rejected': a value of 5\.2 MB"):
+        load(path)
+
+
+def test_a_hostile_eval_file_is_caught_too(tmp_path, make_jsonl, recorder):
+    train = make_jsonl("train.jsonl", [PAIR] * 2)
+    eval_ = write_bytes(tmp_path, "eval.jsonl", GOOD_LINE + b'{"prompt": ')
+    with pytest.raises(DataFileError, match=r"^eval\.jsonl: line 2 is cut off"):
+        load_datasets(spec(train, eval_), "dpo", 0, recorder.emitter)
+
+
+def test_an_error_that_is_not_about_the_data_passes_through(make_jsonl, monkeypatch):
+    import datasets
+    from datasets.exceptions import DatasetGenerationError
+
+    def full_disk(*_args, **_kwargs):
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError as err:
+            raise DatasetGenerationError("An error occurred while generating the dataset") from err
+
+    monkeypatch.setattr(datasets, "load_dataset", full_disk)
+    with pytest.raises(DatasetGenerationError) as info:
+        load(make_jsonl("d.jsonl", [PAIR]))
+    assert not isinstance(info.value, DataError)
+    assert info.value.__cause__.errno == 28

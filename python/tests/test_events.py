@@ -150,3 +150,47 @@ def test_a_closed_channel_stops_events_without_failing_the_run(tmp_path, capsys)
     emitter.emit("metrics")
     assert not emitter.enabled
     assert capsys.readouterr().err.count("event channel closed") == 1
+
+
+def test_an_os_error_reports_its_errno(recorder):
+    with pytest.raises(OSError, match="No space left"), recorder.emitter.guard():
+        raise OSError(28, "No space left on device")
+    (event,) = recorder.of_type("error")
+    assert event["errno"] == 28
+    assert "cause_types" not in event
+
+
+def test_errno_and_cause_types_come_from_the_explicit_cause_chain(recorder):
+    class WrapperError(Exception):
+        pass
+
+    def write() -> None:
+        try:
+            open("/definitely/not/here/x.arrow", "w")  # noqa: SIM115
+        except OSError as err:
+            raise WrapperError("An error occurred while generating the dataset") from err
+
+    with pytest.raises(WrapperError), recorder.emitter.guard():
+        write()
+    (event,) = recorder.of_type("error")
+    assert event["exc_type"].endswith("WrapperError")
+    assert event["errno"] == 2
+    assert event["cause_types"] == ["FileNotFoundError"]
+
+
+def test_no_errno_without_an_os_error(recorder):
+    with pytest.raises(KeyError), recorder.emitter.guard():
+        raise KeyError("rejected")
+    (event,) = recorder.of_type("error")
+    assert event["message"] == "'rejected'"
+    assert "errno" not in event
+
+
+def test_cause_types_of_a_real_hub_error(recorder, tmp_path):
+    from transformers import AutoTokenizer
+
+    with pytest.raises(OSError, match="no-such-model"), recorder.emitter.guard():
+        AutoTokenizer.from_pretrained(str(tmp_path / "no-such-model"))
+    (event,) = recorder.of_type("error")
+    assert event["exc_type"] == "OSError"
+    assert event["cause_types"][0].startswith("huggingface_hub.errors.")

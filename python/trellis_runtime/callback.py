@@ -40,9 +40,7 @@ class TrellisCallback(TrainerCallback):
         self.stopped = False
         self.last_checkpoint: str | None = None
 
-    def on_step_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         # Commands from trellis take effect here, at a step boundary, where a checkpoint is whole.
         if self.control.take_checkpoint():
             control.should_save = True

@@ -1,15 +1,20 @@
 """Load a stage's data, name its columns the way TRL expects, and check them first.
 
-TRL fails on a missing column deep inside datasets.map with a bare KeyError. Checking here
-lets the error name the column, the columns that were found and the file they came from.
+TRL fails on a missing column deep inside datasets.map with a bare KeyError, and datasets fails
+on a broken file with a bare StopIteration, UnicodeDecodeError or "An error occurred while
+generating the dataset". Checking here, before the model is loaded, turns each of these into one
+DataError naming the file, the line or row, and the column.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
 from .events import Emitter
 
 if TYPE_CHECKING:
@@ -18,10 +23,17 @@ if TYPE_CHECKING:
 PREFERENCE_TRAINERS = ("dpo", "orpo")
 # A column name that cannot clash with a user's, used while renaming.
 TEMP_PREFIX = "__trellis_"
+# One value (a prompt, an answer, a message) this big is ~1M tokens, beyond any max_length: it is
+# a wrong file or a broken export, and tokenizing it would stall the stage for minutes.
+MAX_VALUE_BYTES = 4 << 20
 
 
 class DataError(ValueError):
     """The data does not fit the stage's trainer; the message says what to change."""
+
+
+class DataFileError(DataError):
+    """A data file cannot be read as rows: empty, cut off, not UTF-8, not JSON."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,7 @@ class StageData:
 def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitter) -> StageData:
     """Load data.train and data.eval, rename per data.columns, check and convert for `trainer`."""
     columns: dict[str, str] = data.get("columns") or {}
-    train_label = source_label(data["train"])
-    train = check_columns(rename(load_source(data["train"]), columns, train_label), trainer, train_label)
+    train = load_checked(data["train"], columns, trainer)
 
     eval_spec = data.get("eval")
     eval_ds: Dataset | None = None
@@ -51,8 +62,7 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
         split = train.train_test_split(test_size=eval_spec["fraction"], seed=eval_spec.get("seed", seed))
         train, eval_ds = split["train"], split["test"]
     elif eval_spec:
-        eval_label = source_label(eval_spec)
-        eval_ds = check_columns(rename(load_source(eval_spec), columns, eval_label), trainer, eval_label)
+        eval_ds = load_checked(eval_spec, columns, trainer)
 
     eval_pairs = eval_ds if eval_ds is not None and is_preference(eval_ds) else None
     if trainer == "sft":
@@ -71,14 +81,37 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
     return StageData(train=train, eval=eval_ds, eval_pairs=eval_pairs)
 
 
+def load_checked(source: dict[str, Any], columns: dict[str, str], trainer: str) -> Dataset:
+    """One source, loaded, renamed, with the columns `trainer` needs, each holding usable values."""
+    label = source_label(source)
+    ds = check_columns(rename(load_source(source), columns, label), trainer, label)
+    check_values(ds, source, label)
+    return ds
+
+
 def load_source(source: dict[str, Any]) -> Dataset:
     from datasets import load_dataset
 
-    if "files" in source:
-        return load_dataset(source["format"], data_files=list(source["files"]), split="train")
-    return load_dataset(
-        source["hub"], source.get("config"), split=source.get("split") or "train", revision=source.get("revision")
-    )
+    if "files" not in source:
+        return load_dataset(
+            source["hub"], source.get("config"), split=source.get("split") or "train", revision=source.get("revision")
+        )
+    for path in source["files"]:
+        if is_blank_file(path):
+            raise DataFileError(f"{os.path.basename(path)}: the data file is empty")
+    try:
+        ds = load_dataset(source["format"], data_files=list(source["files"]), split="train")
+        # Arrow's JSON reader stores invalid UTF-8 as is; it would fail later, in the tokenizer.
+        ds.data.validate(full=True)
+        return ds
+    except Exception as exc:
+        # datasets' own errors name neither the file nor the line: find what broke ourselves.
+        problem = next((p for path in source["files"] if (p := file_problem(path, source["format"]))), None)
+        if problem:
+            raise DataFileError(problem) from exc
+        if is_read_error(exc):
+            raise DataFileError(f"{source_label(source)}: datasets cannot read it: {root_message(exc)}") from exc
+        raise  # not about the data (a full disk, say): the original error says more
 
 
 def source_label(source: dict[str, Any]) -> str:
@@ -146,6 +179,121 @@ def check_columns(ds: Dataset, trainer: str, label: str) -> Dataset:
     else:
         raise DataError(f"unknown trainer {trainer!r}")
     return ds.select_columns(keep)
+
+
+def check_values(ds: Dataset, source: dict[str, Any], label: str) -> None:
+    """Every row has a usable value in every column kept: present, text or chat messages, not huge.
+
+    A null (or a key missing from a JSON line) otherwise reaches the tokenizer as None, a number
+    as a TypeError, and a 50 MB string stalls tokenization: each is named here with its row.
+    """
+    import pyarrow.compute as pc
+
+    for name in ds.column_names:
+        column = ds.data.column(name)
+        if column.null_count:
+            raise DataError(
+                f"{row_location(source, label, first_true(pc.is_null(column)))}, column '{name}': no value "
+                f"(null, or the key is missing); every row needs one (fix or remove that row)"
+            )
+        sizes = value_sizes(ds.features[name], column)
+        if sizes is None:
+            check_kinds(ds, name, source, label)
+            continue
+        for row, size in sizes:
+            if size > MAX_VALUE_BYTES:
+                raise DataError(
+                    f"{row_location(source, label, row)}, column '{name}': a value of {size / 1e6:.1f} MB; "
+                    f"at most {MAX_VALUE_BYTES >> 20} MiB fits (about a million tokens, far beyond any max_length): "
+                    "is this the right file?"
+                )
+
+
+def value_sizes(feature: Any, column: Any) -> Iterator[tuple[int, int]] | None:
+    """(row, bytes) of values over the limit, for text and chat-message columns; None for others."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return oversized(pc.binary_length(column), None)
+    if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_struct(kind.value_type):
+        content = kind.value_type.get_field_index("content")
+        if content < 0 or not pa.types.is_string(kind.value_type.field(content).type):
+            return iter(())  # lists of something else: not ours to judge
+        return oversized_messages(column)
+    return None
+
+
+def oversized(sizes: Any, parents: Any) -> Iterator[tuple[int, int]]:
+    import pyarrow.compute as pc
+
+    over = pc.greater(sizes, MAX_VALUE_BYTES)
+    index = first_true(over)
+    if index >= 0:
+        row = index if parents is None else parents[index].as_py()
+        yield row, sizes[index].as_py()
+
+
+def oversized_messages(column: Any) -> Iterator[tuple[int, int]]:
+    """Messages are checked one by one; a row is reported by the first message too big."""
+    import pyarrow.compute as pc
+
+    offset = 0
+    for chunk in column.chunks:
+        contents = chunk.flatten().field("content")
+        for row, size in oversized(pc.binary_length(contents), pc.list_parent_indices(chunk)):
+            yield offset + row, size
+        offset += len(chunk)
+
+
+def check_kinds(ds: Dataset, name: str, source: dict[str, Any], label: str) -> None:
+    """A column datasets could not type (numbers, or text in some rows and messages in others)."""
+    first: str | None = None
+    for row, value in enumerate(ds[name]):
+        kind = "text" if isinstance(value, str) else "chat messages" if isinstance(value, list) else kind_of(value)
+        if kind not in ("text", "chat messages"):
+            raise DataError(
+                f"{row_location(source, label, row)}, column '{name}': {kind}; "
+                "expected text or a list of chat messages ({role, content})"
+            )
+        if first is None:
+            first = kind
+        elif kind != first:
+            raise DataError(
+                f"{row_location(source, label, row)}, column '{name}': {kind}, where the first row has {first}; "
+                "a column must hold one kind of value"
+            )
+
+
+def first_true(mask: Any) -> int:
+    import pyarrow.compute as pc
+
+    return pc.index(mask, True).as_py()
+
+
+def row_location(source: dict[str, Any], label: str, row: int) -> str:
+    """Where row `row` (0-based, across the source's files) is: a file's line, or a row number."""
+    remaining = row
+    if "files" in source and source["format"] == "json":
+        for path in source["files"]:
+            name = os.path.basename(path)
+            if starts_with(path, b"["):
+                with open(path, encoding="utf-8") as f:
+                    count = len(json.load(f))
+                if remaining < count:
+                    return f"{name}: record {remaining + 1}"
+                remaining -= count
+                continue
+            with open(path, "rb") as f:
+                for number, raw in enumerate(f, start=1):
+                    if raw.strip():
+                        if remaining == 0:
+                            return f"{name}: line {number}"
+                        remaining -= 1
+    if "files" in source and len(source["files"]) == 1:
+        return f"{label}: row {row + 1}"
+    return f"{label}: row {row + 1} of the data"
 
 
 def is_preference(ds: Dataset) -> bool:

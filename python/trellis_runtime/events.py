@@ -24,6 +24,8 @@ FD_ENV = "TRELLIS_EVENTS_FD"
 FILE_ENV = "TRELLIS_EVENTS_FILE"
 # A traceback carries the detail; the message is what a user sees on one line.
 MAX_MESSAGE_CHARS = 2000
+# Explicit causes reported with an error: enough for a library's wrapper around the real error.
+MAX_CAUSES = 5
 
 
 def is_world_process_zero() -> bool:
@@ -67,6 +69,39 @@ def qualified_name(exc_type: type[BaseException]) -> str:
     if module in ("builtins", "__main__"):
         return exc_type.__qualname__
     return f"{module}.{exc_type.__qualname__}"
+
+
+def cause_chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then its explicit causes (`raise ... from`), nearest first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """The `error` event's fields: what trellis diagnoses a failure from.
+
+    Libraries wrap the error that says what happened: transformers raises a plain OSError whose
+    cause is huggingface_hub's RepositoryNotFoundError, datasets a DatasetGenerationError whose
+    cause is the OSError of a full disk. `cause_types` names those causes, and `errno` is the
+    first errno along the chain (28 is a full disk wherever it was raised).
+    """
+    fields: dict[str, Any] = {
+        "exc_type": qualified_name(type(exc)),
+        "message": str(exc)[:MAX_MESSAGE_CHARS],
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
+    chain = list(cause_chain(exc))
+    errno = next((e.errno for e in chain if isinstance(e, OSError) and type(e.errno) is int), None)
+    if errno is not None:
+        fields["errno"] = errno
+    causes = [qualified_name(type(e)) for e in chain[1 : 1 + MAX_CAUSES]]
+    if causes:
+        fields["cause_types"] = causes
+    return fields
 
 
 class Emitter:
@@ -129,9 +164,4 @@ class Emitter:
             raise
 
     def _emit_error(self, exc: BaseException) -> None:
-        self.emit(
-            "error",
-            exc_type=qualified_name(type(exc)),
-            message=str(exc)[:MAX_MESSAGE_CHARS],
-            traceback="".join(traceback.format_exception(exc)),
-        )
+        self.emit("error", **error_fields(exc))

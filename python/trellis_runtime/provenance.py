@@ -32,7 +32,9 @@ def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str
             "per_device_train_batch_size": args.per_device_train_batch_size,
             "gradient_accumulation_steps": args.gradient_accumulation_steps,
             "world_size": args.world_size,
-            "effective_batch_size": args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size,
+            "effective_batch_size": args.per_device_train_batch_size
+            * args.gradient_accumulation_steps
+            * args.world_size,
             "device": str(args.device),
             "bf16": bool(args.bf16),
             "fp16": bool(args.fp16),

@@ -27,7 +27,9 @@ export async function readColumns(file: string, format: FileFormat): Promise<str
   const head = await readHead(file);
   if (format === "csv") return csvHeader(head);
   const text = head.trimStart();
+  if (!text && size <= HEAD_BYTES) throw new DataFileError(`${file}: the data file is empty (only whitespace)`);
   if (text.startsWith("[")) return jsonArrayColumns(file, size);
+  if (!text.includes("\n") && size > HEAD_BYTES) throw new DataFileError(`${file}: the first line is longer than ${HEAD_BYTES >> 20} MiB; a row that size is not preference data (is this JSON lines?)`);
   const firstLine = text.split("\n", 1)[0]!;
   return objectKeys(firstLine, file, "the first line");
 }

@@ -1,23 +1,69 @@
-/** One line saying why a stage failed, decided from facts: the exception event, exit code, signal. */
+/**
+ * One line saying why a stage failed and what to change, decided from facts: the exception
+ * event (type, causes, errno), exit code, signal and the last loss (src/core/diagnose).
+ */
 import type { StageProcessResult } from "../adapters/stage-process.js";
+import { diagnose, isOffline, type Diagnosis } from "../core/diagnose/diagnose.js";
 
+/** The stage's first `error` event. */
 export interface StageError {
   excType: string;
   message: string;
+  errno?: number;
+  causeTypes?: string[];
 }
 
-export function failureReason(stage: string, result: StageProcessResult, error: StageError | null): string {
+/** Facts about a stage the process result does not hold. */
+export interface StageContext {
+  /** The last training loss the stage reported. */
+  lastLoss?: number;
+  /** The environment the stage ran in (offline variables); the supervisor's own by default. */
+  env?: Record<string, string | undefined>;
+}
+
+/** Longest exception message shown in the one-line reason; the stage's stderr log has it all. */
+const MAX_SHOWN_CHARS = 300;
+
+/** Why a stage failed, with the fix; undefined when it did not fail or no rule knows the failure. */
+export function diagnoseStage(stage: { id: string; trainer: string }, result: StageProcessResult, error: StageError | null, context: StageContext = {}): Diagnosis | undefined {
+  if (result.stopped || (result.exitCode === 0 && !result.signal)) return undefined;
+  return diagnose({
+    excType: error?.excType,
+    message: error?.message,
+    errno: error?.errno,
+    causeTypes: error?.causeTypes,
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stderrTail: result.stderrTail,
+    lastLoss: context.lastLoss,
+    offline: isOffline(context.env ?? process.env),
+    trainer: stage.trainer,
+  });
+}
+
+/**
+ * The reason a stage failed, on one line: the exception (the fact), then the diagnosis (the
+ * cause and the fix) when there is one. Without `diagnosis`, it is worked out here.
+ */
+export function failureReason(
+  stage: string,
+  result: StageProcessResult,
+  error: StageError | null,
+  diagnosis: Diagnosis | null | undefined = diagnoseStage({ id: stage, trainer: "" }, result, error),
+): string {
   if (result.stopped) return `stage '${stage}' was stopped`;
-  if (error) return `stage '${stage}' failed: ${error.excType}: ${firstLine(error.message)}`;
+  const advice = diagnosis ? ` — ${diagnosis.summary}. Fix: ${diagnosis.fix}` : "";
+  if (error) return `stage '${stage}' failed: ${error.excType}: ${firstLine(error.message)}${advice}`;
   if (result.signal) {
-    const hint = result.signal === "SIGKILL" ? " (often the kernel's out-of-memory killer)" : "";
-    return `stage '${stage}': the Python process was killed by ${result.signal}${hint}`;
+    // The diagnosis of a signal names it ("killed by SIGKILL"): said once.
+    if (diagnosis) return `stage '${stage}' failed: ${diagnosis.summary}. Fix: ${diagnosis.fix}`;
+    return `stage '${stage}': the Python process was killed by ${result.signal}`;
   }
   const last = [...result.stderrTail].reverse().find((l) => l.trim());
-  return `stage '${stage}' exited with code ${result.exitCode}${last ? `: ${firstLine(last)}` : ""}`;
+  return `stage '${stage}' exited with code ${result.exitCode}${last ? `: ${firstLine(last)}` : ""}${advice}`;
 }
 
 function firstLine(text: string): string {
   const line = text.trim().split("\n", 1)[0] ?? "";
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+  return line.length > MAX_SHOWN_CHARS ? `${line.slice(0, MAX_SHOWN_CHARS - 3)}...` : line;
 }

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { RunEvent, RunStatus } from "../core/events/protocol.js";
+import { metricValue, type RunEvent, type RunStatus } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
@@ -17,7 +17,7 @@ import { EventLog } from "../adapters/run-dir.js";
 import { runStageProcess, STOP_GRACE_MS, type StageHandle } from "../adapters/stage-process.js";
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
-import { failureReason, type StageError } from "./failure.js";
+import { diagnoseStage, failureReason, type StageError } from "./failure.js";
 import { files, type Launch } from "./launch.js";
 import { finalizeManifest } from "./manifest.js";
 
@@ -152,6 +152,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
 
 async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: EventBus, logger: Logger, onStart: (h: StageHandle) => void) {
   let error: StageError | null = null;
+  let lastLoss: number | undefined;
   let budget = { second: 0, lines: 0 };
   logger.info({ stage: s.id, script: s.script }, "stage starting");
   const result = await runStageProcess({
@@ -162,7 +163,8 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
     stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
     onEvent: (event) => {
-      if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message };
+      if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
+      if (event.type === "metrics") lastLoss = metricValue(event.metrics.loss) ?? lastLoss;
       bus.emit({ ...event, stage: s.id });
     },
     onInvalid: (line, err, text) => {
@@ -178,8 +180,10 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
   });
   const ok = result.exitCode === 0 && !result.stopped;
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
-  const reason = ok ? null : failureReason(s.id, result, error);
-  logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status }, "stage ended");
+  const diagnosis = ok ? undefined : diagnoseStage(s, result, error, { lastLoss });
+  const reason = ok ? null : failureReason(s.id, result, error, diagnosis ?? null);
+  logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status, diagnosis }, "stage ended");
+  if (diagnosis) bus.emit({ type: "diagnosis", time: now(), stage: s.id, ...diagnosis });
   bus.emit({ type: "stage_end", time: now(), stage: s.id, status, exit_code: result.exitCode, signal: result.signal, ...(reason ? { reason } : {}) });
   return { status, reason } as const;
 }

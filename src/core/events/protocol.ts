@@ -4,6 +4,7 @@
  * (events.jsonl, the terminal, later the websocket) consumes the same `RunEvent`s.
  */
 import { z } from "zod";
+import type { DiagnosisCause } from "../diagnose/diagnose.js";
 
 /** JSON has no NaN: Python sends non-finite floats as these strings. */
 export const Metric = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
@@ -38,7 +39,16 @@ export const StageEvent = z.discriminatedUnion("type", [
   /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
   z.object({ ...base, type: z.literal("stopping"), step }),
   z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),
-  z.object({ ...base, type: z.literal("error"), exc_type: z.string(), message: z.string(), traceback: z.string().optional() }),
+  z.object({
+    ...base,
+    type: z.literal("error"),
+    exc_type: z.string(),
+    message: z.string(),
+    traceback: z.string().optional(),
+    errno: z.number().int().optional(),
+    /** Types along the exception's `raise ... from` chain: transformers wraps Hub errors in OSError. */
+    cause_types: z.array(z.string()).optional(),
+  }),
 ]);
 export type StageEvent = z.infer<typeof StageEvent>;
 
@@ -64,6 +74,8 @@ export type OrchestratorEvent =
   | { type: "invalid_event"; time: number; stage: string; line: number; error: string; text: string }
   /** `trellis resume` continues the run in the same events.jsonl from here. */
   | { type: "run_resumed"; time: number; stage: string; checkpoint: string | null }
+  /** Why a stage failed, decided from facts (exception type, errno, signal), and what to change. */
+  | { type: "diagnosis"; time: number; stage: string; cause: DiagnosisCause; summary: string; fix: string }
   /** GPU utilisation sampled from nvidia-smi every few seconds while stages run. */
   | { type: "gpu"; time: number; stage?: string | null; gpus: GpuSample[] }
   /** One line the trainer printed (its full output also goes to the stage's log files). */
