@@ -70,10 +70,11 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
 
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
+    # Data first: a broken file or a missing column is reported before any model is loaded.
+    data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
-    data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
     model = load_model(start_from, SPEC["model"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
 ${needsReference ? referenceBlock() : ""}
