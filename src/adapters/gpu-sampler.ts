@@ -1,19 +1,12 @@
 /** GPU utilisation and memory from nvidia-smi, every few seconds, when the machine has it. */
 import { execa } from "execa";
+import type { GpuSample } from "../core/events/protocol.js";
 
 /** nvidia-smi itself costs ~50 ms: every few seconds is live enough for a training run. */
 export const GPU_SAMPLE_MS = 5_000;
 const QUERY = "index,name,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu";
 
-export interface GpuSample {
-  index: number;
-  name: string;
-  util: number;
-  mem_used_mb: number;
-  mem_total_mb: number;
-  power_w?: number;
-  temp_c?: number;
-}
+export type { GpuSample };
 
 /** Parses `nvidia-smi --format=csv,noheader,nounits` output; unreadable fields are left out. */
 export function parseNvidiaSmi(text: string): GpuSample[] {

@@ -1,10 +1,9 @@
 /** `trellis export`: a recipe's stages as TRL CLI configs, written to a folder. */
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { exportToTrlCli, type TrlExport } from "../core/export/trl-cli.js";
-import { RecipeError } from "../core/recipe/errors.js";
-import { MAX_RECIPE_BYTES, parseRecipe } from "../core/recipe/parse.js";
-import { displayPath, targetTrl } from "./load-recipe.js";
+import { parseRecipe } from "../core/recipe/parse.js";
+import { displayPath, readRecipeText, targetTrl } from "./load-recipe.js";
 
 export interface ExportFileOptions {
   to: "trl";
@@ -21,14 +20,7 @@ export interface ExportedFiles extends TrlExport {
 
 export async function exportRecipeFile(file: string, options: ExportFileOptions): Promise<ExportedFiles> {
   const shown = displayPath(file);
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new RecipeError([{ file: shown, path: [], message: "recipe file not found" }]);
-  }
-  if (size > MAX_RECIPE_BYTES) throw new RecipeError([{ file: shown, path: [], message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?` }]);
-  const text = new TextDecoder("utf-8").decode(await readFile(file));
+  const text = await readRecipeText(file, shown);
   const { recipe } = parseRecipe(text, shown, { trl: targetTrl(options.trlVersion) });
   const result = exportToTrlCli(recipe, { recipeDir: path.dirname(path.resolve(file)), recipeFile: shown });
   const outDir = path.resolve(options.outDir ?? path.join("exported", recipe.name));

@@ -38,7 +38,8 @@ export async function loadRecipe(file: string, outputRoot: string, trlVersion?: 
   return { ...parsed, file, text, trl, resolved };
 }
 
-async function readRecipeText(file: string, shown: string): Promise<string> {
+/** A recipe file's text, refusing a missing or oversized file with a recipe error. */
+export async function readRecipeText(file: string, shown = displayPath(file)): Promise<string> {
   let size: number;
   try {
     size = (await stat(file)).size;
