@@ -1,5 +1,5 @@
 /** Starting a real run in the background and reaching its supervisor, for the websocket tests. */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { BIN, RECIPES, runDirs } from "./cli.js";
@@ -46,3 +46,19 @@ export async function waitFor(check: () => boolean, timeoutMs = 120_000, what = 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Processes whose command line names the run directory: its supervisor and trainers. */
+export function runProcesses(runDir: string): string[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(runDir);
+      } catch {
+        return false; // it exited while we looked
+      }
+    });
+}
+
+/** After a run ends, its supervisor and trainer processes exit within moments; none may stay. */
+export const assertNoRunProcesses = (runDir: string) => waitFor(() => runProcesses(runDir).length === 0, 10_000, `the processes of ${runDir} to exit (left: ${runProcesses(runDir).join(", ")})`);

@@ -1,30 +1,14 @@
 /** A run outlives its terminal, replays when finished, and stops gracefully with a checkpoint. */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { followRun } from "../../src/adapters/ws-client.js";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import { eventsOf, readEvents, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
-import { longOrpoRecipe, startRun, waitFor } from "../helpers/live-run.js";
+import { assertNoRunProcesses, longOrpoRecipe, startRun, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("detach");
-
-/** Processes whose command line names the run directory: its supervisor and trainers. */
-function runProcesses(runDir: string): string[] {
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(runDir);
-      } catch {
-        return false; // it exited while we looked
-      }
-    });
-}
-
-/** After a run ends, its supervisor and trainer processes exit within moments; none may stay. */
-const assertNoRunProcesses = (runDir: string) => waitFor(() => runProcesses(runDir).length === 0, 10_000, `the processes of ${runDir} to exit (left: ${runProcesses(runDir).join(", ")})`);
 
 describe("detached runs", { timeout: RUN_TIMEOUT_MS }, () => {
   it("killing the terminal's process (SIGHUP) does not stop the run; attach replays it once finished", async () => {
@@ -68,6 +52,21 @@ describe("detached runs", { timeout: RUN_TIMEOUT_MS }, () => {
     const ls = await trellis(["ls", "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal((JSON.parse(ls.stdout) as Array<{ status: string }>)[0]?.status, "stopped");
     await waitFor(() => !existsSync(path.join(run.dir, "supervisor.json")), 10_000, "supervisor exit");
+    await assertNoRunProcesses(run.dir);
+  });
+
+  it("a second stop request kills the trainer's process group at once", async () => {
+    const runs = path.join(ws.dir, "runs-kill");
+    const run = await startRun(longOrpoRecipe(ws.dir, 30), runs, ws.env);
+    const seen: RunEvent[] = [];
+    const follower = followRun({ url: run.url, token: run.token, onEvent: (e) => seen.push(e) });
+    await waitFor(() => seen.some((e) => e.type === "metrics"), 120_000, "training to start");
+    follower.send("stop");
+    follower.send("stop");
+    await follower.done;
+    assert.match(eventsOf(seen, "notice").map((n) => n.message).join("\n"), /stopping now: the trainer's processes are killed/);
+    assert.equal(eventsOf(seen, "run_end")[0]?.status, "stopped");
+    assert.equal((await run.child).exitCode, 130);
     await assertNoRunProcesses(run.dir);
   });
 });

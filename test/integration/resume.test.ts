@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, truncateSync, statSync, writeFileSync } from
 import path from "node:path";
 import { describe, it } from "node:test";
 import { eventsOf, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
-import { startRun, waitFor } from "../helpers/live-run.js";
+import { assertNoRunProcesses, startRun, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("resume");
 
@@ -62,6 +62,7 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.equal((await run.child).exitCode, 130);
     const stopped = eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "stopped")[0];
     assert.ok(stopped && stopped.step < 80, "stopped mid-run");
+    await assertNoRunProcesses(run.dir);
 
     const resumed = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(resumed.exitCode, 0, resumed.stderr);
@@ -71,6 +72,7 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.deepEqual(losses(run.dir), reference.losses);
     assert.ok(weights(run.dir).equals(reference.weights), "final weights differ from the uninterrupted run");
     assert.equal(eventsOf(events, "run_end").at(-1)?.status, "finished");
+    await assertNoRunProcesses(run.dir);
   });
 
   it("kill -9 of the trainer: a failed run with the cause; resume skips a truncated checkpoint and continues", async () => {
@@ -82,6 +84,7 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     const end = eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "run_end")[0]!;
     assert.equal(end.status, "failed");
     assert.match(end.reason!, /killed by SIGKILL/);
+    await assertNoRunProcesses(run.dir);
 
     // Cut the newest checkpoint short: resume must skip it for the one before.
     const out = path.join(run.dir, "output", "orpo");
