@@ -24,6 +24,8 @@ describe("readColumns", () => {
   });
   for (const [name, text, format, reason] of [
     ["an empty file", "", "json", /is empty/],
+    ["a file of whitespace", "  \n\n \n", "json", /is empty \(only whitespace\)/],
+    ["a first line over 1 MiB", `{"text": "${"x".repeat(1.5 * 2 ** 20)}"}\n`, "json", /first line is longer than 1 MiB/],
     ["a line that is not JSON", "prompt,chosen\n", "json", /not valid JSON/],
     ["a line that is not an object", "[1, 2]\n", "json", /JSON array is empty|not a JSON object/],
     ["a broken parquet file", "PAR1 not really", "parquet", /not a readable parquet file/],
