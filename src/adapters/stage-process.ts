@@ -30,7 +30,6 @@ export interface StageProcessOptions {
   onOutput?: (stream: "stdout" | "stderr", line: string) => void;
   /** Receives the handle to send commands to the running stage. */
   onStart?: (stage: StageHandle) => void;
-  signal?: AbortSignal;
 }
 
 export interface StageHandle {
@@ -59,13 +58,6 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
   });
   const pid = child.pid;
   let stopped = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  const stop = () => {
-    stopped = true;
-    signalGroup(pid, "SIGINT");
-    killTimer = setTimeout(() => signalGroup(pid, "SIGKILL"), STOP_GRACE_MS);
-  };
-  o.signal?.addEventListener("abort", stop, { once: true });
   const control = child.stdio[CONTROL_FD] as unknown as Writable;
   control.on("error", () => {}); // the stage may exit before reading: not an error of ours
   o.onStart?.({
@@ -95,8 +87,6 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
   control.destroy();
   await Promise.all(pumps); // 'close', not 'exit': the last lines may still be in the pipes
   await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
-  clearTimeout(killTimer);
-  o.signal?.removeEventListener("abort", stop);
   return { exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, stopped };
 }
 

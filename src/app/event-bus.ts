@@ -1,6 +1,7 @@
 /**
- * One event stream, many sinks. Each event gets the next sequence number and is appended to
- * events.jsonl before any other sink sees it, so what a viewer shows is always on disk.
+ * Numbers events. Each event gets the next sequence number and goes to one sink, which appends
+ * it to events.jsonl before anything else (state, websocket) sees it, so what a viewer shows is
+ * always on disk.
  */
 import type { OrchestratorEvent, RunEvent, StageEvent } from "../core/events/protocol.js";
 
@@ -12,30 +13,20 @@ export interface EventSink {
 type Unnumbered = StageEvent | OrchestratorEvent;
 
 export class EventBus {
-  private readonly sinks: EventSink[];
-
-  /** `log` is the durable record (events.jsonl); `sinks` are viewers; numbering goes on after `seq`. */
+  /** Numbering goes on after `seq` (a resumed run continues its events.jsonl). */
   constructor(
-    private readonly log: EventSink,
-    sinks: EventSink[] = [],
+    private readonly sink: EventSink,
     private seq = 0,
-  ) {
-    this.sinks = [...sinks];
-  }
-
-  add(sink: EventSink): void {
-    this.sinks.push(sink);
-  }
+  ) {}
 
   emit(event: Unnumbered): RunEvent {
     const numbered = { ...event, seq: ++this.seq } as RunEvent;
-    this.log.write(numbered);
-    for (const sink of this.sinks) sink.write(numbered);
+    this.sink.write(numbered);
     return numbered;
   }
 
   async close(): Promise<void> {
-    for (const sink of [...this.sinks, this.log]) await sink.close?.();
+    await this.sink.close?.();
   }
 }
 

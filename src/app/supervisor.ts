@@ -95,7 +95,6 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
       },
       close: () => events.close(),
     },
-    [],
     lastSeq,
   );
   if (launch.resume) {
