@@ -104,8 +104,8 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
 
   it("saves periodic checkpoints by default, keeping the newest two", async () => {
     const periodic = path.join(ws.dir, "periodic.yaml");
-    // save_strategy "no", yet a checkpoint every 0.6 s of training: the time-based safety net.
-    writeFileSync(periodic, readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8").replace(/num_train_epochs: \d+/, "num_train_epochs: 2").replace("seed: 42", "seed: 42\ncheckpoint_every_minutes: 0.01").replace(/data\//g, `${path.join(RECIPES, "data")}/`));
+    // save_strategy "no", yet a checkpoint every 0.12 s of training: the time-based safety net.
+    writeFileSync(periodic, readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8").replace(/num_train_epochs: \d+/, "num_train_epochs: 2").replace("seed: 42", "seed: 42\ncheckpoint_every_minutes: 0.002").replace(/data\//g, `${path.join(RECIPES, "data")}/`));
     const runs = path.join(ws.dir, "runs-periodic");
     const result = await trellis(["run", periodic, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(result.exitCode, 0, result.stderr);
