@@ -2,7 +2,7 @@
  * Folds a series' bins into a fixed number of pixel columns over an x window: first, last, min
  * and max per column (M4), so spikes survive any zoom level.
  */
-import type { Series } from "./series.js";
+import { mergeStats, type Series } from "./series.js";
 
 export interface Column {
   first: number;
@@ -51,19 +51,7 @@ export function toColumns(series: Series, range: XRange, count: number): Array<C
       out[c] = { first: bin.first, last: bin.last, min: bin.min, max: bin.max, sum: bin.sum, count: bin.count, nonFinite: bin.nonFinite };
       continue;
     }
-    col.nonFinite += bin.nonFinite;
-    if (bin.count === 0) continue;
-    if (col.count === 0) {
-      col.first = bin.first;
-      col.min = bin.min;
-      col.max = bin.max;
-    } else {
-      col.min = Math.min(col.min, bin.min);
-      col.max = Math.max(col.max, bin.max);
-    }
-    col.last = bin.last;
-    col.sum += bin.sum;
-    col.count += bin.count;
+    mergeStats(col, bin);
   }
   return out;
 }

@@ -116,6 +116,22 @@ function fold(bin: Bin, x: number, y: number, finite: boolean): void {
 
 function merge(into: Bin, next: Bin): void {
   into.lastX = Math.max(into.lastX, next.lastX);
+  mergeStats(into, next);
+}
+
+/** The summary statistics a bin and a chart column share. */
+export interface Stats {
+  first: number;
+  last: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+  nonFinite: number;
+}
+
+/** Folds `next` (later in x) into `into`. */
+export function mergeStats(into: Stats, next: Stats): void {
   into.nonFinite += next.nonFinite;
   if (next.count === 0) return;
   if (into.count === 0) {
