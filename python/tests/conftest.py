@@ -41,6 +41,17 @@ TINY_SPEC = {
 }
 
 
+# The model block of a stage spec, as trellis renders it, for tests that load the tiny model.
+MODEL = {
+    "name": None,
+    "tiny": None,
+    "dtype": "float32",
+    "trust_remote_code": False,
+    "revision": None,
+    "chat_template": None,
+}
+
+
 @pytest.fixture(scope="session")
 def tiny_cache() -> Path:
     return SCRATCH / "trellis" / "models"

@@ -1,15 +1,7 @@
 import pytest
+from conftest import MODEL
 
 from trellis_runtime.models import is_adapter_dir, load_model, load_tokenizer, resolve_model_name
-
-MODEL = {
-    "name": None,
-    "tiny": None,
-    "dtype": "float32",
-    "trust_remote_code": False,
-    "revision": None,
-    "chat_template": None,
-}
 
 
 def test_missing_pad_token_falls_back_to_eos_with_a_notice(tiny_dir, recorder):

@@ -1,17 +1,9 @@
 import pytest
+from conftest import MODEL
 from datasets import Dataset
 
 from trellis_runtime.models import load_model, load_tokenizer
 from trellis_runtime.preference import encode_pair, mean_logps, preference_accuracy
-
-MODEL = {
-    "name": None,
-    "tiny": None,
-    "dtype": "float32",
-    "trust_remote_code": False,
-    "revision": None,
-    "chat_template": None,
-}
 
 
 @pytest.fixture(scope="module")

@@ -2,18 +2,10 @@
  * Folds a series' bins into a fixed number of pixel columns over an x window: first, last, min
  * and max per column (M4), so spikes survive any zoom level.
  */
-import { mergeStats, type Series } from "./series.js";
+import { mergeStats, type Series, type Stats } from "./series.js";
 
-export interface Column {
-  first: number;
-  last: number;
-  min: number;
-  max: number;
-  sum: number;
-  /** Finite values in the column; 0 when it holds only non-finite values. */
-  count: number;
-  nonFinite: number;
-}
+/** One screen column of a chart: the statistics of the bins that fall in it. */
+export type Column = Stats;
 
 export interface XRange {
   x0: number;

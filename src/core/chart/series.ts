@@ -9,21 +9,26 @@
 /** Bins kept before merging: at least a quarter of this remains, enough for any chart width. */
 export const MAX_BINS = 1024;
 
-export interface Bin {
-  /** Index of the bin at the current level: it covers [index·2^level, (index+1)·2^level). */
-  index: number;
-  firstX: number;
-  lastX: number;
-  /** Finite values only; NaN when the bin holds no finite value. */
+/**
+ * The summary statistics a bin and a chart column share. `first`..`max` are over finite values
+ * only (NaN when there is none); `count` counts finite values; `nonFinite` the NaN or infinite
+ * ones (drawn as gaps and marks).
+ */
+export interface Stats {
   first: number;
   last: number;
   min: number;
   max: number;
   sum: number;
-  /** Finite values folded in. */
   count: number;
-  /** NaN or infinite values seen in this bin (drawn as gaps and marks). */
   nonFinite: number;
+}
+
+export interface Bin extends Stats {
+  /** Index of the bin at the current level: it covers [index·2^level, (index+1)·2^level). */
+  index: number;
+  firstX: number;
+  lastX: number;
 }
 
 export interface Point {
@@ -117,17 +122,6 @@ function fold(bin: Bin, x: number, y: number, finite: boolean): void {
 function merge(into: Bin, next: Bin): void {
   into.lastX = Math.max(into.lastX, next.lastX);
   mergeStats(into, next);
-}
-
-/** The summary statistics a bin and a chart column share. */
-export interface Stats {
-  first: number;
-  last: number;
-  min: number;
-  max: number;
-  sum: number;
-  count: number;
-  nonFinite: number;
 }
 
 /** Folds `next` (later in x) into `into`. */
