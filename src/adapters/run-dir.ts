@@ -14,9 +14,6 @@ export interface RunDir {
   id: string;
   dir: string;
   scriptsDir: string;
-  logsDir: string;
-  eventsFile: string;
-  logFile: string;
 }
 
 /** `20261127-171502-quickstart-orpo-3fa1`: sortable, readable, unique without coordination. */
@@ -36,9 +33,9 @@ export function createRunDir(runsRoot: string, recipeName: string): RunDir {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw err;
     }
-    const layout = { id, dir, scriptsDir: path.join(dir, "scripts"), logsDir: path.join(dir, "logs"), eventsFile: path.join(dir, "events.jsonl"), logFile: path.join(dir, "trellis.log") };
+    const layout = { id, dir, scriptsDir: path.join(dir, "scripts") };
     mkdirSync(layout.scriptsDir);
-    mkdirSync(layout.logsDir);
+    mkdirSync(path.join(dir, "logs"));
     return layout;
   }
 }

@@ -1,10 +1,10 @@
 // doctor against real venvs: one built from a one-package lock, then checked against that lock and another.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { doctor, ensureEnvironment, formatDoctor, KEY_PACKAGES } from "../../src/adapters/venv/index.js";
+import { tempLock } from "../helpers/temp-lock.js";
 
 let tmp: string;
 let cacheDir: string;
@@ -12,10 +12,7 @@ let lockFile: string;
 let venvDir: string;
 
 before(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), "trellis-doctor-"));
-  cacheDir = path.join(tmp, "cache");
-  lockFile = path.join(tmp, "requirements.lock");
-  await writeFile(lockFile, "six==1.16.0\n");
+  ({ tmp, cacheDir, lockFile } = await tempLock("trellis-doctor-", "six==1.16.0\n"));
   venvDir = path.join(tmp, "venv");
   await ensureEnvironment({ lockFile, cacheDir, venvDir });
 });

@@ -1,12 +1,12 @@
 // Reusing another environment's torch. A base env holding a stand-in `torch` package exercises the same
 // code path a CUDA torch takes (probe, .pth, lock minus torch, import check); a real torch is used when present.
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { execa } from "execa";
 import { doctor, ensureEnvironment, EnvironmentError } from "../../src/adapters/venv/index.js";
+import { tempLock } from "../helpers/temp-lock.js";
 
 const FAKE_TORCH = "9.9.9+fake";
 /** A venv with torch 2.13 CPU that exists on some dev machines only; its test skips elsewhere. */
@@ -17,11 +17,8 @@ let cacheDir: string;
 let basePython: string;
 
 before(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), "trellis-reuse-"));
-  cacheDir = path.join(tmp, "cache");
-  lockFile = path.join(tmp, "requirements.lock");
   // torch is pinned, as in the real lock: reuse mode must leave it out (or pip would fetch a real torch).
-  await writeFile(lockFile, "six==1.16.0\ntorch==2.13.0\n");
+  ({ tmp, cacheDir, lockFile } = await tempLock("trellis-reuse-", "six==1.16.0\ntorch==2.13.0\n"));
   const base = path.join(tmp, "base");
   await execa("python3", ["-m", "venv", "--without-pip", base]);
   basePython = path.join(base, "bin", "python");

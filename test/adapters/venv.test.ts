@@ -1,13 +1,13 @@
 // ensureEnvironment against real python, real venvs and real pip, with a one-package lock so it takes seconds.
 import assert from "node:assert/strict";
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import { execa } from "execa";
 import { pino, type Logger } from "pino";
 import { ensureEnvironment, EnvironmentError, installLogPath, type InstallProgress } from "../../src/adapters/venv/index.js";
+import { tempLock } from "../helpers/temp-lock.js";
 
 const SIX = "1.16.0";
 let tmp: string;
@@ -18,10 +18,7 @@ let countingPython: string;
 let runsFile: string;
 
 before(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), "trellis-venv-"));
-  lockFile = path.join(tmp, "requirements.lock");
-  await writeFile(lockFile, `# test lock\nsix==${SIX}\n`);
-  cacheDir = path.join(tmp, "cache");
+  ({ tmp, cacheDir, lockFile } = await tempLock("trellis-venv-", `# test lock\nsix==${SIX}\n`));
   runsFile = path.join(tmp, "python-runs");
   countingPython = path.join(tmp, "counting-python");
   await writeFile(countingPython, `#!/bin/sh\necho run >> '${runsFile}'\nexec python3 "$@"\n`);
