@@ -83,3 +83,16 @@ def test_cli_prints_the_folder(tiny_dir, tiny_cache, monkeypatch, capsys):
     monkeypatch.setattr("sys.argv", ["tiny", "--spec", json.dumps(TINY_SPEC), "--cache-dir", str(tiny_cache)])
     tiny.main()
     assert capsys.readouterr().out.strip() == tiny_dir
+
+
+def test_a_build_leaves_the_global_rng_as_it_was(tmp_path):
+    """A cold-cache run builds the model mid-stage; later draws (LoRA init) must not change."""
+    import torch
+
+    from trellis_runtime.tiny import build
+
+    torch.manual_seed(123)
+    expected = torch.rand(4)
+    torch.manual_seed(123)
+    build({**DEFAULT_SPEC, "data_files": [str(COLORS_TRAIN)]}, tmp_path)
+    assert torch.equal(torch.rand(4), expected)

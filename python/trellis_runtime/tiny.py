@@ -112,8 +112,12 @@ def build(spec: dict[str, Any], out_dir: Path) -> None:
         eos_token_id=eos_id,
         pad_token_id=None,
     )
-    torch.manual_seed(spec["seed"])
-    model = LlamaForCausalLM(config)
+    # The build happens inside a stage on a cold cache only: seeding the global RNG here would
+    # leave it in another state than a warm-cache run has, and LoRA's initial weights (drawn from
+    # it later) would differ between the two. A forked RNG keeps the stage's own state untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec["seed"])
+        model = LlamaForCausalLM(config)
     model.generation_config = GenerationConfig(eos_token_id=eos_id, bos_token_id=None, pad_token_id=None)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
