@@ -30,12 +30,12 @@ def test_missing_column_names_it_the_columns_found_and_the_file(make_jsonl, reco
 
 
 def test_columns_are_mapped_and_extra_columns_dropped(make_jsonl, recorder):
-    path = make_jsonl("d.jsonl", [{"question": "Q", "chosen": "a", "answer_b": "b", "id": 1}] * 3)
+    path = make_jsonl("d.jsonl", [{"question": "Q", "chosen": " a", "answer_b": " b", "id": 1}] * 3)
     data = load_datasets(
         spec(path, columns={"prompt": "question", "rejected": "answer_b"}), "orpo", 0, recorder.emitter
     )
     assert data.train.column_names == ["prompt", "chosen", "rejected"]
-    assert data.train[0] == {"prompt": "Q", "chosen": "a", "rejected": "b"}
+    assert data.train[0] == {"prompt": "Q", "chosen": " a", "rejected": " b"}
     assert data.eval is None and data.eval_pairs is None
 
 
@@ -44,7 +44,7 @@ def test_mapping_can_swap_columns_and_replace_a_same_named_one(make_jsonl, recor
     path = make_jsonl("d.jsonl", rows)
     columns = {"prompt": "q", "chosen": "rejected", "rejected": "chosen"}
     data = load_datasets(spec(path, columns=columns), "dpo", 0, recorder.emitter)
-    assert data.train[0] == {"prompt": "new", "chosen": "good", "rejected": "bad"}
+    assert data.train[0] == {"prompt": "new ", "chosen": "good", "rejected": "bad"}
 
 
 def test_mapping_a_column_that_is_not_there(make_jsonl, recorder):
@@ -53,10 +53,11 @@ def test_mapping_a_column_that_is_not_there(make_jsonl, recorder):
         load_datasets(spec(path, columns={"prompt": "question"}), "dpo", 0, recorder.emitter)
 
 
-def test_implicit_prompt_pairs_pass_without_a_prompt_column(make_jsonl, recorder):
+def test_implicit_prompt_pairs_get_their_shared_beginning_as_prompt(make_jsonl, recorder):
     path = make_jsonl("d.jsonl", [{"chosen": "Q? yes.", "rejected": "Q? no.", "x": 1}] * 2)
     data = load_datasets(spec(path), "dpo", 0, recorder.emitter)
-    assert data.train.column_names == ["chosen", "rejected"]
+    assert data.train[0] == {"prompt": "Q?", "chosen": " yes.", "rejected": " no."}
+    assert recorder.of_type("data")[0]["shape"] == "implicit-text"
 
 
 def test_conversational_values_pass_through_unchanged(make_jsonl, recorder):
@@ -141,7 +142,8 @@ def test_csv_files(tmp_path, recorder):
     path = tmp_path / "d.csv"
     path.write_text("prompt,chosen,rejected\nQ,a,b\n", encoding="utf-8")
     data = load_datasets({"train": {"files": [str(path)], "format": "csv"}, "eval": None}, "dpo", 0, recorder.emitter)
-    assert data.train[0] == {"prompt": "Q", "chosen": "a", "rejected": "b"}
+    # Plain text with nothing between prompt and answer: the separator (a space) joins them.
+    assert data.train[0] == {"prompt": "Q ", "chosen": "a", "rejected": "b"}
 
 
 def test_source_label_for_the_hub():

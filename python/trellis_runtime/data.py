@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import formats
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
 from .events import Emitter
 
@@ -26,6 +27,8 @@ TEMP_PREFIX = "__trellis_"
 # One value (a prompt, an answer, a message) this big is ~1M tokens, beyond any max_length: it is
 # a wrong file or a broken export, and tokenizing it would stall the stage for minutes.
 MAX_VALUE_BYTES = 4 << 20
+# Rows read from Arrow at a time while checking shapes: bounded memory on big data sets.
+ROW_BATCH = 1000
 
 
 class DataError(ValueError):
@@ -42,18 +45,21 @@ class StageData:
 
     `train` and `eval` are in the trainer's format. `eval_pairs` holds preference pairs for the
     held-out preference accuracy: the eval data itself for DPO/ORPO, the unconverted pairs for an
-    SFT stage given preference data, None when there are no pairs to score.
+    SFT stage given preference data, None when there are no pairs to score. `shape` is the train
+    data's shape (formats.SHAPES), the same in every stage given the same data.
     """
 
     train: Dataset
     eval: Dataset | None
     eval_pairs: Dataset | None
+    shape: str
 
 
 def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitter) -> StageData:
-    """Load data.train and data.eval, rename per data.columns, check and convert for `trainer`."""
+    """Load data.train and data.eval, rename per data.columns, check, normalise, convert for `trainer`."""
     columns: dict[str, str] = data.get("columns") or {}
-    train = load_checked(data["train"], columns, trainer)
+    options = formats.Options.of(data)
+    train, shape, dropped = load_checked(data["train"], columns, trainer, options)
 
     eval_spec = data.get("eval")
     eval_ds: Dataset | None = None
@@ -62,7 +68,7 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
         split = train.train_test_split(test_size=eval_spec["fraction"], seed=eval_spec.get("seed", seed))
         train, eval_ds = split["train"], split["test"]
     elif eval_spec:
-        eval_ds = load_checked(eval_spec, columns, trainer)
+        eval_ds, _, _ = load_checked(eval_spec, columns, trainer, options)
 
     eval_pairs = eval_ds if eval_ds is not None and is_preference(eval_ds) else None
     if trainer == "sft":
@@ -76,17 +82,78 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
         train_rows=len(train),
         eval_rows=len(eval_ds) if eval_ds is not None else None,
         columns=list(train.column_names),
-        conversational=is_conversational_ds(train),
+        conversational=formats.is_conversational(shape, options),
+        shape=shape,
+        dropped_pairs=dropped,
     )
-    return StageData(train=train, eval=eval_ds, eval_pairs=eval_pairs)
+    return StageData(train=train, eval=eval_ds, eval_pairs=eval_pairs, shape=shape)
 
 
-def load_checked(source: dict[str, Any], columns: dict[str, str], trainer: str) -> Dataset:
-    """One source, loaded, renamed, with the columns `trainer` needs, each holding usable values."""
+def load_checked(
+    source: dict[str, Any], columns: dict[str, str], trainer: str, options: formats.Options
+) -> tuple[Dataset, str, int]:
+    """One source, loaded, renamed, checked, in the normal form: (rows, shape, pairs dropped)."""
     label = source_label(source)
     ds = check_columns(rename(load_source(source), columns, label), trainer, label)
     check_values(ds, source, label)
-    return ds
+    if trainer == "sft" and "chosen" in ds.column_names and "rejected" not in ds.column_names:
+        # Answers without their rejected half: SFT data, whole texts or conversations.
+        conversational = formats.kind(ds[0]["chosen"]) == "messages"
+        ds = ds.select_columns(["chosen"]).rename_column("chosen", "messages" if conversational else "text")
+    preference = is_preference(ds)
+    try:
+        shape = formats.detect(iter_rows(ds), sft_only=not preference)
+        if not preference:
+            return ds, shape, 0
+        check_pairs(ds)
+        ds = ds.map(normaliser(shape, options), batched=True, with_indices=True, remove_columns=ds.column_names)
+    except formats.ShapeError as exc:
+        raise DataError(f"{row_location(source, label, exc.row)}: {exc}") from None
+    before = len(ds)
+    if options.min_score_margin is not None:
+        if not all(c in ds.column_names for c in formats.SCORE_COLUMNS):
+            raise DataError(f"{label}: data.min_score_margin needs columns score_chosen and score_rejected")
+        margin = options.min_score_margin
+        ds = ds.filter(lambda r: r["score_chosen"] - r["score_rejected"] >= margin)
+        if len(ds) == 0:
+            raise DataError(f"{label}: no pair has score_chosen - score_rejected >= {margin} (data.min_score_margin)")
+    return ds.select_columns(["prompt", "chosen", "rejected"]), shape, before - len(ds)
+
+
+def iter_rows(ds: Dataset) -> Iterator[dict[str, Any]]:
+    """Every row as a dict, read a batch at a time so that big data sets stay in Arrow."""
+    for batch in ds.iter(batch_size=ROW_BATCH):
+        names = list(batch)
+        for values in zip(*(batch[n] for n in names), strict=True):
+            yield dict(zip(names, values, strict=True))
+
+
+def check_pairs(ds: Dataset) -> None:
+    """Message roles and contents, and chosen differing from rejected, row by row."""
+    for index, row in enumerate(iter_rows(ds)):
+        for name in ("prompt", "chosen", "rejected"):
+            if isinstance(row.get(name), list) and (problem := formats.check_messages(row[name], name)):
+                raise formats.ShapeError(index, name, problem)
+        if row["chosen"] == row["rejected"]:
+            raise formats.ShapeError(index, "chosen", "chosen and rejected are identical: the pair teaches nothing")
+
+
+def normaliser(shape: str, options: formats.Options) -> Any:
+    """A batched map function: rows of `shape` -> explicit prompt, chosen, rejected (+ scores)."""
+
+    def apply(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+        names = list(batch)
+        out: dict[str, list[Any]] = {}
+        for index, values in zip(indices, zip(*(batch[n] for n in names), strict=True), strict=True):
+            try:
+                row = formats.normalise(dict(zip(names, values, strict=True)), shape, options)
+            except ValueError as exc:
+                raise formats.ShapeError(index, None, str(exc)) from None
+            for key, value in row.items():
+                out.setdefault(key, []).append(value)
+        return out
+
+    return apply
 
 
 def load_source(source: dict[str, Any]) -> Dataset:
@@ -158,6 +225,7 @@ def check_columns(ds: Dataset, trainer: str, label: str) -> Dataset:
                 raise missing(name)
         # Without a prompt column the pairs hold the prompt themselves (implicit prompt).
         keep = ["prompt", "chosen", "rejected"] if "prompt" in found else ["chosen", "rejected"]
+        keep += [c for c in formats.SCORE_COLUMNS if c in found]
     elif trainer == "sft":
         if "messages" in found:
             keep = ["messages"]
@@ -300,22 +368,8 @@ def is_preference(ds: Dataset) -> bool:
     return "chosen" in ds.column_names and "rejected" in ds.column_names
 
 
-def is_conversational_ds(ds: Dataset) -> bool:
-    from trl.data_utils import is_conversational
-
-    return len(ds) > 0 and is_conversational(ds[0])
-
-
 def to_sft(ds: Dataset) -> Dataset:
-    """Preference pairs -> SFT rows on the chosen answers; other SFT data passes unchanged.
-
-    prompt + chosen becomes prompt + completion (strings or message lists alike). Implicit-prompt
-    pairs hold the whole conversation in chosen: it becomes messages, or text for plain strings.
-    """
+    """Normalised preference pairs -> prompt + completion on the chosen answers; SFT data unchanged."""
     if "chosen" not in ds.column_names:
         return ds
-    if "prompt" in ds.column_names:
-        ds = ds.select_columns(["prompt", "chosen"])
-        return ds.rename_column("chosen", "completion")
-    ds = ds.select_columns(["chosen"])
-    return ds.rename_column("chosen", "messages" if is_conversational_ds(ds) else "text")
+    return ds.select_columns(["prompt", "chosen"]).rename_column("chosen", "completion")

@@ -4,12 +4,11 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { missingColumns } from "../core/recipe/columns.js";
 import { RecipeError } from "../core/recipe/errors.js";
 import { MAX_RECIPE_BYTES, parseRecipe, type ParsedRecipe } from "../core/recipe/parse.js";
-import { localDataFiles, resolveRecipe, type ResolvedRecipe } from "../core/recipe/resolve.js";
+import { resolveRecipe, type ResolvedRecipe } from "../core/recipe/resolve.js";
 import { parseVersion, type Version } from "../core/trl/version.js";
-import { DataFileError, readColumns } from "../adapters/data-files.js";
+import { checkDataFiles, type DataFileReport } from "./check-data.js";
 import { lockedTrlVersion } from "../adapters/package-files.js";
 
 export interface LoadedRecipe extends ParsedRecipe {
@@ -17,6 +16,8 @@ export interface LoadedRecipe extends ParsedRecipe {
   text: string;
   trl: Version;
   resolved: ResolvedRecipe;
+  /** Each local data file: rows, shape, and what trellis does with it. */
+  data: DataFileReport[];
 }
 
 export function targetTrl(requested?: string): Version {
@@ -34,8 +35,8 @@ export async function loadRecipe(file: string, outputRoot: string, trlVersion?: 
   const trl = targetTrl(trlVersion);
   const parsed = parseRecipe(text, shown, { trl });
   const resolved = resolveRecipe(parsed.recipe, file, outputRoot);
-  await checkDataFiles(resolved);
-  return { ...parsed, file, text, trl, resolved };
+  const data = await checkDataFiles(resolved, displayPath);
+  return { ...parsed, file, text, trl, resolved, data };
 }
 
 /** A recipe file's text, refusing a missing or oversized file with a recipe error. */
@@ -48,25 +49,6 @@ export async function readRecipeText(file: string, shown = displayPath(file)): P
   }
   if (size > MAX_RECIPE_BYTES) throw new RecipeError([{ file: shown, path: [], message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?` }]);
   return new TextDecoder("utf-8", { fatal: false }).decode(await readFile(file));
-}
-
-async function checkDataFiles(resolved: ResolvedRecipe): Promise<void> {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  for (const { file, format, stage } of localDataFiles(resolved)) {
-    const key = `${file}\0${stage.stage.trainer}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    try {
-      const found = await readColumns(file, format);
-      const missing = missingColumns(stage.stage.trainer, found, stage.data.columns);
-      if (missing) problems.push(`${displayPath(file)}: stage '${stage.stage.id}': ${missing}`);
-    } catch (err) {
-      if (!(err instanceof DataFileError)) throw err;
-      problems.push(`${err.message.replace(file, displayPath(file))} (stage '${stage.stage.id}')`);
-    }
-  }
-  if (problems.length) throw new DataFileError(problems.join("\n"));
 }
 
 /** Paths under the working directory are shown relative to it, others in full. */

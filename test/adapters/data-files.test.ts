@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { DataFileError, readColumns } from "../../src/adapters/data-files.js";
+import { DataFileError, readRows, type RowItem } from "../../src/adapters/data-files.js";
+import type { FileFormat } from "../../src/core/recipe/resolve.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "trellis-data-"));
 const file = (name: string, text: string) => {
@@ -11,30 +12,54 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
+async function all(p: string, format: FileFormat): Promise<RowItem[]> {
+  const out: RowItem[] = [];
+  for await (const item of readRows(p, format)) out.push(item);
+  return out;
+}
 
-describe("readColumns", () => {
-  it("reads JSON lines", async () => {
-    assert.deepEqual(await readColumns(file("a.jsonl", '{"prompt":"p","chosen":"c","rejected":"r"}\n{"prompt":"q"}\n'), "json"), ["prompt", "chosen", "rejected"]);
+describe("readRows", () => {
+  it("reads every JSON line with its line number, skipping blank lines", async () => {
+    const p = file("a.jsonl", '{"prompt":"p","chosen":"c","rejected":"r"}\n\n{"prompt":"q"}\n');
+    const items = await all(p, "json");
+    assert.deepEqual(items.map((i) => (i.kind === "row" ? [i.index, i.where, Object.keys(i.row)] : i)), [
+      [0, `${p}:1`, ["prompt", "chosen", "rejected"]],
+      [1, `${p}:3`, ["prompt"]],
+    ]);
   });
-  it("reads a JSON array", async () => {
-    assert.deepEqual(await readColumns(file("a.json", '[{"text": "hello"}]'), "json"), ["text"]);
+  it("names the line and column of a JSON error on line 20, and reads on", async () => {
+    const lines = Array.from({ length: 25 }, (_, i) => (i === 19 ? '{"prompt": "p", "chosen" "c"}' : '{"prompt": "p"}'));
+    const items = await all(file("b.jsonl", lines.join("\n")), "json");
+    const bad = items.filter((i) => i.kind === "bad");
+    assert.equal(bad.length, 1);
+    assert.match(bad[0]!.where, /b\.jsonl:20:26$/);
+    assert.match((bad[0] as { message: string }).message, /^not valid JSON: /);
+    assert.equal(items.filter((i) => i.kind === "row").length, 24);
   });
-  it("reads a CSV header with quotes and a BOM", async () => {
-    assert.deepEqual(await readColumns(file("a.csv", '\uFEFFprompt,"chosen, best",rejected\r\np,c,r\n'), "csv"), ["prompt", "chosen, best", "rejected"]);
+  it("reads a JSON array record by record", async () => {
+    const items = await all(file("a.json", '[{"text": "hello"}, {"text": "again"}]'), "json");
+    assert.deepEqual(items.map((i) => i.where.replace(dir, "")), ["/a.json: record 1", "/a.json: record 2"]);
+  });
+  it("reads CSV rows with quotes, embedded newlines and a BOM, naming each row's line", async () => {
+    const items = await all(file("a.csv", '\uFEFFprompt,"chosen, best",rejected\r\np,"c\nd",r\r\nq,e,s\r\n'), "csv");
+    assert.deepEqual(items.map((i) => (i.kind === "row" ? i.row : i)), [{ prompt: "p", "chosen, best": "c\nd", rejected: "r" }, { prompt: "q", "chosen, best": "e", rejected: "s" }]);
+    assert.deepEqual(items.map((i) => i.where.replace(dir, "")), ["/a.csv:3", "/a.csv:4"]);
   });
   for (const [name, text, format, reason] of [
     ["an empty file", "", "json", /is empty/],
     ["a file of whitespace", "  \n\n \n", "json", /is empty \(only whitespace\)/],
-    ["a first line over 1 MiB", `{"text": "${"x".repeat(1.5 * 2 ** 20)}"}\n`, "json", /first line is longer than 1 MiB/],
-    ["a line that is not JSON", "prompt,chosen\n", "json", /not valid JSON/],
-    ["a line that is not an object", "[1, 2]\n", "json", /JSON array is empty|not a JSON object/],
+    ["a JSON array cut off", '[{"a": 1}, {"a"', "json", /:1:\d+: not valid JSON/],
     ["a broken parquet file", "PAR1 not really", "parquet", /not a readable parquet file/],
   ] as const) {
     it(`rejects ${name}`, async () => {
-      await assert.rejects(readColumns(file(`bad-${name.replace(/\W/g, "")}`, text), format), (err: Error) => err instanceof DataFileError && reason.test(err.message));
+      await assert.rejects(all(file(`bad-${name.replace(/\W/g, "")}`, text), format), (err: Error) => err instanceof DataFileError && reason.test(err.message));
     });
   }
+  it("reports a line that is not an object, and reads on", async () => {
+    const items = await all(file("c.jsonl", '{"a": 1}\n[1, 2]\n{"a": 1}\n'), "json");
+    assert.deepEqual(items.map((i) => i.kind), ["row", "bad", "row"]);
+  });
   it("rejects a missing file", async () => {
-    await assert.rejects(readColumns(path.join(dir, "nope.jsonl"), "json"), /data file not found/);
+    await assert.rejects(all(path.join(dir, "nope.jsonl"), "json"), /data file not found/);
   });
 });

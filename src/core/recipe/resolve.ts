@@ -17,6 +17,10 @@ export interface ResolvedData {
   train: ResolvedSource;
   eval: ResolvedSource | null;
   columns: Record<string, string>;
+  to_messages: boolean;
+  system_prompt: string | null;
+  separator: string;
+  min_score_margin: number | null;
 }
 
 export interface ResolvedStage {
@@ -67,6 +71,10 @@ function resolveData(data: Data, recipeDir: string, seed: number): ResolvedData 
     train: resolveSource(data.train, recipeDir, seed),
     eval: data.eval ? resolveSource(data.eval, recipeDir, seed) : null,
     columns: { ...data.columns },
+    to_messages: data.to_messages,
+    system_prompt: data.system_prompt ?? null,
+    separator: data.separator,
+    min_score_margin: data.min_score_margin ?? null,
   };
 }
 

@@ -96,13 +96,23 @@ const EvalSource = z.preprocess(
 export type Source = z.infer<typeof EvalSource>;
 
 export const STANDARD_COLUMNS = ["prompt", "chosen", "rejected", "completion", "text", "messages"] as const;
+/** Scores of each answer (ultrafeedback_binarized has them): kept, and usable to drop near ties. */
+export const SCORE_COLUMNS = ["score_chosen", "score_rejected"] as const;
 
 export const Data = z
   .object({
     train: Source,
     eval: EvalSource.optional(),
     /** Maps a standard column name to the column that holds it in the source. */
-    columns: z.partialRecord(z.enum(STANDARD_COLUMNS), z.string().min(1)).default({}),
+    columns: z.partialRecord(z.enum([...STANDARD_COLUMNS, ...SCORE_COLUMNS]), z.string().min(1)).default({}),
+    /** Plain-text pairs become user/assistant messages (HH dialogues: their turns), so the chat template applies. */
+    to_messages: z.boolean().default(false),
+    /** A system turn added to chat prompts that have none. */
+    system_prompt: z.string().min(1).optional(),
+    /** Put between a plain-text prompt and its answer where neither has whitespace at the join. */
+    separator: z.string().max(16).default(" "),
+    /** Keep only pairs with score_chosen - score_rejected at least this. */
+    min_score_margin: z.number().optional(),
   })
   .strict();
 

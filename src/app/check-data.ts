@@ -1,0 +1,111 @@
+/**
+ * Every row of every local data file, checked before any Python starts: the columns its stage
+ * needs (data.columns applied), a usable value in each, and one shape per file. Problems are
+ * reported with file:line:col, up to MAX_PROBLEMS a file; the rest are counted.
+ */
+import { ColumnMap, RowChecker, useOf } from "../core/data/rows.js";
+import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
+import { missingColumns } from "../core/recipe/columns.js";
+import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
+import { didYouMean } from "../core/recipe/suggest.js";
+import { DataFileError, readRows } from "../adapters/data-files.js";
+
+/** Enough to see the pattern of what is wrong; the rest is counted. */
+export const MAX_PROBLEMS = 20;
+
+export interface DataFileReport {
+  file: string;
+  role: "train" | "eval";
+  stages: string[];
+  rows: number;
+  shape: Shape | null;
+  /** What trellis will do with data of this shape. */
+  note: string | null;
+  problems: string[];
+  /** Problems found beyond those listed. */
+  more: number;
+}
+
+export async function checkDataFiles(resolved: ResolvedRecipe, shown: (file: string) => string): Promise<DataFileReport[]> {
+  const reports = new Map<string, DataFileReport>();
+  for (const { file, format, stage, role } of localDataFiles(resolved)) {
+    // The same file read the same way by two stages is checked once.
+    const key = `${file}\0${stage.stage.trainer === "sft" ? "sft" : "pairs"}\0${JSON.stringify(stage.data)}`;
+    const known = reports.get(key);
+    if (known) {
+      known.stages.push(stage.stage.id);
+      continue;
+    }
+    reports.set(key, await checkFile(file, format, stage, role, shown));
+  }
+  const all = [...reports.values()];
+  const problems = all.flatMap((r) => [...r.problems, ...(r.more ? [`${shown(r.file)}: ${r.more} more problems not shown`] : [])]);
+  if (problems.length) throw new DataFileError(problems.join("\n"), all);
+  return all;
+}
+
+async function checkFile(file: string, format: Parameters<typeof readRows>[1], stage: ResolvedStage, role: "train" | "eval", shown: (file: string) => string): Promise<DataFileReport> {
+  const report: DataFileReport = { file, role, stages: [stage.stage.id], rows: 0, shape: null, note: null, problems: [], more: 0 };
+  const add = (where: string, message: string) => {
+    if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${where.replace(file, shown(file))}: ${message}`);
+    else report.more++;
+  };
+  const map = new ColumnMap(stage.data.columns);
+  let checker: RowChecker | undefined;
+  try {
+    for await (const item of readRows(file, format)) {
+      if (item.kind === "bad") {
+        add(item.where, item.message);
+        continue;
+      }
+      if (!checker) {
+        const found = Object.keys(item.row);
+        const missing = mappedButAbsent(stage.data.columns, found) ?? missingColumns(stage.stage.trainer, found, stage.data.columns);
+        if (missing) {
+          add(shown(file), `stage '${stage.stage.id}': ${missing}`);
+          return report;
+        }
+        checker = new RowChecker(useOf(stage.stage.trainer, Object.keys(map.standard(item.row))), map);
+      }
+      for (const problem of checker.check(item.row, item.index)) add(locate(item, problem.column), problem.message + (problem.column ? ` (column '${problem.column}')` : ""));
+    }
+  } catch (err) {
+    if (!(err instanceof DataFileError)) throw err;
+    add(shown(file), err.message.replace(`${file}: `, "").replace(file, shown(file)));
+    return report;
+  }
+  report.rows = checker?.rows ?? 0;
+  report.shape = checker?.detectedShape ?? null;
+  if (report.shape) {
+    report.note = shapeNote(report.shape, stage.data);
+    for (const message of settingProblems(report.shape, stage)) add(shown(file), message);
+  }
+  return report;
+}
+
+/** A data.columns entry naming a column the file does not have, whatever else would fit. */
+function mappedButAbsent(columns: Record<string, string>, found: string[]): string | undefined {
+  for (const [standard, source] of Object.entries(columns)) {
+    if (!found.includes(source)) {
+      return `data.columns maps ${standard} to column '${source}', which is not in the file${didYouMean(source, found)} (found: ${found.join(", ") || "no columns"})`;
+    }
+  }
+  return undefined;
+}
+
+/** Data settings that do nothing for this shape would be silently ignored: say so. */
+function settingProblems(shape: Shape, stage: ResolvedStage): string[] {
+  const out: string[] = [];
+  const data = stage.data;
+  const plain = shape === "text" || shape === "hh-text" || shape === "implicit-text";
+  if (data.system_prompt && plain && !data.to_messages) out.push(`data.system_prompt applies to chat messages; this data is ${SHAPES[shape]}: add data.to_messages: true`);
+  if (data.to_messages && !plain) out.push(`data.to_messages applies to plain-text pairs; this data is already ${SHAPES[shape]}`);
+  return out;
+}
+
+/** file:line:col of a column in a JSON line (the column where its key starts), else the row's place. */
+function locate(item: { where: string; text?: string }, column: string | undefined): string {
+  if (!item.text || !column) return item.where;
+  const at = item.text.indexOf(JSON.stringify(column));
+  return at >= 0 ? `${item.where}:${at + 1}` : item.where;
+}

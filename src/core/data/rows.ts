@@ -1,0 +1,154 @@
+/**
+ * Every row of a data file checked against what its stage's trainer will need: the columns, a
+ * usable value in each (text or chat messages, one kind per column, not empty), chosen differing
+ * from rejected, and one shape for the whole file. Pure: rows arrive from an adapter that reads
+ * the file, which adds the location (file:line:col) to each problem.
+ */
+import { SCORE_COLUMNS, STANDARD_COLUMNS, type Trainer } from "../recipe/schema.js";
+import { kindOf, rowShape, sftRowShape, type Shape } from "./shape.js";
+
+export const ROLES = ["system", "user", "assistant", "tool"] as const;
+/** One value this big is ~1M tokens, beyond any max_length: a wrong file or a broken export. */
+export const MAX_VALUE_BYTES = 4 << 20;
+
+export interface RowProblem {
+  /** The source column the problem is in (as the file names it), when there is one. */
+  column?: string;
+  message: string;
+}
+
+/** Which standard columns a stage reads from this file, decided from its first row. */
+export type Use = { pairs: true; columns: string[] } | { pairs: false; columns: string[] };
+
+/** The standard -> source column mapping of data.columns, and the reverse lookups it needs. */
+export class ColumnMap {
+  private readonly sources: Set<string>;
+
+  constructor(readonly mapping: Record<string, string>) {
+    this.sources = new Set(Object.entries(mapping).filter(([s, src]) => s !== src).map(([, src]) => src));
+  }
+
+  /** The source column a standard column is read from, or undefined when none can be. */
+  sourceOf(standard: string): string | undefined {
+    const mapped = this.mapping[standard];
+    if (mapped !== undefined) return mapped;
+    // A column renamed to another standard name (a swap) no longer answers to its own name.
+    return this.sources.has(standard) ? undefined : standard;
+  }
+
+  /** The row under standard names: only the standard columns, mapped. */
+  standard(row: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const name of [...STANDARD_COLUMNS, ...SCORE_COLUMNS]) {
+      const source = this.sourceOf(name);
+      if (source !== undefined && Object.hasOwn(row, source)) out[name] = row[source];
+    }
+    return out;
+  }
+}
+
+/** The columns used, by the same rules as the runtime's check_columns (data.py). */
+export function useOf(trainer: Trainer, present: readonly string[]): Use {
+  const has = (c: string) => present.includes(c);
+  const scores = SCORE_COLUMNS.filter(has);
+  if (trainer !== "sft" || (has("chosen") && has("rejected") && !has("messages") && !(has("prompt") && has("completion")) && !has("text"))) {
+    return { pairs: true, columns: [...(has("prompt") ? ["prompt"] : []), "chosen", "rejected", ...scores] };
+  }
+  if (has("messages")) return { pairs: false, columns: ["messages"] };
+  if (has("prompt") && has("completion")) return { pairs: false, columns: ["prompt", "completion"] };
+  if (has("text")) return { pairs: false, columns: ["text"] };
+  return { pairs: false, columns: ["chosen"] };
+}
+
+export class RowChecker {
+  private shape: Shape | undefined;
+  private firstShapeRow = 0;
+  private readonly kinds = new Map<string, string>();
+  rows = 0;
+
+  constructor(
+    private readonly use: Use,
+    private readonly map: ColumnMap,
+  ) {}
+
+  get detectedShape(): Shape | undefined {
+    return this.shape;
+  }
+
+  /** Problems of one row (already parsed as an object); `index` is 0-based. */
+  check(raw: Record<string, unknown>, index: number): RowProblem[] {
+    this.rows++;
+    const row = this.map.standard(raw);
+    const problems: RowProblem[] = [];
+    const at = (standard: string) => this.map.sourceOf(standard) ?? standard;
+    for (const name of this.use.columns) {
+      const problem = SCORE_COLUMNS.includes(name as (typeof SCORE_COLUMNS)[number]) ? scoreProblem(row[name]) : this.valueProblem(name, row[name]);
+      if (problem) problems.push({ column: at(name), message: problem });
+    }
+    if (problems.length) return problems;
+    if (this.use.pairs && deepEqual(row.chosen, row.rejected)) {
+      return [{ column: at("chosen"), message: "chosen and rejected are identical: the pair teaches nothing" }];
+    }
+    const shape = this.use.pairs ? rowShape(row) : this.use.columns[0] === "chosen" ? chosenOnlyShape(row.chosen) : sftRowShape(row);
+    if (shape instanceof Error) return [{ message: shape.message }];
+    if (this.shape === undefined) {
+      this.shape = shape;
+      this.firstShapeRow = index;
+    } else if (shape !== this.shape) {
+      return [{ message: `this row is ${shape} where row ${this.firstShapeRow + 1} is ${this.shape}; one shape per data file` }];
+    }
+    return [];
+  }
+
+  private valueProblem(name: string, value: unknown): string | undefined {
+    if (value === undefined || value === null) return "no value (null, or the key is missing); every row needs one";
+    const kind = kindOf(value);
+    if (kind === "other") return `${describeValue(value)}; expected text or a list of chat messages ({role, content})`;
+    const seen = this.kinds.get(name);
+    if (seen === undefined) this.kinds.set(name, kind);
+    else if (seen !== kind) return `${kind === "text" ? "text" : "chat messages"}, where the first row has ${seen === "text" ? "text" : "chat messages"}; a column holds one kind of value`;
+    if (kind === "text") return textProblem(value as string);
+    return messagesProblem(value as unknown[]);
+  }
+}
+
+/** SFT data with answers but no rejected ones: whole texts or conversations. */
+function chosenOnlyShape(chosen: unknown): Shape {
+  return kindOf(chosen) === "messages" ? "sft-messages" : "sft-text";
+}
+
+function textProblem(text: string): string | undefined {
+  // UTF-16 length x 3 bounds the UTF-8 size from above; measure exactly only when it might be over.
+  if (text.length * 3 > MAX_VALUE_BYTES) {
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > MAX_VALUE_BYTES) return `a value of ${(bytes / 1e6).toFixed(1)} MB; at most ${MAX_VALUE_BYTES >> 20} MiB fits (about a million tokens, far beyond any max_length): is this the right file?`;
+  }
+  return text.trim() ? undefined : "empty text";
+}
+
+function messagesProblem(messages: unknown[]): string | undefined {
+  if (!messages.length) return "an empty list of messages";
+  for (const [i, m] of messages.entries()) {
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (!ROLES.includes(role as (typeof ROLES)[number])) return `message ${i + 1}: role ${JSON.stringify(role) ?? "missing"}; expected one of ${ROLES.join(", ")}`;
+    if (typeof content !== "string") return `message ${i + 1}: content must be text`;
+    const problem = textProblem(content);
+    if (problem && problem !== "empty text") return `message ${i + 1}: ${problem}`;
+  }
+  return undefined;
+}
+
+function scoreProblem(value: unknown): string | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? undefined : `${describeValue(value)}; a score must be a number`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "no value";
+  if (Array.isArray(value)) return "a list that is not chat messages";
+  if (typeof value === "object") return "an object";
+  return `${typeof value === "number" ? "a number" : typeof value === "boolean" ? "a boolean" : typeof value} (${JSON.stringify(value)})`;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
