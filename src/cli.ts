@@ -8,7 +8,6 @@ import { DataFileError } from "./adapters/data-files.js";
 import { TRELLIS_VERSION } from "./adapters/package-files.js";
 import { EnvironmentError, formatDoctor } from "./adapters/venv/index.js";
 import { runDoctor, setupEnvironment } from "./app/env.js";
-import { loadRecipe } from "./app/load-recipe.js";
 import { renderToFolder } from "./app/render.js";
 import { RunNotFoundError } from "./app/runs.js";
 import { colorEnabled } from "./ui/format.js";
@@ -17,6 +16,7 @@ import { envOptions, ENV_FLAGS, onlyPositional, parse, UsageError } from "./cli/
 import { attachCommand, logsCommand, lsCommand, reproduceCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
 import { ResumeError } from "./app/resume.js";
 import { exportCommand, importCommand } from "./cli/import-export.js";
+import { checkCommand } from "./cli/check-command.js";
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -60,14 +60,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    case "check": {
-      const { values, positionals } = parse(rest, { "trl-version": { type: "string" }, json: { type: "boolean" } });
-      if (values.help) return help("check")();
-      const loaded = await loadRecipe(onlyPositional(positionals, "recipe file", "check"), path.resolve("runs", "output"), values["trl-version"]);
-      const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
-      process.stdout.write(values.json ? `${JSON.stringify({ ok: true, recipe: loaded.recipe })}\n` : `${loaded.file}: ok (${stages})\n`);
-      return 0;
-    }
+    case "check":
+      return checkCommand(rest, help("check"));
     case "env": {
       const [sub, ...args] = rest;
       if (sub === "setup") {

@@ -65,7 +65,12 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
           add(shown(file), `stage '${stage.stage.id}': ${missing}`);
           return report;
         }
-        checker = new RowChecker(useOf(stage.stage.trainer, Object.keys(map.standard(item.row))), map);
+        const use = useOf(stage.stage.trainer, Object.keys(map.standard(item.row)));
+        if (stage.data.min_score_margin !== null && !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))) {
+          add(shown(file), `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(item.row).join(", ")}`);
+          return report;
+        }
+        checker = new RowChecker(use, map);
       }
       for (const problem of checker.check(item.row, item.index)) add(locate(item, problem.column), problem.message + (problem.column ? ` (column '${problem.column}')` : ""));
     }
@@ -77,7 +82,7 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
   report.rows = checker?.rows ?? 0;
   report.shape = checker?.detectedShape ?? null;
   if (report.shape) {
-    report.note = shapeNote(report.shape, stage.data);
+    report.note = shapeNote(report.shape, stage.data, checker!.joins);
     for (const message of settingProblems(report.shape, stage)) add(shown(file), message);
   }
   return report;

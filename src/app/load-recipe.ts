@@ -9,6 +9,7 @@ import { MAX_RECIPE_BYTES, parseRecipe, type ParsedRecipe } from "../core/recipe
 import { resolveRecipe, type ResolvedRecipe } from "../core/recipe/resolve.js";
 import { parseVersion, type Version } from "../core/trl/version.js";
 import { checkDataFiles, type DataFileReport } from "./check-data.js";
+import { checkModel, type ModelReport } from "./check-model.js";
 import { lockedTrlVersion } from "../adapters/package-files.js";
 
 export interface LoadedRecipe extends ParsedRecipe {
@@ -18,6 +19,8 @@ export interface LoadedRecipe extends ParsedRecipe {
   resolved: ResolvedRecipe;
   /** Each local data file: rows, shape, and what trellis does with it. */
   data: DataFileReport[];
+  /** What is known of the model without loading it, and the disk space the run needs. */
+  model: ModelReport;
 }
 
 export function targetTrl(requested?: string): Version {
@@ -36,7 +39,8 @@ export async function loadRecipe(file: string, outputRoot: string, trlVersion?: 
   const parsed = parseRecipe(text, shown, { trl });
   const resolved = resolveRecipe(parsed.recipe, file, outputRoot);
   const data = await checkDataFiles(resolved, displayPath);
-  return { ...parsed, file, text, trl, resolved, data };
+  const model = await checkModel(parsed, resolved, data, shown);
+  return { ...parsed, file, text, trl, resolved, data, model };
 }
 
 /** A recipe file's text, refusing a missing or oversized file with a recipe error. */

@@ -65,6 +65,8 @@ export class RowChecker {
   private firstShapeRow = 0;
   private readonly kinds = new Map<string, string>();
   rows = 0;
+  /** Plain-text rows whose prompt and answers would run together: the separator goes there. */
+  joins = 0;
 
   constructor(
     private readonly use: Use,
@@ -97,6 +99,7 @@ export class RowChecker {
     } else if (shape !== this.shape) {
       return [{ message: `this row is ${shape} where row ${this.firstShapeRow + 1} is ${this.shape}; one shape per data file` }];
     }
+    if (shape === "text" && needsSeparator(row.prompt as string, row.chosen as string, row.rejected as string)) this.joins++;
     return [];
   }
 
@@ -110,6 +113,11 @@ export class RowChecker {
     if (kind === "text") return textProblem(value as string);
     return messagesProblem(value as unknown[]);
   }
+}
+
+/** The runtime's rule (formats.join): a prompt not ending in whitespace, answers not both starting with it. */
+export function needsSeparator(prompt: string, chosen: string, rejected: string): boolean {
+  return prompt.length > 0 && !/\s$/.test(prompt) && !(/^\s/.test(chosen) && /^\s/.test(rejected));
 }
 
 /** SFT data with answers but no rejected ones: whole texts or conversations. */

@@ -76,8 +76,8 @@ export function isConversational(shape: Shape, options: Pick<ShapeOptions, "to_m
   return options.to_messages && (shape === "hh-text" || shape === "text" || shape === "implicit-text");
 }
 
-/** What trellis does with data of this shape, in one sentence. */
-export function shapeNote(shape: Shape, options: ShapeOptions): string {
+/** What trellis does with data of this shape, in one sentence; `joins`: rows that get the separator. */
+export function shapeNote(shape: Shape, options: ShapeOptions, joins?: number): string {
   if (shape.startsWith("sft-")) return "used as it is";
   if (isConversational(shape, options)) {
     const made =
@@ -91,6 +91,13 @@ export function shapeNote(shape: Shape, options: ShapeOptions): string {
     const system = options.system_prompt ? "; the system prompt is added where a prompt has none" : "";
     return `${made}; the tokenizer's chat template applies${system}`;
   }
-  const boundary = shape === "hh-text" ? "the prompt is the dialogue up to the last 'Assistant:'" : shape === "implicit-text" ? "the prompt is the answers' shared beginning, up to a word boundary" : "prompt and answer";
-  return `plain text, no chat template: ${boundary}, joined with ${JSON.stringify(options.separator)} where neither side has whitespace at the join (set data.separator, or data.to_messages: true for the chat template)`;
+  const hint = "(data.to_messages: true for the chat template)";
+  if (shape === "hh-text") return `plain text, no chat template: the prompt is the dialogue up to the last 'Assistant:' ${hint}`;
+  if (shape === "implicit-text") return `plain text, no chat template: the prompt is the answers' shared beginning, up to a word boundary ${hint}`;
+  const separator = JSON.stringify(options.separator);
+  const join =
+    joins === 0
+      ? "prompt and answer joined as they are (each answer starts with whitespace)"
+      : `${separator} put between prompt and answer where neither has whitespace at the join${joins ? ` (${joins} rows; set data.separator to change it)` : ""}`;
+  return `plain text, no chat template: ${join} ${hint}`;
 }

@@ -68,7 +68,8 @@ export function parseRecipe(text: string, file: string, options: CheckOptions): 
 
 const byLine = (problems: RecipeProblem[]) => [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 
-function locate(path: FieldPath, message: string, file: string, map: SourceMap, key?: string): RecipeProblem {
+/** A finding's path -> file:line:col in the recipe text. */
+export function locate(path: FieldPath, message: string, file: string, map: SourceMap, key?: string): RecipeProblem {
   const pos = key !== undefined ? map.key(path, key) : map.value(path);
   return { file, line: pos?.line, col: pos?.col, path: key !== undefined ? [...path, key] : path, message };
 }

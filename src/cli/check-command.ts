@@ -1,0 +1,42 @@
+/** `trellis check`: everything that would fail in a run's first minutes, and nothing run. */
+import path from "node:path";
+import { SHAPES } from "../core/data/shape.js";
+import { formatBytes } from "../core/recipe/model-checks.js";
+import { RecipeError } from "../core/recipe/errors.js";
+import { DataFileError } from "../adapters/data-files.js";
+import { displayPath, loadRecipe } from "../app/load-recipe.js";
+import { onlyPositional, parse } from "./args.js";
+
+export async function checkCommand(args: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(args, { "trl-version": { type: "string" }, json: { type: "boolean" } });
+  if (values.help) return help();
+  const file = onlyPositional(positionals, "recipe file", "check");
+  if (!values.json) return printCheck(await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]));
+  try {
+    const loaded = await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]);
+    const { facts, disk } = loaded.model;
+    const model = facts ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate } : null;
+    process.stdout.write(`${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk })}\n`);
+    return 0;
+  } catch (err) {
+    // One JSON document whatever happened: errors are data for a script, with the exit code.
+    if (!(err instanceof RecipeError || err instanceof DataFileError)) throw err;
+    const problems = err instanceof RecipeError ? err.problems : err.message.split("\n").map((message) => ({ message }));
+    const data = err instanceof DataFileError ? err.details : undefined;
+    process.stdout.write(`${JSON.stringify({ ok: false, exit_code: err.exitCode, problems, ...(data ? { data } : {}) })}\n`);
+    return err.exitCode;
+  }
+}
+
+function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>): number {
+  const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
+  const out = [`${loaded.file}: ok (${stages})`];
+  const lines = loaded.data.map((d) => `  ${displayPath(d.file)}: ${d.rows} rows, ${d.shape ? `${d.shape} (${SHAPES[d.shape]}): ${d.note}` : "no shape"}`);
+  out.push(...new Set(lines)); // a file two stages read alike is one line
+  const { facts, disk } = loaded.model;
+  const name = loaded.recipe.model.name ?? "tiny model";
+  if (!facts) out.push(`  model ${name}: not on this machine yet; its LoRA targets and chat template are checked when the stage loads it`);
+  if (disk) out.push(`  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+  return 0;
+}
