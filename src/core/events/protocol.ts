@@ -27,7 +27,20 @@ export const StageEvent = z.discriminatedUnion("type", [
     cuda_available: z.boolean().optional(),
   }).loose(),
   z.object({ ...base, type: z.literal("notice"), code: z.string(), message: z.string() }),
-  z.object({ ...base, type: z.literal("data"), train_rows: z.number().int(), eval_rows: z.number().int().nullable(), columns: z.array(z.string()) }).loose(),
+  z
+    .object({
+      ...base,
+      type: z.literal("data"),
+      train_rows: z.number().int(),
+      eval_rows: z.number().int().nullable(),
+      columns: z.array(z.string()),
+      /** The train data's shape (src/core/data/shape.ts), decided from every row. */
+      shape: z.string().optional(),
+      conversational: z.boolean().optional(),
+      /** Pairs dropped by data.min_score_margin. */
+      dropped_pairs: z.number().int().optional(),
+    })
+    .loose(),
   z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional() }).loose(),
   z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
