@@ -204,6 +204,42 @@ describe("LLaMA-Factory v1 keys", () => {
     validate(r);
   });
 
+  it("every field of v1's argument dataclasses gets exactly one row, and the recipe validates", () => {
+    // Each field of ModelArguments, DataArguments, TrainingArguments and SampleArguments
+    // (src/llamafactory/v1/config/*_args.py), at a value other than its default where it has one.
+    const raw: Raw = {
+      model: "org/m", custom_chat_template: "{{ messages }}", trust_remote_code: true, flash_attn: "sdpa", model_class: "llm",
+      init_config: { name: "init_on_rank0" }, peft_config: { name: "lora", r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: ["q_proj", "v_proj"], use_rslora: true, use_dora: false, modules_to_save: ["lm_head"] },
+      kernel_config: { name: "liger_kernel", use_kernels: "auto" }, quant_config: null,
+      train_dataset: "data/train.jsonl", eval_dataset: "data/eval.jsonl",
+      output_dir: "out", micro_batch_size: 2, global_batch_size: 8, cutoff_len: 1024, learning_rate: 5e-6, num_train_epochs: 2, max_steps: 100,
+      max_grad_norm: 0.5, bf16: false, batching_strategy: "normal", batching_workers: 2, enable_activation_checkpointing: true,
+      dist_config: { name: "fsdp2", reshard_after_forward: true, offload_params: false }, dp_size: null, cp_size: 1, cp_mode: "ulysses",
+      mp_replicate_size: 1, mp_shard_size: null, dist_timeout: 600, optim_config: null, lr_scheduler_config: null, seed: 7,
+      full_determinism: false, resume_from_checkpoint: null, save_steps: 50, save_epochs: null, save_ckpt_as_hf: true, save_total_limit: 2,
+      logging_steps: 5, pref_loss: "sigmoid", pref_beta: 0.05, pref_ftx: 0, simpo_gamma: 0.5, dpo_label_smoothing: 0.1, ld_alpha: 0.5,
+      sample_backend: "hf", max_new_tokens: 64,
+    };
+    const r = v1(raw);
+    assert.deepEqual(uncovered(raw, r.report), []);
+    const keys = r.report.map((x) => x.key);
+    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), []);
+    assert.deepEqual(keys.filter((k) => !new Set(sourcePaths(raw)).has(k)), []);
+    assert.deepEqual(r.report.filter((x) => x.status === "unsupported").map((x) => x.key), ["dist_config.name", "dist_config.reshard_after_forward"]);
+    assert.equal(r.trainer, "dpo");
+    assert.equal(args(r).gradient_accumulation_steps, 4);
+    assert.equal(args(r).use_liger_kernel, true);
+    assert.equal(args(r).ld_alpha, 0.5);
+    assert.deepEqual(stage(r).peft, { r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: ["q_proj", "v_proj"], use_rslora: true, use_dora: false, modules_to_save: ["lm_head"] });
+    validate(r);
+  });
+
+  it("a block without a plugin name is one unsupported row", () => {
+    const r = v1({ ...base, peft_config: { r: 8 } });
+    assert.equal(row(r, "peft_config").status, "unsupported");
+    assert.ok(!r.report.some((x) => x.key.startsWith("peft_config.")));
+  });
+
   it("detection tells v1 from the older layout and from axolotl", () => {
     assert.equal(detectFormat({ model: "org/m", cutoff_len: 1024 }), "llamafactory");
     assert.equal(detectFormat({ model: "org/m", peft_config: { name: "lora" } }), "llamafactory");

@@ -33,10 +33,8 @@ export function importBlock(d: Draft, key: Block, value: unknown): void {
   if (isEmpty(value)) return r.unset(key, "null: no plugin");
   // LLaMA-Factory also takes a JSON string; a block written that way is not picked apart here.
   if (!isMapping(value)) return r.unsupported(key, `expected a mapping {name: ..., ...} (got ${show(value)})`);
-  if (!isString(value.name)) {
-    r.unsupported(keyPath(key, "name"), `LLaMA-Factory requires a plugin name (got ${show(value.name)})`);
-    return eachSetting(d, key, value, partOf(`${key}, which has no plugin name`));
-  }
+  // One row for the whole block: there is no `name` key to hang the reason on.
+  if (!isString(value.name)) return r.unsupported(key, `LLaMA-Factory requires a plugin name in ${key} (got ${show(value.name)}); nothing in it is used`);
   HANDLERS[key](d, key, value);
 }
 
@@ -114,6 +112,7 @@ function kernels(d: Draft, key: string, block: Raw): void {
   const at = keyPath(key, "name");
   const names = String(block.name).split(",").map((s) => s.trim()).filter(Boolean);
   const other = names.filter((n) => n !== "auto" && n !== "liger_kernel");
+  if (!names.length) return refuse(d, key, block, "LLaMA-Factory requires at least one kernel name");
   if (other.length) {
     r.unsupported(at, `kernel${other.length > 1 ? "s" : ""} ${other.join(", ")}: trellis loads the model with transformers' own layers; only liger_kernel (TRL's use_liger_kernel) has a recipe setting`);
     return eachSetting(d, key, block, partOf(`kernel_config ${show(block.name)}`));

@@ -94,7 +94,7 @@ const HANDLERS: Record<string, Handler> = {
   cp_mode: (d, raw, key, v) => (raw.cp_size === undefined || raw.cp_size === 1 ? d.report.unset(key, "only used with cp_size above 1") : d.report.unsupported(key, `context parallelism: ${ONE_PROCESS}`)),
   mp_replicate_size: unsetOr(ONE_PROCESS, (v) => v === 1),
   mp_shard_size: unsetOr(ONE_PROCESS),
-  dist_timeout: unsetOr("a process-group timeout: trellis runs one process, with no process group"),
+  dist_timeout: (d, _raw, key) => d.report.unset(key, "a process-group timeout: trellis runs one process, with no process group to wait for"),
   save_epochs: (d, raw, key, v) => {
     if (isEmpty(v)) return d.report.unset(key);
     if (v === 1 || v === 1.0) return mapTrlArg(d, raw, key, "save_strategy", "epoch", "a checkpoint every epoch: TRL's save_strategy epoch");
