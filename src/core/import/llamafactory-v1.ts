@@ -91,13 +91,13 @@ const HANDLERS: Record<string, Handler> = {
   enable_activation_checkpointing: renamed("gradient_checkpointing"),
   dp_size: unsetOr(ONE_PROCESS),
   cp_size: unsetOr(`context parallelism: ${ONE_PROCESS}`, (v) => v === 1),
-  cp_mode: (d, raw, key, v) => (raw.cp_size === undefined || raw.cp_size === 1 ? d.report.unset(key, "only used with cp_size above 1") : d.report.unsupported(key, `context parallelism: ${ONE_PROCESS}`)),
+  cp_mode: (d, raw, key) => (raw.cp_size === undefined || raw.cp_size === 1 ? d.report.unset(key, "only used with cp_size above 1") : d.report.unsupported(key, `context parallelism: ${ONE_PROCESS}`)),
   mp_replicate_size: unsetOr(ONE_PROCESS, (v) => v === 1),
   mp_shard_size: unsetOr(ONE_PROCESS),
   dist_timeout: (d, _raw, key) => d.report.unset(key, "a process-group timeout: trellis runs one process, with no process group to wait for"),
   save_epochs: (d, raw, key, v) => {
     if (isEmpty(v)) return d.report.unset(key);
-    if (v === 1 || v === 1.0) return mapTrlArg(d, raw, key, "save_strategy", "epoch", "a checkpoint every epoch: TRL's save_strategy epoch");
+    if (v === 1) return mapTrlArg(d, raw, key, "save_strategy", "epoch", "a checkpoint every epoch: TRL's save_strategy epoch");
     d.report.unsupported(key, `TRL saves every epoch (save_strategy epoch) or every N steps (save_steps); a checkpoint every ${show(v)} epochs needs save_steps = ${show(v)} x the steps per epoch`);
   },
   save_ckpt_as_hf: (d, _raw, key) => d.report.unset(key, "TRL's checkpoints are always in Hugging Face format"),
