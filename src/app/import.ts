@@ -13,6 +13,7 @@ import {
   detectFormat,
   importConfig,
   ImportError,
+  isLlamaFactoryV1,
   isMapping,
   mapLocalPaths,
   mergeOverride,
@@ -70,8 +71,10 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
   const { raw, text } = await readYamlMapping(file);
   const format = options.from ?? detectFormat(raw);
   if (!format) throw new ImportError(`${shown}: cannot tell which tool this config is for; pass --from trl|handbook|axolotl|llamafactory`);
-  const datasetInfo = format === "llamafactory" ? await readDatasetInfo(raw, file) : undefined;
-  const result = importConfig(raw, format, { file: shown, text, trainer: options.trainer, datasetInfo });
+  const v1 = format === "llamafactory" && isLlamaFactoryV1(raw);
+  const datasetInfo = format === "llamafactory" && !v1 ? await readDatasetInfo(raw, file) : undefined;
+  const datasetFiles = v1 ? await readDatasetFiles(raw, file) : undefined;
+  const result = importConfig(raw, format, { file: shown, text, trainer: options.trainer, datasetInfo, datasetFiles });
 
   let recipe = result.recipe;
   if (options.rebase && format !== "trellis") recipe = mapLocalPaths(recipe, rebasePaths(options.rebase.from, options.rebase.to));
@@ -127,10 +130,31 @@ export async function readYamlMapping(file: string): Promise<{ raw: Raw; text: s
   return { raw, text };
 }
 
+/** The bases LLaMA-Factory's relative paths are tried against: its working directory, then the config's folder. */
+const bases = (file: string) => [process.cwd(), path.dirname(path.resolve(file))];
+
+/** LLaMA-Factory v1's `train_dataset`/`eval_dataset` dataset files (`data/v1_dpo_demo.yaml`), parsed. */
+async function readDatasetFiles(raw: Raw, file: string): Promise<Record<string, Raw>> {
+  const out: Record<string, Raw> = {};
+  for (const ref of [raw.train_dataset, raw.eval_dataset]) {
+    if (typeof ref !== "string" || !/\.ya?ml$/i.test(ref) || ref in out) continue;
+    for (const base of bases(file)) {
+      try {
+        const { raw: parsed } = await readYamlMapping(path.resolve(base, ref));
+        out[ref] = parsed;
+        break;
+      } catch {
+        // Not there, or not a mapping: the importer says the dataset file was not read.
+      }
+    }
+  }
+  return out;
+}
+
 /** LLaMA-Factory names datasets in <dataset_dir>/dataset_info.json, read against its working directory. */
 async function readDatasetInfo(raw: Raw, file: string): Promise<Raw | undefined> {
   const dir = typeof raw.dataset_dir === "string" ? raw.dataset_dir : "data";
-  for (const base of [process.cwd(), path.dirname(path.resolve(file))]) {
+  for (const base of bases(file)) {
     try {
       const info: unknown = JSON.parse(await readFile(path.resolve(base, dir, "dataset_info.json"), "utf8"));
       if (isMapping(info)) return info;

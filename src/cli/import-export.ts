@@ -20,7 +20,8 @@ reports what became of every key: mapped (to which recipe field), migrated (rena
 in TRL 1.13 and replaced) or unsupported (and why). The recipe is validated before it is written.
 
 Options:
-  --from FORMAT        trl | handbook | axolotl | llamafactory (default: detected from the keys)
+  --from FORMAT        trl | handbook | axolotl | llamafactory, or llama-factory (either of its
+                       layouts); default: detected from the keys
   --trainer NAME       sft | dpo | orpo: force the trainer (TRL CLI and handbook files do not name
                        it; it is inferred from their keys, comments and file name)
   -o, --output FILE    write the recipe here (default: stdout); relative data paths are rebased
@@ -80,7 +81,8 @@ export function importCommand(args: string[]): Promise<number> {
       return 0;
     }
     if (positionals.length !== 1) throw new UsageError("import takes one config file (see trellis import --help)");
-    const from = str(values.from);
+    // The project spells itself LLaMA-Factory: take the hyphenated name too.
+    const from = str(values.from) === "llama-factory" ? "llamafactory" : str(values.from);
     if (from !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(from)) throw new UsageError(`--from must be one of ${IMPORT_FORMATS.join(", ")} (got '${from}')`);
     const trainer = str(values.trainer);
     if (trainer !== undefined && !(TRAINERS as readonly string[]).includes(trainer)) throw new UsageError(`--trainer must be one of ${TRAINERS.join(", ")} (got '${trainer}')`);

@@ -8,10 +8,11 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import { detectFormat, importConfig, type ImportResult, type Raw, type ReportRow } from "../../src/core/import/index.js";
+import { detectFormat, importConfig, type ImportResult, type Raw } from "../../src/core/import/index.js";
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import type { Recipe } from "../../src/core/recipe/schema.js";
 import { parseVersion } from "../../src/core/trl/version.js";
+import { sourcePaths, uncovered } from "../helpers/report-keys.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const WILD = path.resolve(ROOT, "..", "shared", "fixtures", "recipes-in-the-wild");
@@ -25,32 +26,6 @@ function fixture(rel: string): { file: string; text: string; raw: Raw } {
 
 function validate(result: ImportResult): Recipe {
   return parseRecipe(stringify(result.recipe), "imported.yaml", TRL_1_13).recipe;
-}
-
-const isMap = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
-const join = (parent: string, key: string | number) => (typeof key === "number" ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key);
-
-/**
- * The source's keys that need a row: a key with a row of its own is covered; a mapping or a
- * list of mappings without one must have rows for all of its keys.
- */
-function uncovered(value: unknown, rows: ReportRow[], prefix = ""): string[] {
-  const keys = new Set(rows.map((r) => r.key));
-  const walk = (v: unknown, at: string): string[] => {
-    if (at && keys.has(at)) return [];
-    if (isMap(v) && Object.keys(v).length) return Object.entries(v).flatMap(([k, x]) => walk(x, join(at, k)));
-    if (at && Array.isArray(v) && v.length && v.every(isMap)) return v.flatMap((x, i) => walk(x, join(at, i)));
-    return at ? [at] : [];
-  };
-  return walk(value, prefix);
-}
-
-/** Every row names a real key of the source. */
-function sourcePaths(value: unknown, at = ""): string[] {
-  const here = at ? [at] : [];
-  if (isMap(value)) return [...here, ...Object.entries(value).flatMap(([k, v]) => sourcePaths(v, join(at, k)))];
-  if (Array.isArray(value)) return [...here, ...value.flatMap((v, i) => sourcePaths(v, join(at, i)))];
-  return here;
 }
 
 const EXPECTED: Record<string, { format: string; trainer: string }> = {

@@ -2,6 +2,7 @@
 import { TRAINERS } from "../recipe/schema.js";
 import { fieldInfo } from "../trl/fields.js";
 import { isTrlField } from "./args.js";
+import { isLlamaFactoryV1 } from "./llamafactory-v1.js";
 import { isMapping, type DetectedFormat, type Raw } from "./types.js";
 
 /** The keys of TRL's DatasetConfig (`datasets:` in a TRL CLI config); axolotl's entries have others. */
@@ -17,6 +18,8 @@ export function detectFormat(raw: unknown): DetectedFormat | undefined {
   // No other tool has `stages` or a `model:` mapping: a recipe with mistakes is still a recipe,
   // and its mistakes are reported by the recipe parser.
   if (has("stages") || isMapping(raw.model)) return "trellis";
+  // Before axolotl, which shares micro_batch_size: v1 has keys of its own, or `model` as a string.
+  if (isLlamaFactoryV1(raw, true)) return "llamafactory";
   if (LLAMAFACTORY_KEYS.some(has) && (has("dataset") || has("stage") || has("finetuning_type"))) return "llamafactory";
   if (AXOLOTL_KEYS.some(has) || axolotlDatasets(raw.datasets)) return "axolotl";
   if (HANDBOOK_KEYS.some(has) || isMapping(raw.dataset_mixture) || (has("chat_template") && has("model_name_or_path"))) return "handbook";

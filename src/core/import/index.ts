@@ -9,11 +9,13 @@ import { importAxolotl, axolotlTrainer } from "./axolotl.js";
 import { Draft, recipeName } from "./draft.js";
 import { importFlat } from "./flat.js";
 import { importLlamaFactory, llamaFactoryTrainer } from "./llamafactory.js";
+import { importLlamaFactoryV1, isLlamaFactoryV1, llamaFactoryV1Trainer } from "./llamafactory-v1.js";
 import { Report } from "./report.js";
 import { inferTrainer } from "./trainer.js";
 import { isMapping, type DetectedFormat, type ImportOptions, type ImportResult, type Raw, type ReportRow } from "./types.js";
 
 export { detectFormat } from "./detect.js";
+export { isLlamaFactoryV1 } from "./llamafactory-v1.js";
 export { mapLocalPaths, mergeOverride, rebasePaths } from "./override.js";
 export { formatReport } from "./report-table.js";
 export * from "./types.js";
@@ -24,6 +26,7 @@ export function importConfig(raw: Raw, format: DetectedFormat, options: ImportOp
   const { trainer, reason } = chooseTrainer(raw, format, options);
   const d = new Draft(recipeName(options.file), trainer, report);
   if (format === "axolotl") importAxolotl(d, raw);
+  else if (format === "llamafactory" && isLlamaFactoryV1(raw)) importLlamaFactoryV1(d, raw, options.datasetFiles);
   else if (format === "llamafactory") importLlamaFactory(d, raw, options.datasetInfo);
   else importFlat(d, raw);
 
@@ -43,6 +46,8 @@ export function importConfig(raw: Raw, format: DetectedFormat, options: ImportOp
 
 function chooseTrainer(raw: Raw, format: DetectedFormat, options: ImportOptions): { trainer: Trainer; reason: string } {
   if (format === "trl" || format === "handbook") return inferTrainer(raw, options.file, options.text, options.trainer);
+  // v1 has no stage key: the command (`llamafactory-cli sft|dpo`) chose the trainer.
+  if (format === "llamafactory" && isLlamaFactoryV1(raw)) return llamaFactoryV1Trainer(raw, options.file, options.datasetFiles, options.trainer);
   const own = format === "axolotl" ? axolotlTrainer(raw) : llamaFactoryTrainer(raw);
   const said = format === "axolotl" ? `rl: ${raw.rl ?? "(none: SFT)"}` : `stage: ${raw.stage ?? "sft"}${raw.pref_loss ? `, pref_loss: ${raw.pref_loss}` : ""}`;
   if (options.trainer && options.trainer !== own) return { trainer: options.trainer, reason: `--trainer (the file says ${said})` };

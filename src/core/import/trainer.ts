@@ -53,7 +53,7 @@ function comments(text: string): string {
 }
 
 /** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl dpo` first, then `_orpo_`, `sft-`. */
-function hint(text: string, allowed: Trainer[]): { trainer: Trainer; match: string } | undefined {
+export function hint(text: string, allowed: Trainer[]): { trainer: Trainer; match: string } | undefined {
   const strong = (t: string) => new RegExp(`\\btrl\\s+${t}\\b|\\b${t}\\s*(?:trainer|config)\\b`, "i");
   const weak = (t: string) => new RegExp(`(?:^|[^a-z])${t}(?:[^a-z]|$)`, "i");
   for (const form of [strong, weak]) {

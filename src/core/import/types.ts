@@ -27,6 +27,11 @@ export interface ImportOptions {
   trainer?: Trainer;
   /** LLaMA-Factory's dataset_info.json, parsed, to resolve `dataset` names. */
   datasetInfo?: Record<string, unknown>;
+  /**
+   * LLaMA-Factory v1's dataset files (`train_dataset: data/v1_dpo_demo.yaml`), parsed, by the
+   * path as the config writes it; a file that could not be read is absent.
+   */
+  datasetFiles?: Record<string, Record<string, unknown>>;
 }
 
 export interface ImportResult {
