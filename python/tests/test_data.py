@@ -87,17 +87,28 @@ def test_sft_conversational_pairs_become_prompt_completion(make_jsonl, recorder)
 
 
 @pytest.mark.parametrize(
-    ("chosen", "column"),
+    ("row", "expected"),
     [
-        ("Q? yes.", "text"),
-        ([{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "yes."}], "messages"),
+        ({"chosen": "Q? yes.", "rejected": "Q? no."}, {"prompt": "Q?", "completion": " yes."}),
+        (
+            {
+                "chosen": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "yes."}],
+                "rejected": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "no."}],
+            },
+            {"prompt": [{"role": "user", "content": "Q?"}], "completion": [{"role": "assistant", "content": "yes."}]},
+        ),
     ],
 )
-def test_sft_implicit_pairs_become_text_or_messages(make_jsonl, recorder, chosen, column):
-    path = make_jsonl("d.jsonl", [{"chosen": chosen, "rejected": chosen}] * 2)
+def test_sft_implicit_pairs_become_prompt_completion_like_every_trainer_sees_them(make_jsonl, recorder, row, expected):
+    path = make_jsonl("d.jsonl", [row] * 2)
     data = load_datasets(spec(path), "sft", 0, recorder.emitter)
-    assert data.train.column_names == [column]
-    assert data.train[0][column] == chosen
+    assert data.train[0] == expected
+
+
+def test_sft_answers_without_rejected_ones_are_text_or_messages(make_jsonl, recorder):
+    path = make_jsonl("d.jsonl", [{"chosen": "Q? yes."}] * 2)
+    data = load_datasets(spec(path), "sft", 0, recorder.emitter)
+    assert data.train.column_names == ["text"]
 
 
 @pytest.mark.parametrize(

@@ -233,9 +233,8 @@ def check_columns(ds: Dataset, trainer: str, label: str) -> Dataset:
             keep = ["prompt", "completion"]
         elif "text" in found:
             keep = ["text"]
-        elif "chosen" in found:  # preference data: trained on the chosen answers
-            keep = ["prompt", "chosen", "rejected"] if "prompt" in found else ["chosen"]
-            keep = [c for c in keep if c in found]
+        elif "chosen" in found:  # preference data: normalised like the pairs, trained on the chosen answers
+            keep = [c for c in ("prompt", "chosen", "rejected", *formats.SCORE_COLUMNS) if c in found]
         elif "prompt" in found:
             raise missing("completion")
         else:

@@ -61,26 +61,31 @@ async function* jsonLines(file: string): AsyncGenerator<RowItem> {
   let line = 0;
   let index = 0;
   let blank = true;
+  // A syntax error on the last line that ends mid-object is a cut-off file: held until we know.
+  let held: Extract<RowItem, { kind: "bad" }> | undefined;
   for await (const raw of lines) {
     line++;
     const text = line === 1 ? raw.replace(/^\uFEFF/, "") : raw;
     if (!text.trim()) continue;
     blank = false;
+    if (held) yield held;
+    held = undefined;
     const where = `${file}:${line}`;
     if (text.length > MAX_LINE_BYTES) {
       yield { kind: "bad", where, message: `a line of ${(text.length / 1e6).toFixed(0)} MB; a row that size is not preference data (is this JSON lines?)` };
       continue;
     }
     if (text.includes("\uFFFD")) {
-      const col = text.indexOf("\uFFFD") + 1;
-      yield { kind: "bad", where: `${where}:${col}`, message: "not valid UTF-8 (save the file as UTF-8)" };
+      yield { kind: "bad", where: `${where}:${text.indexOf("\uFFFD") + 1}`, message: "not valid UTF-8 (save the file as UTF-8)" };
       continue;
     }
     let row: unknown;
     try {
       row = JSON.parse(text);
     } catch (err) {
-      yield { kind: "bad", where: `${where}:${jsonErrorColumn(err, text)}`, message: `not valid JSON: ${jsonErrorText(err)}` };
+      const bad = { kind: "bad" as const, where: `${where}:${jsonErrorColumn(err, text)}`, message: `not valid JSON: ${jsonErrorText(err)}` };
+      if (endsEarly(err, text)) held = bad;
+      else yield bad;
       continue;
     }
     if (!row || typeof row !== "object" || Array.isArray(row)) {
@@ -89,7 +94,14 @@ async function* jsonLines(file: string): AsyncGenerator<RowItem> {
     }
     yield { kind: "row", index: index++, row: row as Record<string, unknown>, where, text, line };
   }
+  if (held) yield { ...held, where: held.where.replace(/:\d+$/, ""), message: "cut off in the middle of a JSON object: the file looks truncated" };
   if (blank) throw new DataFileError(`${file}: the data file is empty (only whitespace)`);
+}
+
+/** The JSON ran out before it closed: an unterminated string, or the end of the input. */
+function endsEarly(err: unknown, text: string): boolean {
+  const message = (err as Error).message;
+  return /Unterminated string|Unexpected end of JSON input/.test(message) || jsonErrorColumn(err, text) > text.length;
 }
 
 /** Node's JSON errors end with "at position N" (or "(line L column C)"): the 1-based column. */

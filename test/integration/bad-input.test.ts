@@ -37,7 +37,7 @@ describe("bad input is reported before any Python starts", () => {
     return runFails("no-column", quickstart.replace("data/colors-train.jsonl", "data/no-rejected.jsonl"), /no-rejected\.jsonl: stage 'orpo': the orpo trainer needs column 'rejected'; found: prompt, chosen, answer_b/);
   });
   it("a column mapping to a column that is not there", () =>
-    runFails("bad-mapping", quickstart.replace("  eval: data/colors-eval.jsonl", "  eval: data/colors-eval.jsonl\n  columns: {chosen: good}"), /needs column 'chosen' \(mapped to 'good'\)/));
+    runFails("bad-mapping", quickstart.replace("  eval: data/colors-eval.jsonl", "  eval: data/colors-eval.jsonl\n  columns: {chosen: good}"), /data\.columns maps chosen to column 'good', which is not in the file \(found: prompt, chosen, rejected\)/));
   it("a stage starting from an unknown stage", () =>
     runFails("bad-from", quickstart.replace("trainer: orpo", "trainer: orpo\n    from: sft"), /stages\[0\]\.from: no stage has id 'sft'/));
   it("a recipe file that does not exist", async () => {

@@ -37,15 +37,15 @@ data:
   eval: ${data("eval")}${shape === "scores" ? "\n  min_score_margin: 1.0" : ""}
 stages:
   - id: orpo
-    trainer: orpo${args(4)}
+    trainer: orpo${args(3)}
   - id: sft
     trainer: sft${args(2)}
   - id: dpo
     trainer: dpo
-    from: sft${args(2)}
+    from: sft${args(1)}
   - id: dpo-lora
     trainer: dpo
-    peft: {r: 8, lora_alpha: 16, lora_dropout: 0.0}${args(3)}
+    peft: {r: 8, lora_alpha: 16, lora_dropout: 0.0}${args(2)}
 `,
   );
   return file;
@@ -67,7 +67,7 @@ describe("every data shape trains with every trainer", { timeout: RUN_TIMEOUT_MS
         ["sft+dpo", accuracy("sft", "before"), accuracy("dpo", "after")],
         ["dpo-lora", accuracy("dpo-lora", "before"), accuracy("dpo-lora", "after")],
       ] as const;
-      for (const [arm, before, after] of arms) assert.ok(after > before + 0.1, `${shape} ${arm}: ${before} -> ${after}`);
+      for (const [arm, before, after] of arms) assert.ok(after > before + 0.05, `${shape} ${arm}: ${before} -> ${after}`);
     });
   }
 });

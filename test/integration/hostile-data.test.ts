@@ -1,14 +1,13 @@
 /**
  * Hostile data files end as one clear error naming the file, and the line and column where it
- * can, with a non-zero exit. What the checks before Python catch leaves no run directory; what
- * only Python can see fails the stage before the model is loaded, leaving a complete events.jsonl.
+ * can, with exit code 2 and no run directory: every row is read before any Python starts. (The
+ * runtime's own checks, for Hub data sets, are tested in python/tests/test_data.py.)
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import type { RunEvent } from "../../src/core/events/protocol.js";
-import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, runDirs, trellis, workspace } from "../helpers/cli.js";
+import { RECIPES, runDirs, trellis, workspace } from "../helpers/cli.js";
 
 const ws = workspace("hostile-data");
 after(() => rmSync(ws.dir, { recursive: true, force: true }));
@@ -49,45 +48,22 @@ async function refusedBeforePython(name: string, content: string | Buffer, expec
   assert.deepEqual(runDirs(runs), [], "no run directory");
 }
 
-async function failsInPython(name: string, content: string | Buffer, expected: RegExp) {
-  const runs = path.join(ws.dir, `runs-${name}`);
-  const result = await trellis(["run", recipeFor(name, dataFile(`${name}.jsonl`, content)), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
-  assert.equal(result.exitCode, 1, result.stderr);
-  const dir = onlyRun(runs);
-  const events = readEvents(path.join(dir, "events.jsonl")); // every line parses
-  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), "numbered 1..n with no gap");
-  const end = events.at(-1) as Extract<RunEvent, { type: "run_end" }>;
-  assert.equal(end.type, "run_end");
-  assert.equal(end.status, "failed");
-  assert.match(end.reason ?? "", expected);
-  assert.match(end.reason ?? "", / — .*\. Fix: /, "with the diagnosis");
-  assert.ok(result.stderr.includes(end.reason!), "the reason is on stderr");
-  // Caught before the model was loaded: nothing trained, nothing saved, the supervisor gone.
-  const [error] = eventsOf(events, "error");
-  assert.match(error!.exc_type, /^trellis_runtime\.data\.Data(File)?Error$/);
-  assert.doesNotMatch(error!.traceback ?? "", /load_model/);
-  assert.deepEqual(eventsOf(events, "train_begin"), []);
-  assert.equal(existsSync(path.join(dir, "output", "orpo", "model.safetensors")), false);
-  assert.equal(existsSync(path.join(dir, "supervisor.json")), false);
-}
-
 describe("hostile data files caught before any Python starts", () => {
   it("an empty file", () => refusedBeforePython("empty", "", /empty\.jsonl: the data file is empty/));
   it("binary junk", () => {
     let x = 42; // a fixed pseudo-random sequence: the same junk every time
     const junk = Buffer.from(Array.from({ length: 4096 }, () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x & 0xff)));
-    return refusedBeforePython("junk", junk, /junk\.jsonl: the first line is not valid JSON/);
+    return refusedBeforePython("junk", junk, /junk\.jsonl:1:\d+: not valid (UTF-8|JSON)/);
   });
-  it("a first line of 50 MB", () => refusedBeforePython("huge-first", `${JSON.stringify({ prompt: "Q", chosen: "x".repeat(HUGE_CHARS), rejected: "n" })}\n`, /huge-first\.jsonl: the first line/));
+  it("a first line of 50 MB", () => refusedBeforePython("huge-first", `${JSON.stringify({ prompt: "Q", chosen: "x".repeat(HUGE_CHARS), rejected: "n" })}\n`, /huge-first\.jsonl:1:\d+: a value of 50\.0 MB; at most 4 MiB fits/));
+  // Every row is read, not only the first: what used to fail inside the stage fails here.
+  it("a file cut off mid-JSON", () =>
+    refusedBeforePython("cut", `${goodLines.slice(0, 20).join("\n")}\n{"prompt": "What colour is the`, /cut\.jsonl:21: cut off in the middle of a JSON object: the file looks truncated/));
+  it("invalid UTF-8", () =>
+    refusedBeforePython("latin1", withLine(5, Buffer.from('{"prompt": "Caf\xe9?", "chosen": " a", "rejected": " b"}', "latin1")), /latin1\.jsonl:5:16: not valid UTF-8/));
+  it("a row without a needed field", () =>
+    refusedBeforePython("missing", withLine(9, '{"prompt": "What color is the sky?", "chosen": " The sky is blue."}'), /missing\.jsonl:9: no value \(null, or the key is missing\); every row needs one \(column 'rejected'\)/));
+  it("a 50 MB value", () =>
+    refusedBeforePython("huge", withLine(3, JSON.stringify({ prompt: "Q?", chosen: "x".repeat(HUGE_CHARS), rejected: " no" })), /huge\.jsonl:3:\d+: a value of 50\.0 MB; at most 4 MiB fits/));
 });
 
-describe("hostile data files caught by the stage, before the model is loaded", { timeout: RUN_TIMEOUT_MS }, () => {
-  it("a file cut off mid-JSON", () =>
-    failsInPython("cut", `${goodLines.slice(0, 20).join("\n")}\n{"prompt": "What colour is the`, /stage 'orpo' failed: trellis_runtime\.data\.DataFileError: cut\.jsonl: line 21 is cut off in the middle of a JSON object: the file looks truncated/));
-  it("invalid UTF-8", () =>
-    failsInPython("latin1", withLine(5, Buffer.from('{"prompt": "Caf\xe9?", "chosen": " a", "rejected": " b"}', "latin1")), /latin1\.jsonl: line 5, column 16: not valid UTF-8 \(byte 0xe9\); save the file as UTF-8/));
-  it("a row without a needed field", () =>
-    failsInPython("missing", withLine(9, '{"prompt": "What color is the sky?", "chosen": " The sky is blue."}'), /missing\.jsonl: line 9, column 'rejected': no value \(null, or the key is missing\)/));
-  it("a 50 MB value", () =>
-    failsInPython("huge", withLine(3, JSON.stringify({ prompt: "Q?", chosen: "x".repeat(HUGE_CHARS), rejected: " no" })), /huge\.jsonl: line 3, column 'chosen': a value of 50\.0 MB; at most 4 MiB fits/));
-});

@@ -99,6 +99,8 @@ export class RowChecker {
     } else if (shape !== this.shape) {
       return [{ message: `this row is ${shape} where row ${this.firstShapeRow + 1} is ${this.shape}; one shape per data file` }];
     }
+    const split = splitProblem(shape, row);
+    if (split) return [{ message: split }];
     if (shape === "text" && needsSeparator(row.prompt as string, row.chosen as string, row.rejected as string)) this.joins++;
     return [];
   }
@@ -113,6 +115,32 @@ export class RowChecker {
     if (kind === "text") return textProblem(value as string);
     return messagesProblem(value as unknown[]);
   }
+}
+
+/** Pairs without a prompt column must share one (the runtime's formats.split_*): the rows where they do not. */
+function splitProblem(shape: Shape, row: Record<string, unknown>): string | undefined {
+  if (shape === "implicit-text") {
+    const [a, b] = [row.chosen as string, row.rejected as string];
+    const n = commonLength(a, b);
+    const atWord = /\S\s/.test(a.slice(0, n)) || /\s/.test(a[n] ?? "");
+    return n > 0 && atWord ? undefined : "chosen and rejected share no beginning (up to a word) to use as the prompt";
+  }
+  if (shape === "hh-text") {
+    const chosen = row.chosen as string;
+    const prompt = chosen.slice(0, chosen.lastIndexOf("\n\nAssistant:"));
+    return (row.rejected as string).startsWith(prompt) ? undefined : "chosen and rejected do not share the dialogue before the last 'Assistant:' turn";
+  }
+  if (shape === "implicit-messages") {
+    const [a, b] = [row.chosen as Array<{ role?: unknown }>, row.rejected as Array<{ role?: unknown }>];
+    return a.length > 1 && b.length > 1 && deepEqual(a[0], b[0]) && a[0]!.role !== "assistant" ? undefined : "chosen and rejected share no first turns to use as the prompt";
+  }
+  return undefined;
+}
+
+function commonLength(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
 }
 
 /** The runtime's rule (formats.join): a prompt not ending in whitespace, answers not both starting with it. */
