@@ -23,7 +23,7 @@ Commands:
   import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
-  check <recipe.yaml>    validate a recipe and its data files, run nothing
+  check <recipe.yaml>    check the recipe, every data row, the model and the disk; run nothing
   env setup              create the managed Python environment (reused while the lock is unchanged)
   env doctor             show python, torch (CUDA, GPU), TRL and friends, and what is wrong
 
@@ -104,8 +104,17 @@ Options:
   export: EXPORT_HELP,
   check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--json]
 
-Validates the recipe (keys, types, TRL arguments for the targeted TRL version, stage links) and
-its local data files (present, with the columns each trainer needs). Runs no Python.
+Everything that would fail in a run's first minutes, each problem as file:line:col: message.
+The recipe (keys, types, TRL arguments for the targeted TRL version, stage links); every row of
+every local data file (JSON, kinds of values, message roles, empty or identical answers, one
+shape per file, up to 20 problems a file); the model without loading its weights (LoRA target
+modules, a chat template for chat data) where it is local or cached; free disk space for what
+the run saves. Prints each data file's shape and what will be done with it. Runs no Python.
+
+  --trl-version X.Y    check TRL arguments against this version
+  --json               the result, errors included, as one JSON document on stdout
+
+Exit codes: 0 ok, 2 a problem with the recipe, data or model.
 `,
   env: `Usage: trellis env <setup|doctor> [options]
 
