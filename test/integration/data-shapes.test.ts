@@ -51,9 +51,9 @@ stages:
   return file;
 }
 
-describe("every data shape trains with every trainer", { timeout: RUN_TIMEOUT_MS }, () => {
+describe("every data shape trains with every trainer", () => {
   for (const [shape, detected] of Object.entries(EXPECTED)) {
-    it(`${shape}: ORPO, SFT then DPO, DPO with LoRA`, async () => {
+    it(`${shape}: ORPO, SFT then DPO, DPO with LoRA`, { timeout: RUN_TIMEOUT_MS }, async () => {
       const runs = path.join(ws.dir, `runs-${shape}`);
       const result = await trellis(["run", recipe(shape), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
       assert.equal(result.exitCode, 0, result.stderr.slice(-3000));
