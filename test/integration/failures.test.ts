@@ -3,7 +3,7 @@
  * stderr and in run_end.reason. Real runs of the tiny quickstart recipe, made to fail.
  */
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import type { RunEvent } from "../../src/core/events/protocol.js";
@@ -17,7 +17,7 @@ const COLORS_EVAL = path.join(RECIPES, "data", "colors-eval.jsonl");
 const quickstart = readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8");
 
 /** The quickstart with its own train file; the tiny model's tokenizer still learns from the bundled data (and is cached). */
-function recipe(name: string, o: { train?: string; model?: string }): string {
+function recipe(name: string, o: { train?: string | { hub: string }; model?: string }): string {
   let text = quickstart
     .replace("data/colors-train.jsonl", JSON.stringify(o.train ?? COLORS_TRAIN))
     .replace("data/colors-eval.jsonl", JSON.stringify(COLORS_EVAL))
@@ -45,16 +45,19 @@ async function failingRun(name: string, recipeFile: string, env: Record<string, 
 }
 
 describe("failures inside Python are diagnosed", { timeout: RUN_TIMEOUT_MS }, () => {
-  it("a needed column that is null in some rows: the file, line and column, the cause and the fix", async () => {
+  it("a needed column that is null in some rows of a dataset folder: the row and column, the cause and the fix", async () => {
+    // A local dataset folder is loaded as a Hub dataset would be: only the stage reads it, so
+    // this is the runtime's own check (local files are refused before Python, check-gate.test).
     const lines = readFileSync(COLORS_TRAIN, "utf8").split("\n");
     lines[6] = JSON.stringify({ ...(JSON.parse(lines[6]!) as object), chosen: null });
-    const train = path.join(ws.dir, "holes.jsonl");
-    writeFileSync(train, lines.join("\n"));
+    const folder = path.join(ws.dir, "holes");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, "train.jsonl"), lines.join("\n"));
 
-    const { events, reason } = await failingRun("null-column", recipe("null-column", { train }));
+    const { events, reason } = await failingRun("null-column", recipe("null-column", { train: { hub: folder } }));
     assert.match(
       reason,
-      /^stage 'orpo' failed: trellis_runtime\.data\.DataError: holes\.jsonl: line 7, column 'chosen': no value \(null, or the key is missing\).* — the data does not fit the stage's trainer\. Fix: .*data\.columns/,
+      /^stage 'orpo' failed: trellis_runtime\.data\.DataError: .*holes split train: row 7 of the data, column 'chosen': no value \(null, or the key is missing\).* — the data does not fit the stage's trainer\. Fix: .*data\.columns/,
     );
     // Found before the model was loaded: nothing trained.
     assert.deepEqual(eventsOf(events, "train_begin"), []);
