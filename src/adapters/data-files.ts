@@ -6,8 +6,6 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
-import { parse as parseCsv } from "csv-parse";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import type { FileFormat } from "../core/recipe/resolve.js";
 
 /** A whole .json array is parsed at once: cap what we are willing to read. */
@@ -147,6 +145,8 @@ function lineAndColumn(text: string, position: number): string {
 }
 
 async function* csvRows(file: string): AsyncGenerator<RowItem> {
+  // Loaded when a CSV file is read: most runs read JSON lines, and start-up time counts.
+  const { parse: parseCsv } = await import("csv-parse");
   const parser = createReadStream(file).pipe(parseCsv({ columns: true, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
   let index = 0;
   try {
@@ -162,6 +162,7 @@ async function* csvRows(file: string): AsyncGenerator<RowItem> {
 }
 
 async function* parquetRows(file: string): AsyncGenerator<RowItem> {
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await import("hyparquet");
   let buffer;
   let metadata;
   try {
