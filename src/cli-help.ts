@@ -6,7 +6,9 @@ const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (de
                        instead of installing one (default: $TRELLIS_REUSE_TORCH)
   --wheelhouse DIR     install offline from this folder of wheels (default: $TRELLIS_WHEELHOUSE)
   --venv DIR           use this folder for the venv (default: $TRELLIS_VENV, else the cache:
-                       $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis)`;
+                       $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis)
+  --extra NAME         add an optional package set from python/extras/ (repeatable): tensorboard,
+                       wandb, bitsandbytes, liger-kernel, deepspeed (flash-attn has no wheels)`;
 
 export const HELP: Record<string, string> = {
   "": `trellis: align language models with preference data through Hugging Face TRL
@@ -102,10 +104,12 @@ Options:
 `,
   import: IMPORT_HELP,
   export: EXPORT_HELP,
-  check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--json]
+  check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--extra NAME]... [--json]
 
 Validates the recipe (keys, types, TRL arguments for the targeted TRL version, stage links) and
-its local data files (present, with the columns each trainer needs). Runs no Python.
+its local data files (present, with the columns each trainer needs), and that every package its
+arguments need (report_to trackers, 8-bit optimizers, DeepSpeed, Liger, flash attention) is in the
+lock or in the extras asked for (the recipe's extras and --extra). Runs no Python.
 `,
   env: `Usage: trellis env <setup|doctor> [options]
 
@@ -115,7 +119,8 @@ its local data files (present, with the columns each trainer needs). Runs no Pyt
   "env setup": `Usage: trellis env setup [options]
 
 Creates the managed venv from python/requirements.lock (exact pins), keyed by the lock's hash:
-while the lock is unchanged, later runs reuse it and install nothing.
+while the lock is unchanged, later runs reuse it and install nothing. With --extra, a second venv
+for that set of extras is layered on it (python/extras/<name>.lock, installed once, reused after).
 
 Options:
 ${ENV_OPTIONS}

@@ -9,6 +9,7 @@ import { TRELLIS_VERSION } from "./adapters/package-files.js";
 import { EnvironmentError, formatDoctor } from "./adapters/venv/index.js";
 import { runDoctor, setupEnvironment } from "./app/env.js";
 import { loadRecipe } from "./app/load-recipe.js";
+import { checkRecipePackages } from "./app/extras.js";
 import { renderToFolder } from "./app/render.js";
 import { RunNotFoundError } from "./app/runs.js";
 import { colorEnabled } from "./ui/format.js";
@@ -61,9 +62,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "check": {
-      const { values, positionals } = parse(rest, { "trl-version": { type: "string" }, json: { type: "boolean" } });
+      const { values, positionals } = parse(rest, { "trl-version": { type: "string" }, json: { type: "boolean" }, extra: ENV_FLAGS.extra });
       if (values.help) return help("check")();
       const loaded = await loadRecipe(onlyPositional(positionals, "recipe file", "check"), path.resolve("runs", "output"), values["trl-version"]);
+      checkRecipePackages(loaded, values.extra ?? []);
       const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
       process.stdout.write(values.json ? `${JSON.stringify({ ok: true, recipe: loaded.recipe })}\n` : `${loaded.file}: ok (${stages})\n`);
       return 0;
