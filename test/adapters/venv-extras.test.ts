@@ -5,7 +5,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { rm } from "node:fs/promises";
 import { execa } from "execa";
-import { doctor, ensureEnvironment, EnvironmentError, extrasKey, installLogPath, type ExtraLock, type InstallProgress } from "../../src/adapters/venv/index.js";
+import { doctor, ensureEnvironment, EnvironmentError, formatDoctor, extrasKey, installLogPath, type ExtraLock, type InstallProgress } from "../../src/adapters/venv/index.js";
 import { environmentKey, torchMode } from "../../src/adapters/venv/lock-file.js";
 import { probeBasePython } from "../../src/adapters/venv/python-info.js";
 import { findExecutable } from "../../src/adapters/venv/paths.js";
@@ -84,6 +84,8 @@ test("doctor on an extras venv lists the extra, and the base lists the sets buil
   const baseReport = await doctor({ lockFile, cacheDir });
   assert.deepEqual(baseReport.extras, []);
   assert.deepEqual(baseReport.builtExtras.map((s) => s.join("+")).sort(), ["attrs-extra+idna-extra", "idna-extra"]);
+  assert.match(formatDoctor(report, { color: false }), /^✓ extra idna-extra +idna 3\.20$/m);
+  assert.match(formatDoctor(baseReport, { color: false }), /^extras ready on this base \(trellis env doctor --extra NAME\): attrs-extra \+ idna-extra; idna-extra$/m);
 });
 
 test("extras whose locks disagree on a pin are refused before anything is built", async () => {
