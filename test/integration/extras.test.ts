@@ -1,8 +1,9 @@
 /**
- * Extras end to end: the quickstart (fewer steps) with report_to: tensorboard, then wandb in
- * offline mode, each asking for its extra in the recipe. trellis installs the extra itself (the
- * first time: a venv layered on the base one, which is left untouched), the tracker writes its
- * files, and the manifest records the extra with its pins.
+ * Extras end to end: the quickstart (fewer steps) with report_to: tensorboard (the extra asked
+ * for in the recipe), then wandb in offline mode (asked for with --extra). trellis installs the
+ * extra itself (the first time: a venv layered on the base one, which is left untouched), the
+ * tracker writes its files, the manifest records the extra with its pins, and reproduce finds the
+ * same extras from the manifest alone.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -23,10 +24,10 @@ before(async () => {
   base = doctor.venv;
 }, { timeout: RUN_TIMEOUT_MS });
 
-/** The quickstart cut to a few steps, asking for `tracker` in report_to and in extras. */
-function trackerRecipe(tracker: string): string {
+/** The quickstart cut to a few steps, with `tracker` in report_to (and in the recipe's extras unless `viaFlag`). */
+function trackerRecipe(tracker: string, viaFlag: boolean): string {
   const text = quickstart
-    .replace("name: quickstart-orpo", `name: quickstart-${tracker}\nextras: [${tracker}]`)
+    .replace("name: quickstart-orpo", `name: quickstart-${tracker}${viaFlag ? "" : `\nextras: [${tracker}]`}`)
     .replace(/num_train_epochs: \d+/, "max_steps: 10")
     .replace(/logging_steps: \d+/, `logging_steps: 5\n      report_to: ${tracker}`);
   assert.notEqual(text, quickstart);
@@ -43,11 +44,12 @@ interface Manifest {
   environment: { venv: string; extras: Array<{ name: string; lock_sha256: string; pins: Record<string, string> }>; packages: Record<string, string> };
 }
 
-async function runWith(tracker: string, env: Record<string, string> = {}) {
+async function runWith(tracker: string, viaFlag: boolean, env: Record<string, string> = {}) {
   const baseMarker = statSync(path.join(base.dir, "trellis-env.json")).mtimeMs;
   const runs = path.join(ws.dir, `runs-${tracker}`);
   const started = Date.now();
-  const result = await trellis(["run", trackerRecipe(tracker), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: { ...ws.env, ...env } });
+  const flags = viaFlag ? ["--extra", tracker] : [];
+  const result = await trellis(["run", trackerRecipe(tracker, viaFlag), "--runs-dir", runs, "--json", ...flags], { cwd: ws.dir, env: { ...ws.env, ...env } });
   assert.equal(result.exitCode, 0, result.stderr);
   const dir = onlyRun(runs);
   const events = readEvents(path.join(dir, "events.jsonl"));
@@ -57,7 +59,7 @@ async function runWith(tracker: string, env: Record<string, string> = {}) {
   process.stderr.write(`# ${tracker}: run took ${((Date.now() - started) / 1000).toFixed(1)} s (extra installed: ${String(environment?.installed)})\n`);
   assert.equal(statSync(path.join(base.dir, "trellis-env.json")).mtimeMs, baseMarker, "the base environment is not rebuilt");
   assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
-  return { dir, events, environment, manifest, stderr: result.stderr };
+  return { dir, runs, events, environment, manifest, stderr: result.stderr };
 }
 
 /** The extras venv a run used: layered on the base venv, its marker naming the extra. */
@@ -70,7 +72,7 @@ function assertExtrasVenv(venv: string | undefined, tracker: string) {
 describe("report_to: tensorboard through the tensorboard extra", { timeout: RUN_TIMEOUT_MS }, () => {
   let run: Awaited<ReturnType<typeof runWith>>;
   before(async () => {
-    run = await runWith("tensorboard");
+    run = await runWith("tensorboard", false);
   });
 
   it("writes TensorBoard event files in the stage's output", () => {
@@ -98,10 +100,11 @@ describe("report_to: tensorboard through the tensorboard extra", { timeout: RUN_
   });
 });
 
-describe("report_to: wandb in offline mode through the wandb extra", { timeout: RUN_TIMEOUT_MS }, () => {
+describe("report_to: wandb in offline mode through --extra wandb", { timeout: RUN_TIMEOUT_MS }, () => {
+  const wandbEnv = { WANDB_MODE: "offline", WANDB_SILENT: "true" };
   let run: Awaited<ReturnType<typeof runWith>>;
   before(async () => {
-    run = await runWith("wandb", { WANDB_MODE: "offline", WANDB_SILENT: "true" });
+    run = await runWith("wandb", true, wandbEnv);
   });
 
   it("writes the offline run folder in the run directory", () => {
@@ -112,4 +115,15 @@ describe("report_to: wandb in offline mode through the wandb extra", { timeout: 
   });
 
   it("ran in a venv for the extra, layered on the base one", () => assertExtrasVenv(run.environment?.venv, "wandb"));
+
+  it("reproduce takes the extras from the manifest (no --extra) and gives identical metrics", async () => {
+    assert.deepEqual(run.manifest.environment.extras.map((e) => e.name), ["wandb"]);
+    const result = await trellis(["reproduce", path.basename(run.dir), "--runs-dir", run.runs], { cwd: ws.dir, env: { ...ws.env, ...wandbEnv } });
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stderr, /^identical: \d+ metric values over \d+ logged steps/m);
+    const again = path.join(run.runs, readdirSync(run.runs).find((d) => path.join(run.runs, d) !== run.dir)!);
+    const [environment] = eventsOf(readEvents(path.join(again, "events.jsonl")), "environment");
+    assert.equal(environment?.venv, run.environment?.venv);
+    assert.equal(environment?.installed, false);
+  });
 });
