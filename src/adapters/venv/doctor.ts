@@ -79,6 +79,8 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
   const target = extrasPlan ?? plan;
   const pins = new Map([...parsePins(plan.lockText), ...parsePins(extrasPlan?.lockText ?? "")].map((p) => [normalizeName(p.name), p.version]));
   if (plan.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
+  const extrasPins = new Set(parsePins(extrasPlan?.lockText ?? "").map((p) => normalizeName(p.name)));
+  const rebuild = extrasPlan ? `run \`trellis env setup --force ${extrasPlan.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it` : REBUILD;
   const python = venvPython(target.dir);
   const venv = { dir: target.dir, key: target.key, ok: false };
   const builtExtras = await extrasBuiltOn(plan);
@@ -107,7 +109,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
     if (!(error instanceof EnvironmentError) || error.isCanceled) throw error;
     opts.logger?.warn({ err: error }, "the environment's python does not run");
     venv.ok = false;
-    return { python: { path: python, version: "?" }, venv, packages: [], extras: extrasOf(() => undefined), builtExtras, torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${REBUILD}`] };
+    return { python: { path: python, version: "?" }, venv, packages: [], extras: extrasOf(() => undefined), builtExtras, torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${rebuild}`] };
   }
   const found = (name: string) => (name === "torch" ? answer.torch.version : undefined) ?? answer.packages[name] ?? undefined;
   // Every key package, then any other pin that is off (so a hand-edited venv shows up).
@@ -117,7 +119,8 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
     if (c.status !== "ok" && !packages.some((p) => p.name === name)) packages.push(c);
   }
   const extras = extrasOf(found);
-  problems.push(...packages.flatMap((p) => packageProblem(p, plan)));
+  // A base package that is off needs the base rebuilt; an extra's, the extras venv.
+  problems.push(...packages.flatMap((p) => packageProblem(p, plan, extrasPins.has(p.name) ? rebuild : REBUILD)));
   const torchListed = packages.find((p) => p.name === "torch")?.status !== "missing";
   if (answer.torch.error && torchListed) problems.push(`torch does not import (${answer.torch.error}): ${REBUILD}`);
   if (plan.reuseTorchFrom !== undefined && answer.torch.version && !answer.torch.cuda) {
@@ -143,13 +146,13 @@ export function check(name: string, wanted: string | undefined, found: string | 
   return { name, ...pinned, found, status: same ? "ok" : "mismatch" };
 }
 
-function packageProblem(p: PackageCheck, plan: EnvironmentPlan): string[] {
+function packageProblem(p: PackageCheck, plan: EnvironmentPlan, rebuild: string): string[] {
   if (p.status === "missing" && p.name === "torch" && plan.reuseTorchFrom !== undefined) {
-    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${REBUILD}`];
+    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${rebuild}`];
   }
   if (p.status === "missing" && p.wanted === undefined) return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
-  if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${REBUILD}`];
-  if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${REBUILD}`];
+  if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${rebuild}`];
+  if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${rebuild}`];
   return [];
 }
 
