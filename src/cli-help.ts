@@ -6,7 +6,9 @@ const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (de
                        instead of installing one (default: $TRELLIS_REUSE_TORCH)
   --wheelhouse DIR     install offline from this folder of wheels (default: $TRELLIS_WHEELHOUSE)
   --venv DIR           use this folder for the venv (default: $TRELLIS_VENV, else the cache:
-                       $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis)`;
+                       $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis)
+  --extra NAME         add an optional package set from python/extras/ (repeatable): tensorboard,
+                       wandb, bitsandbytes, liger-kernel, deepspeed (flash-attn has no wheels)`;
 
 export const HELP: Record<string, string> = {
   "": `trellis: align language models with preference data through Hugging Face TRL
@@ -102,19 +104,22 @@ Options:
 `,
   import: IMPORT_HELP,
   export: EXPORT_HELP,
-  check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--json]
+  check: `Usage: trellis check <recipe.yaml> [--trl-version X.Y] [--extra NAME]... [--json]
 
 Everything that would fail in a run's first minutes, each problem as file:line:col: message.
 The recipe (keys, types, TRL arguments for the targeted TRL version, stage links); every row of
 every local data file (JSON, kinds of values, message roles, empty or identical answers, one
 shape per file, up to 20 problems a file); the model without loading its weights (LoRA target
 modules, a chat template for chat data) where it is local or cached; free disk space for what
-the run saves. Prints each data file's shape and what will be done with it. Runs no Python.
+the run saves; every package the arguments need (report_to trackers, 8-bit optimizers,
+DeepSpeed, Liger, flash attention) in the lock or in the extras asked for. Prints each data
+file's shape and what will be done with it. Runs no Python.
 
   --trl-version X.Y    check TRL arguments against this version
+  --extra NAME         an optional package set the run will have (repeatable)
   --json               the result, errors included, as one JSON document on stdout
 
-Exit codes: 0 ok, 2 a problem with the recipe, data or model.
+Exit codes: 0 ok, 2 a problem with the recipe, data, model or packages.
 `,
   env: `Usage: trellis env <setup|doctor> [options]
 
@@ -124,7 +129,8 @@ Exit codes: 0 ok, 2 a problem with the recipe, data or model.
   "env setup": `Usage: trellis env setup [options]
 
 Creates the managed venv from python/requirements.lock (exact pins), keyed by the lock's hash:
-while the lock is unchanged, later runs reuse it and install nothing.
+while the lock is unchanged, later runs reuse it and install nothing. With --extra, a second venv
+for that set of extras is layered on it (python/extras/<name>.lock, installed once, reused after).
 
 Options:
 ${ENV_OPTIONS}

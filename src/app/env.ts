@@ -10,6 +10,7 @@ import {
   LINKING,
   type InstallProgress,
 } from "../adapters/venv/index.js";
+import { extraLocks } from "./extras.js";
 
 /** A TTY line is redrawn at most this often: pip can print hundreds of lines a second. */
 const TTY_REDRAW_MS = 100;
@@ -29,8 +30,10 @@ export function defaultLockFile(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python", "requirements.lock");
 }
 
-export interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile"> {
+export interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile" | "extras"> {
   lockFile?: string;
+  /** Names of extras (python/extras/) to install on top of the lock. */
+  extras?: string[];
   out?: ProgressStream;
 }
 
@@ -40,9 +43,11 @@ export async function setupEnvironment(opts: SetupOptions = {}): Promise<EnsureR
   const printer = createProgressPrinter(out, Date.now);
   const ticker = setInterval(printer.tick, TICK_MS).unref();
   try {
-    const result = await ensureEnvironment({ ...opts, lockFile: opts.lockFile ?? defaultLockFile(), onProgress: printer.update });
+    const extras = extraLocks(opts.extras ?? []);
+    const result = await ensureEnvironment({ ...opts, extras, lockFile: opts.lockFile ?? defaultLockFile(), onProgress: printer.update });
     printer.finish();
-    out.write(result.installed ? `environment ready: ${result.dir}\n` : `environment already set up: ${result.dir}\n`);
+    const what = result.extras?.length ? ` (extras: ${result.extras.join(", ")})` : "";
+    out.write(result.installed ? `environment ready${what}: ${result.dir}\n` : `environment already set up${what}: ${result.dir}\n`);
     return result;
   } catch (error) {
     printer.finish();
@@ -58,13 +63,15 @@ export interface RunDoctorOptions {
   reuseTorchFrom?: string;
   venvDir?: string;
   cacheDir?: string;
+  /** Names of extras: report on their venv. */
+  extras?: string[];
   logger?: Logger;
   signal?: AbortSignal;
 }
 
 /** `trellis env doctor`: the report; the CLI prints it with formatDoctor or as JSON. */
 export function runDoctor(opts: RunDoctorOptions = {}): Promise<DoctorReport> {
-  return doctor({ ...opts, lockFile: opts.lockFile ?? defaultLockFile() });
+  return doctor({ ...opts, extras: extraLocks(opts.extras ?? []), lockFile: opts.lockFile ?? defaultLockFile() });
 }
 
 /** `installing 12/65 packages (torch) eta 0:41`; `elapsedSeconds` is shown for a step with no count to go by. */

@@ -16,6 +16,7 @@ import type { RenderedStage } from "../core/render/render.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { runPythonJson } from "../adapters/venv/run-python.js";
 import { parseNvidiaSmi } from "../adapters/gpu-sampler.js";
+import type { ExtraRecord } from "./extras.js";
 
 export const manifestFile = (runDir: string) => path.join(runDir, "manifest.json");
 export const sha256Text = (text: string | Buffer) => createHash("sha256").update(text).digest("hex");
@@ -76,6 +77,8 @@ export interface InitialManifestInput {
   python: string;
   venv: string;
   lockSha256: string;
+  /** The extras installed on top of the lock, each with its lock's hash and pins. */
+  extras: ExtraRecord[];
 }
 
 export async function writeInitialManifest(i: InitialManifestInput): Promise<void> {
@@ -96,7 +99,7 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     recipe: { file: path.resolve(i.recipeFile), sha256: sha256Text(i.recipeText), resolved: resolvedRecipe, resolved_sha256: sha256Text(JSON.stringify(resolvedRecipe)) },
     git,
     scripts: i.rendered.map((s) => ({ stage: s.id, trainer: s.trainer, file: `scripts/${s.script.name}`, sha256: sha256Text(s.script.text), spec_file: `scripts/${s.spec.name}`, spec_sha256: sha256Text(`${JSON.stringify(s.spec.value, null, 2)}\n`) })),
-    environment: { venv: i.venv, lock_sha256: i.lockSha256, ...environment },
+    environment: { venv: i.venv, lock_sha256: i.lockSha256, extras: i.extras, ...environment },
     data: { files: data, hub: [] as unknown[] },
     seeds: { recipe: i.resolved.recipe.seed, stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])) },
     plan: [] as unknown[],

@@ -12,7 +12,7 @@ import { environmentFacts, manifestFile, sha256File } from "./manifest.js";
 
 export interface RecordedManifest {
   recipe: { file: string };
-  environment: { packages: Record<string, string>; gpus?: string[] };
+  environment: { packages: Record<string, string>; gpus?: string[]; extras?: Array<{ name: string }> };
   data: { files: Array<{ file: string; sha256: string }> };
 }
 

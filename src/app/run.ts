@@ -16,6 +16,7 @@ import { isLoopback } from "../adapters/ws-server.js";
 import { files, readSupervisor, writeLaunch, type Launch } from "./launch.js";
 import { detectFormat } from "../core/import/index.js";
 import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
+import { checkRecipePackages, extraRecords } from "./extras.js";
 import { loadRecipe } from "./load-recipe.js";
 import { writeInitialManifest } from "./manifest.js";
 
@@ -28,8 +29,10 @@ export interface PreparedEnvironment {
 export interface PrepareOptions {
   recipeFile: string;
   runsDir: string;
-  /** Creates or reuses the managed Python environment. */
-  environment: () => Promise<PreparedEnvironment>;
+  /** Creates or reuses the managed Python environment, with these extras (recipe and --extra, checked). */
+  environment: (extras: string[]) => Promise<PreparedEnvironment>;
+  /** `--extra` names, added to the recipe's `extras`. */
+  extras?: string[];
   host?: string;
   port?: number;
   allowOrigins?: string[];
@@ -60,7 +63,9 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
   const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText ?? imported?.yamlText);
-  const env = await o.environment();
+  // A tracker or optimizer whose package the environment lacks fails here, before any install or Python.
+  const extras = checkRecipePackages(loaded, o.extras ?? []);
+  const env = await o.environment(extras);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
   const resolved = resolveRecipe(loaded.recipe, o.recipeFile, path.join(runDir.dir, "output"));
@@ -94,7 +99,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
   };
   writeLaunch(launch);
-  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256 });
+  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras) });
   return launch;
 }
 

@@ -158,7 +158,8 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     python: launch.python,
     script: path.join(launch.runDir, "scripts", s.script),
     cwd: path.join(launch.runDir, "scripts"),
-    env: {},
+    // wandb writes its run folder into the working directory (scripts/) unless told: keep it beside the run's logs.
+    env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
     stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
     stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
     onEvent: (event) => {

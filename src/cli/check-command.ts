@@ -5,18 +5,23 @@ import { formatBytes } from "../core/recipe/model-checks.js";
 import { RecipeError } from "../core/recipe/errors.js";
 import { DataFileError } from "../adapters/data-files.js";
 import { displayPath, loadRecipe } from "../app/load-recipe.js";
-import { onlyPositional, parse } from "./args.js";
+import { checkRecipePackages } from "../app/extras.js";
+import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
 
 export async function checkCommand(args: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(args, { "trl-version": { type: "string" }, json: { type: "boolean" } });
+  const { values, positionals } = parse(args, { "trl-version": { type: "string" }, json: { type: "boolean" }, extra: ENV_FLAGS.extra });
   if (values.help) return help();
   const file = onlyPositional(positionals, "recipe file", "check");
-  if (!values.json) return printCheck(await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]));
-  try {
+  const load = async () => {
     const loaded = await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]);
+    return { loaded, extras: checkRecipePackages(loaded, values.extra ?? []) };
+  };
+  if (!values.json) return printCheck((await load()).loaded);
+  try {
+    const { loaded, extras } = await load();
     const { facts, disk } = loaded.model;
     const model = facts ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate } : null;
-    process.stdout.write(`${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras })}\n`);
     return 0;
   } catch (err) {
     // One JSON document whatever happened: errors are data for a script, with the exit code.

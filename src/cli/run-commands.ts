@@ -50,7 +50,8 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const launch = await prepareRun({
     recipeFile,
     runsDir: path.resolve(runsDirOf(values["runs-dir"])),
-    environment: () => setupEnvironment({ ...envOptions(values), out: process.stderr }),
+    environment: (extras) => setupEnvironment({ ...envOptions(values), extras, out: process.stderr }),
+    extras: envOptions(values).extras,
     host,
     port,
     allowOrigins: values["allow-origin"] ?? [],
@@ -85,11 +86,13 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
   const original = findRun(runsDir, onlyPositional(positionals, "run id", "reproduce"));
   const manifest = readManifest(original);
-  const env = await setupEnvironment({ ...envOptions(values), out: process.stderr });
+  // The extras the original ran with (its recipe's and its --extra flags), plus any given now.
+  const extras = [...(manifest.environment.extras ?? []).map((e) => e.name), ...envOptions(values).extras];
+  const env = await setupEnvironment({ ...envOptions(values), extras, out: process.stderr });
   const changes = await whatChanged(manifest, env.python);
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(changes.length ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}` : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`);
-  const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, environment: async () => env });
+  const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, extras, environment: async () => env });
   // --json prints the comparison, not the event stream.
   const view = values.json ? quietView() : chooseView(values);
   const result = await attachLive(await startDetached(launch), view, interruptSignal());

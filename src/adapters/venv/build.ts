@@ -99,7 +99,7 @@ async function linkReusedTorch(dir: string, reused: ReusedTorch, opts: BuildOpti
  * Deletes a folder left by an earlier build before building afresh. A folder the user named that trellis did
  * not make (no marker, no build flag) is refused rather than deleted: it may be someone's own venv.
  */
-async function clearOldDir(plan: EnvironmentPlan, logger: Logger | undefined): Promise<void> {
+export async function clearOldDir(plan: Pick<EnvironmentPlan, "dir" | "dirChosen" | "cacheDir">, logger: Logger | undefined): Promise<void> {
   const { dir } = plan;
   if (!(await exists(dir))) return;
   const empty = (await readdir(dir)).length === 0;

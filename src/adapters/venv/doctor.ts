@@ -1,9 +1,12 @@
+import { readdir } from "node:fs/promises";
+import path from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { EnvironmentError } from "./errors.js";
+import { planExtras, type ExtraLock } from "./extras-venv.js";
 import { normalizeName, parsePins, stripLocalVersion } from "./lock-file.js";
 import { markerMatches, readMarker } from "./marker.js";
-import { exists, venvPython } from "./paths.js";
+import { exists, venvPython, venvsRoot } from "./paths.js";
 import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";
 import { runPythonJson } from "./run-python.js";
 
@@ -23,6 +26,10 @@ export interface DoctorReport {
   python: { path: string; version: string };
   venv: { dir: string; key: string; ok: boolean };
   packages: PackageCheck[];
+  /** The extras asked for, each with its top-level packages as installed. */
+  extras: Array<{ name: string; packages: PackageCheck[] }>;
+  /** Sets of extras with a finished venv layered on this base (each a sorted list of names). */
+  builtExtras: string[][];
   torch: { version?: string; cuda: boolean; cudaVersion?: string; gpus: string[] };
   /** One line per problem, each saying how to fix it; empty when all is well. */
   problems: string[];
@@ -30,6 +37,8 @@ export interface DoctorReport {
 
 export interface DoctorOptions extends PlanOptions {
   logger?: Logger;
+  /** Check the venv of these extras (layered on the base) instead of the base venv. */
+  extras?: ExtraLock[];
 }
 
 // One run of the venv's python: installed versions from metadata, and what torch sees.
@@ -65,23 +74,33 @@ const Answer = z.object({
 /** Checks the managed environment against the lock: python, the key packages, torch and its GPUs. */
 export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
   const plan = await planEnvironment(opts, env);
-  const pins = new Map(parsePins(plan.lockText).map((p) => [normalizeName(p.name), p.version]));
+  const extrasPlan = opts.extras?.length ? planExtras(plan, opts.extras) : undefined;
+  // The venv in question: the extras one when extras are asked for (it sees the base's packages too).
+  const target = extrasPlan ?? plan;
+  const pins = new Map([...parsePins(plan.lockText), ...parsePins(extrasPlan?.lockText ?? "")].map((p) => [normalizeName(p.name), p.version]));
   if (plan.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
-  const python = venvPython(plan.dir);
-  const venv = { dir: plan.dir, key: plan.key, ok: false };
+  const extrasPins = new Set(parsePins(extrasPlan?.lockText ?? "").map((p) => normalizeName(p.name)));
+  const rebuild = extrasPlan ? `run \`trellis env setup --force ${extrasPlan.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it` : REBUILD;
+  const python = venvPython(target.dir);
+  const venv = { dir: target.dir, key: target.key, ok: false };
+  const builtExtras = await extrasBuiltOn(plan);
+  const extrasOf = (found: (name: string) => string | undefined) =>
+    (extrasPlan?.extras ?? []).map((e) => ({ name: e.name, packages: e.requires.map((r) => check(normalizeName(r), pins.get(normalizeName(r)), found(normalizeName(r)))) }));
   if (!(await exists(python))) {
     return {
       python: { path: plan.basePython, version: plan.basePythonVersion },
       venv,
       packages: KEY_PACKAGES.map((name) => check(name, pins.get(name), undefined)),
+      extras: extrasOf(() => undefined),
+      builtExtras,
       torch: { cuda: false, gpus: [] },
-      problems: [`no Python environment at ${plan.dir}: ${SETUP}`],
+      problems: [`no Python environment at ${target.dir}: ${setupCommand(extrasPlan?.extras)}`],
     };
   }
   const problems: string[] = [];
-  const marker = await readMarker(plan.dir);
-  venv.ok = markerMatches(marker, plan.key, plan.lockSha256);
-  if (!venv.ok) problems.push(markerProblem(plan, marker !== undefined));
+  const marker = await readMarker(target.dir);
+  venv.ok = markerMatches(marker, target.key, target.lockSha256);
+  if (!venv.ok) problems.push(markerProblem(target.dir, marker !== undefined, setupCommand(extrasPlan?.extras)));
   let answer: z.infer<typeof Answer>;
   try {
     const names = [...new Set([...KEY_PACKAGES, ...pins.keys()])];
@@ -90,7 +109,7 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
     if (!(error instanceof EnvironmentError) || error.isCanceled) throw error;
     opts.logger?.warn({ err: error }, "the environment's python does not run");
     venv.ok = false;
-    return { python: { path: python, version: "?" }, venv, packages: [], torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${REBUILD}`] };
+    return { python: { path: python, version: "?" }, venv, packages: [], extras: extrasOf(() => undefined), builtExtras, torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${rebuild}`] };
   }
   const found = (name: string) => (name === "torch" ? answer.torch.version : undefined) ?? answer.packages[name] ?? undefined;
   // Every key package, then any other pin that is off (so a hand-edited venv shows up).
@@ -99,7 +118,9 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
     const c = check(name, wanted, found(name));
     if (c.status !== "ok" && !packages.some((p) => p.name === name)) packages.push(c);
   }
-  problems.push(...packages.flatMap((p) => packageProblem(p, plan)));
+  const extras = extrasOf(found);
+  // A base package that is off needs the base rebuilt; an extra's, the extras venv.
+  problems.push(...packages.flatMap((p) => packageProblem(p, plan, extrasPins.has(p.name) ? rebuild : REBUILD)));
   const torchListed = packages.find((p) => p.name === "torch")?.status !== "missing";
   if (answer.torch.error && torchListed) problems.push(`torch does not import (${answer.torch.error}): ${REBUILD}`);
   if (plan.reuseTorchFrom !== undefined && answer.torch.version && !answer.torch.cuda) {
@@ -110,6 +131,8 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
     python: { path: python, version: answer.version },
     venv,
     packages,
+    extras,
+    builtExtras,
     torch: cudaVersion ? { ...torch, cudaVersion } : torch,
     problems,
   };
@@ -123,18 +146,33 @@ export function check(name: string, wanted: string | undefined, found: string | 
   return { name, ...pinned, found, status: same ? "ok" : "mismatch" };
 }
 
-function packageProblem(p: PackageCheck, plan: EnvironmentPlan): string[] {
+function packageProblem(p: PackageCheck, plan: EnvironmentPlan, rebuild: string): string[] {
   if (p.status === "missing" && p.name === "torch" && plan.reuseTorchFrom !== undefined) {
-    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${REBUILD}`];
+    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${rebuild}`];
   }
   if (p.status === "missing" && p.wanted === undefined) return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
-  if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${REBUILD}`];
-  if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${REBUILD}`];
+  if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${rebuild}`];
+  if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${rebuild}`];
   return [];
 }
 
-function markerProblem(plan: EnvironmentPlan, hasMarker: boolean): string {
-  return hasMarker
-    ? `the environment at ${plan.dir} was built from another lock or python: ${SETUP}`
-    : `the environment at ${plan.dir} is unfinished: ${SETUP}`;
+function markerProblem(dir: string, hasMarker: boolean, setup: string): string {
+  return hasMarker ? `the environment at ${dir} was built from another lock or python: ${setup}` : `the environment at ${dir} is unfinished: ${setup}`;
+}
+
+function setupCommand(extras: ReadonlyArray<{ name: string }> | undefined): string {
+  return extras?.length ? `run \`trellis env setup ${extras.map((e) => `--extra ${e.name}`).join(" ")}\`` : SETUP;
+}
+
+/** The extras venvs in the cache whose marker names this base venv: what `--extra` would find ready. */
+async function extrasBuiltOn(plan: EnvironmentPlan): Promise<string[][]> {
+  const root = venvsRoot(plan.cacheDir);
+  const names = await readdir(root).catch(() => [] as string[]);
+  const sets: string[][] = [];
+  for (const name of names.sort()) {
+    if (name.includes(".")) continue; // logs and locks beside the venvs
+    const marker = await readMarker(path.join(root, name));
+    if (marker?.base === plan.dir && marker.extras?.length) sets.push(marker.extras);
+  }
+  return sets;
 }

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { buildEnvironment } from "./build.js";
 import { withDirLock } from "./dir-lock.js";
 import { EnvironmentError } from "./errors.js";
+import { buildExtrasEnvironment, planExtras, type ExtraLock, type ExtrasPlan } from "./extras-venv.js";
 import { markerMatches, readMarker } from "./marker.js";
 import { exists, venvPython } from "./paths.js";
 import type { InstallProgress } from "./pip-progress.js";
@@ -13,6 +14,8 @@ export interface EnsureOptions extends PlanOptions {
   wheelhouse?: string;
   /** Rebuild even when a finished environment with the right key is there (after someone changed it by hand). */
   force?: boolean;
+  /** Optional packages on top of the base lock; each set gets its own venv layered on the base one. */
+  extras?: ExtraLock[];
   onProgress?: (p: InstallProgress) => void;
   logger?: Logger;
 }
@@ -26,34 +29,54 @@ export interface EnsureResult {
   installed: boolean;
   /** The reused torch, when `reuseTorchFrom` was given and this call built the venv. */
   torch?: TorchInfo;
+  /** With extras: their names, and the base venv the extras venv is layered on. */
+  extras?: string[];
+  base?: string;
 }
 
 /**
- * Makes sure the managed venv for `lockFile` exists and returns its interpreter. A finished venv (its
- * `trellis-env.json` records the same key and lock hash) is reused after a few file reads, running nothing.
- * Otherwise it is built under an exclusive lock, so concurrent callers build it once.
+ * Makes sure the managed venv for `lockFile` (and `extras`, if any) exists and returns its interpreter. A
+ * finished venv (its `trellis-env.json` records the same key and lock hash) is reused after a few file
+ * reads, running nothing. Otherwise it is built under an exclusive lock, so concurrent callers build it once.
  */
 export async function ensureEnvironment(opts: EnsureOptions, env: NodeJS.ProcessEnv = process.env): Promise<EnsureResult> {
+  const { plan, result } = await ensureBase(opts, env);
+  if (!opts.extras?.length) return result;
+  const extras = planExtras(plan, opts.extras);
+  const done = { python: venvPython(extras.dir), dir: extras.dir, key: extras.key, installed: false, extras: extras.extras.map((e) => e.name), base: plan.dir };
+  if (!opts.force && (await isFinished(extras))) return done;
+  return locked(extras.dir, opts, async () => {
+    if (!opts.force && (await isFinished(extras))) return done;
+    opts.logger?.info({ dir: extras.dir, key: extras.key, extras: done.extras }, "building the environment for the extras");
+    await buildExtrasEnvironment(extras, { signal: opts.signal, logger: opts.logger, wheelhouse: opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined), onProgress: opts.onProgress });
+    return { ...done, installed: true };
+  });
+}
+
+async function ensureBase(opts: EnsureOptions, env: NodeJS.ProcessEnv): Promise<{ plan: EnvironmentPlan; result: EnsureResult }> {
   const cached = await planEnvironment(opts, env);
-  if (!opts.force && (await isFinished(cached))) {
+  // --force rebuilds the venv the command is about: the extras one when extras are asked for.
+  const force = opts.force === true && !opts.extras?.length;
+  if (!force && (await isFinished(cached))) {
     opts.logger?.debug({ dir: cached.dir }, "reusing the Python environment");
-    return ready(cached);
+    return { plan: cached, result: ready(cached) };
   }
   // Something will run now anyway: ask the base python again rather than trust the cached answer.
   const plan = await planEnvironment(opts, env, true);
+  const result = await locked(plan.dir, opts, async () => {
+    // Whoever held the lock before us may have just finished it.
+    if (!force && (await isFinished(plan))) return ready(plan);
+    opts.logger?.info({ dir: plan.dir, key: plan.key }, "building the Python environment");
+    const wheelhouse = opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined);
+    const built = await buildEnvironment(plan, { signal: opts.signal, logger: opts.logger, wheelhouse, onProgress: opts.onProgress });
+    return { ...ready(plan), installed: true, ...built };
+  });
+  return { plan, result };
+}
+
+function locked(dir: string, opts: EnsureOptions, fn: () => Promise<EnsureResult>): Promise<EnsureResult> {
   const lockOpts = { signal: opts.signal, logger: opts.logger };
-  return withDirLock(
-    plan.dir,
-    async () => {
-      // Whoever held the lock before us may have just finished it.
-      if (!opts.force && (await isFinished(plan))) return ready(plan);
-      opts.logger?.info({ dir: plan.dir, key: plan.key }, "building the Python environment");
-      const wheelhouse = opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined);
-      const built = await buildEnvironment(plan, { ...lockOpts, wheelhouse, onProgress: opts.onProgress });
-      return { ...ready(plan), installed: true, ...built };
-    },
-    lockOpts,
-  ).catch((error: unknown) => {
+  return withDirLock(dir, fn, lockOpts).catch((error: unknown) => {
     // Aborted while waiting for another process's lock: say so in the same typed way as an aborted pip.
     if (error instanceof EnvironmentError || !opts.signal?.aborted) throw error;
     throw new EnvironmentError("stopped while waiting for another trellis process to finish the environment", { isCanceled: true, cause: error });
@@ -64,6 +87,6 @@ function ready(plan: EnvironmentPlan): EnsureResult {
   return { python: venvPython(plan.dir), dir: plan.dir, key: plan.key, installed: false };
 }
 
-async function isFinished(plan: EnvironmentPlan): Promise<boolean> {
+async function isFinished(plan: EnvironmentPlan | ExtrasPlan): Promise<boolean> {
   return markerMatches(await readMarker(plan.dir), plan.key, plan.lockSha256) && (await exists(venvPython(plan.dir)));
 }

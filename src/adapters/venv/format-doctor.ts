@@ -24,11 +24,15 @@ export function formatDoctor(report: DoctorReport, opts: FormatDoctorOptions): s
     [mark(report.python.version !== "?"), "python", report.python.version, report.python.path],
     [mark(report.venv.ok), "venv", report.venv.ok ? "ready" : "not ready", `${report.venv.dir} (key ${report.venv.key})`],
     ...report.packages.map((p) => packageRow(p, mark)),
+    ...report.extras.map((e) => extraRow(e, mark)),
     [mark(torch.version !== undefined), "cuda", cudaText(torch), torch.gpus.length > 0 ? torch.gpus.join(", ") : "no GPU visible"],
   ];
   const nameWidth = Math.max(...rows.map((r) => r[1].length));
   const valueWidth = Math.max(...rows.map((r) => r[2].length));
   const lines = rows.map(([m, name, value, detail]) => `${m} ${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${paint(DIM, detail)}`.trimEnd());
+  if (report.extras.length === 0 && report.builtExtras.length > 0) {
+    lines.push("", `extras ready on this base (trellis env doctor --extra NAME): ${report.builtExtras.map((set) => set.join(" + ")).join("; ")}`);
+  }
   if (report.problems.length === 0) {
     lines.push("", paint(GREEN, "environment ready"));
   } else {
@@ -47,4 +51,10 @@ function packageRow(p: PackageCheck, mark: (ok: boolean) => string): [string, st
 function cudaText(torch: DoctorReport["torch"]): string {
   if (torch.version === undefined) return "no torch";
   return torch.cuda ? `yes${torch.cudaVersion ? ` (CUDA ${torch.cudaVersion})` : ""}` : "no (CPU only)";
+}
+
+function extraRow(e: DoctorReport["extras"][number], mark: (ok: boolean) => string): [string, string, string, string] {
+  const ok = e.packages.every((p) => p.status === "ok");
+  const versions = e.packages.map((p) => (p.status === "missing" ? `${p.name} missing` : `${p.name} ${p.found ?? "?"}`)).join(", ");
+  return [mark(ok), `extra ${e.name}`, versions, ok ? "" : `lock pins ${e.packages.map((p) => p.wanted ?? "?").join(", ")}`];
 }

@@ -1,4 +1,8 @@
 import { createHash } from "node:crypto";
+import { normalizeName } from "../../core/env/extras.js";
+
+/** PEP 503 names; the rule lives in the core, which compares lock data too. */
+export { normalizeName };
 
 /** One `name==version` line of a pinned requirements lock. */
 export interface Pin {
@@ -11,10 +15,6 @@ export const KEY_HEX_LENGTH = 16;
 
 const PIN_LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)/;
 
-/** PEP 503 normalisation, so `Jinja2`, `jinja2` and `typing_extensions`/`typing-extensions` compare equal. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}
 
 /** The exact pins of a lock; comments, blank lines and anything that is not `name==version` are skipped. */
 export function parsePins(lockText: string): Pin[] {

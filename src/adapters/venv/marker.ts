@@ -10,6 +10,9 @@ const EnvMarker = z.object({
   createdAt: z.string(),
   reuseTorchFrom: z.string().nullable(),
   wheelhouse: z.string().nullable(),
+  /** For an extras venv: the base venv it is layered on, and its extras. */
+  base: z.string().optional(),
+  extras: z.array(z.string()).optional(),
 });
 /** What `trellis-env.json` records about a finished venv. */
 export type EnvMarker = z.infer<typeof EnvMarker>;

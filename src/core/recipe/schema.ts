@@ -152,6 +152,8 @@ export const Recipe = z
     seed: z.number().int().min(0).default(42),
     /** Where stage outputs go (one folder per stage id); under the run directory when absent. */
     output_dir: z.string().min(1).optional(),
+    /** Optional packages (python/extras/) installed into the managed environment for this recipe. */
+    extras: z.array(z.string().min(1)).optional(),
     model: Model,
     data: Data,
     stages: z.array(Stage).min(1),

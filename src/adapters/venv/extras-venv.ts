@@ -1,0 +1,117 @@
+/**
+ * A venv per (base environment + set of extras), layered on the base venv: it installs only the
+ * extras' pins, and a `.pth` file adds the base venv's site folders (with their own `.pth` files,
+ * so a reused torch comes along) after its own. torch and the rest of the base are never copied
+ * or installed again, so adding an extra costs seconds.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { mergeExtraPins } from "../../core/env/extras.js";
+import { clearOldDir, type BuildOptions } from "./build.js";
+import { EnvironmentError } from "./errors.js";
+import { KEY_HEX_LENGTH, parsePins, sha256 } from "./lock-file.js";
+import { writeMarker } from "./marker.js";
+import { BUILDING_FILE, INSTALLED_LOCK_FILE, installLogPath, venvPython, venvsRoot } from "./paths.js";
+import { createPipProgress } from "./pip-progress.js";
+import type { EnvironmentPlan } from "./plan.js";
+import { probeSites } from "./python-info.js";
+import { InstallLog, runLogged } from "./run-logged.js";
+
+/** Puts the base venv's packages on the path of an extras venv. */
+export const BASE_PTH_FILE = "_trellis_base_env.pth";
+
+/** One extra as the environment installs it: python/extras/<name>.lock and its top-level requirements. */
+export interface ExtraLock {
+  name: string;
+  lockText: string;
+  requires: string[];
+}
+
+export interface ExtrasPlan {
+  base: EnvironmentPlan;
+  extras: ExtraLock[];
+  dir: string;
+  key: string;
+  /** The union of the extras' pins, as installed. */
+  lockText: string;
+  lockSha256: string;
+}
+
+/**
+ * The key of an extras venv: the base key, the extras' names and their locks. Without extras the
+ * key is the base key itself, so an environment with no extras is exactly the one trellis always made.
+ */
+export function extrasKey(baseKey: string, extras: ReadonlyArray<Pick<ExtraLock, "name" | "lockText">>): string {
+  if (extras.length === 0) return baseKey;
+  const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
+  return sha256(JSON.stringify([baseKey, sorted.map((e) => [e.name, e.lockText])])).slice(0, KEY_HEX_LENGTH);
+}
+
+/** Where the venv for `extras` on top of `base` lives (always in the cache, beside the base), and what it installs. */
+export function planExtras(base: EnvironmentPlan, extras: ExtraLock[]): ExtrasPlan {
+  const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
+  const merged = mergeExtraPins(sorted.map((e) => ({ name: e.name, pins: parsePins(e.lockText) })));
+  if (merged.conflicts.length) {
+    throw new EnvironmentError(`the locks of extras ${sorted.map((e) => e.name).join(", ")} disagree (${merged.conflicts.join("; ")}): regenerate them together with python/tools/lock_extras.py`);
+  }
+  const lockText = `# extras: ${sorted.map((e) => e.name).join(" ")}\n${merged.pins.map((p) => `${p.name}==${p.version}\n`).join("")}`;
+  const key = extrasKey(base.key, sorted);
+  return { base, extras: sorted, dir: path.join(venvsRoot(base.cacheDir), key), key, lockText, lockSha256: sha256(lockText) };
+}
+
+/** Builds the extras venv from nothing; like the base, the marker goes in last. */
+export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOptions): Promise<void> {
+  const { dir } = plan;
+  const total = parsePins(plan.lockText).length;
+  const report = (p: Parameters<NonNullable<BuildOptions["onProgress"]>>[0]) => opts.onProgress?.(p);
+  await clearOldDir({ dir, dirChosen: false, cacheDir: plan.base.cacheDir }, opts.logger);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, BUILDING_FILE), `${process.pid}\n`);
+  const log = new InstallLog(installLogPath(dir));
+  try {
+    report({ phase: "create", done: 0, total });
+    await runLogged(plan.base.basePython, ["-m", "venv", dir], { log, what: "creating the virtual environment for the extras", signal: opts.signal });
+    await linkBase(plan, opts.signal);
+    const requirements = path.join(dir, INSTALLED_LOCK_FILE);
+    await writeFile(requirements, plan.lockText);
+    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
+    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
+    const progress = createPipProgress(total, Date.now());
+    report({ phase: "install", done: 0, total });
+    await runLogged(venvPython(dir), pipArgs, {
+      log,
+      what: `installing the extras ${plan.extras.map((e) => e.name).join(", ")}`,
+      signal: opts.signal,
+      onLine: (line) => {
+        const p = progress(line, Date.now());
+        if (p) report(p);
+      },
+    });
+  } finally {
+    await log.close();
+  }
+  await rm(path.join(dir, BUILDING_FILE), { force: true });
+  await writeMarker(dir, {
+    key: plan.key,
+    lockSha256: plan.lockSha256,
+    python: plan.base.basePython,
+    createdAt: new Date().toISOString(),
+    reuseTorchFrom: plan.base.reuseTorchFrom ?? null,
+    wheelhouse: opts.wheelhouse ? path.resolve(opts.wheelhouse) : null,
+    base: plan.base.dir,
+    extras: plan.extras.map((e) => e.name),
+  });
+  report({ phase: "done", done: total, total });
+}
+
+/**
+ * `site.addsitedir` rather than a plain path line: it also runs the base's own `.pth` files (the
+ * reused-torch link among them), and appends after the venv's own site folder, so an extra's pin wins.
+ */
+async function linkBase(plan: ExtrasPlan, signal: AbortSignal | undefined): Promise<void> {
+  const [own, base] = await Promise.all([probeSites(venvPython(plan.dir), false, signal), probeSites(venvPython(plan.base.dir), false, signal)]);
+  const site = own.sites[0];
+  if (site === undefined) throw new EnvironmentError(`${venvPython(plan.dir)} reports no site-packages folder`);
+  const dirs = [...new Set(base.sites)].map((d) => `site.addsitedir(${JSON.stringify(d)})`);
+  await writeFile(path.join(site, BASE_PTH_FILE), `import site; ${dirs.join("; ")}\n`);
+}
