@@ -86,3 +86,26 @@ export function joinFit(parts: readonly string[], sep: string, max: number): str
   while (kept.length > 1 && width(kept.join(sep)) > max) kept.pop();
   return fit(kept.join(sep), max);
 }
+
+/**
+ * Wraps text at word boundaries into lines of at most `max` cells; continuation lines start with
+ * `indent`. A word longer than a line (a path) gets a line of its own, whole: cutting it would
+ * lose what it says, and the terminal wraps it.
+ */
+export function wrapWords(text: string, max: number, indent = ""): string[] {
+  if (width(text) <= max) return [text];
+  const lead = /^ */.exec(text)?.[0] ?? "";
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.slice(lead.length).split(/ +/)) {
+    const start = out.length ? indent : lead;
+    if (!line) line = start + word;
+    else if (width(`${line} ${word}`) <= max) line = `${line} ${word}`;
+    else {
+      out.push(line);
+      line = indent + word;
+    }
+  }
+  if (line) out.push(line);
+  return out;
+}
