@@ -51,7 +51,7 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
     }
   };
   const drawLive = (s: StageState) => {
-    out.write(`\r${fit(stageLine(state.run, s, paint), out.columns ?? 80)}\u001b[K`);
+    out.write(`\r${fit(stageLine(state.run, s, paint, state.lastTime ?? Date.now() / 1000), out.columns ?? 80)}\u001b[K`);
     liveStage = s.id;
   };
   const progress = (s: StageState, force = false) => {
@@ -65,7 +65,7 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
     const last = printedAt.get(s.id);
     if (!force && last && fraction - last.fraction < PIPED_FRACTION && t - last.time < PIPED_EVERY_MS) return;
     printedAt.set(s.id, { time: t, fraction });
-    say(stageLine(state.run, s, paint));
+    say(stageLine(state.run, s, paint, state.lastTime ?? Date.now() / 1000));
   };
   const endLine = () => {
     if (liveStage && live) out.write("\n");
@@ -143,10 +143,11 @@ function alertText(a: Alert, paint: Paint): string {
   return `${mark} ${[a.stage, a.step !== null ? `@${a.step}` : ""].filter(Boolean).join(" ")} ${a.message}`;
 }
 
-function stageLine(run: RunState, s: StageState, paint: Paint): string {
+/** `now` is the newest event's time: the wall clock live, the recording's clock in a replay. */
+function stageLine(run: RunState, s: StageState, paint: Paint, now: number): string {
   const n = run.stages.findIndex((x) => x.id === s.id) + 1;
   const total = s.maxSteps ?? 0;
-  const elapsed = s.startedAt ? (s.endedAt ?? Date.now() / 1000) - s.startedAt : 0;
+  const elapsed = s.startedAt ? (s.endedAt ?? now) - s.startedAt : 0;
   const eta = s.step > 0 && total > s.step ? (elapsed / s.step) * (total - s.step) : NaN;
   const mark = s.status === "finished" ? paint.green("✓") : s.status === "failed" ? paint.red("✗") : s.status === "stopped" ? paint.yellow("■") : " ";
   const training = s.step > 0 || s.phase === "training";

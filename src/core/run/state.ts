@@ -73,11 +73,13 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "run_start":
       return { ...next, runId: event.run_id, recipe: event.recipe, runDir: event.run_dir, startedAt: event.time, status: "running", stages: event.stages.map((s) => newStage(s.id, s.trainer)) };
     case "stage_start":
-      return patchStage(event.stage, (s) => ({ status: "running", startedAt: s.startedAt ?? event.time, device: event.device }));
+      // Its phases may have started it already; a resumed stage starts anew.
+      return patchStage(event.stage, (s) => ({ status: "running", startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time, endedAt: null, device: event.device }));
     case "phase":
       return patchStage(event.stage, (s) => ({
-        status: s.status === "pending" ? "running" : s.status,
-        startedAt: s.startedAt ?? event.time,
+        status: "running",
+        startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time,
+        endedAt: null,
         phase: event.phase,
         phaseSince: event.time,
         phaseTotal: event.total ?? null,

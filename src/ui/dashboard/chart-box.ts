@@ -12,7 +12,7 @@ import { rasterize, type Layer, type RunTag } from "../../core/chart/raster.js";
 import type { Series } from "../../core/chart/series.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
 import { seriesOf, type ChartSpec, type Tone } from "./charts-for.js";
-import { compact } from "./numbers.js";
+import { clock, compact } from "./numbers.js";
 import { padEnd, width as cells } from "./text.js";
 import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
 import { SYMBOLS, type Painter, type Theme } from "./theme.js";
@@ -55,8 +55,7 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
 
   const lastValues = spec.layers.filter((l) => l.source === "train").map((l) => compact(seriesOf(detail, l)?.last?.y, 6));
   const value = lastValues.join("/");
-  const marks = [ema > 0 ? `ema${ema}` : "", settings.logY ? "log" : ""].filter(Boolean).join(" ");
-  const title = ` ${spec.title}${marks ? ` (${marks})` : ""} `;
+  const title = ` ${spec.title} `;
   const fill = width - 2 - 1 - cells(title) - cells(value) - 3;
   const top =
     fill >= 1
@@ -70,9 +69,9 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
     body.push(paint.dim(b.v) + label.padStart(LABEL) + paint.dim(b.v) + plot + paint.dim(b.v));
   }
 
-  const xLabel = (x: number) => (axis.unit === "step" && Math.abs(x) < 1e5 ? String(Math.round(x)) : compact(x));
+  const xLabel = (x: number) => (axis.unit === "s" ? clock(x) : axis.unit === "step" && Math.abs(x) < 1e5 ? String(Math.round(x)) : compact(x));
   const x0 = raster ? xLabel(raster.range.x0) : "";
-  const x1 = raster ? `${xLabel(raster.range.x1)}${axis.unit === "step" ? "" : axis.unit}` : "";
+  const x1 = raster ? `${xLabel(raster.range.x1)}${axis.unit === "tok" ? " tok" : ""}` : "";
   const gap = plotCols - x0.length - x1.length - 1;
   const xLine = gap >= 1 ? x0 + b.h.repeat(gap) + x1 + b.h : b.h.repeat(plotCols);
   const bottom = paint.dim(b.bl + b.h.repeat(LABEL) + b.tee + xLine + b.br);

@@ -135,7 +135,7 @@ function phaseLine(v: View, s: StageState): string {
   const phase: Phase = s.phase ?? "environment";
   const since = s.phaseSince ?? v.state.startedAt;
   const at = PHASES.indexOf(phase);
-  const now = `${paint.cyan(sym.running)} ${paint.bold(phaseLabel(phase, s.phaseTotal))}${since !== null ? ` ${clock(v.now - since)}` : ""}`;
+  const now = `${at + 1}/${PHASES.length} ${paint.cyan(sym.running)} ${paint.bold(phaseLabel(phase, s.phaseTotal))}${since !== null ? ` ${clock(v.now - since)}` : ""}`;
   const steps = PHASES.map((p, i) => (i < at ? `${PHASE_LABELS[p]} ${paint.green(sym.ok)}` : i === at ? paint.bold(PHASE_LABELS[p]) : paint.dim(PHASE_LABELS[p])));
   return joinFit([`phase ${now}`, steps.join(" ")], "  ", v.width);
 }

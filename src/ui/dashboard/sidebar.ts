@@ -44,7 +44,7 @@ export function sidebarLines(v: View, rows: number): string[] {
 
   if (state.run.notices.length) {
     head("notices");
-    for (const n of state.run.notices.slice(-NOTICES_SHOWN)) add(` ${paint.dim(n)}`);
+    for (const n of [...new Set(state.run.notices)].slice(-NOTICES_SHOWN)) add(` ${paint.dim(n)}`);
   }
 
   const lines = out.slice(0, rows);
