@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
-import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
+import { initialState, reduce, type RunState } from "../core/run/state.js";
 import { files, readSupervisor } from "./launch.js";
 
 export class RunNotFoundError extends Error {
@@ -72,7 +72,8 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
   out.trainers = state.stages.map((s) => s.trainer).join("+");
   const ran = state.stages.findLast((s) => s.status !== "pending");
   if (ran) Object.assign(out, { stage: ran.id, step: ran.step, maxSteps: ran.maxSteps });
-  out.preference = preferenceSummary(state).after;
+  // The latest measurement: after the last stage that finished it, else before the one that failed.
+  out.preference = state.stages.flatMap((s) => [s.preferenceBefore, s.preferenceAfter]).findLast((x) => x !== null) ?? null;
   out.startedAt = state.startedAt;
   if (state.status === "running" || state.status === "pending") {
     out.status = readSupervisor(dir) ? "running" : "failed";
