@@ -45,7 +45,9 @@ in the dashboard) stops gracefully: the trainer saves a checkpoint at the end of
 
 Options:
   --json               print events as JSON lines on stdout (the default without a TTY)
-  --plain              a progress line instead of the dashboard
+  --plain              plain text instead of the dashboard: progress lines, phases, notices and
+                       health alerts as they happen, then the summary (on stderr), also when
+                       piped (nohup, Slurm logs)
   --foreground         keep the supervisor in this process (it ends with the terminal)
   --host HOST          listen on another interface (warns: prefer an SSH tunnel)
   --port PORT          listen on this port (default: any free port)
