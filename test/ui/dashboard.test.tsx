@@ -294,3 +294,18 @@ describe("dashboard keys", () => {
     s.unmount();
   });
 });
+
+describe("dashboard keys typed fast", () => {
+  it("keys that arrive together in one chunk each count: e then y", async () => {
+    const s = await showLive(dpoMidRun());
+    s.stdin.write("ey");
+    await delay(40);
+    assert.match(s.last(), /ema 0\.6 log-y/);
+    s.stdin.write("/");
+    await delay(20);
+    s.stdin.write("rew");
+    await delay(40);
+    assert.match(s.last(), /\/ rew/, "the filter takes a pasted string whole");
+    s.unmount();
+  });
+});

@@ -2,7 +2,7 @@
  * The live dashboard: reads snapshots from the store, prints the frame, handles keys. Keys are
  * read only when stdin supports raw mode (Ink throws otherwise, e.g. without a TTY).
  */
-import { useInput, useStdin } from "ink";
+import { useInput, useStdin, type Key } from "ink";
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { GlyphMode } from "../../core/chart/raster.js";
 import type { Prompt } from "./footer.js";
@@ -59,41 +59,47 @@ export function Dashboard(props: DashboardProps) {
   }, [props.now, live]);
 
   const { isRawModeSupported } = useStdin();
+  const onKey = (input: string, key: Key) => {
+    // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
+    if (key.ctrl) {
+      if (input === "c") props.onCommand("detach");
+      return;
+    }
+    if (promptRef.current === "confirm-stop") {
+      if (input === "y" || input === "Y") {
+        props.onCommand("stop");
+        setPrompt("stop-sent");
+      } else setPrompt("none");
+      return;
+    }
+    if (settingsRef.current.editingFilter) return setSettings((s) => editFilter(s, input, key));
+    const action = actionFor(input, key);
+    switch (action) {
+      case undefined:
+        return;
+      case "detach":
+        return props.onCommand("detach");
+      case "stop":
+        if (live) setPrompt("confirm-stop");
+        return;
+      case "checkpoint":
+        if (live) {
+          props.onCommand("checkpoint");
+          setPrompt("checkpoint-sent");
+        }
+        return;
+      default: {
+        const liveIndex = Math.max(0, (currentStage(state)?.index ?? 1) - 1);
+        return setSettings((s) => applyAction(s, action, { stages: state.run.stages.length, live: liveIndex }));
+      }
+    }
+  };
   useInput(
     (input, key) => {
-      // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
-      if (key.ctrl) {
-        if (input === "c") props.onCommand("detach");
-        return;
-      }
-      if (promptRef.current === "confirm-stop") {
-        if (input === "y" || input === "Y") {
-          props.onCommand("stop");
-          setPrompt("stop-sent");
-        } else setPrompt("none");
-        return;
-      }
-      if (settingsRef.current.editingFilter) return setSettings((s) => editFilter(s, input, key));
-      const action = actionFor(input, key);
-      switch (action) {
-        case undefined:
-          return;
-        case "detach":
-          return props.onCommand("detach");
-        case "stop":
-          if (live) setPrompt("confirm-stop");
-          return;
-        case "checkpoint":
-          if (live) {
-            props.onCommand("checkpoint");
-            setPrompt("checkpoint-sent");
-          }
-          return;
-        default: {
-          const liveIndex = Math.max(0, (currentStage(state)?.index ?? 1) - 1);
-          return setSettings((s) => applyAction(s, action, { stages: state.run.stages.length, live: liveIndex }));
-        }
-      }
+      // Keys typed faster than they are read arrive as one string (Ink's paste): each is a key,
+      // except in the filter, which takes the string whole.
+      if (input.length > 1 && !key.ctrl && !key.meta && !settingsRef.current.editingFilter) for (const ch of input) onKey(ch, {} as Key);
+      else onKey(input, key);
     },
     { isActive: Boolean(isRawModeSupported) },
   );
