@@ -94,18 +94,18 @@ export function joinFit(parts: readonly string[], sep: string, max: number): str
  */
 export function wrapWords(text: string, max: number, indent = ""): string[] {
   if (width(text) <= max) return [text];
-  const lead = /^ */.exec(text)?.[0] ?? "";
+  // Words at even indices, the spaces between them at odd ones: a line keeps its own spacing.
+  const parts = text.split(/( +)/);
   const out: string[] = [];
-  let line = "";
-  for (const word of text.slice(lead.length).split(/ +/)) {
-    const start = out.length ? indent : lead;
-    if (!line) line = start + word;
-    else if (width(`${line} ${word}`) <= max) line = `${line} ${word}`;
+  let line = parts[0] ?? "";
+  for (let i = 1; i < parts.length; i += 2) {
+    const next = line + parts[i]! + (parts[i + 1] ?? "");
+    if (width(next) <= max || stripAnsi(line).trim() === "") line = next;
     else {
       out.push(line);
-      line = indent + word;
+      line = indent + (parts[i + 1] ?? "");
     }
   }
-  if (line) out.push(line);
+  out.push(line);
   return out;
 }
