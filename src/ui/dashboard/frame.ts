@@ -56,7 +56,8 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
     fixedBottom: BOTTOM_LINES,
     optional: { alert: alert !== null, info: info !== null, gpu: state.gpu.latest.length },
     charts: settings.zoom ? Math.min(1, specs.length) : specs.length,
-    kpiRows: detail ? kpiRows(detail, new Set(), settings.filter).length + 1 : 0,
+    // The table leaves out what the charts show: plan for the rows it will have.
+    kpiRows: detail ? kpiRows(detail, new Set(specs.flatMap((sp) => sp.layers.filter((l) => l.source === "train").map((l) => l.metric))), settings.filter).length + 1 : 0,
     logLines: state.output.size,
   });
 
