@@ -7,7 +7,8 @@ import path from "node:path";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const readme = path.join(root, "README.md");
 const text = readFileSync(readme, "utf8");
-const out = text.replace(/(<!-- screen: ([\w.-]+) -->\n```\n)[\s\S]*?\n```/g, (_, head, name) => {
+// The block's lines up to its closing fence, none of which is a fence itself (an empty block too).
+const out = text.replace(/(<!-- screen: ([\w.-]+) -->\n```\n)(?:(?!```)[^\n]*\n)*```/g, (_, head, name) => {
   const screen = readFileSync(path.join(root, "test", "fixtures", "screens", name), "utf8").trimEnd();
   return `${head}${screen}\n\`\`\``;
 });
