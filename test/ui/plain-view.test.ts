@@ -39,8 +39,8 @@ describe("--plain, piped", () => {
     const text = plainOutput(stream("alert-collapse.jsonl"));
     const fired = text.search(/^✗ alert dpo @2 loss .* pairs are trivially separable/m);
     assert.ok(fired >= 0, text);
-    const lines = text.split("\n");
-    assert.ok(lines.findIndex((l) => /✗ alert dpo @2/.test(l)) < lines.findIndex((l) => /\[2\/2 dpo:dpo\].* 12\/160/.test(l)) || true);
+    // The recording is cut while DPO runs: the alert came with the run, not in a closing report.
+    assert.ok(fired < text.indexOf("lost contact with the run's supervisor"), text);
     const summary = plainOutput(stream("sft-dpo-phases.jsonl"));
     assert.match(summary, /alerts: 3 warnings\n {4}⚠ alert dpo @58/);
   });
