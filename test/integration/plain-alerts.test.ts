@@ -3,13 +3,17 @@
  * sentence, every rejected one the same nonsense): the health rule "loss near 0 with accuracy 1.0
  * in the first steps" fires at step 2. With stdout piped, as under nohup or Slurm, the output
  * stays plain: no JSON, no carriage returns, the alert printed when it fires and in the summary.
+ * And `resume --plain` on a stopped run: the replayed stop is history, not the end.
  */
 import assert from "node:assert/strict";
-import { copyFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { execa } from "execa";
+import type { RunEvent } from "../../src/core/events/protocol.js";
+import { followRun } from "../../src/adapters/ws-client.js";
 import { BIN, eventsOf, onlyRun, readEvents, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import { longOrpoRecipe, startRun, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("plain-alerts");
 
@@ -64,3 +68,33 @@ describe("--plain on a run with trivially separable pairs", { timeout: RUN_TIMEO
     assert.doesNotMatch(once.stdout, /\{'loss'/, "each metric once");
   });
 });
+
+describe("resume --plain", { timeout: RUN_TIMEOUT_MS }, () => {
+  it("marks the replayed history, the earlier stop included, and ends with one summary", async () => {
+    const runs = path.join(ws.dir, "runs-resume");
+    const run = await startRun(longOrpoRecipe(ws.dir, 3), runs, ws.env);
+    const seen: RunEvent[] = [];
+    const follower = followRun({ url: run.url, token: run.token, onEvent: (e) => seen.push(e) });
+    await waitFor(() => seen.some((e) => e.type === "metrics" && e.step >= 5), RUN_TIMEOUT_MS, "training");
+    follower.send("stop");
+    await follower.done;
+    await run.child;
+    const stop = eventsOf(seen, "stopped")[0]!;
+    await waitFor(() => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end") && !supervisorRuns(run.dir), 30_000, "the supervisor to exit");
+
+    const id = path.basename(run.dir);
+    const resumed = await trellis(["resume", id, "--plain", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
+    assert.equal(resumed.exitCode, 0, resumed.stderr);
+    const err = resumed.stderr;
+    assert.match(err, new RegExp(`^history trellis run ${id}`, "m"));
+    assert.match(err, new RegExp(`^history run ${id} stopped in orpo at step ${stop.step}$`, "m"));
+    assert.match(err, new RegExp(`^resumed orpo from \\S+checkpoint-${stop.step}$`, "m"));
+    assert.doesNotMatch(err, /^■ run /m, "the replayed stop does not read as a new one");
+    assert.equal(err.match(/^✓ run \S+ finished$/gm)?.length, 1);
+  });
+});
+
+/** supervisor.json exists only while the run's supervisor runs. */
+function supervisorRuns(dir: string): boolean {
+  return existsSync(path.join(dir, "supervisor.json"));
+}
