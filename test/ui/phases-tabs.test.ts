@@ -64,6 +64,10 @@ describe("stage tabs", () => {
     assert.match(sft, /┌─ token accuracy/);
     assert.match(sft, /step 80\/80 ▕█+▏ 100%/);
     assert.doesNotMatch(sft, /rewards\/margins/);
+    const dpoLog = frame(midDpo, { columns: 120, rows: 40 }).join("\n");
+    const sftLog = frame(midDpo, { columns: 120, rows: 40, stageTab: 0 }).join("\n");
+    assert.notEqual(sftLog.match(/^log │.*$/m)?.[0], undefined);
+    assert.notEqual(dpoLog.match(/^ +│ .*$|^log │.*$/gm)?.join(), sftLog.match(/^ +│ .*$|^log │.*$/gm)?.join(), "the SFT tab shows SFT's output");
   });
 });
 
