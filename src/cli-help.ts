@@ -19,9 +19,9 @@ Commands:
   run <recipe.yaml>      validate, render and run a recipe's stages; events in runs/<id>/
   reproduce <run>        run a recorded run again and compare its metrics with the original's
   resume <run>           continue a stopped or failed run from its newest complete checkpoint
-  attach [run | ws://..] watch a run (live, or replayed when finished); q detaches
-  ls                     list runs with status, trainer, steps and start time
-  logs <run> [--follow]  print a run's events without the dashboard
+  attach [run | ws://..] watch a run live, or review a finished one; q detaches
+  ls                     list runs: status (failing stage, reason), steps, time, accuracy
+  logs <run> [--follow]  print a run's events without the dashboard (filters: --type...)
   import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
@@ -47,7 +47,9 @@ in the dashboard) stops gracefully: the trainer saves a checkpoint at the end of
 
 Options:
   --json               print events as JSON lines on stdout (the default without a TTY)
-  --plain              a progress line instead of the dashboard
+  --plain              plain text instead of the dashboard: progress lines, phases, notices and
+                       health alerts as they happen, then the summary (on stderr), also when
+                       piped (nohup, Slurm logs)
   --foreground         keep the supervisor in this process (it ends with the terminal)
   --host HOST          listen on another interface (warns: prefer an SSH tunnel)
   --port PORT          listen on this port (default: any free port)
@@ -57,11 +59,14 @@ ${ENV_OPTIONS}
 `,
   attach: `Usage: trellis attach [run-id | ws://host:port] [options]
 
-Shows a run: live while its supervisor runs (history first, then new events), or replayed from
-events.jsonl when it has finished. Without a run id, the latest run. Keys in the dashboard:
-q detach (training continues), s stop (asks to confirm), c checkpoint now, ? help.
+Shows a run: live while its supervisor runs (history first, then new events). A finished,
+failed or stopped run opens in the dashboard for review: its whole recorded history, every
+stage's tab (t), zoom in time (+ -, arrows), smoothing (e), log-Y (y), x axis (x), filter (/);
+q leaves and prints the summary. Without a run id, the latest run. Keys while live: q detach
+(training continues), s stop (asks to confirm), c checkpoint now, ? help.
 
 Options:
+  --summary            a finished run's summary as text, without the dashboard
   --token TOKEN        the run's token, for a ws:// address (default: $TRELLIS_TOKEN)
   --json               print events as JSON lines instead of the dashboard
   --plain              a progress line instead of the dashboard
@@ -84,12 +89,21 @@ when the recipe or the environment lock changed since the run started, unless --
 `,
   ls: `Usage: trellis ls [--json] [--runs-dir DIR]
 
-Lists runs with their status (running, finished, failed, stopped), trainer, steps and start time.
+Lists runs: status (running, finished, failed or stopped, with the stage it happened in), trainer,
+steps of the stage that ran last out of its total, duration, held-out preference accuracy after
+the last stage, start time and, for a run that did not finish, the reason in one line.
 `,
-  logs: `Usage: trellis logs [run-id] [--follow] [--json] [--runs-dir DIR]
+  logs: `Usage: trellis logs [run-id] [--follow] [--json] [--type T,..] [--stage S] [--since WHEN]
 
 Prints a run's events, one per line (--json: as JSON). --follow keeps printing live events until
-the run ends. Without a run id, the latest run.
+the run ends. Without a run id, the latest run. Each metric is shown once: TRL's printed metric
+dicts are left out (they are in logs/<stage>.stdout.log). Piping into head is fine.
+
+Options:
+  --type T,..          only these event types (metrics, eval, notice, output, error...)
+  --stage S            only this stage's events (repeatable)
+  --since WHEN         only events from then: a duration back (90s, 10m, 2h, 1d) or a date
+  --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
 `,
   render: `Usage: trellis render <recipe.yaml> [--out DIR] [--trl-version X.Y]
 

@@ -15,6 +15,7 @@ import { HELP } from "./cli-help.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, UsageError } from "./cli/args.js";
 import { attachCommand, logsCommand, lsCommand, reproduceCommand, resumeCommand, runCommand } from "./cli/run-commands.js";
 import { ResumeError } from "./app/resume.js";
+import { LogFilterError } from "./core/run/log-filter.js";
 import { exportCommand, importCommand } from "./cli/import-export.js";
 import { checkCommand } from "./cli/check-command.js";
 
@@ -85,7 +86,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const KNOWN_ERRORS = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError];
+const KNOWN_ERRORS = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, LogFilterError];
+
+// A reader that stops early (`trellis logs | head`) closes the pipe: that is the reader's choice,
+// not an error worth a stack trace. Exit quietly with success, as `cat` does under SIGPIPE.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -1,6 +1,8 @@
 /** The runs under a runs directory: finding one by id, and the status of each for `trellis ls`. */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import type { RunEvent } from "../core/events/protocol.js";
+import { initialState, reduce, type RunState } from "../core/run/state.js";
 import { files, readSupervisor } from "./launch.js";
 
 export class RunNotFoundError extends Error {
@@ -13,10 +15,19 @@ export interface RunSummary {
   status: "running" | "finished" | "failed" | "stopped" | "unknown";
   recipe: string | null;
   trainers: string;
+  /** The stage that ran last, and its steps out of its total. */
+  stage: string | null;
   step: number | null;
   maxSteps: number | null;
   startedAt: number | null;
+  /** Seconds from the start to the end (or to now, while it runs). */
+  duration: number | null;
+  /** The stage that failed or was stopped. */
+  failedStage: string | null;
+  /** Why it ended so, in one line. */
   reason: string | null;
+  /** Held-out preference accuracy after the last stage that measured it. */
+  preference: number | null;
 }
 
 export function listRunIds(runsDir: string): string[] {
@@ -37,40 +48,47 @@ export function findRun(runsDir: string, query: string | undefined): string {
   throw new RunNotFoundError(matches.length ? `'${query}' matches several runs: ${matches.join(", ")}` : `no run matches '${query}' in ${runsDir} (trellis ls lists them)`);
 }
 
-/** Reads a run's status from its events (the last lines suffice) and its supervisor. */
-export function summarizeRun(dir: string): RunSummary {
+/** Reads a run's status from its events, folded as the views fold them, and its supervisor. */
+export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
   const id = path.basename(dir);
-  const out: RunSummary = { id, dir, status: "unknown", recipe: null, trainers: "", step: null, maxSteps: null, startedAt: null, reason: null };
+  const out: RunSummary = { id, dir, status: "unknown", recipe: null, trainers: "", stage: null, step: null, maxSteps: null, startedAt: null, duration: null, failedStage: null, reason: null, preference: null };
   const eventsFile = files(dir).events;
   if (!existsSync(eventsFile)) return out;
-  const text = readFileSync(eventsFile, "utf8");
-  for (const line of text.split("\n")) {
+  let state: RunState = initialState;
+  let endedAt: number | null = null;
+  for (const line of readFileSync(eventsFile, "utf8").split("\n")) {
     if (!line) continue;
-    let e: Record<string, unknown>;
+    let e: RunEvent;
     try {
-      e = JSON.parse(line) as Record<string, unknown>;
+      e = JSON.parse(line) as RunEvent;
     } catch {
       continue;
     }
-    if (e.type === "run_start") {
-      out.recipe = e.recipe as string;
-      out.startedAt = e.time as number;
-      out.trainers = (e.stages as Array<{ id: string; trainer: string }>).map((s) => s.trainer).join("+");
-    } else if (e.type === "metrics") {
-      out.step = e.step as number;
-      out.maxSteps = e.max_steps as number;
-    } else if (e.type === "run_resumed") {
-      out.status = "unknown";
-      out.reason = null;
-    } else if (e.type === "run_end") {
-      out.status = e.status as RunSummary["status"];
-      out.reason = (e.reason as string | undefined) ?? null;
-    }
+    state = reduce(state, e);
+    if (e.type === "run_end") endedAt = e.time;
+    else if (e.type === "run_resumed") endedAt = null;
   }
-  if (out.status === "unknown") {
+  out.recipe = state.recipe;
+  out.trainers = state.stages.map((s) => s.trainer).join("+");
+  const ran = state.stages.findLast((s) => s.status !== "pending");
+  if (ran) Object.assign(out, { stage: ran.id, step: ran.step, maxSteps: ran.maxSteps });
+  // The latest measurement: after the last stage that finished it, else before the one that failed.
+  out.preference = state.stages.flatMap((s) => [s.preferenceBefore, s.preferenceAfter]).findLast((x) => x !== null) ?? null;
+  out.startedAt = state.startedAt;
+  if (state.status === "running" || state.status === "pending") {
     out.status = readSupervisor(dir) ? "running" : "failed";
     if (out.status === "failed") out.reason = "the supervisor is gone without recording the run's end";
+  } else {
+    out.status = state.status;
+    const bad = state.stages.find((s) => s.status === "failed" || s.status === "stopped");
+    out.failedStage = bad?.id ?? null;
+    out.reason = oneLine(bad?.reason ?? state.reason);
   }
   out.startedAt ??= statSync(dir).mtimeMs / 1000;
+  out.duration = (endedAt ?? now) - out.startedAt;
   return out;
+}
+
+function oneLine(text: string | null): string | null {
+  return text ? text.split("\n")[0]!.trim() : null;
 }

@@ -9,10 +9,13 @@ import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
 import { planResume } from "../app/resume.js";
 import { compareMetrics, readManifest, recordedEvents, recordedRecipe, whatChanged } from "../app/reproduce.js";
-import { quietView } from "../ui/views.js";
+import { quietView, summaryView } from "../ui/views.js";
 import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
 import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";
+import type { RunEvent } from "../core/events/protocol.js";
+import { logFilter } from "../core/run/log-filter.js";
+import { duration } from "../ui/format.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 
 const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as const;
@@ -74,7 +77,7 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
-  const view = chooseView(values);
+  const view = chooseView({ ...values, resuming: true });
   const interrupt = interruptSignal();
   const target = await startDetached(launch);
   return exitCodeOf(await attachLive(target, view, interrupt));
@@ -109,20 +112,21 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
 }
 
 export async function attachCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, token: { type: "string" } });
+  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, summary: { type: "boolean" }, "runs-dir": { type: "string" }, token: { type: "string" } });
   if (values.help) return help();
   if (positionals.length > 1) throw new UsageError("attach takes at most one run id or ws:// address");
-  const view: RunView = chooseView(values);
-  const interrupt = interruptSignal();
   const what = positionals[0];
   if (what?.startsWith("ws://") || what?.startsWith("wss://")) {
     const token = values.token ?? process.env.TRELLIS_TOKEN;
     if (!token) throw new UsageError("attaching by address needs the run's token: --token or TRELLIS_TOKEN (it is in runs/<id>/token)");
-    return exitCodeOf(await attachLive({ url: what, token }, view, interrupt));
+    return exitCodeOf(await attachLive({ url: what, token }, chooseView(values), interruptSignal()));
   }
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), what);
   const live = readSupervisor(dir);
-  return exitCodeOf(live ? await attachLive(live, view, interrupt) : await replayFinished(dir, view));
+  if (live) return exitCodeOf(await attachLive(live, chooseView(values), interruptSignal()));
+  // A finished run: its whole history in the dashboard (review), or only the summary text.
+  const view = values.summary ? summaryView() : chooseView({ ...values, review: true });
+  return exitCodeOf(await replayFinished(dir, view));
 }
 
 export async function lsCommand(rest: string[], help: () => number): Promise<number> {
@@ -138,26 +142,51 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
     process.stdout.write(`no runs in ${runsDir}\n`);
     return 0;
   }
-  const rows = runs.map((r) => [r.id, r.status, r.trainers || "-", r.step !== null ? `${r.step}/${r.maxSteps ?? "?"}` : "-", r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-"]);
-  const head = ["RUN", "STATUS", "TRAINER", "STEPS", "STARTED"];
+  const rows = runs.map((r) => [
+    r.id,
+    r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
+    r.trainers || "-",
+    r.step !== null ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}` : "-",
+    r.duration !== null ? duration(r.duration) : "-",
+    r.preference !== null ? r.preference.toFixed(2) : "-",
+    r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
+    r.status === "finished" || !r.reason ? "" : cut(r.reason, REASON_CHARS),
+  ]);
+  const head = ["RUN", "STATUS", "TRAINER", "STEPS", "TIME", "PREF", "STARTED", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [head, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
   return 0;
 }
 
+/** `ls` keeps one line a run: a longer reason is in `trellis logs` and the summary. */
+const REASON_CHARS = 80;
+
+function cut(text: string, n: number): string {
+  return text.length <= n ? text : `${text.slice(0, n - 1)}…`;
+}
+
 export async function logsCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { follow: { type: "boolean", short: "f" }, json: { type: "boolean" }, "runs-dir": { type: "string" } });
+  const { values, positionals } = parse(rest, {
+    follow: { type: "boolean", short: "f" },
+    json: { type: "boolean" },
+    type: { type: "string", multiple: true },
+    stage: { type: "string", multiple: true },
+    since: { type: "string" },
+    "runs-dir": { type: "string" },
+  });
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), positionals[0]);
-  const print = (e: Record<string, unknown> & { type: string; seq: number; time: number }) => {
-    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e)}\n`);
+  const keep = logFilter({ types: values.type, stages: values.stage, since: values.since }, Date.now() / 1000);
+  const print = (e: RunEvent) => {
+    if (!keep(e)) return;
+    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e as never)}\n`);
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {
-    for (const e of await readAllEvents(files(dir).events)) print(e as never);
+    for (const e of await readAllEvents(files(dir).events)) print(e);
     return 0;
   }
-  const follower = followRun({ url: live.url, token: live.token, onEvent: (e) => print(e as never) });
+  const follower = followRun({ url: live.url, token: live.token, onEvent: print });
   await follower.done;
   return 0;
 }

@@ -1,13 +1,24 @@
 /**
- * Which view a command shows: JSON lines without a TTY or with --json; the dashboard on an
- * interactive terminal (keys need raw mode); else, or with --plain, the progress line.
+ * Which view a command shows: JSON lines with --json, or with no flag when stdout is not a
+ * terminal (scripts); the plain progress line with --plain, terminal or not (nohup, Slurm logs),
+ * or when stdin can't give keys; else the dashboard. `review` opens a finished run's history in
+ * the dashboard; `resuming` marks the replayed history of a resumed run.
  */
 import type { RunView } from "../app/attach.js";
 import { dashboardView } from "./dashboard-view.js";
 import { jsonView, progressView } from "./views.js";
 
-export function chooseView(flags: { json?: boolean; plain?: boolean }): RunView {
-  if (flags.json || !process.stdout.isTTY) return jsonView();
-  if (flags.plain || !process.stdin.isTTY) return progressView();
-  return dashboardView();
+export interface ViewFlags {
+  json?: boolean;
+  plain?: boolean;
+  review?: boolean;
+  resuming?: boolean;
+}
+
+export function chooseView(flags: ViewFlags): RunView {
+  if (flags.json) return jsonView();
+  if (flags.plain) return progressView(process.stderr, { resuming: flags.resuming });
+  if (!process.stdout.isTTY) return jsonView();
+  if (!process.stdin.isTTY) return progressView(process.stderr, { resuming: flags.resuming });
+  return dashboardView({ review: flags.review });
 }

@@ -1,19 +1,21 @@
 /**
  * The dashboard as a run view: events go into the batched store, keys come back as commands,
  * `q` detaches. When the run ends, the dashboard leaves the screen and the final summary is
- * printed into the normal scrollback.
+ * printed into the normal scrollback. In review (a finished run replayed), the dashboard stays
+ * on the recorded history until `q`.
  */
 import type { RunView, ViewResult } from "../app/attach.js";
 import type { Command } from "../core/events/wire.js";
 import { createDashboardStore, defaultColor, finalSummary, mountDashboard } from "./dashboard/index.js";
 
-export function dashboardView(): RunView {
+export function dashboardView(options: { review?: boolean } = {}): RunView {
   const store = createDashboardStore();
   let send: (c: Command) => void = () => {};
   let detach!: () => void;
   const detached = new Promise<void>((resolve) => (detach = resolve));
   const mounted = mountDashboard({
     store,
+    review: options.review,
     onCommand: (c) => {
       if (c === "detach") detach();
       else send(c);
@@ -23,11 +25,13 @@ export function dashboardView(): RunView {
     write: (e) => store.push(e),
     bindCommands: (s) => (send = s),
     detached,
-    close(result: ViewResult) {
+    async close(result: ViewResult) {
       store.flush();
+      if (options.review) await detached;
       mounted.unmount();
       const state = store.getState();
-      if (result.kind === "ended") process.stdout.write(`${finalSummary(state, { color: defaultColor() })}\n`);
+      const columns = process.stdout.columns;
+      if (result.kind === "ended") process.stdout.write(`${finalSummary(state, { color: defaultColor(), columns })}\n`);
       else if (result.kind === "detached") process.stdout.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
       else process.stdout.write(`lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`);
       store.dispose();

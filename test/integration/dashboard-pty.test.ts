@@ -1,7 +1,8 @@
 /**
  * The real dashboard in a real pseudo-terminal (tmux), attached to a real run: it shows the
  * stage, a progress bar that advances and loss values; q detaches while training goes on;
- * attach replays the finished run; s then y stops gracefully with a checkpoint.
+ * attach opens the finished run for review, q leaves it with the summary; s then y stops
+ * gracefully with a checkpoint.
  * UPDATE_SCREENS=1 rewrites the screen fixtures in test/fixtures/screens/ (shown in the README).
  */
 import assert from "node:assert/strict";
@@ -69,7 +70,10 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
     await waitFor(() => readEvents(path.join(dir, "events.jsonl")).some((e) => e.type === "run_end"), RUN_TIMEOUT_MS, "the run to finish without its viewer");
     assert.equal(eventsOf(readEvents(path.join(dir, "events.jsonl")), "run_end")[0]?.status, "finished");
 
+    // A finished run opens for review in the dashboard; q leaves it with the summary.
     await start("replay", `node ${BIN} attach ${path.basename(dir)} --runs-dir ${runs}`);
+    await waitForScreen("replay", (s) => /review/.test(s) && /✓ finished/.test(s), "the review");
+    await tmux("send-keys", "-t", "replay", "q");
     const summary = await waitForScreen("replay", (s) => /EXIT=\d+/.test(s), "the replay to end");
     assert.match(summary, /✓ run \S+ finished/);
     assert.match(summary, /held-out preference accuracy: 0\.\d+ → \d\.\d+/);

@@ -9,7 +9,7 @@ describe("finalSummary", () => {
     const text = finalSummary(foldEvents(stream("sft-dpo.jsonl")));
     const lines = text.split("\n");
     assert.match(lines[0]!, /^✓ run 20261127-175057-quickstart-sft-dpo-c484 finished in \d:\d\d$/);
-    assert.match(text, /✓ 1\/2 sft {2}finished {2}80\/80 steps {2}\d:\d\d {2}loss 1\.504 {2}token acc 0\.685 {2}\d+ samples\/s/);
+    assert.match(text, /✓ 1\/2 sft {2}finished {2}80\/80 steps {2}\d:\d\d {2}loss 1\.504 {2}token acc 0\.685 {2}pref acc 0\.57 → 0\.79 {2}\d+ samples\/s/, "preference accuracy per stage");
     assert.match(text, /✓ 2\/2 dpo {2}finished {2}160\/160 steps {2}\d:\d\d {2}loss 0\.033 {2}acc 1\.000 {2}margins 4\.643/);
     assert.match(text, /saved to \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484\/output\/sft/);
     assert.match(text, /saved to \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484\/output\/dpo/);

@@ -14,6 +14,13 @@ const Metrics = z.record(z.string(), z.union([Metric, z.null()]));
 const base = { time: z.number(), stage: z.string().nullable().optional() };
 const step = z.number().int().nonnegative();
 
+/**
+ * What a stage is doing, in the order a stage does it: importing its libraries, loading and
+ * checking data, loading the model, measuring preference accuracy, training, saving.
+ */
+export const PHASES = ["environment", "data", "model", "preference_eval", "training", "saving"] as const;
+export type Phase = (typeof PHASES)[number];
+
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
   z.object({
@@ -27,6 +34,8 @@ export const StageEvent = z.discriminatedUnion("type", [
     cuda_available: z.boolean().optional(),
   }).loose(),
   z.object({ ...base, type: z.literal("notice"), code: z.string(), message: z.string() }),
+  /** The stage entered a phase; `total` counts its work where known (pairs to evaluate). */
+  z.object({ ...base, type: z.literal("phase"), phase: z.enum(PHASES), total: z.number().int().nonnegative().optional(), when: z.enum(["before", "after"]).optional() }),
   z
     .object({
       ...base,

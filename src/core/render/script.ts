@@ -55,6 +55,7 @@ from trellis_runtime.events import Emitter  # noqa: E402
 
 SPEC = json.loads((HERE / ${specLiteral}).read_text(encoding="utf-8"))
 emit = Emitter.from_env(stage=SPEC["stage"]["id"])
+emit.emit("phase", phase="environment")  # importing torch and TRL takes seconds: say so first
 
 with emit.guard():  # an exception becomes an error event, then exits non-zero as usual
     environment.prepare(SPEC)  # quiet offline-friendly defaults, seeds (LoRA init included)
@@ -70,8 +71,10 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
 
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
+    emit.emit("phase", phase="data")
     # Data first: a broken file or a missing column is reported before any model is loaded.
     data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
+    emit.emit("phase", phase="model")
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
@@ -93,18 +96,26 @@ ${needsReference ? referenceBlock() : ""}
     )
 
     emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
+    # TRL evaluates only when asked (eval_strategy defaults to "no"): say so rather than show no curve.
+    if data.eval is not None and getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
+        emit.notice("eval-unused", "eval data is given but eval_strategy is 'no': no eval curve (set args.eval_strategy: steps and eval_steps)")
+    if data.eval_pairs is None and SPEC["preference_eval"]:
+        emit.notice("no-preference-eval", "no eval data: held-out preference accuracy is not measured (add data.eval: a file or {fraction: 0.05})")
 
     def measure_preferences(when):
         """Held-out preference accuracy: is log p(chosen) > log p(rejected)?"""
         if data.eval_pairs is not None and SPEC["preference_eval"]:
+            emit.emit("phase", phase="preference_eval", when=when, total=min(len(data.eval_pairs), SPEC["preference_eval"]["max_pairs"]))
             result = preference_accuracy(trainer.model, tokenizer, data.eval_pairs, SPEC["preference_eval"]["max_pairs"])
             emit.emit("preference_eval", when=when, **result)
 
     measure_preferences("before")
+    emit.emit("phase", phase="training")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
     if callback.stopped:  # stopped on request: the checkpoint saved at the last step is the result
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
         sys.exit(0)
+    emit.emit("phase", phase="saving")
     trainer.save_model(args.output_dir)
     tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")

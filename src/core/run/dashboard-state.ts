@@ -10,6 +10,7 @@ import { metricValue, type GpuSample, type Metric, type RunEvent } from "../even
 import type { Alert } from "../health/alert.js";
 import { initialHealth, observeHealth, type HealthState } from "../health/monitor.js";
 import { healthOptions, type HealthOptions } from "../health/options.js";
+import { isMetricsEcho } from "./echo.js";
 import { newStageDetail, reduceStageDetail, type StageDetail } from "./stage-detail.js";
 import { initialState, reduce, type RunState } from "./state.js";
 import { Tail } from "./tail.js";
@@ -94,7 +95,7 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
       break;
     case "output": {
       const text = cleanLine(event.line);
-      if (text) state.output.push({ time: event.time, stage: event.stage, stream: event.stream, text });
+      if (text && !isMetricsEcho(text)) state.output.push({ time: event.time, stage: event.stage, stream: event.stream, text });
       break;
     }
     default:

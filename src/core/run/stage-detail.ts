@@ -44,6 +44,9 @@ export interface StageDetail {
   /** Every numeric eval metric by its logged name (`eval_loss`), over the step. */
   evalHistory: Map<string, Series>;
   evalLatest: Readonly<Record<string, number>>;
+  /** Seconds since the stage began, over the step: the x axis of wall time. */
+  wallClock: Series;
+  beganAt: number | null;
   evalStep: number | null;
   lastCheckpoint: { step: number; path: string; time: number } | null;
   checkpoints: number;
@@ -72,6 +75,8 @@ export function newStageDetail(id: string, trainer: string): StageDetail {
     history: new Map(),
     evalHistory: new Map(),
     evalLatest: {},
+    wallClock: new Series(),
+    beganAt: null,
     evalStep: null,
     lastCheckpoint: null,
     checkpoints: 0,
@@ -90,9 +95,12 @@ export function newStageDetail(id: string, trainer: string): StageDetail {
  */
 export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Readonly<Record<string, number>>): StageDetail {
   switch (event.type) {
+    case "phase":
+      return d.beganAt === null ? { ...d, beganAt: event.time } : d;
     case "stage_start":
       return {
         ...d,
+        beganAt: d.beganAt ?? event.time,
         trainer: event.trainer,
         device: event.device,
         trlVersion: event.trl_version ?? null,
@@ -107,6 +115,7 @@ export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Read
     case "metrics": {
       const v = values ?? numbers(event.metrics);
       append(d.history, event.step, v);
+      d.wallClock.push(event.step, event.time - (d.beganAt ?? event.time));
       return withRates(d, { time: event.time, step: event.step, epoch: event.epoch, tokens: finite(v.num_tokens) });
     }
     case "eval": {

@@ -1,5 +1,5 @@
 /** The state of a run, folded from its events. Pure; the terminal views only read it. */
-import { metricValue, type RunEvent, type RunStatus } from "../events/protocol.js";
+import { metricValue, type Phase, type RunEvent, type RunStatus } from "../events/protocol.js";
 
 export interface StageState {
   id: string;
@@ -17,12 +17,20 @@ export interface StageState {
   preferenceAfter: number | null;
   lastCheckpoint: string | null;
   savedTo: string | null;
+  /** What the stage is doing (from `phase` events), since when, and how much work it has. */
+  phase: Phase | null;
+  phaseSince: number | null;
+  phaseTotal: number | null;
+  /** Why it failed, in one line, once it has. */
+  reason: string | null;
 }
 
 export interface RunState {
   runId: string | null;
   recipe: string | null;
   runDir: string | null;
+  /** When the run started (run_start), in seconds. */
+  startedAt: number | null;
   status: RunStatus | "pending";
   reason: string | null;
   stages: StageState[];
@@ -32,7 +40,7 @@ export interface RunState {
   lastSeq: number;
 }
 
-export const initialState: RunState = { runId: null, recipe: null, runDir: null, status: "pending", reason: null, stages: [], notices: [], error: null, lastSeq: 0 };
+export const initialState: RunState = { runId: null, recipe: null, runDir: null, startedAt: null, status: "pending", reason: null, stages: [], notices: [], error: null, lastSeq: 0 };
 
 const newStage = (id: string, trainer: string): StageState => ({
   id,
@@ -49,6 +57,10 @@ const newStage = (id: string, trainer: string): StageState => ({
   preferenceAfter: null,
   lastCheckpoint: null,
   savedTo: null,
+  phase: null,
+  phaseSince: null,
+  phaseTotal: null,
+  reason: null,
 });
 
 export function reduce(state: RunState, event: RunEvent): RunState {
@@ -59,9 +71,19 @@ export function reduce(state: RunState, event: RunEvent): RunState {
   });
   switch (event.type) {
     case "run_start":
-      return { ...next, runId: event.run_id, recipe: event.recipe, runDir: event.run_dir, status: "running", stages: event.stages.map((s) => newStage(s.id, s.trainer)) };
+      return { ...next, runId: event.run_id, recipe: event.recipe, runDir: event.run_dir, startedAt: event.time, status: "running", stages: event.stages.map((s) => newStage(s.id, s.trainer)) };
     case "stage_start":
-      return patchStage(event.stage, () => ({ status: "running", startedAt: event.time, device: event.device }));
+      // Its phases may have started it already; a resumed stage starts anew.
+      return patchStage(event.stage, (s) => ({ status: "running", startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time, endedAt: null, device: event.device }));
+    case "phase":
+      return patchStage(event.stage, (s) => ({
+        status: "running",
+        startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time,
+        endedAt: null,
+        phase: event.phase,
+        phaseSince: event.time,
+        phaseTotal: event.total ?? null,
+      }));
     case "train_begin":
       return patchStage(event.stage, () => ({ maxSteps: event.max_steps }));
     case "metrics":
@@ -81,9 +103,11 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "error":
       return next.error ? next : { ...next, error: { stage: event.stage ?? "?", excType: event.exc_type, message: event.message } };
     case "stage_end":
-      return patchStage(event.stage, () => ({ status: event.status, endedAt: event.time }));
+      return patchStage(event.stage, () => ({ status: event.status, endedAt: event.time, reason: event.reason ?? null }));
     case "run_end":
       return { ...next, status: event.status, reason: event.reason ?? null };
+    case "run_resumed":
+      return { ...next, status: "running", reason: null };
     default:
       return next;
   }

@@ -6,11 +6,15 @@
  *   │ 0.30│     ⠉⠛⠃⠈⠛⡿⣤⣷⣠       │
  *   └─────┴0──────────── 1240 ──┘
  */
+import { xRange } from "../../core/chart/columns.js";
+import { deriveSeries, SMOOTHING_LEVELS, stepMap, windowOf } from "../../core/chart/derive.js";
 import { rasterize, type Layer, type RunTag } from "../../core/chart/raster.js";
+import type { Series } from "../../core/chart/series.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
 import { seriesOf, type ChartSpec, type Tone } from "./charts-for.js";
-import { compact } from "./numbers.js";
+import { clock, compact } from "./numbers.js";
 import { padEnd, width as cells } from "./text.js";
+import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
 import { SYMBOLS, type Painter, type Theme } from "./theme.js";
 
 /** Axis labels take 5 cells: compact() never writes more. */
@@ -18,19 +22,36 @@ const LABEL = 5;
 /** Narrower than this, a chart is not worth drawing. */
 export const MIN_CHART_WIDTH = 20;
 
-export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, height: number, theme: Theme, paint: Painter): string[] {
+/** The x axis in the settings, as a step map and a unit for the axis label. */
+function xAxisOf(detail: StageDetail, settings: ViewSettings): { map?: (x: number) => number | undefined; unit: string } {
+  if (settings.xAxis === "tokens") {
+    const map = stepMap(detail.history.get("num_tokens"));
+    return map ? { map, unit: "tok" } : { unit: "step" };
+  }
+  if (settings.xAxis === "time") return { map: stepMap(detail.wallClock), unit: "s" };
+  return { unit: "step" };
+}
+
+export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, height: number, theme: Theme, paint: Painter, settings: ViewSettings = DEFAULT_SETTINGS): string[] {
   const b = SYMBOLS[theme.glyphs].box;
   const plotCols = width - LABEL - 3;
   const plotRows = height - 2;
   const layers: Layer[] = [];
   const tones: Tone[] = [];
+  const axis = xAxisOf(detail, settings);
+  const ema = SMOOTHING_LEVELS[settings.smoothing] ?? 0;
   for (const l of spec.layers) {
     const series = seriesOf(detail, l);
     if (!series) continue;
-    layers.push({ series, style: l.style });
+    // Eval points are few: smoothing them would hide them.
+    layers.push({ series: deriveSeries(series, { ema: l.source === "train" ? ema : 0, logY: settings.logY, mapX: axis.map }), style: l.style });
     tones.push(l.tone);
   }
-  const raster = rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides: spec.guides });
+  const full = xRange(layers.map((l) => l.series));
+  const range = full ? windowOf(full, settings.timeZoom, settings.timePan) : undefined;
+  const guides = settings.logY ? spec.guides.filter((g) => g > 0).map((g) => Math.log10(g)) : spec.guides;
+  const raster = rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides, range });
+  const yLabel = (y: number) => compact(settings.logY ? 10 ** y : y);
 
   const lastValues = spec.layers.filter((l) => l.source === "train").map((l) => compact(seriesOf(detail, l)?.last?.y, 6));
   const value = lastValues.join("/");
@@ -43,16 +64,17 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
 
   const body: string[] = [];
   for (let r = 0; r < plotRows; r++) {
-    const label = !raster ? "" : r === 0 ? compact(raster.yMax) : r === plotRows - 1 ? compact(raster.yMin) : "";
+    const label = !raster ? "" : r === 0 ? yLabel(raster.yMax) : r === plotRows - 1 ? yLabel(raster.yMin) : "";
     const plot = raster ? raster.rows[r]!.map((run) => colorRun(run.text, run.tag, tones, paint)).join("") : r === Math.floor(plotRows / 2) ? padEnd(centre("waiting for data", plotCols), plotCols) : " ".repeat(plotCols);
     body.push(paint.dim(b.v) + label.padStart(LABEL) + paint.dim(b.v) + plot + paint.dim(b.v));
   }
 
-  const x0 = raster ? String(Math.round(raster.range.x0)) : "";
-  const x1 = raster ? `${Math.round(raster.range.x1)}` : "";
+  const xLabel = (x: number) => (axis.unit === "s" ? clock(x) : axis.unit === "step" && Math.abs(x) < 1e5 ? String(Math.round(x)) : compact(x));
+  const x0 = raster ? xLabel(raster.range.x0) : "";
+  const x1 = raster ? `${xLabel(raster.range.x1)}${axis.unit === "tok" ? " tok" : ""}` : "";
   const gap = plotCols - x0.length - x1.length - 1;
-  const axis = gap >= 1 ? x0 + b.h.repeat(gap) + x1 + b.h : b.h.repeat(plotCols);
-  const bottom = paint.dim(b.bl + b.h.repeat(LABEL) + b.tee + axis + b.br);
+  const xLine = gap >= 1 ? x0 + b.h.repeat(gap) + x1 + b.h : b.h.repeat(plotCols);
+  const bottom = paint.dim(b.bl + b.h.repeat(LABEL) + b.tee + xLine + b.br);
   return [top, ...body, bottom];
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Series } from "../../core/chart/series.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
+import { matchesFilter } from "./settings.js";
 
 const LN2 = Math.LN2;
 
@@ -66,11 +67,12 @@ const EVAL_KPI = ["eval_loss", "eval_rewards/accuracies", "eval_rewards/margins"
 const NOT_KPI = /^(num_tokens|epoch|logits\/.*|eval_(runtime|samples_per_second|steps_per_second|num_tokens|entropy))$/;
 
 /** The charts for this stage whose metric has data. `color` off draws a pair's second series as dots. */
-export function chartSpecs(detail: StageDetail, color: boolean): ChartSpec[] {
+export function chartSpecs(detail: StageDetail, color: boolean, filter = ""): ChartSpec[] {
   const defs = CHARTS[detail.trainer] ?? FALLBACK;
   const out: ChartSpec[] = [];
   for (const d of defs) {
     if (!detail.history.has(d.metric)) continue;
+    if (!matchesFilter(d.metric, filter) && !(d.pair && matchesFilter(d.pair, filter))) continue;
     const layers: LayerSpec[] = [{ metric: d.metric, source: "train", style: "line", tone: d.pair ? "good" : "primary" }];
     if (d.pair && detail.history.has(d.pair)) layers.push({ metric: d.pair, source: "train", style: color ? "line" : "dots", tone: "bad" });
     const evalName = `eval_${d.metric}`;
@@ -90,11 +92,11 @@ export interface KpiRow {
 }
 
 /** Table rows: eval metrics first, then the trainer's list, then the rest; minus `exclude`. */
-export function kpiRows(detail: StageDetail, exclude: ReadonlySet<string>): KpiRow[] {
+export function kpiRows(detail: StageDetail, exclude: ReadonlySet<string>, filter = ""): KpiRow[] {
   const rows: KpiRow[] = [];
   const seen = new Set(exclude);
   const add = (name: string, series: Series | undefined) => {
-    if (!series || seen.has(name) || NOT_KPI.test(name)) return;
+    if (!series || seen.has(name) || NOT_KPI.test(name) || !matchesFilter(name, filter)) return;
     seen.add(name);
     rows.push({ name, series });
   };

@@ -2,12 +2,14 @@
  * The live dashboard: reads snapshots from the store, prints the frame, handles keys. Keys are
  * read only when stdin supports raw mode (Ink throws otherwise, e.g. without a TTY).
  */
-import { useInput, useStdin } from "ink";
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useInput, useStdin, type Key } from "ink";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import type { GlyphMode } from "../../core/chart/raster.js";
 import type { Prompt } from "./footer.js";
-import { dashboardFrame, type Overlay } from "./frame.js";
+import { currentStage } from "../../core/run/progress.js";
+import { dashboardFrame } from "./frame.js";
 import { actionFor, type DashboardCommand } from "./keys.js";
+import { applyAction, DEFAULT_SETTINGS, editFilter, type ViewSettings } from "./settings.js";
 import { Lines } from "./lines.js";
 import type { DashboardStore } from "./store.js";
 import { defaultColor, defaultGlyphs } from "./theme.js";
@@ -25,6 +27,8 @@ export interface DashboardProps {
   glyphs?: GlyphMode;
   /** The clock in seconds; defaults to the wall clock, ticking every second while the run lives. */
   now?: () => number;
+  /** A finished run opened for review: the footer says so. */
+  review?: boolean;
 }
 
 /** Elapsed time and ETA move on between events: redraw this often while running. */
@@ -37,10 +41,14 @@ export function Dashboard(props: DashboardProps) {
   const rows = props.rows ?? size.rows;
   const theme = useMemo(() => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }), [props.color, props.glyphs]);
 
-  const [page, setPage] = useState(0);
-  const [zoom, setZoom] = useState(false);
-  const [overlay, setOverlay] = useState<Overlay>("none");
-  const [prompt, setPrompt] = useState<Prompt>("none");
+  const [settings, setSettingsState] = useState<ViewSettings>(DEFAULT_SETTINGS);
+  const [prompt, setPromptState] = useState<Prompt>("none");
+  // Keys can arrive faster than React re-subscribes the handler (a quick "s y", a typed filter):
+  // the handler reads and writes these refs, so it never acts on a stale prompt or settings.
+  const promptRef = useRef<Prompt>("none");
+  const settingsRef = useRef<ViewSettings>(DEFAULT_SETTINGS);
+  const setPrompt = (p: Prompt) => setPromptState((promptRef.current = p));
+  const setSettings = (f: (s: ViewSettings) => ViewSettings) => setSettingsState((settingsRef.current = f(settingsRef.current)));
   const [tick, setTick] = useState(0);
 
   const live = state.run.status === "running" || state.run.status === "pending";
@@ -51,44 +59,47 @@ export function Dashboard(props: DashboardProps) {
   }, [props.now, live]);
 
   const { isRawModeSupported } = useStdin();
+  const onKey = (input: string, key: Key) => {
+    // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
+    if (key.ctrl) {
+      if (input === "c") props.onCommand("detach");
+      return;
+    }
+    if (promptRef.current === "confirm-stop") {
+      if (input === "y" || input === "Y") {
+        props.onCommand("stop");
+        setPrompt("stop-sent");
+      } else setPrompt("none");
+      return;
+    }
+    if (settingsRef.current.editingFilter) return setSettings((s) => editFilter(s, input, key));
+    const action = actionFor(input, key);
+    switch (action) {
+      case undefined:
+        return;
+      case "detach":
+        return props.onCommand("detach");
+      case "stop":
+        if (live) setPrompt("confirm-stop");
+        return;
+      case "checkpoint":
+        if (live) {
+          props.onCommand("checkpoint");
+          setPrompt("checkpoint-sent");
+        }
+        return;
+      default: {
+        const liveIndex = Math.max(0, (currentStage(state)?.index ?? 1) - 1);
+        return setSettings((s) => applyAction(s, action, { stages: state.run.stages.length, live: liveIndex }));
+      }
+    }
+  };
   useInput(
     (input, key) => {
-      // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
-      if (key.ctrl) {
-        if (input === "c") props.onCommand("detach");
-        return;
-      }
-      if (prompt === "confirm-stop") {
-        if (input === "y" || input === "Y") {
-          props.onCommand("stop");
-          setPrompt("stop-sent");
-        } else setPrompt("none");
-        return;
-      }
-      switch (actionFor(input, key)) {
-        case "detach":
-          return props.onCommand("detach");
-        case "stop":
-          if (live) setPrompt("confirm-stop");
-          return;
-        case "checkpoint":
-          if (live) {
-            props.onCommand("checkpoint");
-            setPrompt("checkpoint-sent");
-          }
-          return;
-        case "help":
-          return setOverlay((o) => (o === "help" ? "none" : "help"));
-        case "alerts":
-          return setOverlay((o) => (o === "alerts" ? "none" : "alerts"));
-        case "next-page":
-          return setPage((p) => p + 1);
-        case "zoom":
-          return setZoom((z) => !z);
-        case "close":
-          return setOverlay("none");
-        default:
-      }
+      // Keys typed faster than they are read arrive as one string (Ink's paste): each is a key,
+      // except in the filter, which takes the string whole.
+      if (input.length > 1 && !key.ctrl && !key.meta && !settingsRef.current.editingFilter) for (const ch of input) onKey(ch, {} as Key);
+      else onKey(input, key);
     },
     { isActive: Boolean(isRawModeSupported) },
   );
@@ -106,10 +117,10 @@ export function Dashboard(props: DashboardProps) {
 
   const now = props.now ? props.now() : Date.now() / 1000;
   const lines = useMemo(
-    () => dashboardFrame(state, { columns, rows, theme, now, page, zoom, overlay, prompt }),
+    () => dashboardFrame(state, { columns, rows, theme, now, ...settings, prompt, review: props.review ?? false }),
     // `tick` re-renders the clock; `now` alone changes every call.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [state, columns, rows, theme, page, zoom, overlay, prompt, tick, props.now],
+    [state, columns, rows, theme, settings, prompt, tick, props.now, props.review],
   );
   return <Lines lines={lines} />;
 }

@@ -9,6 +9,7 @@ import { formatAlert } from "./health-line.js";
 import { metric } from "../format.js";
 import { clock, rate } from "./numbers.js";
 import { painter, SYMBOLS, type Theme } from "./theme.js";
+import { wrapWords } from "./text.js";
 import { makeView } from "./view.js";
 
 /** Final metrics worth a line, per trainer, with short labels. */
@@ -23,6 +24,8 @@ const ALERTS_LISTED = 5;
 export interface FinalSummaryOptions {
   color?: boolean;
   glyphs?: Theme["glyphs"];
+  /** Wrap at word boundaries to this width (the terminal's); unwrapped when left out. */
+  columns?: number;
 }
 
 export function finalSummary(state: DashboardState, options: FinalSummaryOptions = {}): string {
@@ -53,7 +56,8 @@ export function finalSummary(state: DashboardState, options: FinalSummaryOptions
     const evalLoss = d?.evalLatest.eval_loss;
     if (evalLoss !== undefined) metrics.push(`eval loss ${metric(evalLoss)}`);
     const samples = rate(d?.samplesPerSec);
-    const facts = [s.status, steps, time, ...metrics, samples ? `${samples} samples/s` : ""].filter(Boolean).join("  ");
+    const pref = s.preferenceBefore !== null || s.preferenceAfter !== null ? `pref acc ${s.preferenceBefore?.toFixed(2) ?? "-"} ${sym.arrow} ${s.preferenceAfter?.toFixed(2) ?? "-"}` : "";
+    const facts = [s.status, steps, time, ...metrics, pref, samples ? `${samples} samples/s` : ""].filter(Boolean).join("  ");
     const name = s.id === s.trainer ? s.id : `${s.id} (${s.trainer})`;
     lines.push(`  ${mark} ${i + 1}/${run.stages.length} ${name}  ${facts}`);
     if (s.savedTo) lines.push(`      saved to ${s.savedTo}`);
@@ -72,6 +76,9 @@ export function finalSummary(state: DashboardState, options: FinalSummaryOptions
     for (const a of state.alerts.slice(-ALERTS_LISTED)) lines.push(`    ${formatAlert(a, v)}`);
     if (state.alerts.length > ALERTS_LISTED) lines.push(`    ${state.alerts.length - ALERTS_LISTED} more in the dashboard's alert list`);
   } else if (run.stages.some((s) => s.step > 0)) lines.push(`  health: no alerts`);
+  const resumable = run.stages.find((s) => (s.status === "stopped" || s.status === "failed") && s.lastCheckpoint);
+  if ((run.status === "stopped" || run.status === "failed") && resumable) lines.push(`  continue from ${resumable.id}'s checkpoint with: trellis resume ${id}`);
   if (run.runDir) lines.push(paint.dim(`  events, logs and scripts: ${run.runDir}`));
-  return lines.join("\n");
+  const columns = options.columns;
+  return (columns && columns > 20 ? lines.flatMap((l) => wrapWords(l, columns, "      ")) : lines).join("\n");
 }

@@ -2,7 +2,6 @@
  * The whole dashboard as lines, a pure function of a snapshot and the view settings: at most
  * rows-1 lines, none wider than the terminal. The Ink component only prints them.
  */
-import { currentStage } from "../../core/run/progress.js";
 import type { DashboardState } from "../../core/run/dashboard-state.js";
 import { chartBox } from "./chart-box.js";
 import { chartSpecs, kpiRows, type ChartSpec } from "./charts-for.js";
@@ -15,44 +14,50 @@ import { kpiLines } from "./kpi-table.js";
 import { MIN_COLUMNS, MIN_ROWS, planLayout } from "./layout.js";
 import { logLines } from "./log-tail.js";
 import { alertListLines, helpLines } from "./overlays.js";
+import { DEFAULT_SETTINGS, type Overlay, type ViewSettings } from "./settings.js";
+import { SIDEBAR_WIDTH, sidebarLines } from "./sidebar.js";
 import { fit, padEnd } from "./text.js";
 import type { Theme } from "./theme.js";
 import { makeView } from "./view.js";
 
-export type Overlay = "none" | "help" | "alerts";
+export type { Overlay };
 
-export interface FrameOptions {
+export interface FrameOptions extends Partial<ViewSettings> {
   columns: number;
   rows: number;
   theme: Theme;
   /** Seconds, like event times. */
   now: number;
-  /** Which page of charts (tab moves on). */
-  page?: number;
-  /** One chart, as large as the chart area. */
-  zoom?: boolean;
-  overlay?: Overlay;
   prompt?: Prompt;
+  /** Replaying a finished run (review): the footer says so. */
+  review?: boolean;
 }
 
 const TOP_LINES = 4;
 const BOTTOM_LINES = 1;
+/** The wide layout, with its sidebar, from this size (DASHBOARD.md §5.2, full tier). */
+export const WIDE_COLUMNS = 120;
+export const WIDE_ROWS = 40;
 
 export function dashboardFrame(state: DashboardState, o: FrameOptions): string[] {
-  const v = makeView(state, o.now, o.columns, o.theme);
-  const cur = currentStage(state);
-  const detail = cur?.detail;
-  const specs = detail ? chartSpecs(detail, o.theme.color) : [];
+  const settings: ViewSettings = { ...DEFAULT_SETTINGS, ...o };
+  const wide = o.columns >= WIDE_COLUMNS && o.rows >= WIDE_ROWS;
+  const main = wide ? o.columns - SIDEBAR_WIDTH : o.columns;
+  const v = makeView(state, o.now, o.columns, o.theme, settings);
+  const mv = { ...v, width: main };
+  const detail = v.shown?.detail;
+  const specs = detail ? chartSpecs(detail, o.theme.color, settings.filter) : [];
   const alert = alertLine(v);
-  const info = infoLine(v);
+  const info = wide ? null : infoLine(v);
   const layout = planLayout({
-    columns: o.columns,
+    columns: main,
     rows: o.rows,
     fixedTop: TOP_LINES,
     fixedBottom: BOTTOM_LINES,
     optional: { alert: alert !== null, info: info !== null, gpu: state.gpu.latest.length },
-    charts: o.zoom ? Math.min(1, specs.length) : specs.length,
-    kpiRows: detail ? kpiRows(detail, new Set()).length + 1 : 0,
+    charts: settings.zoom ? Math.min(1, specs.length) : specs.length,
+    // The table leaves out what the charts show: plan for the rows it will have.
+    kpiRows: detail ? kpiRows(detail, new Set(specs.flatMap((sp) => sp.layers.filter((l) => l.source === "train").map((l) => l.metric))), settings.filter).length + 1 : 0,
     logLines: state.output.size,
   });
 
@@ -64,24 +69,37 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
 
   const lines: string[] = [...headerLines(v), healthLine(v)];
   if (layout.alert && alert) lines.push(alert);
+  const footer = footerLine(v, o.prompt ?? "none", o.review ?? false);
 
-  const area = layout.chartRows * layout.chartHeight + layout.kpi;
-  if (o.overlay === "help") lines.push(...helpLines(v, area));
-  else if (o.overlay === "alerts") lines.push(...alertListLines(v, area));
-  else {
-    const shown = o.zoom ? pick(specs, o.page ?? 0, 1) : pick(specs, o.page ?? 0, layout.chartRows * layout.chartsPerRow);
-    if (o.zoom && shown.length && detail) {
-      lines.push(...chartBox(shown[0]!, detail, o.columns, area, o.theme, v.paint));
-    } else {
-      if (detail) lines.push(...chartGrid(shown, layout.chartsPerRow, layout.chartWidth, layout.chartHeight, o.columns, (spec, w, h) => chartBox(spec, detail, w, h, o.theme, v.paint)));
-      const charted = new Set(shown.flatMap((s) => s.layers.filter((l) => l.source === "train").map((l) => l.metric)));
-      lines.push(...kpiLines(v, detail, layout.kpi, charted));
-    }
+  // An overlay takes every line between the top and the footer, data or not.
+  if (settings.overlay !== "none") {
+    const rows = layout.lines - lines.length - BOTTOM_LINES;
+    lines.push(...(settings.overlay === "help" ? helpLines(v, rows) : alertListLines(v, rows)));
+    lines.push(footer);
+    return lines.slice(0, layout.lines).map((l) => fit(l, o.columns));
   }
-  lines.push(...gpuLines(v, layout.gpu));
-  if (layout.info && info) lines.push(info);
-  lines.push(...logLines(v, layout.log));
-  lines.push(footerLine(v, o.prompt ?? "none"));
+
+  const body: string[] = [];
+  const area = layout.chartRows * layout.chartHeight + layout.kpi;
+  const shown = settings.zoom ? pick(specs, settings.page, 1) : pick(specs, settings.page, layout.chartRows * layout.chartsPerRow);
+  const draw = (spec: ChartSpec, w: number, h: number) => chartBox(spec, detail!, w, h, o.theme, v.paint, settings);
+  if (settings.zoom && shown.length && detail) body.push(...draw(shown[0]!, main, area));
+  else {
+    if (detail) body.push(...chartGrid(shown, layout.chartsPerRow, layout.chartWidth, layout.chartHeight, main, draw));
+    const charted = new Set(shown.flatMap((s) => s.layers.filter((l) => l.source === "train").map((l) => l.metric)));
+    body.push(...kpiLines(mv, detail, layout.kpi, charted));
+  }
+  if (detail && !specs.length && settings.filter) body.unshift(v.paint.dim(` no metric matches '${settings.filter}' (esc clears the filter)`));
+  body.push(...gpuLines(mv, layout.gpu));
+  if (layout.info && info) body.push(info);
+  body.push(...logLines(mv, layout.log));
+
+  const room = layout.lines - lines.length - BOTTOM_LINES;
+  if (wide) {
+    const side = sidebarLines(v, room);
+    for (let i = 0; i < room; i++) lines.push(padEnd(body[i] ?? "", main) + side[i]!);
+  } else lines.push(...body.slice(0, room));
+  lines.push(footer);
   return lines.slice(0, layout.lines).map((l) => fit(l, o.columns));
 }
 

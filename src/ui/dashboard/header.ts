@@ -2,7 +2,8 @@
  * The three top lines: who (recipe, run id, status), where (stages, trainer, versions, device)
  * and how far (step bar, epoch, elapsed, ETA, throughput).
  */
-import { currentStage, stageProgress } from "../../core/run/progress.js";
+import { stageProgress } from "../../core/run/progress.js";
+import { PHASES, type Phase } from "../../core/events/protocol.js";
 import type { StageState } from "../../core/run/state.js";
 import { clock, rate } from "./numbers.js";
 import { joinFit, spread, width } from "./text.js";
@@ -51,9 +52,10 @@ export function stageMark(s: StageState, v: View): string {
 
 function stageLine(v: View): string {
   const { state, paint, sym } = v;
-  const cur = currentStage(state);
+  const cur = v.shown;
   if (!cur) return paint.dim("waiting for the run to start");
-  const chain = state.run.stages.map((s) => `${s.id} ${stageMark(s, v)}`).join(` ${sym.arrow} `);
+  // The stage tabs: the one shown in brackets (t moves on).
+  const chain = state.run.stages.map((s, i) => (i + 1 === cur.index ? paint.inverse(`[${s.id} ${stageMark(s, v)}]`) : `${s.id} ${stageMark(s, v)}`)).join(` ${sym.arrow} `);
   const d = cur.detail;
   const device = deviceName(v, d?.device ?? cur.stage.device);
   return joinFit(
@@ -85,17 +87,20 @@ const MIN_BAR = 8;
 const MAX_BAR = 40;
 
 function progressLine(v: View): string {
-  const { state, paint, sym } = v;
-  const cur = currentStage(state);
+  const { paint, sym } = v;
+  const cur = v.shown;
   if (!cur) return "";
-  const p = stageProgress(cur.stage, cur.detail, v.now);
   const running = cur.stage.status === "running";
+  if (running && cur.stage.phase !== "training" && cur.stage.step === 0) return phaseLine(v, cur.stage);
+  if (cur.stage.status === "pending" && v.state.run.status === "running") return phaseLine(v, cur.stage);
+  const p = stageProgress(cur.stage, cur.detail, v.now);
+  const done = p.maxSteps !== null && p.step >= p.maxSteps;
   const samples = rate(p.samplesPerSec);
   const tokens = rate(p.tokensPerSec);
   const pct = p.fraction !== null ? `${Math.floor(p.fraction * 100)}%` : "";
   const rest = [
     p.epoch !== null ? `ep ${p.epoch.toFixed(2)}` : "",
-    p.elapsed !== null ? `${clock(p.elapsed)}${running ? ` ETA ${clock(p.eta)}` : ""}` : "",
+    p.elapsed !== null ? `${clock(p.elapsed)}${running && !done ? ` ETA ${clock(p.eta)}` : running && cur.stage.phase && cur.stage.phase !== "training" ? ` ${phaseLabel(cur.stage.phase, cur.stage.phaseTotal)}` : ""}` : "",
     samples ? `${samples} samples/s` : "",
     tokens ? `${tokens} tok/s` : "",
   ].filter(Boolean);
@@ -105,4 +110,32 @@ function progressLine(v: View): string {
   const filled = p.fraction !== null ? Math.round(p.fraction * barWidth) : 0;
   const bar = sym.barLeft + paint.cyan(sym.barFull.repeat(filled)) + paint.dim(sym.barEmpty.repeat(barWidth - filled)) + sym.barRight;
   return joinFit([`${steps} ${bar} ${pct}`, ...rest], "  ", v.width);
+}
+
+const PHASE_LABELS: Record<Phase, string> = {
+  environment: "environment",
+  data: "data",
+  model: "model",
+  preference_eval: "pref eval",
+  training: "training",
+  saving: "saving",
+};
+
+function phaseLabel(phase: Phase, total: number | null): string {
+  return phase === "preference_eval" && total ? `${PHASE_LABELS[phase]} (${total} pairs)` : PHASE_LABELS[phase];
+}
+
+/**
+ * Before training, what the stage is doing and for how long, then where that is in the whole:
+ * `● loading model 0:03  environment ✓ data ✓ model ● pref eval · training · saving`.
+ * Before Python has said anything, the stage is starting its interpreter: the environment phase.
+ */
+function phaseLine(v: View, s: StageState): string {
+  const { paint, sym } = v;
+  const phase: Phase = s.phase ?? "environment";
+  const since = s.phaseSince ?? v.state.startedAt;
+  const at = PHASES.indexOf(phase);
+  const now = `${at + 1}/${PHASES.length} ${paint.cyan(sym.running)} ${paint.bold(phaseLabel(phase, s.phaseTotal))}${since !== null ? ` ${clock(v.now - since)}` : ""}`;
+  const steps = PHASES.map((p, i) => (i < at ? `${PHASE_LABELS[p]} ${paint.green(sym.ok)}` : i === at ? paint.bold(PHASE_LABELS[p]) : paint.dim(PHASE_LABELS[p])));
+  return joinFit([`phase ${now}`, steps.join(" ")], "  ", v.width);
 }

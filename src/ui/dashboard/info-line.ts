@@ -1,5 +1,4 @@
 /** Last checkpoint, latest eval and saved output of the current stage, on one line. */
-import { currentStage } from "../../core/run/progress.js";
 import { compact } from "./numbers.js";
 import { fit } from "./text.js";
 import type { View } from "./view.js";
@@ -12,7 +11,7 @@ const EVAL_SHOWN: Array<[string, string]> = [
 ];
 
 export function infoLine(v: View): string | null {
-  const cur = currentStage(v.state);
+  const cur = v.shown;
   const d = cur?.detail;
   if (!cur || !d) return null;
   const parts: string[] = [];

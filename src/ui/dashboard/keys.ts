@@ -2,7 +2,24 @@
 
 export type DashboardCommand = "stop" | "checkpoint" | "detach";
 
-export type KeyAction = "detach" | "stop" | "checkpoint" | "help" | "alerts" | "next-page" | "zoom" | "close";
+export type KeyAction =
+  | "detach"
+  | "help"
+  | "stop"
+  | "checkpoint"
+  | "next-page"
+  | "stage-tab"
+  | "zoom"
+  | "filter"
+  | "smooth"
+  | "log-y"
+  | "x-axis"
+  | "pan-back"
+  | "pan-forward"
+  | "time-zoom-in"
+  | "time-zoom-out"
+  | "alerts"
+  | "close";
 
 export interface KeyBinding {
   action: KeyAction;
@@ -10,21 +27,50 @@ export interface KeyBinding {
   /** Shown in the hint bar (short) and the help overlay (long). */
   hint: string;
   help: string;
+  /** Listed in help only: the hint bar has room for the common ones. */
+  helpOnly?: boolean;
 }
 
+/** In the hint bar's order: what is dropped first when the terminal is narrow comes last. */
 export const KEYS: readonly KeyBinding[] = [
   { action: "detach", keys: ["q"], hint: "detach", help: "leave the dashboard; training continues (trellis attach returns)" },
+  { action: "help", keys: ["?"], hint: "help", help: "this help; esc or ? to close" },
   { action: "stop", keys: ["s"], hint: "stop", help: "stop gracefully: save a checkpoint, then end (confirm with y)" },
   { action: "checkpoint", keys: ["c"], hint: "checkpoint", help: "save a checkpoint at the end of the current step" },
   { action: "next-page", keys: ["tab"], hint: "charts", help: "show the next charts" },
+  { action: "stage-tab", keys: ["t"], hint: "stage", help: "the next stage's tab: its charts and table (back on the live stage, it follows the run)" },
   { action: "zoom", keys: ["z"], hint: "zoom", help: "one chart, as large as the screen allows; z again to go back" },
+  { action: "filter", keys: ["/"], hint: "filter", help: "filter charts and metrics by name (type, enter keeps, esc clears)" },
+  { action: "smooth", keys: ["e"], hint: "smooth", help: "EMA smoothing of the curves: off, 0.6, 0.9, 0.99" },
+  { action: "log-y", keys: ["y"], hint: "log-y", help: "log scale on the y axis (values <= 0 left out)" },
+  { action: "x-axis", keys: ["x"], hint: "x axis", help: "x axis: steps, tokens (when logged), wall time" },
   { action: "alerts", keys: ["a"], hint: "alerts", help: "list every health alert with its advice" },
-  { action: "help", keys: ["?"], hint: "help", help: "this help; esc or ? to close" },
-  { action: "close", keys: ["esc"], hint: "back", help: "close help or the alert list, cancel a stop" },
+  { action: "pan-back", keys: ["left"], hint: "earlier", help: "with the time zoomed in: move to earlier steps", helpOnly: true },
+  { action: "pan-forward", keys: ["right"], hint: "later", help: "move to later steps", helpOnly: true },
+  { action: "time-zoom-in", keys: ["+", "="], hint: "zoom in", help: "zoom in on time: half the steps, twice the detail", helpOnly: true },
+  { action: "time-zoom-out", keys: ["-"], hint: "zoom out", help: "zoom back out on time", helpOnly: true },
+  { action: "close", keys: ["esc"], hint: "back", help: "close help or the alert list, clear the filter, cancel a stop", helpOnly: true },
 ];
 
+export interface InkKey {
+  tab?: boolean;
+  escape?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+}
+
+/** The name a key press goes by in the registry. */
+export function keyName(input: string, key: InkKey): string {
+  return key.tab ? "tab" : key.escape ? "esc" : key.leftArrow ? "left" : key.rightArrow ? "right" : input;
+}
+
 /** The binding an Ink key press maps to, if any. */
-export function actionFor(input: string, key: { tab?: boolean; escape?: boolean }): KeyAction | undefined {
-  const name = key.tab ? "tab" : key.escape ? "esc" : input;
+export function actionFor(input: string, key: InkKey): KeyAction | undefined {
+  const name = keyName(input, key);
   return KEYS.find((k) => k.keys.includes(name))?.action;
+}
+
+/** How a key reads on screen. */
+export function keyLabel(name: string): string {
+  return name === "left" ? "←" : name === "right" ? "→" : name;
 }

@@ -14,7 +14,7 @@ const DELTA = 8;
 
 export function kpiLines(v: View, detail: StageDetail | undefined, rows: number, charted: ReadonlySet<string>): string[] {
   if (!detail || rows <= 0) return [];
-  const all = kpiRows(detail, charted);
+  const all = kpiRows(detail, charted, v.settings.filter);
   const withHeader = rows >= 3 && all.length >= rows - 1;
   const list = all.slice(0, withHeader ? rows - 1 : rows);
   const nameWidth = Math.min(NAME, Math.max(8, v.width - VALUE - DELTA - 10));

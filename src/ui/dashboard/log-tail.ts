@@ -5,7 +5,10 @@ import type { View } from "./view.js";
 export function logLines(v: View, rows: number): string[] {
   if (rows <= 0) return [];
   const { paint, sym } = v;
-  return v.state.output.last(rows).map((l, i) => {
+  // On a chosen stage's tab, that stage's lines; following the run, everyone's.
+  const stage = v.settings.stageTab !== null ? v.shown?.stage.id : undefined;
+  const lines = stage ? v.state.output.last().filter((l) => l.stage === stage).slice(-rows) : v.state.output.last(rows);
+  return lines.map((l, i) => {
     const prefix = paint.dim(`${i === 0 ? "log" : "   "} ${sym.box.v} `);
     const text = l.stream === "stderr" ? paint.yellow(l.text) : l.text;
     return fit(prefix + text, v.width, sym.ellipsis);

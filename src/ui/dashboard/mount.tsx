@@ -25,6 +25,8 @@ export interface MountOptions {
   glyphs?: GlyphMode;
   /** Draw on the terminal's alternate screen (default: when stdout is a TTY). */
   alternateScreen?: boolean;
+  /** A finished run opened for review. */
+  review?: boolean;
 }
 
 export interface MountedDashboard {
@@ -46,7 +48,7 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   };
   // However the process ends, the user gets their screen back.
   process.on("exit", restore);
-  const instance = render(<Dashboard store={o.store} onCommand={o.onCommand} color={o.color} glyphs={o.glyphs} />, {
+  const instance = render(<Dashboard store={o.store} onCommand={o.onCommand} color={o.color} glyphs={o.glyphs} review={o.review} />, {
     stdout,
     stdin: o.stdin ?? process.stdin,
     maxFps: MAX_FPS,

@@ -1,18 +1,26 @@
 /** Full-area overlays: the key help (from the key registry) and the list of alerts. */
 import { formatAlert } from "./health-line.js";
-import { KEYS } from "./keys.js";
+import { KEYS, keyLabel } from "./keys.js";
 import { fit, padEnd } from "./text.js";
 import type { View } from "./view.js";
 
 export function helpLines(v: View, rows: number): string[] {
-  const lines = [
+  const key = (k: (typeof KEYS)[number]) => k.keys.map(keyLabel).join(" ");
+  const long = [
     v.paint.bold(" keys"),
-    ...KEYS.map((k) => fit(` ${padEnd(v.paint.bold(k.keys.join(" ")), 6)} ${k.help}`, v.width)),
+    ...KEYS.map((k) => fit(` ${padEnd(v.paint.bold(key(k)), 6)} ${k.help}`, v.width)),
     "",
     fit(v.paint.dim(` The health line: one word per family of checks; ${v.sym.ok} fine, ${v.sym.warn} warning, ${v.sym.error} error.`), v.width),
     fit(v.paint.dim(" Guides: ln 2 (DPO loss), 0.5 (accuracy), 0 (margins). Dots: eval values."), v.width),
   ];
-  return pad(lines, rows, v.width);
+  if (long.length <= rows || KEYS.length + 1 <= rows) return pad(long, rows, v.width);
+  // Too few rows for a line per key: two columns of short hints.
+  const half = Math.ceil(KEYS.length / 2);
+  const col = Math.floor(v.width / 2);
+  const cell = (k: (typeof KEYS)[number] | undefined) => (k ? padEnd(` ${padEnd(v.paint.bold(key(k)), 5)} ${k.hint}`, col) : "");
+  const short = [v.paint.bold(" keys (a wider or taller terminal shows what each does)")];
+  for (let i = 0; i < half; i++) short.push(cell(KEYS[i]) + cell(KEYS[i + half]));
+  return pad(short, rows, v.width);
 }
 
 export function alertListLines(v: View, rows: number): string[] {

@@ -86,3 +86,26 @@ export function joinFit(parts: readonly string[], sep: string, max: number): str
   while (kept.length > 1 && width(kept.join(sep)) > max) kept.pop();
   return fit(kept.join(sep), max);
 }
+
+/**
+ * Wraps text at word boundaries into lines of at most `max` cells; continuation lines start with
+ * `indent`. A word longer than a line (a path) gets a line of its own, whole: cutting it would
+ * lose what it says, and the terminal wraps it.
+ */
+export function wrapWords(text: string, max: number, indent = ""): string[] {
+  if (width(text) <= max) return [text];
+  // Words at even indices, the spaces between them at odd ones: a line keeps its own spacing.
+  const parts = text.split(/( +)/);
+  const out: string[] = [];
+  let line = parts[0] ?? "";
+  for (let i = 1; i < parts.length; i += 2) {
+    const next = line + parts[i]! + (parts[i + 1] ?? "");
+    if (width(next) <= max || stripAnsi(line).trim() === "") line = next;
+    else {
+      out.push(line);
+      line = indent + (parts[i + 1] ?? "");
+    }
+  }
+  out.push(line);
+  return out;
+}

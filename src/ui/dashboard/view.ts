@@ -1,5 +1,7 @@
-/** What every panel builder gets: the snapshot, the clock, the width, and how to draw. */
+/** What every panel builder gets: the snapshot, the clock, the width, how to draw, what is chosen. */
+import { currentStage, type CurrentStage } from "../../core/run/progress.js";
 import type { DashboardState } from "../../core/run/dashboard-state.js";
+import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
 import { painter, SYMBOLS, type Painter, type Symbols, type Theme } from "./theme.js";
 
 export interface View {
@@ -10,8 +12,16 @@ export interface View {
   theme: Theme;
   paint: Painter;
   sym: Symbols;
+  settings: ViewSettings;
+  /** The stage whose tab is shown: the chosen one, else the running one. */
+  shown: CurrentStage | undefined;
 }
 
-export function makeView(state: DashboardState, now: number, width: number, theme: Theme): View {
-  return { state, now, width, theme, paint: painter(theme), sym: SYMBOLS[theme.glyphs] };
+export function makeView(state: DashboardState, now: number, width: number, theme: Theme, settings: ViewSettings = DEFAULT_SETTINGS): View {
+  return { state, now, width, theme, paint: painter(theme), sym: SYMBOLS[theme.glyphs], settings, shown: shownStage(state, settings.stageTab) };
+}
+
+export function shownStage(state: DashboardState, tab: number | null): CurrentStage | undefined {
+  const stage = tab !== null ? state.run.stages[tab] : undefined;
+  return stage ? { stage, detail: state.stages[stage.id], index: tab! + 1 } : currentStage(state);
 }
