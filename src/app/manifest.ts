@@ -13,6 +13,7 @@ import type { RunEvent } from "../core/events/protocol.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
 import { localDataFiles } from "../core/recipe/resolve.js";
 import type { RenderedStage } from "../core/render/render.js";
+import type { ThroughputAverage } from "../core/perf/average.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { runPythonJson } from "../adapters/venv/run-python.js";
 import { parseNvidiaSmi } from "../adapters/gpu-sampler.js";
@@ -109,11 +110,13 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
 }
 
 /** Adds what is only known at the end: outcome, times, model/dataset revisions, the plan used. */
-export function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }): void {
+export function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }, throughput: ThroughputAverage[] = []): void {
   const manifest = JSON.parse(readFileSync(manifestFile(runDir), "utf8")) as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
   manifest.data.hub = provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d })));
   (manifest as Record<string, unknown>).models = provenance.map((p) => ({ stage: p.stage, ...p.model }));
   manifest.plan = provenance.map((p) => ({ stage: p.stage, ...p.plan }));
+  // Averages over each stage's training time (tokens/s counts real tokens; MFU null: unknown).
+  (manifest as Record<string, unknown>).throughput = throughput;
   manifest.ended_at = new Date().toISOString();
   manifest.status = end.status;
   manifest.exit_code = end.exitCode;

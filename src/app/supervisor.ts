@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { metricValue, type RunEvent, type RunStatus } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
+import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
@@ -43,6 +44,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
   const events = new EventLog(f.events);
   let state = history.reduce(reduce, initialState);
+  let throughput: ReadonlyMap<string, ThroughputTotals> = history.reduce(foldThroughput, new Map());
   let lastSeq = history.at(-1)?.seq ?? 0;
   const token = randomBytes(32).toString("hex");
   writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
@@ -91,6 +93,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
         lastSeq = e.seq;
         state = reduce(state, e);
         if (e.type === "provenance") provenance.push(e);
+        throughput = foldThroughput(throughput, e);
         server.broadcast(e.seq, line);
       },
       close: () => events.close(),
@@ -134,7 +137,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     }
     killTimers.forEach(clearTimeout);
     stopGpu();
-    finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] });
+    finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
     bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already

@@ -14,6 +14,32 @@ const Metrics = z.record(z.string(), z.union([Metric, z.null()]));
 const base = { time: z.number(), stage: z.string().nullable().optional() };
 const step = z.number().int().nonnegative();
 
+/**
+ * Training throughput over the interval since the previous metrics event (evaluation and saving
+ * left out): real tokens, padding apart, examples, and the MFU estimate (null: unknown card).
+ */
+export const Throughput = z.object({
+  tokens_per_s: z.number().nonnegative(),
+  padding_per_s: z.number().nonnegative(),
+  samples_per_s: z.number().nonnegative(),
+  padding_fraction: z.number().min(0).max(1),
+  mfu: z.number().nonnegative().nullable(),
+  seconds: z.number().positive(),
+});
+export type Throughput = z.infer<typeof Throughput>;
+
+/** What the MFU estimate rests on (train_begin): parameter counts, FLOPs per token, the peak. */
+export const FlopsBasis = z.object({
+  params: z.number().int().nonnegative(),
+  trainable_params: z.number().int().nonnegative(),
+  lora: z.boolean(),
+  reference_forward: z.boolean(),
+  flops_per_token: z.number().nonnegative().nullable(),
+  device_name: z.string().nullable(),
+  peak_tflops: z.number().positive().nullable(),
+  world_size: z.number().int().positive(),
+}).loose();
+
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
   z.object({
@@ -28,8 +54,8 @@ export const StageEvent = z.discriminatedUnion("type", [
   }).loose(),
   z.object({ ...base, type: z.literal("notice"), code: z.string(), message: z.string() }),
   z.object({ ...base, type: z.literal("data"), train_rows: z.number().int(), eval_rows: z.number().int().nullable(), columns: z.array(z.string()) }).loose(),
-  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional() }).loose(),
-  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics }),
+  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional(), flops: FlopsBasis.optional() }).loose(),
+  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional() }),
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),

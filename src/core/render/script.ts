@@ -91,6 +91,7 @@ ${needsReference ? referenceBlock() : ""}
         peft_config=peft_config,
         callbacks=[callback],
     )
+    callback.watch(trainer)  # tokens, padding and examples per micro-batch: tokens/s and MFU
 
     emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
 
