@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -129,6 +130,9 @@ class Meter:
         self.peak: float | None = None
         self.flops: perf.FlopsModel | None = None
         self.device_name: str | None = None
+        # Since the end of the first step (warm-up left out): what a planner probe reports.
+        self.totals = _Totals()
+        self.step_tokens = 0
 
     def watch(self, trainer: Any) -> None:
         original = trainer.training_step
@@ -140,6 +144,7 @@ class Meter:
                 counted = None
             if counted is not None:
                 self.window.tokens += counted.tokens
+                self.step_tokens += counted.tokens
                 self.window.padding += counted.padding
                 self.window.samples += counted.samples
             return original(model, inputs, *rest, **kw)
@@ -180,6 +185,8 @@ class Meter:
     def step_done(self) -> None:
         now = time.monotonic()
         self.window.seconds += now - self.mark
+        self.totals.add(self.step_tokens, now - self.mark)
+        self.step_tokens = 0
         self.mark = now
 
     def pause_ended(self) -> None:
@@ -190,6 +197,19 @@ class Meter:
         rates = perf.throughput(self.window, self.world_size, self.fpt, self.peak)
         self.window = perf.Window()
         return rates
+
+
+@dataclasses.dataclass
+class _Totals:
+    tokens: int = 0
+    seconds: float = 0.0
+    steps: int = 0
+
+    def add(self, tokens: int, seconds: float) -> None:
+        self.steps += 1
+        if self.steps > 1:  # the first step pays for warm-up (allocator, kernels, compilation)
+            self.tokens += tokens
+            self.seconds += seconds
 
 
 def _device_name(args: Any) -> str | None:

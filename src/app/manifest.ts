@@ -77,6 +77,8 @@ export interface InitialManifestInput {
   python: string;
   venv: string;
   lockSha256: string;
+  /** The batch planner's results for `batch: auto` stages: probe table, estimates, fingerprint. */
+  batchPlans?: unknown[];
 }
 
 export async function writeInitialManifest(i: InitialManifestInput): Promise<void> {
@@ -101,6 +103,7 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     data: { files: data, hub: [] as unknown[] },
     seeds: { recipe: i.resolved.recipe.seed, stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])) },
     plan: [] as unknown[],
+    batch_plans: i.batchPlans ?? [],
     started_at: new Date().toISOString(),
     ended_at: null as string | null,
     status: "running",

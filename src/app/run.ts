@@ -61,15 +61,17 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
   // Validate first: a bad recipe or data file leaves no run directory behind.
   const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText ?? imported?.yamlText);
   const env = await o.environment();
+  const planned = await planAutoStages(loaded, env.python);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
-  const resolved = resolveRecipe(loaded.recipe, o.recipeFile, path.join(runDir.dir, "output"));
+  if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
+  const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
   writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
   writeScripts(runDir.scriptsDir, rendered);
 
-  const notices = [];
+  const notices = [...planned.notices];
   if (imported) {
     copyFileSync(o.recipeFile, path.join(runDir.dir, `source-config${path.extname(o.recipeFile) || ".yaml"}`));
     notices.push({ code: "imported", message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)` });
@@ -94,8 +96,20 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
   };
   writeLaunch(launch);
-  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256 });
+  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, batchPlans: planned.plans });
   return launch;
+}
+
+/** Stages with `batch: auto` get the planner's batch fields; on a CPU they keep the recipe's. */
+async function planAutoStages(loaded: Awaited<ReturnType<typeof loadRecipe>>, python: string) {
+  const auto = loaded.recipe.stages.filter((s) => s.batch === "auto").map((s) => s.id);
+  if (!auto.length) return { recipe: loaded.recipe, plans: [], notices: [] };
+  const { planStages } = await import("./plan.js");
+  const results = await planStages(loaded, python, auto);
+  const notices = results.flatMap((r) => (r.kind === "nothing_to_plan" ? [{ code: "batch_plan", message: `stage '${r.stage}' has batch: auto, but ${r.reason}` }] : [{ code: "batch_plan", message: `stage '${r.stage}': batch planned${r.cached ? " (cached)" : ""}: micro-batch ${r.plan.chosen.microBatch} x ${r.plan.chosen.accumulation}, checkpointing ${r.plan.chosen.gradientCheckpointing ? "on" : "off"} (${Math.round(r.plan.chosen.tokensPerSec)} tokens/s in the probe)` }]));
+  const args = new Map(results.flatMap((r) => (r.kind === "planned" ? [[r.stage, r.args] as const] : [])));
+  const recipe = { ...loaded.recipe, stages: loaded.recipe.stages.map((s) => (args.has(s.id) ? { ...s, args: { ...s.args, ...args.get(s.id) } } : s)) };
+  return { recipe, plans: results, notices };
 }
 
 /** Starts the supervisor in its own session and waits until it listens. */

@@ -223,3 +223,15 @@ describe("memory estimate", () => {
     assert.equal(estimateMemory({ ...base, optimizer: "adamw_bnb_8bit" }).optimizer, 494e6 * 2);
   });
 });
+
+describe("batch: auto in a recipe", () => {
+  it("is accepted on a stage, and anything else is refused with a location", async () => {
+    const { parseRecipe } = await import("../../src/core/recipe/parse.js");
+    const { RecipeError } = await import("../../src/core/recipe/errors.js");
+    const { parseVersion } = await import("../../src/core/trl/version.js");
+    const trl = { trl: parseVersion("1.13.0")! };
+    const text = (batch: string) => `name: r\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - {id: s, trainer: orpo, batch: ${batch}}\n`;
+    assert.equal(parseRecipe(text("auto"), "r.yaml", trl).recipe.stages[0]!.batch, "auto");
+    assert.throws(() => parseRecipe(text("8"), "r.yaml", trl), (e: unknown) => e instanceof RecipeError && /r\.yaml:5:\d+.*batch.*auto/s.test(e.message));
+  });
+});

@@ -62,6 +62,8 @@ export const StageEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
   z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
+  /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */
+  z.object({ ...base, type: z.literal("probe_result"), peak_bytes: z.number().nullable(), capacity_bytes: z.number().nullable(), tokens_per_s: z.number().nullable(), steps: z.number().int() }),
   /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
   z.object({ ...base, type: z.literal("stopping"), step }),
   z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),

@@ -62,6 +62,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
+    from trellis_runtime import probe
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
@@ -72,6 +73,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
 
     # Data first: a broken file or a missing column is reported before any model is loaded.
     data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
+    data = probe.worst_case(data, SPEC["args"])  # batch planner probes only (TRELLIS_PROBE)
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
@@ -81,7 +83,7 @@ ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
     # TRL turns bf16 on by default, which fails on a machine without a GPU.
-    args = ${config}(**environment.fit_precision(SPEC["args"], emit))
+    args = ${config}(**environment.fit_precision(probe.probe_args(SPEC["args"]), emit))
     trainer = ${trainer}(
         model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
         args=args,
@@ -103,6 +105,8 @@ ${needsReference ? referenceBlock() : ""}
 
     measure_preferences("before")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
+    if probe.report(emit, callback):  # a planner probe: peak memory and tokens/s, nothing saved
+        sys.exit(0)
     if callback.stopped:  # stopped on request: the checkpoint saved at the last step is the result
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
         sys.exit(0)
