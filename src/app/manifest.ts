@@ -27,15 +27,20 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
-const PACKAGES_SNIPPET = `import json, platform, sys, importlib.metadata as md
+// Read from package metadata and torch/version.py, without importing torch: an import costs
+// seconds of CPU before the first stage can start. GPU names come from nvidia-smi.
+const PACKAGES_SNIPPET = `import json, platform, re, sys, importlib.metadata as md
 pkgs = {d.metadata["Name"]: d.version for d in md.distributions() if d.metadata["Name"]}
 out = {"python": sys.version.split()[0], "platform": platform.platform(), "packages": dict(sorted(pkgs.items(), key=lambda kv: kv[0].lower()))}
 try:
-    import torch
-    out["torch"] = torch.__version__
-    out["cuda"] = torch.version.cuda
-    out["cudnn"] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
-    out["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    dist = md.distribution("torch")
+    out["torch"] = dist.version
+    text = dist.locate_file("torch/version.py").read_text()
+    m = re.search(r"^cuda\\b[^=]*=(.+)$", text, re.M)
+    value = m.group(1).strip().strip(chr(39) + chr(34)) if m else "None"
+    out["cuda"] = None if value == "None" else value
+    cudnn = next((v for k, v in pkgs.items() if k.lower().startswith("nvidia-cudnn")), None)
+    out["cudnn"] = cudnn
 except Exception as e:
     out["torch_error"] = f"{type(e).__name__}: {e}"
 print(json.dumps(out))`;
@@ -45,7 +50,8 @@ const EnvironmentFacts = z.object({
   packages: z.record(z.string(), z.string()),
   torch: z.string().optional(),
   cuda: z.string().nullish(),
-  cudnn: z.number().nullish(),
+  /** The cuDNN wheel's version (nvidia-cudnn-*), when torch came with one. */
+  cudnn: z.union([z.string(), z.number()]).nullish(),
   gpus: z.array(z.string()).optional(),
   torch_error: z.string().optional(),
 });

@@ -26,6 +26,7 @@ import { finalizeManifest } from "./manifest.js";
 const OUTPUT_LINES_PER_SECOND = 50;
 /** Viewers get this long after run_end before the socket closes. */
 const LINGER_MS = 1_000;
+const LINGER_POLL_MS = 20;
 
 export type FinalStatus = Exclude<RunStatus, "running">;
 export const EXIT_CODES: Record<FinalStatus, number> = { finished: 0, failed: 1, stopped: 130 };
@@ -143,7 +144,9 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
     rmSync(f.supervisor, { force: true });
-    await new Promise((r) => setTimeout(r, LINGER_MS));
+    // ...but no longer than they take to go: `trellis run --foreground` waits for this.
+    const lingerEnd = Date.now() + LINGER_MS;
+    while (server.viewerCount() > 0 && Date.now() < lingerEnd) await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
     await server.close();
     await bus.close();
     return { status, reason, state };
