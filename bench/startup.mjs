@@ -42,7 +42,10 @@ const result = {
   median_s: medians,
   targets: { help_lt_s: 0.15, version_lt_s: 0.15, check_lt_s: 0.5 },
   met: { help: medians["trellis help"] < 0.15, version: medians["trellis version"] < 0.15, check: medians["trellis check"] < 0.5 },
+  // node's own start is the floor no command can go under; on a loaded machine it alone can
+  // exceed the targets, so this is the part trellis adds.
+  above_node_s: Object.fromEntries(Object.entries(medians).filter(([k]) => k !== "node -e 0").map(([k, v]) => [k, round(v - medians["node -e 0"])])),
   samples_s: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, xs.map((x) => round(x))])),
 };
 writeFileSync(path.join(root, "bench/results/startup.json"), `${JSON.stringify(result, null, 2)}\n`);
-console.log(JSON.stringify({ median_s: medians, met: result.met }, null, 2));
+console.log(JSON.stringify({ median_s: medians, above_node_s: result.above_node_s, met: result.met }, null, 2));

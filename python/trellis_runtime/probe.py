@@ -23,6 +23,14 @@ def settings() -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
+def apply(spec: dict[str, Any]) -> None:
+    """In probe mode, change the stage spec in place: probe args, no preference evaluation."""
+    if settings() is None:
+        return
+    spec["args"] = probe_args(spec["args"])
+    spec["preference_eval"] = None
+
+
 def probe_args(args: dict[str, Any]) -> dict[str, Any]:
     """Train `steps` optimizer steps, log each, evaluate and save nothing."""
     s = settings()

@@ -69,6 +69,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
 
+    probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
     # Data first: a broken file or a missing column is reported before any model is loaded.
@@ -83,7 +84,7 @@ ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
     # TRL turns bf16 on by default, which fails on a machine without a GPU.
-    args = ${config}(**environment.fit_precision(probe.probe_args(SPEC["args"]), emit))
+    args = ${config}(**environment.fit_precision(SPEC["args"], emit))
     trainer = ${trainer}(
         model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
         args=args,
