@@ -1,15 +1,32 @@
 // Small helpers shared by the benchmark scripts: timing child processes, medians, machine facts.
 import { spawn } from "node:child_process";
-import { cpus, loadavg } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
 
-/** Runs a command to the end; wall seconds from spawn to exit, and its exit code. */
+/**
+ * Runs a command to the end: wall seconds from spawn to exit, its exit code and, with
+ * `cpu: true`, the CPU seconds (user + system) of it and every child it waited for, from
+ * GNU time (less sensitive than wall time to other work on a shared machine).
+ */
 export function timed(cmd, args, opts = {}) {
+  const cpuFile = opts.cpu ? path.join(mkdtempSync(path.join(tmpdir(), "bench-time-")), "cpu") : null;
+  const [file, argv] = cpuFile ? ["/usr/bin/time", ["-f", "%U %S", "-o", cpuFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const startEpoch = Date.now() / 1000;
-    const child = spawn(cmd, args, { stdio: ["ignore", opts.stdout ?? "ignore", opts.stderr ?? "ignore"], ...opts });
+    const child = spawn(file, argv, { stdio: ["ignore", opts.stdout ?? "ignore", opts.stderr ?? "ignore"], cwd: opts.cwd, env: opts.env });
     child.once("error", reject);
-    child.once("exit", (code, signal) => resolve({ wall: Number(process.hrtime.bigint() - start) / 1e9, startEpoch, code, signal }));
+    child.once("exit", (code, signal) => {
+      const wall = Number(process.hrtime.bigint() - start) / 1e9;
+      let cpu = null;
+      if (cpuFile) {
+        const [user, sys] = readFileSync(cpuFile, "utf8").trim().split("\n").at(-1).split(" ").map(Number);
+        cpu = user + sys;
+        rmSync(path.dirname(cpuFile), { recursive: true, force: true });
+      }
+      resolve({ wall, cpu, startEpoch, code, signal });
+    });
   });
 }
 

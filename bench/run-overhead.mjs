@@ -33,17 +33,17 @@ function offsets(list, startEpoch) {
 
 async function runTrellis(i) {
   const runs = path.join(work, `runs-${i}`);
-  const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], { cwd: root });
+  const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], { cwd: root, cpu: true });
   if (t.code !== 0) throw new Error(`trellis run exited with ${t.code}`);
   const dir = path.join(runs, readdirSync(runs)[0]);
-  return { wall_s: t.wall, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
+  return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
 }
 
 async function runPlain(i) {
   const file = path.join(work, `plain-${i}.jsonl`);
-  const t = await timed(python, [path.join(rendered, path.basename(stage.script))], { cwd: rendered, env: { ...process.env, TRELLIS_EVENTS_FILE: file } });
+  const t = await timed(python, [path.join(rendered, path.basename(stage.script))], { cwd: rendered, env: { ...process.env, TRELLIS_EVENTS_FILE: file }, cpu: true });
   if (t.code !== 0) throw new Error(`the plain script exited with ${t.code}`);
-  return { wall_s: t.wall, ...offsets(events(file), t.startEpoch) };
+  return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(file), t.startEpoch) };
 }
 
 const pairs = [];
@@ -52,23 +52,27 @@ for (let i = 0; i < Number(values.pairs); i++) {
   let a, b;
   if (i % 2) (a = await runPlain(i)), (b = await runTrellis(i));
   else (b = await runTrellis(i)), (a = await runPlain(i));
-  pairs.push({ plain: a, trellis: b, wall_ratio: b.wall_s / a.wall_s, first_step_delay_s: b.first_step_s - a.first_step_s });
-  console.error(`pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s, plain ${a.wall_s.toFixed(2)} s, ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step +${(b.first_step_s - a.first_step_s).toFixed(2)} s`);
+  pairs.push({ plain: a, trellis: b, wall_ratio: b.wall_s / a.wall_s, cpu_ratio: b.cpu_s / a.cpu_s, first_step_delay_s: b.first_step_s - a.first_step_s, train_begin_delay_s: b.train_begin_s - a.train_begin_s });
+  console.error(`pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`);
 }
 rmSync(work, { recursive: true, force: true });
 
 const m = (f) => round(median(pairs.map(f)));
 const result = {
-  what: "whole process wall seconds; train_begin/first_step: event timestamps minus the process's spawn time",
+  what: "whole process wall and CPU (user+sys, children included) seconds; train_begin/first_step: event timestamps minus the process's spawn time",
   recipe: path.relative(root, recipe),
   machine: { ...machine(), note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times" },
   median: {
     trellis_wall_s: m((p) => p.trellis.wall_s),
     plain_wall_s: m((p) => p.plain.wall_s),
     wall_ratio: m((p) => p.wall_ratio),
+    trellis_cpu_s: m((p) => p.trellis.cpu_s),
+    plain_cpu_s: m((p) => p.plain.cpu_s),
+    cpu_ratio: m((p) => p.cpu_ratio),
     trellis_first_step_s: m((p) => p.trellis.first_step_s),
     plain_first_step_s: m((p) => p.plain.first_step_s),
     first_step_delay_s: m((p) => p.first_step_delay_s),
+    train_begin_delay_s: m((p) => p.train_begin_delay_s),
   },
   targets: { wall_ratio_le: 1.03, first_step_delay_le_s: 1 },
   pairs: pairs.map((p) => JSON.parse(JSON.stringify(p, (_k, v) => (typeof v === "number" ? round(v) : v)))),

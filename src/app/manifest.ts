@@ -5,7 +5,7 @@
  * Written when the run is prepared, completed by the supervisor when it ends.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
@@ -19,6 +19,8 @@ import { runPythonJson } from "../adapters/venv/run-python.js";
 import { parseNvidiaSmi } from "../adapters/gpu-sampler.js";
 
 export const manifestFile = (runDir: string) => path.join(runDir, "manifest.json");
+/** How long the end of a run waits for the initial manifest (its subprocesses take well under this). */
+const MANIFEST_WAIT_MS = 30_000;
 export const sha256Text = (text: string | Buffer) => createHash("sha256").update(text).digest("hex");
 
 export async function sha256File(file: string): Promise<string> {
@@ -115,11 +117,17 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     status: "running",
     exit_code: null as number | null,
   };
-  writeFileSync(manifestFile(i.runDir), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(`${manifestFile(i.runDir)}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(`${manifestFile(i.runDir)}.tmp`, manifestFile(i.runDir));
 }
 
 /** Adds what is only known at the end: outcome, times, model/dataset revisions, the plan used. */
-export function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }, throughput: ThroughputAverage[] = []): void {
+export async function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }, throughput: ThroughputAverage[] = []): Promise<void> {
+  // The initial manifest is written while the first stage starts: a stage that fails at once
+  // can end before it is there.
+  const deadline = Date.now() + MANIFEST_WAIT_MS;
+  while (!existsSync(manifestFile(runDir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(manifestFile(runDir))) return; // `trellis run` was killed before writing it
   const manifest = JSON.parse(readFileSync(manifestFile(runDir), "utf8")) as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
   manifest.data.hub = provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d })));
   (manifest as Record<string, unknown>).models = provenance.map((p) => ({ stage: p.stage, ...p.model }));

@@ -55,7 +55,7 @@ export const sha256 = (text: string) => createHash("sha256").update(text).digest
 /** How long a detached supervisor may take to start listening. */
 const SUPERVISOR_START_MS = 20_000;
 
-export async function prepareRun(o: PrepareOptions): Promise<Launch> {
+export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
@@ -96,8 +96,11 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
   };
   writeLaunch(launch);
-  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, batchPlans: planned.plans });
-  return launch;
+  // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
+  // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
+  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, batchPlans: planned.plans });
+  manifestWritten.catch(() => {}); // reported where it is awaited
+  return { ...launch, manifestWritten };
 }
 
 /** Stages with `batch: auto` get the planner's batch fields; on a CPU they keep the recipe's. */

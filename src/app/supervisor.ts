@@ -138,7 +138,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     }
     killTimers.forEach(clearTimeout);
     stopGpu();
-    finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
+    await finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
     bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already

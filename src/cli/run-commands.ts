@@ -55,16 +55,20 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     port,
     allowOrigins: values["allow-origin"] ?? [],
   });
-  const view = chooseView(values);
   const interrupt = interruptSignal();
   if (values.foreground) {
+    // The stage starts first; the view (the dashboard's modules) loads while Python imports.
     const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+    const view = await chooseView(values);
+    await launch.manifestWritten;
     process.on("SIGTERM", () => supervisor.command("stop"));
     const result = await attachLive({ url: supervisor.url, token: supervisor.token }, view, interrupt);
     await supervisor.done;
     return exitCodeOf(result);
   }
   const target = await startDetached(launch);
+  const view = await chooseView(values);
+  await launch.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));
 }
 
@@ -73,7 +77,7 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
-  const view = chooseView(values);
+  const view = await chooseView(values);
   const interrupt = interruptSignal();
   const target = await startDetached(launch);
   return exitCodeOf(await attachLive(target, view, interrupt));
@@ -90,8 +94,9 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(changes.length ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}` : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`);
   const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, environment: async () => env });
+  await launch.manifestWritten;
   // --json prints the comparison, not the event stream.
-  const view = values.json ? quietView() : chooseView(values);
+  const view = values.json ? quietView() : await chooseView(values);
   const result = await attachLive(await startDetached(launch), view, interruptSignal());
   const comparison = compareMetrics(await recordedEvents(original), await recordedEvents(launch.runDir));
   const report = { original: path.basename(original), reproduction: launch.runId, changes, ...comparison };
@@ -109,7 +114,7 @@ export async function attachCommand(rest: string[], help: () => number): Promise
   const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, token: { type: "string" } });
   if (values.help) return help();
   if (positionals.length > 1) throw new UsageError("attach takes at most one run id or ws:// address");
-  const view: RunView = chooseView(values);
+  const view: RunView = await chooseView(values);
   const interrupt = interruptSignal();
   const what = positionals[0];
   if (what?.startsWith("ws://") || what?.startsWith("wss://")) {

@@ -3,11 +3,11 @@
  * interactive terminal (keys need raw mode); else, or with --plain, the progress line.
  */
 import type { RunView } from "../app/attach.js";
-import { dashboardView } from "./dashboard-view.js";
 import { jsonView, progressView } from "./views.js";
 
-export function chooseView(flags: { json?: boolean; plain?: boolean }): RunView {
+/** The dashboard's modules (Ink, React) load only when the dashboard is shown. */
+export async function chooseView(flags: { json?: boolean; plain?: boolean }): Promise<RunView> {
   if (flags.json || !process.stdout.isTTY) return jsonView();
   if (flags.plain || !process.stdin.isTTY) return progressView();
-  return dashboardView();
+  return (await import("./dashboard-view.js")).dashboardView();
 }
