@@ -94,6 +94,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     recipeFile: path.resolve(o.recipeFile),
     recipeSha256: sha256(loaded.text),
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
+    plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
   };
   writeLaunch(launch);
   // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they

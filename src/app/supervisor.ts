@@ -11,6 +11,7 @@ import { metricValue, type RunEvent, type RunStatus } from "../core/events/proto
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
 import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
+import { headroomMessage, lowHeadroom } from "../core/plan/headroom.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
@@ -52,6 +53,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
 
   const provenance: Array<Extract<RunEvent, { type: "provenance" }>> = [];
   let stage: StageHandle | undefined;
+  let runningStage: string | undefined;
   let stopRequested = false;
   let killTimers: NodeJS.Timeout[] = [];
   const command = (c: Command) => {
@@ -109,7 +111,16 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
-    const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus }));
+    const warned = new Set<string>();
+    const stopGpu = sampleGpus((gpus) => {
+      bus.emit({ type: "gpu", time: now(), gpus });
+      const margin = runningStage ? launch.plannedMargins?.[runningStage] : undefined;
+      const low = margin !== undefined ? lowHeadroom(gpus, margin) : null;
+      if (low && runningStage && !warned.has(runningStage)) {
+        warned.add(runningStage);
+        bus.emit({ type: "notice", time: now(), stage: runningStage, code: "memory_headroom", message: headroomMessage(runningStage, low, margin!) });
+      }
+    });
     if (!launch.resume) {
       bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
       bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
@@ -121,6 +132,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     let reason: string | null = null;
     for (const s of todo) {
       if (stopRequested) break;
+      runningStage = s.id;
       const outcome = await runOneStage(s, launch, bus, logger, (h) => {
         stage = h;
         if (stopRequested) h.send("stop");
