@@ -1,6 +1,5 @@
 /** Reads the column names of local data files without loading them (jsonl, json, csv, parquet). */
 import { open, readFile, stat } from "node:fs/promises";
-import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from "hyparquet";
 import type { FileFormat } from "../core/recipe/resolve.js";
 
 /** Enough of a file to see its first record; real rows are far shorter. */
@@ -90,6 +89,8 @@ function csvHeader(head: string): string[] {
 
 async function parquetColumns(file: string): Promise<string[]> {
   try {
+    // Loaded only for parquet files: most recipes never need it.
+    const { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } = await import("hyparquet");
     const buffer = await asyncBufferFromFile(file);
     const metadata = await parquetMetadataAsync(buffer);
     return parquetSchema(metadata).children.map((c) => c.element.name);
