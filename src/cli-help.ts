@@ -1,5 +1,5 @@
 /** `--help` text of every command. */
-import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export.js";
+import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export-help.js";
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -26,6 +26,7 @@ Commands:
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
   check <recipe.yaml>    check the recipe, every data row, the model and the disk; run nothing
+  plan <recipe.yaml>     print the batch plan of each stage (probes on the GPU; nothing on a CPU)
   env setup              create the managed Python environment (reused while the lock is unchanged)
   env doctor             show python, torch (CUDA, GPU), TRL and friends, and what is wrong
 
@@ -134,6 +135,19 @@ file's shape and what will be done with it. Runs no Python.
   --json               the result, errors included, as one JSON document on stdout
 
 Exit codes: 0 ok, 2 a problem with the recipe, data, model or packages.
+`,
+  plan: `Usage: trellis plan <recipe.yaml> [--json] [environment options]
+
+Prints, for each stage, the batch configuration the planner picks on this machine's GPU, and
+the probe table behind it (the analytic memory estimate beside the measured peak and tokens/s).
+The effective batch (micro-batch x accumulation x processes) stays the recipe's: the candidates
+are the divisors of the per-process batch, gradient checkpointing is tried off before on (and,
+for DPO, precomputed reference log-probs where that makes a size fit). Each probe is a fresh
+process running 3 optimizer steps on the longest examples; a size is accepted only with 10% of
+the GPU's memory to spare, and the fastest accepted one wins. When none fits, it refuses rather
+than shrink the batch. Plans are cached by an environment fingerprint (model, data, stage
+settings, GPU, versions) under the trellis cache. A stage with \`batch: auto\` is planned the same
+way when it runs. On a CPU there is nothing to plan: the recipe's batch is used as written.
 `,
   env: `Usage: trellis env <setup|doctor> [options]
 

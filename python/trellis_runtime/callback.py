@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -11,6 +12,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import control as control_channel
+from . import perf
 from .events import Emitter
 
 # Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
@@ -39,8 +41,14 @@ class TrellisCallback(TrainerCallback):
         self.control = control if control is not None else control_channel.from_env()
         self.stopped = False
         self.last_checkpoint: str | None = None
+        self.meter = Meter()
+
+    def watch(self, trainer: Any) -> None:
+        """Count real tokens, padding and examples of every micro-batch the trainer trains on."""
+        self.meter.watch(trainer)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
+        self.meter.step_done()
         # Commands from trellis take effect here, at a step boundary, where a checkpoint is whole.
         if self.control.take_checkpoint():
             control.should_save = True
@@ -56,8 +64,17 @@ class TrellisCallback(TrainerCallback):
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
+        self.meter.begin(args, kwargs.get("model"))
         if state.is_world_process_zero:
-            self.emitter.emit("train_begin", max_steps=state.max_steps, num_train_epochs=state.num_train_epochs)
+            self.emitter.emit(
+                "train_begin",
+                max_steps=state.max_steps,
+                num_train_epochs=state.num_train_epochs,
+                **self.meter.describe(),
+            )
+
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
+        self.meter.pause_ended()
 
     def on_log(
         self,
@@ -78,8 +95,17 @@ class TrellisCallback(TrainerCallback):
                 "eval", step=state.global_step, max_steps=state.max_steps, epoch=state.epoch, metrics=metrics
             )
         else:
+            extra = {}
+            rates = self.meter.take()
+            if rates is not None:
+                extra["throughput"] = rates
             self.emitter.emit(
-                "metrics", step=state.global_step, max_steps=state.max_steps, epoch=state.epoch, metrics=metrics
+                "metrics",
+                step=state.global_step,
+                max_steps=state.max_steps,
+                epoch=state.epoch,
+                metrics=metrics,
+                **extra,
             )
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
@@ -89,6 +115,131 @@ class TrellisCallback(TrainerCallback):
             self.last_save = time.monotonic()
             write_checkpoint_marker(path, state.global_step)
             self.emitter.emit("checkpoint", step=state.global_step, path=path)
+        self.meter.pause_ended()
+
+
+class Meter:
+    """Tokens and seconds of training between two log lines (evaluation and saving left out)."""
+
+    def __init__(self) -> None:
+        self.window = perf.Window()
+        self.mark = time.monotonic()
+        self.paired_rows = False
+        self.world_size = 1
+        self.fpt: float | None = None
+        self.peak: float | None = None
+        self.flops: perf.FlopsModel | None = None
+        self.device_name: str | None = None
+        # Since the end of the first step (warm-up left out): what a planner probe reports.
+        self.totals = _Totals()
+        self.step_tokens = 0
+
+    def watch(self, trainer: Any) -> None:
+        original = trainer.training_step
+
+        def training_step(model: Any, inputs: Any, *rest: Any, **kw: Any) -> Any:
+            try:
+                counted = perf.count_batch(inputs, self.paired_rows)
+            except Exception:  # counting must never stop training
+                counted = None
+            if counted is not None:
+                self.window.tokens += counted.tokens
+                self.step_tokens += counted.tokens
+                self.window.padding += counted.padding
+                self.window.samples += counted.samples
+            return original(model, inputs, *rest, **kw)
+
+        trainer.training_step = training_step
+
+    def begin(self, args: Any, model: Any) -> None:
+        is_dpo = type(args).__name__ == "DPOConfig"
+        self.paired_rows = is_dpo
+        self.world_size = max(1, int(getattr(args, "world_size", 1) or 1))
+        self.device_name = _device_name(args)
+        self.peak = perf.peak_tflops(self.device_name)
+        if model is not None:
+            params, trainable, lora = _count_params(model)
+            reference = is_dpo and not getattr(args, "precompute_ref_log_probs", False)
+            self.flops = perf.FlopsModel(params, trainable, lora, reference)
+            self.fpt = perf.flops_per_token(self.flops)
+        self.window = perf.Window()
+        self.mark = time.monotonic()
+
+    def describe(self) -> dict[str, Any]:
+        """What the MFU estimate rests on, for the train_begin event."""
+        if self.flops is None:
+            return {}
+        return {
+            "flops": {
+                "params": self.flops.params,
+                "trainable_params": self.flops.trainable,
+                "lora": self.flops.lora,
+                "reference_forward": self.flops.reference_forward,
+                "flops_per_token": self.fpt,
+                "device_name": self.device_name,
+                "peak_tflops": self.peak,
+                "world_size": self.world_size,
+            }
+        }
+
+    def step_done(self) -> None:
+        now = time.monotonic()
+        self.window.seconds += now - self.mark
+        self.totals.add(self.step_tokens, now - self.mark)
+        self.step_tokens = 0
+        self.mark = now
+
+    def pause_ended(self) -> None:
+        """Evaluation or a checkpoint just finished: that time is not training time."""
+        self.mark = time.monotonic()
+
+    def take(self) -> dict[str, Any] | None:
+        rates = perf.throughput(self.window, self.world_size, self.fpt, self.peak)
+        self.window = perf.Window()
+        return rates
+
+
+@dataclasses.dataclass
+class _Totals:
+    tokens: int = 0
+    seconds: float = 0.0
+    steps: int = 0
+
+    def add(self, tokens: int, seconds: float) -> None:
+        self.steps += 1
+        if self.steps > 1:  # the first step pays for warm-up (allocator, kernels, compilation)
+            self.tokens += tokens
+            self.seconds += seconds
+
+
+def _device_name(args: Any) -> str | None:
+    device = str(getattr(args, "device", "cpu"))
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    return torch.cuda.get_device_name(torch.device(device))
+
+
+def _count_params(model: Any) -> tuple[int, int, bool]:
+    """(matmul parameters of the base model, trainable parameters, is it LoRA)."""
+    total = trainable = lora_params = 0
+    for name, p in model.named_parameters():
+        n = p.numel()
+        total += n
+        if p.requires_grad:
+            trainable += n
+        if "lora_" in name:
+            lora_params += n
+    lora = lora_params > 0
+    base = total - lora_params
+    embeddings = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    weight = getattr(embeddings, "weight", None)
+    # An embedding lookup costs no FLOPs; a tied one is the LM head too, which does.
+    if weight is not None and (head is None or getattr(head, "weight", None) is not weight):
+        base -= weight.numel()
+    return base, (trainable if lora else base), lora
 
 
 def write_checkpoint_marker(folder: str, step: int) -> None:

@@ -41,6 +41,8 @@ export interface EventServer {
   port: number;
   /** Sends an event (already appended to events.jsonl as `line`) to every live viewer. */
   broadcast(seq: number, line: string): void;
+  /** Viewers connected now. */
+  viewerCount(): number;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,7 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
         } else v.queue.push([seq, line]);
       }
     },
+    viewerCount: () => viewers.size,
     async close() {
       clearInterval(heartbeat);
       for (const v of viewers) v.ws.close(1001, "run ended");

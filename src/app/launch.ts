@@ -23,6 +23,8 @@ export const Launch = z.object({
   recipeFile: z.string(),
   recipeSha256: z.string(),
   lockSha256: z.string(),
+  /** Stages whose batch the planner set, with the memory margin it was accepted with. */
+  plannedMargins: z.record(z.string(), z.number()).optional(),
   /** Set by `trellis resume`: continue this run (events.jsonl goes on) from this stage. */
   resume: z.object({ stage: z.string(), checkpoint: z.string().nullable() }).optional(),
 });

@@ -5,7 +5,7 @@
  * Written when the run is prepared, completed by the supervisor when it ends.
  */
 import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { z } from "zod";
@@ -13,12 +13,15 @@ import type { RunEvent } from "../core/events/protocol.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
 import { localDataFiles } from "../core/recipe/resolve.js";
 import type { RenderedStage } from "../core/render/render.js";
+import type { ThroughputAverage } from "../core/perf/average.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { runPythonJson } from "../adapters/venv/run-python.js";
 import { parseNvidiaSmi } from "../adapters/gpu-sampler.js";
 import type { ExtraRecord } from "./extras.js";
 
 export const manifestFile = (runDir: string) => path.join(runDir, "manifest.json");
+/** How long the end of a run waits for the initial manifest (its subprocesses take well under this). */
+const MANIFEST_WAIT_MS = 30_000;
 export const sha256Text = (text: string | Buffer) => createHash("sha256").update(text).digest("hex");
 
 export async function sha256File(file: string): Promise<string> {
@@ -27,15 +30,20 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest("hex");
 }
 
-const PACKAGES_SNIPPET = `import json, platform, sys, importlib.metadata as md
+// Read from package metadata and torch/version.py, without importing torch: an import costs
+// seconds of CPU before the first stage can start. GPU names come from nvidia-smi.
+const PACKAGES_SNIPPET = `import json, platform, re, sys, importlib.metadata as md
 pkgs = {d.metadata["Name"]: d.version for d in md.distributions() if d.metadata["Name"]}
 out = {"python": sys.version.split()[0], "platform": platform.platform(), "packages": dict(sorted(pkgs.items(), key=lambda kv: kv[0].lower()))}
 try:
-    import torch
-    out["torch"] = torch.__version__
-    out["cuda"] = torch.version.cuda
-    out["cudnn"] = torch.backends.cudnn.version() if torch.cuda.is_available() else None
-    out["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    dist = md.distribution("torch")
+    out["torch"] = dist.version
+    text = dist.locate_file("torch/version.py").read_text()
+    m = re.search(r"^cuda\\b[^=]*=(.+)$", text, re.M)
+    value = m.group(1).strip().strip(chr(39) + chr(34)) if m else "None"
+    out["cuda"] = None if value == "None" else value
+    cudnn = next((v for k, v in pkgs.items() if k.lower().startswith("nvidia-cudnn")), None)
+    out["cudnn"] = cudnn
 except Exception as e:
     out["torch_error"] = f"{type(e).__name__}: {e}"
 print(json.dumps(out))`;
@@ -45,7 +53,8 @@ const EnvironmentFacts = z.object({
   packages: z.record(z.string(), z.string()),
   torch: z.string().optional(),
   cuda: z.string().nullish(),
-  cudnn: z.number().nullish(),
+  /** The cuDNN wheel's version (nvidia-cudnn-*), when torch came with one. */
+  cudnn: z.union([z.string(), z.number()]).nullish(),
   gpus: z.array(z.string()).optional(),
   torch_error: z.string().optional(),
 });
@@ -79,6 +88,8 @@ export interface InitialManifestInput {
   lockSha256: string;
   /** The extras installed on top of the lock, each with its lock's hash and pins. */
   extras: ExtraRecord[];
+  /** The batch planner's results for `batch: auto` stages: probe table, estimates, fingerprint. */
+  batchPlans?: unknown[];
 }
 
 export async function writeInitialManifest(i: InitialManifestInput): Promise<void> {
@@ -103,20 +114,29 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     data: { files: data, hub: [] as unknown[] },
     seeds: { recipe: i.resolved.recipe.seed, stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])) },
     plan: [] as unknown[],
+    batch_plans: i.batchPlans ?? [],
     started_at: new Date().toISOString(),
     ended_at: null as string | null,
     status: "running",
     exit_code: null as number | null,
   };
-  writeFileSync(manifestFile(i.runDir), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(`${manifestFile(i.runDir)}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(`${manifestFile(i.runDir)}.tmp`, manifestFile(i.runDir));
 }
 
 /** Adds what is only known at the end: outcome, times, model/dataset revisions, the plan used. */
-export function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }): void {
+export async function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }, throughput: ThroughputAverage[] = []): Promise<void> {
+  // The initial manifest is written while the first stage starts: a stage that fails at once
+  // can end before it is there.
+  const deadline = Date.now() + MANIFEST_WAIT_MS;
+  while (!existsSync(manifestFile(runDir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(manifestFile(runDir))) return; // `trellis run` was killed before writing it
   const manifest = JSON.parse(readFileSync(manifestFile(runDir), "utf8")) as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
   manifest.data.hub = provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d })));
   (manifest as Record<string, unknown>).models = provenance.map((p) => ({ stage: p.stage, ...p.model }));
   manifest.plan = provenance.map((p) => ({ stage: p.stage, ...p.plan }));
+  // Averages over each stage's training time (tokens/s counts real tokens; MFU null: unknown).
+  (manifest as Record<string, unknown>).throughput = throughput;
   manifest.ended_at = new Date().toISOString();
   manifest.status = end.status;
   manifest.exit_code = end.exitCode;

@@ -58,7 +58,7 @@ export const sha256 = (text: string) => createHash("sha256").update(text).digest
 /** How long a detached supervisor may take to start listening. */
 const SUPERVISOR_START_MS = 20_000;
 
-export async function prepareRun(o: PrepareOptions): Promise<Launch> {
+export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
@@ -66,15 +66,17 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
   // A tracker or optimizer whose package the environment lacks fails here, before any install or Python.
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);
+  const planned = await planAutoStages(loaded, env.python);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
-  const resolved = resolveRecipe(loaded.recipe, o.recipeFile, path.join(runDir.dir, "output"));
+  if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
+  const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
   writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
   writeScripts(runDir.scriptsDir, rendered);
 
-  const notices = [];
+  const notices = [...planned.notices];
   if (imported) {
     copyFileSync(o.recipeFile, path.join(runDir.dir, `source-config${path.extname(o.recipeFile) || ".yaml"}`));
     notices.push({ code: "imported", message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)` });
@@ -97,10 +99,26 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch> {
     recipeFile: path.resolve(o.recipeFile),
     recipeSha256: sha256(loaded.text),
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
+    plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
   };
   writeLaunch(launch);
-  await writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras) });
-  return launch;
+  // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
+  // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
+  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans });
+  manifestWritten.catch(() => {}); // reported where it is awaited
+  return { ...launch, manifestWritten };
+}
+
+/** Stages with `batch: auto` get the planner's batch fields; on a CPU they keep the recipe's. */
+async function planAutoStages(loaded: Awaited<ReturnType<typeof loadRecipe>>, python: string) {
+  const auto = loaded.recipe.stages.filter((s) => s.batch === "auto").map((s) => s.id);
+  if (!auto.length) return { recipe: loaded.recipe, plans: [], notices: [] };
+  const { planStages } = await import("./plan.js");
+  const results = await planStages(loaded, python, auto);
+  const notices = results.flatMap((r) => (r.kind === "nothing_to_plan" ? [{ code: "batch_plan", message: `stage '${r.stage}' has batch: auto, but ${r.reason}` }] : [{ code: "batch_plan", message: `stage '${r.stage}': batch planned${r.cached ? " (cached)" : ""}: micro-batch ${r.plan.chosen.microBatch} x ${r.plan.chosen.accumulation}, checkpointing ${r.plan.chosen.gradientCheckpointing ? "on" : "off"} (${Math.round(r.plan.chosen.tokensPerSec)} tokens/s in the probe)` }]));
+  const args = new Map(results.flatMap((r) => (r.kind === "planned" ? [[r.stage, r.args] as const] : [])));
+  const recipe = { ...loaded.recipe, stages: loaded.recipe.stages.map((s) => (args.has(s.id) ? { ...s, args: { ...s.args, ...args.get(s.id) } } : s)) };
+  return { recipe, plans: results, notices };
 }
 
 /** Starts the supervisor in its own session and waits until it listens. */

@@ -10,6 +10,8 @@ import type { Logger } from "pino";
 import { metricValue, type RunEvent, type RunStatus } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
+import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
+import { headroomMessage, lowHeadroom } from "../core/plan/headroom.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
@@ -25,6 +27,7 @@ import { finalizeManifest } from "./manifest.js";
 const OUTPUT_LINES_PER_SECOND = 50;
 /** Viewers get this long after run_end before the socket closes. */
 const LINGER_MS = 1_000;
+const LINGER_POLL_MS = 20;
 
 export type FinalStatus = Exclude<RunStatus, "running">;
 export const EXIT_CODES: Record<FinalStatus, number> = { finished: 0, failed: 1, stopped: 130 };
@@ -43,12 +46,14 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
   const events = new EventLog(f.events);
   let state = history.reduce(reduce, initialState);
+  let throughput: ReadonlyMap<string, ThroughputTotals> = history.reduce(foldThroughput, new Map());
   let lastSeq = history.at(-1)?.seq ?? 0;
   const token = randomBytes(32).toString("hex");
   writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
 
   const provenance: Array<Extract<RunEvent, { type: "provenance" }>> = [];
   let stage: StageHandle | undefined;
+  let runningStage: string | undefined;
   let stopRequested = false;
   let killTimers: NodeJS.Timeout[] = [];
   const command = (c: Command) => {
@@ -91,6 +96,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
         lastSeq = e.seq;
         state = reduce(state, e);
         if (e.type === "provenance") provenance.push(e);
+        throughput = foldThroughput(throughput, e);
         server.broadcast(e.seq, line);
       },
       close: () => events.close(),
@@ -105,7 +111,16 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
-    const stopGpu = sampleGpus((gpus) => bus.emit({ type: "gpu", time: now(), gpus }));
+    const warned = new Set<string>();
+    const stopGpu = sampleGpus((gpus) => {
+      bus.emit({ type: "gpu", time: now(), gpus });
+      const margin = runningStage ? launch.plannedMargins?.[runningStage] : undefined;
+      const low = margin !== undefined ? lowHeadroom(gpus, margin) : null;
+      if (low && runningStage && !warned.has(runningStage)) {
+        warned.add(runningStage);
+        bus.emit({ type: "notice", time: now(), stage: runningStage, code: "memory_headroom", message: headroomMessage(runningStage, low, margin!) });
+      }
+    });
     if (!launch.resume) {
       bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
       bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
@@ -117,6 +132,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     let reason: string | null = null;
     for (const s of todo) {
       if (stopRequested) break;
+      runningStage = s.id;
       const outcome = await runOneStage(s, launch, bus, logger, (h) => {
         stage = h;
         if (stopRequested) h.send("stop");
@@ -134,13 +150,15 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     }
     killTimers.forEach(clearTimeout);
     stopGpu();
-    finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] });
+    await finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
     bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
     rmSync(f.supervisor, { force: true });
-    await new Promise((r) => setTimeout(r, LINGER_MS));
+    // ...but no longer than they take to go: `trellis run --foreground` waits for this.
+    const lingerEnd = Date.now() + LINGER_MS;
+    while (server.viewerCount() > 0 && Date.now() < lingerEnd) await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
     await server.close();
     await bus.close();
     return { status, reason, state };

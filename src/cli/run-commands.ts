@@ -59,16 +59,20 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     port,
     allowOrigins: values["allow-origin"] ?? [],
   });
-  const view = chooseView(values);
   const interrupt = interruptSignal();
   if (values.foreground) {
+    // The stage starts first; the view (the dashboard's modules) loads while Python imports.
     const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+    const view = await chooseView(values);
+    await launch.manifestWritten;
     process.on("SIGTERM", () => supervisor.command("stop"));
     const result = await attachLive({ url: supervisor.url, token: supervisor.token }, view, interrupt);
     await supervisor.done;
     return exitCodeOf(result);
   }
   const target = await startDetached(launch);
+  const view = await chooseView(values);
+  await launch.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));
 }
 
@@ -77,7 +81,7 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
-  const view = chooseView({ ...values, resuming: true });
+  const view = await chooseView({ ...values, resuming: true });
   const interrupt = interruptSignal();
   const target = await startDetached(launch);
   return exitCodeOf(await attachLive(target, view, interrupt));
@@ -96,8 +100,9 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say(changes.length ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}` : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`);
   const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, extras, environment: async () => env });
+  await launch.manifestWritten;
   // --json prints the comparison, not the event stream.
-  const view = values.json ? quietView() : chooseView(values);
+  const view = values.json ? quietView() : await chooseView(values);
   const result = await attachLive(await startDetached(launch), view, interruptSignal());
   const comparison = compareMetrics(await recordedEvents(original), await recordedEvents(launch.runDir));
   const report = { original: path.basename(original), reproduction: launch.runId, changes, ...comparison };
@@ -119,13 +124,13 @@ export async function attachCommand(rest: string[], help: () => number): Promise
   if (what?.startsWith("ws://") || what?.startsWith("wss://")) {
     const token = values.token ?? process.env.TRELLIS_TOKEN;
     if (!token) throw new UsageError("attaching by address needs the run's token: --token or TRELLIS_TOKEN (it is in runs/<id>/token)");
-    return exitCodeOf(await attachLive({ url: what, token }, chooseView(values), interruptSignal()));
+    return exitCodeOf(await attachLive({ url: what, token }, await chooseView(values), interruptSignal()));
   }
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), what);
   const live = readSupervisor(dir);
-  if (live) return exitCodeOf(await attachLive(live, chooseView(values), interruptSignal()));
+  if (live) return exitCodeOf(await attachLive(live, await chooseView(values), interruptSignal()));
   // A finished run: its whole history in the dashboard (review), or only the summary text.
-  const view = values.summary ? summaryView() : chooseView({ ...values, review: true });
+  const view = values.summary ? summaryView() : await chooseView({ ...values, review: true });
   return exitCodeOf(await replayFinished(dir, view));
 }
 

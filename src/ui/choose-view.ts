@@ -5,7 +5,6 @@
  * the dashboard; `resuming` marks the replayed history of a resumed run.
  */
 import type { RunView } from "../app/attach.js";
-import { dashboardView } from "./dashboard-view.js";
 import { jsonView, progressView } from "./views.js";
 
 export interface ViewFlags {
@@ -15,10 +14,11 @@ export interface ViewFlags {
   resuming?: boolean;
 }
 
-export function chooseView(flags: ViewFlags): RunView {
+/** The dashboard's modules (Ink, React) load only when the dashboard is shown. */
+export async function chooseView(flags: ViewFlags): Promise<RunView> {
   if (flags.json) return jsonView();
   if (flags.plain) return progressView(process.stderr, { resuming: flags.resuming });
   if (!process.stdout.isTTY) return jsonView();
   if (!process.stdin.isTTY) return progressView(process.stderr, { resuming: flags.resuming });
-  return dashboardView({ review: flags.review });
+  return (await import("./dashboard-view.js")).dashboardView({ review: flags.review });
 }

@@ -21,6 +21,32 @@ const step = z.number().int().nonnegative();
 export const PHASES = ["environment", "data", "model", "preference_eval", "training", "saving"] as const;
 export type Phase = (typeof PHASES)[number];
 
+/**
+ * Training throughput over the interval since the previous metrics event (evaluation and saving
+ * left out): real tokens, padding apart, examples, and the MFU estimate (null: unknown card).
+ */
+export const Throughput = z.object({
+  tokens_per_s: z.number().nonnegative(),
+  padding_per_s: z.number().nonnegative(),
+  samples_per_s: z.number().nonnegative(),
+  padding_fraction: z.number().min(0).max(1),
+  mfu: z.number().nonnegative().nullable(),
+  seconds: z.number().positive(),
+});
+export type Throughput = z.infer<typeof Throughput>;
+
+/** What the MFU estimate rests on (train_begin): parameter counts, FLOPs per token, the peak. */
+export const FlopsBasis = z.object({
+  params: z.number().int().nonnegative(),
+  trainable_params: z.number().int().nonnegative(),
+  lora: z.boolean(),
+  reference_forward: z.boolean(),
+  flops_per_token: z.number().nonnegative().nullable(),
+  device_name: z.string().nullable(),
+  peak_tflops: z.number().positive().nullable(),
+  world_size: z.number().int().positive(),
+}).loose();
+
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
   z.object({
@@ -50,14 +76,16 @@ export const StageEvent = z.discriminatedUnion("type", [
       dropped_pairs: z.number().int().optional(),
     })
     .loose(),
-  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional() }).loose(),
-  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics }),
+  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional(), flops: FlopsBasis.optional() }).loose(),
+  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional() }),
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
   z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
   z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
+  /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */
+  z.object({ ...base, type: z.literal("probe_result"), peak_bytes: z.number().nullable(), capacity_bytes: z.number().nullable(), tokens_per_s: z.number().nullable(), steps: z.number().int() }),
   /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
   z.object({ ...base, type: z.literal("stopping"), step }),
   z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),

@@ -142,6 +142,8 @@ export const Stage = z
     from: z.string().min(1).optional(),
     /** Data for this stage only; the recipe's `data` otherwise. */
     data: Data.optional(),
+    /** `auto`: the batch planner picks micro-batch, accumulation and checkpointing on the GPU, keeping the effective batch. */
+    batch: z.literal("auto", { error: "must be 'auto' (or left out: the batch as written in args)" }).optional(),
   })
   .strict();
 

@@ -63,17 +63,20 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
+    from trellis_runtime import probe
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
 
+    probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
     emit.emit("phase", phase="data")
     # Data first: a broken file or a missing column is reported before any model is loaded.
     data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
+    data = probe.worst_case(data, SPEC["args"])  # batch planner probes only (TRELLIS_PROBE)
     emit.emit("phase", phase="model")
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
@@ -94,6 +97,7 @@ ${needsReference ? referenceBlock() : ""}
         peft_config=peft_config,
         callbacks=[callback],
     )
+    callback.watch(trainer)  # tokens, padding and examples per micro-batch: tokens/s and MFU
 
     emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
     # TRL evaluates only when asked (eval_strategy defaults to "no"): say so rather than show no curve.
@@ -112,6 +116,8 @@ ${needsReference ? referenceBlock() : ""}
     measure_preferences("before")
     emit.emit("phase", phase="training")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
+    if probe.report(emit, callback):  # a planner probe: peak memory and tokens/s, nothing saved
+        sys.exit(0)
     if callback.stopped:  # stopped on request: the checkpoint saved at the last step is the result
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
         sys.exit(0)

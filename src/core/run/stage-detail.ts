@@ -54,6 +54,10 @@ export interface StageDetail {
   stepsPerSec: number | null;
   tokensPerSec: number | null;
   samplesPerSec: number | null;
+  /** The latest MFU estimate from a metrics event's throughput; null when unknown. */
+  mfu: number | null;
+  /** True once a metrics event carried the trainer's own throughput count. */
+  measured: boolean;
   /** `train_summary` metrics once training ends. */
   summary: Readonly<Record<string, number>> | null;
   /** Set by `stopping`: a graceful stop was asked at this step. */
@@ -84,6 +88,8 @@ export function newStageDetail(id: string, trainer: string): StageDetail {
     stepsPerSec: null,
     tokensPerSec: null,
     samplesPerSec: null,
+    mfu: null,
+    measured: false,
     summary: null,
     stoppingAt: null,
   };
@@ -116,7 +122,10 @@ export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Read
       const v = values ?? numbers(event.metrics);
       append(d.history, event.step, v);
       d.wallClock.push(event.step, event.time - (d.beganAt ?? event.time));
-      return withRates(d, { time: event.time, step: event.step, epoch: event.epoch, tokens: finite(v.num_tokens) });
+      const next = withRates(d, { time: event.time, step: event.step, epoch: event.epoch, tokens: finite(v.num_tokens) });
+      // The trainer's own count (real tokens over training time) beats the estimate from logs.
+      const t = event.throughput;
+      return t ? { ...next, tokensPerSec: t.tokens_per_s, samplesPerSec: t.samples_per_s, mfu: t.mfu, measured: true } : next;
     }
     case "eval": {
       const v = numbers(event.metrics);
@@ -180,7 +189,7 @@ function withSummary(d: StageDetail, metrics: Record<string, Metric | null>): St
     summary,
     samplesPerSec: summary.train_samples_per_second ?? d.samplesPerSec,
     stepsPerSec: summary.train_steps_per_second ?? d.stepsPerSec,
-    tokensPerSec: runtime && tokens !== undefined ? tokens / runtime : d.tokensPerSec,
+    tokensPerSec: !d.measured && runtime && tokens !== undefined ? tokens / runtime : d.tokensPerSec,
   };
 }
 

@@ -103,6 +103,7 @@ function progressLine(v: View): string {
     p.elapsed !== null ? `${clock(p.elapsed)}${running && !done ? ` ETA ${clock(p.eta)}` : running && cur.stage.phase && cur.stage.phase !== "training" ? ` ${phaseLabel(cur.stage.phase, cur.stage.phaseTotal)}` : ""}` : "",
     samples ? `${samples} samples/s` : "",
     tokens ? `${tokens} tok/s` : "",
+    cur.detail?.mfu != null ? `MFU ${(cur.detail.mfu * 100).toFixed(1)}%` : "",
   ].filter(Boolean);
   const steps = `step ${p.step}/${p.maxSteps ?? "?"}`;
   const used = width([steps, pct, ...rest].join("  ")) + 3;

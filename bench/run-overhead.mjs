@@ -1,0 +1,82 @@
+// Benchmark: what `trellis run` costs over the script it renders. Pairs in turn (the order
+// alternates): `trellis run <recipe> --foreground --json` against `trellis render` output run
+// with the managed environment's python (warm environment, tiny model already cached). Both
+// write events (the plain script to TRELLIS_EVENTS_FILE), so the time to `train_begin` and to the
+// first logged training step are read the same way, from event timestamps.
+//
+//   npm run build && node bench/run-overhead.mjs [--pairs 3] [--recipe bench/recipes/orpo-minute.yaml]
+//
+// Writes bench/results/run-overhead.json. Targets (issue 12): wall within 3% of the plain
+// script on a run of a minute or more; first step no more than 1 s after the plain script's.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { machine, median, round, timed } from "./lib.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const { values } = parseArgs({ options: { pairs: { type: "string", default: "3" }, recipe: { type: "string", default: "bench/recipes/orpo-minute.yaml" }, out: { type: "string", default: "bench/results/run-overhead.json" } } });
+const recipe = path.resolve(root, values.recipe);
+const trellis = path.join(root, "bin/trellis.js");
+const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" })).python.path;
+const work = mkdtempSync(path.join(tmpdir(), "trellis-overhead-"));
+const rendered = path.join(work, "rendered");
+const stage = JSON.parse(execFileSync(process.execPath, [trellis, "render", recipe, "--out", rendered, "--json"], { encoding: "utf8" })).stages[0];
+
+const events = (file) => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+function offsets(list, startEpoch) {
+  const at = (type) => list.find((e) => e.type === type)?.time;
+  return { train_begin_s: at("train_begin") - startEpoch, first_step_s: at("metrics") - startEpoch, train_end_s: at("train_summary") - startEpoch };
+}
+
+async function runTrellis(i) {
+  const runs = path.join(work, `runs-${i}`);
+  const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], { cwd: root, cpu: true });
+  if (t.code !== 0) throw new Error(`trellis run exited with ${t.code}`);
+  const dir = path.join(runs, readdirSync(runs)[0]);
+  return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
+}
+
+async function runPlain(i) {
+  const file = path.join(work, `plain-${i}.jsonl`);
+  const t = await timed(python, [path.join(rendered, path.basename(stage.script))], { cwd: rendered, env: { ...process.env, TRELLIS_EVENTS_FILE: file }, cpu: true });
+  if (t.code !== 0) throw new Error(`the plain script exited with ${t.code}`);
+  return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(file), t.startEpoch) };
+}
+
+const pairs = [];
+for (let i = 0; i < Number(values.pairs); i++) {
+  // Alternate who goes first, so a slow patch of the shared machine hits both alike.
+  let a, b;
+  if (i % 2) (a = await runPlain(i)), (b = await runTrellis(i));
+  else (b = await runTrellis(i)), (a = await runPlain(i));
+  pairs.push({ plain: a, trellis: b, wall_ratio: b.wall_s / a.wall_s, cpu_ratio: b.cpu_s / a.cpu_s, first_step_delay_s: b.first_step_s - a.first_step_s, train_begin_delay_s: b.train_begin_s - a.train_begin_s });
+  console.error(`pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`);
+}
+rmSync(work, { recursive: true, force: true });
+
+const m = (f) => round(median(pairs.map(f)));
+const result = {
+  what: "whole process wall and CPU (user+sys, children included) seconds; train_begin/first_step: event timestamps minus the process's spawn time",
+  recipe: path.relative(root, recipe),
+  machine: { ...machine(), note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times" },
+  median: {
+    trellis_wall_s: m((p) => p.trellis.wall_s),
+    plain_wall_s: m((p) => p.plain.wall_s),
+    wall_ratio: m((p) => p.wall_ratio),
+    trellis_cpu_s: m((p) => p.trellis.cpu_s),
+    plain_cpu_s: m((p) => p.plain.cpu_s),
+    cpu_ratio: m((p) => p.cpu_ratio),
+    trellis_first_step_s: m((p) => p.trellis.first_step_s),
+    plain_first_step_s: m((p) => p.plain.first_step_s),
+    first_step_delay_s: m((p) => p.first_step_delay_s),
+    train_begin_delay_s: m((p) => p.train_begin_delay_s),
+  },
+  targets: { wall_ratio_le: 1.03, first_step_delay_le_s: 1 },
+  pairs: pairs.map((p) => JSON.parse(JSON.stringify(p, (_k, v) => (typeof v === "number" ? round(v) : v)))),
+};
+result.met = { wall_ratio: result.median.wall_ratio <= 1.03, first_step_delay: result.median.first_step_delay_s <= 1 };
+writeFileSync(path.resolve(root, values.out), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify({ median: result.median, met: result.met }, null, 2));
