@@ -314,3 +314,18 @@ def test_an_error_that_is_not_about_the_data_passes_through(make_jsonl, monkeypa
         load(make_jsonl("d.jsonl", [PAIR]))
     assert not isinstance(info.value, DataError)
     assert info.value.__cause__.errno == 28
+
+
+def test_score_columns_are_kept_and_a_margin_drops_near_ties(make_jsonl, recorder):
+    rows = [{"prompt": "Q", "chosen": " a", "rejected": " b", "score_chosen": 9, "score_rejected": 2}] * 3
+    rows += [{"prompt": "Q", "chosen": " b", "rejected": " a", "score_chosen": 5.0, "score_rejected": 4.5}]
+    path = make_jsonl("d.jsonl", rows)
+    data = load_datasets({**spec(path), "min_score_margin": 1.0}, "dpo", 0, recorder.emitter)
+    assert len(data.train) == 3
+    assert recorder.of_type("data")[0]["dropped_pairs"] == 1
+
+
+def test_a_score_that_is_not_a_number(make_jsonl, recorder):
+    path = make_jsonl("d.jsonl", [{"prompt": "Q", "chosen": " a", "rejected": " b", "score_chosen": "high", "score_rejected": 2}])
+    with pytest.raises(DataError, match=r"d.jsonl: line 1, column 'score_chosen': text; a score must be a number"):
+        load_datasets(spec(path), "dpo", 0, recorder.emitter)

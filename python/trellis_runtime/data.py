@@ -263,6 +263,9 @@ def check_values(ds: Dataset, source: dict[str, Any], label: str) -> None:
                 f"{row_location(source, label, first_true(pc.is_null(column)))}, column '{name}': no value "
                 f"(null, or the key is missing); every row needs one (fix or remove that row)"
             )
+        if name in formats.SCORE_COLUMNS:
+            check_scores(ds, name, source, label)
+            continue
         sizes = value_sizes(ds.features[name], column)
         if sizes is None:
             check_kinds(ds, name, source, label)
@@ -274,6 +277,16 @@ def check_values(ds: Dataset, source: dict[str, Any], label: str) -> None:
                     f"at most {MAX_VALUE_BYTES >> 20} MiB fits (about a million tokens, far beyond any max_length): "
                     "is this the right file?"
                 )
+
+
+def check_scores(ds: Dataset, name: str, source: dict[str, Any], label: str) -> None:
+    """A score column holds numbers (ints or floats), every row."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(ds.data.column(name).type) or pa.types.is_floating(ds.data.column(name).type):
+        return
+    row = next(i for i, v in enumerate(ds[name]) if not isinstance(v, (int, float)) or isinstance(v, bool))
+    raise DataError(f"{row_location(source, label, row)}, column '{name}': {kind_of(ds[name][row])}; a score must be a number")
 
 
 def value_sizes(feature: Any, column: Any) -> Iterator[tuple[int, int]] | None:
