@@ -102,10 +102,10 @@ def load_checked(
         ds = ds.select_columns(["chosen"]).rename_column("chosen", "messages" if conversational else "text")
     preference = is_preference(ds)
     try:
-        shape = formats.detect(iter_rows(ds), sft_only=not preference)
+        # One pass over the rows: each pair is checked, then its shape told.
+        shape = formats.detect(checked_pairs(ds) if preference else iter_rows(ds), sft_only=not preference)
         if not preference:
             return ds, shape, 0
-        check_pairs(ds)
         ds = ds.map(normaliser(shape, options), batched=True, with_indices=True, remove_columns=ds.column_names)
     except formats.ShapeError as exc:
         raise DataError(f"{row_location(source, label, exc.row)}: {exc}") from None
@@ -128,14 +128,15 @@ def iter_rows(ds: Dataset) -> Iterator[dict[str, Any]]:
             yield dict(zip(names, values, strict=True))
 
 
-def check_pairs(ds: Dataset) -> None:
-    """Message roles and contents, and chosen differing from rejected, row by row."""
+def checked_pairs(ds: Dataset) -> Iterator[dict[str, Any]]:
+    """The rows, each after its message roles and contents, and chosen differing from rejected."""
     for index, row in enumerate(iter_rows(ds)):
         for name in ("prompt", "chosen", "rejected"):
             if isinstance(row.get(name), list) and (problem := formats.check_messages(row[name], name)):
                 raise formats.ShapeError(index, name, problem)
         if row["chosen"] == row["rejected"]:
             raise formats.ShapeError(index, "chosen", "chosen and rejected are identical: the pair teaches nothing")
+        yield row
 
 
 def normaliser(shape: str, options: formats.Options) -> Any:
