@@ -26,32 +26,10 @@ export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions
   const report = (p: InstallProgress) => opts.onProgress?.(p);
 
   await clearOldDir(plan, opts.logger);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, BUILDING_FILE), `${process.pid}\n`);
-  const log = new InstallLog(installLogPath(dir));
-  try {
-    report({ phase: "create", done: 0, total });
-    await runLogged(plan.basePython, ["-m", "venv", dir], { log, what: "creating the virtual environment", signal: opts.signal });
-    const requirements = path.join(dir, INSTALLED_LOCK_FILE);
-    await writeFile(requirements, lockToInstall);
-    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
-    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
-    const progress = createPipProgress(total, Date.now());
-    report({ phase: "install", done: 0, total });
-    await runLogged(venvPython(dir), pipArgs, {
-      log,
-      what: "installing the Python packages",
-      signal: opts.signal,
-      onLine: (line) => {
-        const p = progress(line, Date.now());
-        if (p) report(p);
-      },
-    });
-    if (reused) await linkReusedTorch(dir, reused, opts);
-  } finally {
-    await log.close();
-  }
-  await rm(path.join(dir, BUILDING_FILE), { force: true });
+  await installLocked(
+    { dir, basePython: plan.basePython, lockText: lockToInstall, what: "the Python packages", afterInstall: reused ? () => linkReusedTorch(dir, reused, opts) : undefined },
+    opts,
+  );
   await writeMarker(dir, {
     key: plan.key,
     lockSha256: plan.lockSha256,
@@ -62,6 +40,57 @@ export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions
   });
   report({ phase: "done", done: total, total });
   return reused ? { torch: reused.torch } : {};
+}
+
+export interface LockedInstall {
+  dir: string;
+  basePython: string;
+  lockText: string;
+  /** What is installed, for the log and errors: "the Python packages". */
+  what: string;
+  /** What the venv is for, when it is not the base environment ("the extras"). */
+  venvFor?: string;
+  /** Runs once the venv exists, before pip (linking another environment's site folders). */
+  afterCreate?: () => Promise<void>;
+  /** Runs after pip, still inside the build (the building file still present). */
+  afterInstall?: () => Promise<void>;
+}
+
+/**
+ * Creates a venv in `dir` and installs exactly the pins of `lockText` (--no-deps), with progress
+ * and the output in the install log. A building file marks the folder until the end; the caller
+ * writes the marker after, so an interrupted build is never taken for a good one.
+ */
+export async function installLocked(i: LockedInstall, opts: BuildOptions): Promise<void> {
+  const total = parsePins(i.lockText).length;
+  const report = (p: InstallProgress) => opts.onProgress?.(p);
+  await mkdir(i.dir, { recursive: true });
+  await writeFile(path.join(i.dir, BUILDING_FILE), `${process.pid}\n`);
+  const log = new InstallLog(installLogPath(i.dir));
+  try {
+    report({ phase: "create", done: 0, total });
+    await runLogged(i.basePython, ["-m", "venv", i.dir], { log, what: `creating the virtual environment${i.venvFor ? ` for ${i.venvFor}` : ""}`, signal: opts.signal });
+    await i.afterCreate?.();
+    const requirements = path.join(i.dir, INSTALLED_LOCK_FILE);
+    await writeFile(requirements, i.lockText);
+    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
+    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
+    const progress = createPipProgress(total, Date.now());
+    report({ phase: "install", done: 0, total });
+    await runLogged(venvPython(i.dir), pipArgs, {
+      log,
+      what: `installing ${i.what}`,
+      signal: opts.signal,
+      onLine: (line) => {
+        const p = progress(line, Date.now());
+        if (p) report(p);
+      },
+    });
+    await i.afterInstall?.();
+  } finally {
+    await log.close();
+  }
+  await rm(path.join(i.dir, BUILDING_FILE), { force: true });
 }
 
 interface ReusedTorch {

@@ -4,18 +4,16 @@
  * so a reused torch comes along) after its own. torch and the rest of the base are never copied
  * or installed again, so adding an extra costs seconds.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { mergeExtraPins } from "../../core/env/extras.js";
-import { clearOldDir, type BuildOptions } from "./build.js";
+import { clearOldDir, installLocked, type BuildOptions } from "./build.js";
 import { EnvironmentError } from "./errors.js";
 import { KEY_HEX_LENGTH, parsePins, sha256 } from "./lock-file.js";
 import { writeMarker } from "./marker.js";
-import { BUILDING_FILE, INSTALLED_LOCK_FILE, installLogPath, venvPython, venvsRoot } from "./paths.js";
-import { createPipProgress } from "./pip-progress.js";
+import { venvPython, venvsRoot } from "./paths.js";
 import type { EnvironmentPlan } from "./plan.js";
 import { probeSites } from "./python-info.js";
-import { InstallLog, runLogged } from "./run-logged.js";
 
 /** Puts the base venv's packages on the path of an extras venv. */
 export const BASE_PTH_FILE = "_trellis_base_env.pth";
@@ -65,32 +63,10 @@ export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOption
   const total = parsePins(plan.lockText).length;
   const report = (p: Parameters<NonNullable<BuildOptions["onProgress"]>>[0]) => opts.onProgress?.(p);
   await clearOldDir({ dir, dirChosen: false, cacheDir: plan.base.cacheDir }, opts.logger);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, BUILDING_FILE), `${process.pid}\n`);
-  const log = new InstallLog(installLogPath(dir));
-  try {
-    report({ phase: "create", done: 0, total });
-    await runLogged(plan.base.basePython, ["-m", "venv", dir], { log, what: "creating the virtual environment for the extras", signal: opts.signal });
-    await linkBase(plan, opts.signal);
-    const requirements = path.join(dir, INSTALLED_LOCK_FILE);
-    await writeFile(requirements, plan.lockText);
-    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
-    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
-    const progress = createPipProgress(total, Date.now());
-    report({ phase: "install", done: 0, total });
-    await runLogged(venvPython(dir), pipArgs, {
-      log,
-      what: `installing the extras ${plan.extras.map((e) => e.name).join(", ")}`,
-      signal: opts.signal,
-      onLine: (line) => {
-        const p = progress(line, Date.now());
-        if (p) report(p);
-      },
-    });
-  } finally {
-    await log.close();
-  }
-  await rm(path.join(dir, BUILDING_FILE), { force: true });
+  await installLocked(
+    { dir, basePython: plan.base.basePython, lockText: plan.lockText, what: `the extras ${plan.extras.map((e) => e.name).join(", ")}`, venvFor: "the extras", afterCreate: () => linkBase(plan, opts.signal) },
+    opts,
+  );
   await writeMarker(dir, {
     key: plan.key,
     lockSha256: plan.lockSha256,
