@@ -7,7 +7,6 @@ import { ColumnMap, RowChecker, useOf } from "../core/data/rows.js";
 import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
 import { missingColumns } from "../core/recipe/columns.js";
 import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
-import { didYouMean } from "../core/recipe/suggest.js";
 import { DataFileError, readRows } from "../adapters/data-files.js";
 
 /** Enough to see the pattern of what is wrong; the rest is counted. */
@@ -60,7 +59,7 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
       }
       if (!checker) {
         const found = Object.keys(item.row);
-        const missing = mappedButAbsent(stage.data.columns, found) ?? missingColumns(stage.stage.trainer, found, stage.data.columns);
+        const missing = missingColumns(stage.stage.trainer, found, stage.data.columns);
         if (missing) {
           add(shown(file), `stage '${stage.stage.id}': ${missing}`);
           return report;
@@ -86,16 +85,6 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
     for (const message of settingProblems(report.shape, stage)) add(shown(file), message);
   }
   return report;
-}
-
-/** A data.columns entry naming a column the file does not have, whatever else would fit. */
-function mappedButAbsent(columns: Record<string, string>, found: string[]): string | undefined {
-  for (const [standard, source] of Object.entries(columns)) {
-    if (!found.includes(source)) {
-      return `data.columns maps ${standard} to column '${source}', which is not in the file${didYouMean(source, found)} (found: ${found.join(", ") || "no columns"})`;
-    }
-  }
-  return undefined;
 }
 
 /** Data settings that do nothing for this shape would be silently ignored: say so. */
