@@ -4,7 +4,7 @@
  * the files. Local paths are made absolute against `recipeDir`, since `trl` reads them against
  * wherever it is started.
  */
-import path from "node:path";
+import path from "pathe";
 import { formatOf } from "../recipe/resolve.js";
 import type { Data, Recipe, Source, Stage } from "../recipe/schema.js";
 import { toPyYaml } from "./pyyaml.js";

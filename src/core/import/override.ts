@@ -3,7 +3,7 @@
  * null deletes the key (as in JSON Merge Patch, RFC 7386); anything else replaces. `stages` merges
  * item by item: by `id` when the override's item has one that matches, by position otherwise.
  */
-import path from "node:path";
+import path from "pathe";
 import { isMapping, type Raw } from "./types.js";
 
 export function mergeOverride(base: Raw, override: Raw): Raw {
