@@ -64,8 +64,8 @@ describe("quickstart ORPO", { timeout: RUN_TIMEOUT_MS }, () => {
   it("raises held-out preference accuracy from about 0.5 to at least 0.8, and reports both", () => {
     const [end] = eventsOf(orpo.events, "run_end");
     assert.equal(end?.status, "finished");
-    assert.ok(end!.preference!.before! >= 0.3 && end!.preference!.before! <= 0.7, `before: ${end!.preference!.before}`);
-    assert.ok(end!.preference!.after! >= 0.8, `after: ${end!.preference!.after}`);
+    assert.ok(end.preference!.before! >= 0.3 && end.preference!.before! <= 0.7, `before: ${end.preference!.before}`);
+    assert.ok(end.preference!.after! >= 0.8, `after: ${end.preference!.after}`);
     assert.match(orpo.result.stderr, /held-out preference accuracy: \d\.\d\d before -> \d\.\d\d after/);
   });
 
