@@ -36,3 +36,20 @@ export const visible = (s: string) => s.replace(ANSI, "");
 export const cells = (line: string) => [...visible(line)].length;
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Retries `check` (an assertion) until it passes or `timeoutMs` runs out, then throws its last
+ * error. Tests wait for what they expect this way rather than sleeping a fixed time.
+ */
+export async function waitFor(check: () => void, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > end) throw error;
+    }
+    await delay(5);
+  }
+}
