@@ -43,11 +43,13 @@ export async function loadComparison(files: readonly string[], runsDir: string):
     }
   }
   const arms: LoadedArm[] = [];
-  for (const file of recipeFiles) {
+  for (const [i, file] of recipeFiles.entries()) {
     const original = await readRecipeText(file);
     const text = spec?.generations ? withGenerations(original, spec.generations) : original;
     const loaded = await loadRecipe(file, path.resolve(runsDir, CHECK_OUTPUT), undefined, text);
-    arms.push({ name: loaded.recipe.name, file: displayPath(file), path: file, recipe: loaded.recipe, resolvedData: loaded.resolved.stages[0]!.data, text, loaded });
+    // Shown as the comparison file lists it (relative to that file), else as given.
+    const shown = spec ? spec.compare[i]! : displayPath(file);
+    arms.push({ name: loaded.recipe.name, file: shown, path: file, recipe: loaded.recipe, resolvedData: loaded.resolved.stages[0]!.data, text, loaded });
   }
   checkArms(arms);
   return { name: spec?.name ?? defaultName(arms.map((a) => a.name)), arms };

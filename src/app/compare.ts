@@ -6,13 +6,12 @@
  * comparison resumes arm by arm (`--resume <compare-id>`): finished arms are kept, the
  * interrupted one continues from its checkpoint, the rest start.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import { compareFiles, createCompareDir, listComparisons, readRecord, readText, writeRecord, writeText, type CompareRecord } from "../adapters/compare-dir.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileLogger } from "../adapters/logger.js";
-import { LOCK_FILE, RUNTIME_DIR } from "../adapters/package-files.js";
-import { decodePng } from "../adapters/png.js";
+import { LOCK_FILE } from "../adapters/package-files.js";
+import { drawPlot as draw } from "../adapters/plot.js";
 import { newRunId } from "../adapters/run-dir.js";
 import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "../core/compare/advice.js";
 import { armResult, type ArmResult, type Scores } from "../core/compare/arm-result.js";
@@ -20,7 +19,6 @@ import { CompareError } from "../core/compare/arms.js";
 import { reportMarkdown } from "../core/compare/report.js";
 import { attachLive, type RunView } from "./attach.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
-import { compareFiles, readRecord, writeRecord, type CompareRecord } from "./compare-record.js";
 import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
 import { planResume } from "./resume.js";
 import { prepareRun, sha256, type PreparedEnvironment } from "./run.js";
@@ -76,7 +74,7 @@ async function create(inputs: string[], runsDir: string) {
   const comparison = await loadComparison(inputs, runsDir);
   const id = newRunId(comparison.name);
   const dir = path.join(runsDir, id);
-  mkdirSync(dir, { recursive: true });
+  createCompareDir(dir);
   const record: CompareRecord = {
     id,
     name: comparison.name,
@@ -90,7 +88,7 @@ async function create(inputs: string[], runsDir: string) {
 
 /** A comparison's directory by id or unique prefix: folders of runsDir holding compare.json. */
 export function findComparison(runsDir: string, query: string): string {
-  const ids = existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(compareFiles(path.join(runsDir, d)).record)) : [];
+  const ids = listComparisons(runsDir);
   const matches = ids.includes(query) ? [query] : ids.filter((id) => id.startsWith(query) || id.includes(query));
   if (matches.length !== 1) throw new CompareError(matches.length ? `'${query}' matches several comparisons: ${matches.join(", ")}` : `no comparison matches '${query}' in ${runsDir}`);
   return path.join(runsDir, matches[0]!);
@@ -120,7 +118,7 @@ async function runArm(arm: LoadedArm, entry: CompareRecord["arms"][number], o: C
     if (readSupervisor(runDir)) throw new CompareError(`arm ${arm.name} (${entry.runId}) is still running: wait for it (trellis attach ${entry.runId}), then resume the comparison`);
     // compare checked the arm's recipe text itself (it differs from the file by the comparison's
     // settings); the environment lock is still checked here.
-    if (sha256(readFileSync(LOCK_FILE, "utf8")) !== readLaunch(runDir).lockSha256) throw new CompareError(`not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`);
+    if (sha256(readText(LOCK_FILE)) !== readLaunch(runDir).lockSha256) throw new CompareError(`not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`);
     const resumed = await planResume(runDir, { force: true });
     launch = { ...resumed, notices: resumed.notices.filter((n) => n.code !== "resume_forced") };
     writeLaunch(launch);
@@ -176,11 +174,11 @@ async function finish(dir: string, record: CompareRecord, comparison: LoadedComp
   const disagree = arms.filter((a) => a.baseline?.accuracy !== baseline?.accuracy);
   if (disagree.length) reading.push(`The starting model scored differently in ${disagree.map((a) => a.name).join(", ")} (${disagree.map((a) => a.baseline?.accuracy).join(", ")} against ${baseline?.accuracy}): the baseline row is ${arms[0]!.name}'s.`);
   const f = compareFiles(dir);
-  writeFileSync(f.curves, `${JSON.stringify({ ...PLOT, xlabel: deviceLabel(arms), arms: arms.map((a) => ({ name: a.name, loss: a.curves.loss.map(toXY), accuracy: a.curves.accuracy.map(toXY) })) })}\n`);
+  writeText(f.curves, `${JSON.stringify({ ...PLOT, xlabel: deviceLabel(arms), arms: arms.map((a) => ({ name: a.name, loss: a.curves.loss.map(toXY), accuracy: a.curves.accuracy.map(toXY) })) })}\n`);
   const plot = await drawPlot(f.curves, f.plot, o);
   const report = reportMarkdown({ id: record.id, name: record.name, arms, baseline, advice, reading, plot });
-  writeFileSync(f.report, report);
-  writeFileSync(f.result, `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot }, null, 2)}\n`);
+  writeText(f.report, report);
+  writeText(f.result, `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot }, null, 2)}\n`);
   return { id: record.id, dir, status: "finished", arms, baseline, advice, report: f.report };
 }
 
@@ -193,9 +191,7 @@ function deviceLabel(arms: readonly ArmResult[]): string {
 async function drawPlot(curves: string, out: string, o: CompareOptions): Promise<{ file: string; width: number; height: number } | { missing: string }> {
   if (!o.plotPython) return { missing: "plotting was turned off (--no-plot)" };
   try {
-    const python = await o.plotPython();
-    await execa(python, [path.join(RUNTIME_DIR, "plot.py"), curves, out], { env: { MPLBACKEND: "Agg" }, buffer: true });
-    const png = decodePng(out);
+    const png = await draw(await o.plotPython(), curves, out);
     return { file: path.basename(out), width: png.width, height: png.height };
   } catch (err) {
     const reason = ((err as { stderr?: string }).stderr?.trim().split("\n").at(-1) ?? (err as Error).message).slice(0, 300);

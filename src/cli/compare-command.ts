@@ -1,9 +1,8 @@
 /** `trellis compare`: run arms on the same data and score them alike; `--advise`, `--show`, `--resume`. */
 import path from "node:path";
-import { readFileSync } from "node:fs";
 import { setupEnvironment } from "../app/env.js";
 import { adviseOnly, findComparison, PLOT_EXTRA, runCompare, type CompareOutcome } from "../app/compare.js";
-import { compareFiles } from "../app/compare-record.js";
+import { compareFiles, readJson } from "../adapters/compare-dir.js";
 import type { Advice } from "../core/compare/advice.js";
 import type { ArmResult, Scores } from "../core/compare/arm-result.js";
 import { chooseView } from "../ui/choose-view.js";
@@ -33,7 +32,7 @@ export async function compareCommand(rest: string[], help: () => number): Promis
   }
   if (values.show !== undefined) {
     const dir = findComparison(runsDir, values.show);
-    const result = JSON.parse(readFileSync(compareFiles(dir).result, "utf8")) as { id: string; arms: ArmResult[]; baseline: Scores | null };
+    const result = readJson(compareFiles(dir).result) as { id: string; arms: ArmResult[]; baseline: Scores | null };
     await show(result.id, result.arms, result.baseline, Boolean(values.plain || values.json));
     return 0;
   }

@@ -72,6 +72,9 @@ describe("advice", () => {
     const close = readMeasurement(adv, s(0.5), [{ name: "orpo", trainers: ["orpo"], final: s(0.9), device_s: 10 }, { name: "sft-dpo", trainers: ["sft", "dpo"], final: s(0.88), device_s: 30 }]);
     assert.match(close.join(" "), /within the ~\d+.\d points that 80 pairs can resolve/);
     assert.ok(noiseBand(0.5, 80) > 0.15 && noiseBand(0.5, 80) < 0.17);
+    const displaced = readMeasurement(adv, s(0.5), [{ name: "orpo", trainers: ["orpo"], final: s(0.9), device_s: 10 }, { name: "dpo", trainers: ["dpo"], final: { ...s(0.9), chosen_nll: 3 }, device_s: 10 }]);
+    assert.match(displaced.join(" "), /dpo finds the chosen answers less likely than the starting model did \(NLL 3.00 against 1.00/);
+    assert.doesNotMatch(displaced.join(" "), /orpo finds/);
   });
 });
 

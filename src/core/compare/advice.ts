@@ -129,6 +129,15 @@ export function readMeasurement(advice: Advice, baseline: Scores | null, arms: r
       ? `${best.name} scores higher by ${pts(gap)}, more than the ~${pts(band)} that ${n} pairs can resolve (two standard errors).`
       : `The gap (${pts(gap)}) is within the ~${pts(band)} that ${n} pairs can resolve (two standard errors): on this data the two are not told apart by accuracy.`,
   );
+  // Ranking the pairs is not the whole story: DPO can win the ranking by pushing both answers
+  // down (likelihood displacement), and greedy answers then degrade. The chosen NLL shows it.
+  const baseNll = baseline?.chosen_nll;
+  if (baseNll !== null && baseNll !== undefined) {
+    for (const a of scored) {
+      const nll = a.final!.chosen_nll;
+      if (nll !== null && nll > baseNll) lines.push(`${a.name} finds the chosen answers less likely than the starting model did (NLL ${nll.toFixed(2)} against ${baseNll.toFixed(2)} nats a token): it ranks the pairs by pushing the rejected answers down faster than the chosen ones (likelihood displacement); read its generations before trusting its accuracy.`);
+    }
+  }
   const cheap = [...scored].sort((a, b) => a.device_s - b.device_s);
   if (cheap[0]!.device_s > 0) {
     const ratio = cheap.at(-1)!.device_s / cheap[0]!.device_s;

@@ -36,8 +36,15 @@ export function overlayChart(title: string, arms: readonly ArmLine[], xUnit: str
   const raster = arms.some((a) => a.points.length) ? rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides, range }) : undefined;
   const legend = arms.map((a, i) => tintOf(i)(paint)(a.name)).join(" ");
   const head = ` ${title} `;
+  // The legend goes where it fits; colours still tell the arms apart in a chart without one.
   const fill = width - 3 - cells(head) - cells(legend) - 2;
-  const top = fill >= 1 ? paint.dim(b.tl + b.h) + paint.bold(head) + paint.dim(b.h.repeat(fill)) + ` ${legend} ` + paint.dim(b.tr) : paint.dim(b.tl) + padEnd(head, width - 2) + paint.dim(b.tr);
+  const bare = width - 3 - cells(head);
+  const top =
+    fill >= 1
+      ? paint.dim(b.tl + b.h) + paint.bold(head) + paint.dim(b.h.repeat(fill)) + ` ${legend} ` + paint.dim(b.tr)
+      : bare >= 1
+        ? paint.dim(b.tl + b.h) + paint.bold(head) + paint.dim(b.h.repeat(bare) + b.tr)
+        : paint.dim(b.tl) + padEnd(head, width - 2) + paint.dim(b.tr);
   const body: string[] = [];
   for (let r = 0; r < plotRows; r++) {
     const label = !raster ? "" : r === 0 ? compact(raster.yMax) : r === plotRows - 1 ? compact(raster.yMin) : "";

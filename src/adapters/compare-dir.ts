@@ -1,9 +1,9 @@
 /**
- * runs/<compare-id>/compare.json: what a comparison is made of (each arm's recipe file and the
- * exact text it runs) and which run each arm became, written as soon as an arm's run exists, so
- * `trellis compare --resume <id>` goes on arm by arm after an interruption.
+ * runs/<compare-id>/: compare.json (what a comparison is made of, and which run each arm
+ * became), report.md, result.json, curves.json and plot.png. The record is replaced atomically,
+ * so a crash never leaves half of one.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 
@@ -26,13 +26,34 @@ export const compareFiles = (dir: string) => ({
   log: path.join(dir, "compare.log"),
 });
 
+export function createCompareDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
 export function writeRecord(dir: string, record: CompareRecord): void {
   const file = compareFiles(dir).record;
   writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file); // a crash never leaves half a record
+  renameSync(`${file}.tmp`, file);
 }
 
 export function readRecord(dir: string): CompareRecord | undefined {
   const file = compareFiles(dir).record;
   return existsSync(file) ? CompareRecord.parse(JSON.parse(readFileSync(file, "utf8"))) : undefined;
+}
+
+/** The folders of `runsDir` that hold a comparison. */
+export function listComparisons(runsDir: string): string[] {
+  return existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(compareFiles(path.join(runsDir, d)).record)).sort() : [];
+}
+
+export function writeText(file: string, text: string): void {
+  writeFileSync(file, text);
+}
+
+export function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, "utf8"));
+}
+
+export function readText(file: string): string {
+  return readFileSync(file, "utf8");
 }
