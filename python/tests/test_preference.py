@@ -48,9 +48,10 @@ def test_margins_and_chosen_nll_agree_with_the_per_sequence_scores(tok_model, co
     with torch.no_grad():
         chosen = logp_sums(model, [p[0] for p in pairs], tokenizer)
         rejected = logp_sums(model, [p[1] for p in pairs], tokenizer)
-    margin = sum(c / cn - r / rn for (c, cn), (r, rn) in zip(chosen, rejected)) / 4
+    margin = sum(c / cn - r / rn for (c, cn), (r, rn) in zip(chosen, rejected, strict=True)) / 4
     assert result["margin"] == pytest.approx(margin, abs=1e-5)
-    assert result["margin_sum"] == pytest.approx(sum(c - r for (c, _), (r, _) in zip(chosen, rejected)) / 4, abs=1e-4)
+    margin_sum = sum(c - r for (c, _), (r, _) in zip(chosen, rejected, strict=True)) / 4
+    assert result["margin_sum"] == pytest.approx(margin_sum, abs=1e-4)
     assert result["chosen_nll"] == pytest.approx(-sum(c for c, _ in chosen) / sum(n for _, n in chosen), abs=1e-5)
     assert result["chosen_nll"] > 0
 

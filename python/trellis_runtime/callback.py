@@ -109,7 +109,9 @@ class TrellisCallback(TrainerCallback):
                 **extra,
             )
 
-    def on_train_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         # The stage's cost up to the end of training (imports, data, model, evaluation, training).
         if state.is_world_process_zero:
             self.emitter.emit("usage", step=state.global_step, **self.meter.usage())

@@ -64,7 +64,9 @@ def generate(model: Any, tokenizer: Any, prompts: list[Any], max_new_tokens: int
                     attention_mask=torch.ones_like(ids),
                     max_new_tokens=max_new_tokens,
                     do_sample=False,
-                    pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+                    pad_token_id=tokenizer.pad_token_id
+                    if tokenizer.pad_token_id is not None
+                    else tokenizer.eos_token_id,
                 )
                 text = tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
                 answers.append(text[:MAX_ANSWER_CHARS])

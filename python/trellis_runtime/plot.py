@@ -24,7 +24,9 @@ def draw(spec: dict, out: Path) -> None:
 
     dpi = spec["dpi"]
     # One x axis for both: the cost so far, from 0 (imports and loading cost device time too).
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(spec["width"] / dpi, spec["height"] / dpi), dpi=dpi, sharex=True)
+    fig, (loss_ax, acc_ax) = plt.subplots(
+        1, 2, figsize=(spec["width"] / dpi, spec["height"] / dpi), dpi=dpi, sharex=True
+    )
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, arm in enumerate(spec["arms"]):
         colour = colours[i % len(colours)]
@@ -32,7 +34,9 @@ def draw(spec: dict, out: Path) -> None:
         for j, (stage, points) in enumerate(groupby(arm["loss"], key=lambda p: p["stage"])):
             pts = list(points)
             style = "-" if j == 0 else "--"
-            loss_ax.plot([p["x"] for p in pts], [p["y"] for p in pts], style, color=colour, label=f"{arm['name']}: {stage}")
+            loss_ax.plot(
+                [p["x"] for p in pts], [p["y"] for p in pts], style, color=colour, label=f"{arm['name']}: {stage}"
+            )
         acc = arm["accuracy"]
         acc_ax.plot([p["x"] for p in acc], [p["y"] for p in acc], "o-", color=colour, label=arm["name"])
     acc_ax.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance")

@@ -36,7 +36,8 @@ def preference_accuracy(
     pairs = [encode_pair(dataset[i], tokenizer, max_length) for i in range(min(max_pairs, len(dataset)))]
     pairs = [p for p in pairs if p is not None]
     if not pairs:
-        return {"accuracy": None, "pairs": 0, "accuracy_sum": None, "margin": None, "margin_sum": None, "chosen_nll": None}
+        empty = dict.fromkeys(("accuracy", "accuracy_sum", "margin", "margin_sum", "chosen_nll"))
+        return {**empty, "pairs": 0}
 
     # Each pair is two sequences; score them all, then compare per pair.
     sequences = [seq for pair in pairs for seq in pair]

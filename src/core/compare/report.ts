@@ -72,8 +72,8 @@ export function reportMarkdown(r: ReportInput): string {
   if (!prompts.length) out.push("No generations were recorded (the arms' recipes have no generations block).");
   for (const [i, prompt] of prompts.entries()) {
     out.push(`**${cell(prompt)}**`, "", "| model | answer |", "| --- | --- |");
-    out.push(`| starting model | ${base?.[i] ? cell(base[i]!.answer) : "-"} |`);
-    for (const f of finals) out.push(`| ${f.name} | ${f.samples?.[i] ? cell(f.samples[i]!.answer) : "-"} |`);
+    out.push(`| starting model | ${base?.[i] ? cell(base[i].answer) : "-"} |`);
+    for (const f of finals) out.push(`| ${f.name} | ${f.samples?.[i] ? cell(f.samples[i].answer) : "-"} |`);
     out.push("");
   }
 

@@ -68,7 +68,7 @@ const COLS = [["model", 26], ["pref acc", 9], ["acc(sum)", 9], ["margin", 9], ["
 
 function tableLines(arms: readonly ArmResult[], baseline: Scores | null, columns: number, device: string, paint: ReturnType<typeof painter>): string[] {
   const f = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? "-" : v.toFixed(d));
-  const row = (cellsIn: string[]) => fit(cellsIn.map((c, i) => (i === 0 ? padEnd(` ${c}`, COLS[i]![1]) : padStart(c, COLS[i]![1]))).join(""), columns);
+  const row = (cellsIn: string[]) => fit(cellsIn.map((c, i) => (i === 0 ? padEnd(` ${c}`, COLS[i][1]) : padStart(c, COLS[i]![1]))).join(""), columns);
   const out = [paint.bold(row(COLS.map(([h]) => (h === "dev-s" ? `${device}-s` : h))))];
   out.push(row(["starting model", f(baseline?.accuracy), f(baseline?.accuracy_sum), f(baseline?.margin), f(baseline?.chosen_nll), "", "", ""]));
   arms.forEach((a, i) => {
