@@ -47,6 +47,25 @@ export const FlopsBasis = z.object({
   world_size: z.number().int().positive(),
 }).loose();
 
+/**
+ * What a stage has cost so far (python/trellis_runtime/usage.py): wall seconds since the process
+ * started, CPU-seconds, device-seconds (GPU-seconds on GPUs, CPU-seconds on a CPU, times the
+ * processes) and tokens trained. `trellis compare` plots arms against device-seconds and tokens.
+ */
+export const Usage = z.object({
+  wall_s: z.number().nonnegative(),
+  cpu_s: z.number().nonnegative(),
+  device: z.enum(["cpu", "gpu"]),
+  devices: z.number().int().positive(),
+  device_s: z.number().nonnegative(),
+  tokens: z.number().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+/** One prompt and the model's greedy answer to it (`generations` events). */
+export const Sample = z.object({ prompt: z.string(), answer: z.string() });
+export type Sample = z.infer<typeof Sample>;
+
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
   z.object({
@@ -77,11 +96,26 @@ export const StageEvent = z.discriminatedUnion("type", [
     })
     .loose(),
   z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional(), flops: FlopsBasis.optional() }).loose(),
-  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional() }),
+  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional(), usage: Usage.optional() }),
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
-  z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
+  z.object({
+    ...base,
+    type: z.literal("preference_eval"),
+    when: z.enum(["before", "after"]),
+    accuracy: z.number().nullable(),
+    pairs: z.number().int(),
+    /** The same scoring on summed log-probabilities, the mean margins, the chosen answers' NLL per token. */
+    accuracy_sum: z.number().nullable().optional(),
+    margin: z.number().nullable().optional(),
+    margin_sum: z.number().nullable().optional(),
+    chosen_nll: z.number().nullable().optional(),
+  }),
+  /** Greedy answers to the recipe's prompts: before training (baseline), every N steps, at the end. */
+  z.object({ ...base, type: z.literal("generations"), when: z.enum(["before", "step", "after"]), step, samples: z.array(Sample) }),
+  /** The stage's cost at the end of training. */
+  z.object({ ...base, type: z.literal("usage"), step, ...Usage.shape }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
   z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
   /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */

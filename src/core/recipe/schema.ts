@@ -5,6 +5,7 @@
  * the fields of the targeted TRL config class (see ../trl/fields.ts).
  */
 import { z } from "zod";
+import { Generations } from "./generations.js";
 
 /** Stage ids and recipe names become file names: keep them to a safe alphabet. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -167,6 +168,8 @@ export const Recipe = z
         error: "must be false or { max_pairs: <integer> }",
       })
       .default({ max_pairs: 200 }),
+    /** Greedy answers to fixed prompts before training, every N steps and at the end (./generations.ts). */
+    generations: Generations.optional(),
   })
   .strict();
 

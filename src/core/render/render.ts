@@ -21,7 +21,7 @@ export function renderRecipe(resolved: ResolvedRecipe, trl: Version, trellisVers
     return {
       id: stage.stage.id,
       trainer: stage.stage.trainer,
-      script: { name: `${base}.py`, text: renderScript({ trainer: stage.stage.trainer, stageId: stage.stage.id, specFile: specName, trl }) },
+      script: { name: `${base}.py`, text: renderScript({ trainer: stage.stage.trainer, stageId: stage.stage.id, specFile: specName, trl, generations: resolved.recipe.generations !== undefined }) },
       spec: { name: specName, value: layout ? portableSpec(spec, layout) : spec },
     };
   });

@@ -6,6 +6,7 @@
 import type { Trainer } from "../recipe/schema.js";
 import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
+import { generationLines as gen } from "./generations-block.js";
 
 const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   sft: { config: "SFTConfig", trainer: "SFTTrainer" },
@@ -19,6 +20,8 @@ export interface ScriptInput {
   /** File name of the JSON spec beside the script. Built from a validated stage id. */
   specFile: string;
   trl: Version;
+  /** The recipe has a generations block (./generations-block.ts). */
+  generations?: boolean;
 }
 
 /** The stage file names: `stage-2-dpo.py` and `stage-2-dpo.json`. */
@@ -34,6 +37,7 @@ export function renderScript(input: ScriptInput): string {
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);
+  const g = input.generations === true;
 
   return `#!/usr/bin/env python3
 """Stage ${JSON.stringify(input.stageId).slice(1, -1)} of a trellis recipe: ${trainer} (TRL ${formatVersion(input.trl)}).
@@ -72,7 +76,7 @@ def train(emit: Emitter, argv: list[str]) -> None:
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
-
+${g ? gen.importLine : ""}
     probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
@@ -89,7 +93,7 @@ def train(emit: Emitter, argv: list[str]) -> None:
 ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
-    # TRL turns bf16 on by default, which fails on a machine without a GPU.
+${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
     args = parse_config(${config}, environment.fit_precision(SPEC["args"], emit), argv)
     trainer = ${trainer}(
         model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
@@ -98,7 +102,7 @@ ${needsReference ? referenceBlock() : ""}
         eval_dataset=data.eval,
         ${tokenizerArg}=tokenizer,
         peft_config=peft_config,
-        callbacks=[callback],
+        ${g ? gen.callbacks : "callbacks=[callback]"},
     )
     callback.watch(trainer)  # tokens, padding and examples per micro-batch: tokens/s and MFU
 
@@ -124,7 +128,7 @@ ${needsReference ? referenceBlock() : ""}
             emit.emit("preference_eval", when=when, **result)
 
     measure_preferences("before")
-    emit.emit("phase", phase="training")
+${g ? gen.before : ""}    emit.emit("phase", phase="training")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
     if probe.report(emit, callback):  # a planner probe: peak memory and tokens/s, nothing saved
         return
@@ -135,7 +139,7 @@ ${needsReference ? referenceBlock() : ""}
     trainer.save_model(args.output_dir)
     tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
-    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+${g ? gen.after : ""}    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,6 +31,8 @@ export interface StageSpec {
   peft: Record<string, unknown> | null;
   preference_eval: { max_pairs: number } | null;
   checkpoint_every_minutes: number;
+  /** The recipe's generations block, when it has one (python/trellis_runtime/generate.py). */
+  generations?: { prompts?: string[]; count: number; every_steps: number; max_new_tokens: number };
   /** Set by `trellis resume`: the checkpoint this stage continues from. */
   resume_from_checkpoint?: string;
 }
@@ -58,6 +60,7 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
     checkpoint_every_minutes: recipe.checkpoint_every_minutes,
+    ...(recipe.generations ? { generations: recipe.generations } : {}),
   };
 }
 
