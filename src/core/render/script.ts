@@ -63,9 +63,10 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
-    from trellis_runtime import probe
+    from trellis_runtime import probe, quantization
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
+    from trellis_runtime.merge import merge_stage
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
@@ -82,6 +83,8 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
     model = load_model(start_from, SPEC["model"])
+    # QLoRA (model.quantization): norms and embeddings in float32, input gradients on.
+    model = quantization.prepare_for_training(model, SPEC["args"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
 ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
@@ -125,7 +128,11 @@ ${needsReference ? referenceBlock() : ""}
     trainer.save_model(args.output_dir)
     tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
-    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+    merged = None
+    if SPEC["merge"]:  # the adapter merged into its base (de-quantised for QLoRA): a model to serve
+        del trainer, model  # the merge rebuilds the base: free the trained copy first
+        merged = merge_stage(SPEC)
+    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None, merged=merged)
 `;
 }
 
