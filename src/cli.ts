@@ -39,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return (await commands()).logsCommand(rest, help("logs"));
     case "plan":
       return (await import("./cli/plan-command.js")).planCommand(rest, help("plan"));
+    case "merge":
+      return (await import("./cli/merge-command.js")).mergeCommand(rest, help("merge"));
     case "render":
       return (await import("./cli/render-command.js")).renderCommand(rest, help("render"));
     case "check":
@@ -64,7 +66,8 @@ async function report(err: unknown): Promise<void> {
     import("./core/plan/search.js"),
     import("./core/run/log-filter.js"),
   ]);
-  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError].some((cls) => err instanceof cls);
+  const { MergeRefused, MergeFailed } = await import("./app/merge.js");
+  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, MergeRefused, MergeFailed].some((cls) => err instanceof cls);
   const message = known ? (err as Error).message : ((err as Error)?.stack ?? String(err));
   const prefix = err instanceof RecipeError || err instanceof DataFileError ? "" : "trellis: ";
   process.stderr.write(`${prefix}${message}\n`);
