@@ -15,6 +15,9 @@ def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str
             "from_dir": spec.get("from_dir"),
             # transformers records the Hub commit a model was loaded from; None for local folders.
             "revision": getattr(config, "_commit_hash", None),
+            # What was really loaded: bitsandbytes 4/8-bit weights, and the attention kernel in use.
+            "quantized": "4bit" if getattr(model, "is_loaded_in_4bit", False) else "8bit" if getattr(model, "is_loaded_in_8bit", False) else None,
+            "attn_implementation": getattr(config, "_attn_implementation", None),
         },
         "datasets": [
             {
