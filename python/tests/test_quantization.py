@@ -60,3 +60,25 @@ def test_merge_refuses_a_stage_output_without_an_adapter(tmp_path):
     assert merged_dir(spec) == str(tmp_path / "merged")
     with pytest.raises(ValueError, match="holds no LoRA adapter"):
         merge_stage(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "has_cuda", "bnb", "expected"),
+    [
+        ({"model": MODEL, "args": {}}, False, None, []),
+        ({"model": MODEL, "args": {"use_liger_kernel": True}}, False, None, ["use_liger_kernel: true needs a CUDA GPU"]),
+        ({"model": MODEL, "args": {"use_liger_kernel": True}}, True, None, []),
+        ({"model": {**MODEL, "attn_implementation": "flash_attention_2"}, "args": {}}, False, None, ["flash_attention_2 needs a CUDA GPU"]),
+        ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, False, "0.50.2", []),
+        ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, False, "0.45.5", ["needs bitsandbytes >= 0.46 (its CPU backend); this environment has 0.45.5"]),
+        ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, True, "0.45.5", []),
+        ({"model": {**MODEL, "quantization": {"bits": 8}}, "args": {}}, True, None, ["needs the bitsandbytes package"]),
+    ],
+)
+def test_device_problems(spec, has_cuda, bnb, expected):
+    from trellis_runtime.quantization import device_problems
+
+    problems = device_problems(spec, has_cuda, bnb)
+    assert len(problems) == len(expected)
+    for problem, fragment in zip(problems, expected):
+        assert fragment in problem

@@ -18,6 +18,44 @@ MISSING_BNB = (
 )
 
 
+# bitsandbytes trains on a CPU from its multi-backend releases on (0.50.2 is locked and tested).
+BNB_CPU_SINCE = (0, 46)
+
+
+def device_problems(spec: dict[str, Any], has_cuda: bool, bnb_version: str | None) -> list[str]:
+    """What this machine cannot run in the stage's settings, one actionable line each (nothing is loaded)."""
+    problems = []
+    model, args = spec.get("model") or {}, spec.get("args") or {}
+    if args.get("use_liger_kernel") is True and not has_cuda:
+        problems.append("use_liger_kernel: true needs a CUDA GPU (Liger's kernels are Triton) and this machine has none: remove it")
+    if model.get("attn_implementation") == "flash_attention_2" and not has_cuda:
+        problems.append("attn_implementation flash_attention_2 needs a CUDA GPU and this machine has none: use sdpa")
+    if model.get("quantization"):
+        if bnb_version is None:
+            problems.append(MISSING_BNB)
+        elif not has_cuda and tuple(int(p) for p in bnb_version.split(".")[:2] if p.isdigit()) < BNB_CPU_SINCE:
+            problems.append(
+                f"model.quantization on a machine without a GPU needs bitsandbytes >= {'.'.join(map(str, BNB_CPU_SINCE))} "
+                f"(its CPU backend); this environment has {bnb_version}: use trellis's bitsandbytes extra, or a GPU"
+            )
+    return problems
+
+
+def check_device(spec: dict[str, Any]) -> None:
+    """Fail before data and model load when this machine cannot run the stage's settings."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import torch
+
+    try:
+        bnb_version: str | None = version("bitsandbytes")
+    except PackageNotFoundError:
+        bnb_version = None
+    problems = device_problems(spec, torch.cuda.is_available(), bnb_version)
+    if problems:
+        raise RuntimeError("; ".join(problems))
+
+
 def _dtype(name: str) -> Any:
     import torch
 

@@ -72,6 +72,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from trellis_runtime.provenance import describe
 
     probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
+    quantization.check_device(SPEC)  # Liger, flash attention or bitsandbytes this machine cannot run
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
     emit.emit("phase", phase="data")
