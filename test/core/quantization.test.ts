@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { PackageUniverse } from "../../src/core/env/extras.js";
 import { formatProblem, RecipeError } from "../../src/core/recipe/errors.js";
+import { diskNeed } from "../../src/core/recipe/model-checks.js";
 import { packageNeeds, packageProblems } from "../../src/core/recipe/packages.js";
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import { resolveRecipe } from "../../src/core/recipe/resolve.js";
 import { renderRecipe } from "../../src/core/render/render.js";
+import { Recipe } from "../../src/core/recipe/schema.js";
 import { parseVersion } from "../../src/core/trl/version.js";
 
 const TRL = { trl: parseVersion("1.13.0")! };
@@ -135,4 +137,14 @@ describe("QLoRA packages", () => {
       assert.deepEqual(packageNeeds({ optim }, ["args"]).map((n) => n.package), packages);
     });
   }
+});
+
+describe("merge: true and the disk", () => {
+  it("counts the merged model beside the adapter", () => {
+    const facts = { where: "/m", modules: null, chatTemplate: true, weightBytes: 4_000_000, parameters: 1_000_000 };
+    const recipe = Recipe.parse({ name: "r", model: { name: "m", quantization: { bits: 4 } }, data: { train: "d.jsonl" }, checkpoint_every_minutes: 0, stages: [{ id: "dpo", trainer: "dpo", merge: true, peft: {}, args: { save_strategy: "no" } }] });
+    const need = diskNeed(recipe, facts)!;
+    assert.equal(need.bytes, 0.08e6 + 4e6);
+    assert.deepEqual(need.parts, ["dpo: adapter 80.0 KB + merged model 4.0 MB"]);
+  });
 });

@@ -134,3 +134,15 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
     assert.match(stage.stderr, /trained the full model \(no peft block\).*nothing to merge/);
   });
 });
+
+describe("QLoRA on the command line, without training", () => {
+  it("the QLoRA recipes pass check; merge has --help", async () => {
+    for (const r of ["quickstart-dpo-qlora.yaml", "dpo-qlora.yaml"]) {
+      const result = await trellis(["check", path.join(RECIPES, r)], { cwd: ws.dir, env: ws.env });
+      assert.equal(result.exitCode, 0, `${r}: ${result.stderr}`);
+    }
+    const help = await trellis(["merge", "--help"], { cwd: ws.dir });
+    assert.equal(help.exitCode, 0);
+    assert.match(help.stdout, /^Usage: trellis merge/);
+  });
+});
