@@ -31,7 +31,7 @@ def test_a_plain_model_gets_no_extra_options():
 
 @pytest.mark.skipif(HAS_BNB, reason="bitsandbytes is installed here")
 def test_quantisation_without_bitsandbytes_says_how_to_get_it():
-    with pytest.raises(ImportError, match="add \"extras: \\[bitsandbytes\\]\" to the recipe") as err:
+    with pytest.raises(ImportError, match='add "extras: \\[bitsandbytes\\]" to the recipe') as err:
         bnb_config({"bits": 4}, "float32")
     assert str(err.value) == MISSING_BNB
 
@@ -66,11 +66,26 @@ def test_merge_refuses_a_stage_output_without_an_adapter(tmp_path):
     ("spec", "has_cuda", "bnb", "expected"),
     [
         ({"model": MODEL, "args": {}}, False, None, []),
-        ({"model": MODEL, "args": {"use_liger_kernel": True}}, False, None, ["use_liger_kernel: true needs a CUDA GPU"]),
+        (
+            {"model": MODEL, "args": {"use_liger_kernel": True}},
+            False,
+            None,
+            ["use_liger_kernel: true needs a CUDA GPU"],
+        ),
         ({"model": MODEL, "args": {"use_liger_kernel": True}}, True, None, []),
-        ({"model": {**MODEL, "attn_implementation": "flash_attention_2"}, "args": {}}, False, None, ["flash_attention_2 needs a CUDA GPU"]),
+        (
+            {"model": {**MODEL, "attn_implementation": "flash_attention_2"}, "args": {}},
+            False,
+            None,
+            ["flash_attention_2 needs a CUDA GPU"],
+        ),
         ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, False, "0.50.2", []),
-        ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, False, "0.45.5", ["needs bitsandbytes >= 0.46 (its CPU backend); this environment has 0.45.5"]),
+        (
+            {"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}},
+            False,
+            "0.45.5",
+            ["needs bitsandbytes >= 0.46 (its CPU backend); this environment has 0.45.5"],
+        ),
         ({"model": {**MODEL, "quantization": {"bits": 4}}, "args": {}}, True, "0.45.5", []),
         ({"model": {**MODEL, "quantization": {"bits": 8}}, "args": {}}, True, None, ["needs the bitsandbytes package"]),
     ],
@@ -80,5 +95,5 @@ def test_device_problems(spec, has_cuda, bnb, expected):
 
     problems = device_problems(spec, has_cuda, bnb)
     assert len(problems) == len(expected)
-    for problem, fragment in zip(problems, expected):
+    for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem

@@ -33,7 +33,10 @@ def merge_stage(spec: dict[str, Any], out_dir: str | None = None, adapter_dir: s
 
     adapter = adapter_dir or spec["args"]["output_dir"]
     if not is_adapter_dir(adapter):
-        raise ValueError(f"{adapter} holds no LoRA adapter (no adapter_config.json): only a stage with a peft block that finished can be merged")
+        raise ValueError(
+            f"{adapter} holds no LoRA adapter (no adapter_config.json): "
+            "only a stage with a peft block that finished can be merged"
+        )
     out = out_dir or merged_dir(spec)
     start_from = spec.get("from_dir") or resolve_model_name(spec["model"])
     base = dequantize(load_model(start_from, spec["model"]))
@@ -48,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("spec", help="the stage's JSON spec (scripts/stage-N-<id>.json)")
     parser.add_argument("--out", help="where the merged model goes (default: <stage output>/merged)")
     options = parser.parse_args(argv)
-    spec = json.loads(Path(options.spec).read_text(encoding="utf-8"))
     from . import environment
+    from .arguments import load_spec
+
+    spec = load_spec(Path(options.spec))  # its paths are relative to the scripts folder
 
     environment.prepare(spec)
     out = merge_stage(spec, options.out)

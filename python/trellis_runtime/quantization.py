@@ -6,6 +6,7 @@ default is decided in this module, so the rendered script and `trellis merge` lo
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -27,15 +28,18 @@ def device_problems(spec: dict[str, Any], has_cuda: bool, bnb_version: str | Non
     problems = []
     model, args = spec.get("model") or {}, spec.get("args") or {}
     if args.get("use_liger_kernel") is True and not has_cuda:
-        problems.append("use_liger_kernel: true needs a CUDA GPU (Liger's kernels are Triton) and this machine has none: remove it")
+        problems.append(
+            "use_liger_kernel: true needs a CUDA GPU (Liger's kernels are Triton) and this machine has none: remove it"
+        )
     if model.get("attn_implementation") == "flash_attention_2" and not has_cuda:
         problems.append("attn_implementation flash_attention_2 needs a CUDA GPU and this machine has none: use sdpa")
     if model.get("quantization"):
         if bnb_version is None:
             problems.append(MISSING_BNB)
         elif not has_cuda and tuple(int(p) for p in bnb_version.split(".")[:2] if p.isdigit()) < BNB_CPU_SINCE:
+            since = ".".join(map(str, BNB_CPU_SINCE))
             problems.append(
-                f"model.quantization on a machine without a GPU needs bitsandbytes >= {'.'.join(map(str, BNB_CPU_SINCE))} "
+                f"model.quantization on a machine without a GPU needs bitsandbytes >= {since} "
                 f"(its CPU backend); this environment has {bnb_version}: use trellis's bitsandbytes extra, or a GPU"
             )
     return problems
@@ -151,10 +155,8 @@ def dequantize(model: Any) -> Any:
     # A saved config that still names a quantisation would make plain transformers load it quantised.
     for holder in (model.config, getattr(model, "hf_quantizer", None)):
         if holder is not None and hasattr(holder, "quantization_config"):
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(holder, "quantization_config")
-            except AttributeError:
-                pass
     model.is_loaded_in_4bit = False
     model.is_loaded_in_8bit = False
     return model

@@ -81,7 +81,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
       },
       files[1]!,
     ),
-    pumpEvents(child.stdio[EVENTS_FD] as Readable, o),
+    pumpEvents(child.stdio[EVENTS_FD], o),
   ];
   const result = await child;
   control.destroy();

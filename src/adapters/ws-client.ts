@@ -31,7 +31,7 @@ export function connectRun(o: ConnectOptions): RunConnection {
   });
   ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: o.token, last_seq: o.lastSeq })));
   ws.on("message", (data) => {
-    const message = parseServerMessage(data.toString());
+    const message = parseServerMessage((data as Buffer).toString("utf8"));
     if (message) o.onMessage(message);
   });
   return {
@@ -84,8 +84,15 @@ export function followRun(o: FollowOptions): Follower {
         token: o.token,
         lastSeq: last,
         onMessage: (m) => {
-          if (m.kind === "welcome") (welcomed = true), (failures = 0), (welcomeLast = m.last_seq), o.onWelcome?.(m);
-          else if (m.kind === "replayed") (replaying = false), o.onReplayed?.();
+          if (m.kind === "welcome") {
+            welcomed = true;
+            failures = 0;
+            welcomeLast = m.last_seq;
+            o.onWelcome?.(m);
+          } else if (m.kind === "replayed") {
+            replaying = false;
+            o.onReplayed?.();
+          }
           else if (m.kind === "event") {
             const event = m.event as unknown as RunEvent;
             if (event.seq <= last) return; // already delivered

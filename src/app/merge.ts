@@ -4,7 +4,6 @@
  * can be merged, is decided from the run's own records (launch.json, events.jsonl) before any
  * Python starts; the merge itself is python/trellis_runtime/merge.py, as rendered into the run.
  */
-import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { readAllEvents } from "../adapters/event-file.js";
 import { runMergeProcess } from "../adapters/merge-process.js";
@@ -62,14 +61,12 @@ export async function chooseMergeStage(runDir: string, stage?: string): Promise<
 export async function mergeRun(runDir: string, options: { stage?: string; out?: string; signal?: AbortSignal } = {}): Promise<{ stage: string; merged: string; log: string }> {
   const choice = await chooseMergeStage(runDir, options.stage);
   const launch = readLaunch(runDir);
-  if (!existsSync(launch.python)) {
-    throw new EnvironmentError(`the environment this run used is gone (${launch.python}): set it up again (trellis env setup, with the run's extras) and retry`);
-  }
-  const logs = path.join(runDir, "logs");
-  mkdirSync(logs, { recursive: true });
-  const log = path.join(logs, `merge-${choice.stage}.stderr.log`);
+  const log = path.join(runDir, "logs", `merge-${choice.stage}.stderr.log`);
   const out = options.out ? path.resolve(options.out) : undefined;
   const result = await runMergeProcess({ python: launch.python, scriptsDir: path.join(runDir, "scripts"), spec: choice.spec, out, logFile: log, signal: options.signal });
+  if (!result.pythonFound) {
+    throw new EnvironmentError(`the environment this run used is gone (${launch.python}): set it up again (trellis env setup, with the run's extras) and retry`);
+  }
   if (result.exitCode !== 0 || !result.merged) {
     throw new MergeFailed(`merging stage '${choice.stage}' failed: ${result.lastError ?? `exit code ${result.exitCode}`} (log: ${log})`, log);
   }

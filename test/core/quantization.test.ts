@@ -50,7 +50,7 @@ describe("QLoRA recipes", () => {
       assert.equal(stage!.spec.value.merge, true);
       const script = stage!.script.text;
       assert.match(script, /^ {4}model = quantization\.prepare_for_training\(model, SPEC\["args"\]\)$/m);
-      assert.match(script, /^ {8}merged = merge_stage\(SPEC\)$/m);
+      assert.match(script, /^ {8}merged = merge_stage\(SPEC, out_dir=str\(Path\(args\.output_dir\) \/ "merged"\), adapter_dir=args\.output_dir\)$/m);
       assert.match(script, /emit\.emit\("saved", path=args\.output_dir, adapter=peft_config is not None, merged=merged\)/);
       // DPO's reference with an adapter is the (quantised) policy with the adapter off: no second load.
       if (trainer === "dpo") assert.match(script, /ref_model = None if peft_config else load_model/);

@@ -45,10 +45,12 @@ import json, sys, torch
 sys.path.insert(0, sys.argv[1])
 from transformers import AutoModelForCausalLM
 from peft import PeftModel
+from pathlib import Path
+from trellis_runtime.arguments import load_spec
 from trellis_runtime.models import load_model, resolve_model_name
 out = {}
 for name, spec_file, merged_dir in json.loads(sys.argv[2]):
-    spec = json.load(open(spec_file))
+    spec = load_spec(Path(spec_file))
     merged = AutoModelForCausalLM.from_pretrained(merged_dir)
     config = json.load(open(merged_dir + "/config.json"))
     linear = {type(m).__name__ for n, m in merged.named_modules() if n.endswith("q_proj")}

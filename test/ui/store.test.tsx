@@ -53,7 +53,7 @@ describe("dashboard store", () => {
       store.push(metrics(1000 + ms));
       clock.advance(5);
     }
-    assert.ok(calls <= 1 + Math.ceil(1000 / 66), `${calls} notifications in 1 s`);
+    assert.ok(calls <= 1 + Math.ceil(1000 / 66), `${String(calls)} notifications in 1 s`);
     assert.ok(calls >= 10);
   });
 

@@ -29,7 +29,7 @@ export function storeWith(events: RunEvent[]): { store: DashboardStore; now: () 
   return { store, now: () => t };
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 export const ANSI = /\u001b\[[0-9;]*m/g;
 export const visible = (s: string) => s.replace(ANSI, "");
 /** Terminal cells of a line; every glyph the dashboard draws is one cell wide. */

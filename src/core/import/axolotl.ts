@@ -134,7 +134,7 @@ const HANDLERS: Record<string, Handler> = {
   s2_attention: unsetOr(ATTENTION),
   flash_attn_cross_entropy: unsetOr(ATTENTION),
   flash_attn_rms_norm: unsetOr(ATTENTION),
-  attn_implementation: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key, "null: transformers' default attention") : setAttention(d, key, String(v))),
+  attn_implementation: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key, "null: transformers' default attention") : setAttention(d, key, v)),
   local_rank: unsetOr("trellis runs each stage as one process"),
   wandb_project: unsetOr(TRACKER),
   wandb_entity: unsetOr(TRACKER),
@@ -153,7 +153,7 @@ export function importAxolotl(d: Draft, raw: Raw): void {
     if (AXOLOTL_DATA_KEYS.has(key)) continue;
     const handler = HANDLERS[key];
     if (handler) handler(d, raw, key, value);
-    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key]!, value, `axolotl's ${key} is TRL's ${RENAMED[key]}`);
+    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key], value, `axolotl's ${key} is TRL's ${RENAMED[key]}`);
     else mapTrlArg(d, raw, key, key, value);
   }
   if (raw.rl === "ipo") d.deriveArg("rl", "loss_type", ["ipo"]);

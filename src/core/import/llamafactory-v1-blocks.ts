@@ -87,7 +87,7 @@ function lora(d: Draft, key: string, block: Raw): void {
       // "all" is every linear layer but the output head (PEFT's all-linear); one other name is
       // wrapped in a list by LLaMA-Factory, so it is a module name, not a pattern.
       if (v === "all" || isEmpty(v)) return r.mapped(at, `${STAGE}.peft.target_modules`, "all: every linear layer (all-linear)");
-      const list = isString(v) ? [v] : Array.isArray(v) && v.length && v.every(isString) ? (v as string[]) : undefined;
+      const list = isString(v) ? [v] : Array.isArray(v) && v.length && v.every(isString) ? (v) : undefined;
       if (!list) return r.unsupported(at, `must be 'all', a module name or a list of them (got ${show(v)})`);
       peft.target_modules = list;
       r.mapped(at, `${STAGE}.peft.target_modules`);
@@ -96,7 +96,7 @@ function lora(d: Draft, key: string, block: Raw): void {
   };
   eachSetting(d, key, block, (dd, at, v, b) => {
     const sub = at.slice(key.length + 1);
-    if (SUB[sub]) return SUB[sub]!(dd, at, v, b);
+    if (SUB[sub]) return SUB[sub](dd, at, v, b);
     if (LORA_EXPORT.has(sub)) return r.unset(at, "used by `llamafactory-cli merge` (export), not by training");
     r.unsupported(at, "not a LoRA setting of LLaMA-Factory v1 (LoraParams)");
   });

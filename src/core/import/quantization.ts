@@ -34,8 +34,8 @@ export function quantSetting(d: Draft, key: string, field: "quant_type" | "doubl
 }
 
 /** model.attn_implementation from a tool's setting; the first key that sets it wins, a second one is reported. */
-export function setAttention(d: Draft, key: string, value: string, note = ""): void {
-  if (!(ATTENTION_IMPLEMENTATIONS as readonly string[]).includes(value)) {
+export function setAttention(d: Draft, key: string, value: unknown, note = ""): void {
+  if (typeof value !== "string" || !(ATTENTION_IMPLEMENTATIONS as readonly string[]).includes(value)) {
     return d.report.unsupported(key, `model.attn_implementation takes ${ATTENTION_IMPLEMENTATIONS.join(", ")} (got ${show(value)}); transformers' default (sdpa where the model has it) is used`);
   }
   const earlier = d.model.attn_implementation;

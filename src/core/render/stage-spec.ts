@@ -2,7 +2,7 @@
  * The JSON document a rendered script reads: every recipe value reaches Python this way, as
  * data, never spliced into code (a recipe string can never become a statement).
  */
-import path from "node:path";
+import path from "pathe";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
 
 /** Defaults trellis adds under the stage's args when the recipe leaves them out. */
