@@ -37,7 +37,7 @@ def merge_stage(spec: dict[str, Any], out_dir: str | None = None, adapter_dir: s
             f"{adapter} holds no LoRA adapter (no adapter_config.json): "
             "only a stage with a peft block that finished can be merged"
         )
-    out = out_dir or merged_dir(spec)
+    out = os.path.abspath(out_dir or merged_dir(spec))  # abspath also normalises scripts/../output
     start_from = spec.get("from_dir") or resolve_model_name(spec["model"])
     base = dequantize(load_model(start_from, spec["model"]))
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
