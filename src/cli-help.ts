@@ -26,6 +26,7 @@ Commands:
   compare <arms.yaml>    ORPO against SFT then DPO (any arms) on the same data: scores, cost, report.md
   import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
+  merge [run]            merge a finished LoRA/QLoRA stage's adapter into a full model to serve
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
   check <recipe.yaml>    check the recipe, every data row, the model and the disk; run nothing
   plan <recipe.yaml>     print the batch plan of each stage (probes on the GPU; nothing on a CPU)
@@ -106,6 +107,22 @@ Options:
   --type T,..          only these event types (metrics, eval, notice, output, error...)
   --stage S            only this stage's events (repeatable)
   --since WHEN         only events from then: a duration back (90s, 10m, 2h, 1d) or a date
+  --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
+`,
+  merge: `Usage: trellis merge [run-id] [--stage ID] [--out DIR] [--json] [--runs-dir DIR]
+
+Merges the LoRA adapter a finished stage saved into the model that stage trained on, and saves
+a full model with its tokenizer: plain transformers loads it (no PEFT), ready to serve. For
+QLoRA (model.quantization) the base is de-quantised first, so the merged weights are exactly
+those the adapter was trained against. A stage that started from an earlier LoRA stage merges
+onto that stage's result. The merge runs in the run's own environment and scripts; its output
+goes to logs/merge-<stage>.stderr.log. A stage with merge: true in the recipe does this at the
+end of training.
+
+Options:
+  --stage ID           the stage to merge (default: the last stage that saved an adapter)
+  --out DIR            where the merged model goes (default: <stage output>/merged)
+  --json               print {run, stage, merged} as JSON
   --runs-dir DIR       where to look for runs (default: $TRELLIS_RUNS_DIR or ./runs)
 `,
   render: `Usage: trellis render <recipe.yaml> [--out DIR] [--trl-version X.Y]

@@ -41,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./cli/compare-command.js")).compareCommand(rest, help("compare"));
     case "plan":
       return (await import("./cli/plan-command.js")).planCommand(rest, help("plan"));
+    case "merge":
+      return (await import("./cli/merge-command.js")).mergeCommand(rest, help("merge"));
     case "render":
       return (await import("./cli/render-command.js")).renderCommand(rest, help("render"));
     case "check":
@@ -67,7 +69,8 @@ async function report(err: unknown): Promise<void> {
     import("./core/run/log-filter.js"),
   ]);
   const { CompareError } = await import("./core/compare/arms.js");
-  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, CompareError].some((cls) => err instanceof cls);
+  const { MergeRefused, MergeFailed } = await import("./app/merge.js");
+  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, CompareError, MergeRefused, MergeFailed].some((cls) => err instanceof cls);
   const message = known ? (err as Error).message : ((err as Error)?.stack ?? String(err));
   const prefix = err instanceof RecipeError || err instanceof DataFileError ? "" : "trellis: ";
   process.stderr.write(`${prefix}${message}\n`);

@@ -15,6 +15,9 @@ def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str
             "from_dir": spec.get("from_dir"),
             # transformers records the Hub commit a model was loaded from; None for local folders.
             "revision": getattr(config, "_commit_hash", None),
+            # What was really loaded: bitsandbytes 4/8-bit weights, and the attention kernel in use.
+            "quantized": _quantized(model),
+            "attn_implementation": getattr(config, "_attn_implementation", None),
         },
         "datasets": [
             {
@@ -43,3 +46,10 @@ def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str
             "full_determinism": bool(getattr(args, "full_determinism", False)),
         },
     }
+
+
+def _quantized(model: Any) -> str | None:
+    """bitsandbytes' storage of the loaded weights: "4bit", "8bit", or None for plain weights."""
+    if getattr(model, "is_loaded_in_4bit", False):
+        return "4bit"
+    return "8bit" if getattr(model, "is_loaded_in_8bit", False) else None

@@ -179,7 +179,10 @@ function summary(dash: DashboardState, paint: Paint): string {
   }
   const measured = state.stages.filter((s) => s.preferenceBefore !== null || s.preferenceAfter !== null);
   if (measured.length > 1) for (const s of measured) lines.push(`    ${s.id}: ${s.preferenceBefore?.toFixed(2) ?? "-"} -> ${s.preferenceAfter?.toFixed(2) ?? "-"}`);
-  for (const s of state.stages) if (s.savedTo) lines.push(`  ${s.id} saved to ${s.savedTo}`);
+  for (const s of state.stages) {
+    if (s.savedTo) lines.push(`  ${s.id} saved to ${s.savedTo}`);
+    if (s.mergedTo) lines.push(`  ${s.id} merged model (adapter merged into its base) in ${s.mergedTo}`);
+  }
   const resumable = state.stages.find((s) => (s.status === "stopped" || s.status === "failed") && s.lastCheckpoint);
   if (resumable && state.status !== "finished") {
     lines.push(`  ${resumable.id}: last checkpoint ${resumable.lastCheckpoint}`);

@@ -101,14 +101,16 @@ describe("LLaMA-Factory v1 example configs", () => {
     assert.deepEqual(forced.recipe, r.recipe);
   });
 
-  it("DeepSpeed, quantization, Muon, freeze tuning and unknown kernels are reported with the reason", async () => {
+  it("DeepSpeed, Muon, freeze tuning and unknown kernels are reported with the reason; bnb quantization is mapped", async () => {
     const load = (name: string) => importRecipeFile(path.join(V1, name), { trlVersion: TRL });
     const ds = await load("examples_v1_train_full_train_full_deepspeed.yaml");
     assert.match(row(ds, "dist_config.name").note, /DeepSpeed needs a distributed launch/);
     assert.match(row(ds, "dist_config.config_file").note, /part of dist_config "deepspeed"/);
     const q = await load("examples_v1_train_qlora_quantization.yaml");
-    assert.equal(row(q, "quant_config.name").status, "unsupported");
-    assert.equal(row(q, "quant_config.quantization_bit").status, "unsupported");
+    assert.equal(row(q, "quant_config.name").to, "model.quantization");
+    assert.equal(row(q, "quant_config.quantization_bit").to, "model.quantization.bits");
+    assert.deepEqual((q.recipe.model as Raw).quantization, { bits: 4, quant_type: "nf4", double_quant: true });
+    assert.deepEqual(q.recipe.extras, ["bitsandbytes"]);
     const muon = await load("examples_v1_train_full_train_full_muon.yaml");
     assert.equal(row(muon, "optim_config.name").status, "unsupported");
     assert.equal(args(muon).weight_decay, undefined, "no AdamW default when another optimizer was asked for");

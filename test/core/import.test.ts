@@ -45,10 +45,15 @@ describe("alignment-handbook", needsWild, () => {
     assert.equal(r.recipe.output_dir, "data/zephyr-7b-dpo-full");
     assert.ok(r.notes.some((n) => /evaluates .* no eval data/.test(n)));
   });
-  it("QLoRA: LoRA is kept, 4-bit loading is reported; the old dataset_mixer gives train and eval splits", () => {
+  it("QLoRA: 4-bit loading and the attention kernel are mapped, with the bitsandbytes extra; the old dataset_mixer gives train and eval splits", () => {
     const r = wild("alignment-handbook/recipes_zephyr-7b-beta_dpo_config_qlora.yaml");
-    assert.equal(row(r, "load_in_4bit").status, "unsupported");
-    assert.match(row(r, "load_in_4bit").note, /quantized/);
+    assert.equal(row(r, "load_in_4bit").status, "mapped");
+    assert.equal(row(r, "load_in_4bit").to, "model.quantization");
+    assert.deepEqual((r.recipe.model as Raw).quantization, { bits: 4, quant_type: "nf4", double_quant: false });
+    assert.equal((r.recipe.model as Raw).attn_implementation, "flash_attention_2");
+    assert.deepEqual(r.recipe.extras, ["bitsandbytes"]);
+    assert.equal(args(r).optim, "paged_adamw_32bit");
+    validate(r);
     assert.deepEqual(stage(r).peft, { r: 128, lora_alpha: 128, lora_dropout: 0.05, target_modules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] });
     assert.deepEqual(data(r).train, { hub: "HuggingFaceH4/ultrafeedback_binarized", split: "train_prefs" });
     assert.deepEqual(data(r).eval, { hub: "HuggingFaceH4/ultrafeedback_binarized", split: "test_prefs" });
@@ -75,8 +80,11 @@ describe("axolotl", needsWild, () => {
   it("ORPO QLoRA: orpo_alpha is beta, qlora becomes LoRA, evals_per_epoch a ratio of steps", () => {
     const r = wild("axolotl/examples_mistral_orpo_mistral-qlora-orpo.yml");
     assert.equal(args(r).beta, 0.1);
-    assert.equal(row(r, "adapter").status, "migrated");
-    assert.equal(row(r, "load_in_4bit").status, "unsupported");
+    assert.equal(row(r, "adapter").status, "mapped");
+    assert.equal(row(r, "load_in_4bit").to, "model.quantization");
+    assert.deepEqual((r.recipe.model as Raw).quantization, { bits: 4, quant_type: "nf4", double_quant: true });
+    assert.equal((r.recipe.model as Raw).attn_implementation, "flash_attention_2");
+    assert.deepEqual(r.recipe.extras, ["bitsandbytes"]);
     assert.deepEqual(stage(r).peft, { r: 32, lora_alpha: 16, lora_dropout: 0.05, target_modules: "all-linear" });
     assert.deepEqual(data(r).eval, { fraction: 0.1 });
     assert.equal(args(r).eval_strategy, "steps");
@@ -86,9 +94,11 @@ describe("axolotl", needsWild, () => {
     assert.equal(args(r).max_length, 4096);
     assert.match(String((r.recipe.model as Raw).chat_template), /<\|im_start\|>/);
   });
-  it("Llama 3 DPO: 8-bit loading reported, the pad token carried, the columns mapped", () => {
+  it("Llama 3 DPO: 8-bit loading mapped, the pad token carried, the columns mapped", () => {
     const r = wild("axolotl/examples_llama-3_instruct-dpo-lora-8b.yml");
-    assert.equal(row(r, "load_in_8bit").status, "unsupported");
+    assert.equal(row(r, "load_in_8bit").to, "model.quantization");
+    assert.deepEqual((r.recipe.model as Raw).quantization, { bits: 8 });
+    assert.equal(row(r, "load_in_4bit").status, "mapped");
     assert.equal(args(r).pad_token, "<|finetune_right_pad_id|>");
     assert.equal(row(r, "special_tokens.eos_token").status, "unsupported");
     assert.deepEqual(data(r).columns, { prompt: "conversation" });
@@ -190,10 +200,10 @@ describe("TRL CLI configs", () => {
     assert.match(row(r, "packing").note, /SFTConfig field; DPOConfig/);
     assert.deepEqual(Object.keys(args(r)), ["beta"]);
   });
-  it("numbers PyYAML reads as text become numbers; QLoRA and DeepSpeed are reported", () => {
+  it("numbers PyYAML reads as text become numbers; QLoRA is mapped and DeepSpeed reported", () => {
     const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", learning_rate: "1e-5", use_peft: true, load_in_4bit: true, deepspeed: "ds.json" });
     assert.equal(args(r).learning_rate, 1e-5);
-    assert.equal(row(r, "load_in_4bit").status, "unsupported");
+    assert.equal(row(r, "load_in_4bit").to, "model.quantization");
     assert.match(row(r, "deepspeed").note, /one process/);
     assert.equal(args(r).deepspeed, undefined);
     assert.deepEqual(stage(r).peft, {});

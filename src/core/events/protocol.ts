@@ -116,7 +116,7 @@ export const StageEvent = z.discriminatedUnion("type", [
   z.object({ ...base, type: z.literal("generations"), when: z.enum(["before", "step", "after"]), step, samples: z.array(Sample) }),
   /** The stage's cost at the end of training. */
   z.object({ ...base, type: z.literal("usage"), step, ...Usage.shape }),
-  z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
+  z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean(), merged: z.string().nullable().optional() }),
   z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
   /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */
   z.object({ ...base, type: z.literal("probe_result"), peak_bytes: z.number().nullable(), capacity_bytes: z.number().nullable(), tokens_per_s: z.number().nullable(), steps: z.number().int() }),

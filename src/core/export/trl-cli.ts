@@ -67,6 +67,9 @@ function exportStage(recipe: Recipe, stage: Stage, outputRoot: string, options: 
   if (recipe.model.revision && !stage.from) config.model_revision = recipe.model.revision;
   config.dtype = recipe.model.dtype;
   if (recipe.model.trust_remote_code) config.trust_remote_code = true;
+  if (recipe.model.attn_implementation) config.attn_implementation = recipe.model.attn_implementation;
+  Object.assign(config, quantizationKeys(recipe, notes));
+  if (stage.merge) notes.push("merge: true is trellis's own: after this stage, merge the adapter with `trellis merge` or PEFT's merge_and_unload");
   if (recipe.model.chat_template) notes.push("model.chat_template is not carried: the TRL CLI has no inline chat template (SFT takes chat_template_path: a file or a tokenizer with the template)");
   Object.assign(config, dataKeys);
   if (stage.peft) {
@@ -134,6 +137,19 @@ function datasetKeys(data: Data, stage: Stage, recipeDir: string, reasons: strin
       keys.test_split_size = ev.fraction;
       notes.push("TRL's test_split_size splits without a seed: the held-out rows differ from trellis's");
     } else if (ev) noEval("the TRL CLI's dataset mixture cannot name separate eval files (only test_split_size)");
+  }
+  return keys;
+}
+
+/** TRL ModelConfig's bitsandbytes keys for model.quantization (its 4-bit compute dtype is `dtype`, as in trellis's auto). */
+function quantizationKeys(recipe: Recipe, notes: string[]): Record<string, unknown> {
+  const q = recipe.model.quantization;
+  if (!q) return {};
+  if (q.bits === 8) return { load_in_8bit: true };
+  const keys: Record<string, unknown> = { load_in_4bit: true, bnb_4bit_quant_type: q.quant_type ?? "nf4", use_bnb_nested_quant: q.double_quant ?? true };
+  if (q.quant_storage) keys.bnb_4bit_quant_storage = q.quant_storage;
+  if (q.compute_dtype && q.compute_dtype !== "auto" && q.compute_dtype !== recipe.model.dtype) {
+    notes.push(`model.quantization.compute_dtype ${q.compute_dtype} is not carried: TRL computes 4-bit layers in dtype (${recipe.model.dtype})`);
   }
   return keys;
 }

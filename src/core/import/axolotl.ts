@@ -7,7 +7,7 @@
 import { configClass, fieldInfo } from "../trl/fields.js";
 import { mapTrlArg } from "./args.js";
 import { STAGE, type Draft } from "./draft.js";
-import { QLORA_NOTE } from "./flat.js";
+import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
 import { NAMED_TEMPLATES, isJinja } from "./templates.js";
 import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
@@ -47,7 +47,9 @@ const lora = (field: string): Handler => (d, raw, key, v) => {
   d.report.mapped(key, `${STAGE}.peft.${field}`);
 };
 const isLora = (raw: Raw) => raw.adapter === "lora" || raw.adapter === "qlora";
-const ATTENTION = "trellis loads the model with transformers' default attention (sdpa where it is available); the recipe has no attention setting";
+const ATTENTION = "trellis loads the model with transformers' attention kernels (model.attn_implementation: eager, sdpa or flash_attention_2); this one has no recipe setting";
+/** axolotl's `flash_attention: true` and friends: one attention kernel each. */
+const attentionFlag = (kernel: string): Handler => (d, _raw, key, v) => (v === true ? setAttention(d, key, kernel, `axolotl's ${key}: true`) : d.report.unset(key, emptyNote(v)));
 const TRACKER = "trellis records every metric in the run's events.jsonl; to log to a tracker too, set args.report_to (and its environment variables)";
 
 const HANDLERS: Record<string, Handler> = {
@@ -60,8 +62,19 @@ const HANDLERS: Record<string, Handler> = {
   trust_remote_code: (d, raw, key, v) => mapTrlArg(d, raw, key, "trust_remote_code", v),
   special_tokens: (d, _raw, key, v) => specialTokens(d, key, v),
   tokens: unsetOr("trellis does not add tokens to the tokenizer"),
-  load_in_8bit: unsetOr("trellis has no 8-bit (bitsandbytes) loading: the model loads in model.dtype"),
-  load_in_4bit: unsetOr(`QLoRA: ${QLORA_NOTE}`),
+  load_in_8bit: (d, raw, key, v) => {
+    if (v !== true) return d.report.unset(key, emptyNote(v));
+    if (raw.load_in_4bit === true) return d.report.unsupported(key, "load_in_4bit is also set and is used");
+    if (!isLora(raw)) return d.report.unsupported(key, `${NEEDS_ADAPTER}: set adapter: lora`);
+    setQuantization(d, key, { bits: 8 }, "LoRA on bitsandbytes 8-bit weights");
+  },
+  load_in_4bit: (d, raw, key, v) => {
+    if (v !== true) return d.report.unset(key, emptyNote(v));
+    if (!isLora(raw)) return d.report.unsupported(key, `${NEEDS_ADAPTER}: set adapter: qlora`);
+    // axolotl's 4-bit defaults: nf4 with double quantisation, computing in the training dtype.
+    setQuantization(d, key, { bits: 4, quant_type: "nf4", double_quant: true }, "QLoRA: bitsandbytes 4-bit nf4 with double quantisation (axolotl's defaults), computing in model.dtype");
+  },
+  bnb_config_kwargs: (d, raw, key, v) => bnbKwargs(d, raw, key, v),
   rl: (d, _raw, key, v) => d.report.mapped(key, `${STAGE}.trainer`, v === "ipo" ? "DPO with loss_type ipo" : ""),
   rl_beta: (d, raw, key, v) => (d.trainer === "orpo" ? d.report.unsupported(key, "axolotl gives ORPO orpo_alpha as its beta; rl_beta is not used") : mapTrlArg(d, raw, key, "beta", v, "axolotl's rl_beta is TRL's beta")),
   orpo_alpha: (d, raw, key, v) => (d.trainer === "orpo" ? mapTrlArg(d, raw, key, "beta", v, "axolotl's orpo_alpha is ORPOConfig's beta (the paper's lambda)") : d.report.unsupported(key, "only used with rl: orpo")),
@@ -71,7 +84,7 @@ const HANDLERS: Record<string, Handler> = {
   sample_packing: (d, raw, key, v) => (v === true && d.trainer === "sft" ? mapTrlArg(d, raw, key, "packing", true, "axolotl's sample_packing is SFTConfig's packing") : unsetOr(`the ${d.trainer} trainer does not pack samples`)(d, raw, key, v)),
   eval_sample_packing: unsetOr("trellis does not pack eval samples"),
   pad_to_sequence_len: unsetOr("TRL pads each batch to its longest sequence"),
-  adapter: (d, _raw, key, v) => adapter(d, key, v),
+  adapter: (d, raw, key, v) => adapter(d, raw, key, v),
   lora_model_dir: unsetOr("trellis cannot start from an existing adapter: merge it into the model and set model.name to the merged folder"),
   lora_r: lora("r"),
   lora_alpha: lora("lora_alpha"),
@@ -114,13 +127,14 @@ const HANDLERS: Record<string, Handler> = {
   early_stopping_patience: unsetOr("trellis has no early stopping"),
   auto_resume_from_checkpoints: unsetOr("trellis starts each run fresh"),
   save_first_step: unsetOr("trellis has no save-on-first-step setting"),
-  flash_attention: unsetOr(ATTENTION),
-  sdp_attention: unsetOr(ATTENTION),
+  flash_attention: attentionFlag("flash_attention_2"),
+  sdp_attention: attentionFlag("sdpa"),
+  eager_attention: attentionFlag("eager"),
   xformers_attention: unsetOr(ATTENTION),
   s2_attention: unsetOr(ATTENTION),
   flash_attn_cross_entropy: unsetOr(ATTENTION),
   flash_attn_rms_norm: unsetOr(ATTENTION),
-  attn_implementation: unsetOr(ATTENTION),
+  attn_implementation: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key, "null: transformers' default attention") : setAttention(d, key, v)),
   local_rank: unsetOr("trellis runs each stage as one process"),
   wandb_project: unsetOr(TRACKER),
   wandb_entity: unsetOr(TRACKER),
@@ -145,10 +159,11 @@ export function importAxolotl(d: Draft, raw: Raw): void {
   if (raw.rl === "ipo") d.deriveArg("rl", "loss_type", ["ipo"]);
 }
 
-function adapter(d: Draft, key: string, v: unknown): void {
+function adapter(d: Draft, raw: Raw, key: string, v: unknown): void {
   if (isEmpty(v)) return d.report.unset(key, "no adapter: full fine-tuning");
   if (v === "lora") return d.enablePeft(), d.report.mapped(key, `${STAGE}.peft`, "LoRA");
-  if (v === "qlora") return d.enablePeft(), d.report.migrated(key, `${STAGE}.peft`, `LoRA without 4-bit quantization: ${QLORA_NOTE}`);
+  if (v === "qlora" && raw.load_in_4bit === true) return d.enablePeft(), d.report.mapped(key, `${STAGE}.peft`, "LoRA on the 4-bit model (load_in_4bit: model.quantization)");
+  if (v === "qlora") return d.enablePeft(), d.report.migrated(key, `${STAGE}.peft`, "LoRA without quantisation: axolotl's qlora needs load_in_4bit: true, which this config does not set");
   d.report.unsupported(key, `trellis's adapters are LoRA only (got ${show(v)})`);
 }
 
@@ -201,4 +216,20 @@ function perEpoch(d: Draft, raw: Raw, key: string, v: unknown, what: "eval" | "s
   }
   d.deriveArg(key, `${what}_strategy`, "steps");
   d.setArg(key, `${what}_steps`, Number(ratio.toPrecision(6)), "migrated", `${what}_strategy steps, ${what}_steps 1/(${v} x ${epochs} epochs) of the total steps, as axolotl computes it`);
+}
+
+/** axolotl's bnb_config_kwargs: BitsAndBytesConfig keywords over its 4-bit defaults, one row each. */
+function bnbKwargs(d: Draft, raw: Raw, key: string, v: unknown): void {
+  const r = d.report;
+  if (isEmpty(v)) return r.unset(key);
+  if (!isMapping(v)) return r.unsupported(key, `must be a mapping of BitsAndBytesConfig keywords (got ${show(v)})`);
+  const fourBit = raw.load_in_4bit === true && isLora(raw);
+  const fields: Record<string, "quant_type" | "double_quant" | "quant_storage"> = { bnb_4bit_quant_type: "quant_type", bnb_4bit_use_double_quant: "double_quant", bnb_4bit_quant_storage: "quant_storage" };
+  for (const [name, value] of Object.entries(v)) {
+    const at = `${key}.${name}`;
+    const field = fields[name];
+    if (field) quantSetting(d, at, field, value, fourBit);
+    else if (name === "llm_int8_has_fp16_weight" && value === false) r.unset(at, "false: bitsandbytes' default");
+    else r.unsupported(at, `a BitsAndBytesConfig keyword model.quantization has no setting for (it takes quant_type, double_quant, quant_storage, compute_dtype)`);
+  }
 }

@@ -24,6 +24,8 @@ export class Draft {
   readonly columns: Record<string, string> = {};
   readonly args: Record<string, unknown> = {};
   peft?: Record<string, unknown>;
+  /** Optional package sets the recipe needs (python/extras/), e.g. bitsandbytes for quantised loading. */
+  readonly extras = new Set<string>();
   /** Which source key set each arg, so a second one is reported instead of silently winning. */
   private readonly argFrom = new Map<string, string>();
 
@@ -53,6 +55,10 @@ export class Draft {
     this.args[name] = value;
   }
 
+  addExtra(name: string): void {
+    this.extras.add(name);
+  }
+
   enablePeft(): Record<string, unknown> {
     this.peft ??= {};
     return this.peft;
@@ -69,6 +75,7 @@ export class Draft {
       name: this.name,
       ...(this.seed !== undefined ? { seed: this.seed } : {}),
       ...(this.outputDir !== undefined ? { output_dir: this.outputDir } : {}),
+      ...(this.extras.size ? { extras: [...this.extras].sort() } : {}),
       model: this.model,
       data,
       stages: [stage],

@@ -7,11 +7,11 @@ import { fieldInfo } from "../trl/fields.js";
 import { mapTrlArg } from "./args.js";
 import { STAGE, type Draft } from "./draft.js";
 import { DATA_KEYS, importFlatData } from "./flat-data.js";
+import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { isJinja } from "./templates.js";
 import { emptyNote, isEmpty, isString, show, type Raw } from "./types.js";
 
 const DTYPES = ["auto", "float32", "bfloat16", "float16"];
-export const QLORA_NOTE = "trellis has no quantized (bitsandbytes) loading: the model loads in model.dtype and LoRA trains on full-precision frozen weights (about 4x the memory of 4-bit for those weights)";
 
 type Handler = (d: Draft, raw: Raw, key: string, value: unknown) => void;
 
@@ -32,6 +32,7 @@ const peftOnly = (field: string, check: (v: unknown) => boolean, expected: strin
   d.enablePeft()[field] = value;
   d.report.mapped(key, `${STAGE}.peft.${field}`);
 };
+const fourBit = (raw: Raw) => raw.load_in_4bit === true && raw.use_peft === true;
 const isStringList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every(isString);
 
 const HANDLERS: Record<string, Handler> = {
@@ -39,8 +40,12 @@ const HANDLERS: Record<string, Handler> = {
   model_revision: (d, _raw, key, v) => (isString(v) ? ((d.model.revision = v), d.report.mapped(key, "model.revision")) : d.report.unset(key)),
   dtype: (d, _raw, key, v) => dtype(d, key, v),
   torch_dtype: (d, _raw, key, v) => dtype(d, key, v, "renamed dtype in TRL 0.23"),
-  attn_implementation: notSet("trellis loads the model with transformers' default attention (sdpa where it is available); the recipe has no attention setting"),
-  use_flash_attention_2: notSet("trellis loads the model with transformers' default attention (sdpa where it is available); the recipe has no attention setting"),
+  attn_implementation: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key, "null: transformers' default attention") : setAttention(d, key, v)),
+  use_flash_attention_2: (d, raw, key, v) => {
+    if (v !== true) return d.report.unset(key, emptyNote(v));
+    if (!isEmpty(raw.attn_implementation)) return d.report.unsupported(key, "attn_implementation is also given and is used");
+    setAttention(d, key, "flash_attention_2", "the handbook's older name for attn_implementation: flash_attention_2");
+  },
   tokenizer_name_or_path: notSet("trellis loads the tokenizer from model.name"),
   model_code_revision: notSet("trellis loads the model's code at model.revision"),
   base_model_revision: notSet("trellis has no separate base-model revision"),
@@ -65,11 +70,21 @@ const HANDLERS: Record<string, Handler> = {
   use_dora: peftOnly("use_dora", (v) => typeof v === "boolean", "true or false"),
   lora_task_type: (d, _raw, key, v) => (v === "CAUSAL_LM" || isEmpty(v) ? d.report.unset(key, "trellis's LoRA is always CAUSAL_LM") : d.report.unsupported(key, `trellis trains causal LMs only (got ${show(v)})`)),
   lora_target_parameters: notSet("the recipe's peft block has no target_parameters"),
-  load_in_4bit: notSet(`QLoRA: ${QLORA_NOTE}`),
-  load_in_8bit: notSet("trellis has no 8-bit (bitsandbytes) loading: the model loads in model.dtype"),
-  bnb_4bit_quant_type: (d, raw, key) => (raw.load_in_4bit === true ? d.report.unsupported(key, "part of 4-bit loading, which trellis does not do") : d.report.unset(key, "only used with load_in_4bit")),
-  use_bnb_nested_quant: (d, raw, key) => (raw.load_in_4bit === true ? d.report.unsupported(key, "part of 4-bit loading, which trellis does not do") : d.report.unset(key, "only used with load_in_4bit")),
-  bnb_4bit_quant_storage: (d, raw, key) => (raw.load_in_4bit === true ? d.report.unsupported(key, "part of 4-bit loading, which trellis does not do") : d.report.unset(key, "only used with load_in_4bit")),
+  load_in_4bit: (d, raw, key, v) => {
+    if (v !== true) return d.report.unset(key, emptyNote(v));
+    if (raw.use_peft !== true) return d.report.unsupported(key, `${NEEDS_ADAPTER}; TRL trains a 4-bit model only with use_peft: true, which this config does not set`);
+    // TRL's ModelConfig defaults: nf4, no nested quantisation, compute dtype = dtype.
+    setQuantization(d, key, { bits: 4, quant_type: "nf4", double_quant: false }, "QLoRA: bitsandbytes 4-bit, computing in model.dtype as TRL does");
+  },
+  load_in_8bit: (d, raw, key, v) => {
+    if (v !== true) return d.report.unset(key, emptyNote(v));
+    if (raw.load_in_4bit === true) return d.report.unsupported(key, "load_in_4bit is also set and is used");
+    if (raw.use_peft !== true) return d.report.unsupported(key, `${NEEDS_ADAPTER}; TRL trains an 8-bit model only with use_peft: true, which this config does not set`);
+    setQuantization(d, key, { bits: 8 }, "LoRA on bitsandbytes 8-bit weights");
+  },
+  bnb_4bit_quant_type: (d, raw, key, v) => quantSetting(d, key, "quant_type", v, fourBit(raw)),
+  use_bnb_nested_quant: (d, raw, key, v) => quantSetting(d, key, "double_quant", v, fourBit(raw)),
+  bnb_4bit_quant_storage: (d, raw, key, v) => quantSetting(d, key, "quant_storage", v, fourBit(raw)),
   preprocessing_num_workers: (d, raw, key, v) => (isEmpty(v) ? d.report.unset(key) : mapTrlArg(d, raw, key, "dataset_num_proc", v, "the handbook's preprocessing workers are TRL's dataset_num_proc")),
   truncation_side: (d, raw, key, v) => {
     if (isEmpty(v)) return d.report.unset(key);

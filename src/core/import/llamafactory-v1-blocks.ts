@@ -4,9 +4,8 @@
  * lr_scheduler_config (TrainingArguments). Each key inside a block gets its own report row.
  * The settings are those the plugins read (src/llamafactory/v1/plugins/...).
  */
-import { shown } from "../shown.js";
 import { STAGE, type Draft } from "./draft.js";
-import { QLORA_NOTE } from "./flat.js";
+import { NEEDS_ADAPTER, setQuantization } from "./quantization.js";
 import { keyPath } from "./report.js";
 import { emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
 
@@ -29,20 +28,20 @@ function refuse(d: Draft, key: string, block: Raw, why: string): void {
   eachSetting(d, key, block, partOf(`${key} ${show(block.name)}`));
 }
 
-export function importBlock(d: Draft, key: Block, value: unknown): void {
+export function importBlock(d: Draft, key: Block, value: unknown, raw: Raw = {}): void {
   const r = d.report;
   if (isEmpty(value)) return r.unset(key, "null: no plugin");
   // LLaMA-Factory also takes a JSON string; a block written that way is not picked apart here.
   if (!isMapping(value)) return r.unsupported(key, `expected a mapping {name: ..., ...} (got ${show(value)})`);
   // One row for the whole block: there is no `name` key to hang the reason on.
   if (!isString(value.name)) return r.unsupported(key, `LLaMA-Factory requires a plugin name in ${key} (got ${show(value.name)}); nothing in it is used`);
-  HANDLERS[key](d, key, value);
+  HANDLERS[key](d, key, value, raw);
 }
 
-const HANDLERS: Record<Block, (d: Draft, key: string, block: Raw) => void> = {
+const HANDLERS: Record<Block, (d: Draft, key: string, block: Raw, raw: Raw) => void> = {
   peft_config: (d, key, block) => (block.name === "lora" ? lora(d, key, block) : block.name === "freeze" ? refuse(d, key, block, "freeze tuning (training only the last layers) is not a trellis method: the recipe fine-tunes fully or with LoRA, so this becomes full fine-tuning") : refuse(d, key, block, `${show(block.name)} is not a LLaMA-Factory PEFT method trellis knows (lora)`)),
   kernel_config: kernels,
-  quant_config: (d, key, block) => refuse(d, key, block, `quantized loading (${shown(block.name)}): ${QLORA_NOTE}`),
+  quant_config: quantization,
   init_config: (d, key, block) => {
     if (block.name === "init_on_default" || block.name === "init_on_rank0" || block.name === "init_on_meta") {
       d.report.unset(keyPath(key, "name"), `${block.name}: where LLaMA-Factory first creates the weights across processes; trellis loads the model in the one process that trains it, with the same weights`);
@@ -126,4 +125,20 @@ function kernels(d: Draft, key: string, block: Raw): void {
     if (liger && sub === keyPath(key, "use_kernels") && (v === "auto" || isEmpty(v))) return r.unset(sub, "auto: every Liger op the model supports, as TRL applies them");
     partOf(`kernel_config ${show(block.name)}`)(d, sub, v, block);
   });
+}
+
+/**
+ * quant_config `{name: bnb | auto, quantization_bit: 4 | 8}`: bitsandbytes, which is also what
+ * `auto` picks for a model without its own quantisation. Only with a LoRA adapter.
+ */
+function quantization(d: Draft, key: string, block: Raw, raw: Raw): void {
+  const name = block.name;
+  const bits = block.quantization_bit;
+  if (name !== "bnb" && name !== "auto") return refuse(d, key, block, `quantisation method ${show(name)}: trellis quantises through bitsandbytes (bnb) only`);
+  if (bits !== 4 && bits !== 8) return refuse(d, key, block, `bitsandbytes quantises to 4 or 8 bits (got quantization_bit ${show(bits)})`);
+  if (!isMapping(raw.peft_config) || raw.peft_config.name !== "lora") return refuse(d, key, block, `${NEEDS_ADAPTER}: add peft_config {name: lora}`);
+  const at = keyPath(key, "name");
+  if (bits === 4) setQuantization(d, at, { bits: 4, quant_type: "nf4", double_quant: true }, `QLoRA: ${name === "auto" ? "auto picks bitsandbytes for an unquantised model; " : ""}4-bit nf4 with double quantisation (LLaMA-Factory's bnb defaults), computing in model.dtype`);
+  else setQuantization(d, at, { bits: 8 }, "LoRA on bitsandbytes 8-bit weights");
+  eachSetting(d, key, block, (_d, sub, v) => (sub === keyPath(key, "quantization_bit") ? d.report.mapped(sub, "model.quantization.bits") : partOf(`${key} ${show(name)}`)(d, sub, v, block)));
 }

@@ -144,7 +144,7 @@ function defaults(raw: Raw): Array<[name: string, value: unknown, why: string]> 
 export function importLlamaFactoryV1(d: Draft, raw: Raw, files?: Record<string, Raw>): void {
   for (const [key, value] of Object.entries(raw)) {
     const handler = HANDLERS[key];
-    if ((BLOCKS as readonly string[]).includes(key)) importBlock(d, key as (typeof BLOCKS)[number], value);
+    if ((BLOCKS as readonly string[]).includes(key)) importBlock(d, key as (typeof BLOCKS)[number], value, raw);
     else if (handler) handler(d, raw, key, value);
     else d.report.unsupported(key, "not an argument of LLaMA-Factory v1 (ModelArguments, DataArguments, TrainingArguments, SampleArguments): it refuses the file, or ignores the key with ALLOW_EXTRA_KEYS");
   }

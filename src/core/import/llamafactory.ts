@@ -7,7 +7,7 @@ import { shown } from "../shown.js";
 import type { Trainer } from "../recipe/schema.js";
 import { mapTrlArg } from "./args.js";
 import { STAGE, type Draft, type SourceDraft } from "./draft.js";
-import { QLORA_NOTE } from "./flat.js";
+import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { formatOf } from "../recipe/resolve.js";
 import { sourceOf } from "./sources.js";
 import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
@@ -33,6 +33,11 @@ const lora = (field: string, check: (v: unknown) => boolean): Handler => (d, raw
   d.enablePeft()[field] = v;
   d.report.mapped(key, `${STAGE}.peft.${field}`);
 };
+
+const isBnb = (raw: Raw) => isEmpty(raw.quantization_method) || raw.quantization_method === "bnb" || raw.quantization_method === "bitsandbytes";
+const fourBit = (raw: Raw) => raw.quantization_bit === 4 && isBnb(raw) && isLora(raw);
+/** LLaMA-Factory's flash_attn values and the transformers kernels they pick. */
+const FLASH_ATTN: Record<string, string> = { disabled: "eager", sdpa: "sdpa", fa2: "flash_attention_2" };
 
 const RENAMED: Record<string, string> = {
   cutoff_len: "max_length",
@@ -89,7 +94,7 @@ const HANDLERS: Record<string, Handler> = {
   simpo_gamma: unsetOr("SimPO is not a trellis trainer"),
   ref_model: unsetOr("the DPO reference is the starting model (or the policy with its adapter disabled, with LoRA)"),
   ref_model_adapters: unsetOr("the DPO reference is the starting model"),
-  ref_model_quantization_bit: unsetOr("trellis has no quantized loading"),
+  ref_model_quantization_bit: unsetOr("DPO's reference is the policy with its adapter disabled: the same weights, quantised as model.quantization says"),
   template: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key) : d.report.unsupported(key, `LLaMA-Factory's template ${show(v)} is Python, not Jinja: the tokenizer's own chat template is used (set model.chat_template to force one)`)),
   max_samples: unsetOr("trellis trains on every row: cut the data (or a Hub split such as train[:1000]) to limit it"),
   overwrite_cache: unsetOr("trellis uses the datasets cache ($HF_HOME)"),
@@ -101,9 +106,25 @@ const HANDLERS: Record<string, Handler> = {
     d.report.mapped(key, "data.eval.fraction");
   },
   plot_loss: unsetOr("trellis records every metric in the run's events.jsonl: plot from there"),
-  quantization_bit: unsetOr(`${QLORA_NOTE}`),
-  quantization_method: unsetOr("trellis has no quantized loading"),
-  flash_attn: (d, _raw, key, v) => (v === "auto" || isEmpty(v) ? d.report.unset(key, "auto: transformers' default attention") : d.report.unsupported(key, "trellis loads the model with transformers' default attention; the recipe has no attention setting")),
+  quantization_bit: (d, raw, key, v) => {
+    if (isEmpty(v)) return d.report.unset(key, "null: no quantisation");
+    if (v !== 4 && v !== 8) return d.report.unsupported(key, `bitsandbytes quantises to 4 or 8 bits (got ${show(v)})`);
+    if (!isBnb(raw)) return d.report.unsupported(key, `quantization_method ${show(raw.quantization_method)}: trellis quantises through bitsandbytes only`);
+    if (!isLora(raw)) return d.report.unsupported(key, `${NEEDS_ADAPTER}: set finetuning_type: lora (LLaMA-Factory requires it too)`);
+    // LLaMA-Factory's defaults: nf4 with double quantisation, computing in the training dtype.
+    if (v === 8) return setQuantization(d, key, { bits: 8 }, "LoRA on bitsandbytes 8-bit weights");
+    setQuantization(d, key, { bits: 4, quant_type: "nf4", double_quant: true }, "QLoRA: bitsandbytes 4-bit, nf4 with double quantisation (LLaMA-Factory's defaults), computing in model.dtype");
+  },
+  quantization_method: (d, raw, key, v) => (isBnb(raw) ? d.report.unset(key, isEmpty(v) ? emptyNote(v) : "bnb: bitsandbytes, what model.quantization uses") : d.report.unsupported(key, `${show(v)}: trellis quantises through bitsandbytes (bnb) only`)),
+  quantization_type: (d, raw, key, v) => quantSetting(d, key, "quant_type", v, fourBit(raw)),
+  double_quantization: (d, raw, key, v) => quantSetting(d, key, "double_quant", v, fourBit(raw)),
+  quantization_device_map: unsetOr("quantised weights go to the training device (the GPU of the process, or the CPU)"),
+  flash_attn: (d, _raw, key, v) => {
+    if (v === "auto" || isEmpty(v)) return d.report.unset(key, "auto: transformers' default attention");
+    const kernel = isString(v) ? FLASH_ATTN[v] : undefined;
+    if (!isString(v) || !kernel) return d.report.unsupported(key, `LLaMA-Factory's flash_attn takes auto, disabled, sdpa or fa2 (got ${show(v)})`);
+    setAttention(d, key, kernel, `LLaMA-Factory's ${v}`);
+  },
   dataset_dir: (d, _raw, key) => d.report.mapped(key, undefined, "where dataset names are looked up"),
 };
 

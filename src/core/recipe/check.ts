@@ -4,6 +4,7 @@ import { removedField, stillPresent } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import type { FieldPath } from "./errors.js";
 import { orderStages } from "./graph.js";
+import { checkQuantization } from "./quantization-checks.js";
 import { formatOf } from "./resolve.js";
 import { TRAINERS, type Data, type Recipe, type Stage, type Trainer } from "./schema.js";
 import { didYouMean } from "./suggest.js";
@@ -48,6 +49,7 @@ export function checkRecipe(recipe: Recipe, options: CheckOptions): Finding[] {
     }
   }
   recipe.stages.forEach((stage, i) => findings.push(...checkArgs(stage, ["stages", i, "args"], options.trl)));
+  findings.push(...checkQuantization(recipe));
   const dataBlocks: Array<[Data, FieldPath]> = [[recipe.data, ["data"]]];
   recipe.stages.forEach((s, i) => s.data && dataBlocks.push([s.data, ["stages", i, "data"]]));
   for (const [data, path] of dataBlocks) {

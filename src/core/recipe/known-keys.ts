@@ -1,7 +1,7 @@
 /** The keys a recipe mapping may hold at a given path, for "did you mean" suggestions. */
 import type { FieldPath } from "./errors.js";
 import { Generations } from "./generations.js";
-import { Data, Lora, Model, Recipe, Stage, STANDARD_COLUMNS, TinyModel, sourceFields } from "./schema.js";
+import { Data, Lora, Model, Quantization, Recipe, Stage, STANDARD_COLUMNS, TinyModel, sourceFields } from "./schema.js";
 
 const SOURCE = Object.keys(sourceFields);
 const EVAL_SOURCE = [...SOURCE, "fraction", "seed"];
@@ -10,6 +10,7 @@ const TABLE: Record<string, string[]> = {
   "": Object.keys(Recipe.shape),
   model: Object.keys(Model.shape),
   "model.tiny": Object.keys(TinyModel.shape),
+  "model.quantization": Object.keys(Quantization.shape),
   data: Object.keys(Data.shape),
   "data.train": SOURCE,
   "data.eval": EVAL_SOURCE,

@@ -85,8 +85,10 @@ export function diskNeed(recipe: Recipe, facts: ModelFacts): DiskNeed | null {
     const trainable = adapter ? facts.parameters * ADAPTER_FRACTION : facts.parameters;
     const checkpoint = model + trainable * OPTIMIZER_BYTES_PER_PARAM;
     const kept = checkpointsKept(stage, recipe.checkpoint_every_minutes);
-    bytes += model + kept * checkpoint;
-    parts.push(`${stage.id}: ${adapter ? "adapter" : "model"} ${formatBytes(model)}${kept ? ` + ${kept} checkpoint${kept > 1 ? "s" : ""} of ${formatBytes(checkpoint)}` : ""}`);
+    // merge: true also saves the adapter merged into a full model, about the checkpoint's size.
+    const merged = adapter && stage.merge === true ? facts.weightBytes : 0;
+    bytes += model + kept * checkpoint + merged;
+    parts.push(`${stage.id}: ${adapter ? "adapter" : "model"} ${formatBytes(model)}${kept ? ` + ${kept} checkpoint${kept > 1 ? "s" : ""} of ${formatBytes(checkpoint)}` : ""}${merged ? ` + merged model ${formatBytes(merged)}` : ""}`);
   }
   return { bytes, parts };
 }

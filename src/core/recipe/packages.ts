@@ -42,9 +42,10 @@ const REPORT_TO_SPECIAL = ["all", "none"];
 /** Optimizer families outside torch, by the package their `optim` names import (order matters: torchao's 8-bit first). */
 const OPTIMIZER_PACKAGES: ReadonlyArray<[RegExp, string]> = [
   [/^adamw_torch_(4|8)bit$/, "torchao"],
-  [/bnb|8bit|paged/, "bitsandbytes"],
   [/^galore_/, "galore-torch"],
   [/^apollo_/, "apollo-torch"],
+  // transformers takes AdEMAMix and Lion (8- and 32-bit) from bitsandbytes too.
+  [/bnb|8bit|paged|^ademamix|^lion_/, "bitsandbytes"],
   [/lomo/, "lomo-optim"],
   [/^schedule_free_/, "schedulefree"],
   [/^grokadamw$/, "grokadamw"],
@@ -84,6 +85,16 @@ export function packageNeeds(args: Stage["args"], at: FieldPath): PackageNeed[] 
   return needs;
 }
 
+/** The packages the model block needs: bitsandbytes for quantised loading, flash-attn for its attention. */
+export function modelPackageNeeds(model: Recipe["model"]): PackageNeed[] {
+  const needs: PackageNeed[] = [];
+  if (model.quantization) needs.push({ path: ["model", "quantization"], package: "bitsandbytes", why: `model.quantization (${model.quantization.bits}-bit loading)` });
+  const attention = model.attn_implementation;
+  const pkg = attention ? ATTENTION_PACKAGES[attention] : undefined;
+  if (pkg) needs.push({ path: ["model", "attn_implementation"], package: pkg, why: `attn_implementation '${attention}'` });
+  return needs;
+}
+
 /** report_to names transformers would reject at startup (`ValueError: ... is not supported`). */
 function unknownTrackers(args: Stage["args"], at: FieldPath): Finding[] {
   const report = args.report_to;
@@ -108,6 +119,9 @@ export function checkPackages(recipe: Recipe, universe: PackageUniverse, cliExtr
   const requested = new Set([...recipeExtras, ...cliExtras]);
   const present = new Set(universe.base);
   for (const extra of universe.extras) if (requested.has(extra.name) && extra.lockText !== undefined) extra.packages.forEach((p) => present.add(p));
+  for (const need of modelPackageNeeds(recipe.model)) {
+    if (!present.has(normalizeName(need.package))) findings.push({ path: need.path, message: missingMessage(need, universe) });
+  }
   recipe.stages.forEach((stage, i) => {
     const at: FieldPath = ["stages", i, "args"];
     findings.push(...unknownTrackers(stage.args, at));

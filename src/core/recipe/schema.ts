@@ -31,6 +31,22 @@ export const TinyModel = z
   })
   .strict();
 
+/** Weights stored in 4 or 8 bits through bitsandbytes (QLoRA); only LoRA adapters train on them. */
+export const Quantization = z
+  .object({
+    bits: z.union([z.literal(4), z.literal(8)], { error: "must be 4 or 8" }),
+    /** 4-bit only: the data type of the stored weights (nf4 by default). */
+    quant_type: z.enum(["nf4", "fp4"]).optional(),
+    /** 4-bit only: the dtype matmuls run in; auto: model.dtype, else bfloat16 on a GPU that has it, else float32. */
+    compute_dtype: z.enum(["auto", "float32", "bfloat16", "float16"]).optional(),
+    /** 4-bit only: quantise the quantisation constants too (about 0.4 bits a weight less; on by default). */
+    double_quant: z.boolean().optional(),
+    /** 4-bit only: the dtype the packed weights are stored in (uint8 by default; FSDP wants the compute dtype). */
+    quant_storage: z.enum(["uint8", "float32", "bfloat16", "float16"]).optional(),
+  })
+  .strict();
+export const ATTENTION_IMPLEMENTATIONS = ["eager", "sdpa", "flash_attention_2"] as const;
+
 export const Model = z
   .object({
     /** A Hugging Face Hub id (org/name) or a local folder. */
@@ -42,6 +58,10 @@ export const Model = z
     trust_remote_code: z.boolean().default(false),
     /** A Jinja chat template replacing the tokenizer's own. */
     chat_template: z.string().min(1).optional(),
+    /** Load the weights quantised (bitsandbytes extra); every stage then trains a LoRA adapter. */
+    quantization: Quantization.optional(),
+    /** transformers' attention kernel; its default (sdpa where the model supports it) when absent. */
+    attn_implementation: z.enum(ATTENTION_IMPLEMENTATIONS).optional(),
   })
   .strict()
   .refine((m) => (m.name === undefined) !== (m.tiny === undefined), {
@@ -145,6 +165,8 @@ export const Stage = z
     data: Data.optional(),
     /** `auto`: the batch planner picks micro-batch, accumulation and checkpointing on the GPU, keeping the effective batch. */
     batch: z.literal("auto", { error: "must be 'auto' (or left out: the batch as written in args)" }).optional(),
+    /** After training, also save the adapter merged into its base (de-quantised for QLoRA) in <output>/merged. */
+    merge: z.boolean().optional(),
   })
   .strict();
 
@@ -177,3 +199,4 @@ export type Recipe = z.infer<typeof Recipe>;
 export type Stage = z.infer<typeof Stage>;
 export type Data = z.infer<typeof Data>;
 export type Lora = z.infer<typeof Lora>;
+export type Quantization = z.infer<typeof Quantization>;

@@ -70,14 +70,16 @@ def train(emit: Emitter, argv: list[str]) -> None:
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
-    from trellis_runtime import probe
+    from trellis_runtime import probe, quantization
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
+    from trellis_runtime.merge import merge_stage
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
 ${g ? gen.importLine : ""}
     probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
+    quantization.check_device(SPEC)  # Liger, flash attention or bitsandbytes this machine cannot run
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
     emit.emit("phase", phase="data")
@@ -89,6 +91,8 @@ ${g ? gen.importLine : ""}
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
     model = load_model(start_from, SPEC["model"])
+    # QLoRA (model.quantization): norms and embeddings in float32, input gradients on.
+    model = quantization.prepare_for_training(model, SPEC["args"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
 ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
@@ -139,7 +143,11 @@ ${g ? gen.before : ""}    emit.emit("phase", phase="training")
     trainer.save_model(args.output_dir)
     tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
-${g ? gen.after : ""}    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+${g ? gen.after : ""}    merged = None
+    if SPEC["merge"]:  # the adapter merged into its base (de-quantised for QLoRA): a model to serve
+        del trainer, model  # the merge rebuilds the base: free the trained copy first
+        merged = merge_stage(SPEC, out_dir=str(Path(args.output_dir) / "merged"), adapter_dir=args.output_dir)
+    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None, merged=merged)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,11 +24,16 @@ export interface StageSpec {
     trust_remote_code: boolean;
     revision: string | null;
     chat_template: string | null;
+    /** bitsandbytes loading (python/trellis_runtime/quantization.py fills in the defaults). */
+    quantization: Record<string, unknown> | null;
+    attn_implementation: string | null;
   };
   from_dir: string | null;
   data: ResolvedStage["data"];
   args: Record<string, unknown>;
   peft: Record<string, unknown> | null;
+  /** Also save the adapter merged into its base, in <output_dir>/merged. */
+  merge: boolean;
   preference_eval: { max_pairs: number } | null;
   checkpoint_every_minutes: number;
   /** The recipe's generations block, when it has one (python/trellis_runtime/generate.py). */
@@ -53,11 +58,14 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
       trust_remote_code: recipe.model.trust_remote_code,
       revision: recipe.model.revision ?? null,
       chat_template: recipe.model.chat_template ?? null,
+      quantization: recipe.model.quantization ? { ...recipe.model.quantization } : null,
+      attn_implementation: recipe.model.attn_implementation ?? null,
     },
     from_dir: stage.fromDir,
     data: stage.data,
     args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...stage.stage.args, output_dir: stage.outputDir },
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
+    merge: stage.stage.merge === true,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
     checkpoint_every_minutes: recipe.checkpoint_every_minutes,
     ...(recipe.generations ? { generations: recipe.generations } : {}),

@@ -17,6 +17,8 @@ export interface StageState {
   preferenceAfter: number | null;
   lastCheckpoint: string | null;
   savedTo: string | null;
+  /** The merged model's folder (a stage with merge: true). */
+  mergedTo: string | null;
   /** What the stage is doing (from `phase` events), since when, and how much work it has. */
   phase: Phase | null;
   phaseSince: number | null;
@@ -57,6 +59,7 @@ const newStage = (id: string, trainer: string): StageState => ({
   preferenceAfter: null,
   lastCheckpoint: null,
   savedTo: null,
+  mergedTo: null,
   phase: null,
   phaseSince: null,
   phaseTotal: null,
@@ -97,7 +100,7 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "preference_eval":
       return patchStage(event.stage, () => (event.when === "before" ? { preferenceBefore: event.accuracy } : { preferenceAfter: event.accuracy }));
     case "saved":
-      return patchStage(event.stage, () => ({ savedTo: event.path }));
+      return patchStage(event.stage, () => ({ savedTo: event.path, mergedTo: event.merged ?? null }));
     case "notice":
       return { ...next, notices: [...next.notices, event.message] };
     case "error":

@@ -62,6 +62,7 @@ export function finalSummary(state: DashboardState, options: FinalSummaryOptions
     lines.push(`  ${mark} ${i + 1}/${run.stages.length} ${name}  ${facts}`);
     if (s.savedTo) lines.push(`      saved to ${s.savedTo}`);
     else if (s.lastCheckpoint) lines.push(`      last checkpoint ${s.lastCheckpoint}`);
+    if (s.mergedTo) lines.push(`      merged model in ${s.mergedTo}`);
   });
 
   const pref = preferenceSummary(run);
