@@ -1,19 +1,34 @@
-// The heavy matrices that `npm test` (and so CI) runs only in part, run whole: every data shape
-// trained with every trainer. Writes the test runner's summary to test/results/data-shapes.txt,
-// which is committed as the last full result.
+// The heavy matrices that `npm test` (and so CI) runs only in part, run whole with
+// TRELLIS_MATRIX=full. Each writes the test runner's summary to test/results/<name>.txt, committed
+// as its last full result.
 //
-//   npm run build && node scripts/test-matrix.mjs
+//   npm run build && node scripts/test-matrix.mjs [name...]     (default: every matrix)
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
-const test = path.join(root, "dist", "test", "integration", "data-shapes.test.js");
-const started = new Date();
-const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], { cwd: root, env: { ...process.env, TRELLIS_MATRIX: "full" }, encoding: "utf8" });
-const out = `${run.stdout}${run.stderr}`;
-process.stdout.write(out);
-mkdirSync(path.join(root, "test", "results"), { recursive: true });
-const header = `data shapes x trainers, full matrix; started ${started.toISOString()}, exit ${run.status}; node ${process.version}\n\n`;
-writeFileSync(path.join(root, "test", "results", "data-shapes.txt"), header + out.replace(/\x1b\[[0-9;]*m/g, ""));
-process.exit(run.status ?? 1);
+const MATRICES = {
+  // every data shape trained with every trainer
+  "data-shapes": "integration/data-shapes.test.js",
+  // every imported config from the wild trained on the quickstart's model and data
+  "imported-configs": "integration/import.test.js",
+};
+const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(MATRICES);
+let status = 0;
+for (const name of names) {
+  if (!MATRICES[name]) {
+    console.error(`no matrix '${name}': ${Object.keys(MATRICES).join(", ")}`);
+    process.exit(2);
+  }
+  const test = path.join(root, "dist", "test", MATRICES[name]);
+  const started = new Date();
+  const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], { cwd: root, env: { ...process.env, TRELLIS_MATRIX: "full" }, encoding: "utf8" });
+  const out = `${run.stdout}${run.stderr}`;
+  process.stdout.write(out);
+  mkdirSync(path.join(root, "test", "results"), { recursive: true });
+  const header = `${name}, full matrix; started ${started.toISOString()}, exit ${run.status}; node ${process.version}\n\n`;
+  writeFileSync(path.join(root, "test", "results", `${name}.txt`), header + out.replace(/\x1b\[[0-9;]*m/g, ""));
+  status ||= run.status ?? 1;
+}
+process.exit(status);
