@@ -58,23 +58,12 @@ async function main(argv: string[]): Promise<number> {
 
 /** Errors that are the user's to fix carry an exit code; recipe and data errors print bare. */
 async function report(err: unknown): Promise<void> {
-  const [{ RecipeError }, { DataFileError }, { EnvironmentError }, { UsageError }, { RunNotFoundError }, { ResumeError }, { PlanRefused, ProbeFailed }, { LogFilterError }] = await Promise.all([
-    import("./core/recipe/errors.js"),
-    import("./adapters/data-files.js"),
-    import("./adapters/venv/errors.js"),
-    import("./cli/args.js"),
-    import("./app/runs.js"),
-    import("./app/resume.js"),
-    import("./core/plan/search.js"),
-    import("./core/run/log-filter.js"),
-  ]);
-  const { CompareError } = await import("./core/compare/arms.js");
-  const { MergeRefused, MergeFailed } = await import("./app/merge.js");
-  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, CompareError, MergeRefused, MergeFailed].some((cls) => err instanceof cls);
-  const message = known ? (err as Error).message : ((err as Error)?.stack ?? String(err));
-  const prefix = err instanceof RecipeError || err instanceof DataFileError ? "" : "trellis: ";
-  process.stderr.write(`${prefix}${message}\n`);
-  process.exitCode = known ? (err as { exitCode: number }).exitCode : 1;
+  const { TrellisError } = await import("./core/errors.js");
+  // An error trellis expects is told in its message alone; anything else is a bug: its stack.
+  const known = err instanceof TrellisError;
+  const message = known ? err.message : ((err as Error)?.stack ?? String(err));
+  process.stderr.write(`${known && err.located ? "" : "trellis: "}${message}\n`);
+  process.exitCode = known ? err.exitCode : 1;
 }
 
 // A reader that stops early (`trellis logs | head`) closes the pipe: that is the reader's choice,

@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import type { FileFormat } from "../core/recipe/resolve.js";
+import { TrellisError } from "../core/errors.js";
 
 /** A whole .json array is parsed at once: cap what we are willing to read. */
 const MAX_JSON_ARRAY_BYTES = 256 << 20;
@@ -19,8 +20,9 @@ export type RowItem =
   | { kind: "bad"; where: string; message: string };
 
 /** A data file that cannot be used; `details` carries what was found, for `check --json`. */
-export class DataFileError extends Error {
-  readonly exitCode = 2;
+export class DataFileError extends TrellisError {
+  override readonly exitCode = 2;
+  override readonly located = true;
   constructor(
     message: string,
     readonly details?: unknown,

@@ -6,6 +6,7 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
 import { LineDecoder } from "../core/events/lines.js";
 import { decodeRunEvent, type RunEvent } from "../core/events/protocol.js";
+import { TrellisError } from "../core/errors.js";
 
 /** Remember the byte offset of every Nth event: a small index however long the run. */
 const INDEX_EVERY = 1024;
@@ -77,7 +78,7 @@ export async function replayEvents(file: string, index: EventFileIndex, afterSeq
 }
 
 /** A line of events.jsonl that is not an event of the protocol: the file, its line and why. */
-export class EventFileError extends Error {}
+export class EventFileError extends TrellisError {}
 
 /** One line of events.jsonl (line `n`, from 1), parsed with the protocol's schema. */
 export function decodeEventLine(file: string, n: number, line: string): RunEvent {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { crc32, inflateSync } from "node:zlib";
+import { TrellisError } from "../core/errors.js";
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Samples per pixel of each PNG colour type (greyscale, RGB, palette, grey+alpha, RGBA). */
@@ -17,7 +18,7 @@ export interface PngInfo {
   colorType: number;
 }
 
-export class PngError extends Error {}
+export class PngError extends TrellisError {}
 
 export function decodePng(file: string): PngInfo {
   const buf = readFileSync(file);

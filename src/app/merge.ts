@@ -9,14 +9,15 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { runMergeProcess } from "../adapters/merge-process.js";
 import { EnvironmentError } from "../adapters/venv/errors.js";
 import { files, readLaunch } from "./launch.js";
+import { TrellisError } from "../core/errors.js";
 
 /** A merge that cannot be done (no such stage, a full model, not finished): exit code 2. */
-export class MergeRefused extends Error {
-  readonly exitCode = 2;
+export class MergeRefused extends TrellisError {
+  override readonly exitCode = 2;
 }
 /** The merge ran and failed (its exception is in the log): exit code 1, like a failed stage. */
-export class MergeFailed extends Error {
-  readonly exitCode = 1;
+export class MergeFailed extends TrellisError {
+  override readonly exitCode = 1;
   constructor(
     message: string,
     readonly logFile: string,

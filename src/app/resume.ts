@@ -10,9 +10,10 @@ import { LOCK_FILE } from "../adapters/package-files.js";
 import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
 import { sha256 } from "./run.js";
 import { portablePath, specPath } from "../core/render/spec-paths.js";
+import { TrellisError } from "../core/errors.js";
 
-export class ResumeError extends Error {
-  readonly exitCode = 2;
+export class ResumeError extends TrellisError {
+  override readonly exitCode = 2;
 }
 
 export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<Launch> {

@@ -5,9 +5,10 @@ import type { RunEvent } from "../core/events/protocol.js";
 import { decodeEventLine } from "../adapters/event-file.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
 import { files, readSupervisor } from "./launch.js";
+import { TrellisError } from "../core/errors.js";
 
-export class RunNotFoundError extends Error {
-  readonly exitCode = 2;
+export class RunNotFoundError extends TrellisError {
+  override readonly exitCode = 2;
 }
 
 export interface RunSummary {

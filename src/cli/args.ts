@@ -1,10 +1,11 @@
 /** Argument parsing shared by the commands: node's parseArgs, with usage errors as exit code 2. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { TrellisError } from "../core/errors.js";
 
 export const USAGE_EXIT = 2;
 
-export class UsageError extends Error {
-  readonly exitCode = USAGE_EXIT;
+export class UsageError extends TrellisError {
+  override readonly exitCode = USAGE_EXIT;
 }
 
 export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {

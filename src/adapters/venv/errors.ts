@@ -1,4 +1,5 @@
 /** Exit code for a missing or broken Python environment: distinct from 1 (a failed run) and 2 (bad usage). */
+import { TrellisError } from "../../core/errors.js";
 export const ENVIRONMENT_EXIT_CODE = 3;
 /** The shell's convention for "stopped by Ctrl-C" (128 + SIGINT). */
 export const CANCELED_EXIT_CODE = 130;
@@ -13,8 +14,8 @@ export interface EnvironmentErrorFacts {
 }
 
 /** Setting up or inspecting the managed Python environment failed; the message is meant for the user as is. */
-export class EnvironmentError extends Error {
-  readonly exitCode: number;
+export class EnvironmentError extends TrellisError {
+  override readonly exitCode: number;
   override readonly cause: unknown;
   readonly commandExitCode: number | undefined;
   readonly isCanceled: boolean;

@@ -4,6 +4,7 @@
  * prompts. A difference is one error naming the field and what each arm has.
  */
 import type { Recipe } from "../recipe/schema.js";
+import { TrellisError } from "../errors.js";
 
 export interface Arm {
   /** The arm's name: its recipe's name (unique within a comparison). */
@@ -15,8 +16,8 @@ export interface Arm {
   resolvedData: unknown;
 }
 
-export class CompareError extends Error {
-  readonly exitCode = 2;
+export class CompareError extends TrellisError {
+  override readonly exitCode = 2;
 }
 
 /** At least two arms: one arm has nothing to be compared with. */

@@ -1,5 +1,6 @@
 /** What an import produces: a recipe as plain data, and one report row per source key. */
 import type { Trainer } from "../recipe/schema.js";
+import { TrellisError } from "../errors.js";
 
 export const IMPORT_FORMATS = ["trl", "handbook", "axolotl", "llamafactory"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
@@ -46,8 +47,8 @@ export interface ImportResult {
 }
 
 /** A source that cannot become a recipe at all (a KTO config, not a mapping...): exit code 2. */
-export class ImportError extends Error {
-  readonly exitCode = 2;
+export class ImportError extends TrellisError {
+  override readonly exitCode = 2;
   constructor(message: string) {
     super(message);
     this.name = "ImportError";

@@ -6,6 +6,7 @@
  * the planner refuses; it never shrinks the batch.
  */
 import type { MemoryEstimate } from "./memory.js";
+import { TrellisError } from "../errors.js";
 
 export interface BatchConfig {
   microBatch: number;
@@ -55,8 +56,8 @@ export interface Plan {
   probes: ProbeRow[];
 }
 
-export class PlanRefused extends Error {
-  readonly exitCode = 2;
+export class PlanRefused extends TrellisError {
+  override readonly exitCode = 2;
   constructor(
     message: string,
     readonly probes: ProbeRow[],
@@ -65,8 +66,8 @@ export class PlanRefused extends Error {
   }
 }
 
-export class ProbeFailed extends Error {
-  readonly exitCode = 1;
+export class ProbeFailed extends TrellisError {
+  override readonly exitCode = 1;
   constructor(
     message: string,
     readonly probes: ProbeRow[],

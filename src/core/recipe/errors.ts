@@ -1,5 +1,6 @@
 /** Recipe problems point at `file:line:col` and the field path, one line each. */
 
+import { TrellisError } from "../errors.js";
 export type FieldPath = ReadonlyArray<string | number>;
 
 export interface RecipeProblem {
@@ -24,8 +25,9 @@ export function formatProblem(p: RecipeProblem): string {
 }
 
 /** Thrown for any invalid recipe: exit code 2, before any Python process starts. */
-export class RecipeError extends Error {
-  readonly exitCode = 2;
+export class RecipeError extends TrellisError {
+  override readonly exitCode = 2;
+  override readonly located = true;
   constructor(readonly problems: RecipeProblem[]) {
     super(problems.map(formatProblem).join("\n"));
     this.name = "RecipeError";

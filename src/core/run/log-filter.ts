@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from "../events/protocol.js";
 import { isMetricsEcho } from "./echo.js";
+import { TrellisError } from "../errors.js";
 
 export interface LogFilterOptions {
   /** Each entry may list several, comma-separated. */
@@ -13,8 +14,8 @@ export interface LogFilterOptions {
   since?: string;
 }
 
-export class LogFilterError extends Error {
-  readonly exitCode = 2;
+export class LogFilterError extends TrellisError {
+  override readonly exitCode = 2;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
