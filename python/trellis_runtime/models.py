@@ -76,14 +76,16 @@ def load_model(name_or_dir: str, model: dict[str, Any]) -> Any:
     """
     from transformers import AutoModelForCausalLM
 
-    dtype = torch_dtype(model.get("dtype"))
+    from .compat import dtype_keyword
+
+    dtype = {dtype_keyword(): torch_dtype(model.get("dtype"))}  # torch_dtype= before transformers 4.56
     if not is_adapter_dir(name_or_dir):
-        return AutoModelForCausalLM.from_pretrained(name_or_dir, dtype=dtype, **hub_kwargs(name_or_dir, model))
+        return AutoModelForCausalLM.from_pretrained(name_or_dir, **dtype, **hub_kwargs(name_or_dir, model))
 
     from peft import PeftConfig, PeftModel
 
     base_name = PeftConfig.from_pretrained(name_or_dir).base_model_name_or_path
     if not base_name:
         raise ValueError(f"{name_or_dir}: the adapter does not name its base model")
-    base = AutoModelForCausalLM.from_pretrained(base_name, dtype=dtype, **hub_kwargs(base_name, model))
+    base = AutoModelForCausalLM.from_pretrained(base_name, **dtype, **hub_kwargs(base_name, model))
     return PeftModel.from_pretrained(base, name_or_dir).merge_and_unload()

@@ -52,7 +52,9 @@ def preference_accuracy(
 
 def encode_pair(example: dict[str, Any], tokenizer: Any, max_length: int) -> tuple[Encoded, Encoded] | None:
     """Token ids of prompt + chosen and prompt + rejected, as the trainers build them."""
-    from trl.data_utils import is_conversational, maybe_apply_chat_template, maybe_extract_prompt
+    from trl.data_utils import is_conversational, maybe_apply_chat_template
+
+    from .compat import maybe_extract_prompt
 
     conversational = is_conversational(example)
     example = maybe_extract_prompt(dict(example))
@@ -103,7 +105,8 @@ def batches(sequences: list[Encoded]) -> list[list[int]]:
 def mean_logps(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[float]:
     """Mean log-probability of each sequence's completion tokens, in one padded forward pass."""
     import torch
-    from trl.trainer.utils import selective_log_softmax
+
+    from .compat import selective_log_softmax
 
     device = next(model.parameters()).device
     width = max(len(ids) for ids, _ in sequences)
