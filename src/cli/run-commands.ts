@@ -86,10 +86,10 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
  * `--env PATH` (or TRELLIS_ENV): the user's own environment, as it is. Its TRL is read first (the
  * stages are rendered for it); the recipe's extras are then checked for, never installed.
  */
-async function ownEnvironment(values: { env?: string; python?: string; "reuse-torch"?: string; wheelhouse?: string; venv?: string }) {
+async function ownEnvironment(values: { env?: string; python?: string; "reuse-torch"?: string; wheelhouse?: string; venv?: string; "torch-backend"?: string }) {
   const given = values.env ?? (process.env.TRELLIS_ENV || undefined);
   if (given === undefined) return undefined;
-  const managedOnly = (["python", "reuse-torch", "wheelhouse", "venv"] as const).filter((f) => values[f] !== undefined);
+  const managedOnly = (["python", "reuse-torch", "wheelhouse", "venv", "torch-backend"] as const).filter((f) => values[f] !== undefined);
   if (managedOnly.length) throw new UsageError(`--env runs in an existing environment as it is; ${managedOnly.map((f) => `--${f}`).join(", ")} only shape the managed one: leave ${managedOnly.length > 1 ? "them" : "it"} out`);
   const found = await inspectUserEnvironment(given);
   process.stderr.write(`using the environment ${found.dir} as it is (trl ${found.packages.trl}, transformers ${found.packages.transformers}, torch ${found.packages.torch})\n`);

@@ -5,6 +5,8 @@
  * before any Python starts; the pinned release's table also drives `trellis import`.
  */
 import fields0_12 from "./fields-0.12.json" with { type: "json" };
+import fields0_19 from "./fields-0.19.json" with { type: "json" };
+import fields0_24 from "./fields-0.24.json" with { type: "json" };
 import fields1_13 from "./fields-1.13.json" with { type: "json" };
 import type { Trainer } from "../recipe/schema.js";
 import { atLeast, formatVersion, parseVersion, type Version } from "./version.js";
@@ -22,7 +24,7 @@ interface FieldsFile {
 }
 
 /** Oldest first. The last one is the pinned TRL's (python/requirements.lock). */
-const TABLES: readonly FieldsFile[] = [fields0_12, fields1_13].map((t) => t as unknown as FieldsFile);
+const TABLES: readonly FieldsFile[] = [fields0_12, fields0_19, fields0_24, fields1_13].map((t) => t as unknown as FieldsFile);
 const PINNED = TABLES[TABLES.length - 1]!;
 
 /** Values TRL converts itself although its annotation says otherwise. */
