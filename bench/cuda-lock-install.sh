@@ -17,7 +17,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 probe='import torch; print("torch", torch.__version__, "cuda build", torch.version.cuda, "cuda available", torch.cuda.is_available())'
 
 echo "# $(date -u +%FT%TZ) $(uname -sm), $($PY --version), pip $($PY -m pip --version | cut -d" " -f2)"
-echo "## new: python/requirements-cu130.lock ($(grep -c '==' "$ROOT/python/requirements-cu130.lock") pins)"
+echo "## new: python/requirements-cu130.lock ($(grep -c '^[A-Za-z].*==' "$ROOT/python/requirements-cu130.lock") pins)"
 $PY -m venv "$WORK/new"
 start=$(date +%s)
 "$WORK/new/bin/python" -m pip install --isolated --no-deps --disable-pip-version-check -q -r "$ROOT/python/requirements-cu130.lock" 2>&1 | grep -v "^\s*$" | tail -5

@@ -39,8 +39,9 @@ export function driverRuns(driverCuda: string, torchCuda: string): boolean {
   const d = cudaNumbers(driverCuda);
   const t = cudaNumbers(torchCuda);
   if (!d || !t) return false;
-  // CUDA's minor version compatibility: a driver of CUDA X.y runs any X.z runtime; a newer major needs a newer driver.
-  return d[0] > t[0] || (d[0] === t[0] && (d[1] >= t[1] || d[0] >= 12));
+  // Conservative: CUDA's minor version compatibility would let a 12.4 driver run some 12.8 code,
+  // but not all of it (no PTX JIT); torch's own guidance is the driver of the build's CUDA or newer.
+  return d[0] > t[0] || (d[0] === t[0] && d[1] >= t[1]);
 }
 
 /**
