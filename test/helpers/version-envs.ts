@@ -21,6 +21,8 @@ export interface Row {
   why: string;
   /** Run by `npm test` (and so CI); the others only by scripts/test-versions.mjs. */
   ci: boolean;
+  /** The managed environment itself (the pinned TRL), run through --env as a user's own would be. */
+  managed?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export const ROWS: readonly Row[] = [
   { trl: "0.12.2", transformers: "4.46.3", peft: "0.13.2", accelerate: "1.15.0", datasets: "5.0.1", why: "the oldest TRL trellis supports", ci: true },
   { trl: "0.19.1", transformers: "4.53.3", peft: "0.16.0", accelerate: "1.15.0", datasets: "5.0.1", why: "before SFT's max_seq_length went (0.21); transformers with torch_dtype only", ci: false },
   { trl: "0.24.0", transformers: "4.57.6", peft: "0.17.1", accelerate: "1.15.0", datasets: "5.0.1", why: "what LLaMA-Factory and Unsloth pin (trl <= 0.24)", ci: true },
+  { trl: "1.13.0", transformers: "5.18.0", peft: "0.21.0", accelerate: "1.15.0", datasets: "5.0.1", why: "the pin (python/requirements.in); CI runs it through the quickstart tests", ci: false, managed: true },
 ];
 
 const LINKED_TORCH = `import importlib.metadata as md, json, re, sys
@@ -67,6 +70,7 @@ export function linkedTorchSite(managedPython: string): string {
 
 /** The row's environment folder, built the first time (minutes: pip fetches the row's packages). */
 export function rowEnvironment(row: Row, managedPython: string, log: (line: string) => void = () => {}): string {
+  if (row.managed) return path.dirname(path.dirname(managedPython));
   const torchSite = linkedTorchSite(managedPython);
   const key = createHash("sha256").update(JSON.stringify([row.trl, row.transformers, row.peft, row.accelerate, row.datasets, torchSite])).digest("hex").slice(0, 12);
   const dir = path.join(cacheRoot(), "version-matrix", `trl-${row.trl}-${key}`);
