@@ -6,6 +6,9 @@ const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (de
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
                        instead of installing one (default: $TRELLIS_REUSE_TORCH)
   --wheelhouse DIR     install offline from this folder of wheels (default: $TRELLIS_WHEELHOUSE)
+  --torch-backend B    auto, cpu, cu126, cu128 or cu130: the torch build, one lock each
+                       (default: $TRELLIS_TORCH_BACKEND, else auto: from the NVIDIA driver's
+                       CUDA version, cpu without one)
   --venv DIR           use this folder for the venv (default: $TRELLIS_VENV, else the cache:
                        $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis)
   --extra NAME         add an optional package set from python/extras/ (repeatable): tensorboard,
@@ -59,6 +62,9 @@ Options:
   --port PORT          listen on this port (default: any free port)
   --allow-origin URL   accept websocket handshakes from this browser origin (default: none)
   --runs-dir DIR       where run directories go (default: $TRELLIS_RUNS_DIR or ./runs)
+  --env PATH           run in this existing environment (its folder or its python) as it is,
+                       installing nothing; the stages are rendered for its TRL (default:
+                       $TRELLIS_ENV). Not the same as --python, the managed venv's base
 ${ENV_OPTIONS}
 `,
   attach: `Usage: trellis attach [run-id | ws://host:port] [options]

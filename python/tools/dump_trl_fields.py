@@ -3,7 +3,11 @@
 trellis validates a recipe's `args` against this file before any Python starts, so the
 file must be regenerated whenever the pinned TRL changes:
 
-    python python/tools/dump_trl_fields.py > src/core/trl/fields-<trl version>.json
+    python python/tools/dump_trl_fields.py > src/core/trl/fields-<trl major.minor>.json
+
+Run with the python of an environment of an older TRL (with the transformers of its day), it
+writes that release's table: trellis keeps one per release line it checks recipes against
+(src/core/trl/fields.ts lists them).
 """
 
 import dataclasses
@@ -17,7 +21,11 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 import trl  # noqa: E402
 from trl import DPOConfig, SFTConfig  # noqa: E402
-from trl.experimental.orpo import ORPOConfig  # noqa: E402
+
+try:
+    from trl.experimental.orpo import ORPOConfig  # noqa: E402  (TRL 0.26 and later)
+except ImportError:
+    from trl import ORPOConfig  # type: ignore[no-redef]  # noqa: E402
 
 CLASSES = {"sft": SFTConfig, "dpo": DPOConfig, "orpo": ORPOConfig}
 

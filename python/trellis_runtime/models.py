@@ -76,12 +76,13 @@ def load_model(name_or_dir: str, model: dict[str, Any]) -> Any:
     """
     from transformers import AutoModelForCausalLM
 
+    from .compat import dtype_keyword
     from .quantization import load_options
 
-    dtype = torch_dtype(model.get("dtype"))
+    dtype = {dtype_keyword(): torch_dtype(model.get("dtype"))}  # torch_dtype= before transformers 4.56
     if not is_adapter_dir(name_or_dir):
         return AutoModelForCausalLM.from_pretrained(
-            name_or_dir, dtype=dtype, **hub_kwargs(name_or_dir, model), **load_options(model)
+            name_or_dir, **dtype, **hub_kwargs(name_or_dir, model), **load_options(model)
         )
 
     from peft import PeftConfig, PeftModel
@@ -90,6 +91,6 @@ def load_model(name_or_dir: str, model: dict[str, Any]) -> Any:
     if not base_name:
         raise ValueError(f"{name_or_dir}: the adapter does not name its base model")
     base = AutoModelForCausalLM.from_pretrained(
-        base_name, dtype=dtype, **hub_kwargs(base_name, model), **load_options(model)
+        base_name, **dtype, **hub_kwargs(base_name, model), **load_options(model)
     )
     return PeftModel.from_pretrained(base, name_or_dir).merge_and_unload()

@@ -77,7 +77,9 @@ def wins(scores: list[float], n: int) -> float:
 
 def encode_pair(example: dict[str, Any], tokenizer: Any, max_length: int) -> tuple[Encoded, Encoded] | None:
     """Token ids of prompt + chosen and prompt + rejected, as the trainers build them."""
-    from trl.data_utils import is_conversational, maybe_apply_chat_template, maybe_extract_prompt
+    from trl.data_utils import is_conversational, maybe_apply_chat_template
+
+    from .compat import maybe_extract_prompt
 
     conversational = is_conversational(example)
     example = maybe_extract_prompt(dict(example))
@@ -133,7 +135,8 @@ def mean_logps(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[flo
 def logp_sums(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[tuple[float, int]]:
     """(summed log-probability, token count) of each sequence's completion, in one forward pass."""
     import torch
-    from trl.trainer.utils import selective_log_softmax
+
+    from .compat import selective_log_softmax
 
     device = next(model.parameters()).device
     width = max(len(ids) for ids, _ in sequences)

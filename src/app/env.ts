@@ -11,6 +11,10 @@ import {
   type InstallProgress,
 } from "../adapters/venv/index.js";
 import { extraLocks } from "./extras.js";
+import { existsSync } from "node:fs";
+import { EnvironmentError } from "../adapters/venv/errors.js";
+import { probeDriver } from "../adapters/venv/driver.js";
+import { BACKEND_CHOICES, chooseBackend, isBackendChoice, LOCK_FILES, TORCH_BACKENDS, type TorchBackend } from "../core/env/torch-backend.js";
 
 /** A TTY line is redrawn at most this often: pip can print hundreds of lines a second. */
 const TTY_REDRAW_MS = 100;
@@ -27,11 +31,50 @@ export interface ProgressStream {
 
 /** The lock shipped with trellis: `python/requirements.lock` beside `dist/` (this file is `dist/src/app/env.js`). */
 export function defaultLockFile(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python", "requirements.lock");
+  return lockFileOf("cpu");
 }
 
-export interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile" | "extras"> {
+/** The lock of a torch backend, in python/ beside `dist/`. */
+export function lockFileOf(backend: TorchBackend): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python", LOCK_FILES[backend]);
+}
+
+export interface BackendPick {
+  backend: TorchBackend;
+  lockFile: string;
+  /** For `auto`: why this backend. */
+  why?: string;
+}
+
+/**
+ * The torch backend and its lock: `choice` (`--torch-backend`), else `$TRELLIS_TORCH_BACKEND`, else
+ * `auto`, which asks the NVIDIA driver. A backend without a lock in this trellis is refused.
+ */
+export async function pickBackend(choice: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<BackendPick> {
+  const given = choice ?? (env.TRELLIS_TORCH_BACKEND || "auto");
+  if (!isBackendChoice(given)) {
+    const from = choice === undefined ? "TRELLIS_TORCH_BACKEND" : "--torch-backend";
+    throw new EnvironmentError(`${from} '${given}' is not a torch backend (one of ${BACKEND_CHOICES.join(", ")})`, { exitCode: 2 });
+  }
+  const available = TORCH_BACKENDS.filter((b) => existsSync(lockFileOf(b)));
+  let backend: TorchBackend;
+  let why: string | undefined;
+  if (given === "auto") {
+    const driver = await probeDriver(env);
+    ({ backend, why } = chooseBackend(driver?.cuda, available));
+  } else backend = given;
+  const lockFile = lockFileOf(backend);
+  if (!available.includes(backend)) {
+    throw new EnvironmentError(`there is no lock for torch backend ${backend} (${lockFile}): generate it with \`python python/tools/make_locks.py ${backend}\` where the PyTorch index can be reached, or pick one of ${available.join(", ")}`);
+  }
+  return why === undefined ? { backend, lockFile } : { backend, lockFile, why };
+}
+
+export interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile" | "extras" | "torchBackend"> {
+  /** A lock to use as is; without one, the torch backend's lock. */
   lockFile?: string;
+  /** auto | cpu | cu126 | cu128 | cu130; default `$TRELLIS_TORCH_BACKEND`, else auto. */
+  torchBackend?: string;
   /** Names of extras (python/extras/) to install on top of the lock. */
   extras?: string[];
   out?: ProgressStream;
@@ -44,9 +87,14 @@ export async function setupEnvironment(opts: SetupOptions = {}): Promise<EnsureR
   const ticker = setInterval(printer.tick, TICK_MS).unref();
   try {
     const extras = extraLocks(opts.extras ?? []);
-    const result = await ensureEnvironment({ ...opts, extras, lockFile: opts.lockFile ?? defaultLockFile(), onProgress: printer.update });
+    const lock = opts.lockFile ? { lockFile: opts.lockFile } : await pickBackend(opts.torchBackend);
+    const { torchBackend: _choice, ...rest } = opts;
+    const result = await ensureEnvironment({ ...rest, extras, ...lockOptions(lock), onProgress: printer.update });
     printer.finish();
-    const what = result.extras?.length ? ` (extras: ${result.extras.join(", ")})` : "";
+    const extrasNote = result.extras?.length ? `extras: ${result.extras.join(", ")}` : "";
+    const backendNote = "backend" in lock ? `torch ${lock.backend}${lock.why ? `: ${lock.why}` : ""}` : "";
+    const notes = [backendNote, extrasNote].filter(Boolean);
+    const what = notes.length ? ` (${notes.join("; ")})` : "";
     out.write(result.installed ? `environment ready${what}: ${result.dir}\n` : `environment already set up${what}: ${result.dir}\n`);
     return result;
   } catch (error) {
@@ -59,6 +107,7 @@ export async function setupEnvironment(opts: SetupOptions = {}): Promise<EnsureR
 
 export interface RunDoctorOptions {
   lockFile?: string;
+  torchBackend?: string;
   python?: string;
   reuseTorchFrom?: string;
   venvDir?: string;
@@ -70,8 +119,14 @@ export interface RunDoctorOptions {
 }
 
 /** `trellis env doctor`: the report; the CLI prints it with formatDoctor or as JSON. */
-export function runDoctor(opts: RunDoctorOptions = {}): Promise<DoctorReport> {
-  return doctor({ ...opts, extras: extraLocks(opts.extras ?? []), lockFile: opts.lockFile ?? defaultLockFile() });
+export async function runDoctor(opts: RunDoctorOptions = {}): Promise<DoctorReport> {
+  const lock = opts.lockFile ? { lockFile: opts.lockFile } : await pickBackend(opts.torchBackend);
+  const { torchBackend: _choice, ...rest } = opts;
+  return doctor({ ...rest, extras: extraLocks(opts.extras ?? []), ...lockOptions(lock) });
+}
+
+function lockOptions(lock: { lockFile: string } | BackendPick): { lockFile: string; torchBackend?: TorchBackend } {
+  return "backend" in lock ? { lockFile: lock.lockFile, torchBackend: lock.backend } : { lockFile: lock.lockFile };
 }
 
 /** `installing 12/65 packages (torch) eta 0:41`; `elapsedSeconds` is shown for a step with no count to go by. */

@@ -8,6 +8,7 @@ import { RecipeError } from "../core/recipe/errors.js";
 import { MAX_RECIPE_BYTES, parseRecipe, type ParsedRecipe } from "../core/recipe/parse.js";
 import { resolveRecipe, type ResolvedRecipe } from "../core/recipe/resolve.js";
 import { parseVersion, type Version } from "../core/trl/version.js";
+import { unsupportedTrl } from "../core/trl/compat.js";
 import { checkDataFiles, type DataFileReport } from "./check-data.js";
 import { checkModel, type ModelReport } from "./check-model.js";
 import { lockedTrlVersion } from "../adapters/package-files.js";
@@ -27,6 +28,8 @@ export function targetTrl(requested?: string): Version {
   const text = requested ?? lockedTrlVersion();
   const v = parseVersion(text);
   if (!v) throw new RecipeError([{ file: "--trl-version", path: [], message: `not a version: '${text}' (expected X.Y or X.Y.Z)` }]);
+  const outside = unsupportedTrl(v);
+  if (outside) throw new RecipeError([{ file: "--trl-version", path: [], message: outside }]);
   return v;
 }
 

@@ -38,6 +38,8 @@ export interface PrepareOptions {
   allowOrigins?: string[];
   /** The recipe's text, read as if it were `recipeFile`'s (reproduce runs a recorded copy). */
   recipeText?: string;
+  /** Render for this TRL (the user's own environment's, with `--env`); default the lock's pin. */
+  trlVersion?: string;
 }
 
 /** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
@@ -62,7 +64,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
-  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), undefined, o.recipeText ?? imported?.yamlText);
+  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), o.trlVersion, o.recipeText ?? imported?.yamlText);
   // A tracker or optimizer whose package the environment lacks fails here, before any install or Python.
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);

@@ -27,12 +27,13 @@ export const ENV_FLAGS = {
   wheelhouse: { type: "string" },
   venv: { type: "string" },
   extra: { type: "string", multiple: true },
+  "torch-backend": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
-export function envOptions(v: { python?: string | boolean; "reuse-torch"?: string | boolean; wheelhouse?: string | boolean; venv?: string | boolean; extra?: Array<string | boolean> }) {
+export function envOptions(v: { python?: string | boolean; "reuse-torch"?: string | boolean; wheelhouse?: string | boolean; venv?: string | boolean; extra?: Array<string | boolean>; "torch-backend"?: string | boolean }) {
   const str = (x: unknown) => (typeof x === "string" ? x : undefined);
   const extras = (v.extra ?? []).filter((x): x is string => typeof x === "string");
-  return { python: str(v.python), reuseTorchFrom: str(v["reuse-torch"]), wheelhouse: str(v.wheelhouse), venvDir: str(v.venv), extras };
+  return { python: str(v.python), reuseTorchFrom: str(v["reuse-torch"]), wheelhouse: str(v.wheelhouse), venvDir: str(v.venv), extras, torchBackend: str(v["torch-backend"]) };
 }
 
 export const runsDirOf = (flag: string | undefined) => flag ?? process.env.TRELLIS_RUNS_DIR ?? "runs";

@@ -5,6 +5,9 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
 import { attachLive, exitCodeOf, replayFinished } from "../app/attach.js";
 import { setupEnvironment } from "../app/env.js";
+import { extraLocks } from "../app/extras.js";
+import { inspectUserEnvironment } from "../adapters/venv/user-env.js";
+import { formatVersion } from "../core/trl/version.js";
 import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
 import { planResume } from "../app/resume.js";
@@ -41,8 +44,10 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     port: { type: "string" },
     "allow-origin": { type: "string", multiple: true },
     ...ENV_FLAGS,
+    env: { type: "string" },
   });
   if (values.help) return help();
+  const own = await ownEnvironment(values);
   const recipeFile = onlyPositional(positionals, "recipe file", "run");
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (got '${values.port}')`);
@@ -53,8 +58,9 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const launch = await prepareRun({
     recipeFile,
     runsDir: path.resolve(runsDirOf(values["runs-dir"])),
-    environment: (extras) => setupEnvironment({ ...envOptions(values), extras, out: process.stderr }),
+    environment: own ? own.environment : (extras) => setupEnvironment({ ...envOptions(values), extras, out: process.stderr }),
     extras: envOptions(values).extras,
+    ...(own ? { trlVersion: own.trl } : {}),
     host,
     port,
     allowOrigins: values["allow-origin"] ?? [],
@@ -74,6 +80,26 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const view = await chooseView(values);
   await launch.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));
+}
+
+/**
+ * `--env PATH` (or TRELLIS_ENV): the user's own environment, as it is. Its TRL is read first (the
+ * stages are rendered for it); the recipe's extras are then checked for, never installed.
+ */
+async function ownEnvironment(values: { env?: string; python?: string; "reuse-torch"?: string; wheelhouse?: string; venv?: string; "torch-backend"?: string }) {
+  const given = values.env ?? (process.env.TRELLIS_ENV || undefined);
+  if (given === undefined) return undefined;
+  const managedOnly = (["python", "reuse-torch", "wheelhouse", "venv", "torch-backend"] as const).filter((f) => values[f] !== undefined);
+  if (managedOnly.length) throw new UsageError(`--env runs in an existing environment as it is; ${managedOnly.map((f) => `--${f}`).join(", ")} only shape the managed one: leave ${managedOnly.length > 1 ? "them" : "it"} out`);
+  const found = await inspectUserEnvironment(given);
+  process.stderr.write(`using the environment ${found.dir} as it is (trl ${found.packages.trl}, transformers ${found.packages.transformers}, torch ${found.packages.torch})\n`);
+  return {
+    trl: formatVersion(found.trl),
+    environment: async (extras: string[]) => {
+      if (extras.length) await inspectUserEnvironment(given, extraLocks(extras).flatMap((e) => e.requires));
+      return { python: found.python, dir: found.dir, installed: false };
+    },
+  };
 }
 
 export async function resumeCommand(rest: string[], help: () => number): Promise<number> {

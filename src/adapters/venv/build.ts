@@ -2,7 +2,8 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { EnvironmentError } from "./errors.js";
-import { parsePins, withoutPackage } from "./lock-file.js";
+import { filterPins, normalizeName, parsePins, torchIndexOf } from "./lock-file.js";
+import { isTorchRuntimePackage } from "../../core/env/torch-backend.js";
 import { readMarker, writeMarker } from "./marker.js";
 import { createPipProgress, type InstallProgress } from "./pip-progress.js";
 import type { EnvironmentPlan } from "./plan.js";
@@ -21,7 +22,8 @@ export interface BuildOptions {
 export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions): Promise<{ torch?: TorchInfo }> {
   const { dir, lockText } = plan;
   const reused = plan.reuseTorchFrom === undefined ? undefined : await checkReusedTorch(plan.reuseTorchFrom, opts);
-  const lockToInstall = reused ? withoutPackage(lockText, "torch") : lockText;
+  // A borrowed torch brings its own CUDA libraries: leave out torch and what only it needs.
+  const lockToInstall = reused ? filterPins(lockText, (name) => !isTorchRuntimePackage(name)) : lockText;
   const total = parsePins(lockToInstall).length;
   const report = (p: InstallProgress) => opts.onProgress?.(p);
 
@@ -37,6 +39,7 @@ export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions
     createdAt: new Date().toISOString(),
     reuseTorchFrom: plan.reuseTorchFrom ?? null,
     wheelhouse: opts.wheelhouse ? path.resolve(opts.wheelhouse) : null,
+    ...(plan.torchBackend ? { torchBackend: plan.torchBackend } : {}),
   });
   report({ phase: "done", done: total, total });
   return reused ? { torch: reused.torch } : {};
@@ -73,24 +76,46 @@ export async function installLocked(i: LockedInstall, opts: BuildOptions): Promi
     await i.afterCreate?.();
     const requirements = path.join(i.dir, INSTALLED_LOCK_FILE);
     await writeFile(requirements, i.lockText);
-    const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", "-r", requirements];
-    if (opts.wheelhouse) pipArgs.push("--no-index", "--find-links", path.resolve(opts.wheelhouse));
-    const progress = createPipProgress(total, Date.now());
+    const offline = opts.wheelhouse ? ["--no-index", "--find-links", path.resolve(opts.wheelhouse)] : [];
+    // A torch from the PyTorch index is installed alone from it, the rest without it: pip asks every
+    // index for every package, and one that is slow or unreachable would cost minutes.
+    const torchIndex = opts.wheelhouse ? undefined : torchIndexOf(i.lockText);
+    const torchPins = torchIndex ? parsePins(i.lockText).filter((p) => normalizeName(p.name) === "torch") : [];
+    const steps = torchPins.length
+      ? [
+          { count: torchPins.length, args: [...torchPins.map((p) => `${p.name}==${p.version}`), "--extra-index-url", torchIndex!], file: undefined },
+          { count: total - torchPins.length, args: [], file: await writeRest(i.dir, filterPins(i.lockText, (name) => normalizeName(name) !== "torch")) },
+        ]
+      : [{ count: total, args: [], file: requirements }];
     report({ phase: "install", done: 0, total });
-    await runLogged(venvPython(i.dir), pipArgs, {
-      log,
-      what: `installing ${i.what}`,
-      signal: opts.signal,
-      onLine: (line) => {
-        const p = progress(line, Date.now());
-        if (p) report(p);
-      },
-    });
+    let before = 0;
+    for (const step of steps) {
+      const progress = createPipProgress(step.count, Date.now());
+      const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", ...(step.file ? ["-r", step.file] : []), ...step.args, ...offline];
+      await runLogged(venvPython(i.dir), pipArgs, {
+        log,
+        what: `installing ${i.what}`,
+        signal: opts.signal,
+        onLine: (line) => {
+          const p = progress(line, Date.now());
+          // The eta of a step is not the whole install's: shown only in the last step.
+          if (p) report({ ...p, done: before + p.done, total, ...(step === steps.at(-1) || p.etaSeconds === undefined ? {} : { etaSeconds: undefined }) });
+        },
+      });
+      before += step.count;
+    }
     await i.afterInstall?.();
   } finally {
     await log.close();
   }
   await rm(path.join(i.dir, BUILDING_FILE), { force: true });
+}
+
+/** The lock less torch, for the second pip call; removed with the building file's folder contents never. */
+async function writeRest(dir: string, text: string): Promise<string> {
+  const file = path.join(dir, ".trellis-requirements-rest.lock");
+  await writeFile(file, text);
+  return file;
 }
 
 interface ReusedTorch {

@@ -9,6 +9,8 @@ import { markerMatches, readMarker } from "./marker.js";
 import { exists, venvPython, venvsRoot } from "./paths.js";
 import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";
 import { runPythonJson } from "./run-python.js";
+import { probeDriver } from "./driver.js";
+import { cudaFitProblem } from "../../core/env/torch-backend.js";
 
 /** The packages a TRL run cannot do without; always listed, pinned or not. */
 export const KEY_PACKAGES = ["torch", "transformers", "trl", "peft", "datasets", "accelerate"] as const;
@@ -31,6 +33,10 @@ export interface DoctorReport {
   /** Sets of extras with a finished venv layered on this base (each a sorted list of names). */
   builtExtras: string[][];
   torch: { version?: string; cuda: boolean; cudaVersion?: string; gpus: string[] };
+  /** The NVIDIA driver (from nvidia-smi), when there is one, and whether torch's CUDA build runs on it. */
+  driver?: { cuda: string; driver?: string; fits: boolean };
+  /** The torch backend whose lock the environment is checked against, when picked by backend. */
+  torchBackend?: string;
   /** One line per problem, each saying how to fix it; empty when all is well. */
   problems: string[];
 }
@@ -73,6 +79,14 @@ const Answer = z.object({
 
 /** Checks the managed environment against the lock: python, the key packages, torch and its GPUs. */
 export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
+  const [report, driver] = await Promise.all([doctorVenv(opts, env), probeDriver(env)]);
+  const backend = opts.torchBackend ? { torchBackend: opts.torchBackend } : {};
+  if (!driver) return { ...report, ...backend };
+  const fit = report.torch.version === undefined ? undefined : cudaFitProblem(driver.cuda, report.torch.cudaVersion);
+  return { ...report, ...backend, driver: { ...driver, fits: fit === undefined }, problems: fit ? [...report.problems, fit] : report.problems };
+}
+
+async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<DoctorReport> {
   const plan = await planEnvironment(opts, env);
   const extrasPlan = opts.extras?.length ? planExtras(plan, opts.extras) : undefined;
   // The venv in question: the extras one when extras are asked for (it sees the base's packages too).

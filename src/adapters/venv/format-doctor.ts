@@ -26,6 +26,7 @@ export function formatDoctor(report: DoctorReport, opts: FormatDoctorOptions): s
     ...report.packages.map((p) => packageRow(p, mark)),
     ...report.extras.map((e) => extraRow(e, mark)),
     [mark(torch.version !== undefined), "cuda", cudaText(torch), torch.gpus.length > 0 ? torch.gpus.join(", ") : "no GPU visible"],
+    driverRow(report, mark),
   ];
   const nameWidth = Math.max(...rows.map((r) => r[1].length));
   const valueWidth = Math.max(...rows.map((r) => r[2].length));
@@ -46,6 +47,14 @@ function packageRow(p: PackageCheck, mark: (ok: boolean) => string): [string, st
   const wanted = p.wanted ? `lock pins ${p.wanted}` : "not pinned";
   if (p.status === "missing") return [mark(false), p.name, "missing", wanted];
   return [mark(p.status === "ok"), p.name, p.found ?? "?", p.status === "ok" && p.wanted ? "" : wanted];
+}
+
+function driverRow(report: DoctorReport, mark: (ok: boolean) => string): [string, string, string, string] {
+  const backend = report.torchBackend ? `torch backend ${report.torchBackend}` : "";
+  if (!report.driver) return [mark(true), "driver", "none", ["no NVIDIA driver (nvidia-smi)", backend].filter(Boolean).join("; ")];
+  const build = report.torch.cudaVersion ? `torch built for CUDA ${report.torch.cudaVersion}` : "torch is a CPU build";
+  const fit = report.driver.fits ? "fits" : "does not fit";
+  return [mark(report.driver.fits), "driver", `${report.driver.driver ?? "?"} (CUDA ${report.driver.cuda})`, [`${build}: ${fit}`, backend].filter(Boolean).join("; ")];
 }
 
 function cudaText(torch: DoctorReport["torch"]): string {

@@ -26,6 +26,25 @@ export function parsePins(lockText: string): Pin[] {
   return pins;
 }
 
+/** A lock's comment naming the index its torch comes from (written by python/tools/make_locks.py). */
+const TORCH_INDEX_LINE = /^# torch index: (\S+)\s*$/m;
+
+/** The index a lock's torch is installed from, besides the package index (the PyTorch CPU or cu12x index). */
+export function torchIndexOf(lockText: string): string | undefined {
+  return TORCH_INDEX_LINE.exec(lockText)?.[1];
+}
+
+/** The pin lines of `lockText` that `keep` accepts by package name; comments and other lines stay. */
+export function filterPins(lockText: string, keep: (name: string) => boolean): string {
+  return lockText
+    .split(/\r?\n/)
+    .filter((line) => {
+      const match = PIN_LINE.exec(line.trim());
+      return !match?.[1] || keep(match[1]);
+    })
+    .join("\n");
+}
+
 /** The lock text without the pin of `name` (used to install everything but torch when torch is reused). */
 export function withoutPackage(lockText: string, name: string): string {
   const target = normalizeName(name);
@@ -53,14 +72,20 @@ export function torchMode(reuseTorchFrom: string | undefined): string {
   return reuseTorchFrom === undefined ? "locked" : `reuse:${reuseTorchFrom}`;
 }
 
-/** The venv's identity: the same lock on the same interpreter with the same torch mode is the same venv. */
+/**
+ * The venv's identity: the same lock on the same interpreter with the same torch mode and backend is
+ * the same venv. The backend is there besides the lock (whose text names it too) so that two
+ * backends can never share a folder.
+ */
 export function environmentKey(parts: {
   lockText: string;
   pythonVersion: string;
   platform: string;
   torchMode: string;
+  torchBackend?: string;
 }): string {
   // JSON framing keeps the fields unambiguous (no way for one field's end to pass for another's start).
-  const framed = JSON.stringify([parts.lockText, parts.pythonVersion, parts.platform, parts.torchMode]);
+  const fields = [parts.lockText, parts.pythonVersion, parts.platform, parts.torchMode];
+  const framed = JSON.stringify(parts.torchBackend === undefined ? fields : [...fields, parts.torchBackend]);
   return sha256(framed).slice(0, KEY_HEX_LENGTH);
 }

@@ -10,6 +10,8 @@ const EnvMarker = z.object({
   createdAt: z.string(),
   reuseTorchFrom: z.string().nullable(),
   wheelhouse: z.string().nullable(),
+  /** The torch build the lock was picked for (`trellis env setup --torch-backend`). */
+  torchBackend: z.string().optional(),
   /** For an extras venv: the base venv it is layered on, and its extras. */
   base: z.string().optional(),
   extras: z.array(z.string()).optional(),

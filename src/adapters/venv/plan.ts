@@ -4,6 +4,7 @@ import { EnvironmentError } from "./errors.js";
 import { environmentKey, sha256, torchMode } from "./lock-file.js";
 import { cacheRoot, findExecutable, stableExecutablePath, venvsRoot } from "./paths.js";
 import { probeBasePython } from "./python-info.js";
+import type { TorchBackend } from "../../core/env/torch-backend.js";
 
 /** Where the environment lives and what it should contain; shared by ensureEnvironment and doctor. */
 export interface PlanOptions {
@@ -15,6 +16,8 @@ export interface PlanOptions {
   reuseTorchFrom?: string;
   /** The venv folder, overriding the cache; default `$TRELLIS_VENV`. */
   venvDir?: string;
+  /** Which torch build the lock is of; set when the lock was picked by backend (it goes into the key). */
+  torchBackend?: TorchBackend;
   /** The cache root, overriding `$TRELLIS_CACHE_DIR` / `$XDG_CACHE_HOME/trellis` / `~/.cache/trellis`. */
   cacheDir?: string;
   signal?: AbortSignal;
@@ -32,6 +35,7 @@ export interface EnvironmentPlan {
   basePython: string;
   basePythonVersion: string;
   reuseTorchFrom: string | undefined;
+  torchBackend: TorchBackend | undefined;
 }
 
 /**
@@ -54,6 +58,7 @@ export async function planEnvironment(opts: PlanOptions, env: NodeJS.ProcessEnv 
     pythonVersion: base.version,
     platform: base.platform,
     torchMode: torchMode(reuseTorchFrom),
+    ...(opts.torchBackend ? { torchBackend: opts.torchBackend } : {}),
   });
   const chosen = opts.venvDir ?? (env.TRELLIS_VENV || undefined);
   return {
@@ -67,6 +72,7 @@ export async function planEnvironment(opts: PlanOptions, env: NodeJS.ProcessEnv 
     basePython,
     basePythonVersion: base.version.split(" ")[0] ?? base.version,
     reuseTorchFrom,
+    torchBackend: opts.torchBackend,
   };
 }
 

@@ -1,6 +1,6 @@
 /** Checks that need the whole recipe: stage links, and `args` against the targeted TRL. */
-import { configClass, describeKinds, fieldInfo, fieldNames, accepts, FIELDS_TRL_VERSION } from "../trl/fields.js";
-import { removedField, stillPresent } from "../trl/compat.js";
+import { configClass, describeKinds, fieldAt, accepts, sameRelease, type FieldAt } from "../trl/fields.js";
+import { earlierName, removedField, stillPresent } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import type { FieldPath } from "./errors.js";
 import { orderStages } from "./graph.js";
@@ -92,15 +92,34 @@ function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl:
       findings.push({ path, key: name, message: `${cls} has no '${name}' since TRL ${removed.removedIn} (rendering for TRL ${formatVersion(trl)}): ${removed.instead}` });
       continue;
     }
-    const info = fieldInfo(stage.trainer, name);
-    if (!info) {
-      if (stillPresent(stage.trainer, name, trl)) continue;
-      findings.push({ path, key: name, message: `unknown ${cls} field in TRL ${FIELDS_TRL_VERSION}${didYouMean(name, fieldNames(stage.trainer))}` });
+    const at = fieldAt(stage.trainer, name, trl);
+    if (at.kind !== "known") {
+      if (stillPresent(stage.trainer, name, trl)) continue; // removed later than the target, by the curated list
+      const problem = fieldProblem(stage.trainer, cls, name, trl, at);
+      if (problem !== undefined) findings.push({ path, key: name, message: problem });
       continue;
     }
+    const info = at.info;
     if (!accepts(info, value)) {
       findings.push({ path: [...path, name], message: `must be ${describeKinds(info.kinds)} (got ${JSON.stringify(value)})` });
     }
   }
   return findings;
+}
+
+/**
+ * The message for a field the target's table lacks, or undefined when the tables cannot tell: the
+ * field is in a newer table and the target lies between two tables (it may have arrived by then).
+ */
+function fieldProblem(trainer: Trainer, cls: string, name: string, trl: Version, at: Exclude<FieldAt, { kind: "known" }>): string | undefined {
+  const target = formatVersion(trl);
+  const exact = sameRelease(trl, at.table);
+  const older = at.kind === "later" ? earlierName(trainer, name) : undefined;
+  const hint = older && at.names.includes(older) ? `; this release calls it '${older}'` : didYouMean(name, at.names);
+  if (at.kind === "later") {
+    if (!exact) return undefined;
+    return `${cls} in TRL ${target} has no '${name}': it arrived in a later TRL (it is there in ${at.since})${hint}`;
+  }
+  if (at.kind === "earlier") return `${cls} in TRL ${exact ? target : `${at.table} (the newest field table at or below ${target})`} has no '${name}': TRL removed it (last seen in ${at.lastSeen})${hint}`;
+  return `unknown ${cls} field in TRL ${exact ? target : at.table}${hint}`;
 }

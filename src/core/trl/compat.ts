@@ -3,10 +3,24 @@
  * Sources: the huggingface/trl release tags and PRs named in ../../../../shared/design/TRL_FACTS.md.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { atLeast, type Version } from "./version.js";
+import { atLeast, formatVersion, type Version } from "./version.js";
 
-/** Oldest TRL trellis renders for: `processing_class` and the current trainer layout. */
+/**
+ * The TRL releases trellis renders for: from OLDEST_SUPPORTED_TRL up to, not including,
+ * BEYOND_SUPPORTED_TRL. The oldest is the oldest release the version matrix
+ * (scripts/test-versions.mjs) ran the quickstarts under; the README says why not older.
+ */
 export const OLDEST_SUPPORTED_TRL = "0.12.0";
+/** A next major release may move anything again: refuse it rather than render a guess. */
+export const BEYOND_SUPPORTED_TRL = "2.0.0";
+
+/** Why `target` is outside the supported range (one clause, the caller adds what to do), or undefined. */
+export function unsupportedTrl(target: Version): string | undefined {
+  const range = `trellis supports TRL ${OLDEST_SUPPORTED_TRL} up to (not including) ${BEYOND_SUPPORTED_TRL}`;
+  if (!atLeast(target, OLDEST_SUPPORTED_TRL)) return `TRL ${formatVersion(target)} is too old: ${range}`;
+  if (atLeast(target, BEYOND_SUPPORTED_TRL)) return `TRL ${formatVersion(target)} is newer than trellis knows: ${range}`;
+  return undefined;
+}
 
 export interface RemovedField {
   trainer: Trainer;
@@ -25,6 +39,15 @@ export const REMOVED_FIELDS: readonly RemovedField[] = [
   { trainer: "orpo", field: "max_prompt_length", removedIn: "0.28.0", instead: "bound the whole sequence with max_length" },
   { trainer: "sft", field: "max_seq_length", removedIn: "0.21.0", instead: "use max_length" },
 ];
+
+/** A field's name in older releases, where TRL renamed it (the older field tables have the old name). */
+const EARLIER_NAMES: Partial<Record<Trainer, Record<string, string>>> = {
+  sft: { max_length: "max_seq_length" },
+};
+
+export function earlierName(trainer: Trainer, field: string): string | undefined {
+  return EARLIER_NAMES[trainer]?.[field];
+}
 
 export function removedField(trainer: Trainer, field: string, target: Version): RemovedField | undefined {
   return REMOVED_FIELDS.find((r) => r.trainer === trainer && r.field === field && atLeast(target, r.removedIn));
