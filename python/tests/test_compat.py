@@ -11,7 +11,10 @@ from trellis_runtime import compat
 
 def test_extract_prompt_splits_like_trl() -> None:
     pairs = [
-        {"chosen": "What color is the lemon? The lemon is yellow.", "rejected": "What color is the lemon? The lemon is blue."},
+        {
+            "chosen": "What color is the lemon? The lemon is yellow.",
+            "rejected": "What color is the lemon? The lemon is blue.",
+        },
         {"chosen": "Q: hi A: yes", "rejected": "Q: hi B: no"},
         {
             "chosen": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yes"}],

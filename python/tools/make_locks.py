@@ -93,9 +93,27 @@ def resolve(backend: str, pip_args: list[str]) -> dict:
         constraints = Path(tmp, "constraints.txt")
         constraints.write_text("\n".join(preferences(ROOT / lock_name)) + "\n")
         report = Path(tmp, "report.json")
-        cmd = [sys.executable, "-m", "pip", "install", "--isolated", "--dry-run", "--ignore-installed", "--quiet",
-               "--report", str(report), "--only-binary=:all:", "--python-version", PYTHON_VERSION,
-               "--implementation", "cp", "-r", str(req), "-c", str(constraints)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--isolated",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            "--only-binary=:all:",
+            "--python-version",
+            PYTHON_VERSION,
+            "--implementation",
+            "cp",
+            "-r",
+            str(req),
+            "-c",
+            str(constraints),
+        ]
         for platform in PLATFORMS:
             cmd += ["--platform", platform]
         if index and reachable(index):
