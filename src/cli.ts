@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Errors that are the user's to fix carry an exit code; recipe and data errors print bare. */
 async function report(err: unknown): Promise<void> {
-  const [{ RecipeError }, { DataFileError }, { EnvironmentError }, { UsageError }, { RunNotFoundError }, { ResumeError }, { PlanRefused, ProbeFailed }, { LogFilterError }] = await Promise.all([
+  const [{ RecipeError }, { DataFileError }, { EnvironmentError }, { UsageError }, { RunNotFoundError }, { ResumeError }, { PlanRefused, ProbeFailed }, { LogFilterError }, { LaunchError }] = await Promise.all([
     import("./core/recipe/errors.js"),
     import("./adapters/data-files.js"),
     import("./adapters/venv/errors.js"),
@@ -63,8 +63,9 @@ async function report(err: unknown): Promise<void> {
     import("./app/resume.js"),
     import("./core/plan/search.js"),
     import("./core/run/log-filter.js"),
+    import("./core/distributed/resolve.js"),
   ]);
-  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError].some((cls) => err instanceof cls);
+  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, LaunchError].some((cls) => err instanceof cls);
   const message = known ? (err as Error).message : ((err as Error)?.stack ?? String(err));
   const prefix = err instanceof RecipeError || err instanceof DataFileError ? "" : "trellis: ";
   process.stderr.write(`${prefix}${message}\n`);

@@ -19,6 +19,9 @@ import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { loadRecipe } from "./load-recipe.js";
 import { writeInitialManifest } from "./manifest.js";
+import { resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
+import { effectiveBatch } from "../core/distributed/command.js";
+import { trlProfileFile, visibleGpus } from "../adapters/visible-gpus.js";
 
 export interface PreparedEnvironment {
   python: string;
@@ -38,6 +41,8 @@ export interface PrepareOptions {
   allowOrigins?: string[];
   /** The recipe's text, read as if it were `recipeFile`'s (reproduce runs a recorded copy). */
   recipeText?: string;
+  /** `--processes-per-node`, `--nodes`, `--node-rank`, `--rendezvous`, `--engine`: over the recipe's launch block. */
+  launchFlags?: LaunchFlags;
 }
 
 /** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
@@ -67,6 +72,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);
   const planned = await planAutoStages(loaded, env.python);
+  const distributed = await distributedOf(loaded.recipe, o.recipeFile, o.launchFlags ?? {}, env.python);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
   if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
@@ -99,14 +105,41 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     recipeFile: path.resolve(o.recipeFile),
     recipeSha256: sha256(loaded.text),
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
+    ...(distributed ? { distributed } : {}),
     plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
   };
   writeLaunch(launch);
   // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
   // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
-  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans });
+  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans, launch: launchRecord(distributed, rendered) });
   manifestWritten.catch(() => {}); // reported where it is awaited
   return { ...launch, manifestWritten };
+}
+
+/** The launch every stage runs with (null: one plain process), from the recipe and the flags. */
+async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
+  const gpus = await visibleGpus();
+  const d = resolveDistributed(recipe.launch, flags, gpus, path.dirname(path.resolve(recipeFile)));
+  if (!d) return undefined;
+  return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };
+}
+
+/** For the manifest: world size, nodes and the batch of each process and of each optimizer step. */
+function launchRecord(d: Awaited<ReturnType<typeof distributedOf>>, rendered: ReturnType<typeof renderRecipe>) {
+  const worldSize = d?.worldSize ?? 1;
+  return {
+    engine: d ? d.engine : "python",
+    profile: d?.profile ?? null,
+    config_file: d?.configFile ?? null,
+    nodes: d?.nodes ?? 1,
+    processes_per_node: d?.processesPerNode ?? 1,
+    world_size: worldSize,
+    slurm: d?.slurm ?? false,
+    stages: rendered.map((s) => {
+      const b = effectiveBatch(s.spec.value.args, worldSize);
+      return { stage: s.id, per_process_batch: b.microBatch, accumulation: b.accumulation, effective_batch: b.effective };
+    }),
+  };
 }
 
 /** Stages with `batch: auto` get the planner's batch fields; on a CPU they keep the recipe's. */

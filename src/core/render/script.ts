@@ -122,8 +122,9 @@ ${needsReference ? referenceBlock() : ""}
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
         sys.exit(0)
     emit.emit("phase", phase="saving")
-    trainer.save_model(args.output_dir)
-    tokenizer.save_pretrained(args.output_dir)
+    trainer.save_model(args.output_dir)  # every rank: sharded (ZeRO-3, FSDP) weights are gathered
+    if trainer.is_world_process_zero():  # one writer of the tokenizer files
+        tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
     emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
 `;
