@@ -16,12 +16,16 @@ export const stageDirs = (runDir: string, stage: string) => ({
   channels: path.join(runDir, "ranks", stage),
 });
 
-export function launcherOptions(d: Distributed, o: { runDir: string; runId: string; stage: string; script: string; profileFile?: string; cpu: boolean; nodeRank?: string; rendezvous?: string }): NonNullable<StageProcessOptions["launcher"]> {
+/**
+ * `rendezvousId` must be the same on every node: each node's `trellis run` has a run id of its
+ * own, so the recipe and stage name the rendezvous (Slurm: the job id).
+ */
+export function launcherOptions(d: Distributed, o: { runDir: string; rendezvousId: string; stage: string; script: string; profileFile?: string; cpu: boolean; nodeRank?: string; rendezvous?: string }): NonNullable<StageProcessOptions["launcher"]> {
   const dirs = stageDirs(o.runDir, o.stage);
   mkdirSync(dirs.channels, { recursive: true });
   const logDir = path.join(dirs.rankLogs, `node${o.nodeRank ?? d.nodeRank}`);
   return {
-    args: launcherArgs(d, { script: o.script, logDir, runId: o.runId, profileFile: o.profileFile, cpu: o.cpu, nodeRank: o.nodeRank, rendezvous: o.rendezvous }),
+    args: launcherArgs(d, { script: o.script, logDir, runId: o.rendezvousId, profileFile: o.profileFile, cpu: o.cpu, nodeRank: o.nodeRank, rendezvous: o.rendezvous }),
     eventsFile: path.join(dirs.channels, "events.jsonl"),
     controlFile: path.join(dirs.channels, "control.jsonl"),
     ranksDir: path.join(dirs.channels, "heartbeat"),

@@ -22,6 +22,8 @@ import { writeInitialManifest } from "./manifest.js";
 import { resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
 import { effectiveBatch } from "../core/distributed/command.js";
 import { trlProfileFile, visibleGpus } from "../adapters/visible-gpus.js";
+import { checkSlurmOptions, type SlurmOptions } from "../core/distributed/slurm.js";
+import { writeSlurmScripts } from "./slurm.js";
 
 export interface PreparedEnvironment {
   python: string;
@@ -43,6 +45,8 @@ export interface PrepareOptions {
   recipeText?: string;
   /** `--processes-per-node`, `--nodes`, `--node-rank`, `--rendezvous`, `--engine`: over the recipe's launch block. */
   launchFlags?: LaunchFlags;
+  /** `trellis run --slurm`: every stage runs as a Slurm job across these nodes. */
+  slurm?: SlurmOptions;
 }
 
 /** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
@@ -72,7 +76,8 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);
   const planned = await planAutoStages(loaded, env.python);
-  const distributed = await distributedOf(loaded.recipe, o.recipeFile, o.launchFlags ?? {}, env.python);
+  if (o.slurm) checkSlurmOptions(o.slurm);
+  const distributed = await distributedOf(loaded.recipe, o.recipeFile, slurmFlags(o.launchFlags ?? {}, o.slurm), env.python);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
   if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
@@ -81,6 +86,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
   writeScripts(runDir.scriptsDir, rendered);
+  if (o.slurm && distributed) writeSlurmScripts({ runDir: runDir.dir, scriptsDir: runDir.scriptsDir, runId: runDir.id, python: env.python, d: distributed, slurm: o.slurm, stages: rendered.map((s) => ({ id: s.id, script: s.script.name })) });
 
   const notices = [...planned.notices];
   if (imported) {
@@ -106,6 +112,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     recipeSha256: sha256(loaded.text),
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
     ...(distributed ? { distributed } : {}),
+    ...(o.slurm ? { slurm: { ...o.slurm } } : {}),
     plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
   };
   writeLaunch(launch);
@@ -116,9 +123,16 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   return { ...launch, manifestWritten };
 }
 
+/** Under Slurm: its nodes, one process per GPU of each (one on a CPU allocation). */
+export function slurmFlags(flags: LaunchFlags, slurm: SlurmOptions | undefined): LaunchFlags {
+  if (!slurm) return flags;
+  return { ...flags, slurm: true, gpusPerNode: slurm.gpusPerNode, nodes: slurm.nodes, processesPerNode: flags.processesPerNode ?? Math.max(1, slurm.gpusPerNode) };
+}
+
 /** The launch every stage runs with (null: one plain process), from the recipe and the flags. */
-async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
-  const gpus = await visibleGpus();
+export async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
+  // Under Slurm the login node's GPUs say nothing: the allocation's are asked for.
+  const gpus = flags.slurm ? (flags.gpusPerNode ?? 0) : await visibleGpus();
   const d = resolveDistributed(recipe.launch, flags, gpus, path.dirname(path.resolve(recipeFile)));
   if (!d) return undefined;
   return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import { metricValue, type RunEvent, type RunStatus } from "../core/events/protocol.js";
+import { metricValue, type RunEvent, type RunStatus, type StageEvent } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
 import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
@@ -16,7 +16,7 @@ import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { EventLog } from "../adapters/run-dir.js";
-import { runStageProcess, STOP_GRACE_MS, type StageHandle } from "../adapters/stage-process.js";
+import { runStageProcess, STOP_GRACE_MS, type StageHandle, type StageProcessOptions } from "../adapters/stage-process.js";
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
@@ -25,6 +25,8 @@ import { finalizeManifest } from "./manifest.js";
 import { firstRankFailure, hangOf, launcherOptions, linkRankLogs, readHeartbeats } from "./distributed-stage.js";
 import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
 import { readFileSync } from "node:fs";
+import { runSlurmStage } from "../adapters/slurm-job.js";
+import { channelFiles, slurmDir } from "./slurm.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
 const OUTPUT_LINES_PER_SECOND = 50;
@@ -197,7 +199,7 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
         setTimeout(() => handle?.kill("SIGKILL"), STOP_GRACE_MS).unref();
       }, HANG_POLL_MS)
     : undefined;
-  const result = await runStageProcess({
+  const stageOptions: StageProcessOptions = {
     python: launch.python,
     script,
     cwd: path.join(launch.runDir, "scripts"),
@@ -205,28 +207,37 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
     stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
     stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
-    launcher: d ? launcherOptions(d, { runDir: launch.runDir, runId: launch.runId, stage: s.id, script, profileFile: d.profileFile, cpu: d.cpu }) : undefined,
-    onEvent: (event) => {
+    launcher: d && !d.slurm ? launcherOptions(d, { runDir: launch.runDir, rendezvousId: `${launch.recipeName}-${s.id}`, stage: s.id, script, profileFile: d.profileFile, cpu: d.cpu }) : undefined,
+    onEvent: (event: StageEvent) => {
       if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
       if (event.type === "metrics") lastLoss = metricValue(event.metrics.loss) ?? lastLoss;
       if (event.type === "train_begin") training = true;
       if (event.type === "train_summary" || event.type === "stopping" || event.type === "error") training = false;
       bus.emit({ ...event, stage: s.id });
     },
-    onInvalid: (line, err, text) => {
+    onInvalid: (line: number, err: string, text: string) => {
       logger.warn({ stage: s.id, line, err, text }, "invalid event line from Python");
       bus.emit({ type: "invalid_event", time: now(), stage: s.id, line, error: err, text });
     },
-    onOutput: (stream, line) => {
+    onOutput: (stream: "stdout" | "stderr", line: string) => {
       const second = Math.floor(Date.now() / 1000);
       if (second !== budget.second) budget = { second, lines: 0 };
       if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) });
     },
-    onStart: (h) => {
+    onStart: (h: StageHandle) => {
       handle = h;
       onStart(h);
     },
-  });
+  };
+  const result = d?.slurm
+    ? await runSlurmStage({
+        ...stageOptions,
+        batchFile: path.join(slurmDir(launch.runDir, s.id), "job.sbatch"),
+        slurmDir: slurmDir(launch.runDir, s.id),
+        channels: channelFiles(launch.runDir, s.id),
+        onQueue: (jobId, state, why) => bus.emit({ type: "notice", time: now(), stage: s.id, code: "slurm_job", message: `slurm job ${jobId}: ${state}${why && why !== "None" ? ` (${why})` : ""}` }),
+      })
+    : await runStageProcess(stageOptions);
   clearInterval(hangTimer);
   let rankNote = "";
   if (d) {

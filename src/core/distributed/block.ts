@@ -36,7 +36,6 @@ export const LaunchBlock = z
   .strict()
   .superRefine((l, ctx) => {
     if (l.node_rank >= l.nodes) ctx.addIssue({ code: "custom", path: ["node_rank"], message: `node_rank ${l.node_rank} is not below nodes (${l.nodes})` });
-    if (l.nodes > 1 && !l.rendezvous) ctx.addIssue({ code: "custom", path: ["rendezvous"], message: "several nodes need a rendezvous: { host: <first node>, port: <free port> } (trellis run --slurm sets it)" });
     if (l.profile && l.engine !== "accelerate") ctx.addIssue({ code: "custom", path: ["profile"], message: "profiles are accelerate configs: set engine: accelerate" });
     if (l.profile && l.config_file) ctx.addIssue({ code: "custom", path: ["config_file"], message: "give a profile or a config_file, not both" });
     if (l.config_file && /\.ya?ml$/i.test(l.config_file) && l.engine !== "accelerate") ctx.addIssue({ code: "custom", path: ["config_file"], message: "an accelerate config (.yaml) needs engine: accelerate; a DeepSpeed config is a .json file" });

@@ -23,6 +23,10 @@ export interface LaunchFlags {
   nodes?: number;
   nodeRank?: number;
   rendezvous?: Rendezvous;
+  /** `trellis run --slurm`: Slurm gives each node its rank and the first node's address at run time. */
+  slurm?: boolean;
+  /** Under Slurm: the GPUs each node of the allocation gets. */
+  gpusPerNode?: number;
 }
 
 export interface Distributed {
@@ -53,10 +57,10 @@ export function resolveDistributed(block: LaunchBlock | undefined, flags: Launch
   const profile = block?.profile ?? null;
   const configFile = block?.config_file ? path.resolve(recipeDir, block.config_file) : null;
   const worldSize = processesPerNode * nodes;
-  if (worldSize === 1 && engine === "torchrun" && !configFile) return null;
+  if (worldSize === 1 && engine === "torchrun" && !configFile && !flags.slurm) return null;
   if (nodeRank >= nodes) throw new LaunchError(`node rank ${nodeRank} is not below the number of nodes (${nodes})`);
-  if (nodes > 1 && !rendezvous) throw new LaunchError("several nodes need a rendezvous address (--rendezvous HOST:PORT, or launch.rendezvous)");
-  return { engine, processesPerNode, nodes, nodeRank, rendezvous, profile, configFile, worldSize, hangSeconds: (block?.hang_minutes ?? DEFAULT_HANG_MINUTES) * 60 };
+  if (nodes > 1 && !rendezvous && !flags.slurm) throw new LaunchError("several nodes need a rendezvous address (--rendezvous HOST:PORT, or launch.rendezvous)");
+  return { engine, processesPerNode, nodes, nodeRank, rendezvous, profile, configFile, worldSize, hangSeconds: (block?.hang_minutes ?? DEFAULT_HANG_MINUTES) * 60, ...(flags.slurm ? { slurm: true } : {}) };
 }
 
 /** `host:port` from the command line. */
