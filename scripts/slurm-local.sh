@@ -50,6 +50,11 @@ NodeName=n1 NodeHostname=$H Port=$NODE_PORT CPUs=1 RealMemory=10000 State=UNKNOW
 NodeName=n2 NodeHostname=$H Port=$((NODE_PORT + 1)) CPUs=1 RealMemory=10000 State=UNKNOWN
 PartitionName=debug Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
 CONF
+  # Ports are per machine: a cluster already on them would answer for this one.
+  if scontrol ping 2>/dev/null | grep -q "is UP"; then
+    echo "slurm-local: a slurmctld already answers on port $CTLD_PORT (stop it, or set TRELLIS_SLURMCTLD_PORT and TRELLIS_SLURMD_PORT)" >&2
+    exit 1
+  fi
   slurmctld -f "$SLURM_CONF"
   slurmd -f "$SLURM_CONF" -N n1
   slurmd -f "$SLURM_CONF" -N n2
@@ -67,6 +72,12 @@ CONF
   ;;
 stop)
   [ -f "$SLURM_CONF" ] || exit 0
+  # Jobs first (their steps outlive the daemons), then the daemons.
+  jobs=$(squeue -h -o %i 2>/dev/null || true)
+  if [ -n "$jobs" ]; then
+    scancel $jobs 2>/dev/null || true
+    for _ in $(seq 1 100); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   scontrol shutdown >/dev/null 2>&1 || true
   for f in "$D/slurmctld.pid" "$D"/slurmd-*.pid; do
     [ -f "$f" ] || continue

@@ -6,7 +6,7 @@
  * before anything trains. trellis schedules nothing itself.
  */
 import { launcherArgs } from "./command.js";
-import type { Distributed } from "./resolve.js";
+import { LaunchError, type Distributed } from "./resolve.js";
 
 export interface SlurmOptions {
   nodes: number;
@@ -43,9 +43,7 @@ export interface SlurmStageInput {
 /** Values that become part of #SBATCH lines: no newlines, nothing a shell would read as syntax. */
 const SAFE_SBATCH_VALUE = /^[A-Za-z0-9_.:,@%+=/-]+$/;
 
-export class SlurmOptionError extends Error {
-  readonly exitCode = 2;
-}
+export class SlurmOptionError extends LaunchError {}
 
 export function checkSlurmOptions(o: SlurmOptions): void {
   for (const [name, value] of [["partition", o.partition], ["time", o.time], ["account", o.account]] as const) {
