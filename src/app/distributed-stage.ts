@@ -9,6 +9,7 @@ import { launcherArgs } from "../core/distributed/command.js";
 import type { Distributed } from "../core/distributed/resolve.js";
 import type { StageProcessOptions } from "../adapters/stage-process.js";
 import type { StageError } from "./failure.js";
+import type { Heartbeat } from "../core/distributed/hang.js";
 
 export const stageDirs = (runDir: string, stage: string) => ({
   /** torchrun's --log-dir, one folder per node: per-rank stdout, stderr, error.json. */
@@ -79,13 +80,6 @@ export function firstRankFailure(runDir: string, stage: string): RankFailure | n
   return failures[0] ?? null;
 }
 
-interface Heartbeat {
-  rank: number;
-  step: number;
-  time: number;
-  host?: string;
-  log_dir?: string | null;
-}
 
 export function readHeartbeats(runDir: string, stage: string): Heartbeat[] {
   const dir = path.join(stageDirs(runDir, stage).channels, "heartbeat");
@@ -104,18 +98,6 @@ export function readHeartbeats(runDir: string, stage: string): Heartbeat[] {
     }
   }
   return out.sort((a, b) => a.rank - b.rank);
-}
-
-/** A stalled collective: no rank finished a step for `hangSeconds`; the ranks, those behind first. */
-export function hangOf(beats: Heartbeat[], worldSize: number, hangSeconds: number, nowSeconds: number): string | null {
-  if (!beats.length) return null;
-  const newest = Math.max(...beats.map((b) => b.time));
-  if (nowSeconds - newest < hangSeconds) return null;
-  const missing = Array.from({ length: worldSize }, (_, r) => r).filter((r) => !beats.some((b) => b.rank === r));
-  const behind = Math.min(...beats.map((b) => b.step));
-  const parts = beats.map((b) => `rank ${b.rank}${b.host ? ` (${b.host})` : ""} at step ${b.step}, ${Math.round(nowSeconds - b.time)} s ago`);
-  const suspects = missing.length ? missing : beats.filter((b) => b.step === behind).map((b) => b.rank);
-  return `no rank finished a step for ${Math.round(nowSeconds - newest)} s (limit ${hangSeconds} s): ${parts.join("; ")}${missing.length ? `; rank ${missing.join(", ")} never reported` : ""}. Stalled: rank ${suspects.join(", ")}`;
 }
 
 /** logs/<stage>.rank<N>.stdout.log and .stderr.log, links to the files torchrun wrote for each rank. */
