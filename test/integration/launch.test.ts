@@ -17,6 +17,8 @@ after(() => rmSync(ws.dir, { recursive: true, force: true }));
 /** One thread per rank: two ranks on two shared cores. */
 const env = { ...ws.env, OMP_NUM_THREADS: "1" };
 const STEPS = 4;
+/** The heavier variants (a hung collective) run in the full matrix only (scripts/test-matrix.mjs). */
+const FULL = process.env.TRELLIS_MATRIX === "full";
 
 const manifestOf = (dir: string) => JSON.parse(readFileSync(path.join(dir, "manifest.json"), "utf8")) as { launch: { world_size: number; nodes: number; stages: Array<{ per_process_batch: number; effective_batch: number }> } };
 
@@ -76,5 +78,20 @@ describe("launched stages (torchrun, gloo)", { timeout: RUN_TIMEOUT_MS }, () => 
       assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
     }
     for (const d of dirs) await assertNoRunProcesses(d);
+  });
+
+  it("a stalled collective is reported as a hang naming the ranks, long before the collective's timeout", { skip: !FULL && "TRELLIS_MATRIX=full only" }, async () => {
+    const runs = path.join(ws.dir, "runs-hang");
+    const stuck = { ...env, PYTHONPATH: FAULTS, TRELLIS_TEST_FAULT: "hang:1:3" };
+    const started = Date.now();
+    const result = await trellis(["run", dpoRecipe(ws.dir, "hang", 20, "launch:\n  hang_minutes: 0.25\n"), "--runs-dir", runs, "--json", "--processes-per-node", "2"], { cwd: ws.dir, env: stuck });
+    assert.equal(result.exitCode, 1, result.stderr);
+    const dir = onlyRun(runs);
+    const events = readEvents(path.join(dir, "events.jsonl"));
+    const end = eventsOf(events, "run_end")[0]!;
+    assert.match(end.reason ?? "", /^stage 'dpo' hung: no rank finished a step for \d+ s \(limit 15 s\): rank 0 \(.+\) at step 2, \d+ s ago; rank 1 \(.+\) at step 2, \d+ s ago\. Stalled: rank 0, 1$/);
+    assert.ok(eventsOf(events, "notice").some((n) => n.code === "hang"));
+    assert.ok(Date.now() - started < 10 * 60_000, "well before gloo's 30-minute timeout");
+    await assertNoRunProcesses(dir);
   });
 });
