@@ -19,7 +19,7 @@ import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { loadRecipe } from "./load-recipe.js";
 import { writeInitialManifest } from "./manifest.js";
-import { resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
+import { LaunchError, resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
 import { effectiveBatch } from "../core/distributed/command.js";
 import { trlProfileFile, visibleGpus } from "../adapters/visible-gpus.js";
 import { checkSlurmOptions, type SlurmOptions } from "../core/distributed/slurm.js";
@@ -135,6 +135,8 @@ export async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe
   const gpus = flags.slurm ? (flags.gpusPerNode ?? 0) : await visibleGpus();
   const d = resolveDistributed(recipe.launch, flags, gpus, path.dirname(path.resolve(recipeFile)));
   if (!d) return undefined;
+  // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (TRL_FACTS.md).
+  if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1) throw new LaunchError("accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU");
   return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };
 }
 

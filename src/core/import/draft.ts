@@ -24,6 +24,8 @@ export class Draft {
   readonly columns: Record<string, string> = {};
   readonly args: Record<string, unknown> = {};
   peft?: Record<string, unknown>;
+  /** The recipe's launch block, when the source asks for DeepSpeed or FSDP (several processes). */
+  launch?: Record<string, unknown>;
   /** Which source key set each arg, so a second one is reported instead of silently winning. */
   private readonly argFrom = new Map<string, string>();
 
@@ -72,6 +74,7 @@ export class Draft {
       model: this.model,
       data,
       stages: [stage],
+      ...(this.launch ? { launch: this.launch } : {}),
     };
   }
 }
