@@ -113,3 +113,22 @@ def test_preflight_names_each_difference_between_nodes():
         "node n2 cannot resolve the rendezvous address n1: gaierror: Name or service not known",
         "torch 2.13.0 on n1 but 2.12.0 on n2",
     ]
+
+
+# launch.profile's names (src/core/distributed/block.ts PROFILES): TRL ships one accelerate config each.
+PROFILES = {"multi_gpu": "MULTI_GPU", "zero1": "DEEPSPEED", "zero2": "DEEPSPEED", "zero3": "DEEPSPEED", "fsdp1": "FSDP", "fsdp2": "FSDP"}
+
+
+def test_trl_ships_every_profile_trellis_names():
+    import importlib.util
+    import os
+
+    import yaml
+
+    folder = os.path.join(os.path.dirname(importlib.util.find_spec("trl").origin), "accelerate_configs")
+    for name, kind in PROFILES.items():
+        with open(os.path.join(folder, f"{name}.yaml"), encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+        # trellis passes --num_processes, --num_machines and --machine_rank over the file's values.
+        assert config["distributed_type"] == kind, name
+        assert {"num_processes", "num_machines", "machine_rank"} <= set(config), name

@@ -71,6 +71,6 @@ export function effectiveBatch(args: Record<string, unknown>, worldSize: number)
 }
 
 export function describeLaunch(d: Distributed | null, batch: ReturnType<typeof effectiveBatch>): string {
-  const where = d ? `${d.worldSize} processes (${d.processesPerNode} per node x ${d.nodes} node${d.nodes > 1 ? "s" : ""}, ${d.engine}${d.profile ? ` ${d.profile}` : ""})` : "1 process";
+  const where = d ? `${d.worldSize} processes (${d.processesPerNode} per node x ${d.nodes} node${d.nodes > 1 ? "s" : ""}, ${d.engine}${d.profile ? ` ${d.profile}` : ""}${d.slurm ? ", under Slurm" : ""})` : "1 process";
   return `${where}; effective batch ${batch.effective} = micro-batch ${batch.microBatch} x accumulation ${batch.accumulation} x ${batch.processes} process${batch.processes > 1 ? "es" : ""}`;
 }
