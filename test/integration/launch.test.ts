@@ -80,6 +80,21 @@ describe("launched stages (torchrun, gloo)", { timeout: RUN_TIMEOUT_MS }, () => 
     for (const d of dirs) await assertNoRunProcesses(d);
   });
 
+  it("render --slurm writes the batch script and the per-node launch without submitting anything", async () => {
+    const out = path.join(ws.dir, "rendered");
+    const result = await trellis(["render", dpoRecipe(ws.dir, "render", STEPS), "--out", out, "--slurm", "--nodes", "2", "--gpus-per-node", "8", "--partition", "gpu", "--json"], { cwd: ws.dir, env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const batchFile = path.join(out, "slurm", "dpo", "job.sbatch");
+    assert.deepEqual((JSON.parse(result.stdout) as { slurm: string[] }).slurm, [batchFile]);
+    const batch = readFileSync(batchFile, "utf8");
+    assert.match(batch, /#SBATCH --nodes=2\n#SBATCH --ntasks-per-node=1\n#SBATCH --gpus-per-node=8\n#SBATCH --partition=gpu\n/);
+    assert.match(readFileSync(path.join(out, "slurm", "dpo", "node.sh"), "utf8"), /torch\.distributed\.run --nnodes 2 --nproc-per-node 8 --node-rank "\$\{SLURM_NODEID\}"/);
+    assert.ok(!existsSync(path.join(out, "slurm", "dpo", "exit-code")), "nothing ran");
+    const refused = await trellis(["render", dpoRecipe(ws.dir, "render", STEPS), "--out", out, "--partition", "gpu"], { cwd: ws.dir, env });
+    assert.equal(refused.exitCode, 2);
+    assert.match(refused.stderr, /--partition is a Slurm option: add --slurm/);
+  });
+
   it("a stalled collective is reported as a hang naming the ranks, long before the collective's timeout", { skip: !FULL && "TRELLIS_MATRIX=full only" }, async () => {
     const runs = path.join(ws.dir, "runs-hang");
     const stuck = { ...env, PYTHONPATH: FAULTS, TRELLIS_TEST_FAULT: "hang:1:3" };
