@@ -9,7 +9,7 @@ import { loadRecipe } from "./load-recipe.js";
 import type { SlurmOptions } from "../core/distributed/slurm.js";
 import type { LaunchFlags } from "../core/distributed/resolve.js";
 import { distributedOf, slurmFlags } from "./run.js";
-import { writeSlurmScripts } from "./slurm.js";
+import { writeSlurmScripts } from "../adapters/slurm-files.js";
 
 export interface RenderOptions {
   recipeFile: string;

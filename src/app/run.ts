@@ -23,7 +23,7 @@ import { LaunchError, resolveDistributed, type LaunchFlags } from "../core/distr
 import { effectiveBatch } from "../core/distributed/command.js";
 import { trlProfileFile, visibleGpus } from "../adapters/visible-gpus.js";
 import { checkSlurmOptions, type SlurmOptions } from "../core/distributed/slurm.js";
-import { writeSlurmScripts } from "./slurm.js";
+import { writeSlurmScripts } from "../adapters/slurm-files.js";
 
 export interface PreparedEnvironment {
   python: string;
@@ -133,8 +133,9 @@ export function slurmFlags(flags: LaunchFlags, slurm: SlurmOptions | undefined):
 export async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
   // Under Slurm the login node's GPUs say nothing: the allocation's are asked for.
   const gpus = flags.slurm ? (flags.gpusPerNode ?? 0) : await visibleGpus();
-  const d = resolveDistributed(recipe.launch, flags, gpus, path.dirname(path.resolve(recipeFile)));
-  if (!d) return undefined;
+  const resolved = resolveDistributed(recipe.launch, flags, gpus);
+  if (!resolved) return undefined;
+  const d = { ...resolved, configFile: resolved.configFile && path.resolve(path.dirname(path.resolve(recipeFile)), resolved.configFile) };
   // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (TRL_FACTS.md).
   if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1) throw new LaunchError("accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU");
   return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };

@@ -22,12 +22,12 @@ import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
 import { files, type Launch } from "./launch.js";
 import { finalizeManifest } from "./manifest.js";
-import { firstRankFailure, launcherOptions, linkRankLogs, readHeartbeats } from "./distributed-stage.js";
+import { firstRankFailure, launcherOptions, linkRankLogs, readHeartbeats } from "../adapters/rank-files.js";
 import { hangOf } from "../core/distributed/hang.js";
 import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
 import { readFileSync } from "node:fs";
 import { runSlurmStage } from "../adapters/slurm-job.js";
-import { channelFiles, slurmDir } from "./slurm.js";
+import { channelFiles, slurmDir } from "../adapters/slurm-files.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
 const OUTPUT_LINES_PER_SECOND = 50;

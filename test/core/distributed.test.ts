@@ -33,21 +33,21 @@ describe("the launch block", () => {
 
 describe("resolveDistributed", () => {
   it("one process (no launcher) unless there are more, a config file or --slurm", () => {
-    assert.equal(resolveDistributed(undefined, {}, 0, "/r"), null);
-    assert.equal(resolveDistributed(undefined, {}, 1, "/r"), null);
-    assert.equal(resolveDistributed(LaunchBlock.parse({}), {}, 0, "/r"), null, "auto is 1 on a CPU");
-    assert.equal(resolveDistributed(undefined, {}, 8, "/r")?.worldSize, 8, "auto: every visible GPU");
-    assert.equal(resolveDistributed(LaunchBlock.parse({ engine: "accelerate", config_file: "ds.json" }), {}, 1, "/r")?.configFile, "/r/ds.json");
-    assert.equal(resolveDistributed(undefined, { slurm: true, nodes: 1, processesPerNode: 1 }, 0, "/r")?.slurm, true);
+    assert.equal(resolveDistributed(undefined, {}, 0), null);
+    assert.equal(resolveDistributed(undefined, {}, 1), null);
+    assert.equal(resolveDistributed(LaunchBlock.parse({}), {}, 0), null, "auto is 1 on a CPU");
+    assert.equal(resolveDistributed(undefined, {}, 8)?.worldSize, 8, "auto: every visible GPU");
+    assert.equal(resolveDistributed(LaunchBlock.parse({ engine: "accelerate", config_file: "ds.json" }), {}, 1)?.configFile, "ds.json");
+    assert.equal(resolveDistributed(undefined, { slurm: true, nodes: 1, processesPerNode: 1 }, 0)?.slurm, true);
   });
   it("flags override the recipe", () => {
-    const r = resolveDistributed(LaunchBlock.parse({ processes_per_node: 4, nodes: 2, rendezvous: { host: "n1", port: 29500 } }), { processesPerNode: 2, nodeRank: 1 }, 0, "/r")!;
+    const r = resolveDistributed(LaunchBlock.parse({ processes_per_node: 4, nodes: 2, rendezvous: { host: "n1", port: 29500 } }), { processesPerNode: 2, nodeRank: 1 }, 0)!;
     assert.deepEqual([r.processesPerNode, r.nodes, r.nodeRank, r.worldSize, r.rendezvous], [2, 2, 1, 4, { host: "n1", port: 29500 }]);
   });
   it("several nodes need a rendezvous (except under Slurm)", () => {
-    assert.throws(() => resolveDistributed(undefined, { nodes: 2 }, 0, "/r"), LaunchError);
-    assert.throws(() => resolveDistributed(undefined, { nodes: 2, nodeRank: 2, rendezvous: { host: "h", port: 1 } }, 0, "/r"), /node rank 2/);
-    assert.equal(resolveDistributed(undefined, { nodes: 2, slurm: true }, 0, "/r")?.worldSize, 2);
+    assert.throws(() => resolveDistributed(undefined, { nodes: 2 }, 0), LaunchError);
+    assert.throws(() => resolveDistributed(undefined, { nodes: 2, nodeRank: 2, rendezvous: { host: "h", port: 1 } }, 0), /node rank 2/);
+    assert.equal(resolveDistributed(undefined, { nodes: 2, slurm: true }, 0)?.worldSize, 2);
   });
   it("parses host:port", () => {
     assert.deepEqual(parseRendezvous("127.0.0.1:29500"), { host: "127.0.0.1", port: 29500 });

@@ -3,7 +3,6 @@
  * command line, with `auto` turned into a process count. Null means one plain Python process,
  * as before there was a launch block.
  */
-import path from "node:path";
 import { DEFAULT_HANG_MINUTES, type Engine, type LaunchBlock, type Profile } from "./block.js";
 
 /** A launch that cannot be: a usage error (exit 2). */
@@ -37,7 +36,7 @@ export interface Distributed {
   /** Null on one node: a free port is picked (torchrun --standalone). */
   rendezvous: Rendezvous | null;
   profile: Profile | null;
-  /** Absolute path of the user's accelerate (.yaml) or DeepSpeed (.json) config. */
+  /** The user's accelerate (.yaml) or DeepSpeed (.json) config. */
   configFile: string | null;
   worldSize: number;
   /** A run with no finished step on any rank for this long is reported as hung. */
@@ -46,7 +45,8 @@ export interface Distributed {
   slurm?: boolean;
 }
 
-export function resolveDistributed(block: LaunchBlock | undefined, flags: LaunchFlags, visibleGpus: number, recipeDir: string): Distributed | null {
+/** `configFile` is as the recipe wrote it (relative to the recipe's folder): the caller resolves it. */
+export function resolveDistributed(block: LaunchBlock | undefined, flags: LaunchFlags, visibleGpus: number): Distributed | null {
   const engine = flags.engine ?? block?.engine ?? "torchrun";
   const requested = flags.processesPerNode ?? block?.processes_per_node ?? "auto";
   // Every visible GPU; one process on a machine without a GPU.
@@ -55,7 +55,7 @@ export function resolveDistributed(block: LaunchBlock | undefined, flags: Launch
   const nodeRank = flags.nodeRank ?? block?.node_rank ?? 0;
   const rendezvous = flags.rendezvous ?? block?.rendezvous ?? null;
   const profile = block?.profile ?? null;
-  const configFile = block?.config_file ? path.resolve(recipeDir, block.config_file) : null;
+  const configFile = block?.config_file ?? null;
   const worldSize = processesPerNode * nodes;
   if (worldSize === 1 && engine === "torchrun" && !configFile && !flags.slurm) return null;
   if (nodeRank >= nodes) throw new LaunchError(`node rank ${nodeRank} is not below the number of nodes (${nodes})`);

@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderSbatch, type SlurmOptions } from "../core/distributed/slurm.js";
 import type { Distributed } from "../core/distributed/resolve.js";
-import { stageDirs } from "./distributed-stage.js";
+import { stageDirs } from "./rank-files.js";
 
 export const slurmDir = (runDir: string, stage: string) => path.join(runDir, "slurm", stage);
 

@@ -1,5 +1,5 @@
 /**
- * What the supervisor adds around a launched stage (torchrun, accelerate): the launcher's
+ * The files of a launched stage's ranks, for the supervisor (torchrun, accelerate): the launcher's
  * command and channels, the failing rank's exception from torchrun's error files, the per-rank
  * logs, and the watch for a stalled collective.
  */
@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync }
 import path from "node:path";
 import { launcherArgs } from "../core/distributed/command.js";
 import type { Distributed } from "../core/distributed/resolve.js";
-import type { StageProcessOptions } from "../adapters/stage-process.js";
-import type { StageError } from "./failure.js";
+import type { StageProcessOptions } from "./stage-process.js";
 import type { Heartbeat } from "../core/distributed/hang.js";
 
 export const stageDirs = (runDir: string, stage: string) => ({
@@ -47,7 +46,12 @@ function* filesNamed(dir: string, name: string): Generator<string> {
   }
 }
 
-export interface RankFailure extends StageError {
+/** A rank's exception (the fields of app/failure.ts's StageError), with where it ran. */
+export interface RankFailure {
+  excType: string;
+  message: string;
+  errno?: number;
+  causeTypes?: string[];
   rank: number | null;
   localRank: number | null;
   host: string | null;
