@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trellis_runtime.events import Emitter  # noqa: E402
+from trellis_runtime.events import Emitter
 
 count = int(os.environ.get("BENCH_EVENTS", "100000"))
 rate = float(os.environ.get("BENCH_RATE", "0"))

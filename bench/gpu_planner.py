@@ -53,11 +53,29 @@ def build(model_dir: Path) -> None:
         vocab[f"w{i}"] = len(vocab)
     tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>").save_pretrained(model_dir)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    ).save_pretrained(model_dir)
     if SMALL:
-        cfg = Qwen2Config(vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2)
+        cfg = Qwen2Config(
+            vocab_size=VOCAB,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
     else:
-        cfg = Qwen2Config(vocab_size=VOCAB, hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=4096, tie_word_embeddings=True)
+        cfg = Qwen2Config(
+            vocab_size=VOCAB,
+            hidden_size=896,
+            intermediate_size=4864,
+            num_hidden_layers=24,
+            num_attention_heads=14,
+            num_key_value_heads=2,
+            max_position_embeddings=4096,
+            tie_word_embeddings=True,
+        )
     cfg.bos_token_id, cfg.eos_token_id, cfg.pad_token_id = 1, 2, 3
     torch.manual_seed(0)
     Qwen2ForCausalLM(cfg).save_pretrained(model_dir)
@@ -66,7 +84,9 @@ def build(model_dir: Path) -> None:
 def rows(n: int) -> list[dict[str, str]]:
     random.seed(0)
     words = lambda k: " ".join(f"w{random.randint(0, VOCAB - 5)}" for _ in range(k))  # noqa: E731
-    return [{"prompt": words(P_LEN), "chosen": " " + words(C_LEN - 1), "rejected": " " + words(C_LEN - 1)} for _ in range(n)]
+    return [
+        {"prompt": words(P_LEN), "chosen": " " + words(C_LEN - 1), "rejected": " " + words(C_LEN - 1)} for _ in range(n)
+    ]
 
 
 def worker(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) -> None:
@@ -83,9 +103,19 @@ def worker(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) 
     tok = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16 if cuda else torch.float32)
     common = dict(
-        output_dir=str(WORK / f"out-{kind}"), per_device_train_batch_size=mb, gradient_accumulation_steps=ga,
-        gradient_checkpointing=gc, max_steps=steps, logging_steps=1, report_to="none", save_strategy="no",
-        bf16=cuda, use_cpu=not cuda, learning_rate=5e-6, dataloader_num_workers=0, disable_tqdm=True,
+        output_dir=str(WORK / f"out-{kind}"),
+        per_device_train_batch_size=mb,
+        gradient_accumulation_steps=ga,
+        gradient_checkpointing=gc,
+        max_steps=steps,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        bf16=cuda,
+        use_cpu=not cuda,
+        learning_rate=5e-6,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
         max_length=P_LEN + C_LEN + 8,
     )
     ds = Dataset.from_list(rows(max(64, mb * ga * steps)))
@@ -112,12 +142,24 @@ def worker(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) 
     if kind == "dpo":
         from trl import DPOConfig, DPOTrainer
 
-        trainer = DPOTrainer(model=model, args=DPOConfig(beta=0.1, precompute_ref_log_probs=precompute, **common), train_dataset=ds, processing_class=tok, callbacks=[Clock()])
+        trainer = DPOTrainer(
+            model=model,
+            args=DPOConfig(beta=0.1, precompute_ref_log_probs=precompute, **common),
+            train_dataset=ds,
+            processing_class=tok,
+            callbacks=[Clock()],
+        )
     else:
         os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
         from trl.experimental.orpo import ORPOConfig, ORPOTrainer
 
-        trainer = ORPOTrainer(model=model, args=ORPOConfig(beta=0.1, **common), train_dataset=ds, processing_class=tok, callbacks=[Clock()])
+        trainer = ORPOTrainer(
+            model=model,
+            args=ORPOConfig(beta=0.1, **common),
+            train_dataset=ds,
+            processing_class=tok,
+            callbacks=[Clock()],
+        )
     meter.watch(trainer)
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -128,15 +170,20 @@ def worker(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) 
         return
     dt = marks["t1"] - marks["t0"]
     tps = (marks["tok1"] - marks["tok0"]) / dt
-    print(json.dumps({
-        "kind": "ok",
-        "tokens_per_s": tps,
-        "peak_bytes": torch.cuda.max_memory_reserved() if cuda else 0,
-        "capacity_bytes": torch.cuda.get_device_properties(0).total_memory if cuda else 1 << 60,
-        "mfu": perf.mfu(tps, meter.fpt or 0, meter.peak),
-        "s_per_step": dt / (steps - warm),
-        "device": meter.device_name or "cpu",
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "kind": "ok",
+                "tokens_per_s": tps,
+                "peak_bytes": torch.cuda.max_memory_reserved() if cuda else 0,
+                "capacity_bytes": torch.cuda.get_device_properties(0).total_memory if cuda else 1 << 60,
+                "mfu": perf.mfu(tps, meter.fpt or 0, meter.peak),
+                "s_per_step": dt / (steps - warm),
+                "device": meter.device_name or "cpu",
+            }
+        ),
+        flush=True,
+    )
 
 
 def launch(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) -> dict:
@@ -154,7 +201,12 @@ def launch(kind: str, mb: int, ga: int, gc: bool, precompute: bool, steps: int) 
 def plan(kind: str, log: list) -> dict | None:
     """The planner's search (src/core/plan/search.ts) with real probes."""
     sizes = [d for d in range(EFFECTIVE, 0, -1) if EFFECTIVE % d == 0]
-    modes = [(False, False)] + ([(False, True)] if kind == "dpo" else []) + [(True, False)] + ([(True, True)] if kind == "dpo" else [])
+    modes = (
+        [(False, False)]
+        + ([(False, True)] if kind == "dpo" else [])
+        + [(True, False)]
+        + ([(True, True)] if kind == "dpo" else [])
+    )
     accepted, largest = [], 0
     for gc, pre in modes:
         if largest == EFFECTIVE:
@@ -195,9 +247,14 @@ def main() -> None:
     out = Path(os.environ.get("OUT") or HERE / "results")
     out.mkdir(parents=True, exist_ok=True)
     result = {
-        "card": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu (smoke test: not a GPU measurement)",
+        "card": torch.cuda.get_device_name(0)
+        if torch.cuda.is_available()
+        else "cpu (smoke test: not a GPU measurement)",
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "trl": trl.__version__},
-        "small": SMALL, "effective_batch": EFFECTIVE, "steps": STEPS, "trainers": {},
+        "small": SMALL,
+        "effective_batch": EFFECTIVE,
+        "steps": STEPS,
+        "trainers": {},
     }
     for kind in sys.argv[1:] or ["dpo", "orpo"]:
         t0 = time.time()
@@ -206,11 +263,20 @@ def main() -> None:
         result["trainers"][kind] = entry
         try:
             chosen = plan(kind, probes)
-            entry["planned"] = chosen and {k: chosen[k] for k in ("micro_batch", "accumulation", "checkpointing", "precompute")}
+            entry["planned"] = chosen and {
+                k: chosen[k] for k in ("micro_batch", "accumulation", "checkpointing", "precompute")
+            }
             # Published first, then planned, each a fresh process for STEPS steps.
             entry["published"] = launch(kind, 2, 4, True, False, STEPS)
             if chosen:
-                entry["planned_run"] = launch(kind, chosen["micro_batch"], chosen["accumulation"], chosen["checkpointing"], chosen["precompute"], STEPS)
+                entry["planned_run"] = launch(
+                    kind,
+                    chosen["micro_batch"],
+                    chosen["accumulation"],
+                    chosen["checkpointing"],
+                    chosen["precompute"],
+                    STEPS,
+                )
                 a, b = entry["published"], entry["planned_run"]
                 if a.get("kind") == "ok" and b.get("kind") == "ok":
                     entry["speedup"] = b["tokens_per_s"] / a["tokens_per_s"]

@@ -50,8 +50,13 @@ const pairs = [];
 for (let i = 0; i < Number(values.pairs); i++) {
   // Alternate who goes first, so a slow patch of the shared machine hits both alike.
   let a, b;
-  if (i % 2) (a = await runPlain(i)), (b = await runTrellis(i));
-  else (b = await runTrellis(i)), (a = await runPlain(i));
+  if (i % 2) {
+    a = await runPlain(i);
+    b = await runTrellis(i);
+  } else {
+    b = await runTrellis(i);
+    a = await runPlain(i);
+  }
   pairs.push({ plain: a, trellis: b, wall_ratio: b.wall_s / a.wall_s, cpu_ratio: b.cpu_s / a.cpu_s, first_step_delay_s: b.first_step_s - a.first_step_s, train_begin_delay_s: b.train_begin_s - a.train_begin_s });
   console.error(`pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`);
 }

@@ -7,11 +7,11 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const only = process.argv[2];
-const tiers = only === "unit" ? ["core", "ui"] : ["core", "ui", "adapters", "integration"];
+const tiers = only === "unit" ? ["core", "ui"] : ["core", "ui", "tooling", "adapters", "integration"];
 
 function testFiles(dir) {
   let out = [];
-  let entries = [];
+  let entries;
   try {
     entries = readdirSync(dir);
   } catch {

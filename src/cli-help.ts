@@ -1,5 +1,6 @@
 /** `--help` text of every command. */
 import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export-help.js";
+import { COMPARE_HELP } from "./cli/compare-help.js";
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -38,6 +39,7 @@ Commands:
   attach [run | ws://..] watch a run live, or review a finished one; q detaches
   ls                     list runs: status (failing stage, reason), steps, time, accuracy
   logs <run> [--follow]  print a run's events without the dashboard (filters: --type...)
+  compare <arms.yaml>    ORPO against SFT then DPO (any arms) on the same data: scores, cost, report.md
   import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   render <recipe.yaml>   write each stage's standalone TRL script (and its JSON values)
@@ -170,6 +172,7 @@ than shrink the batch. Plans are cached by an environment fingerprint (model, da
 settings, GPU, versions) under the trellis cache. A stage with \`batch: auto\` is planned the same
 way when it runs. On a CPU there is nothing to plan: the recipe's batch is used as written.
 `,
+  compare: COMPARE_HELP,
   env: `Usage: trellis env <setup|doctor> [options]
 
   setup    create the managed Python environment, or find it ready (see trellis env setup --help)

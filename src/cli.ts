@@ -37,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return (await commands()).lsCommand(rest, help("ls"));
     case "logs":
       return (await commands()).logsCommand(rest, help("logs"));
+    case "compare":
+      return (await import("./cli/compare-command.js")).compareCommand(rest, help("compare"));
     case "plan":
       return (await import("./cli/plan-command.js")).planCommand(rest, help("plan"));
     case "render":
@@ -65,7 +67,8 @@ async function report(err: unknown): Promise<void> {
     import("./core/run/log-filter.js"),
     import("./core/distributed/resolve.js"),
   ]);
-  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, LaunchError].some((cls) => err instanceof cls);
+  const { CompareError } = await import("./core/compare/arms.js");
+  const known = [RecipeError, DataFileError, EnvironmentError, UsageError, RunNotFoundError, ResumeError, PlanRefused, ProbeFailed, LogFilterError, CompareError, LaunchError].some((cls) => err instanceof cls);
   const message = known ? (err as Error).message : ((err as Error)?.stack ?? String(err));
   const prefix = err instanceof RecipeError || err instanceof DataFileError ? "" : "trellis: ";
   process.stderr.write(`${prefix}${message}\n`);

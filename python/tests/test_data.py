@@ -326,6 +326,8 @@ def test_score_columns_are_kept_and_a_margin_drops_near_ties(make_jsonl, recorde
 
 
 def test_a_score_that_is_not_a_number(make_jsonl, recorder):
-    path = make_jsonl("d.jsonl", [{"prompt": "Q", "chosen": " a", "rejected": " b", "score_chosen": "high", "score_rejected": 2}])
+    path = make_jsonl(
+        "d.jsonl", [{"prompt": "Q", "chosen": " a", "rejected": " b", "score_chosen": "high", "score_rejected": 2}]
+    )
     with pytest.raises(DataError, match=r"d.jsonl: line 1, column 'score_chosen': text; a score must be a number"):
         load_datasets(spec(path), "dpo", 0, recorder.emitter)

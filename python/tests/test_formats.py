@@ -32,7 +32,11 @@ def test_fixture_shapes_agree_with_the_typescript_check(name, split):
 def test_every_shape_normalises_to_the_same_pair():
     want = {"prompt": [user("Q?")], "chosen": [bot("yes.")], "rejected": [bot("no.")]}
     rows = {
-        "prompt-in-answers": {"prompt": "Q?", "chosen": [user("Q?"), bot("yes.")], "rejected": [user("Q?"), bot("no.")]},
+        "prompt-in-answers": {
+            "prompt": "Q?",
+            "chosen": [user("Q?"), bot("yes.")],
+            "rejected": [user("Q?"), bot("no.")],
+        },
         "conversational": {"prompt": [user("Q?")], "chosen": [bot("yes.")], "rejected": [bot("no.")]},
         "implicit-messages": {"chosen": [user("Q?"), bot("yes.")], "rejected": [user("Q?"), bot("no.")]},
         "hh-text": {"chosen": "\n\nHuman: Q?\n\nAssistant: yes.", "rejected": "\n\nHuman: Q?\n\nAssistant: no."},
@@ -46,20 +50,34 @@ def test_every_shape_normalises_to_the_same_pair():
 def test_multi_turn_prompts_keep_every_shared_turn_and_extra_keys_go():
     turns = [user("Hi"), bot("Hello."), user("Q?")]
     row = {"chosen": [*turns, {**bot("yes."), "id": 1}], "rejected": [*turns, bot("no.")]}
-    assert normalise(row, "implicit-messages", Options()) == {"prompt": turns, "chosen": [bot("yes.")], "rejected": [bot("no.")]}
+    assert normalise(row, "implicit-messages", Options()) == {
+        "prompt": turns,
+        "chosen": [bot("yes.")],
+        "rejected": [bot("no.")],
+    }
 
 
 def test_plain_text_gets_the_separator_only_where_the_texts_would_run_together():
     assert normalise({"prompt": "Q?", "chosen": "yes", "rejected": "no"}, "text", Options())["prompt"] == "Q? "
     assert normalise({"prompt": "Q?", "chosen": " yes", "rejected": " no"}, "text", Options())["prompt"] == "Q?"
     assert normalise({"prompt": "Q?\n", "chosen": "yes", "rejected": "no"}, "text", Options())["prompt"] == "Q?\n"
-    assert normalise({"prompt": "Q?", "chosen": "yes", "rejected": "no"}, "text", Options(separator="\n"))["prompt"] == "Q?\n"
+    assert (
+        normalise({"prompt": "Q?", "chosen": "yes", "rejected": "no"}, "text", Options(separator="\n"))["prompt"]
+        == "Q?\n"
+    )
 
 
 def test_hh_text_splits_at_the_last_assistant_turn():
-    row = {"chosen": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant: yes.", "rejected": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant: no."}
+    row = {
+        "chosen": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant: yes.",
+        "rejected": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant: no.",
+    }
     plain = normalise(row, "hh-text", Options())
-    assert plain == {"prompt": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant:", "chosen": " yes.", "rejected": " no."}
+    assert plain == {
+        "prompt": "\n\nHuman: Hi\n\nAssistant: Hello.\n\nHuman: Q?\n\nAssistant:",
+        "chosen": " yes.",
+        "rejected": " no.",
+    }
     chat = normalise(row, "hh-text", Options(to_messages=True))
     assert chat["prompt"] == [user("Hi"), bot("Hello."), user("Q?")]
 

@@ -16,7 +16,7 @@ def test_a_rank_s_exception_goes_to_torchelastic_error_file_with_rank_and_type(t
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("LOCAL_RANK", "1")
     emitter = Emitter(None)  # rank 1 sends no events, but its error file is written
-    with pytest.raises(ValueError), emitter.guard():
+    with pytest.raises(ValueError, match="boom"), emitter.guard():
         raise ValueError("boom")
     data = json.loads(error_file.read_text())
     # The fields torch's agent reads (torch.distributed.elastic.multiprocessing.errors).
@@ -116,7 +116,14 @@ def test_preflight_names_each_difference_between_nodes():
 
 
 # launch.profile's names (src/core/distributed/block.ts PROFILES): TRL ships one accelerate config each.
-PROFILES = {"multi_gpu": "MULTI_GPU", "zero1": "DEEPSPEED", "zero2": "DEEPSPEED", "zero3": "DEEPSPEED", "fsdp1": "FSDP", "fsdp2": "FSDP"}
+PROFILES = {
+    "multi_gpu": "MULTI_GPU",
+    "zero1": "DEEPSPEED",
+    "zero2": "DEEPSPEED",
+    "zero3": "DEEPSPEED",
+    "fsdp1": "FSDP",
+    "fsdp2": "FSDP",
+}
 
 
 def test_trl_ships_every_profile_trellis_names():

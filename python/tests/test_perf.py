@@ -90,7 +90,9 @@ def test_count_dpo_rows_are_chosen_then_rejected():
 def test_count_orpo_pads_both_to_the_longer():
     chosen = Mask([[1, 1, 1, 1], [1, 1, 0, 0]])  # 6 real, length 4
     rejected = Mask([[1, 1, 1], [1, 1, 1]])  # 6 real, length 3, padded to 4 in the forward pass
-    counted = count_batch({"chosen_attention_mask": chosen, "rejected_attention_mask": rejected, "prompt_attention_mask": chosen})
+    counted = count_batch(
+        {"chosen_attention_mask": chosen, "rejected_attention_mask": rejected, "prompt_attention_mask": chosen}
+    )
     assert counted == perf.BatchCount(12, 2 * 2 * 4 - 12, 2)
 
 

@@ -3,7 +3,7 @@ from conftest import MODEL
 from datasets import Dataset
 
 from trellis_runtime.models import load_model, load_tokenizer
-from trellis_runtime.preference import encode_pair, mean_logps, preference_accuracy
+from trellis_runtime.preference import encode_pair, logp_sums, mean_logps, preference_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,27 @@ def test_swapping_chosen_and_rejected_mirrors_the_accuracy(tok_model, colors_eva
 def test_identical_answers_tie_at_one_half(tok_model):
     tokenizer, model = tok_model
     ds = Dataset.from_list([{"prompt": "What color is the sky?", "chosen": " Blue.", "rejected": " Blue."}] * 3)
-    assert preference_accuracy(model, tokenizer, ds) == {"accuracy": 0.5, "pairs": 3}
+    result = preference_accuracy(model, tokenizer, ds)
+    assert (result["accuracy"], result["accuracy_sum"], result["pairs"]) == (0.5, 0.5, 3)
+    assert result["margin"] == result["margin_sum"] == 0.0
+
+
+def test_margins_and_chosen_nll_agree_with_the_per_sequence_scores(tok_model, colors_eval):
+    import torch
+
+    tokenizer, model = tok_model
+    pairs = [encode_pair(colors_eval[i], tokenizer, 1024) for i in range(4)]
+    ds = colors_eval.select(range(4))
+    result = preference_accuracy(model, tokenizer, ds)
+    with torch.no_grad():
+        chosen = logp_sums(model, [p[0] for p in pairs], tokenizer)
+        rejected = logp_sums(model, [p[1] for p in pairs], tokenizer)
+    margin = sum(c / cn - r / rn for (c, cn), (r, rn) in zip(chosen, rejected, strict=True)) / 4
+    assert result["margin"] == pytest.approx(margin, abs=1e-5)
+    margin_sum = sum(c - r for (c, _), (r, _) in zip(chosen, rejected, strict=True)) / 4
+    assert result["margin_sum"] == pytest.approx(margin_sum, abs=1e-4)
+    assert result["chosen_nll"] == pytest.approx(-sum(c for c, _ in chosen) / sum(n for _, n in chosen), abs=1e-5)
+    assert result["chosen_nll"] > 0
 
 
 def test_max_pairs(tok_model, colors_eval):

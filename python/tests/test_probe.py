@@ -26,9 +26,16 @@ def test_without_probe_nothing_changes(monkeypatch):
 
 def test_probe_trains_a_few_steps_on_the_longest_rows(monkeypatch):
     monkeypatch.setenv(probe.PROBE_ENV, '{"steps": 3}')
-    spec = {"args": {"per_device_train_batch_size": 1, "gradient_accumulation_steps": 1, "save_strategy": "steps"}, "preference_eval": {"max_pairs": 10}}
+    spec = {
+        "args": {"per_device_train_batch_size": 1, "gradient_accumulation_steps": 1, "save_strategy": "steps"},
+        "preference_eval": {"max_pairs": 10},
+    }
     probe.apply(spec)
-    assert spec["args"]["max_steps"] == 3 and spec["args"]["save_strategy"] == "no" and spec["args"]["eval_strategy"] == "no"
+    assert (
+        spec["args"]["max_steps"] == 3
+        and spec["args"]["save_strategy"] == "no"
+        and spec["args"]["eval_strategy"] == "no"
+    )
     assert spec["preference_eval"] is None
     rows = [{"prompt": "p" * n, "chosen": "c", "rejected": "r"} for n in (1, 50, 3, 40, 2)]
     data = probe.worst_case(Data(Dataset.from_list(rows), eval="e", eval_pairs="p"), spec["args"])

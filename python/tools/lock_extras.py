@@ -61,8 +61,17 @@ def resolve(requirements: list[str], constraints: list[Path]) -> list[tuple[str,
     """What `pip install` would add to this environment, as (name, version), read from pip's report."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        args = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--disable-pip-version-check",
-                "--report", str(report)]
+        args = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--report",
+            str(report),
+        ]
         for c in constraints:
             args += ["-c", str(c)]
         subprocess.run([*args, *requirements], check=True, env={**os.environ, "PIP_NO_INPUT": "1"})

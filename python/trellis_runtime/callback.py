@@ -12,7 +12,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import control as control_channel
-from . import perf, ranks
+from . import perf, ranks, usage
 from .events import Emitter
 
 # Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
@@ -104,6 +104,7 @@ class TrellisCallback(TrainerCallback):
             rates = self.meter.take()
             if rates is not None:
                 extra["throughput"] = rates
+            extra["usage"] = self.meter.usage()
             self.emitter.emit(
                 "metrics",
                 step=state.global_step,
@@ -112,6 +113,13 @@ class TrellisCallback(TrainerCallback):
                 metrics=metrics,
                 **extra,
             )
+
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        # The stage's cost up to the end of training (imports, data, model, evaluation, training).
+        if state.is_world_process_zero:
+            self.emitter.emit("usage", step=state.global_step, **self.meter.usage())
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.last_save = time.monotonic()
@@ -141,6 +149,9 @@ class Meter:
         # Since the end of the first step (warm-up left out): what a planner probe reports.
         self.totals = _Totals()
         self.step_tokens = 0
+        # Every token trained since the stage began, for the cost `trellis compare` reports.
+        self.total_tokens = 0
+        self.on_gpu = False
 
     def watch(self, trainer: Any) -> None:
         original = trainer.training_step
@@ -153,6 +164,7 @@ class Meter:
             if counted is not None:
                 self.window.tokens += counted.tokens
                 self.step_tokens += counted.tokens
+                self.total_tokens += counted.tokens
                 self.window.padding += counted.padding
                 self.window.samples += counted.samples
             return original(model, inputs, *rest, **kw)
@@ -164,6 +176,7 @@ class Meter:
         self.paired_rows = is_dpo
         self.world_size = max(1, int(getattr(args, "world_size", 1) or 1))
         self.device_name = _device_name(args)
+        self.on_gpu = self.device_name is not None
         self.peak = perf.peak_tflops(self.device_name)
         if model is not None:
             params, trainable, lora = _count_params(model)
@@ -200,6 +213,9 @@ class Meter:
     def pause_ended(self) -> None:
         """Evaluation or a checkpoint just finished: that time is not training time."""
         self.mark = time.monotonic()
+
+    def usage(self) -> dict[str, Any]:
+        return usage.snapshot(self.total_tokens, self.world_size, self.on_gpu)
 
     def take(self) -> dict[str, Any] | None:
         rates = perf.throughput(self.window, self.world_size, self.fpt, self.peak)

@@ -287,7 +287,9 @@ def check_scores(ds: Dataset, name: str, source: dict[str, Any], label: str) -> 
     if pa.types.is_integer(ds.data.column(name).type) or pa.types.is_floating(ds.data.column(name).type):
         return
     row = next(i for i, v in enumerate(ds[name]) if not isinstance(v, (int, float)) or isinstance(v, bool))
-    raise DataError(f"{row_location(source, label, row)}, column '{name}': {kind_of(ds[name][row])}; a score must be a number")
+    raise DataError(
+        f"{row_location(source, label, row)}, column '{name}': {kind_of(ds[name][row])}; a score must be a number"
+    )
 
 
 def value_sizes(feature: Any, column: Any) -> Iterator[tuple[int, int]] | None:

@@ -69,10 +69,7 @@ def flops_per_token(m: FlopsModel) -> float:
     4N, plus 6 per adapter parameter. DPO's reference model adds a forward pass, 2N, unless its
     log-probabilities were precomputed before training.
     """
-    if m.lora:
-        total = 4.0 * m.params + 6.0 * m.trainable
-    else:
-        total = 6.0 * m.params
+    total = 4.0 * m.params + 6.0 * m.trainable if m.lora else 6.0 * m.params
     if m.reference_forward:
         total += 2.0 * m.params
     return total

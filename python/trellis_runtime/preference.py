@@ -3,6 +3,10 @@
 One number that means the same for SFT, DPO and ORPO, before and after training: for each pair,
 the mean per-token log-probability of the chosen completion given the prompt against that of the
 rejected one. Means, not sums, so that a shorter answer does not win for being short.
+
+The same forward pass gives the rest of the scoring `trellis compare` puts side by side: the
+accuracy on summed log-probabilities (what DPO's implicit reward compares), the mean margin, and
+the NLL of the chosen answers per token (how likely the model finds the answers it should give).
 """
 
 from __future__ import annotations
@@ -21,33 +25,54 @@ Encoded = tuple[list[int], int]  # token ids of prompt + completion, and where t
 def preference_accuracy(
     model: Any, tokenizer: Any, dataset: Any, max_pairs: int = 200, max_length: int = MAX_LENGTH
 ) -> dict[str, Any]:
-    """{accuracy, pairs}: the fraction of pairs whose chosen answer scores higher (ties: half)."""
+    """{accuracy, pairs, ...}: the fraction of pairs whose chosen answer scores higher (ties: half).
+
+    Also `accuracy_sum` (the same on summed log-probabilities), `margin` and `margin_sum` (the mean
+    over pairs of chosen minus rejected, per token and summed) and `chosen_nll` (nats per token of
+    the chosen answers, over all their tokens).
+    """
     import torch
 
     pairs = [encode_pair(dataset[i], tokenizer, max_length) for i in range(min(max_pairs, len(dataset)))]
     pairs = [p for p in pairs if p is not None]
     if not pairs:
-        return {"accuracy": None, "pairs": 0}
+        empty = dict.fromkeys(("accuracy", "accuracy_sum", "margin", "margin_sum", "chosen_nll"))
+        return {**empty, "pairs": 0}
 
     # Each pair is two sequences; score them all, then compare per pair.
     sequences = [seq for pair in pairs for seq in pair]
-    scores = [0.0] * len(sequences)
+    sums: list[tuple[float, int]] = [(0.0, 1)] * len(sequences)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
             for batch in batches(sequences):
-                scored = mean_logps(model, [sequences[i] for i in batch], tokenizer)
+                scored = logp_sums(model, [sequences[i] for i in batch], tokenizer)
                 for index, score in zip(batch, scored, strict=True):
-                    scores[index] = score
+                    sums[index] = score
     finally:
         model.train(was_training)
 
-    wins = 0.0
-    for k in range(len(pairs)):
+    n = len(pairs)
+    means = [total / count for total, count in sums]
+    chosen_tokens = sum(sums[2 * k][1] for k in range(n))
+    return {
+        "accuracy": wins(means, n) / n,
+        "pairs": n,
+        "accuracy_sum": wins([total for total, _ in sums], n) / n,
+        "margin": sum(means[2 * k] - means[2 * k + 1] for k in range(n)) / n,
+        "margin_sum": sum(sums[2 * k][0] - sums[2 * k + 1][0] for k in range(n)) / n,
+        "chosen_nll": -sum(sums[2 * k][0] for k in range(n)) / chosen_tokens,
+    }
+
+
+def wins(scores: list[float], n: int) -> float:
+    """Pairs whose chosen score (even index) beats the rejected one (odd index); ties count half."""
+    won = 0.0
+    for k in range(n):
         chosen, rejected = scores[2 * k], scores[2 * k + 1]
-        wins += 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
-    return {"accuracy": wins / len(pairs), "pairs": len(pairs)}
+        won += 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
+    return won
 
 
 def encode_pair(example: dict[str, Any], tokenizer: Any, max_length: int) -> tuple[Encoded, Encoded] | None:
@@ -102,6 +127,11 @@ def batches(sequences: list[Encoded]) -> list[list[int]]:
 
 def mean_logps(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[float]:
     """Mean log-probability of each sequence's completion tokens, in one padded forward pass."""
+    return [total / count for total, count in logp_sums(model, sequences, tokenizer)]
+
+
+def logp_sums(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[tuple[float, int]]:
+    """(summed log-probability, token count) of each sequence's completion, in one forward pass."""
     import torch
     from trl.trainer.utils import selective_log_softmax
 
@@ -120,5 +150,6 @@ def mean_logps(model: Any, sequences: list[Encoded], tokenizer: Any) -> list[flo
 
     logits = model(input_ids=input_ids, attention_mask=attention, use_cache=False).logits[:, :-1]
     logps = selective_log_softmax(logits, input_ids[:, 1:]).float()
-    means = (logps * scored).sum(-1) / scored.sum(-1)
-    return means.tolist()
+    totals = (logps * scored).sum(-1).tolist()
+    counts = scored.sum(-1).tolist()
+    return list(zip(totals, counts, strict=True))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from trellis_runtime import __version__ as TRELLIS_RUNTIME_VERSION  # noqa: E402
-from trellis_runtime.events import Emitter  # noqa: E402
+from trellis_runtime import __version__ as TRELLIS_RUNTIME_VERSION
+from trellis_runtime.events import Emitter
 
 PACKAGES = ("torch", "transformers", "trl", "accelerate", "peft", "datasets", "deepspeed", "bitsandbytes")
 # Facts that must be equal on every node; host and the address check are per node.
@@ -55,7 +55,12 @@ def _cuda() -> str | None:
 
 def _driver() -> str | None:
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, timeout=20)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else None
@@ -82,8 +87,22 @@ def fingerprint(master_addr: str) -> dict:
     }
 
 
+def _name(node: dict) -> str:
+    return node.get("node") or node["host"]
+
+
+def _agreement(nodes: list[dict]) -> str:
+    n = nodes[0]
+    versions = f"trellis {n['trellis']}, torch {n['packages']['torch']}, CUDA {n['cuda']}, driver {n['driver']}"
+    return f"preflight: {len(nodes)} nodes agree ({versions}); rendezvous {n['master_addr']} resolves on each"
+
+
 def differences(nodes: list[dict]) -> list[str]:
-    problems = [f"node {n.get('node') or n['host']} cannot resolve the rendezvous address {n['master_addr']}: {n['master_problem']}" for n in nodes if n.get("master_problem")]
+    problems = [
+        f"node {_name(n)} cannot resolve the rendezvous address {n['master_addr']}: {n['master_problem']}"
+        for n in nodes
+        if n.get("master_problem")
+    ]
     first = nodes[0]
     for n in nodes[1:]:
         for key in COMPARED:
@@ -91,9 +110,11 @@ def differences(nodes: list[dict]) -> list[str]:
             if key == "packages":
                 for p in PACKAGES:
                     if (a or {}).get(p) != (b or {}).get(p):
-                        problems.append(f"{p} {(a or {}).get(p)} on {first.get('node') or first['host']} but {(b or {}).get(p)} on {n.get('node') or n['host']}")
+                        problems.append(
+                            f"{p} {(a or {}).get(p)} on {_name(first)} but {(b or {}).get(p)} on {_name(n)}"
+                        )
             elif a != b:
-                problems.append(f"{key} {a} on {first.get('node') or first['host']} but {b} on {n.get('node') or n['host']}")
+                problems.append(f"{key} {a} on {_name(first)} but {b} on {_name(n)}")
     return problems
 
 
@@ -108,7 +129,10 @@ def main(argv: list[str]) -> int:
             problems = differences(nodes) if nodes else ["no node answered the preflight"]
             if problems:
                 raise PreflightError(f"the nodes of the launch differ: {'; '.join(problems)}")
-            emit.notice("preflight", f"preflight: {len(nodes)} nodes agree (trellis {nodes[0]['trellis']}, torch {nodes[0]['packages']['torch']}, CUDA {nodes[0]['cuda']}, driver {nodes[0]['driver']}); rendezvous {nodes[0]['master_addr']} resolves on each")
+            emit.notice(
+                "preflight",
+                _agreement(nodes),
+            )
         return 0
     print(__doc__, file=sys.stderr)
     return 2

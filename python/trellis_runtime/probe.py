@@ -47,7 +47,11 @@ def probe_args(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _length(row: dict[str, Any]) -> int:
-    return sum(len(json.dumps(row[c])) if not isinstance(row[c], str) else len(row[c]) for c in TEXT_COLUMNS if c in row and row[c] is not None)
+    return sum(
+        len(json.dumps(row[c])) if not isinstance(row[c], str) else len(row[c])
+        for c in TEXT_COLUMNS
+        if c in row and row[c] is not None
+    )
 
 
 def worst_case(data: Any, args: dict[str, Any]) -> Any:

@@ -5,7 +5,7 @@
  */
 import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
 import { LineDecoder } from "../core/events/lines.js";
-import type { RunEvent } from "../core/events/protocol.js";
+import { decodeRunEvent, type RunEvent } from "../core/events/protocol.js";
 
 /** Remember the byte offset of every Nth event: a small index however long the run. */
 const INDEX_EVERY = 1024;
@@ -76,13 +76,32 @@ export async function replayEvents(file: string, index: EventFileIndex, afterSeq
   }
 }
 
-/** All events of a file (small runs, tests, `trellis logs`). */
+/** A line of events.jsonl that is not an event of the protocol: the file, its line and why. */
+export class EventFileError extends Error {}
+
+/** One line of events.jsonl (line `n`, from 1), parsed with the protocol's schema. */
+export function decodeEventLine(file: string, n: number, line: string): RunEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new EventFileError(`${file}: line ${n}: not JSON`);
+  }
+  const decoded = decodeRunEvent(value);
+  if (!decoded.ok) throw new EventFileError(`${file}: line ${n}: ${decoded.error}`);
+  return decoded.event;
+}
+
+/** All events of a file (small runs, tests, `trellis logs`), each validated. */
 export async function readAllEvents(file: string): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
   const decoder = new LineDecoder();
-  for await (const chunk of createReadStream(file)) {
-    for (const line of decoder.push(chunk as Buffer)) if (line) events.push(JSON.parse(line) as RunEvent);
-  }
-  for (const line of decoder.end()) if (line) events.push(JSON.parse(line) as RunEvent);
+  let n = 0;
+  const take = (line: string | null) => {
+    n++;
+    if (line) events.push(decodeEventLine(file, n, line));
+  };
+  for await (const chunk of createReadStream(file)) for (const line of decoder.push(chunk as Buffer)) take(line);
+  for (const line of decoder.end()) take(line);
   return events;
 }

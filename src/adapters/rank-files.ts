@@ -88,7 +88,7 @@ export function firstRankFailure(runDir: string, stage: string): RankFailure | n
 export function readHeartbeats(runDir: string, stage: string): Heartbeat[] {
   const dir = path.join(stageDirs(runDir, stage).channels, "heartbeat");
   const out: Heartbeat[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(dir).filter((n) => /^rank-\d+\.json$/.test(n));
   } catch {

@@ -108,7 +108,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
       },
       files[1]!,
     ),
-    l ? Promise.resolve() : pumpEvents(child.stdio[EVENTS_FD] as Readable, eventLines),
+    l ? Promise.resolve() : pumpEvents(child.stdio[EVENTS_FD], eventLines),
   ];
   const result = await child;
   control?.destroy();

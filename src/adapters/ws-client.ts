@@ -5,7 +5,7 @@
  */
 import WebSocket from "ws";
 import { parseServerMessage, type Command, type ServerMessage } from "../core/events/wire.js";
-import type { RunEvent } from "../core/events/protocol.js";
+import { decodeRunEvent, type RunEvent } from "../core/events/protocol.js";
 
 /** Waits between reconnection attempts: quick first, then patient. */
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000];
@@ -31,7 +31,7 @@ export function connectRun(o: ConnectOptions): RunConnection {
   });
   ws.on("open", () => ws.send(JSON.stringify({ type: "hello", token: o.token, last_seq: o.lastSeq })));
   ws.on("message", (data) => {
-    const message = parseServerMessage(data.toString());
+    const message = parseServerMessage((data as Buffer).toString("utf8"));
     if (message) o.onMessage(message);
   });
   return {
@@ -47,6 +47,8 @@ export interface FollowOptions {
   /** Deliver events after this seq (0: the whole history). */
   fromSeq?: number;
   onEvent: (event: RunEvent) => void;
+  /** An event frame that is not a valid event: its seq and why. */
+  onInvalid?: (seq: number, error: string) => void;
   onWelcome?: (message: Extract<ServerMessage, { kind: "welcome" }>) => void;
   onReplayed?: () => void;
   /** Called when a connection drops and a new one is tried. */
@@ -84,13 +86,24 @@ export function followRun(o: FollowOptions): Follower {
         token: o.token,
         lastSeq: last,
         onMessage: (m) => {
-          if (m.kind === "welcome") (welcomed = true), (failures = 0), (welcomeLast = m.last_seq), o.onWelcome?.(m);
-          else if (m.kind === "replayed") (replaying = false), o.onReplayed?.();
-          else if (m.kind === "event") {
-            const event = m.event as unknown as RunEvent;
-            if (event.seq <= last) return; // already delivered
-            if (event.seq > last + 1) return current?.close(); // a gap: reconnect and replay from `last`
-            last = event.seq;
+          if (m.kind === "welcome") {
+            welcomed = true;
+            failures = 0;
+            welcomeLast = m.last_seq;
+            o.onWelcome?.(m);
+          } else if (m.kind === "replayed") {
+            replaying = false;
+            o.onReplayed?.();
+          } else if (m.kind === "event") {
+            const { seq } = m.event;
+            if (seq <= last) return; // already delivered
+            if (seq > last + 1) return current?.close(); // a gap: reconnect and replay from `last`
+            last = seq;
+            // Parsed with the protocol's one schema. A frame this client cannot read (a newer
+            // trellis's event kind) is passed over, counted, so replay never loops on it.
+            const decoded = decodeRunEvent(m.event);
+            if (!decoded.ok) return void o.onInvalid?.(seq, decoded.error);
+            const event = decoded.event;
             o.onEvent(event);
             if (event.type === "run_end" && (!replaying || event.seq >= welcomeLast)) {
               ended = true;

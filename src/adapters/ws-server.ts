@@ -108,7 +108,7 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
     });
     ws.on("error", () => ws.terminate());
     ws.on("message", (data, isBinary) => {
-      const message = isBinary ? undefined : parseClientMessage(data.toString());
+      const message = isBinary ? undefined : parseClientMessage((data as Buffer).toString("utf8"));
       if (!message) return ws.close(1008, "malformed message");
       if (message.type === "hello") {
         if (greeted || !tokenMatches(message.token, o.token)) return ws.close(1008, "bad hello");
@@ -143,7 +143,11 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
       return;
     }
     // Events that arrived during the replay were queued; send those not already sent.
-    for (const [seq, line] of v.queue) if (seq > v.sent) (send(v, eventFrame(line)), (v.sent = seq));
+    for (const [seq, line] of v.queue) {
+      if (seq <= v.sent) continue;
+      send(v, eventFrame(line));
+      v.sent = seq;
+    }
     v.queue = [];
     v.live = true;
     send(v, { kind: "replayed", last_seq: v.sent });
@@ -162,7 +166,10 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
       const frame = eventFrame(line);
       for (const v of viewers) {
         if (v.live) {
-          if (seq > v.sent) (send(v, frame), (v.sent = seq));
+          if (seq > v.sent) {
+            send(v, frame);
+            v.sent = seq;
+          }
         } else v.queue.push([seq, line]);
       }
     },

@@ -3,7 +3,7 @@
  * needs (data.columns applied), a usable value in each, and one shape per file. Problems are
  * reported with file:line:col, up to MAX_PROBLEMS a file; the rest are counted.
  */
-import { ColumnMap, RowChecker, useOf } from "../core/data/rows.js";
+import { ColumnMap, RowChecker, columnUseOf } from "../core/data/rows.js";
 import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
 import { missingColumns } from "../core/recipe/columns.js";
 import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
@@ -64,7 +64,7 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
           add(shown(file), `stage '${stage.stage.id}': ${missing}`);
           return report;
         }
-        const use = useOf(stage.stage.trainer, Object.keys(map.standard(item.row)));
+        const use = columnUseOf(stage.stage.trainer, Object.keys(map.standard(item.row)));
         if (stage.data.min_score_margin !== null && !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))) {
           add(shown(file), `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(item.row).join(", ")}`);
           return report;

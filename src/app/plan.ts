@@ -80,7 +80,7 @@ export async function planStages(loaded: LoadedRecipe, python: string, stageIds:
     const lora = stage.peft !== undefined;
     const loraParams = lora ? estimateLoraParams(shape, stage.peft!.r) : shape.params;
     const estimate = (c: BatchConfig) =>
-      estimateMemory({ model: shape, weightBytes: WEIGHT_BYTES[model.dtype] ?? 2, trainable: loraParams, optimizer: String(stage.args.optim ?? "adamw_torch"), trainer: stage.trainer, lora, seqLen, microBatch: c.microBatch, gradientCheckpointing: c.gradientCheckpointing, precomputeRef: c.precomputeRef });
+      estimateMemory({ model: shape, weightBytes: WEIGHT_BYTES[model.dtype] ?? 2, trainable: loraParams, optimizer: typeof stage.args.optim === "string" ? stage.args.optim : "adamw_torch", trainer: stage.trainer, lora, seqLen, microBatch: c.microBatch, gradientCheckpointing: c.gradientCheckpointing, precomputeRef: c.precomputeRef });
     const fingerprint: PlanFingerprint = {
       model: `${model.name}@${model.revision ?? ""}`,
       dtype: model.dtype,

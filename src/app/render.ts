@@ -32,7 +32,7 @@ export async function renderToFolder(o: RenderOptions): Promise<RenderResult> {
   const loaded = await loadRecipe(o.recipeFile, "output", o.trlVersion);
   const outDir = path.resolve(o.outDir ?? path.join("rendered", loaded.recipe.name));
   const resolved = resolveRecipe(loaded.recipe, o.recipeFile, path.join(outDir, "output"));
-  const stages = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
+  const stages = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, { specDir: outDir, ownDir: outDir });
   writeScripts(outDir, stages);
   let slurmScripts: string[] = [];
   if (o.slurm && o.environment) {

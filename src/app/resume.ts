@@ -9,6 +9,7 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { LOCK_FILE } from "../adapters/package-files.js";
 import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
 import { sha256 } from "./run.js";
+import { portablePath, specPath } from "../core/render/spec-paths.js";
 
 export class ResumeError extends Error {
   readonly exitCode = 2;
@@ -30,14 +31,15 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   const specFile = path.join(runDir, "scripts", next.script.replace(/\.py$/, ".json"));
   const spec = JSON.parse(readFileSync(specFile, "utf8")) as { args: { output_dir: string }; resume_from_checkpoint?: string };
   const notices: Launch["notices"] = changed.map((message) => ({ code: "resume_forced", message: `resuming anyway: ${message}` }));
-  const checkpoints = findCheckpoints(spec.args.output_dir);
+  const specDir = path.dirname(specFile);
+  const checkpoints = findCheckpoints(specPath(specDir, spec.args.output_dir));
   for (const c of checkpoints.filter((c) => c.problem)) notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
   const chosen = checkpoints.find((c) => !c.problem) ?? null;
   notices.push({
     code: "resumed",
     message: chosen ? `resuming stage '${next.id}' from ${path.basename(chosen.path)} (step ${chosen.step})` : `no complete checkpoint of stage '${next.id}': it starts again from its beginning`,
   });
-  if (chosen) spec.resume_from_checkpoint = chosen.path;
+  if (chosen) spec.resume_from_checkpoint = portablePath(chosen.path, { specDir, ownDir: runDir });
   else delete spec.resume_from_checkpoint;
   writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
 

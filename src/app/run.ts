@@ -84,7 +84,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
   writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
-  const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
+  const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, { specDir: runDir.scriptsDir, ownDir: runDir.dir });
   writeScripts(runDir.scriptsDir, rendered);
   if (o.slurm && distributed) writeSlurmScripts({ runDir: runDir.dir, scriptsDir: runDir.scriptsDir, runId: runDir.id, python: env.python, d: distributed, slurm: o.slurm, stages: rendered.map((s) => ({ id: s.id, script: s.script.name })) });
 

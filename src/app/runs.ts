@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
+import { decodeEventLine } from "../adapters/event-file.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
 import { files, readSupervisor } from "./launch.js";
 
@@ -60,9 +61,9 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
     if (!line) continue;
     let e: RunEvent;
     try {
-      e = JSON.parse(line) as RunEvent;
+      e = decodeEventLine(eventsFile, 0, line);
     } catch {
-      continue;
+      continue; // `ls` summarises what it can read; `trellis logs` names a bad line
     }
     state = reduce(state, e);
     if (e.type === "run_end") endedAt = e.time;

@@ -187,7 +187,7 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
   // Said before Python starts: how many processes, and the batch one optimizer step sees.
   bus.emit({ type: "notice", time: now(), stage: s.id, code: "launch", message: describeLaunch(d ?? null, effectiveBatch(spec.args, d?.worldSize ?? 1)) });
   let training = false;
-  let hang: string | null = null;
+  let hang = null as string | null; // set by the watch timer
   let handle: StageHandle | undefined;
   const hangTimer = d
     ? setInterval(() => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileLogger } from "../adapters/logger.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { attachLive, exitCodeOf, replayFinished, type RunView } from "../app/attach.js";
+import { attachLive, exitCodeOf, replayFinished } from "../app/attach.js";
 import { setupEnvironment } from "../app/env.js";
 import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
@@ -189,7 +189,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const keep = logFilter({ types: values.type, stages: values.stage, since: values.since }, Date.now() / 1000);
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
-    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e as never)}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e)}\n`);
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {
@@ -205,5 +205,5 @@ function formatLogLine(e: Record<string, unknown> & { type: string; seq: number;
   const { type, seq, time, stage, ...rest } = e;
   const when = new Date(time * 1000).toISOString().slice(11, 19);
   const fields = type === "output" ? String(rest.line) : Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
-  return `${when} #${seq} ${stage ? `[${String(stage)}] ` : ""}${type} ${fields}`.trimEnd();
+  return `${when} #${seq} ${typeof stage === "string" ? `[${stage}] ` : ""}${type} ${fields}`.trimEnd();
 }

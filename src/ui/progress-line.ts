@@ -196,7 +196,7 @@ function summary(dash: DashboardState, paint: Paint): string {
 
 /** Cuts a line to the terminal width (escape codes included only approximately). */
 function fit(line: string, cols: number): string {
-  // eslint-disable-next-line no-control-regex
+   
   const visible = line.replace(/\u001b\[[0-9;]*m/g, "");
   return visible.length <= cols - 1 ? line : visible.slice(0, cols - 2) + "…";
 }

@@ -13,7 +13,7 @@ describe("model files", () => {
     const facts = await readModelFacts(fakeModel(path.join(dir, "m"), true));
     assert.deepEqual(facts.modules, ["model.embed_tokens", "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj", "model.layers.0.mlp.down_proj", "lm_head"]);
     assert.equal(facts.parameters, 32 * 8 * 2 + 64 * 2 + 128 + 8);
-    assert.equal(facts.weightBytes, facts.parameters! * 4);
+    assert.equal(facts.weightBytes, facts.parameters * 4);
     assert.equal(facts.chatTemplate, true);
     assert.equal((await readModelFacts(fakeModel(path.join(dir, "n"), false))).chatTemplate, false);
   });

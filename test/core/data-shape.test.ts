@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { ColumnMap, RowChecker, useOf } from "../../src/core/data/rows.js";
+import { ColumnMap, RowChecker, columnUseOf } from "../../src/core/data/rows.js";
 import { rowShape, shapeNote } from "../../src/core/data/shape.js";
 import { RECIPES } from "../helpers/cli.js";
 
@@ -30,7 +30,7 @@ describe("rowShape", () => {
 describe("RowChecker", () => {
   const check = (rows: Array<Record<string, unknown>>, columns: Record<string, string> = {}) => {
     const map = new ColumnMap(columns);
-    const checker = new RowChecker(useOf("dpo", Object.keys(map.standard(rows[0]!))), map);
+    const checker = new RowChecker(columnUseOf("dpo", Object.keys(map.standard(rows[0]!))), map);
     return { problems: rows.flatMap((r, i) => checker.check(r, i).map((p) => `${i + 1}: ${p.column ?? "-"}: ${p.message}`)), checker };
   };
   it("accepts good rows and counts where the separator goes", () => {
@@ -97,7 +97,7 @@ describe("shapes agree with the Python runtime on the bundled fixtures", () => {
         const rows = readFileSync(path.join(RECIPES, "data", "shapes", `${name}-${split}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
         const { problems, checker } = (() => {
           const map = new ColumnMap({});
-          const c = new RowChecker(useOf("dpo", Object.keys(rows[0]!)), map);
+          const c = new RowChecker(columnUseOf("dpo", Object.keys(rows[0]!)), map);
           return { problems: rows.flatMap((r, i) => c.check(r, i)), checker: c };
         })();
         assert.deepEqual(problems, []);

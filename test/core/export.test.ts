@@ -52,7 +52,7 @@ function reimport(file: string, text: string) {
   const raw = parse(text) as Raw;
   const format = detectFormat(raw);
   assert.equal(format, "trl");
-  const result = importConfig(raw, format!, { file, text });
+  const result = importConfig(raw, format, { file, text });
   assert.deepEqual(result.report.filter((r) => r.status === "unsupported"), [], "nothing the export wrote is unsupported on the way back");
   return { result, recipe: parseRecipe(stringify(result.recipe), file, TRL_1_13).recipe };
 }
@@ -63,15 +63,15 @@ describe("export to TRL CLI", () => {
     assert.deepEqual(out.skipped, []);
     const [dpo] = out.stages;
     assert.equal(dpo?.file, "dpo.yaml");
-    assert.match(dpo!.text, /^# Run: trl dpo --config dpo\.yaml$/m);
-    const yaml = parse(dpo!.text) as Raw;
+    assert.match(dpo.text, /^# Run: trl dpo --config dpo\.yaml$/m);
+    const yaml = parse(dpo.text) as Raw;
     assert.deepEqual(
       { model: yaml.model_name_or_path, rev: yaml.model_revision, dtype: yaml.dtype, name: yaml.dataset_name, train: yaml.dataset_train_split, test: yaml.dataset_test_split, peft: yaml.use_peft, r: yaml.lora_r, target: yaml.lora_target_modules, seed: yaml.seed, out: yaml.output_dir },
       { model: "Qwen/Qwen2.5-0.5B-Instruct", rev: "main", dtype: "bfloat16", name: "trl-lib/ultrafeedback_binarized", train: "train", test: "test", peft: true, r: 16, target: "all-linear", seed: 7, out: "output/dpo" },
     );
     // PyYAML reads 5e-7 as a string and an unquoted no as false.
-    assert.match(dpo!.text, /^learning_rate: 5\.0e-7$/m);
-    assert.match(dpo!.text, /^save_strategy: "no"$/m);
+    assert.match(dpo.text, /^learning_rate: 5\.0e-7$/m);
+    assert.match(dpo.text, /^save_strategy: "no"$/m);
   });
 
   it("round trip: export, re-import, an equivalent recipe", () => {

@@ -14,10 +14,11 @@ import { detectFormat, importConfig, ImportError, type ImportResult, type Raw } 
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import { parseVersion } from "../../src/core/trl/version.js";
 import { sourcePaths, uncovered } from "../helpers/report-keys.js";
+import { needsWild, WILD } from "../helpers/wild.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const V1 = path.join(ROOT, "test", "fixtures", "llama-factory-v1");
-const WILD_V0 = path.resolve(ROOT, "..", "shared", "fixtures", "recipes-in-the-wild", "llama-factory", "examples_train_lora_qwen3_lora_dpo.yaml");
+const WILD_V0 = path.join(WILD, "llama-factory", "examples_train_lora_qwen3_lora_dpo.yaml");
 const TRL = "1.13.0";
 
 const EXPECTED: Record<string, "sft" | "dpo"> = {
@@ -240,7 +241,7 @@ describe("LLaMA-Factory v1 keys", () => {
     assert.ok(!r.report.some((x) => x.key.startsWith("peft_config.")));
   });
 
-  it("detection tells v1 from the older layout and from axolotl", () => {
+  it("detection tells v1 from the older layout and from axolotl", needsWild, () => {
     assert.equal(detectFormat({ model: "org/m", cutoff_len: 1024 }), "llamafactory");
     assert.equal(detectFormat({ model: "org/m", peft_config: { name: "lora" } }), "llamafactory");
     assert.equal(detectFormat({ base_model: "org/m", micro_batch_size: 2 }), "axolotl");

@@ -3,13 +3,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { detectFormat, importConfig, ImportError, mapLocalPaths, mergeOverride, rebasePaths, type ImportResult, type Raw } from "../../src/core/import/index.js";
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import { parseVersion } from "../../src/core/trl/version.js";
+import { needsWild, WILD } from "../helpers/wild.js";
 
-const WILD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "shared", "fixtures", "recipes-in-the-wild");
 function fixture(rel: string) {
   const file = path.join(WILD, rel);
   const text = readFileSync(file, "utf8");
@@ -32,7 +31,7 @@ function wild(rel: string) {
   return importConfig(raw, detectFormat(raw)!, { file, text });
 }
 
-describe("alignment-handbook", () => {
+describe("alignment-handbook", needsWild, () => {
   it("DPO: max_prompt_length is migrated with what replaces it; the mixture becomes one Hub split", () => {
     const r = wild("alignment-handbook/recipes_zephyr-7b-beta_dpo_config_full.yaml");
     const mpl = row(r, "max_prompt_length");
@@ -72,7 +71,7 @@ describe("alignment-handbook", () => {
   });
 });
 
-describe("axolotl", () => {
+describe("axolotl", needsWild, () => {
   it("ORPO QLoRA: orpo_alpha is beta, qlora becomes LoRA, evals_per_epoch a ratio of steps", () => {
     const r = wild("axolotl/examples_mistral_orpo_mistral-qlora-orpo.yml");
     assert.equal(args(r).beta, 0.1);
@@ -116,7 +115,7 @@ describe("axolotl", () => {
   });
 });
 
-describe("LLaMA-Factory", () => {
+describe("LLaMA-Factory", needsWild, () => {
   it("DPO with LoRA: pref_beta, LLaMA-Factory's LoRA defaults, the dataset name", () => {
     const r = wild("llama-factory/examples_train_lora_qwen3_lora_dpo.yaml");
     assert.equal(args(r).beta, 0.1);
@@ -156,7 +155,7 @@ describe("TRL CLI configs", () => {
     assert.equal(flat(base).trainer, "sft");
     assert.equal(flat(base, "x.yaml", { text: "# trl dpo --config x.yaml\n" }).trainer, "dpo");
   });
-  it("the example config as DPO with --trainer", () => {
+  it("the example config as DPO with --trainer", needsWild, () => {
     const { file, text, raw } = fixture("trl/examples_cli_configs_example_config.yaml");
     const r = importConfig(raw, "trl", { file, text, trainer: "dpo" });
     assert.equal(r.trainer, "dpo");

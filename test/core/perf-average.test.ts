@@ -38,7 +38,7 @@ describe("throughput averages for the manifest", () => {
     const line = JSON.stringify({ type: "metrics", time: 1, stage: "dpo", step: 1, max_steps: 10, epoch: 0.1, metrics: {}, throughput: { tokens_per_s: 41050, padding_per_s: 0, samples_per_s: 53, padding_fraction: 0, mfu: 0.128, seconds: 2 } });
     const decoded = decodeStageEvent(line);
     assert.ok(decoded.ok);
-    const d = reduceStageDetail(newStageDetail("dpo", "dpo"), { ...decoded.event, seq: 1 } as RunEvent);
+    const d = reduceStageDetail(newStageDetail("dpo", "dpo"), { ...decoded.event, seq: 1 });
     assert.equal(d.tokensPerSec, 41050);
     assert.equal(d.mfu, 0.128);
     assert.ok(!decodeStageEvent(line.replace('"seconds":2', '"seconds":0')).ok);

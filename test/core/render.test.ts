@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import { resolveRecipe } from "../../src/core/recipe/resolve.js";
 import { renderRecipe } from "../../src/core/render/render.js";
 import { renderScript } from "../../src/core/render/script.js";
+import { portablePath, specPath } from "../../src/core/render/spec-paths.js";
 import { parseVersion } from "../../src/core/trl/version.js";
+import { ROOT } from "../helpers/cli.js";
 
 const v = (s: string) => parseVersion(s)!;
 const HOSTILE = `"""; import os; os.system("touch /tmp/pwned") #`;
@@ -52,6 +56,16 @@ describe("renderRecipe", () => {
     assert.equal(sft!.spec.value.from_dir, null);
   });
 
+  it("with a layout, writes paths inside the owned folder relative to the spec's folder, and leaves the user's files absolute", () => {
+    const [s1, s2] = renderRecipe(resolved, v("1.13.0"), "0.1.0", { specDir: "/runs/x/scripts", ownDir: "/runs/x" });
+    assert.equal(s1!.spec.value.args.output_dir, "../output/sft");
+    assert.equal(s2!.spec.value.from_dir, "../output/sft");
+    assert.deepEqual(s1!.spec.value.data.train, { files: ["/work/recipes/data/pairs.jsonl"], format: "json" });
+    assert.equal(portablePath("/elsewhere/out", { specDir: "/runs/x/scripts", ownDir: "/runs/x" }), "/elsewhere/out");
+    assert.equal(portablePath("/runs/xy/out", { specDir: "/runs/x/scripts", ownDir: "/runs/x" }), "/runs/xy/out", "a sibling with a longer name is not inside");
+    assert.equal(specPath("/moved/scripts", "../output/sft"), "/moved/output/sft");
+  });
+
   it("passes TRL args verbatim, with trellis defaults under the recipe's", () => {
     assert.equal(dpo!.spec.value.args.beta, 0.2);
     assert.equal(dpo!.spec.value.args.seed, 7);
@@ -85,7 +99,21 @@ describe("renderScript for a TRL version", () => {
     assert.doesNotMatch(script("sft", "1.13"), /ref_model/);
   });
 
-  it("turns off bf16 on machines without a GPU", () => {
-    assert.match(script("sft", "1.13"), /fit_precision\(SPEC\["args"\], emit\)/);
+  it("turns off bf16 on machines without a GPU, and lets the command line override TRL arguments", () => {
+    assert.match(script("sft", "1.13"), /parse_config\(SFTConfig, environment\.fit_precision\(SPEC\["args"\], emit\), argv\)/);
+  });
+
+  it("is a script a person would write: main() behind a __main__ guard", () => {
+    assert.match(script("dpo", "1.13"), /^def main\(argv: list\[str\] \| None = None\) -> None:$/m);
+    assert.match(script("dpo", "1.13"), /^if __name__ == "__main__":\n {4}main\(\)\n$/m);
+  });
+
+  // The whole script, as a reader sees it. After a deliberate template change, refresh it with
+  // TRELLIS_UPDATE_GOLDEN=1 and read the diff; `npm run lint` runs ruff on this file.
+  it("matches the golden file of a DPO stage for TRL 1.13", () => {
+    const golden = path.join(ROOT, "test", "fixtures", "rendered", "stage-2-dpo.py");
+    const text = renderScript({ trainer: "dpo", stageId: "dpo", specFile: "stage-2-dpo.json", trl: v("1.13.0") });
+    if (process.env.TRELLIS_UPDATE_GOLDEN) writeFileSync(golden, text);
+    assert.equal(text, readFileSync(golden, "utf8"));
   });
 });

@@ -103,17 +103,22 @@ describe("dashboard state, pure units", () => {
     let s = reduceDashboard(initialDashboardState(), start);
     const n = 100_000;
     const t0 = performance.now();
+    let tHalf = 0;
     for (let i = 1; i <= n; i++) {
+      if (i === n / 2 + 1) tHalf = performance.now();
       s = reduceDashboard(s, { type: "metrics", time: i, stage: "dpo", step: i, max_steps: n, epoch: i / 1000, metrics: { loss: 0.69 - i * 1e-6, grad_norm: 1 + (i % 5) / 10, "rewards/accuracies": 0.6 + (i % 4) / 10 }, seq: i + 1 });
       if (i % 4 === 0) s = reduceDashboard(s, { type: "output", time: i, stage: "dpo", stream: "stdout", line: `line ${i}`, seq: i + 1 });
     }
-    const ms = performance.now() - t0;
+    const [first, second] = [tHalf - t0, performance.now() - tHalf];
     const d = s.stages.dpo!;
     for (const series of d.history.values()) assert.ok(series.bins.length <= 1024);
     assert.equal(s.output.size, OUTPUT_TAIL_LINES);
     assert.equal(s.output.total, n / 4);
     assert.equal(s.version, 1 + n + n / 4);
-    assert.ok(ms < 5000, `${ms.toFixed(0)} ms for ${n} events`);
+    // O(1) per event: the second half of the run folds no slower than the first. A ratio measured
+    // side by side, not a wall-clock limit, so a busy machine cannot fail it (a quadratic fold
+    // takes three times as long for the second half).
+    assert.ok(second < first * 2.5 + 50, `first half ${first.toFixed(0)} ms, second half ${second.toFixed(0)} ms`);
   });
 
   it("cleans output lines: progress bars, colour codes, tabs", () => {

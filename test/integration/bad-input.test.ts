@@ -60,7 +60,7 @@ describe("a failure inside Python", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(error.message, /no-such-model/);
     const [end] = eventsOf(events, "run_end");
     assert.equal(end?.status, "failed");
-    assert.match(end!.reason!, new RegExp(`stage 'orpo' failed: ${error.exc_type.replace(/\./g, "\\.")}`));
+    assert.match(end.reason!, new RegExp(`stage 'orpo' failed: ${error.exc_type.replace(/\./g, "\\.")}`));
     assert.match(result.stderr, /stage 'orpo' failed: /);
     assert.ok(existsSync(path.join(onlyRun(runs), "logs", "orpo.stderr.log")));
   });

@@ -86,8 +86,8 @@ describe("report_to: tensorboard through the tensorboard extra", { timeout: RUN_
   it("records the extra and its pins in the manifest", () => {
     const [extra] = run.manifest.environment.extras;
     assert.equal(extra?.name, "tensorboard");
-    assert.match(extra!.lock_sha256, /^[0-9a-f]{64}$/);
-    assert.equal(run.manifest.environment.packages.tensorboard, extra!.pins.tensorboard);
+    assert.match(extra.lock_sha256, /^[0-9a-f]{64}$/);
+    assert.equal(run.manifest.environment.packages.tensorboard, extra.pins.tensorboard);
   });
 
   it("env doctor --extra lists the extra as installed", async () => {

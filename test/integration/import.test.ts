@@ -9,11 +9,11 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { execa } from "execa";
 import { parse } from "yaml";
-import { eventsOf, onlyRun, readEvents, RECIPES, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import { needsWild, WILD } from "../helpers/wild.js";
 
 const ws = workspace("import");
 const OVERRIDE = path.join(RECIPES, "overrides", "quickstart.yaml");
-const WILD = path.resolve(ROOT, "..", "shared", "fixtures", "recipes-in-the-wild");
 
 /** `trellis import|export ...` through the real CLI. */
 function cli(command: "import" | "export", args: string[]) {
@@ -49,7 +49,7 @@ const RUNS: Array<[name: string, fixture: string, trainer: string, extra?: strin
 
 const outputs = new Map<string, string>();
 
-describe("imported configs run on the CPU with the quickstart's model and data", { timeout: RUN_TIMEOUT_MS }, () => {
+describe("imported configs run on the CPU with the quickstart's model and data", { timeout: RUN_TIMEOUT_MS, ...needsWild }, () => {
   for (const [name, fixture, trainer, extra] of RUNS) {
     it(`${name} (${fixture})`, async () => {
       outputs.set(name, await importAndRun(name, fixture, trainer, extra));
@@ -58,7 +58,7 @@ describe("imported configs run on the CPU with the quickstart's model and data",
 });
 
 describe("trellis import on the command line", () => {
-  it("--json gives the report and the recipe; every row has a status", async () => {
+  it("--json gives the report and the recipe; every row has a status", needsWild, async () => {
     const r = await cli("import", [path.join(WILD, "axolotl/examples_qwen2_dpo.yaml"), "--json"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { ok: boolean; format: string; trainer: string; report: Array<{ key: string; status: string }>; yaml: string };
@@ -68,7 +68,7 @@ describe("trellis import on the command line", () => {
     assert.ok(out.report.some((row) => row.key === "chat_template" && row.status === "unsupported"));
     assert.equal((parse(out.yaml) as { model: { name: string } }).model.name, "Qwen/Qwen2.5-0.5B");
   });
-  it("writes the recipe to stdout without -o", async () => {
+  it("writes the recipe to stdout without -o", needsWild, async () => {
     const r = await cli("import", [path.join(WILD, "trl/examples_cli_configs_example_config.yaml")]);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal((parse(r.stdout) as { stages: Array<{ trainer: string }> }).stages[0]!.trainer, "sft");

@@ -3,7 +3,7 @@
  * bundled data, through the real CLI and the managed environment.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { execa } from "execa";
@@ -64,21 +64,27 @@ describe("quickstart ORPO", { timeout: RUN_TIMEOUT_MS }, () => {
   it("raises held-out preference accuracy from about 0.5 to at least 0.8, and reports both", () => {
     const [end] = eventsOf(orpo.events, "run_end");
     assert.equal(end?.status, "finished");
-    assert.ok(end!.preference!.before! >= 0.3 && end!.preference!.before! <= 0.7, `before: ${end!.preference!.before}`);
-    assert.ok(end!.preference!.after! >= 0.8, `after: ${end!.preference!.after}`);
+    assert.ok(end.preference!.before! >= 0.3 && end.preference!.before! <= 0.7, `before: ${end.preference!.before}`);
+    assert.ok(end.preference!.after! >= 0.8, `after: ${end.preference!.after}`);
     assert.match(orpo.result.stderr, /held-out preference accuracy: \d\.\d\d before -> \d\.\d\d after/);
   });
 
-  it("the rendered script run with plain python gives the same loss sequence", async () => {
-    const out = path.join(ws.dir, "rendered-orpo");
-    const render = await trellis(["render", path.join(RECIPES, "quickstart-orpo.yaml"), "--out", out], { cwd: ws.dir, env: ws.env });
+  it("the rendered folder, moved elsewhere, runs with plain python and gives the same loss sequence", async () => {
+    const rendered = path.join(ws.dir, "rendered-orpo");
+    const render = await trellis(["render", path.join(RECIPES, "quickstart-orpo.yaml"), "--out", rendered], { cwd: ws.dir, env: ws.env });
     assert.equal(render.exitCode, 0, render.stderr);
-    const eventsFile = path.join(out, "events.jsonl");
-    const plain = await execa(venv.python, [path.join(out, "stage-1-orpo.py")], { cwd: out, env: { ...ws.env, TRELLIS_EVENTS_FILE: eventsFile }, reject: false });
+    // Its paths are relative to its folder: moved, it still runs, and writes inside its new place.
+    const out = path.join(ws.dir, "moved", "orpo-scripts");
+    mkdirSync(path.dirname(out), { recursive: true });
+    renameSync(rendered, out);
+    const eventsFile = path.join(ws.dir, "plain-events.jsonl");
+    const plain = await execa(venv.python, [path.join(out, "stage-1-orpo.py")], { cwd: ws.dir, env: { ...ws.env, TRELLIS_EVENTS_FILE: eventsFile }, reject: false });
     assert.equal(plain.exitCode, 0, String(plain.stderr).slice(-2000));
     const plainEvents = readEvents(eventsFile).map((e, i) => ({ ...e, seq: i + 1 }));
     assert.deepEqual(losses(plainEvents, "orpo"), losses(orpo.events, "orpo"));
     assert.ok(losses(orpo.events, "orpo").length > 0);
+    assert.ok(existsSync(path.join(out, "output", "orpo", "model.safetensors")));
+    assert.equal(eventsOf(plainEvents, "saved")[0]?.path, path.join(out, "output", "orpo"));
   });
 });
 
@@ -87,7 +93,8 @@ describe("quickstart SFT then DPO", { timeout: RUN_TIMEOUT_MS }, () => {
     const { events, dir } = await run("quickstart-sft-dpo.yaml", path.join(ws.dir, "runs-sft-dpo"));
     assert.deepEqual(eventsOf(events, "stage_end").map((e) => [e.stage, e.status]), [["sft", "finished"], ["dpo", "finished"]]);
     const spec = JSON.parse(readFileSync(path.join(dir, "scripts", "stage-2-dpo.json"), "utf8")) as { from_dir: string };
-    assert.equal(spec.from_dir, path.join(dir, "output", "sft"));
+    // Relative to the script's folder, so the run directory can be moved.
+    assert.equal(spec.from_dir, "../output/sft");
     // Policy and reference both start as the SFT model: DPO's first loss is log 2, margin 0.
     const first = eventsOf(events, "metrics", "dpo")[0]!;
     assert.equal(first.step, 1);

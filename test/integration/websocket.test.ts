@@ -29,7 +29,7 @@ function connect(url: string, token: string, lastSeq: number, onEvent: (e: RunEv
   });
   socket.on("open", () => socket.send(JSON.stringify({ type: "hello", token, last_seq: lastSeq })));
   socket.on("message", (data) => {
-    const m = JSON.parse(data.toString()) as { kind: string; event?: RunEvent };
+    const m = JSON.parse((data as Buffer).toString("utf8")) as { kind: string; event?: RunEvent };
     if (m.kind === "event") onEvent(m.event!);
   });
   return { socket, closed };

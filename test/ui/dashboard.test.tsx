@@ -6,7 +6,7 @@ import { foldEvents } from "../../src/core/run/dashboard-state.js";
 import { Dashboard } from "../../src/ui/dashboard/dashboard.js";
 import { dashboardFrame } from "../../src/ui/dashboard/frame.js";
 import type { DashboardCommand } from "../../src/ui/dashboard/keys.js";
-import { cells, delay, storeWith, stream, until, visible } from "./streams.js";
+import { cells, storeWith, stream, until, visible, waitFor } from "./streams.js";
 
 after(cleanup);
 
@@ -15,14 +15,15 @@ interface Shown {
   lines: string[];
   commands: DashboardCommand[];
   stdin: { write: (s: string) => void };
+  stdinListeners: () => number;
   last: () => string;
   unmount: () => void;
 }
 
-/** Ink attaches its stdin listener after the first render. */
+/** Ink attaches its stdin listener in an effect after the first render: wait for it. */
 async function showLive(events: RunEvent[]): Promise<Shown> {
   const s = show(events);
-  await delay(30);
+  await waitFor(() => assert.ok(s.stdinListeners() > 0, "ink listens to stdin"));
   return s;
 }
 
@@ -31,7 +32,7 @@ function show(events: RunEvent[], size: { columns: number; rows: number } = { co
   const commands: DashboardCommand[] = [];
   const app = render(<Dashboard store={store} onCommand={(c) => commands.push(c)} columns={size.columns} rows={size.rows} color={color} glyphs="braille" now={now} />);
   const frame = app.lastFrame() ?? "";
-  return { frame, lines: frame.split("\n"), commands, stdin: app.stdin, last: () => app.lastFrame() ?? "", unmount: app.unmount };
+  return { frame, lines: frame.split("\n"), commands, stdin: app.stdin, stdinListeners: () => app.stdin.listenerCount("readable"), last: () => app.lastFrame() ?? "", unmount: app.unmount };
 }
 
 /** The frame fits: at most rows-1 lines, none wider than the terminal. */
@@ -211,59 +212,53 @@ describe("dashboard sizes, colour and glyphs", () => {
 });
 
 describe("dashboard keys", () => {
+  // Each key's effect is waited for (waitFor retries the assertion), never slept on: a busy
+  // machine only makes a test slower, not red.
   it("asks before stopping: s then y sends stop", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("s");
-    await delay(20);
-    assert.match(s.last(), /Stop training\? A checkpoint is saved first\. y: stop/);
+    await waitFor(() => assert.match(s.last(), /Stop training\? A checkpoint is saved first\. y: stop/));
     assert.deepEqual(s.commands, []);
     s.stdin.write("y");
-    await delay(20);
-    assert.deepEqual(s.commands, ["stop"]);
-    assert.match(s.last(), /stop requested/);
+    await waitFor(() => assert.deepEqual(s.commands, ["stop"]));
+    await waitFor(() => assert.match(s.last(), /stop requested/));
     s.unmount();
   });
 
   it("any other key cancels the stop", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("s");
-    await delay(20);
+    await waitFor(() => assert.match(s.last(), /Stop training\?/));
     s.stdin.write("n");
-    await delay(20);
+    await waitFor(() => assert.doesNotMatch(s.last(), /Stop training\?/));
     assert.deepEqual(s.commands, []);
-    assert.doesNotMatch(s.last(), /Stop training\?/);
     s.unmount();
   });
 
   it("q detaches, c asks for a checkpoint", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("c");
-    await delay(20);
-    assert.match(s.last(), /checkpoint requested/);
+    await waitFor(() => assert.match(s.last(), /checkpoint requested/));
     s.stdin.write("q");
-    await delay(20);
-    assert.deepEqual(s.commands, ["checkpoint", "detach"]);
+    await waitFor(() => assert.deepEqual(s.commands, ["checkpoint", "detach"]));
     s.unmount();
   });
 
   it("ctrl-c detaches, and is never taken for c (checkpoint)", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("\u0003");
-    await delay(20);
-    assert.deepEqual(s.commands, ["detach"]);
+    await waitFor(() => assert.deepEqual(s.commands, ["detach"]));
     s.unmount();
   });
 
   it("offers no stop or checkpoint once the run has ended", async () => {
     const s = await showLive(stream("dpo.jsonl"));
     s.stdin.write("s");
-    await delay(20);
     s.stdin.write("y");
     s.stdin.write("c");
-    await delay(20);
-    assert.deepEqual(s.commands, []);
     s.stdin.write("q");
-    await delay(20);
+    // Keys are handled in order: once q's detach is there, s, y and c were handled before it.
+    await waitFor(() => assert.ok(s.commands.length > 0));
     assert.deepEqual(s.commands, ["detach"]);
     s.unmount();
   });
@@ -271,26 +266,22 @@ describe("dashboard keys", () => {
   it("? opens the help overlay, esc closes it", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("?");
-    await delay(20);
+    await waitFor(() => assert.match(s.last(), /training continues/));
     assert.match(s.last(), /keys/);
-    assert.match(s.last(), /training continues/);
     assert.doesNotMatch(s.last(), /┌─ loss/);
     s.stdin.write("\u001b");
-    await delay(40);
-    assert.match(s.last(), /┌─ loss/);
+    await waitFor(() => assert.match(s.last(), /┌─ loss/));
     s.unmount();
   });
 
   it("tab shows the next charts; a lists the alerts", async () => {
     const s = await showLive(stream("alert-nan.jsonl"));
-    const first = (s.last().match(/┌─ [a-z_/ ]+ ─/g) ?? []).join();
+    const titles = () => (s.last().match(/┌─ [a-z_/ ]+ ─/g) ?? []).join();
+    const first = titles();
     s.stdin.write("\t");
-    await delay(20);
-    const second = (s.last().match(/┌─ [a-z_/ ]+ ─/g) ?? []).join();
-    assert.notEqual(first, second);
+    await waitFor(() => assert.notEqual(titles(), first));
     s.stdin.write("a");
-    await delay(20);
-    assert.match(s.last(), /alerts \(1\), newest first/);
+    await waitFor(() => assert.match(s.last(), /alerts \(1\), newest first/));
     s.unmount();
   });
 });
@@ -299,13 +290,10 @@ describe("dashboard keys typed fast", () => {
   it("keys that arrive together in one chunk each count: e then y", async () => {
     const s = await showLive(dpoMidRun());
     s.stdin.write("ey");
-    await delay(40);
-    assert.match(s.last(), /ema 0\.6 log-y/);
+    await waitFor(() => assert.match(s.last(), /ema 0\.6 log-y/));
     s.stdin.write("/");
-    await delay(20);
     s.stdin.write("rew");
-    await delay(40);
-    assert.match(s.last(), /\/ rew/, "the filter takes a pasted string whole");
+    await waitFor(() => assert.match(s.last(), /\/ rew/, "the filter takes a pasted string whole"));
     s.unmount();
   });
 });

@@ -3,7 +3,7 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { mountDashboard } from "../../src/ui/dashboard/mount.js";
 import { createDashboardStore } from "../../src/ui/dashboard/store.js";
-import { delay, stream } from "./streams.js";
+import { stream, waitFor } from "./streams.js";
 
 describe("mountDashboard", () => {
   it("draws on the alternate screen and gives the screen back on unmount", async () => {
@@ -13,10 +13,10 @@ describe("mountDashboard", () => {
     const store = createDashboardStore();
     const mounted = mountDashboard({ store, onCommand: () => {}, stdout: out as unknown as NodeJS.WriteStream, stdin: new PassThrough() as unknown as NodeJS.ReadStream, color: false });
     for (const e of stream("orpo.jsonl")) store.push(e);
-    await delay(50);
+    await waitFor(() => assert.match(written, /trellis ▸ quickstart-orpo/));
     mounted.unmount();
     mounted.unmount();
-    await delay(10);
+    await waitFor(() => assert.ok(written.endsWith("\u001b[?1049l")));
     assert.ok(written.startsWith("\u001b[?1049h"));
     assert.ok(written.endsWith("\u001b[?1049l"));
     assert.equal(written.split("\u001b[?1049l").length, 2, "restored once");

@@ -110,7 +110,7 @@ describe("help, layouts, settings", () => {
     const [z0, z1] = axis(frame(events, { columns: 80, rows: 24, timeZoom: 4 }));
     assert.ok(z0! > 100 && z1 === 160, `${z0}..${z1}`);
     const [p0, p1] = axis(frame(events, { columns: 80, rows: 24, timeZoom: 4, timePan: 1 }));
-    assert.ok(p1! < z1! && p0! < z0!, `${p0}..${p1}`);
+    assert.ok(p1! < z1 && p0! < z0!, `${p0}..${p1}`);
   });
 
   it("the log pane does not repeat TRL's printed metric dicts", () => {

@@ -5,7 +5,7 @@ import { render } from "ink-testing-library";
 import { useSyncExternalStore } from "react";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import { createDashboardStore, type DashboardStore } from "../../src/ui/dashboard/store.js";
-import { delay, stream } from "./streams.js";
+import { stream, waitFor } from "./streams.js";
 
 /** A hand-driven clock and timer queue. */
 function fakeTime() {
@@ -53,7 +53,7 @@ describe("dashboard store", () => {
       store.push(metrics(1000 + ms));
       clock.advance(5);
     }
-    assert.ok(calls <= 1 + Math.ceil(1000 / 66), `${calls} notifications in 1 s`);
+    assert.ok(calls <= 1 + Math.ceil(1000 / 66), `${String(calls)} notifications in 1 s`);
     assert.ok(calls >= 10);
   });
 
@@ -104,8 +104,7 @@ describe("dashboard store", () => {
     assert.equal(app.lastFrame(), "events 0");
     const events = stream("orpo.jsonl");
     for (const e of events) store.push(e);
-    await delay(40);
-    assert.equal(app.lastFrame(), `events ${events.length}`);
+    await waitFor(() => assert.equal(app.lastFrame(), `events ${events.length}`));
     app.unmount();
   });
 });

@@ -29,10 +29,27 @@ export function storeWith(events: RunEvent[]): { store: DashboardStore; now: () 
   return { store, now: () => t };
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 export const ANSI = /\u001b\[[0-9;]*m/g;
 export const visible = (s: string) => s.replace(ANSI, "");
 /** Terminal cells of a line; every glyph the dashboard draws is one cell wide. */
 export const cells = (line: string) => [...visible(line)].length;
 
 export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Retries `check` (an assertion) until it passes or `timeoutMs` runs out, then throws its last
+ * error. Tests wait for what they expect this way rather than sleeping a fixed time.
+ */
+export async function waitFor(check: () => void, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (Date.now() > end) throw error;
+    }
+    await delay(5);
+  }
+}

@@ -48,7 +48,7 @@ export class ColumnMap {
 }
 
 /** The columns used, by the same rules as the runtime's check_columns (data.py). */
-export function useOf(trainer: Trainer, present: readonly string[]): Use {
+export function columnUseOf(trainer: Trainer, present: readonly string[]): Use {
   const has = (c: string) => present.includes(c);
   const scores = SCORE_COLUMNS.filter(has);
   if (trainer !== "sft" || (has("chosen") && has("rejected") && !has("messages") && !(has("prompt") && has("completion")) && !has("text"))) {

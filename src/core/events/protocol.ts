@@ -4,7 +4,7 @@
  * (events.jsonl, the terminal, later the websocket) consumes the same `RunEvent`s.
  */
 import { z } from "zod";
-import type { DiagnosisCause } from "../diagnose/diagnose.js";
+import { DIAGNOSIS_CAUSES } from "../diagnose/facts.js";
 
 /** JSON has no NaN: Python sends non-finite floats as these strings. */
 export const Metric = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
@@ -47,6 +47,25 @@ export const FlopsBasis = z.object({
   world_size: z.number().int().positive(),
 }).loose();
 
+/**
+ * What a stage has cost so far (python/trellis_runtime/usage.py): wall seconds since the process
+ * started, CPU-seconds, device-seconds (GPU-seconds on GPUs, CPU-seconds on a CPU, times the
+ * processes) and tokens trained. `trellis compare` plots arms against device-seconds and tokens.
+ */
+export const Usage = z.object({
+  wall_s: z.number().nonnegative(),
+  cpu_s: z.number().nonnegative(),
+  device: z.enum(["cpu", "gpu"]),
+  devices: z.number().int().positive(),
+  device_s: z.number().nonnegative(),
+  tokens: z.number().nonnegative(),
+});
+export type Usage = z.infer<typeof Usage>;
+
+/** One prompt and the model's greedy answer to it (`generations` events). */
+export const Sample = z.object({ prompt: z.string(), answer: z.string() });
+export type Sample = z.infer<typeof Sample>;
+
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
   z.object({
@@ -77,11 +96,26 @@ export const StageEvent = z.discriminatedUnion("type", [
     })
     .loose(),
   z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional(), flops: FlopsBasis.optional() }).loose(),
-  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional() }),
+  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional(), usage: Usage.optional() }),
   z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
-  z.object({ ...base, type: z.literal("preference_eval"), when: z.enum(["before", "after"]), accuracy: z.number().nullable(), pairs: z.number().int() }),
+  z.object({
+    ...base,
+    type: z.literal("preference_eval"),
+    when: z.enum(["before", "after"]),
+    accuracy: z.number().nullable(),
+    pairs: z.number().int(),
+    /** The same scoring on summed log-probabilities, the mean margins, the chosen answers' NLL per token. */
+    accuracy_sum: z.number().nullable().optional(),
+    margin: z.number().nullable().optional(),
+    margin_sum: z.number().nullable().optional(),
+    chosen_nll: z.number().nullable().optional(),
+  }),
+  /** Greedy answers to the recipe's prompts: before training (baseline), every N steps, at the end. */
+  z.object({ ...base, type: z.literal("generations"), when: z.enum(["before", "step", "after"]), step, samples: z.array(Sample) }),
+  /** The stage's cost at the end of training. */
+  z.object({ ...base, type: z.literal("usage"), step, ...Usage.shape }),
   z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean() }),
   z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
   /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */
@@ -105,42 +139,67 @@ export type StageEvent = z.infer<typeof StageEvent>;
 export type RunStatus = "running" | "finished" | "failed" | "stopped";
 
 /** One GPU in a `gpu` event; `util` is percent busy, memory in MiB as nvidia-smi reports it. */
-export interface GpuSample {
-  index: number;
-  name: string;
-  util: number;
-  mem_used_mb: number;
-  mem_total_mb: number;
-  power_w?: number;
-  temp_c?: number;
+export const GpuSample = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  util: z.number(),
+  mem_used_mb: z.number(),
+  mem_total_mb: z.number(),
+  power_w: z.number().optional(),
+  temp_c: z.number().optional(),
+});
+export type GpuSample = z.infer<typeof GpuSample>;
+
+const runStage = { time: z.number(), stage: z.null().optional() };
+const ofStage = { time: z.number(), stage: z.string() };
+
+/** Events the orchestrator adds around the stages (a `notice` is the stages' own kind). */
+export const OrchestratorEvent = z.discriminatedUnion("type", [
+  z.object({ ...runStage, type: z.literal("run_start"), run_id: z.string(), recipe: z.string(), run_dir: z.string(), stages: z.array(z.object({ id: z.string(), trainer: z.string() })), trellis_version: z.string() }),
+  z.object({ ...runStage, type: z.literal("environment"), python: z.string(), venv: z.string(), installed: z.boolean() }),
+  z.object({ ...ofStage, type: z.literal("stage_end"), status: z.enum(["finished", "failed", "stopped"]), exit_code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.string().optional() }),
+  /** A line from a stage that is not a valid event: kept, with the reason, never dropped. */
+  z.object({ ...ofStage, type: z.literal("invalid_event"), line: z.number().int(), error: z.string(), text: z.string() }),
+  /** `trellis resume` continues the run in the same events.jsonl from here. */
+  z.object({ ...ofStage, type: z.literal("run_resumed"), checkpoint: z.string().nullable() }),
+  /** Why a stage failed, decided from facts (exception type, errno, signal), and what to change. */
+  z.object({ ...ofStage, type: z.literal("diagnosis"), cause: z.enum(DIAGNOSIS_CAUSES), summary: z.string(), fix: z.string() }),
+  /** GPU utilisation sampled from nvidia-smi every few seconds while stages run. */
+  z.object({ time: z.number(), stage: z.string().nullable().optional(), type: z.literal("gpu"), gpus: z.array(GpuSample) }),
+  /** One line the trainer printed (its full output also goes to the stage's log files). */
+  z.object({ ...ofStage, type: z.literal("output"), stream: z.enum(["stdout", "stderr"]), line: z.string() }),
+  z.object({
+    ...runStage,
+    type: z.literal("run_end"),
+    status: z.enum(["finished", "failed", "stopped"]),
+    reason: z.string().optional(),
+    preference: z.object({ before: z.number().nullable(), after: z.number().nullable() }).optional(),
+  }),
+]);
+export type OrchestratorEvent = z.infer<typeof OrchestratorEvent>;
+
+/**
+ * Every event of a run, as stored in events.jsonl and broadcast: numbered in the order it was
+ * recorded. The one schema of the protocol: Python lines, events.jsonl and websocket frames are
+ * all parsed with it (docs/protocol.md is tested against it).
+ */
+export const RunEventSchema = z.intersection(z.union([StageEvent, OrchestratorEvent]), z.object({ seq: z.number().int().positive() }));
+export type RunEvent = (StageEvent | OrchestratorEvent) & { seq: number };
+
+/** Every event type of the protocol, stages' and orchestrator's. */
+export const EVENT_TYPES: readonly string[] = [...StageEvent.options, ...OrchestratorEvent.options].map((o) => o.shape.type.value);
+
+/** A recorded event (events.jsonl line, websocket frame) parsed, or a one-line reason it is not one. */
+export function decodeRunEvent(value: unknown): { ok: true; event: RunEvent } | { ok: false; error: string } {
+  const parsed = RunEventSchema.safeParse(value);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  return { ok: false, error: firstIssue(parsed.error) };
 }
 
-/** Events the orchestrator adds around the stages. */
-export type OrchestratorEvent =
-  | { type: "run_start"; time: number; stage?: null; run_id: string; recipe: string; run_dir: string; stages: Array<{ id: string; trainer: string }>; trellis_version: string }
-  | { type: "environment"; time: number; stage?: null; python: string; venv: string; installed: boolean }
-  | { type: "notice"; time: number; stage?: string | null; code: string; message: string }
-  | { type: "stage_end"; time: number; stage: string; status: "finished" | "failed" | "stopped"; exit_code: number | null; signal: string | null; reason?: string }
-  | { type: "invalid_event"; time: number; stage: string; line: number; error: string; text: string }
-  /** `trellis resume` continues the run in the same events.jsonl from here. */
-  | { type: "run_resumed"; time: number; stage: string; checkpoint: string | null }
-  /** Why a stage failed, decided from facts (exception type, errno, signal), and what to change. */
-  | { type: "diagnosis"; time: number; stage: string; cause: DiagnosisCause; summary: string; fix: string }
-  /** GPU utilisation sampled from nvidia-smi every few seconds while stages run. */
-  | { type: "gpu"; time: number; stage?: string | null; gpus: GpuSample[] }
-  /** One line the trainer printed (its full output also goes to the stage's log files). */
-  | { type: "output"; time: number; stage: string; stream: "stdout" | "stderr"; line: string }
-  | {
-      type: "run_end";
-      time: number;
-      stage?: null;
-      status: Exclude<RunStatus, "running">;
-      reason?: string;
-      preference?: { before: number | null; after: number | null };
-    };
-
-/** An event as stored in events.jsonl and broadcast: numbered in the order it was recorded. */
-export type RunEvent = (StageEvent | OrchestratorEvent) & { seq: number };
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join(".") || "event"}: ${issue.message}`;
+}
 
 export type Decoded = { ok: true; event: StageEvent } | { ok: false; error: string };
 
@@ -153,9 +212,7 @@ export function decodeStageEvent(line: string): Decoded {
     return { ok: false, error: "not JSON" };
   }
   const parsed = StageEvent.safeParse(value);
-  if (parsed.success) return { ok: true, event: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return { ok: false, error: `${issue.path.join(".") || "event"}: ${issue.message}` };
+  return parsed.success ? { ok: true, event: parsed.data } : { ok: false, error: firstIssue(parsed.error) };
 }
 
 /** A metric value as a number (NaN and infinities included). */

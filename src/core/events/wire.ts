@@ -50,7 +50,7 @@ export function parseClientMessage(text: string): ClientMessage | undefined {
 export function parseServerMessage(text: string): ServerMessage | undefined {
   try {
     const parsed = ServerMessageSchema.safeParse(JSON.parse(text));
-    return parsed.success ? (parsed.data as ServerMessage) : undefined;
+    return parsed.success ? (parsed.data) : undefined;
   } catch {
     return undefined;
   }

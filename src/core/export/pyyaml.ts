@@ -22,7 +22,7 @@ function scalar(v: unknown): string {
   if (v === null || v === undefined) return "null";
   if (typeof v === "boolean") return v ? "true" : "false";
   if (typeof v === "number") return pyFloat(v);
-  const s = String(v);
+  const s = typeof v === "string" ? v : JSON.stringify(v);
   return PLAIN.test(s) && !YAML11_WORDS.test(s) ? s : JSON.stringify(s);
 }
 

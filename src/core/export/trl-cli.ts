@@ -4,7 +4,8 @@
  * the files. Local paths are made absolute against `recipeDir`, since `trl` reads them against
  * wherever it is started.
  */
-import path from "node:path";
+import { shown } from "../shown.js";
+import path from "pathe";
 import { formatOf } from "../recipe/resolve.js";
 import type { Data, Recipe, Source, Stage } from "../recipe/schema.js";
 import { toPyYaml } from "./pyyaml.js";
@@ -59,7 +60,7 @@ function exportStage(recipe: Recipe, stage: Stage, outputRoot: string, options: 
   const config: Record<string, unknown> = {};
   if (stage.from) {
     config.model_name_or_path = path.join(outputRoot, stage.from);
-    notes.push(`starts from stage '${stage.from}': model_name_or_path is its output folder (${config.model_name_or_path}); run that stage first`);
+    notes.push(`starts from stage '${stage.from}': model_name_or_path is its output folder (${shown(config.model_name_or_path)}); run that stage first`);
     const earlier = recipe.stages.find((s) => s.id === stage.from);
     if (earlier?.peft) notes.push(`'${stage.from}' saves a LoRA adapter: trellis merges it before this stage, the TRL CLI loads the adapter onto its base model without merging`);
   } else config.model_name_or_path = recipe.model.name;
@@ -98,7 +99,7 @@ function exportStage(recipe: Recipe, stage: Stage, outputRoot: string, options: 
 /** ScriptArguments / DatasetMixtureConfig keys for the stage's data. */
 function datasetKeys(data: Data, stage: Stage, recipeDir: string, reasons: string[], notes: string[]): Record<string, unknown> {
   const train = data.train as Source;
-  const ev = data.eval as Source | undefined;
+  const ev = data.eval;
   const evaluates = typeof stage.args.eval_strategy === "string" && stage.args.eval_strategy !== "no";
   const keys: Record<string, unknown> = {};
   const files = (p: string | string[]) => (Array.isArray(p) ? p : [p]).map((f) => path.resolve(recipeDir, f));

@@ -85,7 +85,7 @@ export function mapTrlArg(d: Draft, raw: Raw, key: string, name: string, value: 
     return;
   }
   if (LAUNCHER_FIELDS[name] !== undefined) {
-    return isEmpty(value) || value === false ? r.unset(key, emptyNote(value)) : r.unsupported(key, LAUNCHER_FIELDS[name]!);
+    return isEmpty(value) || value === false ? r.unset(key, emptyNote(value)) : r.unsupported(key, LAUNCHER_FIELDS[name]);
   }
   if (name === "resume_from_checkpoint") {
     return isEmpty(value) || value === false ? r.unset(key, emptyNote(value)) : r.unsupported(key, "the Trainer ignores this field unless a script passes it to train(); trellis starts each run fresh");
@@ -98,7 +98,7 @@ export function mapTrlArg(d: Draft, raw: Raw, key: string, name: string, value: 
     if (raw[renamed.to] !== undefined) return r.migrated(key, undefined, `${renamed.note}; '${renamed.to}' is also set and is used`);
     return mapTrlArg(d, raw, key, renamed.to, value, renamed.note);
   }
-  if (TRANSFORMERS_REMOVED[name] !== undefined) return r.migrated(key, undefined, TRANSFORMERS_REMOVED[name]!);
+  if (TRANSFORMERS_REMOVED[name] !== undefined) return r.migrated(key, undefined, TRANSFORMERS_REMOVED[name]);
   if (name === "warmup_ratio") return warmupRatio(d, raw, key, value);
   if (name === "group_by_length") {
     if (value !== true) return r.migrated(key, undefined, "transformers 5 removed it; false is the default sampling");

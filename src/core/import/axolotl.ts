@@ -139,7 +139,7 @@ export function importAxolotl(d: Draft, raw: Raw): void {
     if (AXOLOTL_DATA_KEYS.has(key)) continue;
     const handler = HANDLERS[key];
     if (handler) handler(d, raw, key, value);
-    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key]!, value, `axolotl's ${key} is TRL's ${RENAMED[key]}`);
+    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key], value, `axolotl's ${key} is TRL's ${RENAMED[key]}`);
     else mapTrlArg(d, raw, key, key, value);
   }
   if (raw.rl === "ipo") d.deriveArg("rl", "loss_type", ["ipo"]);

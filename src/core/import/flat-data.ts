@@ -124,7 +124,7 @@ function mixtureSource(item: unknown, flavor: Flavor): SourceDraft | string {
   if (!isString(ref)) return `needs ${flavor === "handbook" ? "id" : "path"}: a Hub dataset or a local file`;
   if (flavor === "trl" && BUILDERS.has(ref)) {
     const files = item.data_files;
-    if (isString(files) || (Array.isArray(files) && files.length && files.every(isString))) return localSource(files as string | string[], ref as "json" | "csv" | "parquet");
+    if (isString(files) || (Array.isArray(files) && files.length && files.every(isString))) return localSource(files, ref as "json" | "csv" | "parquet");
     return `a '${ref}' dataset needs data_files as a path or a list of paths`;
   }
   if (item.data_files !== undefined || item.data_dir !== undefined) return "trellis loads Hub datasets by split, not by data_files/data_dir: download the files and list them as local paths";
@@ -173,7 +173,7 @@ function testSplit(d: Draft, key: string, v: unknown, flavor: Flavor): void {
 function importMixer(d: Draft, raw: Raw): void {
   const r = d.report;
   const mixer = raw.dataset_mixer as Raw;
-  const splits = Array.isArray(raw.dataset_splits) && raw.dataset_splits.every(isString) ? (raw.dataset_splits as string[]) : ["train", "test"];
+  const splits = Array.isArray(raw.dataset_splits) && raw.dataset_splits.every(isString) ? (raw.dataset_splits) : ["train", "test"];
   const configs = Array.isArray(raw.dataset_configs) ? raw.dataset_configs : [];
   const trainSplits = splits.filter((s) => s.includes("train"));
   const testSplits = splits.filter((s) => !s.includes("train") && s.includes("test"));

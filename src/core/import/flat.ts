@@ -2,6 +2,7 @@
  * Flat configs: `trl sft|dpo --config x.yaml` and the alignment-handbook's recipes. One mapping
  * of TRL config fields plus ModelConfig / ScriptArguments keys (and the handbook's own).
  */
+import { shown } from "../shown.js";
 import { fieldInfo } from "../trl/fields.js";
 import { mapTrlArg } from "./args.js";
 import { STAGE, type Draft } from "./draft.js";
@@ -76,7 +77,7 @@ const HANDLERS: Record<string, Handler> = {
     mapTrlArg(d, raw, key, "truncation_mode", v === "left" ? "keep_end" : "keep_start", `truncating on the ${v} keeps the ${v === "left" ? "end" : "start"}`);
   },
   auto_insert_empty_system_msg: (d, _raw, key, v) => (v === true ? d.report.unsupported(key, "trellis passes messages to the chat template as they are (no empty system message is added)") : d.report.unset(key)),
-  text_column: (d, _raw, key, v) => (v === "text" || isEmpty(v) ? d.report.unset(key, "'text' is the standard column") : ((d.columns.text = String(v)), d.report.mapped(key, "data.columns.text"))),
+  text_column: (d, _raw, key, v) => (v === "text" || isEmpty(v) ? d.report.unset(key, "'text' is the standard column") : ((d.columns.text = shown(v)), d.report.mapped(key, "data.columns.text"))),
   hub_model_revision: (d, raw, key, v) => (isString(v) ? mapTrlArg(d, raw, key, "hub_revision", v, "the handbook's hub_model_revision is TRL's hub_revision") : d.report.unset(key)),
   ignore_bias_buffers: notSet("a DDP workaround; trellis runs each stage as one process"),
   env: notSet("trellis does not set environment variables from the recipe: export them before `trellis run`"),

@@ -4,6 +4,7 @@
  * mapped (to a recipe path), migrated (renamed, or removed in TRL 1.13 with what replaces it),
  * or unsupported (with the reason). Nothing is dropped silently.
  */
+import { shown } from "../shown.js";
 import { type Trainer } from "../recipe/schema.js";
 import { importAxolotl, axolotlTrainer } from "./axolotl.js";
 import { Draft, recipeName } from "./draft.js";
@@ -49,7 +50,7 @@ function chooseTrainer(raw: Raw, format: DetectedFormat, options: ImportOptions)
   // v1 has no stage key: the command (`llamafactory-cli sft|dpo`) chose the trainer.
   if (format === "llamafactory" && isLlamaFactoryV1(raw)) return llamaFactoryV1Trainer(raw, options.file, options.datasetFiles, options.trainer);
   const own = format === "axolotl" ? axolotlTrainer(raw) : llamaFactoryTrainer(raw);
-  const said = format === "axolotl" ? `rl: ${raw.rl ?? "(none: SFT)"}` : `stage: ${raw.stage ?? "sft"}${raw.pref_loss ? `, pref_loss: ${raw.pref_loss}` : ""}`;
+  const said = format === "axolotl" ? `rl: ${shown(raw.rl ?? "(none: SFT)")}` : `stage: ${shown(raw.stage ?? "sft")}${raw.pref_loss ? `, pref_loss: ${shown(raw.pref_loss)}` : ""}`;
   if (options.trainer && options.trainer !== own) return { trainer: options.trainer, reason: `--trainer (the file says ${said})` };
   return { trainer: own, reason: said };
 }

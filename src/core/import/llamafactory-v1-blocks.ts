@@ -4,6 +4,7 @@
  * lr_scheduler_config (TrainingArguments). Each key inside a block gets its own report row.
  * The settings are those the plugins read (src/llamafactory/v1/plugins/...).
  */
+import { shown } from "../shown.js";
 import { STAGE, type Draft } from "./draft.js";
 import { QLORA_NOTE } from "./flat.js";
 import { keyPath } from "./report.js";
@@ -41,7 +42,7 @@ export function importBlock(d: Draft, key: Block, value: unknown): void {
 const HANDLERS: Record<Block, (d: Draft, key: string, block: Raw) => void> = {
   peft_config: (d, key, block) => (block.name === "lora" ? lora(d, key, block) : block.name === "freeze" ? refuse(d, key, block, "freeze tuning (training only the last layers) is not a trellis method: the recipe fine-tunes fully or with LoRA, so this becomes full fine-tuning") : refuse(d, key, block, `${show(block.name)} is not a LLaMA-Factory PEFT method trellis knows (lora)`)),
   kernel_config: kernels,
-  quant_config: (d, key, block) => refuse(d, key, block, `quantized loading (${block.name}): ${QLORA_NOTE}`),
+  quant_config: (d, key, block) => refuse(d, key, block, `quantized loading (${shown(block.name)}): ${QLORA_NOTE}`),
   init_config: (d, key, block) => {
     if (block.name === "init_on_default" || block.name === "init_on_rank0" || block.name === "init_on_meta") {
       d.report.unset(keyPath(key, "name"), `${block.name}: where LLaMA-Factory first creates the weights across processes; trellis loads the model in the one process that trains it, with the same weights`);
@@ -87,7 +88,7 @@ function lora(d: Draft, key: string, block: Raw): void {
       // "all" is every linear layer but the output head (PEFT's all-linear); one other name is
       // wrapped in a list by LLaMA-Factory, so it is a module name, not a pattern.
       if (v === "all" || isEmpty(v)) return r.mapped(at, `${STAGE}.peft.target_modules`, "all: every linear layer (all-linear)");
-      const list = isString(v) ? [v] : Array.isArray(v) && v.length && v.every(isString) ? (v as string[]) : undefined;
+      const list = isString(v) ? [v] : Array.isArray(v) && v.length && v.every(isString) ? (v) : undefined;
       if (!list) return r.unsupported(at, `must be 'all', a module name or a list of them (got ${show(v)})`);
       peft.target_modules = list;
       r.mapped(at, `${STAGE}.peft.target_modules`);
@@ -96,7 +97,7 @@ function lora(d: Draft, key: string, block: Raw): void {
   };
   eachSetting(d, key, block, (dd, at, v, b) => {
     const sub = at.slice(key.length + 1);
-    if (SUB[sub]) return SUB[sub]!(dd, at, v, b);
+    if (SUB[sub]) return SUB[sub](dd, at, v, b);
     if (LORA_EXPORT.has(sub)) return r.unset(at, "used by `llamafactory-cli merge` (export), not by training");
     r.unsupported(at, "not a LoRA setting of LLaMA-Factory v1 (LoraParams)");
   });

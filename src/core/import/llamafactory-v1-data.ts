@@ -4,6 +4,7 @@
  * (`name: {path, source: hf_hub|local, split, converter, size, weight, streaming}`), else a local
  * data file, else a Hub dataset id. The caller reads the dataset files; this module only maps.
  */
+import { shown } from "../shown.js";
 import { formatOf } from "../recipe/resolve.js";
 import type { Draft, SourceDraft } from "./draft.js";
 import { combine, describe, looksLocal, sourceOf } from "./sources.js";
@@ -51,7 +52,7 @@ export function importV1Dataset(d: Draft, key: string, value: unknown, role: "tr
     const to = `data.${role}.${resolved.source.hub !== undefined ? "hub" : "path"}`;
     return resolved.notes.length ? r.migrated(key, to, note) : r.mapped(key, to, note);
   }
-  if (looksLocal(value) && !formatOf(value)) return r.unsupported(key, `'${value}' is a folder or a file of a format trellis does not read: point data.${role} at .jsonl, .json, .csv or .parquet files`);
+  if (looksLocal(value) && !formatOf(value)) return r.unsupported(key, `'${shown(value)}' is a folder or a file of a format trellis does not read: point data.${role} at .jsonl, .json, .csv or .parquet files`);
   const source = sourceOf(value, "train");
   if (typeof source === "string") return r.unsupported(key, source);
   d[role] = source;

@@ -72,7 +72,7 @@ const HANDLERS: Record<string, Handler> = {
     if (isEmpty(v)) return d.report.unset(key, "null: one micro batch per step, as trellis's default accumulation of 1");
     const micro = typeof raw.micro_batch_size === "number" ? raw.micro_batch_size : 1;
     if (!Number.isInteger(v) || (v as number) < micro || (v as number) % micro !== 0) return d.report.unsupported(key, `must be a multiple of micro_batch_size ${micro} (got ${show(v)})`);
-    d.setArg(key, "gradient_accumulation_steps", (v as number) / micro, "migrated", `global ${v} / micro ${micro} on one process (LLaMA-Factory also divides by the data-parallel size)`);
+    d.setArg(key, "gradient_accumulation_steps", (v as number) / micro, "migrated", `global ${v as number} / micro ${micro} on one process (LLaMA-Factory also divides by the data-parallel size)`);
   },
   cutoff_len: renamed("max_length"),
   learning_rate: same,

@@ -3,6 +3,7 @@
  * `pref_beta`, `finetuning_type: lora` with `lora_rank`/`lora_target`, datasets named in
  * dataset_info.json, `template`, `cutoff_len`. TrainingArguments keys pass through as args.
  */
+import { shown } from "../shown.js";
 import type { Trainer } from "../recipe/schema.js";
 import { mapTrlArg } from "./args.js";
 import { STAGE, type Draft, type SourceDraft } from "./draft.js";
@@ -83,7 +84,7 @@ const HANDLERS: Record<string, Handler> = {
     if (d.trainer !== "dpo" || typeof v !== "number") return d.report.unsupported(key, `an SFT loss weight for DPO (got ${show(v)} for ${d.trainer})`);
     const loss = raw.pref_loss ?? "sigmoid";
     d.deriveArg(key, "loss_weights", [1.0, v]);
-    d.setArg(key, "loss_type", [loss, "sft"], "migrated", `DPO plus ${v} x the SFT loss: loss_type [${loss}, sft], loss_weights [1.0, ${v}]`);
+    d.setArg(key, "loss_type", [loss, "sft"], "migrated", `DPO plus ${v} x the SFT loss: loss_type [${shown(loss)}, sft], loss_weights [1.0, ${v}]`);
   },
   simpo_gamma: unsetOr("SimPO is not a trellis trainer"),
   ref_model: unsetOr("the DPO reference is the starting model (or the policy with its adapter disabled, with LoRA)"),
@@ -111,7 +112,7 @@ export function importLlamaFactory(d: Draft, raw: Raw, datasetInfo?: Raw): void 
     if (key === "dataset" || key === "eval_dataset") continue;
     const handler = HANDLERS[key];
     if (handler) handler(d, raw, key, value);
-    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key]!, value, `LLaMA-Factory's ${key} is TRL's ${RENAMED[key]}`);
+    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key], value, `LLaMA-Factory's ${key} is TRL's ${RENAMED[key]}`);
     else mapTrlArg(d, raw, key, key, value);
   }
   const dir = isString(raw.dataset_dir) ? raw.dataset_dir : "data";

@@ -3,7 +3,7 @@
  * null deletes the key (as in JSON Merge Patch, RFC 7386); anything else replaces. `stages` merges
  * item by item: by `id` when the override's item has one that matches, by position otherwise.
  */
-import path from "node:path";
+import path from "pathe";
 import { isMapping, type Raw } from "./types.js";
 
 export function mergeOverride(base: Raw, override: Raw): Raw {
@@ -15,7 +15,7 @@ function mergeMapping(base: Raw, over: Raw, root: boolean): Raw {
   for (const [key, value] of Object.entries(over)) {
     if (value === null) delete out[key];
     else if (root && key === "stages" && Array.isArray(value) && Array.isArray(out.stages)) out.stages = mergeStages(out.stages, value);
-    else if (isMapping(value) && isMapping(out[key])) out[key] = mergeMapping(out[key] as Raw, value, false);
+    else if (isMapping(value) && isMapping(out[key])) out[key] = mergeMapping(out[key], value, false);
     else out[key] = stripNulls(value);
   }
   return out;
@@ -27,7 +27,7 @@ function mergeStages(base: unknown[], over: unknown[]): unknown[] {
     if (!isMapping(item)) return void (out[i] = item);
     const byId = item.id === undefined ? -1 : out.findIndex((s) => isMapping(s) && s.id === item.id);
     const at = byId >= 0 ? byId : item.id === undefined ? i : out.length;
-    out[at] = isMapping(out[at]) ? mergeMapping(out[at] as Raw, item, false) : stripNulls(item);
+    out[at] = isMapping(out[at]) ? mergeMapping(out[at], item, false) : stripNulls(item);
   });
   return out;
 }
@@ -49,7 +49,7 @@ export function mapLocalPaths(recipe: Raw, move: (p: string) => string): Raw {
   const data = (d: unknown) => (isMapping(d) ? { ...d, ...("train" in d ? { train: source(d.train) } : {}), ...("eval" in d ? { eval: source(d.eval) } : {}) } : d);
   const out: Raw = { ...recipe };
   if ("data" in out) out.data = data(out.data);
-  if (Array.isArray(out.stages)) out.stages = out.stages.map((s) => (isMapping(s) && "data" in s ? { ...s, data: data(s.data) } : s));
+  if (Array.isArray(out.stages)) out.stages = (out.stages as unknown[]).map((s) => (isMapping(s) && "data" in s ? { ...s, data: data(s.data) } : s));
   if (isMapping(out.model) && isMapping(out.model.tiny) && Array.isArray(out.model.tiny.data)) {
     out.model = { ...out.model, tiny: { ...out.model.tiny, data: each(out.model.tiny.data) } };
   }

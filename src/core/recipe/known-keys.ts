@@ -1,5 +1,6 @@
 /** The keys a recipe mapping may hold at a given path, for "did you mean" suggestions. */
 import type { FieldPath } from "./errors.js";
+import { Generations } from "./generations.js";
 import { Data, Lora, Model, Recipe, Stage, STANDARD_COLUMNS, TinyModel, sourceFields } from "./schema.js";
 
 const SOURCE = Object.keys(sourceFields);
@@ -14,6 +15,7 @@ const TABLE: Record<string, string[]> = {
   "data.eval": EVAL_SOURCE,
   "data.columns": [...STANDARD_COLUMNS],
   preference_eval: ["max_pairs"],
+  generations: Object.keys(Generations.shape),
   stage: Object.keys(Stage.shape),
   "stage.peft": Object.keys(Lora.shape),
 };

@@ -2,7 +2,7 @@
  * A validated recipe made concrete for one run: absolute paths, file formats, the stage order,
  * and each stage's output and starting point. Pure: paths are computed, never touched.
  */
-import path from "node:path";
+import path from "pathe";
 import { orderStages } from "./graph.js";
 import type { Data, Recipe, Source, Stage } from "./schema.js";
 

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { LaunchBlock } from "../distributed/block.js";
+import { Generations } from "./generations.js";
 
 /** Stage ids and recipe names become file names: keep them to a safe alphabet. */
 export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -170,6 +171,8 @@ export const Recipe = z
         error: "must be false or { max_pairs: <integer> }",
       })
       .default({ max_pairs: 200 }),
+    /** Greedy answers to fixed prompts before training, every N steps and at the end (./generations.ts). */
+    generations: Generations.optional(),
   })
   .strict();
 

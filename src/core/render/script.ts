@@ -6,6 +6,7 @@
 import type { Trainer } from "../recipe/schema.js";
 import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
+import { generationLines as gen } from "./generations-block.js";
 
 const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   sft: { config: "SFTConfig", trainer: "SFTTrainer" },
@@ -19,6 +20,8 @@ export interface ScriptInput {
   /** File name of the JSON spec beside the script. Built from a validated stage id. */
   specFile: string;
   trl: Version;
+  /** The recipe has a generations block (./generations-block.ts). */
+  generations?: boolean;
 }
 
 /** The stage file names: `stage-2-dpo.py` and `stage-2-dpo.json`. */
@@ -34,16 +37,19 @@ export function renderScript(input: ScriptInput): string {
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);
+  const g = input.generations === true;
 
   return `#!/usr/bin/env python3
 """Stage ${JSON.stringify(input.stageId).slice(1, -1)} of a trellis recipe: ${trainer} (TRL ${formatVersion(input.trl)}).
 
 Rendered by trellis. Every recipe value (model, data, TRL arguments, LoRA) lives in the JSON
 file beside this script; edit that, not this. Run it with the Python of an environment that
-has TRL: \`python ${input.specFile.replace(/\.json$/, ".py")}\`. Structured events go to the file
-descriptor in TRELLIS_EVENTS_FD or the file in TRELLIS_EVENTS_FILE, when set.
+has TRL: \`python ${input.specFile.replace(/\.json$/, ".py")}\`; any ${config} argument can be
+overridden on the command line as in TRL's own scripts (\`--learning_rate 1e-4\`; \`--help\`
+lists them). Structured events go to the file descriptor in TRELLIS_EVENTS_FD or the file in
+TRELLIS_EVENTS_FILE, when set.
 """
-import json
+
 import sys
 from pathlib import Path
 
@@ -51,13 +57,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # trellis_runtime, the helpers rendered beside this script
 
 from trellis_runtime import environment  # noqa: E402
+from trellis_runtime.arguments import load_spec, parse_config  # noqa: E402
 from trellis_runtime.events import Emitter  # noqa: E402
 
-SPEC = json.loads((HERE / ${specLiteral}).read_text(encoding="utf-8"))
-emit = Emitter.from_env(stage=SPEC["stage"]["id"])
-emit.emit("phase", phase="environment")  # importing torch and TRL takes seconds: say so first
+SPEC = load_spec(HERE / ${specLiteral})  # paths in it are relative to this folder
 
-with emit.guard():  # an exception becomes an error event, then exits non-zero as usual
+
+def train(emit: Emitter, argv: list[str]) -> None:
+    """The stage: data, model, ${trainer}, training, saving; events on the way."""
     environment.prepare(SPEC)  # quiet offline-friendly defaults, seeds (LoRA init included)
 
     from peft import LoraConfig
@@ -69,7 +76,7 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
     from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
     from trellis_runtime.preference import preference_accuracy
     from trellis_runtime.provenance import describe
-
+${g ? gen.importLine : ""}
     probe.apply(SPEC)  # batch planner probes only (TRELLIS_PROBE): a few steps, nothing saved
     emit.emit("stage_start", trainer=${JSON.stringify(input.trainer)}, **environment.describe_device())
 
@@ -86,8 +93,8 @@ with emit.guard():  # an exception becomes an error event, then exits non-zero a
 ${needsReference ? referenceBlock() : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
-    # TRL turns bf16 on by default, which fails on a machine without a GPU.
-    args = ${config}(**environment.fit_precision(SPEC["args"], emit))
+${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
+    args = parse_config(${config}, environment.fit_precision(SPEC["args"], emit), argv)
     trainer = ${trainer}(
         model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
         args=args,
@@ -95,38 +102,56 @@ ${needsReference ? referenceBlock() : ""}
         eval_dataset=data.eval,
         ${tokenizerArg}=tokenizer,
         peft_config=peft_config,
-        callbacks=[callback],
+        ${g ? gen.callbacks : "callbacks=[callback]"},
     )
     callback.watch(trainer)  # tokens, padding and examples per micro-batch: tokens/s and MFU
 
     emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
-    # TRL evaluates only when asked (eval_strategy defaults to "no"): say so rather than show no curve.
+    # TRL evaluates only when asked (eval_strategy defaults to "no"): say so, not show no curve.
     if data.eval is not None and getattr(args.eval_strategy, "value", args.eval_strategy) == "no":
-        emit.notice("eval-unused", "eval data is given but eval_strategy is 'no': no eval curve (set args.eval_strategy: steps and eval_steps)")
+        emit.notice(
+            "eval-unused",
+            "eval data is given but eval_strategy is 'no': no eval curve (set args.eval_strategy and eval_steps)",
+        )
     if data.eval_pairs is None and SPEC["preference_eval"]:
-        emit.notice("no-preference-eval", "no eval data: held-out preference accuracy is not measured (add data.eval: a file or {fraction: 0.05})")
+        emit.notice(
+            "no-preference-eval",
+            "no eval data: held-out preference accuracy is not measured (add data.eval: a file or {fraction: 0.05})",
+        )
 
-    def measure_preferences(when):
+    def measure_preferences(when: str) -> None:
         """Held-out preference accuracy: is log p(chosen) > log p(rejected)?"""
         if data.eval_pairs is not None and SPEC["preference_eval"]:
-            emit.emit("phase", phase="preference_eval", when=when, total=min(len(data.eval_pairs), SPEC["preference_eval"]["max_pairs"]))
-            result = preference_accuracy(trainer.model, tokenizer, data.eval_pairs, SPEC["preference_eval"]["max_pairs"])
+            max_pairs = SPEC["preference_eval"]["max_pairs"]
+            emit.emit("phase", phase="preference_eval", when=when, total=min(len(data.eval_pairs), max_pairs))
+            result = preference_accuracy(trainer.model, tokenizer, data.eval_pairs, max_pairs)
             emit.emit("preference_eval", when=when, **result)
 
     measure_preferences("before")
-    emit.emit("phase", phase="training")
+${g ? gen.before : ""}    emit.emit("phase", phase="training")
     trainer.train(resume_from_checkpoint=SPEC.get("resume_from_checkpoint"))
     if probe.report(emit, callback):  # a planner probe: peak memory and tokens/s, nothing saved
-        sys.exit(0)
+        return
     if callback.stopped:  # stopped on request: the checkpoint saved at the last step is the result
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
-        sys.exit(0)
+        return
     emit.emit("phase", phase="saving")
     trainer.save_model(args.output_dir)  # every rank: sharded (ZeRO-3, FSDP) weights are gathered
     if trainer.is_world_process_zero():  # one writer of the tokenizer files
         tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
-    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+${g ? gen.after : ""}    emit.emit("saved", path=args.output_dir, adapter=peft_config is not None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    emit = Emitter.from_env(stage=SPEC["stage"]["id"])
+    emit.emit("phase", phase="environment")  # importing torch and TRL takes seconds: say so first
+    with emit.guard():  # an exception becomes an error event, then exits non-zero as usual
+        train(emit, sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
 `;
 }
 

@@ -2,7 +2,7 @@
  * The JSON document a rendered script reads: every recipe value reaches Python this way, as
  * data, never spliced into code (a recipe string can never become a statement).
  */
-import path from "node:path";
+import path from "pathe";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
 
 /** Defaults trellis adds under the stage's args when the recipe leaves them out. */
@@ -31,6 +31,8 @@ export interface StageSpec {
   peft: Record<string, unknown> | null;
   preference_eval: { max_pairs: number } | null;
   checkpoint_every_minutes: number;
+  /** The recipe's generations block, when it has one (python/trellis_runtime/generate.py). */
+  generations?: { prompts?: string[]; count: number; every_steps: number; max_new_tokens: number };
   /** Set by `trellis resume`: the checkpoint this stage continues from. */
   resume_from_checkpoint?: string;
 }
@@ -58,6 +60,7 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
     checkpoint_every_minutes: recipe.checkpoint_every_minutes,
+    ...(recipe.generations ? { generations: recipe.generations } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * later points too; `version` tells snapshots apart). No I/O, no clock: callers pass `now`.
  */
 import { Series } from "../chart/series.js";
-import { metricValue, type GpuSample, type Metric, type RunEvent } from "../events/protocol.js";
+import { metricValue, type GpuSample, type Metric, type RunEvent, type Sample } from "../events/protocol.js";
 import type { Alert } from "../health/alert.js";
 import { initialHealth, observeHealth, type HealthState } from "../health/monitor.js";
 import { healthOptions, type HealthOptions } from "../health/options.js";
@@ -21,6 +21,16 @@ export const OUTPUT_TAIL_LINES = 200;
 export const MAX_ALERTS = 100;
 /** Output lines are cut to this many characters: no terminal is wider. */
 export const MAX_LINE_CHARS = 500;
+/** Generations events kept: the panel shows the baseline, the previous and the latest. */
+export const MAX_GENERATIONS = 50;
+
+/** One `generations` event: every prompt's greedy answer at a point of a stage. */
+export interface GenerationsRecord {
+  stage: string;
+  when: "before" | "step" | "after";
+  step: number;
+  samples: readonly Sample[];
+}
 
 export interface OutputLine {
   time: number;
@@ -54,6 +64,8 @@ export interface DashboardState {
   alertCount: { warn: number; error: number };
   health: HealthState;
   healthOptions: HealthOptions;
+  /** Newest last; the first one (before training) is kept however many follow: the baseline. */
+  generations: readonly GenerationsRecord[];
 }
 
 export function initialDashboardState(options: Partial<HealthOptions> = {}): DashboardState {
@@ -71,6 +83,7 @@ export function initialDashboardState(options: Partial<HealthOptions> = {}): Das
     alertCount: { warn: 0, error: 0 },
     health: initialHealth,
     healthOptions: healthOptions(options),
+    generations: [],
   };
 }
 
@@ -93,6 +106,12 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
     case "gpu":
       next.gpu = foldGpu(state.gpu, event.time - (state.startedAt ?? event.time), event.gpus, event.time);
       break;
+    case "generations": {
+      const record: GenerationsRecord = { stage: event.stage ?? "", when: event.when, step: event.step, samples: event.samples };
+      const kept = [...state.generations, record];
+      next.generations = kept.length > MAX_GENERATIONS ? [kept[0]!, ...kept.slice(-(MAX_GENERATIONS - 1))] : kept;
+      break;
+    }
     case "output": {
       const text = cleanLine(event.line);
       if (text && !isMetricsEcho(text)) state.output.push({ time: event.time, stage: event.stage, stream: event.stream, text });

@@ -9,7 +9,6 @@
 import { xRange } from "../../core/chart/columns.js";
 import { deriveSeries, SMOOTHING_LEVELS, stepMap, windowOf } from "../../core/chart/derive.js";
 import { rasterize, type Layer, type RunTag } from "../../core/chart/raster.js";
-import type { Series } from "../../core/chart/series.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
 import { seriesOf, type ChartSpec, type Tone } from "./charts-for.js";
 import { clock, compact } from "./numbers.js";

@@ -15,7 +15,7 @@ export function footerLine(v: View, prompt: Prompt, review = false): string {
   if (prompt === "confirm-stop") return fit(paint.inverse(paint.yellow(" Stop training? A checkpoint is saved first. y: stop  any other key: cancel ")), v.width);
   if (s.editingFilter) return fit(` ${paint.bold("/")} ${s.filter}${paint.inverse(" ")}  ${paint.dim("enter keep  esc clear")}`, v.width);
   const ended = v.state.run.status !== "running" && v.state.run.status !== "pending";
-  const hints = KEYS.filter((k) => !k.helpOnly && !(ended && (k.action === "stop" || k.action === "checkpoint"))).map(
+  const hints = KEYS.filter((k) => !k.helpOnly && !(ended && (k.action === "stop" || k.action === "checkpoint")) && !(k.action === "generations" && !v.state.generations.length)).map(
     (k) => `${paint.bold(keyLabel(k.keys[0]!))} ${k.action === "detach" && ended ? "exit" : k.hint}`,
   );
   const ema = SMOOTHING_LEVELS[s.smoothing] ?? 0;

@@ -14,6 +14,7 @@ import { kpiLines } from "./kpi-table.js";
 import { MIN_COLUMNS, MIN_ROWS, planLayout } from "./layout.js";
 import { logLines } from "./log-tail.js";
 import { alertListLines, helpLines } from "./overlays.js";
+import { generationsLines } from "./generations-panel.js";
 import { DEFAULT_SETTINGS, type Overlay, type ViewSettings } from "./settings.js";
 import { SIDEBAR_WIDTH, sidebarLines } from "./sidebar.js";
 import { fit, padEnd } from "./text.js";
@@ -74,7 +75,7 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
   // An overlay takes every line between the top and the footer, data or not.
   if (settings.overlay !== "none") {
     const rows = layout.lines - lines.length - BOTTOM_LINES;
-    lines.push(...(settings.overlay === "help" ? helpLines(v, rows) : alertListLines(v, rows)));
+    lines.push(...(settings.overlay === "help" ? helpLines(v, rows) : settings.overlay === "generations" ? generationsLines(v, rows) : alertListLines(v, rows)));
     lines.push(footer);
     return lines.slice(0, layout.lines).map((l) => fit(l, o.columns));
   }

@@ -1,10 +1,14 @@
 /** Full-area overlays: the key help (from the key registry) and the list of alerts. */
 import { formatAlert } from "./health-line.js";
-import { KEYS, keyLabel } from "./keys.js";
+import { KEYS as ALL_KEYS, keyLabel } from "./keys.js";
 import { fit, padEnd } from "./text.js";
 import type { View } from "./view.js";
 
+/** The generations panel's keys are listed only for runs that have generations, as in the hint bar. */
+const GENERATION_KEYS = new Set(["generations", "next-prompt", "prev-prompt"]);
+
 export function helpLines(v: View, rows: number): string[] {
+  const KEYS = ALL_KEYS.filter((k) => v.state.generations.length > 0 || !GENERATION_KEYS.has(k.action));
   const key = (k: (typeof KEYS)[number]) => k.keys.map(keyLabel).join(" ");
   const long = [
     v.paint.bold(" keys"),

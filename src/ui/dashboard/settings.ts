@@ -6,7 +6,7 @@
 import { SMOOTHING_LEVELS } from "../../core/chart/derive.js";
 import type { KeyAction } from "./keys.js";
 
-export type Overlay = "none" | "help" | "alerts";
+export type Overlay = "none" | "help" | "alerts" | "generations";
 export type XAxis = "step" | "tokens" | "time";
 const X_AXES: readonly XAxis[] = ["step", "tokens", "time"];
 /** Time zoom doubles per key press, up to this factor: 1/64 of a run is a few hundred steps of 20k. */
@@ -31,6 +31,8 @@ export interface ViewSettings {
   timeZoom: number;
   /** In windows from the newest point. */
   timePan: number;
+  /** The prompt the generations panel shows (taken modulo the number of prompts). */
+  promptPage: number;
 }
 
 export const DEFAULT_SETTINGS: ViewSettings = {
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: ViewSettings = {
   editingFilter: false,
   timeZoom: 1,
   timePan: 0,
+  promptPage: 0,
 };
 
 export interface StageContext {
@@ -59,6 +62,12 @@ export function applyAction(s: ViewSettings, action: KeyAction, ctx: StageContex
       return { ...s, overlay: s.overlay === "help" ? "none" : "help" };
     case "alerts":
       return { ...s, overlay: s.overlay === "alerts" ? "none" : "alerts" };
+    case "generations":
+      return { ...s, overlay: s.overlay === "generations" ? "none" : "generations" };
+    case "next-prompt":
+      return { ...s, promptPage: s.promptPage + 1 };
+    case "prev-prompt":
+      return { ...s, promptPage: s.promptPage - 1 };
     case "next-page":
       return { ...s, page: s.page + 1 };
     case "zoom":

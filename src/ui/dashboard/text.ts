@@ -3,7 +3,7 @@
  * East Asian wide characters and emoji take two cells, combining marks none.
  */
 
-// eslint-disable-next-line no-control-regex
+ 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function stripAnsi(text: string): string {
