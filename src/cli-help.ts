@@ -14,6 +14,22 @@ const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (de
   --extra NAME         add an optional package set from python/extras/ (repeatable): tensorboard,
                        wandb, bitsandbytes, liger-kernel, deepspeed (flash-attn has no wheels)`;
 
+const LAUNCH_OPTIONS = `Several processes (over the recipe's launch block; torchrun's elastic agent by default):
+  --processes-per-node N  processes on each node (default: every visible GPU, 1 without one)
+  --nodes N            machines (default 1); each runs \`trellis run\` with its --node-rank
+  --node-rank R        this machine's place among the nodes (default 0)
+  --rendezvous HOST:PORT  the c10d rendezvous, on the first node (needed with --nodes > 1)
+  --engine E           torchrun (default) or accelerate (launch.profile: TRL's multi_gpu,
+                       zero1-3, fsdp1-2; or launch.config_file)`;
+const SLURM_OPTIONS = `Slurm (from the login node; each stage is one job, followed live):
+  --slurm              write runs/<id>/slurm/<stage>/job.sbatch and submit it; each node's
+                       rank comes from Slurm at run time, c10d on the first node, a preflight
+                       compares versions on every node first
+  --nodes N            nodes to allocate (default 1)
+  --gpus-per-node G    GPUs per node, one process each (default 0: one process per node)
+  --partition P, --time T, --account A    the sbatch options of those names
+  --sbatch LINE        an extra '#SBATCH --option' line (repeatable)`;
+
 export const HELP: Record<string, string> = {
   "": `trellis: align language models with preference data through Hugging Face TRL
 
@@ -64,8 +80,10 @@ Options:
   --runs-dir DIR       where run directories go (default: $TRELLIS_RUNS_DIR or ./runs)
   --env PATH           run in this existing environment (its folder or its python) as it is,
                        installing nothing; the stages are rendered for its TRL (default:
-                       $TRELLIS_ENV). Not the same as --python, the managed venv's base
+                       $TRELLIS_ENV). Not --python, the base Python of the managed venv
 ${ENV_OPTIONS}
+${LAUNCH_OPTIONS}
+${SLURM_OPTIONS}
 `,
   attach: `Usage: trellis attach [run-id | ws://host:port] [options]
 
@@ -141,6 +159,9 @@ Options:
   -o, --out DIR        output folder (default: ./rendered/<recipe name>)
   --trl-version X.Y    render for this TRL version (default: the managed environment's pin)
   --json               print what was written as JSON
+  --slurm              also write slurm/<stage>/job.sbatch (not submitted), for the managed
+                       environment's Python (set up if needed); with --nodes, --gpus-per-node,
+                       --partition, --time, --account, --sbatch as for \`trellis run --slurm\`
 `,
   import: IMPORT_HELP,
   export: EXPORT_HELP,

@@ -68,7 +68,15 @@ def test_describe_device():
     import torch
 
     info = environment.describe_device()
-    assert set(info) == {"device", "torch_version", "transformers_version", "trl_version", "cuda_available"}
+    assert set(info) == {
+        "device",
+        "torch_version",
+        "transformers_version",
+        "trl_version",
+        "cuda_available",
+        "world_size",
+    }
+    assert info["world_size"] == 1
     assert info["cuda_available"] is torch.cuda.is_available()
     assert (info["device"] == "cpu") != info["cuda_available"]
     assert info["trl_version"].startswith("1.")

@@ -12,7 +12,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import control as control_channel
-from . import perf, usage
+from . import perf, ranks, usage
 from .events import Emitter
 
 # Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
@@ -49,12 +49,16 @@ class TrellisCallback(TrainerCallback):
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.meter.step_done()
+        ranks.heartbeat(state.global_step)
         # Commands from trellis take effect here, at a step boundary, where a checkpoint is whole.
-        if self.control.take_checkpoint():
+        # With several processes every rank must save (and stop) at the same step: rank 0's
+        # commands and clock decide, and all ranks agree on them in one small all-reduce.
+        save = self.control.take_checkpoint()
+        save = save or bool(self.checkpoint_every_s and time.monotonic() - self.last_save >= self.checkpoint_every_s)
+        save, stop = ranks.agree(args, save, self.control.stop_requested)
+        if save:
             control.should_save = True
-        if self.checkpoint_every_s and time.monotonic() - self.last_save >= self.checkpoint_every_s:
-            control.should_save = True
-        if self.control.stop_requested and not self.stopped:
+        if stop and not self.stopped:
             self.stopped = True
             control.should_save = True
             control.should_training_stop = True
@@ -65,6 +69,7 @@ class TrellisCallback(TrainerCallback):
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         self.meter.begin(args, kwargs.get("model"))
+        ranks.heartbeat(state.global_step)
         if state.is_world_process_zero:
             self.emitter.emit(
                 "train_begin",
@@ -117,6 +122,9 @@ class TrellisCallback(TrainerCallback):
             self.emitter.emit("usage", step=state.global_step, **self.meter.usage())
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
+        self.last_save = time.monotonic()
+        # Each rank writes its own RNG state: the checkpoint is complete once all have.
+        ranks.barrier()
         if state.is_world_process_zero:
             path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             self.last_checkpoint = path

@@ -38,6 +38,14 @@ def prepare(spec: dict[str, Any]) -> None:
     set_seed(spec["seed"])
 
 
+def _launched() -> bool:
+    """Started by torchrun or accelerate with more than one process."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    except ValueError:
+        return False
+
+
 def cuda_available() -> bool:
     import torch
 
@@ -51,7 +59,10 @@ def describe_device() -> dict[str, Any]:
     import trl
 
     has_cuda = torch.cuda.is_available()
+    from .ranks import world_size
+
     return {
+        "world_size": world_size(),
         "device": torch.cuda.get_device_name(0) if has_cuda else "cpu",
         "torch_version": torch.__version__,
         "transformers_version": transformers.__version__,
@@ -70,6 +81,14 @@ def fit_precision(args: dict[str, Any], emitter: Emitter, has_cuda: bool | None 
     fitted = dict(args)
     if has_cuda is None:
         has_cuda = cuda_available()
+    if _launched():
+        # Only rank 0 logs (one metrics line per step, not one per node).
+        fitted.setdefault("log_on_each_node", False)
+        if not has_cuda:
+            # Without use_cpu the Trainer leaves a CPU run undistributed: every rank trains alone,
+            # silently (TRL_FACTS.md). gloo is torch's CPU backend.
+            fitted.setdefault("use_cpu", True)
+            fitted.setdefault("ddp_backend", "gloo")
     if has_cuda:
         return fitted
     for flag in HALF_PRECISION_FLAGS:

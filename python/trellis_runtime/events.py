@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 FD_ENV = "TRELLIS_EVENTS_FD"
 FILE_ENV = "TRELLIS_EVENTS_FILE"
+# Set by torchrun for each worker: the rank's uncaught exception goes there, as @record writes it.
+ELASTIC_ERROR_FILE_ENV = "TORCHELASTIC_ERROR_FILE"
 # A traceback carries the detail; the message is what a user sees on one line.
 MAX_MESSAGE_CHARS = 2000
 # Explicit causes reported with an error: enough for a library's wrapper around the real error.
@@ -164,4 +166,46 @@ class Emitter:
             raise
 
     def _emit_error(self, exc: BaseException) -> None:
-        self.emit("error", **error_fields(exc))
+        fields = error_fields(exc)
+        write_elastic_error_file(fields)  # every rank, not only the one that emits events
+        self.emit("error", **fields)
+
+
+def write_elastic_error_file(fields: Mapping[str, Any]) -> None:
+    """Write the rank's exception where torchrun's agent reads it (TORCHELASTIC_ERROR_FILE).
+
+    The format is the one `torch.distributed.elastic.multiprocessing.errors.record` writes; the
+    agent reports the earliest error file of all ranks as the root cause. trellis adds the rank
+    and its own error fields, so the supervisor can name the failing rank and its exception.
+    """
+    path = os.environ.get(ELASTIC_ERROR_FILE_ENV)
+    if not path:
+        return
+    short = fields["exc_type"].rsplit(".", 1)[-1]
+    data = {
+        "message": {
+            "message": f"{short}: {fields['message']}",
+            "extraInfo": {
+                "py_callstack": fields.get("traceback", ""),
+                "timestamp": str(int(time.time())),
+                "trellis": {
+                    "time": time.time(),  # the agent's timestamp has whole seconds: ties between ranks
+                    "rank": _int_env("RANK"),
+                    "local_rank": _int_env("LOCAL_RANK"),
+                    "node_rank": _int_env("GROUP_RANK"),
+                    "host": os.uname().nodename,
+                    **{k: v for k, v in fields.items() if k != "traceback"},
+                },
+            },
+        }
+    }
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            json.dump(to_jsonable(data), out)
+    except OSError as exc:
+        print(f"trellis: could not write the error file {path}: {exc}", file=sys.stderr)
+
+
+def _int_env(name: str) -> int | None:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip().isdigit() else None

@@ -3,11 +3,14 @@
  * events arrive on fd 3, one JSON line each; stdout and stderr stream to log files (never
  * buffered in memory) with a short tail kept for error messages.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
+import { appendFileSync, createWriteStream, rmSync, type WriteStream } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import { decodeStageEvent, type StageEvent } from "../core/events/protocol.js";
 import { LineDecoder } from "../core/events/lines.js";
+import { stripRankPrefix } from "../core/distributed/command.js";
+import { tailFile } from "./file-tail.js";
+import { signalTree } from "./process-tree.js";
 
 /** The file descriptor Python writes events to. */
 export const EVENTS_FD = 3;
@@ -30,6 +33,12 @@ export interface StageProcessOptions {
   onOutput?: (stream: "stdout" | "stderr", line: string) => void;
   /** Receives the handle to send commands to the running stage. */
   onStart?: (stage: StageHandle) => void;
+  /**
+   * A launched stage (torchrun, accelerate): the launcher's arguments (the script among them).
+   * Its workers inherit no file descriptors, so events come from rank 0 through a file and
+   * commands go through another; each rank reports its last step in `ranksDir`.
+   */
+  launcher?: { args: string[]; eventsFile: string; controlFile: string; ranksDir: string };
 }
 
 export interface StageHandle {
@@ -47,10 +56,19 @@ export interface StageProcessResult {
 }
 
 export async function runStageProcess(o: StageProcessOptions): Promise<StageProcessResult> {
-  const child = execa(o.python, [o.script], {
+  const l = o.launcher;
+  if (l) {
+    // A resumed stage starts from a clean slate: an old stop command must not stop it again.
+    for (const f of [l.eventsFile, l.controlFile]) rmSync(f, { force: true });
+    rmSync(l.ranksDir, { recursive: true, force: true });
+  }
+  const channels = l
+    ? { TRELLIS_EVENTS_FILE: l.eventsFile, TRELLIS_CONTROL_FILE: l.controlFile, TRELLIS_RANKS_DIR: l.ranksDir }
+    : { TRELLIS_EVENTS_FD: String(EVENTS_FD), TRELLIS_CONTROL_FD: String(CONTROL_FD) };
+  const child = execa(o.python, l ? l.args : [o.script], {
     cwd: o.cwd,
-    env: { PYTHONUNBUFFERED: "1", ...o.env, TRELLIS_EVENTS_FD: String(EVENTS_FD), TRELLIS_CONTROL_FD: String(CONTROL_FD) },
-    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+    env: { PYTHONUNBUFFERED: "1", ...o.env, ...channels },
+    stdio: l ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe", "pipe"],
     buffer: false,
     reject: false,
     detached: true, // its own process group, so a stop reaches the trainer's children too
@@ -58,34 +76,47 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
   });
   const pid = child.pid;
   let stopped = false;
-  const control = child.stdio[CONTROL_FD] as unknown as Writable;
-  control.on("error", () => {}); // the stage may exit before reading: not an error of ours
+  const control = l ? undefined : (child.stdio[CONTROL_FD] as unknown as Writable);
+  control?.on("error", () => {}); // the stage may exit before reading: not an error of ours
+  const sendLine = (line: string) => {
+    if (l) appendFileSync(l.controlFile, line);
+    else if (control?.writable) control.write(line);
+  };
   o.onStart?.({
     send: (command) => {
       if (command === "stop") stopped = true;
-      if (control.writable) control.write(`${JSON.stringify({ command })}\n`);
+      sendLine(`${JSON.stringify({ command })}\n`);
     },
-    kill: (signal) => signalGroup(pid, signal),
+    // torchrun's workers lead sessions of their own: the whole tree, not only the group.
+    kill: (signal) => (l ? signalTree(pid, signal) : signalGroup(pid, signal)),
   });
 
   const stderrTail: string[] = [];
   const files = [createWriteStream(o.stdoutFile), createWriteStream(o.stderrFile)];
+  const shown = (line: string) => (l ? stripRankPrefix(line) : line);
+  const eventLines = eventHandler(o);
+  const eventDecoder = new LineDecoder();
+  const tail = l ? tailFile(l.eventsFile, (bytes) => eventDecoder.push(bytes).forEach(eventLines)) : undefined;
   const pumps = [
-    pumpLines(child.stdout, (line) => o.onOutput?.("stdout", line), files[0]!),
+    pumpLines(child.stdout, (line) => o.onOutput?.("stdout", shown(line)), files[0]!),
     pumpLines(
       child.stderr,
       (line) => {
-        stderrTail.push(line);
+        stderrTail.push(shown(line));
         if (stderrTail.length > TAIL_LINES) stderrTail.shift();
-        o.onOutput?.("stderr", line);
+        o.onOutput?.("stderr", shown(line));
       },
       files[1]!,
     ),
-    pumpEvents(child.stdio[EVENTS_FD], o),
+    l ? Promise.resolve() : pumpEvents(child.stdio[EVENTS_FD], eventLines),
   ];
   const result = await child;
-  control.destroy();
+  control?.destroy();
   await Promise.all(pumps); // 'close', not 'exit': the last lines may still be in the pipes
+  if (tail) {
+    await tail.stop();
+    eventDecoder.end().forEach(eventLines);
+  }
   await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
   return { exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, stopped };
 }
@@ -110,11 +141,10 @@ async function pumpLines(stream: Readable | null, onLine: (line: string) => void
   for (const line of decoder.end()) if (line !== null) onLine(line);
 }
 
-async function pumpEvents(stream: Readable | null, o: StageProcessOptions): Promise<void> {
-  if (!stream) return;
-  const decoder = new LineDecoder();
+/** Decodes event lines, numbering them for the invalid-line report. */
+function eventHandler(o: StageProcessOptions): (line: string | null) => void {
   let lineNo = 0;
-  const handle = (line: string | null) => {
+  return (line) => {
     lineNo++;
     if (line === null) return o.onInvalid(lineNo, "line too long", "");
     if (!line.trim()) return;
@@ -122,6 +152,11 @@ async function pumpEvents(stream: Readable | null, o: StageProcessOptions): Prom
     if (decoded.ok) o.onEvent(decoded.event);
     else o.onInvalid(lineNo, decoded.error, line.slice(0, 200));
   };
+}
+
+async function pumpEvents(stream: Readable | null, handle: (line: string | null) => void): Promise<void> {
+  if (!stream) return;
+  const decoder = new LineDecoder();
   for await (const chunk of stream) decoder.push(chunk as Buffer).forEach(handle);
   decoder.end().forEach(handle);
 }

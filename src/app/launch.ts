@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { ENGINES, PROFILES } from "../core/distributed/block.js";
 
 export const Launch = z.object({
   runId: z.string(),
@@ -25,6 +26,27 @@ export const Launch = z.object({
   lockSha256: z.string(),
   /** Stages whose batch the planner set, with the memory margin it was accepted with. */
   plannedMargins: z.record(z.string(), z.number()).optional(),
+  /** Several processes per stage (torchrun, accelerate; src/core/distributed); one plain process when absent. */
+  distributed: z
+    .object({
+      engine: z.enum(ENGINES),
+      processesPerNode: z.number().int().positive(),
+      nodes: z.number().int().positive(),
+      nodeRank: z.number().int().min(0),
+      rendezvous: z.object({ host: z.string(), port: z.number().int() }).nullable(),
+      profile: z.enum(PROFILES).nullable(),
+      configFile: z.string().nullable(),
+      worldSize: z.number().int().positive(),
+      hangSeconds: z.number().positive(),
+      slurm: z.boolean().optional(),
+      /** TRL's accelerate config for the profile, in the managed environment. */
+      profileFile: z.string().optional(),
+      /** No GPU on this machine: gloo, accelerate's CPU path. */
+      cpu: z.boolean(),
+    })
+    .optional(),
+  /** `trellis run --slurm`: the stages run as Slurm jobs (src/core/distributed/slurm.ts). */
+  slurm: z.record(z.string(), z.unknown()).optional(),
   /** Set by `trellis resume`: continue this run (events.jsonl goes on) from this stage. */
   resume: z.object({ stage: z.string(), checkpoint: z.string().nullable() }).optional(),
 });

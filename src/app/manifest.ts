@@ -90,6 +90,8 @@ export interface InitialManifestInput {
   extras: ExtraRecord[];
   /** The batch planner's results for `batch: auto` stages: probe table, estimates, fingerprint. */
   batchPlans?: unknown[];
+  /** Engine, nodes, world size and the per-process and effective batch of each stage. */
+  launch?: unknown;
 }
 
 export async function writeInitialManifest(i: InitialManifestInput): Promise<void> {
@@ -115,6 +117,7 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     seeds: { recipe: i.resolved.recipe.seed, stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])) },
     plan: [] as unknown[],
     batch_plans: i.batchPlans ?? [],
+    launch: i.launch ?? null,
     started_at: new Date().toISOString(),
     ended_at: null as string | null,
     status: "running",

@@ -19,6 +19,11 @@ import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { loadRecipe } from "./load-recipe.js";
 import { writeInitialManifest } from "./manifest.js";
+import { LaunchError, resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
+import { effectiveBatch } from "../core/distributed/command.js";
+import { trlProfileFile, visibleGpus } from "../adapters/visible-gpus.js";
+import { checkSlurmOptions, type SlurmOptions } from "../core/distributed/slurm.js";
+import { writeSlurmScripts } from "../adapters/slurm-files.js";
 
 export interface PreparedEnvironment {
   python: string;
@@ -40,6 +45,10 @@ export interface PrepareOptions {
   recipeText?: string;
   /** Render for this TRL (the user's own environment's, with `--env`); default the lock's pin. */
   trlVersion?: string;
+  /** `--processes-per-node`, `--nodes`, `--node-rank`, `--rendezvous`, `--engine`: over the recipe's launch block. */
+  launchFlags?: LaunchFlags;
+  /** `trellis run --slurm`: every stage runs as a Slurm job across these nodes. */
+  slurm?: SlurmOptions;
 }
 
 /** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
@@ -69,6 +78,8 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);
   const planned = await planAutoStages(loaded, env.python);
+  if (o.slurm) checkSlurmOptions(o.slurm);
+  const distributed = await distributedOf(loaded.recipe, o.recipeFile, slurmFlags(o.launchFlags ?? {}, o.slurm), env.python);
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
   if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
@@ -77,6 +88,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, { specDir: runDir.scriptsDir, ownDir: runDir.dir });
   writeScripts(runDir.scriptsDir, rendered);
+  if (o.slurm && distributed) writeSlurmScripts({ runDir: runDir.dir, scriptsDir: runDir.scriptsDir, runId: runDir.id, python: env.python, d: distributed, slurm: o.slurm, stages: rendered.map((s) => ({ id: s.id, script: s.script.name })) });
 
   const notices = [...planned.notices];
   if (imported) {
@@ -101,14 +113,52 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     recipeFile: path.resolve(o.recipeFile),
     recipeSha256: sha256(loaded.text),
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
+    ...(distributed ? { distributed } : {}),
+    ...(o.slurm ? { slurm: { ...o.slurm } } : {}),
     plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
   };
   writeLaunch(launch);
   // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
   // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
-  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans });
+  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans, launch: launchRecord(distributed, rendered) });
   manifestWritten.catch(() => {}); // reported where it is awaited
   return { ...launch, manifestWritten };
+}
+
+/** Under Slurm: its nodes, one process per GPU of each (one on a CPU allocation). */
+export function slurmFlags(flags: LaunchFlags, slurm: SlurmOptions | undefined): LaunchFlags {
+  if (!slurm) return flags;
+  return { ...flags, slurm: true, gpusPerNode: slurm.gpusPerNode, nodes: slurm.nodes, processesPerNode: flags.processesPerNode ?? Math.max(1, slurm.gpusPerNode) };
+}
+
+/** The launch every stage runs with (null: one plain process), from the recipe and the flags. */
+export async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
+  // Under Slurm the login node's GPUs say nothing: the allocation's are asked for.
+  const gpus = flags.slurm ? (flags.gpusPerNode ?? 0) : await visibleGpus();
+  const resolved = resolveDistributed(recipe.launch, flags, gpus);
+  if (!resolved) return undefined;
+  const d = { ...resolved, configFile: resolved.configFile && path.resolve(path.dirname(path.resolve(recipeFile)), resolved.configFile) };
+  // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (TRL_FACTS.md).
+  if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1) throw new LaunchError("accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU");
+  return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };
+}
+
+/** For the manifest: world size, nodes and the batch of each process and of each optimizer step. */
+function launchRecord(d: Awaited<ReturnType<typeof distributedOf>>, rendered: ReturnType<typeof renderRecipe>) {
+  const worldSize = d?.worldSize ?? 1;
+  return {
+    engine: d ? d.engine : "python",
+    profile: d?.profile ?? null,
+    config_file: d?.configFile ?? null,
+    nodes: d?.nodes ?? 1,
+    processes_per_node: d?.processesPerNode ?? 1,
+    world_size: worldSize,
+    slurm: d?.slurm ?? false,
+    stages: rendered.map((s) => {
+      const b = effectiveBatch(s.spec.value.args, worldSize);
+      return { stage: s.id, per_process_batch: b.microBatch, accumulation: b.accumulation, effective_batch: b.effective };
+    }),
+  };
 }
 
 /** Stages with `batch: auto` get the planner's batch fields; on a CPU they keep the recipe's. */

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import { metricValue, type RunEvent, type RunStatus } from "../core/events/protocol.js";
+import { metricValue, type RunEvent, type RunStatus, type StageEvent } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { initialState, preferenceSummary, reduce, type RunState } from "../core/run/state.js";
 import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
@@ -16,12 +16,18 @@ import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { EventLog } from "../adapters/run-dir.js";
-import { runStageProcess, STOP_GRACE_MS, type StageHandle } from "../adapters/stage-process.js";
+import { runStageProcess, STOP_GRACE_MS, type StageHandle, type StageProcessOptions } from "../adapters/stage-process.js";
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
 import { files, type Launch } from "./launch.js";
 import { finalizeManifest } from "./manifest.js";
+import { firstRankFailure, launcherOptions, linkRankLogs, readHeartbeats } from "../adapters/rank-files.js";
+import { hangOf } from "../core/distributed/hang.js";
+import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
+import { readFileSync } from "node:fs";
+import { runSlurmStage } from "../adapters/slurm-job.js";
+import { channelFiles, slurmDir } from "../adapters/slurm-files.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
 const OUTPUT_LINES_PER_SECOND = 50;
@@ -167,39 +173,88 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   return { url: server.url, token, command, done };
 }
 
+/** How often a launched stage's rank heartbeats are read for a stalled collective. */
+const HANG_POLL_MS = 2_000;
+
 async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: EventBus, logger: Logger, onStart: (h: StageHandle) => void) {
   let error: StageError | null = null;
   let lastLoss: number | undefined;
   let budget = { second: 0, lines: 0 };
   logger.info({ stage: s.id, script: s.script }, "stage starting");
-  const result = await runStageProcess({
+  const script = path.join(launch.runDir, "scripts", s.script);
+  const d = launch.distributed;
+  const spec = JSON.parse(readFileSync(script.replace(/\.py$/, ".json"), "utf8")) as { args: Record<string, unknown> };
+  // Said before Python starts: how many processes, and the batch one optimizer step sees.
+  bus.emit({ type: "notice", time: now(), stage: s.id, code: "launch", message: describeLaunch(d ?? null, effectiveBatch(spec.args, d?.worldSize ?? 1)) });
+  let training = false;
+  let hang = null as string | null; // set by the watch timer
+  let handle: StageHandle | undefined;
+  const hangTimer = d
+    ? setInterval(() => {
+        if (!training || hang) return;
+        hang = hangOf(readHeartbeats(launch.runDir, s.id), d.worldSize, d.hangSeconds, Date.now() / 1000);
+        if (!hang) return;
+        logger.warn({ stage: s.id, hang }, "stalled collective");
+        bus.emit({ type: "notice", time: now(), stage: s.id, code: "hang", message: `stage '${s.id}' hangs: ${hang}; stopping it rather than waiting for the collective's timeout` });
+        handle?.kill("SIGTERM");
+        setTimeout(() => handle?.kill("SIGKILL"), STOP_GRACE_MS).unref();
+      }, HANG_POLL_MS)
+    : undefined;
+  const stageOptions: StageProcessOptions = {
     python: launch.python,
-    script: path.join(launch.runDir, "scripts", s.script),
+    script,
     cwd: path.join(launch.runDir, "scripts"),
     // wandb writes its run folder into the working directory (scripts/) unless told: keep it beside the run's logs.
     env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
     stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
     stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
-    onEvent: (event) => {
+    launcher: d && !d.slurm ? launcherOptions(d, { runDir: launch.runDir, rendezvousId: `${launch.recipeName}-${s.id}`, stage: s.id, script, profileFile: d.profileFile, cpu: d.cpu }) : undefined,
+    onEvent: (event: StageEvent) => {
       if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
       if (event.type === "metrics") lastLoss = metricValue(event.metrics.loss) ?? lastLoss;
+      if (event.type === "train_begin") training = true;
+      if (event.type === "train_summary" || event.type === "stopping" || event.type === "error") training = false;
       bus.emit({ ...event, stage: s.id });
     },
-    onInvalid: (line, err, text) => {
+    onInvalid: (line: number, err: string, text: string) => {
       logger.warn({ stage: s.id, line, err, text }, "invalid event line from Python");
       bus.emit({ type: "invalid_event", time: now(), stage: s.id, line, error: err, text });
     },
-    onOutput: (stream, line) => {
+    onOutput: (stream: "stdout" | "stderr", line: string) => {
       const second = Math.floor(Date.now() / 1000);
       if (second !== budget.second) budget = { second, lines: 0 };
       if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) });
     },
-    onStart,
-  });
-  const ok = result.exitCode === 0 && !result.stopped;
+    onStart: (h: StageHandle) => {
+      handle = h;
+      onStart(h);
+    },
+  };
+  const result = d?.slurm
+    ? await runSlurmStage({
+        ...stageOptions,
+        batchFile: path.join(slurmDir(launch.runDir, s.id), "job.sbatch"),
+        slurmDir: slurmDir(launch.runDir, s.id),
+        channels: channelFiles(launch.runDir, s.id),
+        onQueue: (jobId, state, why) => bus.emit({ type: "notice", time: now(), stage: s.id, code: "slurm_job", message: `slurm job ${jobId}: ${state}${why && why !== "None" ? ` (${why})` : ""}` }),
+      })
+    : await runStageProcess(stageOptions);
+  clearInterval(hangTimer);
+  let rankNote = "";
+  if (d) {
+    linkRankLogs(launch.runDir, s.id);
+    // The first rank to fail, as torchrun's agent decides it: rank 0's own error (often a
+    // broken connection to the rank that died) comes later.
+    const first = result.exitCode === 0 ? null : firstRankFailure(launch.runDir, s.id);
+    if (first) {
+      error = first;
+      rankNote = ` on rank ${first.rank ?? "?"} of ${d.worldSize}${first.host ? ` (${first.host}, local rank ${first.localRank ?? "?"})` : ""}`;
+    }
+  }
+  const ok = result.exitCode === 0 && !result.stopped && !hang;
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
-  const diagnosis = ok ? undefined : diagnoseStage(s, result, error, { lastLoss });
-  const reason = ok ? null : failureReason(s.id, result, error, diagnosis ?? null);
+  const diagnosis = ok || hang ? undefined : diagnoseStage(s, result, error, { lastLoss });
+  const reason = ok ? null : hang ? `stage '${s.id}' hung: ${hang}` : failureReason(s.id, result, error, diagnosis ?? null).replace(`stage '${s.id}' failed:`, `stage '${s.id}' failed${rankNote}:`);
   logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status, diagnosis }, "stage ended");
   if (diagnosis) bus.emit({ type: "diagnosis", time: now(), stage: s.id, ...diagnosis });
   bus.emit({ type: "stage_end", time: now(), stage: s.id, status, exit_code: result.exitCode, signal: result.signal, ...(reason ? { reason } : {}) });

@@ -19,6 +19,7 @@ import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
 import { duration } from "../ui/format.js";
+import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 
 const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as const;
@@ -43,6 +44,8 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     host: { type: "string" },
     port: { type: "string" },
     "allow-origin": { type: "string", multiple: true },
+    ...LAUNCH_FLAGS,
+    ...SLURM_FLAGS,
     ...ENV_FLAGS,
     env: { type: "string" },
   });
@@ -64,6 +67,8 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     host,
     port,
     allowOrigins: values["allow-origin"] ?? [],
+    launchFlags: launchFlags(values),
+    slurm: slurmOptions(values),
   });
   const interrupt = interruptSignal();
   if (values.foreground) {

@@ -204,9 +204,24 @@ describe("TRL CLI configs", () => {
     const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", learning_rate: "1e-5", use_peft: true, load_in_4bit: true, deepspeed: "ds.json" });
     assert.equal(args(r).learning_rate, 1e-5);
     assert.equal(row(r, "load_in_4bit").to, "model.quantization");
-    assert.match(row(r, "deepspeed").note, /one process/);
+    // A DeepSpeed config becomes the recipe's launch (the Trainer gets it as args.deepspeed).
+    assert.equal(row(r, "deepspeed").status, "migrated");
+    assert.equal(row(r, "deepspeed").to, "launch.config_file");
+    assert.deepEqual(r.recipe.launch, { config_file: "ds.json" });
     assert.equal(args(r).deepspeed, undefined);
     assert.deepEqual(stage(r).peft, {});
+    validate(r);
+  });
+  it("FSDP stays in the Trainer's args and gets a launch block; an inline DeepSpeed config is refused", () => {
+    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, fsdp: "full_shard auto_wrap", fsdp_config: { fsdp_version: 2 }, accelerator_config: { split_batches: true } });
+    assert.equal(args(r).fsdp, "full_shard auto_wrap");
+    assert.deepEqual(args(r).fsdp_config, { fsdp_version: 2 });
+    assert.deepEqual(r.recipe.launch, {});
+    assert.match(row(r, "fsdp").note, /FSDP needs several processes: the recipe gets a launch block/);
+    assert.equal(row(r, "accelerator_config").status, "unsupported");
+    const inline = flat({ model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, deepspeed: { zero_optimization: { stage: 2 } } });
+    assert.equal(row(inline, "deepspeed").status, "unsupported");
+    assert.match(row(inline, "deepspeed").note, /write it to a \.json file/);
     validate(r);
   });
   it("lora_* without use_peft is reported as unused, not applied", () => {

@@ -29,14 +29,13 @@ const TRANSFORMERS_REMOVED: Record<string, string> = {
   use_mps_device: "transformers 5 removed it: the device is picked automatically",
 };
 
-/** Settings a single trellis process cannot honour; the recipe format has no field for them. */
+/** Launcher settings the recipe has no field for. */
 const LAUNCHER_FIELDS: Record<string, string> = {
-  deepspeed: "DeepSpeed needs a distributed launch (accelerate/deepspeed) and trellis runs each stage as one process; the recipe format has no DeepSpeed setting",
-  fsdp: "FSDP needs a distributed launch (accelerate/torchrun) and trellis runs each stage as one process; the recipe format has no FSDP setting",
-  fsdp_config: "FSDP needs a distributed launch (accelerate/torchrun) and trellis runs each stage as one process",
-  accelerator_config: "trellis runs each stage as one process; the recipe format has no accelerate setting",
-  parallelism_config: "trellis runs each stage as one process; the recipe format has no parallelism setting",
+  accelerator_config: "trellis starts accelerate with TRL's profiles or your config file (launch.profile, launch.config_file); the recipe has no accelerator_config",
+  parallelism_config: "the recipe has no parallelism setting (tensor/context parallelism); launch gives data parallelism, DeepSpeed and FSDP",
 };
+/** Transformers' FSDP fields: kept as TRL args, trained under a torchrun launch. */
+const FSDP_FIELDS = new Set(["fsdp", "fsdp_config"]);
 
 /** Which trainers' configs know a field (today, or until it was removed): for trainer inference. */
 export function trainersWithField(name: string): Trainer[] {
@@ -73,6 +72,17 @@ export function mapTrlArg(d: Draft, raw: Raw, key: string, name: string, value: 
     if (typeof value !== "boolean") return r.unsupported(key, `must be true or false (got ${show(value)})`);
     d.model.trust_remote_code = value;
     return r.add(key, status, "model.trust_remote_code", renamedNote ?? "");
+  }
+  if (name === "deepspeed") {
+    if (isEmpty(value) || value === false) return r.unset(key, emptyNote(value));
+    if (typeof value !== "string" || !/\.json$/i.test(value)) return r.unsupported(key, `launch.config_file takes a DeepSpeed config file (.json); got ${show(value)}: write it to a .json file`);
+    d.launch = { ...d.launch, config_file: value };
+    return r.add(key, "migrated", "launch.config_file", "the Trainer gets it as args.deepspeed; every visible GPU runs a process (launch.processes_per_node)");
+  }
+  if (FSDP_FIELDS.has(name) && !isEmpty(value) && value !== false) {
+    d.launch ??= {};
+    if (d.setArg(key, name, value, status, "FSDP needs several processes: the recipe gets a launch block (torchrun, every visible GPU)")) return;
+    return;
   }
   if (LAUNCHER_FIELDS[name] !== undefined) {
     return isEmpty(value) || value === false ? r.unset(key, emptyNote(value)) : r.unsupported(key, LAUNCHER_FIELDS[name]);

@@ -26,6 +26,8 @@ export class Draft {
   peft?: Record<string, unknown>;
   /** Optional package sets the recipe needs (python/extras/), e.g. bitsandbytes for quantised loading. */
   readonly extras = new Set<string>();
+  /** The recipe's launch block, when the source asks for DeepSpeed or FSDP (several processes). */
+  launch?: Record<string, unknown>;
   /** Which source key set each arg, so a second one is reported instead of silently winning. */
   private readonly argFrom = new Map<string, string>();
 
@@ -79,6 +81,7 @@ export class Draft {
       model: this.model,
       data,
       stages: [stage],
+      ...(this.launch ? { launch: this.launch } : {}),
     };
   }
 }

@@ -52,7 +52,7 @@ const HANDLERS: Record<Block, (d: Draft, key: string, block: Raw, raw: Raw) => v
   dist_config: (d, key, block) => {
     const name = String(block.name);
     const what = name === "deepspeed" ? "DeepSpeed" : name === "fsdp2" ? "FSDP2 sharding" : name === "fsdpturbo" ? "FSDP with expert parallelism (fsdpturbo)" : `distributed plugin ${show(name)}`;
-    refuse(d, key, block, `${what} needs a distributed launch (torchrun) and trellis runs each stage as one process on one device; the recipe format has no setting for it (on one GPU the training is the same, without sharding)`);
+    refuse(d, key, block, `${what} is LLaMA-Factory's own plugin: in the recipe, set launch (processes_per_node, nodes) with launch.config_file (a DeepSpeed .json) or engine: accelerate and launch.profile (zero1-3, fsdp1-2)`);
   },
   optim_config: (d, key, block) => refuse(d, key, block, `LLaMA-Factory's ${show(block.name)} optimizer plugin has no TRL counterpart trellis can select: set args.optim to one of transformers' optimizers (adamw_torch by default)`),
   lr_scheduler_config: (d, key, block) => refuse(d, key, block, `LLaMA-Factory's ${show(block.name)} scheduler plugin is not carried over: set args.lr_scheduler_type (and warmup_steps) instead`),

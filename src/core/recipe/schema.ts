@@ -5,6 +5,7 @@
  * the fields of the targeted TRL config class (see ../trl/fields.ts).
  */
 import { z } from "zod";
+import { LaunchBlock } from "../distributed/block.js";
 import { Generations } from "./generations.js";
 
 /** Stage ids and recipe names become file names: keep them to a safe alphabet. */
@@ -182,6 +183,8 @@ export const Recipe = z
     model: Model,
     data: Data,
     stages: z.array(Stage).min(1),
+    /** Processes, nodes and engine (torchrun, accelerate) of every stage; one process when absent. */
+    launch: LaunchBlock.optional(),
     /** Save a checkpoint after this many minutes of training since the last one; 0: never. */
     checkpoint_every_minutes: z.number().min(0).default(10),
     /** Held-out preference accuracy measured before and after each stage (needs data.eval). */

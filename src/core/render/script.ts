@@ -140,8 +140,9 @@ ${g ? gen.before : ""}    emit.emit("phase", phase="training")
         emit.emit("stopped", step=trainer.state.global_step, checkpoint=callback.last_checkpoint)
         return
     emit.emit("phase", phase="saving")
-    trainer.save_model(args.output_dir)
-    tokenizer.save_pretrained(args.output_dir)
+    trainer.save_model(args.output_dir)  # every rank: sharded (ZeRO-3, FSDP) weights are gathered
+    if trainer.is_world_process_zero():  # one writer of the tokenizer files
+        tokenizer.save_pretrained(args.output_dir)
     measure_preferences("after")
 ${g ? gen.after : ""}    merged = None
     if SPEC["merge"]:  # the adapter merged into its base (de-quantised for QLoRA): a model to serve

@@ -63,13 +63,19 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
     },
     from_dir: stage.fromDir,
     data: stage.data,
-    args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...stage.stage.args, output_dir: stage.outputDir },
+    args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...deepspeedArg(resolved), ...stage.stage.args, output_dir: stage.outputDir },
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
     merge: stage.stage.merge === true,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
     checkpoint_every_minutes: recipe.checkpoint_every_minutes,
     ...(recipe.generations ? { generations: recipe.generations } : {}),
   };
+}
+
+/** A DeepSpeed config in the launch block reaches the Trainer as args.deepspeed (either engine). */
+function deepspeedArg(resolved: ResolvedRecipe): { deepspeed?: string } {
+  const file = resolved.recipe.launch?.config_file;
+  return file && /\.json$/i.test(file) ? { deepspeed: path.resolve(resolved.recipeDir, file) } : {};
 }
 
 function withoutData<T extends { data?: unknown }>(tiny: T): Omit<T, "data"> {
