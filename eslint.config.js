@@ -9,21 +9,73 @@ import tseslint from "typescript-eslint";
 // What each layer may not import. The core is pure: no I/O, no Node built-ins, no UI, no
 // processes. The UI reads a store and draws it: no adapters. Use cases (app/) do their I/O
 // through adapters, never by hand.
-const NODE = { group: ["node:*"], message: "src/core is pure: do I/O in src/adapters and pass data in (path arithmetic: pathe)" };
-const IO_PACKAGES = ["ink", "ws", "pino", "execa", "react", "ink-*"].map((name) => ({ name, message: `src/core is pure: ${name} belongs in src/adapters or src/ui` }));
+const NODE = {
+  group: ["node:*"],
+  message: "src/core is pure: do I/O in src/adapters and pass data in (path arithmetic: pathe)",
+};
+const IO_PACKAGES = ["ink", "ws", "pino", "execa", "react", "ink-*"].map((name) => ({
+  name,
+  message: `src/core is pure: ${name} belongs in src/adapters or src/ui`,
+}));
 const boundaries = {
-  core: { patterns: [NODE, { group: ["**/adapters/**", "**/app/**", "**/ui/**", "**/cli/**"], message: "src/core depends on nothing outside src/core" }], paths: IO_PACKAGES },
-  ui: { patterns: [{ group: ["**/adapters/**"], message: "src/ui only reads a store: data from adapters reaches it through src/app" }] },
-  app: {
-    patterns: [{ group: ["**/ui/**", "**/cli/**"], message: "src/app holds use cases: the CLI and the UI call it, not the other way" }],
-    paths: ["node:fs", "node:fs/promises", "node:child_process", "execa"].map((name) => ({ name, message: `src/app does its I/O through src/adapters (${name})` })),
+  core: {
+    patterns: [
+      NODE,
+      {
+        group: ["**/adapters/**", "**/app/**", "**/ui/**", "**/cli/**"],
+        message: "src/core depends on nothing outside src/core",
+      },
+    ],
+    paths: IO_PACKAGES,
   },
-  adapters: { patterns: [{ group: ["**/app/**", "**/ui/**", "**/cli/**"], message: "src/adapters are thin: they serve src/app, not call it" }] },
+  ui: {
+    patterns: [
+      {
+        group: ["**/adapters/**"],
+        message: "src/ui only reads a store: data from adapters reaches it through src/app",
+      },
+    ],
+  },
+  app: {
+    patterns: [
+      {
+        group: ["**/ui/**", "**/cli/**"],
+        message: "src/app holds use cases: the CLI and the UI call it, not the other way",
+      },
+    ],
+    paths: ["node:fs", "node:fs/promises", "node:child_process", "execa"].map((name) => ({
+      name,
+      message: `src/app does its I/O through src/adapters (${name})`,
+    })),
+  },
+  adapters: {
+    patterns: [
+      {
+        group: ["**/app/**", "**/ui/**", "**/cli/**"],
+        message: "src/adapters are thin: they serve src/app, not call it",
+      },
+    ],
+  },
 };
 // Use cases that still do their own file and process I/O, to be moved behind adapters (issue 14,
 // scope 2). The list only shrinks: any other file in src/app is held to the rule.
-const APP_IO_DEBT = ["export", "import", "launch", "load-recipe", "manifest", "reproduce", "resume", "run", "runs", "supervisor"].map((f) => `src/app/${f}.ts`);
-const restrict = (layer, ignores = []) => ({ files: [`src/${layer}/**/*.{ts,tsx}`], ignores, rules: { "no-restricted-imports": ["error", boundaries[layer]] } });
+const APP_IO_DEBT = [
+  "export",
+  "import",
+  "launch",
+  "load-recipe",
+  "manifest",
+  "reproduce",
+  "resume",
+  "run",
+  "runs",
+  "supervisor",
+].map((f) => `src/app/${f}.ts`);
+const restrict = (layer, ignores = []) => ({
+  files: [`src/${layer}/**/*.{ts,tsx}`],
+  ignores,
+  rules: { "no-restricted-imports": ["error", boundaries[layer]] },
+});
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "**/*.d.ts"] },
@@ -36,9 +88,28 @@ export default tseslint.config(
       "react-hooks/rules-of-hooks": "error",
       "react-hooks/exhaustive-deps": "warn",
       // node:test's describe/it return promises the runner itself awaits.
-      "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }] }],
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: "package",
+              package: "node:test",
+              name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"],
+            },
+          ],
+        },
+      ],
       "@typescript-eslint/no-explicit-any": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        {
+          argsIgnorePattern: "^_",
+          varsIgnorePattern: "^_",
+          destructuredArrayIgnorePattern: "^_",
+          caughtErrors: "none",
+        },
+      ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-unused-expressions": ["error", { allowShortCircuit: true, allowTernary: true }],
       // An async function that implements an async interface need not await anything.
@@ -52,7 +123,12 @@ export default tseslint.config(
   {
     // Tests read JSON files they wrote themselves; asserting on them is the check.
     files: ["test/**/*.{ts,tsx}"],
-    rules: Object.fromEntries(["assignment", "member-access", "argument", "call", "return"].map((r) => [`@typescript-eslint/no-unsafe-${r}`, "off"])),
+    rules: Object.fromEntries(
+      ["assignment", "member-access", "argument", "call", "return"].map((r) => [
+        `@typescript-eslint/no-unsafe-${r}`,
+        "off",
+      ]),
+    ),
   },
   restrict("core"),
   restrict("ui"),

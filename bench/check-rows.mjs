@@ -16,7 +16,9 @@ import { parseArgs } from "node:util";
 import { once } from "node:events";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({ options: { rows: { type: "string", default: "2000000" }, small: { type: "string", default: "10000" } } });
+const { values } = parseArgs({
+  options: { rows: { type: "string", default: "2000000" }, small: { type: "string", default: "10000" } },
+});
 const dir = mkdtempSync(path.join(tmpdir(), "trellis-bench-check-"));
 
 async function writeData(file, rows) {
@@ -25,8 +27,20 @@ async function writeData(file, rows) {
     const prompt = `Question ${i}: what colour is thing number ${i % 997}, and why does it matter to the people who see it every day?`;
     const line = JSON.stringify({
       prompt,
-      chosen: [{ role: "user", content: prompt }, { role: "assistant", content: `Thing ${i % 997} is blue, which matters because ${"it is calm and restful ".repeat(4)}` }],
-      rejected: [{ role: "user", content: prompt }, { role: "assistant", content: `Thing ${i % 997} is red, which matters because ${"it is loud and alarming ".repeat(4)}` }],
+      chosen: [
+        { role: "user", content: prompt },
+        {
+          role: "assistant",
+          content: `Thing ${i % 997} is blue, which matters because ${"it is calm and restful ".repeat(4)}`,
+        },
+      ],
+      rejected: [
+        { role: "user", content: prompt },
+        {
+          role: "assistant",
+          content: `Thing ${i % 997} is red, which matters because ${"it is loud and alarming ".repeat(4)}`,
+        },
+      ],
       score_chosen: 8.0,
       score_rejected: 3.0,
     });
@@ -38,7 +52,10 @@ async function writeData(file, rows) {
 
 function recipe(file) {
   const r = path.join(dir, `${path.basename(file)}.yaml`);
-  writeFileSync(r, `name: bench\nmodel: {tiny: {data: [${JSON.stringify(path.join(root, "recipes/data/colors-train.jsonl"))}]}}\ndata: {train: ${JSON.stringify(file)}}\nstages: [{id: dpo, trainer: dpo}]\n`);
+  writeFileSync(
+    r,
+    `name: bench\nmodel: {tiny: {data: [${JSON.stringify(path.join(root, "recipes/data/colors-train.jsonl"))}]}}\ndata: {train: ${JSON.stringify(file)}}\nstages: [{id: dpo, trainer: dpo}]\n`,
+  );
   return r;
 }
 
@@ -46,7 +63,14 @@ async function bench(rows) {
   const file = path.join(dir, `pairs-${rows}.jsonl`);
   await writeData(file, rows);
   const bytes = statSync(file).size;
-  const result = execFileSync("/bin/sh", ["-c", `/usr/bin/time -f '%e %M' ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(root, "bin/trellis.js"))} check ${JSON.stringify(recipe(file))} 2>&1 >/dev/null | tail -1`], { encoding: "utf8" });
+  const result = execFileSync(
+    "/bin/sh",
+    [
+      "-c",
+      `/usr/bin/time -f '%e %M' ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(root, "bin/trellis.js"))} check ${JSON.stringify(recipe(file))} 2>&1 >/dev/null | tail -1`,
+    ],
+    { encoding: "utf8" },
+  );
   const [seconds, kb] = result.trim().split(/\s+/).map(Number);
   rmSync(file);
   return { rows, bytes, seconds, max_rss_mb: Math.round(kb / 1024) };

@@ -15,9 +15,13 @@ import { parseArgs } from "node:util";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { followRun } = await import(path.join(root, "dist/src/adapters/ws-client.js"));
-const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, "rate-seconds": { type: "string", default: "10" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "1000000" }, "rate-seconds": { type: "string", default: "10" } },
+});
 
-const python = JSON.parse(execFileSync(process.execPath, [path.join(root, "bin/trellis.js"), "env", "doctor", "--json"], { encoding: "utf8" })).python.path;
+const python = JSON.parse(
+  execFileSync(process.execPath, [path.join(root, "bin/trellis.js"), "env", "doctor", "--json"], { encoding: "utf8" }),
+).python.path;
 
 /** Prepares a run directory whose single stage is the emitter, and starts its supervisor. */
 async function startBenchRun(env) {
@@ -27,9 +31,24 @@ async function startBenchRun(env) {
   mkdirSync(path.join(runDir, "logs"));
   copyFileSync(path.join(root, "bench/emitter.py"), path.join(scripts, "emitter.py"));
   cpSync(path.join(root, "python/trellis_runtime"), path.join(scripts, "trellis_runtime"), { recursive: true });
-  const launch = { runId: path.basename(runDir), runDir, recipeName: "bench", python, venv: "", installed: false, stages: [{ id: "bench", trainer: "orpo", script: "emitter.py" }], notices: [], host: "127.0.0.1", port: 0, allowOrigins: [] };
+  const launch = {
+    runId: path.basename(runDir),
+    runDir,
+    recipeName: "bench",
+    python,
+    venv: "",
+    installed: false,
+    stages: [{ id: "bench", trainer: "orpo", script: "emitter.py" }],
+    notices: [],
+    host: "127.0.0.1",
+    port: 0,
+    allowOrigins: [],
+  };
   writeFileSync(path.join(runDir, "launch.json"), JSON.stringify(launch));
-  const child = spawn(process.execPath, [path.join(root, "dist/src/supervisor-main.js"), runDir], { env: { ...process.env, ...env, TRELLIS_LOG_LEVEL: "warn" }, stdio: "inherit" });
+  const child = spawn(process.execPath, [path.join(root, "dist/src/supervisor-main.js"), runDir], {
+    env: { ...process.env, ...env, TRELLIS_LOG_LEVEL: "warn" },
+    stdio: "inherit",
+  });
   while (!existsSync(path.join(runDir, "supervisor.json"))) await new Promise((r) => setTimeout(r, 20));
   const { url } = JSON.parse(readFileSync(path.join(runDir, "supervisor.json"), "utf8"));
   const token = readFileSync(path.join(runDir, "token"), "utf8").trim();
@@ -71,7 +90,15 @@ async function measure(env, { sampleMemory = false } = {}) {
   await run.exited;
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { received: count, gaps, seconds: last - first, eventsPerSecond: count / (last - first), p50Ms: q(0.5), p99Ms: q(0.99), memory };
+  return {
+    received: count,
+    gaps,
+    seconds: last - first,
+    eventsPerSecond: count / (last - first),
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    memory,
+  };
 }
 
 const rateSeconds = Number(values["rate-seconds"]);
@@ -86,9 +113,28 @@ console.log(`${million} events`, big);
 const results = {
   date: new Date().toISOString(),
   machine: `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`,
-  throughput: { events: throughput.received, lost: Number(Math.min(200_000, million)) - throughput.received, gaps: throughput.gaps, eventsPerSecond: Math.round(throughput.eventsPerSecond), target: ">= 20000" },
-  latencyAt100PerSecond: { events: latency.received, p50Ms: +latency.p50Ms.toFixed(2), p99Ms: +latency.p99Ms.toFixed(2), target: "p99 < 50 ms" },
-  million: { events: big.received, lost: million - big.received, gaps: big.gaps, eventsPerSecond: Math.round(big.eventsPerSecond), supervisorRssMb: +big.memory?.rssMb.toFixed(1), supervisorPeakRssMb: +big.memory?.peakRssMb.toFixed(1), target: "RSS < 200 MB" },
+  throughput: {
+    events: throughput.received,
+    lost: Number(Math.min(200_000, million)) - throughput.received,
+    gaps: throughput.gaps,
+    eventsPerSecond: Math.round(throughput.eventsPerSecond),
+    target: ">= 20000",
+  },
+  latencyAt100PerSecond: {
+    events: latency.received,
+    p50Ms: +latency.p50Ms.toFixed(2),
+    p99Ms: +latency.p99Ms.toFixed(2),
+    target: "p99 < 50 ms",
+  },
+  million: {
+    events: big.received,
+    lost: million - big.received,
+    gaps: big.gaps,
+    eventsPerSecond: Math.round(big.eventsPerSecond),
+    supervisorRssMb: +big.memory?.rssMb.toFixed(1),
+    supervisorPeakRssMb: +big.memory?.peakRssMb.toFixed(1),
+    target: "RSS < 200 MB",
+  },
 };
 writeFileSync(path.join(root, "bench/results/event-stream.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

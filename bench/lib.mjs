@@ -15,7 +15,11 @@ export function timed(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const startEpoch = Date.now() / 1000;
-    const child = spawn(file, argv, { stdio: ["ignore", opts.stdout ?? "ignore", opts.stderr ?? "ignore"], cwd: opts.cwd, env: opts.env });
+    const child = spawn(file, argv, {
+      stdio: ["ignore", opts.stdout ?? "ignore", opts.stderr ?? "ignore"],
+      cwd: opts.cwd,
+      env: opts.env,
+    });
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       const wall = Number(process.hrtime.bigint() - start) / 1e9;
@@ -39,5 +43,11 @@ export const median = (xs) => {
 export const round = (x, digits = 3) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
 
 export function machine() {
-  return { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? "?", node: process.version, loadavg_at_start: loadavg().map((x) => round(x, 2)), date: new Date().toISOString() };
+  return {
+    cpus: cpus().length,
+    cpu_model: cpus()[0]?.model ?? "?",
+    node: process.version,
+    loadavg_at_start: loadavg().map((x) => round(x, 2)),
+    date: new Date().toISOString(),
+  };
 }

@@ -17,23 +17,43 @@ import { parseArgs } from "node:util";
 import { machine, median, round, timed } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { values } = parseArgs({ options: { pairs: { type: "string", default: "3" }, recipe: { type: "string", default: "bench/recipes/orpo-minute.yaml" }, out: { type: "string", default: "bench/results/run-overhead.json" } } });
+const { values } = parseArgs({
+  options: {
+    pairs: { type: "string", default: "3" },
+    recipe: { type: "string", default: "bench/recipes/orpo-minute.yaml" },
+    out: { type: "string", default: "bench/results/run-overhead.json" },
+  },
+});
 const recipe = path.resolve(root, values.recipe);
 const trellis = path.join(root, "bin/trellis.js");
-const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" })).python.path;
+const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" }))
+  .python.path;
 const work = mkdtempSync(path.join(tmpdir(), "trellis-overhead-"));
 const rendered = path.join(work, "rendered");
-const stage = JSON.parse(execFileSync(process.execPath, [trellis, "render", recipe, "--out", rendered, "--json"], { encoding: "utf8" })).stages[0];
+const stage = JSON.parse(
+  execFileSync(process.execPath, [trellis, "render", recipe, "--out", rendered, "--json"], { encoding: "utf8" }),
+).stages[0];
 
-const events = (file) => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const events = (file) =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 function offsets(list, startEpoch) {
   const at = (type) => list.find((e) => e.type === type)?.time;
-  return { train_begin_s: at("train_begin") - startEpoch, first_step_s: at("metrics") - startEpoch, train_end_s: at("train_summary") - startEpoch };
+  return {
+    train_begin_s: at("train_begin") - startEpoch,
+    first_step_s: at("metrics") - startEpoch,
+    train_end_s: at("train_summary") - startEpoch,
+  };
 }
 
 async function runTrellis(i) {
   const runs = path.join(work, `runs-${i}`);
-  const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], { cwd: root, cpu: true });
+  const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], {
+    cwd: root,
+    cpu: true,
+  });
   if (t.code !== 0) throw new Error(`trellis run exited with ${t.code}`);
   const dir = path.join(runs, readdirSync(runs)[0]);
   return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
@@ -41,7 +61,11 @@ async function runTrellis(i) {
 
 async function runPlain(i) {
   const file = path.join(work, `plain-${i}.jsonl`);
-  const t = await timed(python, [path.join(rendered, path.basename(stage.script))], { cwd: rendered, env: { ...process.env, TRELLIS_EVENTS_FILE: file }, cpu: true });
+  const t = await timed(python, [path.join(rendered, path.basename(stage.script))], {
+    cwd: rendered,
+    env: { ...process.env, TRELLIS_EVENTS_FILE: file },
+    cpu: true,
+  });
   if (t.code !== 0) throw new Error(`the plain script exited with ${t.code}`);
   return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(file), t.startEpoch) };
 }
@@ -57,8 +81,17 @@ for (let i = 0; i < Number(values.pairs); i++) {
     b = await runTrellis(i);
     a = await runPlain(i);
   }
-  pairs.push({ plain: a, trellis: b, wall_ratio: b.wall_s / a.wall_s, cpu_ratio: b.cpu_s / a.cpu_s, first_step_delay_s: b.first_step_s - a.first_step_s, train_begin_delay_s: b.train_begin_s - a.train_begin_s });
-  console.error(`pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`);
+  pairs.push({
+    plain: a,
+    trellis: b,
+    wall_ratio: b.wall_s / a.wall_s,
+    cpu_ratio: b.cpu_s / a.cpu_s,
+    first_step_delay_s: b.first_step_s - a.first_step_s,
+    train_begin_delay_s: b.train_begin_s - a.train_begin_s,
+  });
+  console.error(
+    `pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`,
+  );
 }
 rmSync(work, { recursive: true, force: true });
 
@@ -66,7 +99,10 @@ const m = (f) => round(median(pairs.map(f)));
 const result = {
   what: "whole process wall and CPU (user+sys, children included) seconds; train_begin/first_step: event timestamps minus the process's spawn time",
   recipe: path.relative(root, recipe),
-  machine: { ...machine(), note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times" },
+  machine: {
+    ...machine(),
+    note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times",
+  },
   median: {
     trellis_wall_s: m((p) => p.trellis.wall_s),
     plain_wall_s: m((p) => p.plain.wall_s),

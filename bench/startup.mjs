@@ -37,14 +37,25 @@ for (let r = 0; r < rounds; r++) {
 const medians = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, round(median(xs))]));
 const result = {
   what: "wall seconds from spawn to exit, median of the rounds; every command once per round, in turn",
-  machine: { ...machine(), note: "2 cores shared with other engineers' builds and tests: absolute times are noisy, compare within one run" },
+  machine: {
+    ...machine(),
+    note: "2 cores shared with other engineers' builds and tests: absolute times are noisy, compare within one run",
+  },
   rounds,
   median_s: medians,
   targets: { help_lt_s: 0.15, version_lt_s: 0.15, check_lt_s: 0.5 },
-  met: { help: medians["trellis help"] < 0.15, version: medians["trellis version"] < 0.15, check: medians["trellis check"] < 0.5 },
+  met: {
+    help: medians["trellis help"] < 0.15,
+    version: medians["trellis version"] < 0.15,
+    check: medians["trellis check"] < 0.5,
+  },
   // node's own start is the floor no command can go under; on a loaded machine it alone can
   // exceed the targets, so this is the part trellis adds.
-  above_node_s: Object.fromEntries(Object.entries(medians).filter(([k]) => k !== "node -e 0").map(([k, v]) => [k, round(v - medians["node -e 0"])])),
+  above_node_s: Object.fromEntries(
+    Object.entries(medians)
+      .filter(([k]) => k !== "node -e 0")
+      .map(([k, v]) => [k, round(v - medians["node -e 0"])]),
+  ),
   samples_s: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, xs.map((x) => round(x))])),
 };
 writeFileSync(path.join(root, "bench/results/startup.json"), `${JSON.stringify(result, null, 2)}\n`);

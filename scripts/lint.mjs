@@ -20,7 +20,15 @@ function ruffVenv() {
   console.error(`installing the Python lint tools into ${dir}`);
   const python = process.env.TRELLIS_PYTHON || "python3";
   if (run(python, ["-m", "venv", dir]) !== 0) process.exit(1);
-  const pip = run(path.join(dir, "bin", "python"), ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", path.join(root, "python", "requirements-dev.txt")]);
+  const pip = run(path.join(dir, "bin", "python"), [
+    "-m",
+    "pip",
+    "install",
+    "-q",
+    "--disable-pip-version-check",
+    "-r",
+    path.join(root, "python", "requirements-dev.txt"),
+  ]);
   if (pip !== 0) process.exit(1);
   return ruff;
 }
@@ -28,7 +36,13 @@ function ruffVenv() {
 let status = run(process.execPath, [path.join(root, "node_modules", "eslint", "bin", "eslint.js"), "."]);
 const ruff = ruffVenv();
 // Run from python/: its pyproject.toml holds ruff's settings for every Python file in the repository.
-const pythonFiles = [".", "../test/fixtures/rendered", ...readdirSync(path.join(root, "bench")).filter((f) => f.endsWith(".py")).map((f) => `../bench/${f}`)];
+const pythonFiles = [
+  ".",
+  "../test/fixtures/rendered",
+  ...readdirSync(path.join(root, "bench"))
+    .filter((f) => f.endsWith(".py"))
+    .map((f) => `../bench/${f}`),
+];
 const inPython = { cwd: path.join(root, "python") };
 status ||= run(ruff, ["check", ...pythonFiles], inPython);
 status ||= run(ruff, ["format", "--check", ...pythonFiles], inPython);

@@ -25,7 +25,11 @@ for (const name of names) {
   }
   const test = path.join(root, "dist", "test", MATRICES[name]);
   const started = new Date();
-  const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], { cwd: root, env: { ...process.env, TRELLIS_MATRIX: "full" }, encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], {
+    cwd: root,
+    env: { ...process.env, TRELLIS_MATRIX: "full" },
+    encoding: "utf8",
+  });
   const out = `${run.stdout}${run.stderr}`;
   process.stdout.write(out);
   mkdirSync(path.join(root, "test", "results"), { recursive: true });

@@ -11,7 +11,11 @@ import path from "node:path";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const test = path.join(root, "dist", "test", "integration", "versions.test.js");
 const started = new Date();
-const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], { cwd: root, env: { ...process.env, TRELLIS_MATRIX: "full" }, encoding: "utf8" });
+const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", test], {
+  cwd: root,
+  env: { ...process.env, TRELLIS_MATRIX: "full" },
+  encoding: "utf8",
+});
 const out = `${run.stdout}${run.stderr}`;
 process.stdout.write(out);
 mkdirSync(path.join(root, "test", "results"), { recursive: true });

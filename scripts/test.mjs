@@ -34,7 +34,10 @@ let status = run(process.execPath, ["--test", "--test-concurrency=1", ...files])
 if (only !== "unit") {
   const setup = run(process.execPath, ["bin/trellis.js", "env", "setup"]);
   if (setup !== 0) process.exit(setup);
-  const doctor = spawnSync(process.execPath, ["bin/trellis.js", "env", "doctor", "--json"], { cwd: root, encoding: "utf8" });
+  const doctor = spawnSync(process.execPath, ["bin/trellis.js", "env", "doctor", "--json"], {
+    cwd: root,
+    encoding: "utf8",
+  });
   const python = JSON.parse(doctor.stdout).python.path;
   const py = run(python, ["-m", "pytest", "-q", "-p", "no:cacheprovider"], { cwd: path.join(root, "python") });
   status = status || py;

@@ -23,6 +23,8 @@ try {
   process.exitCode = EXIT_CODES[result.status];
 } catch (err) {
   logger.error({ err }, "supervisor failed");
-  process.stderr.write(`trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${files(runDir).supervisorLog})\n`);
+  process.stderr.write(
+    `trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${files(runDir).supervisorLog})\n`,
+  );
   process.exitCode = 1;
 }

@@ -13,7 +13,9 @@ export const CompareRecord = z.object({
   createdAt: z.string(),
   /** The command line's files (a comparison file, or the recipes). */
   files: z.array(z.string()),
-  arms: z.array(z.object({ name: z.string(), file: z.string(), recipeSha256: z.string(), runId: z.string().nullable() })),
+  arms: z.array(
+    z.object({ name: z.string(), file: z.string(), recipeSha256: z.string(), runId: z.string().nullable() }),
+  ),
 });
 export type CompareRecord = z.infer<typeof CompareRecord>;
 
@@ -43,7 +45,11 @@ export function readRecord(dir: string): CompareRecord | undefined {
 
 /** The folders of `runsDir` that hold a comparison. */
 export function listComparisons(runsDir: string): string[] {
-  return existsSync(runsDir) ? readdirSync(runsDir).filter((d) => existsSync(compareFiles(path.join(runsDir, d)).record)).sort() : [];
+  return existsSync(runsDir)
+    ? readdirSync(runsDir)
+        .filter((d) => existsSync(compareFiles(path.join(runsDir, d)).record))
+        .sort()
+    : [];
 }
 
 export function writeText(file: string, text: string): void {

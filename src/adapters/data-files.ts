@@ -72,18 +72,30 @@ async function* jsonLines(file: string): AsyncGenerator<RowItem> {
     held = undefined;
     const where = `${file}:${line}`;
     if (text.length > MAX_LINE_BYTES) {
-      yield { kind: "bad", where, message: `a line of ${(text.length / 1e6).toFixed(0)} MB; a row that size is not preference data (is this JSON lines?)` };
+      yield {
+        kind: "bad",
+        where,
+        message: `a line of ${(text.length / 1e6).toFixed(0)} MB; a row that size is not preference data (is this JSON lines?)`,
+      };
       continue;
     }
     if (text.includes("\uFFFD")) {
-      yield { kind: "bad", where: `${where}:${text.indexOf("\uFFFD") + 1}`, message: "not valid UTF-8 (save the file as UTF-8)" };
+      yield {
+        kind: "bad",
+        where: `${where}:${text.indexOf("\uFFFD") + 1}`,
+        message: "not valid UTF-8 (save the file as UTF-8)",
+      };
       continue;
     }
     let row: unknown;
     try {
       row = JSON.parse(text);
     } catch (err) {
-      const bad = { kind: "bad" as const, where: `${where}:${jsonErrorColumn(err, text)}`, message: `not valid JSON: ${jsonErrorText(err)}` };
+      const bad = {
+        kind: "bad" as const,
+        where: `${where}:${jsonErrorColumn(err, text)}`,
+        message: `not valid JSON: ${jsonErrorText(err)}`,
+      };
       if (endsEarly(err, text)) held = bad;
       else yield bad;
       continue;
@@ -94,7 +106,12 @@ async function* jsonLines(file: string): AsyncGenerator<RowItem> {
     }
     yield { kind: "row", index: index++, row: row as Record<string, unknown>, where, text, line };
   }
-  if (held) yield { ...held, where: held.where.replace(/:\d+$/, ""), message: "cut off in the middle of a JSON object: the file looks truncated" };
+  if (held)
+    yield {
+      ...held,
+      where: held.where.replace(/:\d+$/, ""),
+      message: "cut off in the middle of a JSON object: the file looks truncated",
+    };
   if (blank) throw new DataFileError(`${file}: the data file is empty (only whitespace)`);
 }
 
@@ -121,7 +138,8 @@ function jsonErrorText(err: unknown): string {
 }
 
 async function* jsonArrayRows(file: string, size: number): AsyncGenerator<RowItem> {
-  if (size > MAX_JSON_ARRAY_BYTES) throw new DataFileError(`${file}: a JSON array this large is slow to check; convert it to JSON lines (.jsonl)`);
+  if (size > MAX_JSON_ARRAY_BYTES)
+    throw new DataFileError(`${file}: a JSON array this large is slow to check; convert it to JSON lines (.jsonl)`);
   const text = await readFile(file, "utf8");
   let rows: unknown;
   try {
@@ -131,11 +149,13 @@ async function* jsonArrayRows(file: string, size: number): AsyncGenerator<RowIte
     const where = at ? lineAndColumn(text, Number(at[1])) : file;
     throw new DataFileError(`${file}${at ? `:${where}` : ""}: not valid JSON: ${jsonErrorText(err)}`);
   }
-  if (!Array.isArray(rows)) throw new DataFileError(`${file}: a .json data file must be an array of objects, or use JSON lines`);
+  if (!Array.isArray(rows))
+    throw new DataFileError(`${file}: a .json data file must be an array of objects, or use JSON lines`);
   if (!rows.length) throw new DataFileError(`${file}: the JSON array is empty`);
   for (const [i, row] of rows.entries()) {
     const where = `${file}: record ${i + 1}`;
-    if (!row || typeof row !== "object" || Array.isArray(row)) yield { kind: "bad", where, message: "not a JSON object" };
+    if (!row || typeof row !== "object" || Array.isArray(row))
+      yield { kind: "bad", where, message: "not a JSON object" };
     else yield { kind: "row", index: i, row: row as Record<string, unknown>, where };
   }
 }
@@ -149,16 +169,23 @@ function lineAndColumn(text: string, position: number): string {
 async function* csvRows(file: string): AsyncGenerator<RowItem> {
   // Loaded when a CSV file is read: most runs read JSON lines, and start-up time counts.
   const { parse: parseCsv } = await import("csv-parse");
-  const parser = createReadStream(file).pipe(parseCsv({ columns: true, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
+  const parser = createReadStream(file).pipe(
+    parseCsv({ columns: true, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }),
+  );
   let index = 0;
   try {
-    for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; invalid_field_length: number } }>) {
+    for await (const record of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number; invalid_field_length: number };
+    }>) {
       const where = `${file}:${record.info.lines}`;
       yield { kind: "row", index: index++, row: record.record, where, line: record.info.lines };
     }
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    throw new DataFileError(`${file}${line ? `:${line}` : ""}: not valid CSV: ${(err as Error).message.replace(/^Invalid Record Length: /, "")}`);
+    throw new DataFileError(
+      `${file}${line ? `:${line}` : ""}: not valid CSV: ${(err as Error).message.replace(/^Invalid Record Length: /, "")}`,
+    );
   }
   if (index === 0) throw new DataFileError(`${file}: the CSV file has a header but no rows`);
 }
@@ -176,8 +203,11 @@ async function* parquetRows(file: string): AsyncGenerator<RowItem> {
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd: end })) as Array<Record<string, unknown>>;
-    for (const [i, row] of rows.entries()) yield { kind: "row", index: start + i, row, where: `${file}: row ${start + i + 1}` };
+    const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd: end })) as Array<
+      Record<string, unknown>
+    >;
+    for (const [i, row] of rows.entries())
+      yield { kind: "row", index: start + i, row, where: `${file}: row ${start + i + 1}` };
     start = end;
   }
 }

@@ -56,7 +56,13 @@ export class EventFileIndex {
 }
 
 /** Streams the events with seq in (afterSeq, uptoSeq] to `onEvent`, in order. */
-export async function replayEvents(file: string, index: EventFileIndex, afterSeq: number, uptoSeq: number, onEvent: (line: string, seq: number) => void | Promise<void>): Promise<void> {
+export async function replayEvents(
+  file: string,
+  index: EventFileIndex,
+  afterSeq: number,
+  uptoSeq: number,
+  onEvent: (line: string, seq: number) => void | Promise<void>,
+): Promise<void> {
   if (uptoSeq <= afterSeq) return;
   const start = index.startFor(afterSeq);
   const size = statSync(file).size;

@@ -15,7 +15,8 @@ export function readPackageUniverse(lockFile = LOCK_FILE, extrasDir = EXTRAS_DIR
   const catalog = ExtrasCatalog.parse(JSON.parse(readFileSync(path.join(extrasDir, CATALOG_FILE), "utf8")));
   const extras: Extra[] = Object.entries(catalog).map(([name, spec]) => {
     const file = extraLockFile(name, extrasDir);
-    if (spec.unavailable !== undefined || !existsSync(file)) return { name, ...spec, packages: spec.requires.map(normalizeName) };
+    if (spec.unavailable !== undefined || !existsSync(file))
+      return { name, ...spec, packages: spec.requires.map(normalizeName) };
     const lockText = readFileSync(file, "utf8");
     return { name, ...spec, lockText, packages: parsePins(lockText).map((p) => normalizeName(p.name)) };
   });

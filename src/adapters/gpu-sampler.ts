@@ -15,7 +15,8 @@ export function parseNvidiaSmi(text: string): GpuSample[] {
     .map((l) => l.split(",").map((c) => c.trim()))
     .filter((cells) => cells.length >= 5 && /^\d+$/.test(cells[0]!))
     .map(([index, name, util, used, total, power, temp]) => {
-      const num = (s: string | undefined) => (s !== undefined && Number.isFinite(Number(s)) && s !== "" ? Number(s) : undefined);
+      const num = (s: string | undefined) =>
+        s !== undefined && Number.isFinite(Number(s)) && s !== "" ? Number(s) : undefined;
       return {
         index: Number(index),
         name: name!,
@@ -33,7 +34,10 @@ export function sampleGpus(onSample: (gpus: GpuSample[]) => void, everyMs = GPU_
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const tick = async () => {
-    const result = await execa("nvidia-smi", [`--query-gpu=${QUERY}`, "--format=csv,noheader,nounits"], { reject: false, timeout: 10_000 });
+    const result = await execa("nvidia-smi", [`--query-gpu=${QUERY}`, "--format=csv,noheader,nounits"], {
+      reject: false,
+      timeout: 10_000,
+    });
     if (stopped || result.exitCode !== 0) return; // no GPU tool here: stop quietly
     const gpus = parseNvidiaSmi(String(result.stdout));
     if (gpus.length) onSample(gpus);

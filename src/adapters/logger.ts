@@ -2,7 +2,10 @@
 import { pino, type Logger } from "pino";
 
 export function fileLogger(file: string): Logger {
-  return pino({ level: process.env.TRELLIS_LOG_LEVEL ?? "debug" }, pino.destination({ dest: file, mkdir: true, sync: true }));
+  return pino(
+    { level: process.env.TRELLIS_LOG_LEVEL ?? "debug" },
+    pino.destination({ dest: file, mkdir: true, sync: true }),
+  );
 }
 
 /** For commands that run before a run directory exists. */

@@ -17,7 +17,11 @@ export interface MergeProcessResult {
   lastError: string | null;
 }
 
-const lastLine = (text: string) => text.split(/\r?\n/).filter((l) => l.trim() !== "").at(-1) ?? null;
+const lastLine = (text: string) =>
+  text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== "")
+    .at(-1) ?? null;
 
 function mergedOf(stdout: string): string | null {
   try {
@@ -35,7 +39,14 @@ function lastErrorOf(logFile: string, fallback: string | undefined): string | nu
   }
 }
 
-export async function runMergeProcess(o: { python: string; scriptsDir: string; spec: string; out?: string; logFile: string; signal?: AbortSignal }): Promise<MergeProcessResult> {
+export async function runMergeProcess(o: {
+  python: string;
+  scriptsDir: string;
+  spec: string;
+  out?: string;
+  logFile: string;
+  signal?: AbortSignal;
+}): Promise<MergeProcessResult> {
   if (!existsSync(o.python)) return { pythonFound: false, exitCode: null, merged: null, lastError: null };
   mkdirSync(path.dirname(o.logFile), { recursive: true });
   const args = ["-m", "trellis_runtime.merge", o.spec, ...(o.out ? ["--out", o.out] : [])];
@@ -48,5 +59,10 @@ export async function runMergeProcess(o: { python: string; scriptsDir: string; s
     env: { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
     ...(o.signal ? { cancelSignal: o.signal } : {}),
   });
-  return { pythonFound: true, exitCode: result.exitCode ?? null, merged: mergedOf(String(result.stdout)), lastError: lastErrorOf(o.logFile, result.shortMessage) };
+  return {
+    pythonFound: true,
+    exitCode: result.exitCode ?? null,
+    merged: mergedOf(String(result.stdout)),
+    lastError: lastErrorOf(o.logFile, result.shortMessage),
+  };
 }

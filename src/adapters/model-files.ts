@@ -11,16 +11,36 @@ import type { ModelFacts } from "../core/recipe/model-checks.js";
 
 /** A header this large is not a safetensors header: stop rather than read a weight file whole. */
 const MAX_HEADER_BYTES = 100 << 20;
-const DTYPE_BYTES: Record<string, number> = { F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, I16: 2, F8_E4M3: 1, F8_E5M2: 1, I8: 1, U8: 1, BOOL: 1 };
+const DTYPE_BYTES: Record<string, number> = {
+  F64: 8,
+  I64: 8,
+  F32: 4,
+  I32: 4,
+  F16: 2,
+  BF16: 2,
+  I16: 2,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** The folder holding the model: a local path (from the working or the recipe's folder), or its cache snapshot. */
-export function modelFolder(name: string, revision: string | undefined, recipeDir: string, env: NodeJS.ProcessEnv = process.env): string | null {
+export function modelFolder(
+  name: string,
+  revision: string | undefined,
+  recipeDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
   for (const base of [process.cwd(), recipeDir]) {
     const local = path.resolve(base, name);
     if (isDir(local)) return local;
   }
   if (!/^[\w.-]+\/[\w.-]+$/.test(name)) return null;
-  const hub = env.HF_HUB_CACHE ?? path.join(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"), "huggingface"), "hub");
+  const hub =
+    env.HF_HUB_CACHE ??
+    path.join(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"), "huggingface"), "hub");
   const repo = path.join(hub, `models--${name.replace("/", "--")}`);
   const ref = path.join(repo, "refs", revision ?? "main");
   const commit = existsSync(ref) ? readText(ref) : revision;
@@ -33,7 +53,15 @@ export async function readModelFacts(folder: string): Promise<ModelFacts> {
   const tensors = await readTensors(folder);
   return {
     where: folder,
-    modules: tensors ? [...new Set(tensors.filter((t) => t.shape.length === 2 && t.name.endsWith(".weight")).map((t) => t.name.slice(0, -".weight".length)))] : null,
+    modules: tensors
+      ? [
+          ...new Set(
+            tensors
+              .filter((t) => t.shape.length === 2 && t.name.endsWith(".weight"))
+              .map((t) => t.name.slice(0, -".weight".length)),
+          ),
+        ]
+      : null,
     chatTemplate: await hasChatTemplate(folder),
     weightBytes: tensors ? tensors.reduce((sum, t) => sum + t.bytes, 0) : null,
     parameters: tensors ? tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0) : null,
@@ -66,7 +94,13 @@ async function readTensors(folder: string): Promise<Tensor[] | null> {
     for (const [name, info] of Object.entries(header)) {
       if (name === "__metadata__") continue;
       const { dtype, shape, data_offsets } = info as { dtype: string; shape: number[]; data_offsets: [number, number] };
-      out.push({ name, shape, bytes: data_offsets ? data_offsets[1] - data_offsets[0] : shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[dtype] ?? 4) });
+      out.push({
+        name,
+        shape,
+        bytes: data_offsets
+          ? data_offsets[1] - data_offsets[0]
+          : shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[dtype] ?? 4),
+      });
     }
   }
   return out;
@@ -91,7 +125,8 @@ async function readHeader(file: string): Promise<Record<string, unknown> | null>
 }
 
 async function hasChatTemplate(folder: string): Promise<boolean | null> {
-  if (existsSync(path.join(folder, "chat_template.jinja")) || existsSync(path.join(folder, "chat_template.json"))) return true;
+  if (existsSync(path.join(folder, "chat_template.jinja")) || existsSync(path.join(folder, "chat_template.json")))
+    return true;
   const config = path.join(folder, "tokenizer_config.json");
   if (!existsSync(config)) return null;
   try {

@@ -18,7 +18,9 @@ export const PYTHON_DIR = path.join(PACKAGE_ROOT, "python");
 export const RUNTIME_DIR = path.join(PYTHON_DIR, "trellis_runtime");
 export const LOCK_FILE = path.join(PYTHON_DIR, "requirements.lock");
 
-export const TRELLIS_VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;
+export const TRELLIS_VERSION: string = (
+  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }
+).version;
 
 /** The TRL version the managed environment pins (the renderer targets it by default). */
 export function lockedTrlVersion(lockFile = LOCK_FILE): string {

@@ -16,7 +16,11 @@ import { writeScripts } from "./run-dir.js";
 export const PROBE_STEPS = 3;
 const OOM_TYPES = new Set(["OutOfMemoryError", "torch.OutOfMemoryError"]);
 
-export async function runProbe(python: string, render: (c: BatchConfig) => RenderedStage, c: BatchConfig): Promise<ProbeOutcome> {
+export async function runProbe(
+  python: string,
+  render: (c: BatchConfig) => RenderedStage,
+  c: BatchConfig,
+): Promise<ProbeOutcome> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "trellis-probe-"));
   try {
     const stage = render(c);
@@ -49,7 +53,9 @@ export async function runProbe(python: string, render: (c: BatchConfig) => Rende
         return { kind: "ok", tokensPerSec: e.tokens_per_s, peakBytes: [e.peak_bytes], capacityBytes: e.capacity_bytes };
       }
       if (e.type === "error") {
-        return OOM_TYPES.has(e.exc_type) || /out of memory/i.test(e.exc_type) ? { kind: "oom", message: e.message } : { kind: "error", message: `${e.exc_type}: ${e.message}` };
+        return OOM_TYPES.has(e.exc_type) || /out of memory/i.test(e.exc_type)
+          ? { kind: "oom", message: e.message }
+          : { kind: "error", message: `${e.exc_type}: ${e.message}` };
       }
     }
     return { kind: "error", message: `the probe exited with ${result.exitCode ?? result.signal} and reported nothing` };

@@ -9,6 +9,9 @@ import { decodePng, type PngInfo } from "./png.js";
 
 export async function drawPlot(python: string, curvesFile: string, outFile: string): Promise<PngInfo> {
   // A short script with little output: buffering it is fine (no training output goes here).
-  await execa(python, [path.join(RUNTIME_DIR, "plot.py"), curvesFile, outFile], { env: { MPLBACKEND: "Agg" }, buffer: true });
+  await execa(python, [path.join(RUNTIME_DIR, "plot.py"), curvesFile, outFile], {
+    env: { MPLBACKEND: "Agg" },
+    buffer: true,
+  });
   return decodePng(outFile);
 }

@@ -22,7 +22,8 @@ export class PngError extends TrellisError {}
 
 export function decodePng(file: string): PngInfo {
   const buf = readFileSync(file);
-  if (buf.length < SIGNATURE.length || !buf.subarray(0, 8).equals(SIGNATURE)) throw new PngError(`${file}: not a PNG (bad signature)`);
+  if (buf.length < SIGNATURE.length || !buf.subarray(0, 8).equals(SIGNATURE))
+    throw new PngError(`${file}: not a PNG (bad signature)`);
   let offset = 8;
   let info: PngInfo | undefined;
   const data: Buffer[] = [];
@@ -32,8 +33,10 @@ export function decodePng(file: string): PngInfo {
     const type = buf.toString("latin1", offset + 4, offset + 8);
     const body = buf.subarray(offset + 8, offset + 8 + length);
     const crc = buf.readUInt32BE(offset + 8 + length);
-    if (crc32(buf.subarray(offset + 4, offset + 8 + length)) !== crc) throw new PngError(`${file}: chunk ${type} has a bad CRC`);
-    if (type === "IHDR") info = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), bitDepth: body[8]!, colorType: body[9]! };
+    if (crc32(buf.subarray(offset + 4, offset + 8 + length)) !== crc)
+      throw new PngError(`${file}: chunk ${type} has a bad CRC`);
+    if (type === "IHDR")
+      info = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), bitDepth: body[8]!, colorType: body[9]! };
     else if (type === "IDAT") data.push(body);
     else if (type === "IEND") ended = true;
     offset += 12 + length;
@@ -45,6 +48,9 @@ export function decodePng(file: string): PngInfo {
   // Each row: one filter byte, then the row's samples (non-interlaced images).
   const rowBytes = 1 + Math.ceil((info.width * channels * info.bitDepth) / 8);
   const pixels = inflateSync(Buffer.concat(data));
-  if (pixels.length !== rowBytes * info.height) throw new PngError(`${file}: image data is ${pixels.length} bytes, ${rowBytes * info.height} expected for ${info.width}x${info.height}`);
+  if (pixels.length !== rowBytes * info.height)
+    throw new PngError(
+      `${file}: image data is ${pixels.length} bytes, ${rowBytes * info.height} expected for ${info.width}x${info.height}`,
+    );
   return info;
 }

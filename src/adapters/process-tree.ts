@@ -21,7 +21,9 @@ function statOf(pid: number): { ppid: number; pgrp: number } | undefined {
 export function descendants(root: number): number[] {
   let pids: number[];
   try {
-    pids = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number);
+    pids = readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number);
   } catch {
     return [];
   }

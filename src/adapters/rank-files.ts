@@ -20,12 +20,32 @@ export const stageDirs = (runDir: string, stage: string) => ({
  * `rendezvousId` must be the same on every node: each node's `trellis run` has a run id of its
  * own, so the recipe and stage name the rendezvous (Slurm: the job id).
  */
-export function launcherOptions(d: Distributed, o: { runDir: string; rendezvousId: string; stage: string; script: string; profileFile?: string; cpu: boolean; nodeRank?: string; rendezvous?: string }): NonNullable<StageProcessOptions["launcher"]> {
+export function launcherOptions(
+  d: Distributed,
+  o: {
+    runDir: string;
+    rendezvousId: string;
+    stage: string;
+    script: string;
+    profileFile?: string;
+    cpu: boolean;
+    nodeRank?: string;
+    rendezvous?: string;
+  },
+): NonNullable<StageProcessOptions["launcher"]> {
   const dirs = stageDirs(o.runDir, o.stage);
   mkdirSync(dirs.channels, { recursive: true });
   const logDir = path.join(dirs.rankLogs, `node${o.nodeRank ?? d.nodeRank}`);
   return {
-    args: launcherArgs(d, { script: o.script, logDir, runId: o.rendezvousId, profileFile: o.profileFile, cpu: o.cpu, nodeRank: o.nodeRank, rendezvous: o.rendezvous }),
+    args: launcherArgs(d, {
+      script: o.script,
+      logDir,
+      runId: o.rendezvousId,
+      profileFile: o.profileFile,
+      cpu: o.cpu,
+      nodeRank: o.nodeRank,
+      rendezvous: o.rendezvous,
+    }),
     eventsFile: path.join(dirs.channels, "events.jsonl"),
     controlFile: path.join(dirs.channels, "control.jsonl"),
     ranksDir: path.join(dirs.channels, "heartbeat"),
@@ -63,7 +83,9 @@ export function firstRankFailure(runDir: string, stage: string): RankFailure | n
   const failures: RankFailure[] = [];
   for (const file of filesNamed(stageDirs(runDir, stage).rankLogs, "error.json")) {
     try {
-      const data = JSON.parse(readFileSync(file, "utf8")) as { message?: { message?: string; extraInfo?: { timestamp?: string; trellis?: Record<string, unknown> } } };
+      const data = JSON.parse(readFileSync(file, "utf8")) as {
+        message?: { message?: string; extraInfo?: { timestamp?: string; trellis?: Record<string, unknown> } };
+      };
       const t = data.message?.extraInfo?.trellis ?? {};
       const [fallbackType, ...rest] = (data.message?.message ?? "").split(": ");
       failures.push({
@@ -83,7 +105,6 @@ export function firstRankFailure(runDir: string, stage: string): RankFailure | n
   failures.sort((a, b) => a.time - b.time);
   return failures[0] ?? null;
 }
-
 
 export function readHeartbeats(runDir: string, stage: string): Heartbeat[] {
   const dir = path.join(stageDirs(runDir, stage).channels, "heartbeat");

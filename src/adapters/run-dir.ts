@@ -47,7 +47,10 @@ export function writeScripts(dir: string, stages: RenderedStage[]): void {
     writeFileSync(path.join(dir, s.script.name), s.script.text, { mode: 0o755 });
     writeFileSync(path.join(dir, s.spec.name), `${JSON.stringify(s.spec.value, null, 2)}\n`);
   }
-  cpSync(RUNTIME_DIR, path.join(dir, "trellis_runtime"), { recursive: true, filter: (src) => !src.includes("__pycache__") });
+  cpSync(RUNTIME_DIR, path.join(dir, "trellis_runtime"), {
+    recursive: true,
+    filter: (src) => !src.includes("__pycache__"),
+  });
 }
 
 export class EventLog {

@@ -12,10 +12,23 @@ export const slurmDir = (runDir: string, stage: string) => path.join(runDir, "sl
 
 export function channelFiles(runDir: string, stage: string) {
   const { channels } = stageDirs(runDir, stage);
-  return { eventsFile: path.join(channels, "events.jsonl"), controlFile: path.join(channels, "control.jsonl"), ranksDir: path.join(channels, "heartbeat") };
+  return {
+    eventsFile: path.join(channels, "events.jsonl"),
+    controlFile: path.join(channels, "control.jsonl"),
+    ranksDir: path.join(channels, "heartbeat"),
+  };
 }
 
-export function writeSlurmScripts(o: { runDir: string; scriptsDir: string; runId: string; python: string; d: Distributed & { profileFile?: string; cpu: boolean }; slurm: SlurmOptions; stages: Array<{ id: string; script: string }>; env?: Record<string, string> }): string[] {
+export function writeSlurmScripts(o: {
+  runDir: string;
+  scriptsDir: string;
+  runId: string;
+  python: string;
+  d: Distributed & { profileFile?: string; cpu: boolean };
+  slurm: SlurmOptions;
+  stages: Array<{ id: string; script: string }>;
+  env?: Record<string, string>;
+}): string[] {
   const written: string[] = [];
   for (const s of o.stages) {
     const dir = slurmDir(o.runDir, s.id);

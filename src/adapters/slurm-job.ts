@@ -17,9 +17,22 @@ import type { StageHandle, StageProcessOptions, StageProcessResult } from "./sta
 /** How often squeue is asked for the job's state. */
 const QUEUE_POLL_MS = 1_000;
 const TAIL_LINES = 40;
-const FINAL_STATES = new Set(["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"]);
+const FINAL_STATES = new Set([
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "TIMEOUT",
+  "NODE_FAIL",
+  "OUT_OF_MEMORY",
+  "PREEMPTED",
+  "BOOT_FAIL",
+  "DEADLINE",
+]);
 
-export interface SlurmStageOptions extends Pick<StageProcessOptions, "onEvent" | "onInvalid" | "onOutput" | "onStart" | "stdoutFile"> {
+export interface SlurmStageOptions extends Pick<
+  StageProcessOptions,
+  "onEvent" | "onInvalid" | "onOutput" | "onStart" | "stdoutFile"
+> {
   batchFile: string;
   slurmDir: string;
   channels: { eventsFile: string; controlFile: string; ranksDir: string };
@@ -28,12 +41,22 @@ export interface SlurmStageOptions extends Pick<StageProcessOptions, "onEvent" |
 }
 
 export async function runSlurmStage(o: SlurmStageOptions): Promise<StageProcessResult & { jobId: string | null }> {
-  for (const f of [o.channels.eventsFile, o.channels.controlFile, path.join(o.slurmDir, "exit-code")]) rmSync(f, { force: true });
+  for (const f of [o.channels.eventsFile, o.channels.controlFile, path.join(o.slurmDir, "exit-code")])
+    rmSync(f, { force: true });
   rmSync(o.channels.ranksDir, { recursive: true, force: true });
   const submitted = await execa("sbatch", ["--parsable", o.batchFile], { reject: false });
   if (submitted.exitCode !== 0) {
-    const tail = `${String(submitted.stderr ?? "")}${submitted.failed && submitted.exitCode === undefined ? String(submitted.message) : ""}`.trim().split("\n");
-    return { exitCode: submitted.exitCode ?? 127, signal: null, stderrTail: [`sbatch: ${tail.at(-1) ?? "failed"}`], stopped: false, jobId: null };
+    const tail =
+      `${String(submitted.stderr ?? "")}${submitted.failed && submitted.exitCode === undefined ? String(submitted.message) : ""}`
+        .trim()
+        .split("\n");
+    return {
+      exitCode: submitted.exitCode ?? 127,
+      signal: null,
+      stderrTail: [`sbatch: ${tail.at(-1) ?? "failed"}`],
+      stopped: false,
+      jobId: null,
+    };
   }
   const jobId = String(submitted.stdout).trim().split(";")[0]!;
   let stopped = false;
@@ -44,7 +67,8 @@ export async function runSlurmStage(o: SlurmStageOptions): Promise<StageProcessR
       appendFileSync(o.channels.controlFile, `${JSON.stringify({ command })}\n`);
     },
     // A signal reaches every task of the job's steps (torchrun's agents pass it to their ranks); SIGKILL cancels the job.
-    kill: (signal) => void (signal === "SIGKILL" ? scancel([]) : scancel([`--signal=${signal.replace(/^SIG/, "")}`, "--full"])),
+    kill: (signal) =>
+      void (signal === "SIGKILL" ? scancel([]) : scancel([`--signal=${signal.replace(/^SIG/, "")}`, "--full"])),
   };
   o.onStart?.(handle);
 
@@ -81,7 +105,9 @@ export async function runSlurmStage(o: SlurmStageOptions): Promise<StageProcessR
   let last = "";
   for (;;) {
     const q = await execa("squeue", ["-h", "-j", jobId, "-o", "%T|%r"], { reject: false });
-    const [state = "", reason = ""] = String(q.stdout ?? "").trim().split("|");
+    const [state = "", reason = ""] = String(q.stdout ?? "")
+      .trim()
+      .split("|");
     if (state && state !== last) {
       last = state;
       o.onQueue?.(jobId, state, reason);

@@ -3,16 +3,23 @@ import { execa } from "execa";
 
 export async function visibleGpus(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const visible = env.CUDA_VISIBLE_DEVICES;
-  if (visible !== undefined) return visible.trim() === "" || visible.trim() === "-1" ? 0 : visible.split(",").filter((v) => v.trim()).length;
+  if (visible !== undefined)
+    return visible.trim() === "" || visible.trim() === "-1" ? 0 : visible.split(",").filter((v) => v.trim()).length;
   const smi = await execa("nvidia-smi", ["-L"], { reject: false, timeout: 10_000 });
-  return smi.exitCode === 0 ? String(smi.stdout).split("\n").filter((l) => l.startsWith("GPU ")).length : 0;
+  return smi.exitCode === 0
+    ? String(smi.stdout)
+        .split("\n")
+        .filter((l) => l.startsWith("GPU ")).length
+    : 0;
 }
 
 /** TRL's accelerate config for a profile, in the environment of `python` (trl/accelerate_configs/). */
 export async function trlProfileFile(python: string, profile: string): Promise<string> {
   // find_spec locates the package without importing it (and torch with it).
-  const code = "import importlib.util, os, sys; print(os.path.join(os.path.dirname(importlib.util.find_spec('trl').origin), 'accelerate_configs', sys.argv[1] + '.yaml'))";
+  const code =
+    "import importlib.util, os, sys; print(os.path.join(os.path.dirname(importlib.util.find_spec('trl').origin), 'accelerate_configs', sys.argv[1] + '.yaml'))";
   const r = await execa(python, ["-c", code, profile], { reject: false });
-  if (r.exitCode !== 0) throw new Error(`cannot locate TRL's accelerate profile '${profile}': ${String(r.stderr).trim()}`);
+  if (r.exitCode !== 0)
+    throw new Error(`cannot locate TRL's accelerate profile '${profile}': ${String(r.stderr).trim()}`);
   return String(r.stdout).trim();
 }

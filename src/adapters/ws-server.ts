@@ -10,7 +10,14 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
-import { HEARTBEAT_MS, MAX_CLIENT_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type Command, type ServerMessage } from "../core/events/wire.js";
+import {
+  HEARTBEAT_MS,
+  MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type Command,
+  type ServerMessage,
+} from "../core/events/wire.js";
 import { replayEvents, type EventFileIndex } from "./event-file.js";
 
 /** A viewer slower than this much unsent data is dropped; it reconnects with its last seq. */
@@ -154,7 +161,11 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
   }
 
   const heartbeat = setInterval(() => {
-    const beat = JSON.stringify({ kind: "heartbeat", time: Date.now() / 1000, last_seq: o.lastSeq() } satisfies ServerMessage);
+    const beat = JSON.stringify({
+      kind: "heartbeat",
+      time: Date.now() / 1000,
+      last_seq: o.lastSeq(),
+    } satisfies ServerMessage);
     for (const v of viewers) if (v.live) send(v, beat);
   }, HEARTBEAT_MS);
   heartbeat.unref();

@@ -39,7 +39,10 @@ export async function attachLive(target: AttachTarget, view: RunView, interrupt?
   });
   view.bindCommands?.((c) => follower.send(c));
   interrupt?.addEventListener("abort", () => follower.send("stop"), { once: true });
-  const outcome = await Promise.race([follower.done.then(() => "done" as const), view.detached?.then(() => "detached" as const) ?? new Promise<never>(() => {})]);
+  const outcome = await Promise.race([
+    follower.done.then(() => "done" as const),
+    view.detached?.then(() => "detached" as const) ?? new Promise<never>(() => {}),
+  ]);
   if (outcome === "detached") {
     await follower.stop();
     const result: ViewResult = { kind: "detached" };

@@ -25,7 +25,10 @@ export interface DataFileReport {
   more: number;
 }
 
-export async function checkDataFiles(resolved: ResolvedRecipe, shown: (file: string) => string): Promise<DataFileReport[]> {
+export async function checkDataFiles(
+  resolved: ResolvedRecipe,
+  shown: (file: string) => string,
+): Promise<DataFileReport[]> {
   const reports = new Map<string, DataFileReport>();
   for (const { file, format, stage, role } of localDataFiles(resolved)) {
     // The same file read the same way by two stages is checked once.
@@ -38,13 +41,31 @@ export async function checkDataFiles(resolved: ResolvedRecipe, shown: (file: str
     reports.set(key, await checkFile(file, format, stage, role, shown));
   }
   const all = [...reports.values()];
-  const problems = all.flatMap((r) => [...r.problems, ...(r.more ? [`${shown(r.file)}: ${r.more} more problems not shown`] : [])]);
+  const problems = all.flatMap((r) => [
+    ...r.problems,
+    ...(r.more ? [`${shown(r.file)}: ${r.more} more problems not shown`] : []),
+  ]);
   if (problems.length) throw new DataFileError(problems.join("\n"), all);
   return all;
 }
 
-async function checkFile(file: string, format: Parameters<typeof readRows>[1], stage: ResolvedStage, role: "train" | "eval", shown: (file: string) => string): Promise<DataFileReport> {
-  const report: DataFileReport = { file, role, stages: [stage.stage.id], rows: 0, shape: null, note: null, problems: [], more: 0 };
+async function checkFile(
+  file: string,
+  format: Parameters<typeof readRows>[1],
+  stage: ResolvedStage,
+  role: "train" | "eval",
+  shown: (file: string) => string,
+): Promise<DataFileReport> {
+  const report: DataFileReport = {
+    file,
+    role,
+    stages: [stage.stage.id],
+    rows: 0,
+    shape: null,
+    note: null,
+    problems: [],
+    more: 0,
+  };
   const add = (where: string, message: string) => {
     if (report.problems.length < MAX_PROBLEMS) report.problems.push(`${where.replace(file, shown(file))}: ${message}`);
     else report.more++;
@@ -65,13 +86,20 @@ async function checkFile(file: string, format: Parameters<typeof readRows>[1], s
           return report;
         }
         const use = columnUseOf(stage.stage.trainer, Object.keys(map.standard(item.row)));
-        if (stage.data.min_score_margin !== null && !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))) {
-          add(shown(file), `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(item.row).join(", ")}`);
+        if (
+          stage.data.min_score_margin !== null &&
+          !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))
+        ) {
+          add(
+            shown(file),
+            `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(item.row).join(", ")}`,
+          );
           return report;
         }
         checker = new RowChecker(use, map);
       }
-      for (const problem of checker.check(item.row, item.index)) add(locate(item, problem.column), problem.message + (problem.column ? ` (column '${problem.column}')` : ""));
+      for (const problem of checker.check(item.row, item.index))
+        add(locate(item, problem.column), problem.message + (problem.column ? ` (column '${problem.column}')` : ""));
     }
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
@@ -92,8 +120,10 @@ function settingProblems(shape: Shape, stage: ResolvedStage): string[] {
   const out: string[] = [];
   const data = stage.data;
   const plain = shape === "text" || shape === "hh-text" || shape === "implicit-text";
-  if (data.system_prompt && plain && !data.to_messages) out.push(`data.system_prompt applies to chat messages; this data is ${SHAPES[shape]}: add data.to_messages: true`);
-  if (data.to_messages && !plain) out.push(`data.to_messages applies to plain-text pairs; this data is already ${SHAPES[shape]}`);
+  if (data.system_prompt && plain && !data.to_messages)
+    out.push(`data.system_prompt applies to chat messages; this data is ${SHAPES[shape]}: add data.to_messages: true`);
+  if (data.to_messages && !plain)
+    out.push(`data.to_messages applies to plain-text pairs; this data is already ${SHAPES[shape]}`);
   return out;
 }
 

@@ -6,7 +6,14 @@
  */
 import { isConversational } from "../core/data/shape.js";
 import { RecipeError } from "../core/recipe/errors.js";
-import { checkChatTemplate, checkDiskSpace, checkTargetModules, diskNeed, tinyModelFacts, type ModelFacts } from "../core/recipe/model-checks.js";
+import {
+  checkChatTemplate,
+  checkDiskSpace,
+  checkTargetModules,
+  diskNeed,
+  tinyModelFacts,
+  type ModelFacts,
+} from "../core/recipe/model-checks.js";
 import { locate, type ParsedRecipe } from "../core/recipe/parse.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
 import { freeBytes } from "../adapters/disk.js";
@@ -20,12 +27,22 @@ export interface ModelReport {
   disk: { need: number; free: number; where: string } | null;
 }
 
-export async function checkModel(parsed: ParsedRecipe, resolved: ResolvedRecipe, data: DataFileReport[], shownFile: string): Promise<ModelReport> {
+export async function checkModel(
+  parsed: ParsedRecipe,
+  resolved: ResolvedRecipe,
+  data: DataFileReport[],
+  shownFile: string,
+): Promise<ModelReport> {
   const { recipe } = parsed;
   const facts = await modelFacts(resolved);
   if (!facts) return { facts: null, disk: null };
-  const chatFiles = data.filter((d) => d.shape && isConversational(d.shape, stageData(resolved, d.stages[0]!))).map((d) => d.file);
-  const findings = [...recipe.stages.flatMap((stage, i) => checkTargetModules(stage, i, facts)), ...checkChatTemplate(recipe, [...new Set(chatFiles)], facts)];
+  const chatFiles = data
+    .filter((d) => d.shape && isConversational(d.shape, stageData(resolved, d.stages[0]!)))
+    .map((d) => d.file);
+  const findings = [
+    ...recipe.stages.flatMap((stage, i) => checkTargetModules(stage, i, facts)),
+    ...checkChatTemplate(recipe, [...new Set(chatFiles)], facts),
+  ];
   const need = diskNeed(recipe, facts);
   let disk: ModelReport["disk"] = null;
   if (need) {
@@ -33,7 +50,8 @@ export async function checkModel(parsed: ParsedRecipe, resolved: ResolvedRecipe,
     disk = { need: need.bytes, free, where };
     findings.push(...checkDiskSpace(need, free, where));
   }
-  if (findings.length) throw new RecipeError(findings.map((f) => locate(f.path, f.message, shownFile, parsed.sourceMap, f.key)));
+  if (findings.length)
+    throw new RecipeError(findings.map((f) => locate(f.path, f.message, shownFile, parsed.sourceMap, f.key)));
   return { facts, disk };
 }
 

@@ -35,7 +35,13 @@ export async function loadComparison(files: readonly string[], runsDir: string):
     if (isCompareFile(raw)) {
       const parsed = CompareSpec.safeParse(raw);
       if (!parsed.success) {
-        throw new RecipeError(parsed.error.issues.map((i) => ({ file: displayPath(files[0]!), path: i.path.filter((p): p is string | number => typeof p !== "symbol"), message: i.message })));
+        throw new RecipeError(
+          parsed.error.issues.map((i) => ({
+            file: displayPath(files[0]!),
+            path: i.path.filter((p): p is string | number => typeof p !== "symbol"),
+            message: i.message,
+          })),
+        );
       }
       spec = parsed.data;
       const dir = path.dirname(path.resolve(files[0]!));
@@ -49,7 +55,15 @@ export async function loadComparison(files: readonly string[], runsDir: string):
     const loaded = await loadRecipe(file, path.resolve(runsDir, CHECK_OUTPUT), undefined, text);
     // Shown as the comparison file lists it (relative to that file), else as given.
     const shown = spec ? spec.compare[i]! : displayPath(file);
-    arms.push({ name: loaded.recipe.name, file: shown, path: file, recipe: loaded.recipe, resolvedData: loaded.resolved.stages[0]!.data, text, loaded });
+    arms.push({
+      name: loaded.recipe.name,
+      file: shown,
+      path: file,
+      recipe: loaded.recipe,
+      resolvedData: loaded.resolved.stages[0]!.data,
+      text,
+      loaded,
+    });
   }
   checkArms(arms);
   return { name: spec?.name ?? defaultName(arms.map((a) => a.name)), arms };
@@ -64,7 +78,9 @@ export function withGenerations(text: string, generations: CompareSpec["generati
 
 /** Training pairs of an arm's local train files (null when any is not local). */
 export function trainPairs(arm: LoadedArm): number | null {
-  const train = arm.loaded.data.filter((d) => d.role === "train" && d.stages.some((s) => arm.recipe.stages.find((st) => st.id === s)?.trainer !== "sft"));
+  const train = arm.loaded.data.filter(
+    (d) => d.role === "train" && d.stages.some((s) => arm.recipe.stages.find((st) => st.id === s)?.trainer !== "sft"),
+  );
   const first = arm.loaded.resolved.stages[0]!.data.train;
   if (!("files" in first) || !train.length) return null;
   return train.reduce((n, d) => n + d.rows, 0);

@@ -7,7 +7,16 @@
  * interrupted one continues from its checkpoint, the rest start.
  */
 import path from "node:path";
-import { compareFiles, createCompareDir, listComparisons, readRecord, readText, writeRecord, writeText, type CompareRecord } from "../adapters/compare-dir.js";
+import {
+  compareFiles,
+  createCompareDir,
+  listComparisons,
+  readRecord,
+  readText,
+  writeRecord,
+  writeText,
+  type CompareRecord,
+} from "../adapters/compare-dir.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileLogger } from "../adapters/logger.js";
 import { LOCK_FILE } from "../adapters/package-files.js";
@@ -64,7 +73,15 @@ export async function runCompare(o: CompareOptions): Promise<CompareOutcome> {
     const status = await runArm(arm, entry, o, () => writeRecord(dir, record), log);
     if (status !== "finished") {
       o.say(`arm ${arm.name} ${status}: continue the comparison with: trellis compare --resume ${record.id}`);
-      return { id: record.id, dir, status, stoppedArm: arm.name, arms: [], baseline: null, advice: adviceFor(comparison) };
+      return {
+        id: record.id,
+        dir,
+        status,
+        stoppedArm: arm.name,
+        arms: [],
+        baseline: null,
+        advice: adviceFor(comparison),
+      };
     }
   }
   return finish(dir, record, comparison, o);
@@ -90,7 +107,12 @@ async function create(inputs: string[], runsDir: string) {
 export function findComparison(runsDir: string, query: string): string {
   const ids = listComparisons(runsDir);
   const matches = ids.includes(query) ? [query] : ids.filter((id) => id.startsWith(query) || id.includes(query));
-  if (matches.length !== 1) throw new CompareError(matches.length ? `'${query}' matches several comparisons: ${matches.join(", ")}` : `no comparison matches '${query}' in ${runsDir}`);
+  if (matches.length !== 1)
+    throw new CompareError(
+      matches.length
+        ? `'${query}' matches several comparisons: ${matches.join(", ")}`
+        : `no comparison matches '${query}' in ${runsDir}`,
+    );
   return path.join(runsDir, matches[0]!);
 }
 
@@ -98,33 +120,57 @@ async function reopen(runsDir: string, query: string) {
   const dir = findComparison(runsDir, query);
   const record = readRecord(dir)!;
   const comparison = await loadComparison(record.files, runsDir);
-  const changed = comparison.arms.filter((a, i) => sha256(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file);
+  const changed = comparison.arms.filter(
+    (a, i) => sha256(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file,
+  );
   if (changed.length || comparison.arms.length !== record.arms.length) {
-    throw new CompareError(`not resuming ${record.id}: ${changed.map((a) => a.file).join(", ") || "the list of arms"} changed since it started; start a new comparison (trellis compare ${record.files.map((f) => path.relative(process.cwd(), f)).join(" ")})`);
+    throw new CompareError(
+      `not resuming ${record.id}: ${changed.map((a) => a.file).join(", ") || "the list of arms"} changed since it started; start a new comparison (trellis compare ${record.files.map((f) => path.relative(process.cwd(), f)).join(" ")})`,
+    );
   }
   return { dir, record, comparison };
 }
 
 /** Runs (or resumes, or skips) one arm; returns how its run ended. */
-async function runArm(arm: LoadedArm, entry: CompareRecord["arms"][number], o: CompareOptions, save: () => void, log: ReturnType<typeof fileLogger>): Promise<FinalStatus> {
+async function runArm(
+  arm: LoadedArm,
+  entry: CompareRecord["arms"][number],
+  o: CompareOptions,
+  save: () => void,
+  log: ReturnType<typeof fileLogger>,
+): Promise<FinalStatus> {
   let launch;
   if (entry.runId) {
     const runDir = path.join(o.runsDir, entry.runId);
     const events = await readAllEvents(files(runDir).events).catch(() => []);
-    if (events.some((e) => e.type === "run_end" && e.status === "finished") && !events.some((e) => e.type === "run_resumed" && e.seq > events.findLast((x) => x.type === "run_end")!.seq)) {
+    if (
+      events.some((e) => e.type === "run_end" && e.status === "finished") &&
+      !events.some((e) => e.type === "run_resumed" && e.seq > events.findLast((x) => x.type === "run_end")!.seq)
+    ) {
       o.say(`arm ${arm.name}: finished earlier (${entry.runId})`);
       return "finished";
     }
-    if (readSupervisor(runDir)) throw new CompareError(`arm ${arm.name} (${entry.runId}) is still running: wait for it (trellis attach ${entry.runId}), then resume the comparison`);
+    if (readSupervisor(runDir))
+      throw new CompareError(
+        `arm ${arm.name} (${entry.runId}) is still running: wait for it (trellis attach ${entry.runId}), then resume the comparison`,
+      );
     // compare checked the arm's recipe text itself (it differs from the file by the comparison's
     // settings); the environment lock is still checked here.
-    if (sha256(readText(LOCK_FILE)) !== readLaunch(runDir).lockSha256) throw new CompareError(`not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`);
+    if (sha256(readText(LOCK_FILE)) !== readLaunch(runDir).lockSha256)
+      throw new CompareError(
+        `not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`,
+      );
     const resumed = await planResume(runDir, { force: true });
     launch = { ...resumed, notices: resumed.notices.filter((n) => n.code !== "resume_forced") };
     writeLaunch(launch);
     o.say(`arm ${arm.name}: resuming ${entry.runId}`);
   } else {
-    const prepared = await prepareRun({ recipeFile: arm.path, recipeText: arm.text, runsDir: o.runsDir, environment: o.environment });
+    const prepared = await prepareRun({
+      recipeFile: arm.path,
+      recipeText: arm.text,
+      runsDir: o.runsDir,
+      environment: o.environment,
+    });
     entry.runId = prepared.runId;
     save();
     await prepared.manifestWritten;
@@ -142,7 +188,15 @@ async function runArm(arm: LoadedArm, entry: CompareRecord["arms"][number], o: C
 function adviceFor(comparison: LoadedComparison): Advice {
   const first = comparison.arms[0]!;
   const pairs = trainPairs(first);
-  return advise({ pairs, start: startOf(first.recipe), arms: comparison.arms.map((a) => ({ name: a.name, passes: plannedPasses(a.recipe, pairs), trainers: a.recipe.stages.map((s) => s.trainer) })) });
+  return advise({
+    pairs,
+    start: startOf(first.recipe),
+    arms: comparison.arms.map((a) => ({
+      name: a.name,
+      passes: plannedPasses(a.recipe, pairs),
+      trainers: a.recipe.stages.map((s) => s.trainer),
+    })),
+  });
 }
 
 /** `trellis compare --advise`: the reading before anything runs, from the data and the model. */
@@ -154,15 +208,38 @@ export async function adviseOnly(inputs: string[], runsDir: string): Promise<Adv
     const { readYamlMapping } = await import("./import.js");
     if (!isCompareFile((await readYamlMapping(inputs[0]!)).raw)) {
       const loaded = await loadRecipe(inputs[0]!, path.resolve(runsDir, "pending", "output"));
-      const arm = { name: loaded.recipe.name, file: inputs[0]!, path: inputs[0]!, recipe: loaded.recipe, resolvedData: null, text: loaded.text, loaded };
+      const arm = {
+        name: loaded.recipe.name,
+        file: inputs[0]!,
+        path: inputs[0]!,
+        recipe: loaded.recipe,
+        resolvedData: null,
+        text: loaded.text,
+        loaded,
+      };
       const pairs = trainPairs(arm);
-      return advise({ pairs, start: startOf(loaded.recipe), arms: [{ name: arm.name, passes: plannedPasses(loaded.recipe, pairs), trainers: loaded.recipe.stages.map((s) => s.trainer) }] });
+      return advise({
+        pairs,
+        start: startOf(loaded.recipe),
+        arms: [
+          {
+            name: arm.name,
+            passes: plannedPasses(loaded.recipe, pairs),
+            trainers: loaded.recipe.stages.map((s) => s.trainer),
+          },
+        ],
+      });
     }
   }
   return adviceFor(await loadComparison(inputs, runsDir));
 }
 
-async function finish(dir: string, record: CompareRecord, comparison: LoadedComparison, o: CompareOptions): Promise<CompareOutcome> {
+async function finish(
+  dir: string,
+  record: CompareRecord,
+  comparison: LoadedComparison,
+  o: CompareOptions,
+): Promise<CompareOutcome> {
   const arms: Array<ArmResult & { file: string }> = [];
   for (const [i, arm] of comparison.arms.entries()) {
     const runDir = path.join(o.runsDir, record.arms[i]!.runId!);
@@ -170,11 +247,21 @@ async function finish(dir: string, record: CompareRecord, comparison: LoadedComp
   }
   const baseline = arms[0]!.baseline;
   const advice = adviceFor(comparison);
-  const reading = readMeasurement(advice, baseline, arms.map((a) => ({ name: a.name, trainers: a.trainers, final: a.final, device_s: a.total.device_s })));
+  const reading = readMeasurement(
+    advice,
+    baseline,
+    arms.map((a) => ({ name: a.name, trainers: a.trainers, final: a.final, device_s: a.total.device_s })),
+  );
   const disagree = arms.filter((a) => a.baseline?.accuracy !== baseline?.accuracy);
-  if (disagree.length) reading.push(`The starting model scored differently in ${disagree.map((a) => a.name).join(", ")} (${disagree.map((a) => a.baseline?.accuracy).join(", ")} against ${baseline?.accuracy}): the baseline row is ${arms[0]!.name}'s.`);
+  if (disagree.length)
+    reading.push(
+      `The starting model scored differently in ${disagree.map((a) => a.name).join(", ")} (${disagree.map((a) => a.baseline?.accuracy).join(", ")} against ${baseline?.accuracy}): the baseline row is ${arms[0]!.name}'s.`,
+    );
   const f = compareFiles(dir);
-  writeText(f.curves, `${JSON.stringify({ ...PLOT, xlabel: deviceLabel(arms), arms: arms.map((a) => ({ name: a.name, loss: a.curves.loss.map(toXY), accuracy: a.curves.accuracy.map(toXY) })) })}\n`);
+  writeText(
+    f.curves,
+    `${JSON.stringify({ ...PLOT, xlabel: deviceLabel(arms), arms: arms.map((a) => ({ name: a.name, loss: a.curves.loss.map(toXY), accuracy: a.curves.accuracy.map(toXY) })) })}\n`,
+  );
   const plot = await drawPlot(f.curves, f.plot, o);
   const report = reportMarkdown({ id: record.id, name: record.name, arms, baseline, advice, reading, plot });
   writeText(f.report, report);
@@ -188,13 +275,20 @@ function deviceLabel(arms: readonly ArmResult[]): string {
   return arms.flatMap((a) => a.stages).some((s) => s.device === "gpu") ? "GPU-seconds" : "CPU-seconds";
 }
 
-async function drawPlot(curves: string, out: string, o: CompareOptions): Promise<{ file: string; width: number; height: number } | { missing: string }> {
+async function drawPlot(
+  curves: string,
+  out: string,
+  o: CompareOptions,
+): Promise<{ file: string; width: number; height: number } | { missing: string }> {
   if (!o.plotPython) return { missing: "plotting was turned off (--no-plot)" };
   try {
     const png = await draw(await o.plotPython(), curves, out);
     return { file: path.basename(out), width: png.width, height: png.height };
   } catch (err) {
-    const reason = ((err as { stderr?: string }).stderr?.trim().split("\n").at(-1) ?? (err as Error).message).slice(0, 300);
+    const reason = ((err as { stderr?: string }).stderr?.trim().split("\n").at(-1) ?? (err as Error).message).slice(
+      0,
+      300,
+    );
     o.say(`no plot: ${reason}`);
     return { missing: `drawing it failed (${reason})` };
   }

@@ -14,7 +14,14 @@ import { extraLocks } from "./extras.js";
 import { existsSync } from "node:fs";
 import { EnvironmentError } from "../adapters/venv/errors.js";
 import { probeDriver } from "../adapters/venv/driver.js";
-import { BACKEND_CHOICES, chooseBackend, isBackendChoice, LOCK_FILES, TORCH_BACKENDS, type TorchBackend } from "../core/env/torch-backend.js";
+import {
+  BACKEND_CHOICES,
+  chooseBackend,
+  isBackendChoice,
+  LOCK_FILES,
+  TORCH_BACKENDS,
+  type TorchBackend,
+} from "../core/env/torch-backend.js";
 
 /** A TTY line is redrawn at most this often: pip can print hundreds of lines a second. */
 const TTY_REDRAW_MS = 100;
@@ -50,11 +57,16 @@ export interface BackendPick {
  * The torch backend and its lock: `choice` (`--torch-backend`), else `$TRELLIS_TORCH_BACKEND`, else
  * `auto`, which asks the NVIDIA driver. A backend without a lock in this trellis is refused.
  */
-export async function pickBackend(choice: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<BackendPick> {
+export async function pickBackend(
+  choice: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BackendPick> {
   const given = choice ?? (env.TRELLIS_TORCH_BACKEND || "auto");
   if (!isBackendChoice(given)) {
     const from = choice === undefined ? "TRELLIS_TORCH_BACKEND" : "--torch-backend";
-    throw new EnvironmentError(`${from} '${given}' is not a torch backend (one of ${BACKEND_CHOICES.join(", ")})`, { exitCode: 2 });
+    throw new EnvironmentError(`${from} '${given}' is not a torch backend (one of ${BACKEND_CHOICES.join(", ")})`, {
+      exitCode: 2,
+    });
   }
   const available = TORCH_BACKENDS.filter((b) => existsSync(lockFileOf(b)));
   let backend: TorchBackend;
@@ -65,7 +77,9 @@ export async function pickBackend(choice: string | undefined, env: NodeJS.Proces
   } else backend = given;
   const lockFile = lockFileOf(backend);
   if (!available.includes(backend)) {
-    throw new EnvironmentError(`there is no lock for torch backend ${backend} (${lockFile}): generate it with \`python python/tools/make_locks.py ${backend}\` where the PyTorch index can be reached, or pick one of ${available.join(", ")}`);
+    throw new EnvironmentError(
+      `there is no lock for torch backend ${backend} (${lockFile}): generate it with \`python python/tools/make_locks.py ${backend}\` where the PyTorch index can be reached, or pick one of ${available.join(", ")}`,
+    );
   }
   return why === undefined ? { backend, lockFile } : { backend, lockFile, why };
 }
@@ -95,7 +109,11 @@ export async function setupEnvironment(opts: SetupOptions = {}): Promise<EnsureR
     const backendNote = "backend" in lock ? `torch ${lock.backend}${lock.why ? `: ${lock.why}` : ""}` : "";
     const notes = [backendNote, extrasNote].filter(Boolean);
     const what = notes.length ? ` (${notes.join("; ")})` : "";
-    out.write(result.installed ? `environment ready${what}: ${result.dir}\n` : `environment already set up${what}: ${result.dir}\n`);
+    out.write(
+      result.installed
+        ? `environment ready${what}: ${result.dir}\n`
+        : `environment already set up${what}: ${result.dir}\n`,
+    );
     return result;
   } catch (error) {
     printer.finish();

@@ -25,7 +25,11 @@ export function checkExtraFlags(names: ReadonlyArray<string>, universe: PackageU
  * The extras the recipe's run needs (recipe `extras` and `cliExtras`, as one sorted set), after
  * checking that every package its stage args need is in the base lock or one of them.
  */
-export function checkRecipePackages(loaded: LoadedRecipe, cliExtras: ReadonlyArray<string> = [], universe: PackageUniverse = readPackageUniverse()): string[] {
+export function checkRecipePackages(
+  loaded: LoadedRecipe,
+  cliExtras: ReadonlyArray<string> = [],
+  universe: PackageUniverse = readPackageUniverse(),
+): string[] {
   checkExtraFlags(cliExtras, universe);
   const problems = packageProblems(loaded, displayPath(loaded.file), universe, cliExtras);
   if (problems.length) throw new RecipeError(problems);
@@ -33,7 +37,10 @@ export function checkRecipePackages(loaded: LoadedRecipe, cliExtras: ReadonlyArr
 }
 
 /** The locks of extras already checked by name. */
-export function extraLocks(names: ReadonlyArray<string>, universe: PackageUniverse = readPackageUniverse()): ExtraLock[] {
+export function extraLocks(
+  names: ReadonlyArray<string>,
+  universe: PackageUniverse = readPackageUniverse(),
+): ExtraLock[] {
   checkExtraFlags(names, universe);
   return extrasSet(names).map((name) => {
     const extra = universe.extras.find((e) => e.name === name)!;
@@ -48,6 +55,13 @@ export interface ExtraRecord {
   pins: Record<string, string>;
 }
 
-export function extraRecords(names: ReadonlyArray<string>, universe: PackageUniverse = readPackageUniverse()): ExtraRecord[] {
-  return extraLocks(names, universe).map((e) => ({ name: e.name, lock_sha256: sha256(e.lockText), pins: Object.fromEntries(parsePins(e.lockText).map((p) => [p.name, p.version])) }));
+export function extraRecords(
+  names: ReadonlyArray<string>,
+  universe: PackageUniverse = readPackageUniverse(),
+): ExtraRecord[] {
+  return extraLocks(names, universe).map((e) => ({
+    name: e.name,
+    lock_sha256: sha256(e.lockText),
+    pins: Object.fromEntries(parsePins(e.lockText).map((p) => [p.name, p.version])),
+  }));
 }

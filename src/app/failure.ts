@@ -25,7 +25,12 @@ export interface StageContext {
 const MAX_SHOWN_CHARS = 300;
 
 /** Why a stage failed, with the fix; undefined when it did not fail or no rule knows the failure. */
-export function diagnoseStage(stage: { id: string; trainer: string }, result: StageProcessResult, error: StageError | null, context: StageContext = {}): Diagnosis | undefined {
+export function diagnoseStage(
+  stage: { id: string; trainer: string },
+  result: StageProcessResult,
+  error: StageError | null,
+  context: StageContext = {},
+): Diagnosis | undefined {
   if (result.stopped || (result.exitCode === 0 && !result.signal)) return undefined;
   return diagnose({
     excType: error?.excType,

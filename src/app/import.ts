@@ -70,14 +70,18 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
   const shown = displayPath(file);
   const { raw, text } = await readYamlMapping(file);
   const format = options.from ?? detectFormat(raw);
-  if (!format) throw new ImportError(`${shown}: cannot tell which tool this config is for; pass --from trl|handbook|axolotl|llamafactory`);
+  if (!format)
+    throw new ImportError(
+      `${shown}: cannot tell which tool this config is for; pass --from trl|handbook|axolotl|llamafactory`,
+    );
   const v1 = format === "llamafactory" && isLlamaFactoryV1(raw);
   const datasetInfo = format === "llamafactory" && !v1 ? await readDatasetInfo(raw, file) : undefined;
   const datasetFiles = v1 ? await readDatasetFiles(raw, file) : undefined;
   const result = importConfig(raw, format, { file: shown, text, trainer: options.trainer, datasetInfo, datasetFiles });
 
   let recipe = result.recipe;
-  if (options.rebase && format !== "trellis") recipe = mapLocalPaths(recipe, rebasePaths(options.rebase.from, options.rebase.to));
+  if (options.rebase && format !== "trellis")
+    recipe = mapLocalPaths(recipe, rebasePaths(options.rebase.from, options.rebase.to));
   if (options.override) {
     const over = await readYamlMapping(options.override);
     recipe = mergeOverride(recipe, mapLocalPaths(over.raw, rebasePaths(path.dirname(path.resolve(options.override)))));
@@ -92,7 +96,11 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
         ].join("\n");
   const imported = { ...result, recipe, format, yamlText };
   try {
-    const label = options.outputFile ? displayPath(options.outputFile) : format === "trellis" && !options.override ? shown : `${shown} (imported)`;
+    const label = options.outputFile
+      ? displayPath(options.outputFile)
+      : format === "trellis" && !options.override
+        ? shown
+        : `${shown} (imported)`;
     const parsed = parseRecipe(yamlText, label, { trl: targetTrl(options.trlVersion) });
     return { ...imported, validated: parsed.recipe };
   } catch (err) {
@@ -110,7 +118,8 @@ export async function readYamlMapping(file: string): Promise<{ raw: Raw; text: s
   } catch {
     throw new ImportError(`${shown}: file not found`);
   }
-  if (size > MAX_RECIPE_BYTES) throw new ImportError(`${shown}: larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`);
+  if (size > MAX_RECIPE_BYTES)
+    throw new ImportError(`${shown}: larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`);
   const text = new TextDecoder("utf-8").decode(await readFile(file));
   const lines = new LineCounter();
   let raw: unknown;
@@ -124,7 +133,9 @@ export async function readYamlMapping(file: string): Promise<{ raw: Raw; text: s
     raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (err instanceof ImportError) throw err;
-    throw new ImportError(`${shown}: ${err instanceof RangeError ? "the YAML is nested too deeply" : `invalid YAML: ${(err as Error).message}`}`);
+    throw new ImportError(
+      `${shown}: ${err instanceof RangeError ? "the YAML is nested too deeply" : `invalid YAML: ${(err as Error).message}`}`,
+    );
   }
   if (!isMapping(raw)) throw new ImportError(`${shown}: expected a YAML mapping of settings`);
   return { raw, text };

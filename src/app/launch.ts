@@ -52,7 +52,13 @@ export const Launch = z.object({
 });
 export type Launch = z.infer<typeof Launch>;
 
-export const SupervisorInfo = z.object({ pid: z.number().int(), url: z.string(), host: z.string(), port: z.number().int(), startedAt: z.number() });
+export const SupervisorInfo = z.object({
+  pid: z.number().int(),
+  url: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  startedAt: z.number(),
+});
 export type SupervisorInfo = z.infer<typeof SupervisorInfo>;
 
 export const files = (runDir: string) => ({

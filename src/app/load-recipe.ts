@@ -27,7 +27,10 @@ export interface LoadedRecipe extends ParsedRecipe {
 export function targetTrl(requested?: string): Version {
   const text = requested ?? lockedTrlVersion();
   const v = parseVersion(text);
-  if (!v) throw new RecipeError([{ file: "--trl-version", path: [], message: `not a version: '${text}' (expected X.Y or X.Y.Z)` }]);
+  if (!v)
+    throw new RecipeError([
+      { file: "--trl-version", path: [], message: `not a version: '${text}' (expected X.Y or X.Y.Z)` },
+    ]);
   const outside = unsupportedTrl(v);
   if (outside) throw new RecipeError([{ file: "--trl-version", path: [], message: outside }]);
   return v;
@@ -35,7 +38,12 @@ export function targetTrl(requested?: string): Version {
 
 /** `outputRoot` is where stage outputs go when the recipe sets no output_dir. */
 /** `text`, when given, is read as if it were the content of `file` (reproducing a recorded recipe). */
-export async function loadRecipe(file: string, outputRoot: string, trlVersion?: string, givenText?: string): Promise<LoadedRecipe> {
+export async function loadRecipe(
+  file: string,
+  outputRoot: string,
+  trlVersion?: string,
+  givenText?: string,
+): Promise<LoadedRecipe> {
   const shown = displayPath(file);
   const text = givenText ?? (await readRecipeText(file, shown));
   const trl = targetTrl(trlVersion);
@@ -54,7 +62,14 @@ export async function readRecipeText(file: string, shown = displayPath(file)): P
   } catch {
     throw new RecipeError([{ file: shown, path: [], message: "recipe file not found" }]);
   }
-  if (size > MAX_RECIPE_BYTES) throw new RecipeError([{ file: shown, path: [], message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?` }]);
+  if (size > MAX_RECIPE_BYTES)
+    throw new RecipeError([
+      {
+        file: shown,
+        path: [],
+        message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`,
+      },
+    ]);
   return new TextDecoder("utf-8", { fatal: false }).decode(await readFile(file));
 }
 

@@ -63,9 +63,17 @@ export type EnvironmentFacts = z.infer<typeof EnvironmentFacts>;
 /** Python, torch, CUDA, GPUs and every installed package of the environment, and the driver. */
 export async function environmentFacts(python: string): Promise<EnvironmentFacts & { driver: string | null }> {
   const facts = await runPythonJson(python, PACKAGES_SNIPPET, [], EnvironmentFacts);
-  const smi = await execa("nvidia-smi", ["--query-gpu=index,name,utilization.gpu,memory.used,memory.total,driver_version", "--format=csv,noheader,nounits"], { reject: false, timeout: 10_000 });
+  const smi = await execa(
+    "nvidia-smi",
+    ["--query-gpu=index,name,utilization.gpu,memory.used,memory.total,driver_version", "--format=csv,noheader,nounits"],
+    { reject: false, timeout: 10_000 },
+  );
   const driver = smi.exitCode === 0 ? (String(smi.stdout).split("\n")[0]?.split(",").at(-1)?.trim() ?? null) : null;
-  return { ...facts, gpus: facts.gpus?.length ? facts.gpus : parseNvidiaSmi(String(smi.stdout ?? "")).map((g) => g.name), driver };
+  return {
+    ...facts,
+    gpus: facts.gpus?.length ? facts.gpus : parseNvidiaSmi(String(smi.stdout ?? "")).map((g) => g.name),
+    driver,
+  };
 }
 
 /** The git commit and dirty state of the repository holding `dir`, if it is in one. */
@@ -74,7 +82,11 @@ export async function gitState(dir: string): Promise<{ repo: string; commit: str
   if (top.exitCode !== 0) return null;
   const commit = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false });
   const status = await execa("git", ["-C", dir, "status", "--porcelain"], { reject: false });
-  return { repo: String(top.stdout).trim(), commit: commit.exitCode === 0 ? String(commit.stdout).trim() : "(no commits)", dirty: String(status.stdout).trim().length > 0 };
+  return {
+    repo: String(top.stdout).trim(),
+    commit: commit.exitCode === 0 ? String(commit.stdout).trim() : "(no commits)",
+    dirty: String(status.stdout).trim().length > 0,
+  };
 }
 
 export interface InitialManifestInput {
@@ -95,7 +107,10 @@ export interface InitialManifestInput {
 }
 
 export async function writeInitialManifest(i: InitialManifestInput): Promise<void> {
-  const [environment, git] = await Promise.all([environmentFacts(i.python), gitState(path.dirname(path.resolve(i.recipeFile)))]);
+  const [environment, git] = await Promise.all([
+    environmentFacts(i.python),
+    gitState(path.dirname(path.resolve(i.recipeFile))),
+  ]);
   const seen = new Set<string>();
   const data = [];
   for (const { file } of localDataFiles(i.resolved)) {
@@ -109,12 +124,27 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
     trellis_version: TRELLIS_VERSION,
     command: process.argv.slice(1),
     cwd: process.cwd(),
-    recipe: { file: path.resolve(i.recipeFile), sha256: sha256Text(i.recipeText), resolved: resolvedRecipe, resolved_sha256: sha256Text(JSON.stringify(resolvedRecipe)) },
+    recipe: {
+      file: path.resolve(i.recipeFile),
+      sha256: sha256Text(i.recipeText),
+      resolved: resolvedRecipe,
+      resolved_sha256: sha256Text(JSON.stringify(resolvedRecipe)),
+    },
     git,
-    scripts: i.rendered.map((s) => ({ stage: s.id, trainer: s.trainer, file: `scripts/${s.script.name}`, sha256: sha256Text(s.script.text), spec_file: `scripts/${s.spec.name}`, spec_sha256: sha256Text(`${JSON.stringify(s.spec.value, null, 2)}\n`) })),
+    scripts: i.rendered.map((s) => ({
+      stage: s.id,
+      trainer: s.trainer,
+      file: `scripts/${s.script.name}`,
+      sha256: sha256Text(s.script.text),
+      spec_file: `scripts/${s.spec.name}`,
+      spec_sha256: sha256Text(`${JSON.stringify(s.spec.value, null, 2)}\n`),
+    })),
     environment: { venv: i.venv, lock_sha256: i.lockSha256, extras: i.extras, ...environment },
     data: { files: data, hub: [] as unknown[] },
-    seeds: { recipe: i.resolved.recipe.seed, stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])) },
+    seeds: {
+      recipe: i.resolved.recipe.seed,
+      stages: Object.fromEntries(i.rendered.map((s) => [s.id, s.spec.value.args.seed])),
+    },
     plan: [] as unknown[],
     batch_plans: i.batchPlans ?? [],
     launch: i.launch ?? null,
@@ -128,13 +158,21 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
 }
 
 /** Adds what is only known at the end: outcome, times, model/dataset revisions, the plan used. */
-export async function finalizeManifest(runDir: string, provenance: Array<Extract<RunEvent, { type: "provenance" }>>, end: { status: string; exitCode: number }, throughput: ThroughputAverage[] = []): Promise<void> {
+export async function finalizeManifest(
+  runDir: string,
+  provenance: Array<Extract<RunEvent, { type: "provenance" }>>,
+  end: { status: string; exitCode: number },
+  throughput: ThroughputAverage[] = [],
+): Promise<void> {
   // The initial manifest is written while the first stage starts: a stage that fails at once
   // can end before it is there.
   const deadline = Date.now() + MANIFEST_WAIT_MS;
   while (!existsSync(manifestFile(runDir)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(manifestFile(runDir))) return; // `trellis run` was killed before writing it
-  const manifest = JSON.parse(readFileSync(manifestFile(runDir), "utf8")) as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
+  const manifest = JSON.parse(readFileSync(manifestFile(runDir), "utf8")) as Record<string, unknown> & {
+    data: { hub: unknown[] };
+    plan: unknown[];
+  };
   manifest.data.hub = provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d })));
   (manifest as Record<string, unknown>).models = provenance.map((p) => ({ stage: p.stage, ...p.model }));
   manifest.plan = provenance.map((p) => ({ stage: p.stage, ...p.plan }));

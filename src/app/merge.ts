@@ -45,31 +45,57 @@ export async function chooseMergeStage(runDir: string, stage?: string): Promise<
     return { stage: id, spec: path.join(runDir, "scripts", s.script.replace(/\.py$/, ".json")), adapter: event.path };
   };
   if (stage !== undefined) {
-    if (!ids.includes(stage)) throw new MergeRefused(`${launch.runId} has no stage '${stage}' (stages: ${ids.join(", ")})`);
+    if (!ids.includes(stage))
+      throw new MergeRefused(`${launch.runId} has no stage '${stage}' (stages: ${ids.join(", ")})`);
     const event = saved.get(stage);
-    if (!event) throw new MergeRefused(`stage '${stage}' of ${launch.runId} has not saved its result (it did not finish): finish it first (trellis resume ${launch.runId})`);
-    if (!event.adapter) throw new MergeRefused(`stage '${stage}' of ${launch.runId} trained the full model (no peft block): its output ${event.path} is already a full model, nothing to merge`);
+    if (!event)
+      throw new MergeRefused(
+        `stage '${stage}' of ${launch.runId} has not saved its result (it did not finish): finish it first (trellis resume ${launch.runId})`,
+      );
+    if (!event.adapter)
+      throw new MergeRefused(
+        `stage '${stage}' of ${launch.runId} trained the full model (no peft block): its output ${event.path} is already a full model, nothing to merge`,
+      );
     return choose(stage);
   }
   const last = [...ids].reverse().find((id) => saved.get(id)?.adapter === true);
   if (!last) {
     const any = ids.some((id) => saved.has(id));
-    throw new MergeRefused(any ? `no stage of ${launch.runId} trained a LoRA adapter: its outputs are full models already, nothing to merge` : `no stage of ${launch.runId} has finished: nothing to merge yet`);
+    throw new MergeRefused(
+      any
+        ? `no stage of ${launch.runId} trained a LoRA adapter: its outputs are full models already, nothing to merge`
+        : `no stage of ${launch.runId} has finished: nothing to merge yet`,
+    );
   }
   return choose(last);
 }
 
-export async function mergeRun(runDir: string, options: { stage?: string; out?: string; signal?: AbortSignal } = {}): Promise<{ stage: string; merged: string; log: string }> {
+export async function mergeRun(
+  runDir: string,
+  options: { stage?: string; out?: string; signal?: AbortSignal } = {},
+): Promise<{ stage: string; merged: string; log: string }> {
   const choice = await chooseMergeStage(runDir, options.stage);
   const launch = readLaunch(runDir);
   const log = path.join(runDir, "logs", `merge-${choice.stage}.stderr.log`);
   const out = options.out ? path.resolve(options.out) : undefined;
-  const result = await runMergeProcess({ python: launch.python, scriptsDir: path.join(runDir, "scripts"), spec: choice.spec, out, logFile: log, signal: options.signal });
+  const result = await runMergeProcess({
+    python: launch.python,
+    scriptsDir: path.join(runDir, "scripts"),
+    spec: choice.spec,
+    out,
+    logFile: log,
+    signal: options.signal,
+  });
   if (!result.pythonFound) {
-    throw new EnvironmentError(`the environment this run used is gone (${launch.python}): set it up again (trellis env setup, with the run's extras) and retry`);
+    throw new EnvironmentError(
+      `the environment this run used is gone (${launch.python}): set it up again (trellis env setup, with the run's extras) and retry`,
+    );
   }
   if (result.exitCode !== 0 || !result.merged) {
-    throw new MergeFailed(`merging stage '${choice.stage}' failed: ${result.lastError ?? `exit code ${result.exitCode}`} (log: ${log})`, log);
+    throw new MergeFailed(
+      `merging stage '${choice.stage}' failed: ${result.lastError ?? `exit code ${result.exitCode}`} (log: ${log})`,
+      log,
+    );
   }
   return { stage: choice.stage, merged: result.merged, log };
 }

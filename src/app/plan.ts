@@ -51,7 +51,14 @@ const Facts = z.object({
 });
 
 export type StagePlanResult =
-  | { stage: string; kind: "planned"; plan: Plan; cached: boolean; args: Record<string, unknown>; fingerprint: PlanFingerprint }
+  | {
+      stage: string;
+      kind: "planned";
+      plan: Plan;
+      cached: boolean;
+      args: Record<string, unknown>;
+      fingerprint: PlanFingerprint;
+    }
   | { stage: string; kind: "nothing_to_plan"; reason: string };
 
 /** TRL's default max_length for DPO, ORPO and SFT: the worst case when the recipe sets none. */
@@ -59,11 +66,25 @@ const TRL_MAX_LENGTH = 1024;
 const WEIGHT_BYTES: Record<string, number> = { float32: 4, bfloat16: 2, float16: 2, auto: 2 };
 
 /** Plans every stage given (stages with `batch: auto` for a run; all of them for `trellis plan`). */
-export async function planStages(loaded: LoadedRecipe, python: string, stageIds: string[], log: (line: string) => void = () => {}): Promise<StagePlanResult[]> {
+export async function planStages(
+  loaded: LoadedRecipe,
+  python: string,
+  stageIds: string[],
+  log: (line: string) => void = () => {},
+): Promise<StagePlanResult[]> {
   const model = loaded.recipe.model;
-  const facts = await runPythonJson(python, FACTS_SNIPPET, [model.name ?? "", model.trust_remote_code ? "1" : "0"], Facts);
+  const facts = await runPythonJson(
+    python,
+    FACTS_SNIPPET,
+    [model.name ?? "", model.trust_remote_code ? "1" : "0"],
+    Facts,
+  );
   if (!facts.cuda || !facts.name || !facts.memory) {
-    return stageIds.map((stage) => ({ stage, kind: "nothing_to_plan", reason: "no GPU here: the planner has nothing to plan (the recipe's batch is used as written)" }));
+    return stageIds.map((stage) => ({
+      stage,
+      kind: "nothing_to_plan",
+      reason: "no GPU here: the planner has nothing to plan (the recipe's batch is used as written)",
+    }));
   }
   const results: StagePlanResult[] = [];
   for (const id of stageIds) {
@@ -80,7 +101,18 @@ export async function planStages(loaded: LoadedRecipe, python: string, stageIds:
     const lora = stage.peft !== undefined;
     const loraParams = lora ? estimateLoraParams(shape, stage.peft!.r) : shape.params;
     const estimate = (c: BatchConfig) =>
-      estimateMemory({ model: shape, weightBytes: WEIGHT_BYTES[model.dtype] ?? 2, trainable: loraParams, optimizer: typeof stage.args.optim === "string" ? stage.args.optim : "adamw_torch", trainer: stage.trainer, lora, seqLen, microBatch: c.microBatch, gradientCheckpointing: c.gradientCheckpointing, precomputeRef: c.precomputeRef });
+      estimateMemory({
+        model: shape,
+        weightBytes: WEIGHT_BYTES[model.dtype] ?? 2,
+        trainable: loraParams,
+        optimizer: typeof stage.args.optim === "string" ? stage.args.optim : "adamw_torch",
+        trainer: stage.trainer,
+        lora,
+        seqLen,
+        microBatch: c.microBatch,
+        gradientCheckpointing: c.gradientCheckpointing,
+        precomputeRef: c.precomputeRef,
+      });
     const fingerprint: PlanFingerprint = {
       model: `${model.name}@${model.revision ?? ""}`,
       dtype: model.dtype,
@@ -91,14 +123,28 @@ export async function planStages(loaded: LoadedRecipe, python: string, stageIds:
       peft: stage.peft ?? null,
       worldSize,
       gpu: { name: facts.name, memoryBytes: facts.memory },
-      versions: { torch: facts.torch ?? "", trl: facts.trl ?? "", transformers: facts.transformers ?? "", trellis: TRELLIS_VERSION },
+      versions: {
+        torch: facts.torch ?? "",
+        trl: facts.trl ?? "",
+        transformers: facts.transformers ?? "",
+        trellis: TRELLIS_VERSION,
+      },
     };
     const render = (c: BatchConfig) => renderProbeStage(loaded, resolvedStage, c);
     const { plan, cached } = await planWithCache(fileCache(path.join(cacheRoot(), "plans")), fingerprint, () =>
       searchPlan(
-        { perProcessBatch: batch.perProcessBatch, worldSize, canPrecomputeRef: canPrecomputeRef(stage), capacityBytes: facts.memory!, margin: DEFAULT_MARGIN, estimate },
+        {
+          perProcessBatch: batch.perProcessBatch,
+          worldSize,
+          canPrecomputeRef: canPrecomputeRef(stage),
+          capacityBytes: facts.memory!,
+          margin: DEFAULT_MARGIN,
+          estimate,
+        },
         async (c) => {
-          log(`  probing ${c.microBatch} x ${c.accumulation}, checkpointing ${c.gradientCheckpointing ? "on" : "off"}${c.precomputeRef ? ", precomputed reference" : ""}`);
+          log(
+            `  probing ${c.microBatch} x ${c.accumulation}, checkpointing ${c.gradientCheckpointing ? "on" : "off"}${c.precomputeRef ? ", precomputed reference" : ""}`,
+          );
           return runProbe(python, render, c);
         },
       ),
@@ -117,8 +163,16 @@ function estimateLoraParams(shape: ModelShape, r: number): number {
 function renderProbeStage(loaded: LoadedRecipe, stage: ResolvedStage, c: BatchConfig) {
   // A probe starts from the recipe's model: an earlier stage's output does not exist yet, and it
   // has the same shape.
-  const withArgs: Stage = { ...stage.stage, from: undefined, args: { ...stage.stage.args, ...planArgs(c, stage.stage.trainer) } };
-  const recipe = { ...loaded.recipe, preference_eval: false as const, stages: loaded.recipe.stages.map((s) => (s.id === withArgs.id ? withArgs : s)) };
+  const withArgs: Stage = {
+    ...stage.stage,
+    from: undefined,
+    args: { ...stage.stage.args, ...planArgs(c, stage.stage.trainer) },
+  };
+  const recipe = {
+    ...loaded.recipe,
+    preference_eval: false as const,
+    stages: loaded.recipe.stages.map((s) => (s.id === withArgs.id ? withArgs : s)),
+  };
   const resolved = resolveRecipe(recipe, loaded.file, path.join(cacheRoot(), "plans", "probe-output"));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION);
   return rendered.find((r) => r.id === stage.stage.id)!;

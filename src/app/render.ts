@@ -39,7 +39,16 @@ export async function renderToFolder(o: RenderOptions): Promise<RenderResult> {
     const { python } = await o.environment();
     const d = await distributedOf(loaded.recipe, o.recipeFile, slurmFlags(o.launchFlags ?? {}, o.slurm), python);
     const runId = `${loaded.recipe.name}-rendered`;
-    if (d) slurmScripts = writeSlurmScripts({ runDir: outDir, scriptsDir: outDir, runId, python, d, slurm: o.slurm, stages: stages.map((s) => ({ id: s.id, script: s.script.name })) });
+    if (d)
+      slurmScripts = writeSlurmScripts({
+        runDir: outDir,
+        scriptsDir: outDir,
+        runId,
+        python,
+        d,
+        slurm: o.slurm,
+        stages: stages.map((s) => ({ id: s.id, script: s.script.name })),
+      });
   }
   return { outDir, trl: formatVersion(loaded.trl), stages, slurmScripts };
 }

@@ -29,13 +29,15 @@ export async function whatChanged(manifest: RecordedManifest, python: string): P
     if (!existsSync(d.file)) changes.push(`data file ${d.file} is gone`);
     else {
       const now = await sha256File(d.file);
-      if (now !== d.sha256) changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
+      if (now !== d.sha256)
+        changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
     }
   }
   const env = await environmentFacts(python);
   const before = manifest.environment.packages;
   for (const name of new Set([...Object.keys(before), ...Object.keys(env.packages)])) {
-    if (before[name] !== env.packages[name]) changes.push(`package ${name}: ${before[name] ?? "absent"} then, ${env.packages[name] ?? "absent"} now`);
+    if (before[name] !== env.packages[name])
+      changes.push(`package ${name}: ${before[name] ?? "absent"} then, ${env.packages[name] ?? "absent"} now`);
   }
   const gpusThen = (manifest.environment.gpus ?? []).join(", ") || "none";
   const gpusNow = (env.gpus ?? []).join(", ") || "none";
@@ -60,7 +62,8 @@ export interface Comparison {
 
 /** Compares the logged metrics of two runs, step by step, in the original's order. */
 export function compareMetrics(original: RunEvent[], reproduced: RunEvent[]): Comparison {
-  const logged = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: "metrics" }> => e.type === "metrics");
+  const logged = (events: RunEvent[]) =>
+    events.filter((e): e is Extract<RunEvent, { type: "metrics" }> => e.type === "metrics");
   const a = logged(original);
   const b = new Map(logged(reproduced).map((e) => [`${e.stage}\0${e.step}`, e]));
   let values = 0;
@@ -68,14 +71,25 @@ export function compareMetrics(original: RunEvent[], reproduced: RunEvent[]): Co
     const other = b.get(`${e.stage}\0${e.step}`);
     for (const [metric, value] of Object.entries(e.metrics)) {
       const again = other?.metrics[metric];
-      if (again !== value) return { identical: false, values, steps: a.length, first: { stage: e.stage ?? "?", step: e.step, metric, original: value, reproduced: again ?? "(not logged)" } };
+      if (again !== value)
+        return {
+          identical: false,
+          values,
+          steps: a.length,
+          first: { stage: e.stage ?? "?", step: e.step, metric, original: value, reproduced: again ?? "(not logged)" },
+        };
       values++;
     }
   }
   const extra = logged(reproduced).length - a.length;
   if (extra > 0) {
     const e = logged(reproduced)[a.length]!;
-    return { identical: false, values, steps: a.length, first: { stage: e.stage ?? "?", step: e.step, metric: "(step)", original: "(not logged)", reproduced: "logged" } };
+    return {
+      identical: false,
+      values,
+      steps: a.length,
+      first: { stage: e.stage ?? "?", step: e.step, metric: "(step)", original: "(not logged)", reproduced: "logged" },
+    };
   }
   return { identical: true, values, steps: a.length, first: null };
 }

@@ -17,7 +17,10 @@ export class ResumeError extends TrellisError {
 }
 
 export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<Launch> {
-  if (readSupervisor(runDir)) throw new ResumeError(`${path.basename(runDir)} is still running: attach to it instead (trellis attach ${path.basename(runDir)})`);
+  if (readSupervisor(runDir))
+    throw new ResumeError(
+      `${path.basename(runDir)} is still running: attach to it instead (trellis attach ${path.basename(runDir)})`,
+    );
   const launch = readLaunch(runDir);
   const events = await readAllEvents(files(runDir).events);
   const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
@@ -25,20 +28,32 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   if (!next) throw new ResumeError(`every stage of ${launch.runId} finished: nothing to resume`);
 
   const changed: string[] = [];
-  if (existsSync(launch.recipeFile) && sha256(readFileSync(launch.recipeFile, "utf8")) !== launch.recipeSha256) changed.push(`the recipe ${launch.recipeFile} changed since the run started`);
-  if (sha256(readFileSync(LOCK_FILE, "utf8")) !== launch.lockSha256) changed.push("the environment lock (python/requirements.lock) changed since the run started");
-  if (changed.length && !options.force) throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
+  if (existsSync(launch.recipeFile) && sha256(readFileSync(launch.recipeFile, "utf8")) !== launch.recipeSha256)
+    changed.push(`the recipe ${launch.recipeFile} changed since the run started`);
+  if (sha256(readFileSync(LOCK_FILE, "utf8")) !== launch.lockSha256)
+    changed.push("the environment lock (python/requirements.lock) changed since the run started");
+  if (changed.length && !options.force)
+    throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
 
   const specFile = path.join(runDir, "scripts", next.script.replace(/\.py$/, ".json"));
-  const spec = JSON.parse(readFileSync(specFile, "utf8")) as { args: { output_dir: string }; resume_from_checkpoint?: string };
-  const notices: Launch["notices"] = changed.map((message) => ({ code: "resume_forced", message: `resuming anyway: ${message}` }));
+  const spec = JSON.parse(readFileSync(specFile, "utf8")) as {
+    args: { output_dir: string };
+    resume_from_checkpoint?: string;
+  };
+  const notices: Launch["notices"] = changed.map((message) => ({
+    code: "resume_forced",
+    message: `resuming anyway: ${message}`,
+  }));
   const specDir = path.dirname(specFile);
   const checkpoints = findCheckpoints(specPath(specDir, spec.args.output_dir));
-  for (const c of checkpoints.filter((c) => c.problem)) notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
+  for (const c of checkpoints.filter((c) => c.problem))
+    notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
   const chosen = checkpoints.find((c) => !c.problem) ?? null;
   notices.push({
     code: "resumed",
-    message: chosen ? `resuming stage '${next.id}' from ${path.basename(chosen.path)} (step ${chosen.step})` : `no complete checkpoint of stage '${next.id}': it starts again from its beginning`,
+    message: chosen
+      ? `resuming stage '${next.id}' from ${path.basename(chosen.path)} (step ${chosen.step})`
+      : `no complete checkpoint of stage '${next.id}': it starts again from its beginning`,
   });
   if (chosen) spec.resume_from_checkpoint = portablePath(chosen.path, { specDir, ownDir: runDir });
   else delete spec.resume_from_checkpoint;

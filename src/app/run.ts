@@ -73,30 +73,59 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
-  const loaded = await loadRecipe(o.recipeFile, path.resolve(o.runsDir, "pending", "output"), o.trlVersion, o.recipeText ?? imported?.yamlText);
+  const loaded = await loadRecipe(
+    o.recipeFile,
+    path.resolve(o.runsDir, "pending", "output"),
+    o.trlVersion,
+    o.recipeText ?? imported?.yamlText,
+  );
   // A tracker or optimizer whose package the environment lacks fails here, before any install or Python.
   const extras = checkRecipePackages(loaded, o.extras ?? []);
   const env = await o.environment(extras);
   const planned = await planAutoStages(loaded, env.python);
   if (o.slurm) checkSlurmOptions(o.slurm);
-  const distributed = await distributedOf(loaded.recipe, o.recipeFile, slurmFlags(o.launchFlags ?? {}, o.slurm), env.python);
+  const distributed = await distributedOf(
+    loaded.recipe,
+    o.recipeFile,
+    slurmFlags(o.launchFlags ?? {}, o.slurm),
+    env.python,
+  );
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
-  if (planned.plans.length) writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
+  if (planned.plans.length)
+    writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
   const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
   writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
   writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
-  const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, { specDir: runDir.scriptsDir, ownDir: runDir.dir });
+  const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, {
+    specDir: runDir.scriptsDir,
+    ownDir: runDir.dir,
+  });
   writeScripts(runDir.scriptsDir, rendered);
-  if (o.slurm && distributed) writeSlurmScripts({ runDir: runDir.dir, scriptsDir: runDir.scriptsDir, runId: runDir.id, python: env.python, d: distributed, slurm: o.slurm, stages: rendered.map((s) => ({ id: s.id, script: s.script.name })) });
+  if (o.slurm && distributed)
+    writeSlurmScripts({
+      runDir: runDir.dir,
+      scriptsDir: runDir.scriptsDir,
+      runId: runDir.id,
+      python: env.python,
+      d: distributed,
+      slurm: o.slurm,
+      stages: rendered.map((s) => ({ id: s.id, script: s.script.name })),
+    });
 
   const notices = [...planned.notices];
   if (imported) {
     copyFileSync(o.recipeFile, path.join(runDir.dir, `source-config${path.extname(o.recipeFile) || ".yaml"}`));
-    notices.push({ code: "imported", message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)` });
+    notices.push({
+      code: "imported",
+      message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)`,
+    });
   }
   if (loaded.recipe.model.trust_remote_code) {
-    notices.push({ code: "trust_remote_code", message: `model.trust_remote_code is on: Python code shipped with '${loaded.recipe.model.name}' will run on this machine` });
+    notices.push({
+      code: "trust_remote_code",
+      message: `model.trust_remote_code is on: Python code shipped with '${loaded.recipe.model.name}' will run on this machine`,
+    });
   }
   const launch: Launch = {
     runId: runDir.id,
@@ -115,12 +144,26 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
     ...(distributed ? { distributed } : {}),
     ...(o.slurm ? { slurm: { ...o.slurm } } : {}),
-    plannedMargins: Object.fromEntries(planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : []))),
+    plannedMargins: Object.fromEntries(
+      planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : [])),
+    ),
   };
   writeLaunch(launch);
   // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
   // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
-  const manifestWritten = writeInitialManifest({ runDir: runDir.dir, recipeFile: o.recipeFile, recipeText: loaded.text, resolved, rendered, python: env.python, venv: env.dir, lockSha256: launch.lockSha256, extras: extraRecords(extras), batchPlans: planned.plans, launch: launchRecord(distributed, rendered) });
+  const manifestWritten = writeInitialManifest({
+    runDir: runDir.dir,
+    recipeFile: o.recipeFile,
+    recipeText: loaded.text,
+    resolved,
+    rendered,
+    python: env.python,
+    venv: env.dir,
+    lockSha256: launch.lockSha256,
+    extras: extraRecords(extras),
+    batchPlans: planned.plans,
+    launch: launchRecord(distributed, rendered),
+  });
   manifestWritten.catch(() => {}); // reported where it is awaited
   return { ...launch, manifestWritten };
 }
@@ -128,18 +171,35 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
 /** Under Slurm: its nodes, one process per GPU of each (one on a CPU allocation). */
 export function slurmFlags(flags: LaunchFlags, slurm: SlurmOptions | undefined): LaunchFlags {
   if (!slurm) return flags;
-  return { ...flags, slurm: true, gpusPerNode: slurm.gpusPerNode, nodes: slurm.nodes, processesPerNode: flags.processesPerNode ?? Math.max(1, slurm.gpusPerNode) };
+  return {
+    ...flags,
+    slurm: true,
+    gpusPerNode: slurm.gpusPerNode,
+    nodes: slurm.nodes,
+    processesPerNode: flags.processesPerNode ?? Math.max(1, slurm.gpusPerNode),
+  };
 }
 
 /** The launch every stage runs with (null: one plain process), from the recipe and the flags. */
-export async function distributedOf(recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"], recipeFile: string, flags: LaunchFlags, python: string) {
+export async function distributedOf(
+  recipe: Awaited<ReturnType<typeof loadRecipe>>["recipe"],
+  recipeFile: string,
+  flags: LaunchFlags,
+  python: string,
+) {
   // Under Slurm the login node's GPUs say nothing: the allocation's are asked for.
   const gpus = flags.slurm ? (flags.gpusPerNode ?? 0) : await visibleGpus();
   const resolved = resolveDistributed(recipe.launch, flags, gpus);
   if (!resolved) return undefined;
-  const d = { ...resolved, configFile: resolved.configFile && path.resolve(path.dirname(path.resolve(recipeFile)), resolved.configFile) };
+  const d = {
+    ...resolved,
+    configFile: resolved.configFile && path.resolve(path.dirname(path.resolve(recipeFile)), resolved.configFile),
+  };
   // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (TRL_FACTS.md).
-  if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1) throw new LaunchError("accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU");
+  if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1)
+    throw new LaunchError(
+      "accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU",
+    );
   return { ...d, cpu: gpus === 0, ...(d.profile ? { profileFile: await trlProfileFile(python, d.profile) } : {}) };
 }
 
@@ -156,7 +216,12 @@ function launchRecord(d: Awaited<ReturnType<typeof distributedOf>>, rendered: Re
     slurm: d?.slurm ?? false,
     stages: rendered.map((s) => {
       const b = effectiveBatch(s.spec.value.args, worldSize);
-      return { stage: s.id, per_process_batch: b.microBatch, accumulation: b.accumulation, effective_batch: b.effective };
+      return {
+        stage: s.id,
+        per_process_batch: b.microBatch,
+        accumulation: b.accumulation,
+        effective_batch: b.effective,
+      };
     }),
   };
 }
@@ -167,9 +232,21 @@ async function planAutoStages(loaded: Awaited<ReturnType<typeof loadRecipe>>, py
   if (!auto.length) return { recipe: loaded.recipe, plans: [], notices: [] };
   const { planStages } = await import("./plan.js");
   const results = await planStages(loaded, python, auto);
-  const notices = results.flatMap((r) => (r.kind === "nothing_to_plan" ? [{ code: "batch_plan", message: `stage '${r.stage}' has batch: auto, but ${r.reason}` }] : [{ code: "batch_plan", message: `stage '${r.stage}': batch planned${r.cached ? " (cached)" : ""}: micro-batch ${r.plan.chosen.microBatch} x ${r.plan.chosen.accumulation}, checkpointing ${r.plan.chosen.gradientCheckpointing ? "on" : "off"} (${Math.round(r.plan.chosen.tokensPerSec)} tokens/s in the probe)` }]));
+  const notices = results.flatMap((r) =>
+    r.kind === "nothing_to_plan"
+      ? [{ code: "batch_plan", message: `stage '${r.stage}' has batch: auto, but ${r.reason}` }]
+      : [
+          {
+            code: "batch_plan",
+            message: `stage '${r.stage}': batch planned${r.cached ? " (cached)" : ""}: micro-batch ${r.plan.chosen.microBatch} x ${r.plan.chosen.accumulation}, checkpointing ${r.plan.chosen.gradientCheckpointing ? "on" : "off"} (${Math.round(r.plan.chosen.tokensPerSec)} tokens/s in the probe)`,
+          },
+        ],
+  );
   const args = new Map(results.flatMap((r) => (r.kind === "planned" ? [[r.stage, r.args] as const] : [])));
-  const recipe = { ...loaded.recipe, stages: loaded.recipe.stages.map((s) => (args.has(s.id) ? { ...s, args: { ...s.args, ...args.get(s.id) } } : s)) };
+  const recipe = {
+    ...loaded.recipe,
+    stages: loaded.recipe.stages.map((s) => (args.has(s.id) ? { ...s, args: { ...s.args, ...args.get(s.id) } } : s)),
+  };
   return { recipe, plans: results, notices };
 }
 
@@ -194,5 +271,7 @@ export async function startDetached(launch: Launch): Promise<{ url: string; toke
 }
 
 export function hostWarning(host: string): string | undefined {
-  return isLoopback(host) ? undefined : `warning: the run's websocket listens on ${host}: anyone who can reach it and has the token (runs/<id>/token) can stop the run. Prefer an SSH tunnel to 127.0.0.1.`;
+  return isLoopback(host)
+    ? undefined
+    : `warning: the run's websocket listens on ${host}: anyone who can reach it and has the token (runs/<id>/token) can stop the run. Prefer an SSH tunnel to 127.0.0.1.`;
 }

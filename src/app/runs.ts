@@ -47,13 +47,31 @@ export function findRun(runsDir: string, query: string | undefined): string {
   if (ids.includes(query)) return path.join(runsDir, query);
   const matches = ids.filter((id) => id.startsWith(query) || id.includes(query));
   if (matches.length === 1) return path.join(runsDir, matches[0]!);
-  throw new RunNotFoundError(matches.length ? `'${query}' matches several runs: ${matches.join(", ")}` : `no run matches '${query}' in ${runsDir} (trellis ls lists them)`);
+  throw new RunNotFoundError(
+    matches.length
+      ? `'${query}' matches several runs: ${matches.join(", ")}`
+      : `no run matches '${query}' in ${runsDir} (trellis ls lists them)`,
+  );
 }
 
 /** Reads a run's status from its events, folded as the views fold them, and its supervisor. */
 export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
   const id = path.basename(dir);
-  const out: RunSummary = { id, dir, status: "unknown", recipe: null, trainers: "", stage: null, step: null, maxSteps: null, startedAt: null, duration: null, failedStage: null, reason: null, preference: null };
+  const out: RunSummary = {
+    id,
+    dir,
+    status: "unknown",
+    recipe: null,
+    trainers: "",
+    stage: null,
+    step: null,
+    maxSteps: null,
+    startedAt: null,
+    duration: null,
+    failedStage: null,
+    reason: null,
+    preference: null,
+  };
   const eventsFile = files(dir).events;
   if (!existsSync(eventsFile)) return out;
   let state: RunState = initialState;
@@ -75,7 +93,8 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
   const ran = state.stages.findLast((s) => s.status !== "pending");
   if (ran) Object.assign(out, { stage: ran.id, step: ran.step, maxSteps: ran.maxSteps });
   // The latest measurement: after the last stage that finished it, else before the one that failed.
-  out.preference = state.stages.flatMap((s) => [s.preferenceBefore, s.preferenceAfter]).findLast((x) => x !== null) ?? null;
+  out.preference =
+    state.stages.flatMap((s) => [s.preferenceBefore, s.preferenceAfter]).findLast((x) => x !== null) ?? null;
   out.startedAt = state.startedAt;
   if (state.status === "running" || state.status === "pending") {
     out.status = readSupervisor(dir) ? "running" : "failed";

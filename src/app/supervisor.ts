@@ -16,7 +16,12 @@ import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { EventLog } from "../adapters/run-dir.js";
-import { runStageProcess, STOP_GRACE_MS, type StageHandle, type StageProcessOptions } from "../adapters/stage-process.js";
+import {
+  runStageProcess,
+  STOP_GRACE_MS,
+  type StageHandle,
+  type StageProcessOptions,
+} from "../adapters/stage-process.js";
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
@@ -66,17 +71,35 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     logger.info({ command: c }, "command");
     if (c === "checkpoint") {
       stage?.send("checkpoint");
-      bus.emit({ type: "notice", time: now(), code: "checkpoint_requested", message: "a checkpoint will be saved at the end of the current step" });
+      bus.emit({
+        type: "notice",
+        time: now(),
+        code: "checkpoint_requested",
+        message: "a checkpoint will be saved at the end of the current step",
+      });
     } else if (c === "stop" && stopRequested) {
       // Asked twice (a second Ctrl-C): no more grace.
-      bus.emit({ type: "notice", time: now(), code: "kill_requested", message: "stopping now: the trainer's processes are killed" });
+      bus.emit({
+        type: "notice",
+        time: now(),
+        code: "kill_requested",
+        message: "stopping now: the trainer's processes are killed",
+      });
       stage?.kill("SIGKILL");
     } else if (c === "stop") {
       stopRequested = true;
-      bus.emit({ type: "notice", time: now(), code: "stop_requested", message: "stopping: a checkpoint is saved at the end of the current step, then the run stops" });
+      bus.emit({
+        type: "notice",
+        time: now(),
+        code: "stop_requested",
+        message: "stopping: a checkpoint is saved at the end of the current step, then the run stops",
+      });
       stage?.send("stop");
       // A trainer stuck in a long step (or in its imports) is interrupted, then killed.
-      killTimers = [setTimeout(() => stage?.kill("SIGINT"), STOP_GRACE_MS), setTimeout(() => stage?.kill("SIGKILL"), STOP_GRACE_MS * 2)];
+      killTimers = [
+        setTimeout(() => stage?.kill("SIGINT"), STOP_GRACE_MS),
+        setTimeout(() => stage?.kill("SIGKILL"), STOP_GRACE_MS * 2),
+      ];
     }
   };
 
@@ -113,7 +136,10 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
     bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint });
   }
-  writeFileSync(f.supervisor, `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`);
+  writeFileSync(
+    f.supervisor,
+    `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`,
+  );
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
@@ -124,15 +150,37 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
       const low = margin !== undefined ? lowHeadroom(gpus, margin) : null;
       if (low && runningStage && !warned.has(runningStage)) {
         warned.add(runningStage);
-        bus.emit({ type: "notice", time: now(), stage: runningStage, code: "memory_headroom", message: headroomMessage(runningStage, low, margin!) });
+        bus.emit({
+          type: "notice",
+          time: now(),
+          stage: runningStage,
+          code: "memory_headroom",
+          message: headroomMessage(runningStage, low, margin!),
+        });
       }
     });
     if (!launch.resume) {
-      bus.emit({ type: "run_start", time: now(), run_id: launch.runId, recipe: launch.recipeName, run_dir: launch.runDir, stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })), trellis_version: TRELLIS_VERSION });
-      bus.emit({ type: "environment", time: now(), python: launch.python, venv: launch.venv, installed: launch.installed });
+      bus.emit({
+        type: "run_start",
+        time: now(),
+        run_id: launch.runId,
+        recipe: launch.recipeName,
+        run_dir: launch.runDir,
+        stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })),
+        trellis_version: TRELLIS_VERSION,
+      });
+      bus.emit({
+        type: "environment",
+        time: now(),
+        python: launch.python,
+        venv: launch.venv,
+        installed: launch.installed,
+      });
     }
     for (const n of launch.notices) bus.emit({ type: "notice", time: now(), ...n });
-    const todo = launch.resume ? launch.stages.slice(launch.stages.findIndex((s) => s.id === launch.resume!.stage)) : launch.stages;
+    const todo = launch.resume
+      ? launch.stages.slice(launch.stages.findIndex((s) => s.id === launch.resume!.stage))
+      : launch.stages;
 
     let status: FinalStatus = "finished";
     let reason: string | null = null;
@@ -157,7 +205,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     killTimers.forEach(clearTimeout);
     stopGpu();
     await finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
-    bus.emit({ type: "run_end", time: now(), status, ...(reason ? { reason } : {}), preference: preferenceSummary(state) });
+    bus.emit({
+      type: "run_end",
+      time: now(),
+      status,
+      ...(reason ? { reason } : {}),
+      preference: preferenceSummary(state),
+    });
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
@@ -176,7 +230,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
 /** How often a launched stage's rank heartbeats are read for a stalled collective. */
 const HANG_POLL_MS = 2_000;
 
-async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: EventBus, logger: Logger, onStart: (h: StageHandle) => void) {
+async function runOneStage(
+  s: Launch["stages"][number],
+  launch: Launch,
+  bus: EventBus,
+  logger: Logger,
+  onStart: (h: StageHandle) => void,
+) {
   let error: StageError | null = null;
   let lastLoss: number | undefined;
   let budget = { second: 0, lines: 0 };
@@ -185,7 +245,13 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
   const d = launch.distributed;
   const spec = JSON.parse(readFileSync(script.replace(/\.py$/, ".json"), "utf8")) as { args: Record<string, unknown> };
   // Said before Python starts: how many processes, and the batch one optimizer step sees.
-  bus.emit({ type: "notice", time: now(), stage: s.id, code: "launch", message: describeLaunch(d ?? null, effectiveBatch(spec.args, d?.worldSize ?? 1)) });
+  bus.emit({
+    type: "notice",
+    time: now(),
+    stage: s.id,
+    code: "launch",
+    message: describeLaunch(d ?? null, effectiveBatch(spec.args, d?.worldSize ?? 1)),
+  });
   let training = false;
   let hang = null as string | null; // set by the watch timer
   let handle: StageHandle | undefined;
@@ -195,7 +261,13 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
         hang = hangOf(readHeartbeats(launch.runDir, s.id), d.worldSize, d.hangSeconds, Date.now() / 1000);
         if (!hang) return;
         logger.warn({ stage: s.id, hang }, "stalled collective");
-        bus.emit({ type: "notice", time: now(), stage: s.id, code: "hang", message: `stage '${s.id}' hangs: ${hang}; stopping it rather than waiting for the collective's timeout` });
+        bus.emit({
+          type: "notice",
+          time: now(),
+          stage: s.id,
+          code: "hang",
+          message: `stage '${s.id}' hangs: ${hang}; stopping it rather than waiting for the collective's timeout`,
+        });
         handle?.kill("SIGTERM");
         setTimeout(() => handle?.kill("SIGKILL"), STOP_GRACE_MS).unref();
       }, HANG_POLL_MS)
@@ -208,9 +280,20 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
     stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
     stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
-    launcher: d && !d.slurm ? launcherOptions(d, { runDir: launch.runDir, rendezvousId: `${launch.recipeName}-${s.id}`, stage: s.id, script, profileFile: d.profileFile, cpu: d.cpu }) : undefined,
+    launcher:
+      d && !d.slurm
+        ? launcherOptions(d, {
+            runDir: launch.runDir,
+            rendezvousId: `${launch.recipeName}-${s.id}`,
+            stage: s.id,
+            script,
+            profileFile: d.profileFile,
+            cpu: d.cpu,
+          })
+        : undefined,
     onEvent: (event: StageEvent) => {
-      if (event.type === "error" && !error) error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
+      if (event.type === "error" && !error)
+        error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
       if (event.type === "metrics") lastLoss = metricValue(event.metrics.loss) ?? lastLoss;
       if (event.type === "train_begin") training = true;
       if (event.type === "train_summary" || event.type === "stopping" || event.type === "error") training = false;
@@ -223,7 +306,8 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
     onOutput: (stream: "stdout" | "stderr", line: string) => {
       const second = Math.floor(Date.now() / 1000);
       if (second !== budget.second) budget = { second, lines: 0 };
-      if (++budget.lines <= OUTPUT_LINES_PER_SECOND) bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) });
+      if (++budget.lines <= OUTPUT_LINES_PER_SECOND)
+        bus.emit({ type: "output", time: now(), stage: s.id, stream, line: line.slice(0, 1000) });
     },
     onStart: (h: StageHandle) => {
       handle = h;
@@ -236,7 +320,14 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
         batchFile: path.join(slurmDir(launch.runDir, s.id), "job.sbatch"),
         slurmDir: slurmDir(launch.runDir, s.id),
         channels: channelFiles(launch.runDir, s.id),
-        onQueue: (jobId, state, why) => bus.emit({ type: "notice", time: now(), stage: s.id, code: "slurm_job", message: `slurm job ${jobId}: ${state}${why && why !== "None" ? ` (${why})` : ""}` }),
+        onQueue: (jobId, state, why) =>
+          bus.emit({
+            type: "notice",
+            time: now(),
+            stage: s.id,
+            code: "slurm_job",
+            message: `slurm job ${jobId}: ${state}${why && why !== "None" ? ` (${why})` : ""}`,
+          }),
       })
     : await runStageProcess(stageOptions);
   clearInterval(hangTimer);
@@ -254,9 +345,24 @@ async function runOneStage(s: Launch["stages"][number], launch: Launch, bus: Eve
   const ok = result.exitCode === 0 && !result.stopped && !hang;
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
   const diagnosis = ok || hang ? undefined : diagnoseStage(s, result, error, { lastLoss });
-  const reason = ok ? null : hang ? `stage '${s.id}' hung: ${hang}` : failureReason(s.id, result, error, diagnosis ?? null).replace(`stage '${s.id}' failed:`, `stage '${s.id}' failed${rankNote}:`);
+  const reason = ok
+    ? null
+    : hang
+      ? `stage '${s.id}' hung: ${hang}`
+      : failureReason(s.id, result, error, diagnosis ?? null).replace(
+          `stage '${s.id}' failed:`,
+          `stage '${s.id}' failed${rankNote}:`,
+        );
   logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status, diagnosis }, "stage ended");
   if (diagnosis) bus.emit({ type: "diagnosis", time: now(), stage: s.id, ...diagnosis });
-  bus.emit({ type: "stage_end", time: now(), stage: s.id, status, exit_code: result.exitCode, signal: result.signal, ...(reason ? { reason } : {}) });
+  bus.emit({
+    type: "stage_end",
+    time: now(),
+    stage: s.id,
+    status,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    ...(reason ? { reason } : {}),
+  });
   return { status, reason } as const;
 }

@@ -10,7 +10,12 @@ export class UsageError extends TrellisError {
 
 export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
   try {
-    return parseArgs({ args, options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args,
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -30,10 +35,24 @@ export const ENV_FLAGS = {
   "torch-backend": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
-export function envOptions(v: { python?: string | boolean; "reuse-torch"?: string | boolean; wheelhouse?: string | boolean; venv?: string | boolean; extra?: Array<string | boolean>; "torch-backend"?: string | boolean }) {
+export function envOptions(v: {
+  python?: string | boolean;
+  "reuse-torch"?: string | boolean;
+  wheelhouse?: string | boolean;
+  venv?: string | boolean;
+  extra?: Array<string | boolean>;
+  "torch-backend"?: string | boolean;
+}) {
   const str = (x: unknown) => (typeof x === "string" ? x : undefined);
   const extras = (v.extra ?? []).filter((x): x is string => typeof x === "string");
-  return { python: str(v.python), reuseTorchFrom: str(v["reuse-torch"]), wheelhouse: str(v.wheelhouse), venvDir: str(v.venv), extras, torchBackend: str(v["torch-backend"]) };
+  return {
+    python: str(v.python),
+    reuseTorchFrom: str(v["reuse-torch"]),
+    wheelhouse: str(v.wheelhouse),
+    venvDir: str(v.venv),
+    extras,
+    torchBackend: str(v["torch-backend"]),
+  };
 }
 
 export const runsDirOf = (flag: string | undefined) => flag ?? process.env.TRELLIS_RUNS_DIR ?? "runs";

@@ -9,7 +9,11 @@ import { checkRecipePackages } from "../app/extras.js";
 import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
 
 export async function checkCommand(args: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(args, { "trl-version": { type: "string" }, json: { type: "boolean" }, extra: ENV_FLAGS.extra });
+  const { values, positionals } = parse(args, {
+    "trl-version": { type: "string" },
+    json: { type: "boolean" },
+    extra: ENV_FLAGS.extra,
+  });
   if (values.help) return help();
   const file = onlyPositional(positionals, "recipe file", "check");
   const load = async () => {
@@ -20,15 +24,22 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   try {
     const { loaded, extras } = await load();
     const { facts, disk } = loaded.model;
-    const model = facts ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate } : null;
-    process.stdout.write(`${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras })}\n`);
+    const model = facts
+      ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
+      : null;
+    process.stdout.write(
+      `${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras })}\n`,
+    );
     return 0;
   } catch (err) {
     // One JSON document whatever happened: errors are data for a script, with the exit code.
     if (!(err instanceof RecipeError || err instanceof DataFileError)) throw err;
-    const problems = err instanceof RecipeError ? err.problems : err.message.split("\n").map((message) => ({ message }));
+    const problems =
+      err instanceof RecipeError ? err.problems : err.message.split("\n").map((message) => ({ message }));
     const data = err instanceof DataFileError ? err.details : undefined;
-    process.stdout.write(`${JSON.stringify({ ok: false, exit_code: err.exitCode, problems, ...(data ? { data } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, exit_code: err.exitCode, problems, ...(data ? { data } : {}) })}\n`,
+    );
     return err.exitCode;
   }
 }
@@ -36,12 +47,21 @@ export async function checkCommand(args: string[], help: () => number): Promise<
 function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>): number {
   const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
   const out = [`${loaded.file}: ok (${stages})`];
-  const lines = loaded.data.map((d) => `  ${displayPath(d.file)}: ${d.rows} rows, ${d.shape ? `${d.shape} (${SHAPES[d.shape]}): ${d.note}` : "no shape"}`);
+  const lines = loaded.data.map(
+    (d) =>
+      `  ${displayPath(d.file)}: ${d.rows} rows, ${d.shape ? `${d.shape} (${SHAPES[d.shape]}): ${d.note}` : "no shape"}`,
+  );
   out.push(...new Set(lines)); // a file two stages read alike is one line
   const { facts, disk } = loaded.model;
   const name = loaded.recipe.model.name ?? "tiny model";
-  if (!facts) out.push(`  model ${name}: not on this machine yet; its LoRA targets and chat template are checked when the stage loads it`);
-  if (disk) out.push(`  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`);
+  if (!facts)
+    out.push(
+      `  model ${name}: not on this machine yet; its LoRA targets and chat template are checked when the stage loads it`,
+    );
+  if (disk)
+    out.push(
+      `  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`,
+    );
   process.stdout.write(`${out.join("\n")}\n`);
   return 0;
 }

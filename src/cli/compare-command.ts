@@ -24,7 +24,8 @@ export async function compareCommand(rest: string[], help: () => number): Promis
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   if (values.advise) {
-    if (!positionals.length) throw new UsageError("compare --advise takes a recipe, a comparison file, or the arms' recipes");
+    if (!positionals.length)
+      throw new UsageError("compare --advise takes a recipe, a comparison file, or the arms' recipes");
     const advice = await adviseOnly(positionals, runsDir);
     if (values.json) process.stdout.write(`${JSON.stringify(advice)}\n`);
     else process.stdout.write(adviceText(advice));
@@ -36,15 +37,21 @@ export async function compareCommand(rest: string[], help: () => number): Promis
     await show(result.id, result.arms, result.baseline, Boolean(values.plain || values.json));
     return 0;
   }
-  if (values.resume === undefined && !positionals.length) throw new UsageError("compare takes a comparison file (with a compare: list) or two or more recipes (see trellis compare --help)");
-  if (values.resume !== undefined && positionals.length) throw new UsageError("compare --resume takes only the comparison's id");
+  if (values.resume === undefined && !positionals.length)
+    throw new UsageError(
+      "compare takes a comparison file (with a compare: list) or two or more recipes (see trellis compare --help)",
+    );
+  if (values.resume !== undefined && positionals.length)
+    throw new UsageError("compare --resume takes only the comparison's id");
 
   const env = envOptions(values);
   const interrupt = new AbortController();
   let count = 0;
   process.on("SIGINT", () => {
     if (++count > 1) process.exit(130);
-    say("\nstopping the current arm: it saves a checkpoint; trellis compare --resume continues (Ctrl-C again to leave)");
+    say(
+      "\nstopping the current arm: it saves a checkpoint; trellis compare --resume continues (Ctrl-C again to leave)",
+    );
     interrupt.abort();
   });
   const outcome = await runCompare({
@@ -52,7 +59,9 @@ export async function compareCommand(rest: string[], help: () => number): Promis
     runsDir,
     resume: values.resume,
     environment: (extras) => setupEnvironment({ ...env, extras: [...extras, ...env.extras], out: process.stderr }),
-    plotPython: values["no-plot"] ? null : async () => (await setupEnvironment({ ...env, extras: [PLOT_EXTRA], out: process.stderr })).python,
+    plotPython: values["no-plot"]
+      ? null
+      : async () => (await setupEnvironment({ ...env, extras: [PLOT_EXTRA], out: process.stderr })).python,
     view: () => chooseView(values),
     interrupt: interrupt.signal,
     say,
@@ -67,7 +76,11 @@ export async function compareCommand(rest: string[], help: () => number): Promis
 /** The compare view: interactive on a terminal, else printed once. */
 async function show(title: string, arms: ArmResult[], baseline: Scores | null, plain: boolean): Promise<void> {
   if (!plain && process.stdout.isTTY && process.stdin.isTTY) {
-    const [{ render }, { createElement }, { CompareView }] = await Promise.all([import("ink"), import("react"), import("../ui/compare/compare-view.js")]);
+    const [{ render }, { createElement }, { CompareView }] = await Promise.all([
+      import("ink"),
+      import("react"),
+      import("../ui/compare/compare-view.js"),
+    ]);
     const app = render(createElement(CompareView, { arms, baseline, title }));
     await app.waitUntilExit();
     return;
@@ -87,12 +100,25 @@ function outcomeJson(o: CompareOutcome) {
     stopped_arm: o.stoppedArm ?? null,
     report: o.report ?? null,
     baseline: o.baseline,
-    arms: o.arms.map((a) => ({ name: a.name, run_id: a.runId, status: a.status, final: a.final, total: a.total, stages: a.stages })),
+    arms: o.arms.map((a) => ({
+      name: a.name,
+      run_id: a.runId,
+      status: a.status,
+      final: a.final,
+      total: a.total,
+      stages: a.stages,
+    })),
     advice: o.advice,
   };
 }
 
 export function adviceText(a: Advice): string {
-  const lines = [`${a.summary}`, ...a.signals.map((s) => `  - ${s.what}: ${s.why} (${s.lean === "either" ? "no lean" : s.lean === "orpo" ? "leans ORPO" : "leans SFT then DPO"})`)];
+  const lines = [
+    `${a.summary}`,
+    ...a.signals.map(
+      (s) =>
+        `  - ${s.what}: ${s.why} (${s.lean === "either" ? "no lean" : s.lean === "orpo" ? "leans ORPO" : "leans SFT then DPO"})`,
+    ),
+  ];
   return `${lines.join("\n")}\n`;
 }

@@ -16,7 +16,11 @@ export async function envCommand(rest: string[], help: (name: string) => () => n
     const { values } = parse(args, { ...ENV_FLAGS, json: { type: "boolean" } });
     if (values.help) return help("env doctor")();
     const report = await runDoctor(envOptions(values));
-    process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatDoctor(report, { color: colorEnabled(process.stdout) })}\n`);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(report)}\n`
+        : `${formatDoctor(report, { color: colorEnabled(process.stdout) })}\n`,
+    );
     return report.problems.length ? 1 : 0;
   }
   if (sub === undefined || sub === "--help" || sub === "-h") return help("env")();

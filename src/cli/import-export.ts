@@ -29,7 +29,6 @@ async function guarded(body: () => Promise<number>): Promise<number> {
   }
 }
 
-
 const str = (v: unknown) => (typeof v === "string" ? v : undefined);
 
 export function importCommand(args: string[]): Promise<number> {
@@ -49,9 +48,11 @@ export function importCommand(args: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError("import takes one config file (see trellis import --help)");
     // The project spells itself LLaMA-Factory: take the hyphenated name too.
     const from = str(values.from) === "llama-factory" ? "llamafactory" : str(values.from);
-    if (from !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(from)) throw new UsageError(`--from must be one of ${IMPORT_FORMATS.join(", ")} (got '${from}')`);
+    if (from !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(from))
+      throw new UsageError(`--from must be one of ${IMPORT_FORMATS.join(", ")} (got '${from}')`);
     const trainer = str(values.trainer);
-    if (trainer !== undefined && !(TRAINERS as readonly string[]).includes(trainer)) throw new UsageError(`--trainer must be one of ${TRAINERS.join(", ")} (got '${trainer}')`);
+    if (trainer !== undefined && !(TRAINERS as readonly string[]).includes(trainer))
+      throw new UsageError(`--trainer must be one of ${TRAINERS.join(", ")} (got '${trainer}')`);
     const output = str(values.output);
     const options = {
       from: from as ImportFormat | undefined,
@@ -73,14 +74,21 @@ export function importCommand(args: string[]): Promise<number> {
     if (output) await writeFile(output, imported.yamlText);
     if (values.json) {
       const problems = invalid ? invalid.message.split("\n") : [];
-      process.stdout.write(`${JSON.stringify({ ok: !invalid, file: positionals[0], format: imported.format, trainer: imported.trainer, trainer_reason: imported.trainerReason, output: output ?? null, report: imported.report, notes: imported.notes, problems, ...(output ? {} : { yaml: imported.yamlText }) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ok: !invalid, file: positionals[0], format: imported.format, trainer: imported.trainer, trainer_reason: imported.trainerReason, output: output ?? null, report: imported.report, notes: imported.notes, problems, ...(output ? {} : { yaml: imported.yamlText }) })}\n`,
+      );
     } else {
       if (!output) process.stdout.write(imported.yamlText);
       const err = process.stderr;
-      err.write(`${positionals[0]}: ${imported.format} config, trainer ${imported.trainer} (${imported.trainerReason})\n`);
+      err.write(
+        `${positionals[0]}: ${imported.format} config, trainer ${imported.trainer} (${imported.trainerReason})\n`,
+      );
       if (imported.format !== "trellis") err.write(`${formatReport(imported.report)}\n`);
       for (const note of imported.notes) err.write(`note: ${note}\n`);
-      if (output) err.write(`wrote ${output}${invalid ? " (not valid yet: fix the problems below, then `trellis check` it)" : ""}\n`);
+      if (output)
+        err.write(
+          `wrote ${output}${invalid ? " (not valid yet: fix the problems below, then `trellis check` it)" : ""}\n`,
+        );
       if (invalid) err.write(`the imported recipe is not valid:\n${invalid.message}\n`);
     }
     return invalid ? USAGE : 0;
@@ -102,13 +110,25 @@ export function exportCommand(args: string[]): Promise<number> {
     if (positionals.length !== 1) throw new UsageError("export takes one recipe file (see trellis export --help)");
     const to = str(values.to) ?? "trl";
     if (to !== "trl") throw new UsageError(`--to must be trl (got '${to}')`);
-    const result = await exportRecipeFile(positionals[0]!, { to, outDir: str(values.out), trlVersion: str(values["trl-version"]) });
+    const result = await exportRecipeFile(positionals[0]!, {
+      to,
+      outDir: str(values.out),
+      trlVersion: str(values["trl-version"]),
+    });
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({
-        out: result.outDir,
-        stages: result.stages.map((s) => ({ id: s.stage, trainer: s.trainer, file: result.written[s.stage], command: `trl ${s.trainer} --config ${result.written[s.stage]}`, notes: s.notes })),
-        skipped: result.skipped.map((s) => ({ id: s.stage, trainer: s.trainer, reasons: s.reasons })),
-      })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          out: result.outDir,
+          stages: result.stages.map((s) => ({
+            id: s.stage,
+            trainer: s.trainer,
+            file: result.written[s.stage],
+            command: `trl ${s.trainer} --config ${result.written[s.stage]}`,
+            notes: s.notes,
+          })),
+          skipped: result.skipped.map((s) => ({ id: s.stage, trainer: s.trainer, reasons: s.reasons })),
+        })}\n`,
+      );
     } else {
       const out = process.stdout;
       for (const s of result.stages) {

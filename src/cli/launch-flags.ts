@@ -15,14 +15,17 @@ export const LAUNCH_FLAGS = {
 function count(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer of at least ${min} (got '${value}')`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${flag} must be an integer of at least ${min} (got '${value}')`);
   return n;
 }
 
 export function launchFlags(values: { [K in keyof typeof LAUNCH_FLAGS]?: string }): LaunchFlags {
   const rendezvous = values.rendezvous === undefined ? undefined : parseRendezvous(values.rendezvous);
-  if (values.rendezvous !== undefined && !rendezvous) throw new UsageError(`--rendezvous must be HOST:PORT (got '${values.rendezvous}')`);
-  if (values.engine !== undefined && !(ENGINES as readonly string[]).includes(values.engine)) throw new UsageError(`--engine must be one of ${ENGINES.join(", ")} (got '${values.engine}')`);
+  if (values.rendezvous !== undefined && !rendezvous)
+    throw new UsageError(`--rendezvous must be HOST:PORT (got '${values.rendezvous}')`);
+  if (values.engine !== undefined && !(ENGINES as readonly string[]).includes(values.engine))
+    throw new UsageError(`--engine must be one of ${ENGINES.join(", ")} (got '${values.engine}')`);
   return {
     processesPerNode: count(values["processes-per-node"], "processes-per-node", 1),
     nodes: count(values.nodes, "nodes", 1),
@@ -42,9 +45,15 @@ export const SLURM_FLAGS = {
 } as const;
 
 /** `--slurm` and its options; undefined without `--slurm`. */
-export function slurmOptions(values: { [K in keyof typeof SLURM_FLAGS]?: K extends "slurm" ? boolean : K extends "sbatch" ? string[] : string } & { nodes?: string }): SlurmOptions | undefined {
+export function slurmOptions(
+  values: { [K in keyof typeof SLURM_FLAGS]?: K extends "slurm" ? boolean : K extends "sbatch" ? string[] : string } & {
+    nodes?: string;
+  },
+): SlurmOptions | undefined {
   if (!values.slurm) {
-    const stray = (["gpus-per-node", "partition", "time", "account", "sbatch"] as const).find((k) => values[k] !== undefined);
+    const stray = (["gpus-per-node", "partition", "time", "account", "sbatch"] as const).find(
+      (k) => values[k] !== undefined,
+    );
     if (stray) throw new UsageError(`--${stray} is a Slurm option: add --slurm`);
     return undefined;
   }

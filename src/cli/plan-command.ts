@@ -11,11 +11,17 @@ export async function planCommand(rest: string[], help: () => number): Promise<n
   if (values.help) return help();
   const loaded = await loadRecipe(onlyPositional(positionals, "recipe file", "plan"), path.resolve("runs", "output"));
   const env = await setupEnvironment({ ...envOptions(values), out: process.stderr });
-  const results = await planStages(loaded, env.python, loaded.recipe.stages.map((s) => s.id), (line) => process.stderr.write(`${line}\n`));
+  const results = await planStages(
+    loaded,
+    env.python,
+    loaded.recipe.stages.map((s) => s.id),
+    (line) => process.stderr.write(`${line}\n`),
+  );
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ stages: results })}\n`);
     return 0;
   }
-  for (const r of results) process.stdout.write(r.kind === "planned" ? formatPlan(r.stage, r.plan, r.cached) : `${r.stage}: ${r.reason}\n`);
+  for (const r of results)
+    process.stdout.write(r.kind === "planned" ? formatPlan(r.stage, r.plan, r.cached) : `${r.stage}: ${r.reason}\n`);
   return 0;
 }

@@ -30,7 +30,9 @@ function interruptSignal(): AbortSignal {
   let count = 0;
   process.on("SIGINT", () => {
     if (++count > 1) process.exit(130);
-    process.stderr.write("\nstopping: the trainer saves a checkpoint at the end of this step (Ctrl-C again to leave)\n");
+    process.stderr.write(
+      "\nstopping: the trainer saves a checkpoint at the end of this step (Ctrl-C again to leave)\n",
+    );
     controller.abort();
   });
   return controller.signal;
@@ -53,7 +55,8 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const own = await ownEnvironment(values);
   const recipeFile = onlyPositional(positionals, "recipe file", "run");
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number (got '${values.port}')`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a port number (got '${values.port}')`);
   const host = values.host ?? "127.0.0.1";
   const warning = hostWarning(host);
   if (warning) process.stderr.write(`${warning}\n`);
@@ -61,7 +64,9 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const launch = await prepareRun({
     recipeFile,
     runsDir: path.resolve(runsDirOf(values["runs-dir"])),
-    environment: own ? own.environment : (extras) => setupEnvironment({ ...envOptions(values), extras, out: process.stderr }),
+    environment: own
+      ? own.environment
+      : (extras) => setupEnvironment({ ...envOptions(values), extras, out: process.stderr }),
     extras: envOptions(values).extras,
     ...(own ? { trlVersion: own.trl } : {}),
     host,
@@ -91,24 +96,46 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
  * `--env PATH` (or TRELLIS_ENV): the user's own environment, as it is. Its TRL is read first (the
  * stages are rendered for it); the recipe's extras are then checked for, never installed.
  */
-async function ownEnvironment(values: { env?: string; python?: string; "reuse-torch"?: string; wheelhouse?: string; venv?: string; "torch-backend"?: string }) {
+async function ownEnvironment(values: {
+  env?: string;
+  python?: string;
+  "reuse-torch"?: string;
+  wheelhouse?: string;
+  venv?: string;
+  "torch-backend"?: string;
+}) {
   const given = values.env ?? (process.env.TRELLIS_ENV || undefined);
   if (given === undefined) return undefined;
-  const managedOnly = (["python", "reuse-torch", "wheelhouse", "venv", "torch-backend"] as const).filter((f) => values[f] !== undefined);
-  if (managedOnly.length) throw new UsageError(`--env runs in an existing environment as it is; ${managedOnly.map((f) => `--${f}`).join(", ")} only shape the managed one: leave ${managedOnly.length > 1 ? "them" : "it"} out`);
+  const managedOnly = (["python", "reuse-torch", "wheelhouse", "venv", "torch-backend"] as const).filter(
+    (f) => values[f] !== undefined,
+  );
+  if (managedOnly.length)
+    throw new UsageError(
+      `--env runs in an existing environment as it is; ${managedOnly.map((f) => `--${f}`).join(", ")} only shape the managed one: leave ${managedOnly.length > 1 ? "them" : "it"} out`,
+    );
   const found = await inspectUserEnvironment(given);
-  process.stderr.write(`using the environment ${found.dir} as it is (trl ${found.packages.trl}, transformers ${found.packages.transformers}, torch ${found.packages.torch})\n`);
+  process.stderr.write(
+    `using the environment ${found.dir} as it is (trl ${found.packages.trl}, transformers ${found.packages.transformers}, torch ${found.packages.torch})\n`,
+  );
   return {
     trl: formatVersion(found.trl),
     environment: async (extras: string[]) => {
-      if (extras.length) await inspectUserEnvironment(given, extraLocks(extras).flatMap((e) => e.requires));
+      if (extras.length)
+        await inspectUserEnvironment(
+          given,
+          extraLocks(extras).flatMap((e) => e.requires),
+        );
       return { python: found.python, dir: found.dir, installed: false };
     },
   };
 }
 
 export async function resumeCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, "runs-dir": { type: "string" }, force: { type: "boolean" } });
+  const { values, positionals } = parse(rest, {
+    ...VIEW_FLAGS,
+    "runs-dir": { type: "string" },
+    force: { type: "boolean" },
+  });
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
@@ -129,8 +156,18 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const env = await setupEnvironment({ ...envOptions(values), extras, out: process.stderr });
   const changes = await whatChanged(manifest, env.python);
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  say(changes.length ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}` : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`);
-  const launch = await prepareRun({ recipeFile: manifest.recipe.file, recipeText: recordedRecipe(original), runsDir, extras, environment: async () => env });
+  say(
+    changes.length
+      ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}`
+      : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`,
+  );
+  const launch = await prepareRun({
+    recipeFile: manifest.recipe.file,
+    recipeText: recordedRecipe(original),
+    runsDir,
+    extras,
+    environment: async () => env,
+  });
   await launch.manifestWritten;
   // --json prints the comparison, not the event stream.
   const view = values.json ? quietView() : await chooseView(values);
@@ -148,13 +185,21 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
 }
 
 export async function attachCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { ...VIEW_FLAGS, summary: { type: "boolean" }, "runs-dir": { type: "string" }, token: { type: "string" } });
+  const { values, positionals } = parse(rest, {
+    ...VIEW_FLAGS,
+    summary: { type: "boolean" },
+    "runs-dir": { type: "string" },
+    token: { type: "string" },
+  });
   if (values.help) return help();
   if (positionals.length > 1) throw new UsageError("attach takes at most one run id or ws:// address");
   const what = positionals[0];
   if (what?.startsWith("ws://") || what?.startsWith("wss://")) {
     const token = values.token ?? process.env.TRELLIS_TOKEN;
-    if (!token) throw new UsageError("attaching by address needs the run's token: --token or TRELLIS_TOKEN (it is in runs/<id>/token)");
+    if (!token)
+      throw new UsageError(
+        "attaching by address needs the run's token: --token or TRELLIS_TOKEN (it is in runs/<id>/token)",
+      );
     return exitCodeOf(await attachLive({ url: what, token }, await chooseView(values), interruptSignal()));
   }
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), what);
@@ -190,7 +235,13 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
   ]);
   const head = ["RUN", "STATUS", "TRAINER", "STEPS", "TIME", "PREF", "STARTED", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [head, ...rows]) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()}\n`);
+  for (const row of [head, ...rows])
+    process.stdout.write(
+      `${row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd()}\n`,
+    );
   return 0;
 }
 
@@ -230,6 +281,11 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
 function formatLogLine(e: Record<string, unknown> & { type: string; seq: number; time: number }): string {
   const { type, seq, time, stage, ...rest } = e;
   const when = new Date(time * 1000).toISOString().slice(11, 19);
-  const fields = type === "output" ? String(rest.line) : Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+  const fields =
+    type === "output"
+      ? String(rest.line)
+      : Object.entries(rest)
+          .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+          .join(" ");
   return `${when} #${seq} ${typeof stage === "string" ? `[${stage}] ` : ""}${type} ${fields}`.trimEnd();
 }

@@ -32,8 +32,12 @@ export function dashboardView(options: { review?: boolean } = {}): RunView {
       const state = store.getState();
       const columns = process.stdout.columns;
       if (result.kind === "ended") process.stdout.write(`${finalSummary(state, { color: defaultColor(), columns })}\n`);
-      else if (result.kind === "detached") process.stdout.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
-      else process.stdout.write(`lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`);
+      else if (result.kind === "detached")
+        process.stdout.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
+      else
+        process.stdout.write(
+          `lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`,
+        );
       store.dispose();
     },
   };

@@ -19,7 +19,9 @@ export function metric(value: number | undefined): string {
 export function bar(done: number, total: number, width: number, ascii = false): string {
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(fraction * width);
-  return ascii ? `${"#".repeat(filled)}${"-".repeat(width - filled)}` : `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
+  return ascii
+    ? `${"#".repeat(filled)}${"-".repeat(width - filled)}`
+    : `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
 }
 
 /** Colour only when the terminal wants it (https://no-color.org). */

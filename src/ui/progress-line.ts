@@ -51,7 +51,9 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
     }
   };
   const drawLive = (s: StageState) => {
-    out.write(`\r${fit(stageLine(state.run, s, paint, state.lastTime ?? Date.now() / 1000), out.columns ?? 80)}\u001b[K`);
+    out.write(
+      `\r${fit(stageLine(state.run, s, paint, state.lastTime ?? Date.now() / 1000), out.columns ?? 80)}\u001b[K`,
+    );
     liveStage = s.id;
   };
   const progress = (s: StageState, force = false) => {
@@ -87,13 +89,16 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
       const stage = state.run.stages.find((s) => s.id === event.stage);
       switch (event.type) {
         case "run_start":
-          say(`${paint.bold(`trellis run ${event.run_id}`)} ${paint.dim(`(${event.stages.map((s) => `${s.id}:${s.trainer}`).join(" -> ")})`)}`);
+          say(
+            `${paint.bold(`trellis run ${event.run_id}`)} ${paint.dim(`(${event.stages.map((s) => `${s.id}:${s.trainer}`).join(" -> ")})`)}`,
+          );
           break;
         case "notice":
           say(`${paint.yellow("notice")} ${event.message}`);
           break;
         case "phase":
-          if (stage && event.phase !== "training" && !live) say(`  ${stage.id}: ${event.phase.replace("_", " ")}${event.total ? ` (${event.total} pairs)` : ""}`);
+          if (stage && event.phase !== "training" && !live)
+            say(`  ${stage.id}: ${event.phase.replace("_", " ")}${event.total ? ` (${event.total} pairs)` : ""}`);
           if (stage && live) progress(stage, true);
           break;
         case "stage_start":
@@ -132,8 +137,12 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
         return;
       }
       endLine();
-      if (result.kind === "detached") out.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
-      else out.write(`lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`);
+      if (result.kind === "detached")
+        out.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
+      else
+        out.write(
+          `lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`,
+        );
     },
   };
 }
@@ -149,11 +158,20 @@ function stageLine(run: RunState, s: StageState, paint: Paint, now: number): str
   const total = s.maxSteps ?? 0;
   const elapsed = s.startedAt ? (s.endedAt ?? now) - s.startedAt : 0;
   const eta = s.step > 0 && total > s.step ? (elapsed / s.step) * (total - s.step) : NaN;
-  const mark = s.status === "finished" ? paint.green("✓") : s.status === "failed" ? paint.red("✗") : s.status === "stopped" ? paint.yellow("■") : " ";
+  const mark =
+    s.status === "finished"
+      ? paint.green("✓")
+      : s.status === "failed"
+        ? paint.red("✗")
+        : s.status === "stopped"
+          ? paint.yellow("■")
+          : " ";
   const training = s.step > 0 || s.phase === "training";
   const parts = [
     `${mark} [${n}/${run.stages.length} ${s.id}:${s.trainer}]`,
-    training || s.status !== "running" ? `${bar(s.step, total, BAR_WIDTH)} ${s.step}/${total || "?"}` : `${(s.phase ?? "environment").replace("_", " ")}…`,
+    training || s.status !== "running"
+      ? `${bar(s.step, total, BAR_WIDTH)} ${s.step}/${total || "?"}`
+      : `${(s.phase ?? "environment").replace("_", " ")}…`,
     s.epoch !== null ? `epoch ${s.epoch.toFixed(2)}` : "",
     s.metrics.loss !== undefined ? `loss ${metric(s.metrics.loss)}` : "",
     s.metrics["rewards/accuracies"] !== undefined ? `acc ${metric(s.metrics["rewards/accuracies"])}` : "",
@@ -171,14 +189,22 @@ function summary(dash: DashboardState, paint: Paint): string {
   const state = dash.run;
   const pref = preferenceSummary(state);
   const head =
-    state.status === "finished" ? paint.green(`✓ run ${state.runId} finished`) : state.status === "stopped" ? paint.yellow(`■ run ${state.runId} stopped`) : paint.red(`✗ run ${state.runId} failed`);
+    state.status === "finished"
+      ? paint.green(`✓ run ${state.runId} finished`)
+      : state.status === "stopped"
+        ? paint.yellow(`■ run ${state.runId} stopped`)
+        : paint.red(`✗ run ${state.runId} failed`);
   const lines = [head];
   if (state.reason) lines.push(`  ${state.reason}`);
   if (pref.before !== null || pref.after !== null) {
-    lines.push(`  held-out preference accuracy: ${pref.before?.toFixed(2) ?? "-"} before -> ${pref.after?.toFixed(2) ?? "-"} after`);
+    lines.push(
+      `  held-out preference accuracy: ${pref.before?.toFixed(2) ?? "-"} before -> ${pref.after?.toFixed(2) ?? "-"} after`,
+    );
   }
   const measured = state.stages.filter((s) => s.preferenceBefore !== null || s.preferenceAfter !== null);
-  if (measured.length > 1) for (const s of measured) lines.push(`    ${s.id}: ${s.preferenceBefore?.toFixed(2) ?? "-"} -> ${s.preferenceAfter?.toFixed(2) ?? "-"}`);
+  if (measured.length > 1)
+    for (const s of measured)
+      lines.push(`    ${s.id}: ${s.preferenceBefore?.toFixed(2) ?? "-"} -> ${s.preferenceAfter?.toFixed(2) ?? "-"}`);
   for (const s of state.stages) {
     if (s.savedTo) lines.push(`  ${s.id} saved to ${s.savedTo}`);
     if (s.mergedTo) lines.push(`  ${s.id} merged model (adapter merged into its base) in ${s.mergedTo}`);
@@ -190,7 +216,9 @@ function summary(dash: DashboardState, paint: Paint): string {
   }
   const { warn, error } = dash.alertCount;
   if (warn + error > 0) {
-    lines.push(`  alerts: ${[error ? `${error} error${error > 1 ? "s" : ""}` : "", warn ? `${warn} warning${warn > 1 ? "s" : ""}` : ""].filter(Boolean).join(", ")}`);
+    lines.push(
+      `  alerts: ${[error ? `${error} error${error > 1 ? "s" : ""}` : "", warn ? `${warn} warning${warn > 1 ? "s" : ""}` : ""].filter(Boolean).join(", ")}`,
+    );
     for (const a of dash.alerts.slice(-5)) lines.push(`    ${alertText(a, paint)}`);
   } else if (state.stages.some((s) => s.step > 0)) lines.push("  health: no alerts");
   if (state.runDir) lines.push(paint.dim(`  events, logs and scripts: ${state.runDir}`));
@@ -199,7 +227,6 @@ function summary(dash: DashboardState, paint: Paint): string {
 
 /** Cuts a line to the terminal width (escape codes included only approximately). */
 function fit(line: string, cols: number): string {
-   
   const visible = line.replace(/\u001b\[[0-9;]*m/g, "");
   return visible.length <= cols - 1 ? line : visible.slice(0, cols - 2) + "…";
 }

@@ -26,8 +26,12 @@ export function progressView(err: NodeJS.WriteStream = process.stderr, options: 
 
 function closingLine(state: DashboardState, result: ViewResult, err: NodeJS.WriteStream): void {
   if (result.kind === "ended") err.write(`${runSummary(state, colorEnabled(err))}\n`);
-  else if (result.kind === "detached") err.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
-  else err.write(`lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`);
+  else if (result.kind === "detached")
+    err.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
+  else
+    err.write(
+      `lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`,
+    );
 }
 
 /** Shows nothing (the caller reports the outcome itself). */
@@ -40,6 +44,9 @@ export function summaryView(out: NodeJS.WriteStream = process.stdout): RunView {
   let state: DashboardState = initialDashboardState();
   return {
     write: (e) => void (state = reduceDashboard(state, e)),
-    close: () => void out.write(`${finalSummary(state, { color: colorEnabled(out), columns: out.isTTY ? out.columns : undefined })}\n`),
+    close: () =>
+      void out.write(
+        `${finalSummary(state, { color: colorEnabled(out), columns: out.isTTY ? out.columns : undefined })}\n`,
+      ),
   };
 }

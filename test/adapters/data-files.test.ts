@@ -22,13 +22,18 @@ describe("readRows", () => {
   it("reads every JSON line with its line number, skipping blank lines", async () => {
     const p = file("a.jsonl", '{"prompt":"p","chosen":"c","rejected":"r"}\n\n{"prompt":"q"}\n');
     const items = await all(p, "json");
-    assert.deepEqual(items.map((i) => (i.kind === "row" ? [i.index, i.where, Object.keys(i.row)] : i)), [
-      [0, `${p}:1`, ["prompt", "chosen", "rejected"]],
-      [1, `${p}:3`, ["prompt"]],
-    ]);
+    assert.deepEqual(
+      items.map((i) => (i.kind === "row" ? [i.index, i.where, Object.keys(i.row)] : i)),
+      [
+        [0, `${p}:1`, ["prompt", "chosen", "rejected"]],
+        [1, `${p}:3`, ["prompt"]],
+      ],
+    );
   });
   it("names the line and column of a JSON error on line 20, and reads on", async () => {
-    const lines = Array.from({ length: 25 }, (_, i) => (i === 19 ? '{"prompt": "p", "chosen" "c"}' : '{"prompt": "p"}'));
+    const lines = Array.from({ length: 25 }, (_, i) =>
+      i === 19 ? '{"prompt": "p", "chosen" "c"}' : '{"prompt": "p"}',
+    );
     const items = await all(file("b.jsonl", lines.join("\n")), "json");
     const bad = items.filter((i) => i.kind === "bad");
     assert.equal(bad.length, 1);
@@ -38,12 +43,24 @@ describe("readRows", () => {
   });
   it("reads a JSON array record by record", async () => {
     const items = await all(file("a.json", '[{"text": "hello"}, {"text": "again"}]'), "json");
-    assert.deepEqual(items.map((i) => i.where.replace(dir, "")), ["/a.json: record 1", "/a.json: record 2"]);
+    assert.deepEqual(
+      items.map((i) => i.where.replace(dir, "")),
+      ["/a.json: record 1", "/a.json: record 2"],
+    );
   });
   it("reads CSV rows with quotes, embedded newlines and a BOM, naming each row's line", async () => {
     const items = await all(file("a.csv", '\uFEFFprompt,"chosen, best",rejected\r\np,"c\nd",r\r\nq,e,s\r\n'), "csv");
-    assert.deepEqual(items.map((i) => (i.kind === "row" ? i.row : i)), [{ prompt: "p", "chosen, best": "c\nd", rejected: "r" }, { prompt: "q", "chosen, best": "e", rejected: "s" }]);
-    assert.deepEqual(items.map((i) => i.where.replace(dir, "")), ["/a.csv:3", "/a.csv:4"]);
+    assert.deepEqual(
+      items.map((i) => (i.kind === "row" ? i.row : i)),
+      [
+        { prompt: "p", "chosen, best": "c\nd", rejected: "r" },
+        { prompt: "q", "chosen, best": "e", rejected: "s" },
+      ],
+    );
+    assert.deepEqual(
+      items.map((i) => i.where.replace(dir, "")),
+      ["/a.csv:3", "/a.csv:4"],
+    );
   });
   for (const [name, text, format, reason] of [
     ["an empty file", "", "json", /is empty/],
@@ -52,12 +69,18 @@ describe("readRows", () => {
     ["a broken parquet file", "PAR1 not really", "parquet", /not a readable parquet file/],
   ] as const) {
     it(`rejects ${name}`, async () => {
-      await assert.rejects(all(file(`bad-${name.replace(/\W/g, "")}`, text), format), (err: Error) => err instanceof DataFileError && reason.test(err.message));
+      await assert.rejects(
+        all(file(`bad-${name.replace(/\W/g, "")}`, text), format),
+        (err: Error) => err instanceof DataFileError && reason.test(err.message),
+      );
     });
   }
   it("reports a line that is not an object, and reads on", async () => {
     const items = await all(file("c.jsonl", '{"a": 1}\n[1, 2]\n{"a": 1}\n'), "json");
-    assert.deepEqual(items.map((i) => i.kind), ["row", "bad", "row"]);
+    assert.deepEqual(
+      items.map((i) => i.kind),
+      ["row", "bad", "row"],
+    );
   });
   it("rejects a missing file", async () => {
     await assert.rejects(all(path.join(dir, "nope.jsonl"), "json"), /data file not found/);

@@ -11,7 +11,13 @@ const dir = mkdtempSync(path.join(tmpdir(), "trellis-model-"));
 describe("model files", () => {
   it("reads module names, sizes and the chat template without loading weights", async () => {
     const facts = await readModelFacts(fakeModel(path.join(dir, "m"), true));
-    assert.deepEqual(facts.modules, ["model.embed_tokens", "model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj", "model.layers.0.mlp.down_proj", "lm_head"]);
+    assert.deepEqual(facts.modules, [
+      "model.embed_tokens",
+      "model.layers.0.self_attn.q_proj",
+      "model.layers.0.self_attn.v_proj",
+      "model.layers.0.mlp.down_proj",
+      "lm_head",
+    ]);
     assert.equal(facts.parameters, 32 * 8 * 2 + 64 * 2 + 128 + 8);
     assert.equal(facts.weightBytes, facts.parameters * 4);
     assert.equal(facts.chatTemplate, true);

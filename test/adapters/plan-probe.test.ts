@@ -17,19 +17,43 @@ with open(os.environ["TRELLIS_EVENTS_FILE"], "a") as f:
 assert json.loads(os.environ["TRELLIS_PROBE"])["steps"] == 3
 sys.exit(${exitCode})
 `;
-  return () => ({ id: "s", trainer: "orpo", script: { name: "stage-1-s.py", text }, spec: { name: "stage-1-s.json", value: {} } }) as unknown as RenderedStage;
+  return () =>
+    ({
+      id: "s",
+      trainer: "orpo",
+      script: { name: "stage-1-s.py", text },
+      spec: { name: "stage-1-s.json", value: {} },
+    }) as unknown as RenderedStage;
 }
 
 const config = { microBatch: 8, accumulation: 1, gradientCheckpointing: false, precomputeRef: false };
 
 describe("planner probe (a real process)", () => {
   it("reads peak memory and tokens/s from probe_result", async () => {
-    const render = scriptWriting([{ type: "probe_result", time: 1, stage: "s", peak_bytes: 5e9, capacity_bytes: 8e10, tokens_per_s: 41050, steps: 3 }]);
-    assert.deepEqual(await runProbe("python3", render, config), { kind: "ok", tokensPerSec: 41050, peakBytes: [5e9], capacityBytes: 8e10 });
+    const render = scriptWriting([
+      {
+        type: "probe_result",
+        time: 1,
+        stage: "s",
+        peak_bytes: 5e9,
+        capacity_bytes: 8e10,
+        tokens_per_s: 41050,
+        steps: 3,
+      },
+    ]);
+    assert.deepEqual(await runProbe("python3", render, config), {
+      kind: "ok",
+      tokensPerSec: 41050,
+      peakBytes: [5e9],
+      capacityBytes: 8e10,
+    });
   });
 
   it("an OutOfMemoryError is a size that does not fit; another exception is an error", async () => {
-    const oom = scriptWriting([{ type: "error", time: 1, stage: "s", exc_type: "OutOfMemoryError", message: "CUDA out of memory" }], 1);
+    const oom = scriptWriting(
+      [{ type: "error", time: 1, stage: "s", exc_type: "OutOfMemoryError", message: "CUDA out of memory" }],
+      1,
+    );
     assert.equal((await runProbe("python3", oom, config)).kind, "oom");
     const bug = scriptWriting([{ type: "error", time: 1, stage: "s", exc_type: "KeyError", message: "'rejected'" }], 1);
     assert.deepEqual(await runProbe("python3", bug, config), { kind: "error", message: "KeyError: 'rejected'" });

@@ -24,10 +24,19 @@ test("doctor reports trl and the other TRL packages missing from a venv that lac
   assert.equal(report.venv.ok, true);
   assert.equal(report.python.path, path.join(venvDir, "bin", "python"));
   assert.match(report.python.version, /^3\.\d+\.\d+/);
-  assert.deepEqual(report.packages.map((p) => p.name), [...KEY_PACKAGES]);
-  assert.deepEqual(report.packages.find((p) => p.name === "trl"), { name: "trl", status: "missing" });
+  assert.deepEqual(
+    report.packages.map((p) => p.name),
+    [...KEY_PACKAGES],
+  );
+  assert.deepEqual(
+    report.packages.find((p) => p.name === "trl"),
+    { name: "trl", status: "missing" },
+  );
   assert.deepEqual(report.torch, { cuda: false, gpus: [] });
-  assert.ok(report.problems.some((p) => p.startsWith("trl is not installed")), report.problems.join("\n"));
+  assert.ok(
+    report.problems.some((p) => p.startsWith("trl is not installed")),
+    report.problems.join("\n"),
+  );
 });
 
 test("doctor reports a pin that differs from what is installed", async () => {
@@ -35,7 +44,10 @@ test("doctor reports a pin that differs from what is installed", async () => {
   await writeFile(otherLock, "six==1.17.0\n");
   const report = await doctor({ lockFile: otherLock, cacheDir, venvDir });
   assert.equal(report.venv.ok, false, "built from another lock");
-  assert.deepEqual(report.packages.find((p) => p.name === "six"), { name: "six", wanted: "1.17.0", found: "1.16.0", status: "mismatch" });
+  assert.deepEqual(
+    report.packages.find((p) => p.name === "six"),
+    { name: "six", wanted: "1.17.0", found: "1.16.0", status: "mismatch" },
+  );
   assert.ok(report.problems.some((p) => p.includes("six 1.16.0 is installed but the lock pins 1.17.0")));
   assert.ok(report.problems.some((p) => p.includes("built from another lock")));
 });
@@ -44,7 +56,9 @@ test("doctor without a venv says how to create one", async () => {
   const report = await doctor({ lockFile, cacheDir, venvDir: path.join(tmp, "nothing-here") });
   assert.equal(report.venv.ok, false);
   assert.ok(report.packages.every((p) => p.status === "missing"));
-  assert.deepEqual(report.problems, [`no Python environment at ${path.join(tmp, "nothing-here")}: run \`trellis env setup\``]);
+  assert.deepEqual(report.problems, [
+    `no Python environment at ${path.join(tmp, "nothing-here")}: run \`trellis env setup\``,
+  ]);
 });
 
 test("formatDoctor aligns a table with marks and one line per problem", async () => {

@@ -5,7 +5,16 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { rm } from "node:fs/promises";
 import { execa } from "execa";
-import { doctor, ensureEnvironment, EnvironmentError, formatDoctor, extrasKey, installLogPath, type ExtraLock, type InstallProgress } from "../../src/adapters/venv/index.js";
+import {
+  doctor,
+  ensureEnvironment,
+  EnvironmentError,
+  formatDoctor,
+  extrasKey,
+  installLogPath,
+  type ExtraLock,
+  type InstallProgress,
+} from "../../src/adapters/venv/index.js";
 import { environmentKey, torchMode } from "../../src/adapters/venv/lock-file.js";
 import { probeBasePython } from "../../src/adapters/venv/python-info.js";
 import { findExecutable } from "../../src/adapters/venv/paths.js";
@@ -31,7 +40,15 @@ test("without extras the key is the base key, computed exactly as before extras 
   assert.deepEqual(none, { ...plain, installed: false });
   const python = (await findExecutable("python3"))!;
   const base = await probeBasePython(python, cacheDir);
-  assert.equal(plain.key, environmentKey({ lockText: BASE_LOCK, pythonVersion: base.version, platform: base.platform, torchMode: torchMode(undefined) }));
+  assert.equal(
+    plain.key,
+    environmentKey({
+      lockText: BASE_LOCK,
+      pythonVersion: base.version,
+      platform: base.platform,
+      torchMode: torchMode(undefined),
+    }),
+  );
   assert.equal(extrasKey(plain.key, []), plain.key);
   assert.equal(plain.extras, undefined);
 });
@@ -46,12 +63,17 @@ test("an extras venv installs only the extra, sees the base's packages, and is r
   assert.deepEqual(first.extras, ["idna-extra"]);
   assert.equal(first.base, base.dir);
   // six comes from the base venv, idna from the extras venv's own site-packages.
-  const where = JSON.parse(await imports(first.python, "import json, six, idna; print(json.dumps([six.__file__, idna.__file__]))")) as string[];
+  const where = JSON.parse(
+    await imports(first.python, "import json, six, idna; print(json.dumps([six.__file__, idna.__file__]))"),
+  ) as string[];
   assert.ok(where[0]!.startsWith(base.dir), where[0]);
   assert.ok(where[1]!.startsWith(first.dir), where[1]);
   const log = await readFile(installLogPath(first.dir), "utf8");
   assert.doesNotMatch(log, /six/, "the base's packages are not installed again");
-  assert.ok(progress.some((p) => p.current === "idna" && p.total === 1), JSON.stringify(progress));
+  assert.ok(
+    progress.some((p) => p.current === "idna" && p.total === 1),
+    JSON.stringify(progress),
+  );
   assert.deepEqual([...new Set(progress.map((p) => p.phase))], ["create", "install", "done"]);
   const marker = JSON.parse(await readFile(path.join(first.dir, "trellis-env.json"), "utf8"));
   assert.deepEqual([marker.key, marker.base, marker.extras], [first.key, base.dir, ["idna-extra"]]);
@@ -80,12 +102,17 @@ test("a changed extra lock is a new key, so a new venv", async () => {
 test("doctor on an extras venv lists the extra, and the base lists the sets built on it", async () => {
   const report = await doctor({ lockFile, cacheDir, extras: [IDNA] });
   assert.equal(report.venv.ok, true, report.problems.join("; "));
-  assert.deepEqual(report.extras, [{ name: "idna-extra", packages: [{ name: "idna", wanted: "3.20", found: "3.20", status: "ok" }] }]);
+  assert.deepEqual(report.extras, [
+    { name: "idna-extra", packages: [{ name: "idna", wanted: "3.20", found: "3.20", status: "ok" }] },
+  ]);
   const baseReport = await doctor({ lockFile, cacheDir });
   assert.deepEqual(baseReport.extras, []);
   assert.deepEqual(baseReport.builtExtras.map((s) => s.join("+")).sort(), ["attrs-extra+idna-extra", "idna-extra"]);
   assert.match(formatDoctor(report, { color: false }), /^✓ extra idna-extra +idna 3\.20$/m);
-  assert.match(formatDoctor(baseReport, { color: false }), /^extras ready on this base \(trellis env doctor --extra NAME\): attrs-extra \+ idna-extra; idna-extra$/m);
+  assert.match(
+    formatDoctor(baseReport, { color: false }),
+    /^extras ready on this base \(trellis env doctor --extra NAME\): attrs-extra \+ idna-extra; idna-extra$/m,
+  );
 });
 
 test("extras whose locks disagree on a pin are refused before anything is built", async () => {

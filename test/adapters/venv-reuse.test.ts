@@ -22,13 +22,24 @@ before(async () => {
   const base = path.join(tmp, "base");
   await execa("python3", ["-m", "venv", "--without-pip", base]);
   basePython = path.join(base, "bin", "python");
-  const site = (await execa(basePython, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])).stdout.trim();
+  const site = (
+    await execa(basePython, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+  ).stdout.trim();
   await mkdir(path.join(site, "torch"));
-  await writeFile(path.join(site, "torch", "__init__.py"), `__version__ = "${FAKE_TORCH}"\nfrom . import cuda, version\n`);
-  await writeFile(path.join(site, "torch", "cuda.py"), "def is_available():\n    return False\n\ndef device_count():\n    return 0\n");
+  await writeFile(
+    path.join(site, "torch", "__init__.py"),
+    `__version__ = "${FAKE_TORCH}"\nfrom . import cuda, version\n`,
+  );
+  await writeFile(
+    path.join(site, "torch", "cuda.py"),
+    "def is_available():\n    return False\n\ndef device_count():\n    return 0\n",
+  );
   await writeFile(path.join(site, "torch", "version.py"), "cuda = None\n");
   await mkdir(path.join(site, "torch-9.9.9+fake.dist-info"));
-  await writeFile(path.join(site, "torch-9.9.9+fake.dist-info", "METADATA"), `Metadata-Version: 2.1\nName: torch\nVersion: ${FAKE_TORCH}\n`);
+  await writeFile(
+    path.join(site, "torch-9.9.9+fake.dist-info", "METADATA"),
+    `Metadata-Version: 2.1\nName: torch\nVersion: ${FAKE_TORCH}\n`,
+  );
 });
 
 after(() => rm(tmp, { recursive: true, force: true }));
@@ -53,23 +64,38 @@ test("a venv reusing another environment's torch imports it and installs the res
 
   const report = await doctor({ lockFile, cacheDir, venvDir, reuseTorchFrom: basePython });
   assert.equal(report.venv.ok, true);
-  assert.deepEqual(report.packages.find((p) => p.name === "torch"), { name: "torch", found: FAKE_TORCH, status: "ok" });
+  assert.deepEqual(
+    report.packages.find((p) => p.name === "torch"),
+    { name: "torch", found: FAKE_TORCH, status: "ok" },
+  );
   assert.equal(report.torch.version, FAKE_TORCH);
-  assert.ok(report.problems.some((p) => p.includes("sees no GPU")), report.problems.join("\n"));
+  assert.ok(
+    report.problems.some((p) => p.includes("sees no GPU")),
+    report.problems.join("\n"),
+  );
 });
 
 test("reusing from a python without torch fails before anything is built", async () => {
   const venvDir = path.join(tmp, "no-torch");
-  const error = await ensureEnvironment({ lockFile, cacheDir, venvDir, reuseTorchFrom: "python3" }).catch((e: unknown) => e);
+  const error = await ensureEnvironment({ lockFile, cacheDir, venvDir, reuseTorchFrom: "python3" }).catch(
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof EnvironmentError, String(error));
   assert.match(error.message, /cannot reuse torch from .*ModuleNotFoundError/);
   await assert.rejects(stat(venvDir));
 });
 
-test("a real torch is reused the same way", { skip: !(await stat(REAL_TORCH_PYTHON).catch(() => false)) && `${REAL_TORCH_PYTHON} is absent` }, async () => {
-  const venvDir = path.join(tmp, "real");
-  const result = await ensureEnvironment({ lockFile, cacheDir, venvDir, reuseTorchFrom: REAL_TORCH_PYTHON });
-  assert.match(result.torch?.version ?? "", /^2\.13\.0/);
-  const imported = await execa(result.python, ["-c", "import torch; print(torch.__version__, torch.tensor([2.0]).sum().item())"]);
-  assert.equal(imported.stdout.trim(), `${result.torch?.version} 2.0`);
-});
+test(
+  "a real torch is reused the same way",
+  { skip: !(await stat(REAL_TORCH_PYTHON).catch(() => false)) && `${REAL_TORCH_PYTHON} is absent` },
+  async () => {
+    const venvDir = path.join(tmp, "real");
+    const result = await ensureEnvironment({ lockFile, cacheDir, venvDir, reuseTorchFrom: REAL_TORCH_PYTHON });
+    assert.match(result.torch?.version ?? "", /^2\.13\.0/);
+    const imported = await execa(result.python, [
+      "-c",
+      "import torch; print(torch.__version__, torch.tensor([2.0]).sum().item())",
+    ]);
+    assert.equal(imported.stdout.trim(), `${result.torch?.version} 2.0`);
+  },
+);

@@ -30,7 +30,10 @@ test("parsePins reads name==version lines and skips comments", () => {
 
 test("withoutPackage drops only torch's pin", () => {
   const rest = withoutPackage(LOCK, "Torch");
-  assert.deepEqual(parsePins(rest).map((p) => p.name), ["accelerate", "Jinja2", "typing_extensions"]);
+  assert.deepEqual(
+    parsePins(rest).map((p) => p.name),
+    ["accelerate", "Jinja2", "typing_extensions"],
+  );
   assert.match(rest, /# comment/);
 });
 
@@ -39,7 +42,12 @@ test("environmentKey is 16 hex digits and changes with each input", () => {
   const key = environmentKey(base);
   assert.match(key, /^[0-9a-f]{16}$/);
   assert.equal(environmentKey({ ...base }), key);
-  for (const change of [{ lockText: `${LOCK}six==1.16.0\n` }, { pythonVersion: "3.12.1" }, { platform: "macosx-14-arm64" }, { torchMode: "reuse:/x/bin/python" }]) {
+  for (const change of [
+    { lockText: `${LOCK}six==1.16.0\n` },
+    { pythonVersion: "3.12.1" },
+    { platform: "macosx-14-arm64" },
+    { torchMode: "reuse:/x/bin/python" },
+  ]) {
     assert.notEqual(environmentKey({ ...base, ...change }), key, JSON.stringify(change));
   }
 });
@@ -78,7 +86,10 @@ test("pip progress counts Collecting/Processing lines against the pins, with an 
 });
 
 test("progress lines read as the CLI prints them", () => {
-  assert.equal(formatProgress({ phase: "install", done: 12, total: 65, current: "torch", etaSeconds: 41 }), "installing 12/65 packages (torch) eta 0:41");
+  assert.equal(
+    formatProgress({ phase: "install", done: 12, total: 65, current: "torch", etaSeconds: 41 }),
+    "installing 12/65 packages (torch) eta 0:41",
+  );
   assert.equal(formatDuration(125), "2:05");
   const written: string[] = [];
   let now = 0;
@@ -112,11 +123,15 @@ test("progress lines read as the CLI prints them", () => {
 test("dir lock: a second holder waits for the first", async () => {
   const dir = await tempDir();
   const order: string[] = [];
-  const first = withDirLock(path.join(dir, "v"), async () => {
-    order.push("first in");
-    await new Promise((r) => setTimeout(r, 300));
-    order.push("first out");
-  }, { pollMs: 20 });
+  const first = withDirLock(
+    path.join(dir, "v"),
+    async () => {
+      order.push("first in");
+      await new Promise((r) => setTimeout(r, 300));
+      order.push("first out");
+    },
+    { pollMs: 20 },
+  );
   await new Promise((r) => setTimeout(r, 50));
   await withDirLock(path.join(dir, "v"), async () => void order.push("second"), { pollMs: 20 });
   await first;
@@ -131,13 +146,21 @@ test("dir lock: a lock left by a dead process is taken over", async () => {
   const deadPid = child.pid;
   assert.ok(deadPid);
   await mkdir(path.join(dir, "v.lock"));
-  await writeFile(path.join(dir, "v.lock", "owner.json"), JSON.stringify({ pid: deadPid, host: hostname(), token: "old" }));
+  await writeFile(
+    path.join(dir, "v.lock", "owner.json"),
+    JSON.stringify({ pid: deadPid, host: hostname(), token: "old" }),
+  );
   assert.equal(await withDirLock(path.join(dir, "v"), async () => "got it", { pollMs: 20 }), "got it");
 });
 
 test("dir lock: waiting stops when the signal aborts", async () => {
   const dir = await tempDir();
   await mkdir(path.join(dir, "v.lock"));
-  await writeFile(path.join(dir, "v.lock", "owner.json"), JSON.stringify({ pid: process.pid, host: hostname(), token: "live" }));
-  await assert.rejects(withDirLock(path.join(dir, "v"), async () => "never", { pollMs: 20, signal: AbortSignal.timeout(100) }));
+  await writeFile(
+    path.join(dir, "v.lock", "owner.json"),
+    JSON.stringify({ pid: process.pid, host: hostname(), token: "live" }),
+  );
+  await assert.rejects(
+    withDirLock(path.join(dir, "v"), async () => "never", { pollMs: 20, signal: AbortSignal.timeout(100) }),
+  );
 });

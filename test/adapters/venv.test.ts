@@ -6,7 +6,12 @@ import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import { execa } from "execa";
 import { pino, type Logger } from "pino";
-import { ensureEnvironment, EnvironmentError, installLogPath, type InstallProgress } from "../../src/adapters/venv/index.js";
+import {
+  ensureEnvironment,
+  EnvironmentError,
+  installLogPath,
+  type InstallProgress,
+} from "../../src/adapters/venv/index.js";
 import { tempLock } from "../helpers/temp-lock.js";
 
 const SIX = "1.16.0";
@@ -48,7 +53,12 @@ function capturingLogger(): { logger: Logger; messages: string[] } {
 
 test("the first ensure installs the lock; the second finds it and runs nothing", async () => {
   const progress: InstallProgress[] = [];
-  const first = await ensureEnvironment({ lockFile, cacheDir, python: countingPython, onProgress: (p) => progress.push(p) });
+  const first = await ensureEnvironment({
+    lockFile,
+    cacheDir,
+    python: countingPython,
+    onProgress: (p) => progress.push(p),
+  });
   assert.equal(first.installed, true);
   assert.equal(first.dir, path.join(cacheDir, "venvs", first.key));
   assert.equal(await sixVersion(first.python), SIX);
@@ -57,7 +67,12 @@ test("the first ensure installs the lock; the second finds it and runs nothing",
 
   const marker = path.join(first.dir, "trellis-env.json");
   const before = { marker: await stat(marker), log: await stat(installLogPath(first.dir)), runs: await runs() };
-  const second = await ensureEnvironment({ lockFile, cacheDir, python: countingPython, onProgress: (p) => progress.push(p) });
+  const second = await ensureEnvironment({
+    lockFile,
+    cacheDir,
+    python: countingPython,
+    onProgress: (p) => progress.push(p),
+  });
   assert.deepEqual(second, { ...first, installed: false });
   assert.equal(await runs(), before.runs, "the base python did not run");
   assert.equal((await stat(marker)).mtimeMs, before.marker.mtimeMs, "the marker is untouched");
@@ -87,7 +102,9 @@ test("two processes ensuring one folder at once both succeed and only one instal
     const r = await ensureEnvironment(${JSON.stringify({ lockFile, cacheDir, venvDir })});
     console.log(JSON.stringify(r));`;
   const run = () => execa(process.execPath, ["--input-type=module", "-e", script]);
-  const results = (await Promise.all([run(), run()])).map((r) => JSON.parse(r.stdout) as { installed: boolean; python: string });
+  const results = (await Promise.all([run(), run()])).map(
+    (r) => JSON.parse(r.stdout) as { installed: boolean; python: string },
+  );
   assert.deepEqual(results.map((r) => r.installed).sort(), [false, true]);
   assert.equal(results[0]?.python, results[1]?.python);
   assert.equal(await sixVersion(results[0]?.python ?? ""), SIX);
@@ -96,7 +113,16 @@ test("two processes ensuring one folder at once both succeed and only one instal
 
 test("a wheelhouse installs offline with --no-index", async () => {
   const wheelhouse = path.join(tmp, "wheels");
-  await execa("python3", ["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", `six==${SIX}`, "-d", wheelhouse]);
+  await execa("python3", [
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--disable-pip-version-check",
+    `six==${SIX}`,
+    "-d",
+    wheelhouse,
+  ]);
   const venvDir = path.join(tmp, "offline");
   const result = await ensureEnvironment({ lockFile, cacheDir, venvDir, wheelhouse });
   assert.equal(result.installed, true);
@@ -126,7 +152,9 @@ test("aborting stops the build, and the next ensure builds it again", async () =
   const onProgress = (p: InstallProgress) => {
     if (p.phase === "create") controller.abort();
   };
-  const error = await ensureEnvironment({ lockFile, cacheDir, venvDir, onProgress, signal: controller.signal }).catch((e: unknown) => e);
+  const error = await ensureEnvironment({ lockFile, cacheDir, venvDir, onProgress, signal: controller.signal }).catch(
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof EnvironmentError && error.isCanceled, String(error));
   assert.equal(error.exitCode, 130);
   await assert.rejects(stat(`${venvDir}.lock`), "the lock is released");

@@ -96,7 +96,13 @@ describe("rasterize", () => {
   });
 
   it("uses only ASCII in ascii mode", () => {
-    const r = rasterize([{ series: s, style: "line" }, { series: s, style: "dots" }], { cols: 30, rows: 5, glyphs: "ascii", guides: [0.5] })!;
+    const r = rasterize(
+      [
+        { series: s, style: "line" },
+        { series: s, style: "dots" },
+      ],
+      { cols: 30, rows: 5, glyphs: "ascii", guides: [0.5] },
+    )!;
     const text = r.rows.map((row) => row.map((run) => run.text).join("")).join("");
     assert.match(text, /^[\x20-\x7e]+$/);
   });
@@ -104,19 +110,31 @@ describe("rasterize", () => {
   it("draws the first layer on top", () => {
     const a = filled(10, () => 1);
     const b = filled(10, () => 1);
-    const r = rasterize([{ series: a, style: "line" }, { series: b, style: "line" }], { cols: 10, rows: 3, glyphs: "braille" })!;
+    const r = rasterize(
+      [
+        { series: a, style: "line" },
+        { series: b, style: "line" },
+      ],
+      { cols: 10, rows: 3, glyphs: "braille" },
+    )!;
     const tags = new Set(r.rows.flatMap((row) => row.map((run) => run.tag)));
     assert.ok(tags.has(0) && !tags.has(1));
   });
 
   it("returns nothing without data", () => {
-    assert.equal(rasterize([{ series: new Series(), style: "line" }], { cols: 10, rows: 3, glyphs: "braille" }), undefined);
+    assert.equal(
+      rasterize([{ series: new Series(), style: "line" }], { cols: 10, rows: 3, glyphs: "braille" }),
+      undefined,
+    );
   });
 });
 
 describe("sparkline", () => {
   it("fills the width with block levels from low to high", () => {
-    const line = sparkline(filled(100, (i) => i), 20);
+    const line = sparkline(
+      filled(100, (i) => i),
+      20,
+    );
     assert.equal([...line].length, 20);
     assert.equal(line[0], "▁");
     assert.equal(line.at(-1), "█");

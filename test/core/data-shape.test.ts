@@ -11,10 +11,22 @@ const bot = (content: string) => ({ role: "assistant", content });
 
 describe("rowShape", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ["ultrafeedback: prompt string, answers repeating it", { prompt: "Q", chosen: [user("Q"), bot("a")], rejected: [user("Q"), bot("b")] }, "prompt-in-answers"],
+    [
+      "ultrafeedback: prompt string, answers repeating it",
+      { prompt: "Q", chosen: [user("Q"), bot("a")], rejected: [user("Q"), bot("b")] },
+      "prompt-in-answers",
+    ],
     ["TRL's conversational form", { prompt: [user("Q")], chosen: [bot("a")], rejected: [bot("b")] }, "conversational"],
-    ["conversational with a system turn", { prompt: [{ role: "system", content: "s" }, user("Q")], chosen: [bot("a")], rejected: [bot("b")] }, "conversational"],
-    ["a prompt string with assistant-only answers", { prompt: "Q", chosen: [bot("a")], rejected: [bot("b")] }, "conversational"],
+    [
+      "conversational with a system turn",
+      { prompt: [{ role: "system", content: "s" }, user("Q")], chosen: [bot("a")], rejected: [bot("b")] },
+      "conversational",
+    ],
+    [
+      "a prompt string with assistant-only answers",
+      { prompt: "Q", chosen: [bot("a")], rejected: [bot("b")] },
+      "conversational",
+    ],
     ["implicit messages", { chosen: [user("Q"), bot("a")], rejected: [user("Q"), bot("b")] }, "implicit-messages"],
     ["HH dialogues", { chosen: "\n\nHuman: Q\n\nAssistant: a", rejected: "\n\nHuman: Q\n\nAssistant: b" }, "hh-text"],
     ["implicit text", { chosen: "Q a", rejected: "Q b" }, "implicit-text"],
@@ -22,8 +34,14 @@ describe("rowShape", () => {
   ];
   for (const [name, row, shape] of cases) it(name, () => assert.equal(rowShape(row), shape));
   it("names why a row has no shape", () => {
-    assert.match(String(rowShape({ prompt: "Q", chosen: "a", rejected: [bot("b")] })), /chosen is text and rejected is messages/);
-    assert.match(String(rowShape({ prompt: [user("Q")], chosen: "a", rejected: "b" })), /the prompt is chat messages but the answers are text/);
+    assert.match(
+      String(rowShape({ prompt: "Q", chosen: "a", rejected: [bot("b")] })),
+      /chosen is text and rejected is messages/,
+    );
+    assert.match(
+      String(rowShape({ prompt: [user("Q")], chosen: "a", rejected: "b" })),
+      /the prompt is chat messages but the answers are text/,
+    );
   });
 });
 
@@ -31,10 +49,16 @@ describe("RowChecker", () => {
   const check = (rows: Array<Record<string, unknown>>, columns: Record<string, string> = {}) => {
     const map = new ColumnMap(columns);
     const checker = new RowChecker(columnUseOf("dpo", Object.keys(map.standard(rows[0]!))), map);
-    return { problems: rows.flatMap((r, i) => checker.check(r, i).map((p) => `${i + 1}: ${p.column ?? "-"}: ${p.message}`)), checker };
+    return {
+      problems: rows.flatMap((r, i) => checker.check(r, i).map((p) => `${i + 1}: ${p.column ?? "-"}: ${p.message}`)),
+      checker,
+    };
   };
   it("accepts good rows and counts where the separator goes", () => {
-    const { problems, checker } = check([{ prompt: "Q", chosen: "a", rejected: "b" }, { prompt: "Q ", chosen: "a", rejected: "b" }]);
+    const { problems, checker } = check([
+      { prompt: "Q", chosen: "a", rejected: "b" },
+      { prompt: "Q ", chosen: "a", rejected: "b" },
+    ]);
     assert.deepEqual(problems, []);
     assert.equal(checker.detectedShape, "text");
     assert.equal(checker.joins, 1);
@@ -49,7 +73,7 @@ describe("RowChecker", () => {
       { prompt: "Q", chosen: [bot("a")], rejected: [bot("b")] },
     ]);
     assert.deepEqual(problems, [
-      '2: chosen: a number (3); expected text or a list of chat messages ({role, content})',
+      "2: chosen: a number (3); expected text or a list of chat messages ({role, content})",
       "3: chosen: empty text",
       "4: chosen: chosen and rejected are identical: the pair teaches nothing",
       "5: chosen: no value (null, or the key is missing); every row needs one",
@@ -73,8 +97,16 @@ describe("RowChecker", () => {
     ]);
   });
   it("reads columns through data.columns, swaps included, and names the source column", () => {
-    const { problems } = check([{ q: "Q", chosen: "b", rejected: "a" }, { q: "Q", chosen: "x", rejected: 5 }], { prompt: "q", chosen: "rejected", rejected: "chosen" });
-    assert.deepEqual(problems, ["2: rejected: a number (5); expected text or a list of chat messages ({role, content})"]);
+    const { problems } = check(
+      [
+        { q: "Q", chosen: "b", rejected: "a" },
+        { q: "Q", chosen: "x", rejected: 5 },
+      ],
+      { prompt: "q", chosen: "rejected", rejected: "chosen" },
+    );
+    assert.deepEqual(problems, [
+      "2: rejected: a number (5); expected text or a list of chat messages ({role, content})",
+    ]);
   });
 });
 
@@ -83,18 +115,29 @@ describe("shapeNote", () => {
   it("says what is done with plain text, and when nothing needs joining", () => {
     assert.match(shapeNote("text", options, 3), /" " put between prompt and answer .*\(3 rows; set data.separator/);
     assert.match(shapeNote("text", options, 0), /joined as they are/);
-    assert.match(shapeNote("text", { ...options, to_messages: true }), /wrapped as user\/assistant messages; the tokenizer's chat template applies/);
-    assert.match(shapeNote("hh-text", { ...options, to_messages: true, system_prompt: "s" }), /parsed into user\/assistant turns.*system prompt is added/);
+    assert.match(
+      shapeNote("text", { ...options, to_messages: true }),
+      /wrapped as user\/assistant messages; the tokenizer's chat template applies/,
+    );
+    assert.match(
+      shapeNote("hh-text", { ...options, to_messages: true, system_prompt: "s" }),
+      /parsed into user\/assistant turns.*system prompt is added/,
+    );
   });
 });
 
 describe("shapes agree with the Python runtime on the bundled fixtures", () => {
   // python/tests/test_formats.py reads the same expectations.
-  const expected = JSON.parse(readFileSync(path.join(RECIPES, "..", "test", "fixtures", "shapes.json"), "utf8")) as Record<string, string>;
+  const expected = JSON.parse(
+    readFileSync(path.join(RECIPES, "..", "test", "fixtures", "shapes.json"), "utf8"),
+  ) as Record<string, string>;
   for (const [name, shape] of Object.entries(expected)) {
     for (const split of ["train", "eval"]) {
       it(`${name}-${split}.jsonl is ${shape}`, () => {
-        const rows = readFileSync(path.join(RECIPES, "data", "shapes", `${name}-${split}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+        const rows = readFileSync(path.join(RECIPES, "data", "shapes", `${name}-${split}.jsonl`), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         const { problems, checker } = (() => {
           const map = new ColumnMap({});
           const c = new RowChecker(columnUseOf("dpo", Object.keys(rows[0]!)), map);

@@ -17,14 +17,20 @@ describe("derived series", () => {
   });
 
   it("EMA is debiased: a constant stays constant, a step is followed gradually", () => {
-    assert.deepEqual(lastValues(deriveSeries(series([5, 5, 5]), { ema: 0.9 })).map((v) => +v.toFixed(9)), [5, 5, 5]);
+    assert.deepEqual(
+      lastValues(deriveSeries(series([5, 5, 5]), { ema: 0.9 })).map((v) => +v.toFixed(9)),
+      [5, 5, 5],
+    );
     const smoothed = lastValues(deriveSeries(series([0, 0, 10, 10, 10]), { ema: 0.6 }));
     assert.ok(smoothed[2]! > 0 && smoothed[2]! < 10 && smoothed[4]! > smoothed[3]!);
   });
 
   it("log-Y plots log10 and leaves out values <= 0; a NaN stays a mark", () => {
     const d = deriveSeries(series([100, 0, -1, 10, NaN]), { logY: true });
-    assert.deepEqual(d.bins.filter((b) => b.count).map((b) => b.last), [2, 1]);
+    assert.deepEqual(
+      d.bins.filter((b) => b.count).map((b) => b.last),
+      [2, 1],
+    );
     assert.equal(d.nonFinite, 1);
   });
 
@@ -33,7 +39,10 @@ describe("derived series", () => {
     tokens.push(2, 200);
     tokens.push(3, 300);
     const d = deriveSeries(series([1, 2, 3]), { mapX: stepMap(tokens) });
-    assert.deepEqual(d.bins.map((b) => b.firstX), [200, 300]);
+    assert.deepEqual(
+      d.bins.map((b) => b.firstX),
+      [200, 300],
+    );
   });
 
   it("a time window: the newest part at zoom, earlier when panned, never outside", () => {

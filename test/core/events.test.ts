@@ -30,7 +30,9 @@ describe("LineDecoder", () => {
 
 describe("decodeStageEvent", () => {
   it("accepts a metrics line with non-finite values as strings", () => {
-    const r = decodeStageEvent('{"type":"metrics","time":1,"stage":"dpo","step":5,"max_steps":10,"epoch":0.5,"metrics":{"loss":"NaN","grad_norm":"Infinity"}}');
+    const r = decodeStageEvent(
+      '{"type":"metrics","time":1,"stage":"dpo","step":5,"max_steps":10,"epoch":0.5,"metrics":{"loss":"NaN","grad_norm":"Infinity"}}',
+    );
     assert.ok(r.ok);
     assert.ok(r.ok && r.event.type === "metrics" && Number.isNaN(metricValue(r.event.metrics.loss)));
   });
@@ -52,7 +54,17 @@ describe("run state", () => {
   let seq = 0;
   const e = (event: Record<string, unknown>) => ({ time: 100 + seq, seq: ++seq, ...event }) as unknown as RunEvent;
   const events: RunEvent[] = [
-    e({ type: "run_start", run_id: "r1", recipe: "demo", run_dir: "/runs/r1", stages: [{ id: "sft", trainer: "sft" }, { id: "dpo", trainer: "dpo" }], trellis_version: "0" }),
+    e({
+      type: "run_start",
+      run_id: "r1",
+      recipe: "demo",
+      run_dir: "/runs/r1",
+      stages: [
+        { id: "sft", trainer: "sft" },
+        { id: "dpo", trainer: "dpo" },
+      ],
+      trellis_version: "0",
+    }),
     e({ type: "stage_start", stage: "sft", trainer: "sft", device: "cpu" }),
     e({ type: "preference_eval", stage: "sft", when: "before", accuracy: 0.5, pairs: 80 }),
     e({ type: "metrics", stage: "sft", step: 5, max_steps: 10, epoch: 0.5, metrics: { loss: 2.5 } }),
@@ -68,7 +80,13 @@ describe("run state", () => {
 
   it("follows stages, steps and metrics", () => {
     assert.equal(state.runId, "r1");
-    assert.deepEqual(state.stages.map((s) => [s.id, s.status, s.step, s.maxSteps]), [["sft", "finished", 5, 10], ["dpo", "failed", 1, 4]]);
+    assert.deepEqual(
+      state.stages.map((s) => [s.id, s.status, s.step, s.maxSteps]),
+      [
+        ["sft", "finished", 5, 10],
+        ["dpo", "failed", 1, 4],
+      ],
+    );
     assert.ok(Number.isNaN(state.stages[1]!.metrics.loss));
     assert.equal(state.lastSeq, events.length);
   });

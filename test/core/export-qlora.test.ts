@@ -32,7 +32,13 @@ describe("export of a QLoRA recipe to the TRL CLI", () => {
 
   it("writes TRL ModelConfig's bitsandbytes keys and the attention kernel; merge is a note", () => {
     assert.deepEqual(
-      { q: yaml.load_in_4bit, t: yaml.bnb_4bit_quant_type, n: yaml.use_bnb_nested_quant, a: yaml.attn_implementation, p: yaml.use_peft },
+      {
+        q: yaml.load_in_4bit,
+        t: yaml.bnb_4bit_quant_type,
+        n: yaml.use_bnb_nested_quant,
+        a: yaml.attn_implementation,
+        p: yaml.use_peft,
+      },
       { q: true, t: "fp4", n: false, a: "sdpa", p: true },
     );
     assert.match(dpo!.text, /^# Note: merge: true is trellis's own/m);
@@ -40,14 +46,21 @@ describe("export of a QLoRA recipe to the TRL CLI", () => {
 
   it("re-imports to the same model block, with the extra, and nothing unsupported", () => {
     const back = importConfig(yaml, "trl", { file: "dpo.yaml", text: dpo!.text });
-    assert.deepEqual(back.report.filter((r) => r.status === "unsupported"), []);
+    assert.deepEqual(
+      back.report.filter((r) => r.status === "unsupported"),
+      [],
+    );
     const recipe = parseRecipe(stringify(back.recipe), "dpo.yaml", TRL).recipe;
     assert.deepEqual(recipe.model, original.model);
     assert.deepEqual(recipe.extras, ["bitsandbytes"]);
   });
 
   it("8 bits is load_in_8bit", () => {
-    const eight = parseRecipe(QLORA.replace("{bits: 4, quant_type: fp4, double_quant: false}", "{bits: 8}"), "q.yaml", TRL).recipe;
+    const eight = parseRecipe(
+      QLORA.replace("{bits: 4, quant_type: fp4, double_quant: false}", "{bits: 8}"),
+      "q.yaml",
+      TRL,
+    ).recipe;
     const [stage] = exportToTrlCli(eight, { recipeDir: "/r" }).stages;
     assert.equal((parse(stage!.text) as Raw).load_in_8bit, true);
   });

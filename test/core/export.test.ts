@@ -45,7 +45,13 @@ stages:
 
 /** What must survive a round trip: everything but the name and where outputs go. */
 function essence(r: Recipe) {
-  return { seed: r.seed, model: r.model, data: r.data, stages: r.stages.map((s) => ({ trainer: s.trainer, args: s.args, peft: s.peft, from: s.from })), preference_eval: r.preference_eval };
+  return {
+    seed: r.seed,
+    model: r.model,
+    data: r.data,
+    stages: r.stages.map((s) => ({ trainer: s.trainer, args: s.args, peft: s.peft, from: s.from })),
+    preference_eval: r.preference_eval,
+  };
 }
 
 function reimport(file: string, text: string) {
@@ -53,7 +59,11 @@ function reimport(file: string, text: string) {
   const format = detectFormat(raw);
   assert.equal(format, "trl");
   const result = importConfig(raw, format, { file, text });
-  assert.deepEqual(result.report.filter((r) => r.status === "unsupported"), [], "nothing the export wrote is unsupported on the way back");
+  assert.deepEqual(
+    result.report.filter((r) => r.status === "unsupported"),
+    [],
+    "nothing the export wrote is unsupported on the way back",
+  );
   return { result, recipe: parseRecipe(stringify(result.recipe), file, TRL_1_13).recipe };
 }
 
@@ -66,8 +76,32 @@ describe("export to TRL CLI", () => {
     assert.match(dpo.text, /^# Run: trl dpo --config dpo\.yaml$/m);
     const yaml = parse(dpo.text) as Raw;
     assert.deepEqual(
-      { model: yaml.model_name_or_path, rev: yaml.model_revision, dtype: yaml.dtype, name: yaml.dataset_name, train: yaml.dataset_train_split, test: yaml.dataset_test_split, peft: yaml.use_peft, r: yaml.lora_r, target: yaml.lora_target_modules, seed: yaml.seed, out: yaml.output_dir },
-      { model: "Qwen/Qwen2.5-0.5B-Instruct", rev: "main", dtype: "bfloat16", name: "trl-lib/ultrafeedback_binarized", train: "train", test: "test", peft: true, r: 16, target: "all-linear", seed: 7, out: "output/dpo" },
+      {
+        model: yaml.model_name_or_path,
+        rev: yaml.model_revision,
+        dtype: yaml.dtype,
+        name: yaml.dataset_name,
+        train: yaml.dataset_train_split,
+        test: yaml.dataset_test_split,
+        peft: yaml.use_peft,
+        r: yaml.lora_r,
+        target: yaml.lora_target_modules,
+        seed: yaml.seed,
+        out: yaml.output_dir,
+      },
+      {
+        model: "Qwen/Qwen2.5-0.5B-Instruct",
+        rev: "main",
+        dtype: "bfloat16",
+        name: "trl-lib/ultrafeedback_binarized",
+        train: "train",
+        test: "test",
+        peft: true,
+        r: 16,
+        target: "all-linear",
+        seed: 7,
+        out: "output/dpo",
+      },
     );
     // PyYAML reads 5e-7 as a string and an unquoted no as false.
     assert.match(dpo.text, /^learning_rate: 5\.0e-7$/m);
@@ -101,15 +135,21 @@ stages:
   });
 
   it("SFT then DPO: the DPO config starts from the SFT output folder, and says so", () => {
-    const out = exportToTrlCli(recipe(`name: sft-dpo
+    const out = exportToTrlCli(
+      recipe(`name: sft-dpo
 output_dir: out
 model: {name: org/model}
 data: {train: data/pairs.jsonl}
 stages:
   - {id: sft, trainer: sft, peft: {r: 8}}
   - {id: dpo, trainer: dpo, from: sft, args: {beta: 0.1}}
-`), OPTIONS);
-    assert.deepEqual(out.stages.map((s) => s.file), ["sft.yaml", "dpo.yaml"]);
+`),
+      OPTIONS,
+    );
+    assert.deepEqual(
+      out.stages.map((s) => s.file),
+      ["sft.yaml", "dpo.yaml"],
+    );
     const sft = parse(out.stages[0]!.text) as Raw;
     const dpo = parse(out.stages[1]!.text) as Raw;
     assert.equal(sft.output_dir, "/work/recipes/out/sft");
@@ -120,12 +160,15 @@ stages:
   });
 
   it("says which stages cannot be exported and why", () => {
-    const out = exportToTrlCli(recipe(`name: q
+    const out = exportToTrlCli(
+      recipe(`name: q
 model: {tiny: {}}
 data: {train: data/pairs.jsonl, columns: {chosen: good}}
 stages:
   - {id: orpo, trainer: orpo}
-`), OPTIONS);
+`),
+      OPTIONS,
+    );
     assert.deepEqual(out.stages, []);
     const reasons = out.skipped[0]!.reasons.join("\n");
     assert.match(reasons, /no `trl orpo` command/);
@@ -134,18 +177,28 @@ stages:
   });
 
   it("eval data the TRL CLI cannot take is reported, and evaluation turned off", () => {
-    const out = exportToTrlCli(recipe(`name: e
+    const out = exportToTrlCli(
+      recipe(`name: e
 model: {name: org/model}
 data: {train: {hub: a/train}, eval: {hub: b/eval}}
 stages:
   - {id: dpo, trainer: dpo, args: {eval_strategy: steps}}
-`), OPTIONS);
+`),
+      OPTIONS,
+    );
     const yaml = parse(out.stages[0]!.text) as Raw;
     assert.equal(yaml.eval_strategy, "no");
     assert.ok(out.stages[0]!.notes.some((n) => /data\.eval is not carried/.test(n)));
   });
 
   it("floats as PyYAML reads floats", () => {
-    assert.deepEqual([5e-7, 0.1, 3, 1e21, 2e-5, -1.5e-10].map(pyFloat), ["5.0e-7", "0.1", "3", "1.0e+21", "0.00002", "-1.5e-10"]);
+    assert.deepEqual([5e-7, 0.1, 3, 1e21, 2e-5, -1.5e-10].map(pyFloat), [
+      "5.0e-7",
+      "0.1",
+      "3",
+      "1.0e+21",
+      "0.00002",
+      "-1.5e-10",
+    ]);
   });
 });

@@ -4,7 +4,16 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { RunEvent } from "../../src/core/events/protocol.js";
-import { DEFAULT_HEALTH_OPTIONS, healthOptions, initialHealth, observeGpu, observeMetrics, observeOutput, type Alert, type HealthOptions } from "../../src/core/health/index.js";
+import {
+  DEFAULT_HEALTH_OPTIONS,
+  healthOptions,
+  initialHealth,
+  observeGpu,
+  observeMetrics,
+  observeOutput,
+  type Alert,
+  type HealthOptions,
+} from "../../src/core/health/index.js";
 import { foldEvents } from "../../src/core/run/dashboard-state.js";
 
 type Log = Record<string, number>;
@@ -46,16 +55,36 @@ interface Case {
 
 const cases: Case[] = [
   { name: "a healthy DPO run raises nothing", trainer: "dpo", logs: times(100, healthyDpo), expect: [] },
-  { name: "a healthy SFT run raises nothing", trainer: "sft", logs: times(100, (i) => ({ loss: 3 - i * 0.02, mean_token_accuracy: 0.2 + i * 0.005, grad_norm: 1.2 })), expect: [] },
+  {
+    name: "a healthy SFT run raises nothing",
+    trainer: "sft",
+    logs: times(100, (i) => ({ loss: 3 - i * 0.02, mean_token_accuracy: 0.2 + i * 0.005, grad_norm: 1.2 })),
+    expect: [],
+  },
   {
     name: "NaN loss is an error at once, once per episode",
     trainer: "dpo",
     logs: times(30, (i) => ({ ...healthyDpo(i), loss: i >= 5 && i < 9 ? NaN : healthyDpo(i).loss! })),
     expect: ["nonfinite@60:error"],
   },
-  { name: "an infinite grad_norm counts too", trainer: "sft", logs: times(5, (i) => ({ loss: 2, grad_norm: i === 2 ? Infinity : 1 })), expect: ["nonfinite@30:error"] },
-  { name: "a non-finite learning rate is not a health problem", trainer: "sft", logs: times(5, () => ({ loss: 2, learning_rate: NaN })), expect: [] },
-  { name: "loss exactly 0 for two logs", trainer: "sft", logs: times(5, (i) => ({ loss: i >= 2 ? 0 : 1 })), expect: ["zero-loss@40:error"] },
+  {
+    name: "an infinite grad_norm counts too",
+    trainer: "sft",
+    logs: times(5, (i) => ({ loss: 2, grad_norm: i === 2 ? Infinity : 1 })),
+    expect: ["nonfinite@30:error"],
+  },
+  {
+    name: "a non-finite learning rate is not a health problem",
+    trainer: "sft",
+    logs: times(5, () => ({ loss: 2, learning_rate: NaN })),
+    expect: [],
+  },
+  {
+    name: "loss exactly 0 for two logs",
+    trainer: "sft",
+    logs: times(5, (i) => ({ loss: i >= 2 ? 0 : 1 })),
+    expect: ["zero-loss@40:error"],
+  },
   {
     name: "accuracy stuck at 0.5 warns once past the default 100 steps",
     trainer: "dpo",
@@ -69,7 +98,12 @@ const cases: Case[] = [
     options: { stuckAccuracyAfterSteps: 200 },
     expect: ["accuracy-stuck@200:warn"],
   },
-  { name: "SFT has no reward accuracy to be stuck", trainer: "sft", logs: times(40, () => ({ loss: 2, "rewards/accuracies": 0.5 })), expect: [] },
+  {
+    name: "SFT has no reward accuracy to be stuck",
+    trainer: "sft",
+    logs: times(40, () => ({ loss: 2, "rewards/accuracies": 0.5 })),
+    expect: [],
+  },
   {
     name: "accuracy below chance",
     trainer: "orpo",
@@ -80,7 +114,11 @@ const cases: Case[] = [
     name: "loss ~0 with accuracy 1.0 at step 2: the chat-template bug",
     trainer: "dpo",
     every: 1,
-    logs: times(10, (i) => ({ loss: i === 0 ? 0.693 : 0.0004, "rewards/accuracies": i === 0 ? 0 : 1, "rewards/margins": 9 })),
+    logs: times(10, (i) => ({
+      loss: i === 0 ? 0.693 : 0.0004,
+      "rewards/accuracies": i === 0 ? 0 : 1,
+      "rewards/margins": 9,
+    })),
     expect: ["early-collapse@2:error"],
   },
   {
@@ -90,7 +128,12 @@ const cases: Case[] = [
     logs: times(5, () => ({ loss: 0.01, mean_token_accuracy: 1 })),
     expect: ["early-collapse@1:error"],
   },
-  { name: "reaching loss ~0 late is not a collapse", trainer: "dpo", logs: times(10, (i) => ({ loss: i > 5 ? 0.01 : 0.5, "rewards/accuracies": 1 })), expect: [] },
+  {
+    name: "reaching loss ~0 late is not a collapse",
+    trainer: "dpo",
+    logs: times(10, (i) => ({ loss: i > 5 ? 0.01 : 0.5, "rewards/accuracies": 1 })),
+    expect: [],
+  },
   {
     name: "a grad_norm spike over the frozen baseline warns; an explosion is an error",
     trainer: "sft",
@@ -106,19 +149,34 @@ const cases: Case[] = [
   {
     name: "both rewards falling while margins stall",
     trainer: "dpo",
-    logs: times(40, (i) => ({ loss: 0.5, "rewards/chosen": -0.05 * i + noisy(i), "rewards/rejected": -0.05 * i - 0.5 + noisy(i + 2), "rewards/margins": 0.5 + noisy(i) })),
+    logs: times(40, (i) => ({
+      loss: 0.5,
+      "rewards/chosen": -0.05 * i + noisy(i),
+      "rewards/rejected": -0.05 * i - 0.5 + noisy(i + 2),
+      "rewards/margins": 0.5 + noisy(i),
+    })),
     expect: ["rewards-falling@200:warn"],
   },
   {
     name: "both falling while margins rise is usual DPO displacement: quiet by default",
     trainer: "dpo",
-    logs: times(40, (i) => ({ loss: 0.5, "rewards/chosen": -0.05 * i, "rewards/rejected": -0.1 * i, "rewards/margins": 0.05 * i + noisy(i) })),
+    logs: times(40, (i) => ({
+      loss: 0.5,
+      "rewards/chosen": -0.05 * i,
+      "rewards/rejected": -0.1 * i,
+      "rewards/margins": 0.05 * i + noisy(i),
+    })),
     expect: [],
   },
   {
     name: "...and a warning when asked for",
     trainer: "dpo",
-    logs: times(40, (i) => ({ loss: 0.5, "rewards/chosen": -0.05 * i, "rewards/rejected": -0.1 * i, "rewards/margins": 0.05 * i + noisy(i) })),
+    logs: times(40, (i) => ({
+      loss: 0.5,
+      "rewards/chosen": -0.05 * i,
+      "rewards/rejected": -0.1 * i,
+      "rewards/margins": 0.05 * i + noisy(i),
+    })),
     options: { rewardsFallingEvenIfMarginsRise: true },
     expect: ["rewards-falling@200:warn"],
   },
@@ -157,7 +215,8 @@ describe("health rules", () => {
   });
 
   it("has a named default for every option", () => {
-    for (const [k, v] of Object.entries(DEFAULT_HEALTH_OPTIONS)) assert.ok(typeof v === "number" || typeof v === "boolean", k);
+    for (const [k, v] of Object.entries(DEFAULT_HEALTH_OPTIONS))
+      assert.ok(typeof v === "number" || typeof v === "boolean", k);
     assert.equal(DEFAULT_HEALTH_OPTIONS.gpuMemoryWarnFraction, 0.95);
   });
 });
@@ -188,7 +247,15 @@ describe("runtime health: GPU memory and OOM lines", () => {
 });
 
 describe("health on recorded streams", () => {
-  const STREAMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "streams");
+  const STREAMS = path.resolve(
+    path.dirname(fileURLToPath(import.meta.url)),
+    "..",
+    "..",
+    "..",
+    "test",
+    "fixtures",
+    "streams",
+  );
   const alertsOf = (name: string) =>
     foldEvents(
       readFileSync(path.join(STREAMS, name), "utf8")

@@ -59,13 +59,22 @@ describe("configs in the wild import", needsWild, () => {
       it("reports every key of the source exactly once", () => {
         assert.deepEqual(uncovered(raw, result!.report), []);
         const keys = result!.report.map((r) => r.key);
-        assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], "duplicate rows");
+        assert.deepEqual(
+          keys.filter((k, i) => keys.indexOf(k) !== i),
+          [],
+          "duplicate rows",
+        );
         const real = new Set(sourcePaths(raw));
-        assert.deepEqual(keys.filter((k) => !real.has(k)), [], "rows for keys the source does not have");
+        assert.deepEqual(
+          keys.filter((k) => !real.has(k)),
+          [],
+          "rows for keys the source does not have",
+        );
         for (const row of result!.report) {
           assert.ok(["mapped", "migrated", "unsupported"].includes(row.status));
           if (row.status === "unsupported") assert.ok(row.note.length > 10, `${row.key}: an unsupported key says why`);
-          if (row.status === "migrated") assert.ok(row.note.length > 10, `${row.key}: a migrated key says what happened`);
+          if (row.status === "migrated")
+            assert.ok(row.note.length > 10, `${row.key}: a migrated key says what happened`);
         }
       });
       it("gives a recipe that passes trellis's validation for TRL 1.13", () => {

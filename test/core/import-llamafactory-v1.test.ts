@@ -33,7 +33,9 @@ const EXPECTED: Record<string, "sft" | "dpo"> = {
   "examples_v1_train_lora_train_lora_sft.yaml": "sft",
   "examples_v1_train_qlora_quantization.yaml": "sft",
 };
-const FILES = readdirSync(V1).filter((f) => f.endsWith(".yaml")).sort();
+const FILES = readdirSync(V1)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 const row = (result: ImportResult, key: string) => {
   const found = result.report.find((r) => r.key === key);
@@ -43,8 +45,12 @@ const row = (result: ImportResult, key: string) => {
 const stage = (result: ImportResult) => (result.recipe.stages as Array<Record<string, unknown>>)[0]!;
 const args = (result: ImportResult) => stage(result).args as Record<string, unknown>;
 const data = (result: ImportResult) => result.recipe.data as Record<string, unknown>;
-const v1 = (raw: Raw, extra: { file?: string; datasetFiles?: Record<string, Raw>; trainer?: "sft" | "dpo" | "orpo" } = {}) => importConfig(raw, "llamafactory", { file: "config.yaml", ...extra });
-const validate = (r: ImportResult) => parseRecipe(stringify(r.recipe), "imported.yaml", { trl: parseVersion(TRL)! }).recipe;
+const v1 = (
+  raw: Raw,
+  extra: { file?: string; datasetFiles?: Record<string, Raw>; trainer?: "sft" | "dpo" | "orpo" } = {},
+) => importConfig(raw, "llamafactory", { file: "config.yaml", ...extra });
+const validate = (r: ImportResult) =>
+  parseRecipe(stringify(r.recipe), "imported.yaml", { trl: parseVersion(TRL)! }).recipe;
 
 describe("LLaMA-Factory v1 example configs", () => {
   it("the fixture list is the one this test knows", () => assert.deepEqual(FILES, Object.keys(EXPECTED).sort()));
@@ -60,9 +66,17 @@ describe("LLaMA-Factory v1 example configs", () => {
       assert.equal(result.validated.stages[0]!.trainer, EXPECTED[name]);
       assert.deepEqual(uncovered(raw, result.report), []);
       const keys = result.report.map((r) => r.key);
-      assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), [], "duplicate rows");
+      assert.deepEqual(
+        keys.filter((k, i) => keys.indexOf(k) !== i),
+        [],
+        "duplicate rows",
+      );
       const real = new Set(sourcePaths(raw));
-      assert.deepEqual(keys.filter((k) => !real.has(k)), [], "rows for keys the source does not have");
+      assert.deepEqual(
+        keys.filter((k) => !real.has(k)),
+        [],
+        "rows for keys the source does not have",
+      );
       // Blocks are reported key by key, not as one row.
       for (const [k, v] of Object.entries(raw)) {
         if (v !== null && typeof v === "object") assert.ok(!keys.includes(k), `${k} is reported by its keys`);
@@ -93,18 +107,27 @@ describe("LLaMA-Factory v1 example configs", () => {
     });
     assert.equal(r.recipe.output_dir, "./outputs/test_lora");
     assert.equal(row(r, "dist_config.name").status, "unsupported");
-    assert.match(row(r, "dist_config.name").note, /FSDP2 sharding is LLaMA-Factory's own plugin: in the recipe, set launch .*launch\.profile/);
+    assert.match(
+      row(r, "dist_config.name").note,
+      /FSDP2 sharding is LLaMA-Factory's own plugin: in the recipe, set launch .*launch\.profile/,
+    );
     assert.equal(row(r, "kernel_config.name").status, "mapped");
     assert.equal(row(r, "sample_backend").status, "mapped");
     assert.match(r.notes.join("\n"), /lr_scheduler_type "constant"/);
-    const forced = await importRecipeFile(path.join(V1, "examples_v1_train_lora_train_lora_dpo.yaml"), { trlVersion: TRL, from: "llamafactory" });
+    const forced = await importRecipeFile(path.join(V1, "examples_v1_train_lora_train_lora_dpo.yaml"), {
+      trlVersion: TRL,
+      from: "llamafactory",
+    });
     assert.deepEqual(forced.recipe, r.recipe);
   });
 
   it("DeepSpeed, Muon, freeze tuning and unknown kernels are reported with the reason; bnb quantization is mapped", async () => {
     const load = (name: string) => importRecipeFile(path.join(V1, name), { trlVersion: TRL });
     const ds = await load("examples_v1_train_full_train_full_deepspeed.yaml");
-    assert.match(row(ds, "dist_config.name").note, /DeepSpeed is LLaMA-Factory's own plugin: .*launch\.config_file \(a DeepSpeed \.json\)/);
+    assert.match(
+      row(ds, "dist_config.name").note,
+      /DeepSpeed is LLaMA-Factory's own plugin: .*launch\.config_file \(a DeepSpeed \.json\)/,
+    );
     assert.match(row(ds, "dist_config.config_file").note, /part of dist_config "deepspeed"/);
     const q = await load("examples_v1_train_qlora_quantization.yaml");
     assert.equal(row(q, "quant_config.name").to, "model.quantization");
@@ -172,7 +195,10 @@ describe("LLaMA-Factory v1 keys", () => {
   });
 
   it("peft_config: LLaMA-Factory's LoRA defaults, one module name, adapters and export settings", () => {
-    const r = v1({ ...base, peft_config: { name: "lora", target_modules: "q_proj", adapter_name_or_path: "out/lora", export_dir: "merged" } });
+    const r = v1({
+      ...base,
+      peft_config: { name: "lora", target_modules: "q_proj", adapter_name_or_path: "out/lora", export_dir: "merged" },
+    });
     assert.deepEqual(stage(r).peft, { r: 8, lora_alpha: 16, lora_dropout: 0.05, target_modules: ["q_proj"] });
     assert.equal(row(r, "peft_config.adapter_name_or_path").status, "unsupported");
     assert.match(row(r, "peft_config.export_dir").note, /llamafactory-cli merge/);
@@ -180,7 +206,12 @@ describe("LLaMA-Factory v1 keys", () => {
   });
 
   it("the dataset file decides: pair data is DPO; a missing file is reported and leaves data.train to the user", () => {
-    const files = { "data/mine.yaml": { a: { path: "data/a.jsonl", source: "local", converter: "pair" }, b: { path: "data/b.jsonl", source: "local", converter: "pair" } } };
+    const files = {
+      "data/mine.yaml": {
+        a: { path: "data/a.jsonl", source: "local", converter: "pair" },
+        b: { path: "data/b.jsonl", source: "local", converter: "pair" },
+      },
+    };
     const r = v1({ ...base, train_dataset: "data/mine.yaml" }, { datasetFiles: files });
     assert.equal(r.trainer, "dpo");
     assert.deepEqual(data(r).train, { path: ["data/a.jsonl", "data/b.jsonl"] });
@@ -191,12 +222,24 @@ describe("LLaMA-Factory v1 keys", () => {
     assert.match(missing.notes.join("\n"), /no training data/);
     const hub = v1({ ...base, train_dataset: "llamafactory/v1-sft-demo/dataset_info.yaml" });
     assert.match(row(hub, "train_dataset").note, /on the Hub/);
-    const sharegpt = v1({ ...base, train_dataset: "d.yaml" }, { datasetFiles: { "d.yaml": { s: { path: "org/x", converter: "sharegpt" } } } });
+    const sharegpt = v1(
+      { ...base, train_dataset: "d.yaml" },
+      { datasetFiles: { "d.yaml": { s: { path: "org/x", converter: "sharegpt" } } } },
+    );
     assert.match(row(sharegpt, "train_dataset").note, /sharegpt/);
   });
 
   it("other keys: chat template, attention, parallelism, sampling, keys v1 does not have", () => {
-    const r = v1({ ...base, custom_chat_template: "{% for m in messages %}{{ m.content }}{% endfor %}", flash_attn: "eager", cp_size: 2, cp_mode: "ulysses", save_epochs: 1, enable_activation_checkpointing: false, warmup_steps: 10 });
+    const r = v1({
+      ...base,
+      custom_chat_template: "{% for m in messages %}{{ m.content }}{% endfor %}",
+      flash_attn: "eager",
+      cp_size: 2,
+      cp_mode: "ulysses",
+      save_epochs: 1,
+      enable_activation_checkpointing: false,
+      warmup_steps: 10,
+    });
     assert.match(String((r.recipe.model as Raw).chat_template), /for m in messages/);
     assert.equal(row(r, "flash_attn").status, "unsupported");
     assert.equal(row(r, "cp_size").status, "unsupported");
@@ -211,29 +254,92 @@ describe("LLaMA-Factory v1 keys", () => {
     // Each field of ModelArguments, DataArguments, TrainingArguments and SampleArguments
     // (src/llamafactory/v1/config/*_args.py), at a value other than its default where it has one.
     const raw: Raw = {
-      model: "org/m", custom_chat_template: "{{ messages }}", trust_remote_code: true, flash_attn: "sdpa", model_class: "llm",
-      init_config: { name: "init_on_rank0" }, peft_config: { name: "lora", r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: ["q_proj", "v_proj"], use_rslora: true, use_dora: false, modules_to_save: ["lm_head"] },
-      kernel_config: { name: "liger_kernel", use_kernels: "auto" }, quant_config: null,
-      train_dataset: "data/train.jsonl", eval_dataset: "data/eval.jsonl",
-      output_dir: "out", micro_batch_size: 2, global_batch_size: 8, cutoff_len: 1024, learning_rate: 5e-6, num_train_epochs: 2, max_steps: 100,
-      max_grad_norm: 0.5, bf16: false, batching_strategy: "normal", batching_workers: 2, enable_activation_checkpointing: true,
-      dist_config: { name: "fsdp2", reshard_after_forward: true, offload_params: false }, dp_size: null, cp_size: 1, cp_mode: "ulysses",
-      mp_replicate_size: 1, mp_shard_size: null, dist_timeout: 600, optim_config: null, lr_scheduler_config: null, seed: 7,
-      full_determinism: false, resume_from_checkpoint: null, save_steps: 50, save_epochs: null, save_ckpt_as_hf: true, save_total_limit: 2,
-      logging_steps: 5, pref_loss: "sigmoid", pref_beta: 0.05, pref_ftx: 0, simpo_gamma: 0.5, dpo_label_smoothing: 0.1, ld_alpha: 0.5,
-      sample_backend: "hf", max_new_tokens: 64,
+      model: "org/m",
+      custom_chat_template: "{{ messages }}",
+      trust_remote_code: true,
+      flash_attn: "sdpa",
+      model_class: "llm",
+      init_config: { name: "init_on_rank0" },
+      peft_config: {
+        name: "lora",
+        r: 4,
+        lora_alpha: 8,
+        lora_dropout: 0.1,
+        target_modules: ["q_proj", "v_proj"],
+        use_rslora: true,
+        use_dora: false,
+        modules_to_save: ["lm_head"],
+      },
+      kernel_config: { name: "liger_kernel", use_kernels: "auto" },
+      quant_config: null,
+      train_dataset: "data/train.jsonl",
+      eval_dataset: "data/eval.jsonl",
+      output_dir: "out",
+      micro_batch_size: 2,
+      global_batch_size: 8,
+      cutoff_len: 1024,
+      learning_rate: 5e-6,
+      num_train_epochs: 2,
+      max_steps: 100,
+      max_grad_norm: 0.5,
+      bf16: false,
+      batching_strategy: "normal",
+      batching_workers: 2,
+      enable_activation_checkpointing: true,
+      dist_config: { name: "fsdp2", reshard_after_forward: true, offload_params: false },
+      dp_size: null,
+      cp_size: 1,
+      cp_mode: "ulysses",
+      mp_replicate_size: 1,
+      mp_shard_size: null,
+      dist_timeout: 600,
+      optim_config: null,
+      lr_scheduler_config: null,
+      seed: 7,
+      full_determinism: false,
+      resume_from_checkpoint: null,
+      save_steps: 50,
+      save_epochs: null,
+      save_ckpt_as_hf: true,
+      save_total_limit: 2,
+      logging_steps: 5,
+      pref_loss: "sigmoid",
+      pref_beta: 0.05,
+      pref_ftx: 0,
+      simpo_gamma: 0.5,
+      dpo_label_smoothing: 0.1,
+      ld_alpha: 0.5,
+      sample_backend: "hf",
+      max_new_tokens: 64,
     };
     const r = v1(raw);
     assert.deepEqual(uncovered(raw, r.report), []);
     const keys = r.report.map((x) => x.key);
-    assert.deepEqual(keys.filter((k, i) => keys.indexOf(k) !== i), []);
-    assert.deepEqual(keys.filter((k) => !new Set(sourcePaths(raw)).has(k)), []);
-    assert.deepEqual(r.report.filter((x) => x.status === "unsupported").map((x) => x.key), ["dist_config.name", "dist_config.reshard_after_forward"]);
+    assert.deepEqual(
+      keys.filter((k, i) => keys.indexOf(k) !== i),
+      [],
+    );
+    assert.deepEqual(
+      keys.filter((k) => !new Set(sourcePaths(raw)).has(k)),
+      [],
+    );
+    assert.deepEqual(
+      r.report.filter((x) => x.status === "unsupported").map((x) => x.key),
+      ["dist_config.name", "dist_config.reshard_after_forward"],
+    );
     assert.equal(r.trainer, "dpo");
     assert.equal(args(r).gradient_accumulation_steps, 4);
     assert.equal(args(r).use_liger_kernel, true);
     assert.equal(args(r).ld_alpha, 0.5);
-    assert.deepEqual(stage(r).peft, { r: 4, lora_alpha: 8, lora_dropout: 0.1, target_modules: ["q_proj", "v_proj"], use_rslora: true, use_dora: false, modules_to_save: ["lm_head"] });
+    assert.deepEqual(stage(r).peft, {
+      r: 4,
+      lora_alpha: 8,
+      lora_dropout: 0.1,
+      target_modules: ["q_proj", "v_proj"],
+      use_rslora: true,
+      use_dora: false,
+      modules_to_save: ["lm_head"],
+    });
     validate(r);
   });
 

@@ -4,7 +4,16 @@ import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse, stringify } from "yaml";
-import { detectFormat, importConfig, ImportError, mapLocalPaths, mergeOverride, rebasePaths, type ImportResult, type Raw } from "../../src/core/import/index.js";
+import {
+  detectFormat,
+  importConfig,
+  ImportError,
+  mapLocalPaths,
+  mergeOverride,
+  rebasePaths,
+  type ImportResult,
+  type Raw,
+} from "../../src/core/import/index.js";
 import { parseRecipe } from "../../src/core/recipe/parse.js";
 import { parseVersion } from "../../src/core/trl/version.js";
 import { needsWild, WILD } from "../helpers/wild.js";
@@ -14,7 +23,8 @@ function fixture(rel: string) {
   const text = readFileSync(file, "utf8");
   return { file, text, raw: parse(text) as Raw };
 }
-const validate = (r: ImportResult) => parseRecipe(stringify(r.recipe), "imported.yaml", { trl: parseVersion("1.13.0")! }).recipe;
+const validate = (r: ImportResult) =>
+  parseRecipe(stringify(r.recipe), "imported.yaml", { trl: parseVersion("1.13.0")! }).recipe;
 
 const row = (result: ImportResult, key: string) => {
   const found = result.report.find((r) => r.key === key);
@@ -24,7 +34,8 @@ const row = (result: ImportResult, key: string) => {
 const stage = (result: ImportResult) => (result.recipe.stages as Array<Record<string, unknown>>)[0]!;
 const args = (result: ImportResult) => stage(result).args as Record<string, unknown>;
 const data = (result: ImportResult) => result.recipe.data as Record<string, Record<string, unknown>>;
-const flat = (raw: Raw, file = "config.yaml", extra: { text?: string; trainer?: "sft" | "dpo" | "orpo" } = {}) => importConfig(raw, "trl", { file, ...extra });
+const flat = (raw: Raw, file = "config.yaml", extra: { text?: string; trainer?: "sft" | "dpo" | "orpo" } = {}) =>
+  importConfig(raw, "trl", { file, ...extra });
 
 function wild(rel: string) {
   const { file, text, raw } = fixture(rel);
@@ -38,7 +49,11 @@ describe("alignment-handbook", needsWild, () => {
     assert.equal(mpl.status, "migrated");
     assert.match(mpl.note, /DPOConfig has no 'max_prompt_length' since TRL 0\.29\.0: .*max_length/);
     assert.equal(args(r).max_prompt_length, undefined);
-    assert.deepEqual(data(r).train, { hub: "HuggingFaceH4/ultrafeedback_binarized", split: "train_prefs+test_prefs", config: "default" });
+    assert.deepEqual(data(r).train, {
+      hub: "HuggingFaceH4/ultrafeedback_binarized",
+      split: "train_prefs+test_prefs",
+      config: "default",
+    });
     assert.equal(row(r, "dataset_mixture.test_split_size").status, "unsupported");
     assert.equal(row(r, "warmup_ratio").to, "stages[0].args.warmup_steps");
     assert.equal(args(r).warmup_steps, 0.1);
@@ -54,7 +69,12 @@ describe("alignment-handbook", needsWild, () => {
     assert.deepEqual(r.recipe.extras, ["bitsandbytes"]);
     assert.equal(args(r).optim, "paged_adamw_32bit");
     validate(r);
-    assert.deepEqual(stage(r).peft, { r: 128, lora_alpha: 128, lora_dropout: 0.05, target_modules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] });
+    assert.deepEqual(stage(r).peft, {
+      r: 128,
+      lora_alpha: 128,
+      lora_dropout: 0.05,
+      target_modules: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    });
     assert.deepEqual(data(r).train, { hub: "HuggingFaceH4/ultrafeedback_binarized", split: "train_prefs" });
     assert.deepEqual(data(r).eval, { hub: "HuggingFaceH4/ultrafeedback_binarized", split: "test_prefs" });
     assert.equal((r.recipe.model as Raw).dtype, "bfloat16");
@@ -119,7 +139,18 @@ describe("axolotl", needsWild, () => {
     assert.throws(() => importConfig({ ...base, rl: "kto" }, "axolotl", { file: "x.yml" }), ImportError);
   });
   it("local files keep their paths; several of them become one list", () => {
-    const r = importConfig({ base_model: "m/x", rl: "dpo", datasets: [{ path: "data/a.jsonl", ds_type: "json", type: "x" }, { path: "data/b.jsonl", ds_type: "json", type: "x" }] }, "axolotl", { file: "x.yml" });
+    const r = importConfig(
+      {
+        base_model: "m/x",
+        rl: "dpo",
+        datasets: [
+          { path: "data/a.jsonl", ds_type: "json", type: "x" },
+          { path: "data/b.jsonl", ds_type: "json", type: "x" },
+        ],
+      },
+      "axolotl",
+      { file: "x.yml" },
+    );
     assert.deepEqual(data(r).train, { path: ["data/a.jsonl", "data/b.jsonl"] });
     validate(r);
   });
@@ -136,8 +167,18 @@ describe("LLaMA-Factory", needsWild, () => {
     assert.equal((r.recipe.model as Raw).trust_remote_code, true);
   });
   it("pref_loss orpo is ORPO; dataset_info.json resolves the dataset and its columns", () => {
-    const info = { mine: { hf_hub_url: "org/pairs", split: "train", columns: { prompt: "question", chosen: "good", rejected: "bad" } } };
-    const r = importConfig({ model_name_or_path: "m/x", stage: "dpo", pref_loss: "orpo", pref_beta: 0.2, dataset: "mine" }, "llamafactory", { file: "x.yaml", datasetInfo: info });
+    const info = {
+      mine: {
+        hf_hub_url: "org/pairs",
+        split: "train",
+        columns: { prompt: "question", chosen: "good", rejected: "bad" },
+      },
+    };
+    const r = importConfig(
+      { model_name_or_path: "m/x", stage: "dpo", pref_loss: "orpo", pref_beta: 0.2, dataset: "mine" },
+      "llamafactory",
+      { file: "x.yaml", datasetInfo: info },
+    );
     assert.equal(r.trainer, "orpo");
     assert.equal(args(r).beta, 0.2);
     assert.deepEqual(data(r).train, { hub: "org/pairs", split: "train" });
@@ -146,7 +187,9 @@ describe("LLaMA-Factory", needsWild, () => {
     validate(r);
   });
   it("pref_ftx adds the SFT loss", () => {
-    const r = importConfig({ model_name_or_path: "m/x", stage: "dpo", pref_ftx: 0.5, dataset: "d" }, "llamafactory", { file: "x.yaml" });
+    const r = importConfig({ model_name_or_path: "m/x", stage: "dpo", pref_ftx: 0.5, dataset: "d" }, "llamafactory", {
+      file: "x.yaml",
+    });
     assert.deepEqual(args(r).loss_type, ["sigmoid", "sft"]);
     assert.deepEqual(args(r).loss_weights, [1.0, 0.5]);
     validate(r);
@@ -160,7 +203,10 @@ describe("TRL CLI configs", () => {
     assert.equal(flat({ ...base, precompute_ref_log_probs: true }).trainer, "dpo");
     assert.equal(flat({ ...base, beta: 0.1 }).trainer, "dpo");
     assert.equal(flat({ ...base, beta: 0.1 }, "zephyr_orpo.yaml").trainer, "orpo");
-    assert.equal(flat({ ...base, beta: 0.1 }, "x.yaml", { text: "# ORPOTrainer arguments\nbeta: 0.1\n" }).trainer, "orpo");
+    assert.equal(
+      flat({ ...base, beta: 0.1 }, "x.yaml", { text: "# ORPOTrainer arguments\nbeta: 0.1\n" }).trainer,
+      "orpo",
+    );
     assert.equal(flat({ ...base, beta: 0.1 }, "x.yaml", { trainer: "orpo" }).trainer, "orpo");
     assert.equal(flat(base).trainer, "sft");
     assert.equal(flat(base, "x.yaml", { text: "# trl dpo --config x.yaml\n" }).trainer, "dpo");
@@ -173,21 +219,43 @@ describe("TRL CLI configs", () => {
     validate(r);
   });
   it("dataset_name with a test split, and eval_strategy without one", () => {
-    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", dataset_config: "c", dataset_test_split: "validation" });
+    const r = flat({
+      model_name_or_path: "m/x",
+      dataset_name: "a/b",
+      dataset_config: "c",
+      dataset_test_split: "validation",
+    });
     assert.deepEqual(data(r).eval, { hub: "a/b", split: "validation", config: "c" });
     const s = flat({ model_name_or_path: "m/x", dataset_name: "a/b", eval_strategy: "steps" });
     assert.deepEqual(data(s).eval, { hub: "a/b", split: "test" });
     assert.ok(s.notes.some((n) => /TRL's default dataset_test_split/.test(n)));
   });
   it("TRL's dataset mixture of local files with a held-out fraction", () => {
-    const r = flat({ model_name_or_path: "m/x", datasets: [{ path: "json", data_files: ["a.jsonl", "b.jsonl"], split: "train" }], test_split_size: 0.1 });
+    const r = flat({
+      model_name_or_path: "m/x",
+      datasets: [{ path: "json", data_files: ["a.jsonl", "b.jsonl"], split: "train" }],
+      test_split_size: 0.1,
+    });
     assert.deepEqual(data(r).train, { path: ["a.jsonl", "b.jsonl"] });
     assert.deepEqual(data(r).eval, { fraction: 0.1 });
-    assert.deepEqual(r.report.map((x) => x.key), ["model_name_or_path", "datasets[0].path", "datasets[0].data_files", "datasets[0].split", "test_split_size"]);
+    assert.deepEqual(
+      r.report.map((x) => x.key),
+      ["model_name_or_path", "datasets[0].path", "datasets[0].data_files", "datasets[0].split", "test_split_size"],
+    );
     validate(r);
   });
   it("removed DPO fields migrate: max_prompt/completion_length into max_length, rpo_alpha into loss weights", () => {
-    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, max_prompt_length: 256, max_completion_length: 512, rpo_alpha: 1.0 }, "dpo.yaml");
+    const r = flat(
+      {
+        model_name_or_path: "m/x",
+        dataset_name: "a/b",
+        beta: 0.1,
+        max_prompt_length: 256,
+        max_completion_length: 512,
+        rpo_alpha: 1.0,
+      },
+      "dpo.yaml",
+    );
     assert.equal(args(r).max_length, 768);
     assert.deepEqual(args(r).loss_type, ["sigmoid", "sft"]);
     assert.deepEqual(args(r).loss_weights, [1.0, 1.0]);
@@ -195,13 +263,24 @@ describe("TRL CLI configs", () => {
     validate(r);
   });
   it("keys TRL 1.13 does not have are reported, with a suggestion; none lands in args", () => {
-    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", learnig_rate: 1e-5, packing: true, beta: 0.1 }, "dpo.yaml", { trainer: "dpo" });
+    const r = flat(
+      { model_name_or_path: "m/x", dataset_name: "a/b", learnig_rate: 1e-5, packing: true, beta: 0.1 },
+      "dpo.yaml",
+      { trainer: "dpo" },
+    );
     assert.match(row(r, "learnig_rate").note, /did you mean 'learning_rate'/);
     assert.match(row(r, "packing").note, /SFTConfig field; DPOConfig/);
     assert.deepEqual(Object.keys(args(r)), ["beta"]);
   });
   it("numbers PyYAML reads as text become numbers; QLoRA is mapped and DeepSpeed reported", () => {
-    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", learning_rate: "1e-5", use_peft: true, load_in_4bit: true, deepspeed: "ds.json" });
+    const r = flat({
+      model_name_or_path: "m/x",
+      dataset_name: "a/b",
+      learning_rate: "1e-5",
+      use_peft: true,
+      load_in_4bit: true,
+      deepspeed: "ds.json",
+    });
     assert.equal(args(r).learning_rate, 1e-5);
     assert.equal(row(r, "load_in_4bit").to, "model.quantization");
     // A DeepSpeed config becomes the recipe's launch (the Trainer gets it as args.deepspeed).
@@ -213,13 +292,25 @@ describe("TRL CLI configs", () => {
     validate(r);
   });
   it("FSDP stays in the Trainer's args and gets a launch block; an inline DeepSpeed config is refused", () => {
-    const r = flat({ model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, fsdp: "full_shard auto_wrap", fsdp_config: { fsdp_version: 2 }, accelerator_config: { split_batches: true } });
+    const r = flat({
+      model_name_or_path: "m/x",
+      dataset_name: "a/b",
+      beta: 0.1,
+      fsdp: "full_shard auto_wrap",
+      fsdp_config: { fsdp_version: 2 },
+      accelerator_config: { split_batches: true },
+    });
     assert.equal(args(r).fsdp, "full_shard auto_wrap");
     assert.deepEqual(args(r).fsdp_config, { fsdp_version: 2 });
     assert.deepEqual(r.recipe.launch, {});
     assert.match(row(r, "fsdp").note, /FSDP needs several processes: the recipe gets a launch block/);
     assert.equal(row(r, "accelerator_config").status, "unsupported");
-    const inline = flat({ model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, deepspeed: { zero_optimization: { stage: 2 } } });
+    const inline = flat({
+      model_name_or_path: "m/x",
+      dataset_name: "a/b",
+      beta: 0.1,
+      deepspeed: { zero_optimization: { stage: 2 } },
+    });
     assert.equal(row(inline, "deepspeed").status, "unsupported");
     assert.match(row(inline, "deepspeed").note, /write it to a \.json file/);
     validate(r);
@@ -234,7 +325,11 @@ describe("TRL CLI configs", () => {
 describe("detectFormat", () => {
   it("tells the tools apart by their keys", () => {
     assert.equal(detectFormat({ name: "x", model: { name: "m" }, data: { train: "a.jsonl" }, stages: [] }), "trellis");
-    assert.equal(detectFormat({ name: "x", model: { name: "m" }, stage: [] }), "trellis", "a recipe with a typo is still a recipe");
+    assert.equal(
+      detectFormat({ name: "x", model: { name: "m" }, stage: [] }),
+      "trellis",
+      "a recipe with a typo is still a recipe",
+    );
     assert.equal(detectFormat({ base_model: "m", rl: "dpo" }), "axolotl");
     assert.equal(detectFormat({ stage: "dpo", dataset: "d", model_name_or_path: "m" }), "llamafactory");
     assert.equal(detectFormat({ model_name_or_path: "m", dataset_mixture: { datasets: [] } }), "handbook");
@@ -247,25 +342,58 @@ describe("detectFormat", () => {
 
 describe("a trellis recipe", () => {
   it("imports as itself", () => {
-    const raw = { name: "x", model: { name: "m/x" }, data: { train: "a.jsonl" }, stages: [{ id: "orpo", trainer: "orpo" }] };
+    const raw = {
+      name: "x",
+      model: { name: "m/x" },
+      data: { train: "a.jsonl" },
+      stages: [{ id: "orpo", trainer: "orpo" }],
+    };
     const r = importConfig(raw, detectFormat(raw)!, { file: "x.yaml" });
     assert.equal(r.recipe, raw);
     assert.equal(r.trainer, "orpo");
-    assert.deepEqual(r.report.map((x) => [x.key, x.status]), [["name", "mapped"], ["model", "mapped"], ["data", "mapped"], ["stages", "mapped"]]);
+    assert.deepEqual(
+      r.report.map((x) => [x.key, x.status]),
+      [
+        ["name", "mapped"],
+        ["model", "mapped"],
+        ["data", "mapped"],
+        ["stages", "mapped"],
+      ],
+    );
   });
 });
 
 describe("overrides", () => {
   it("merge mappings, delete with null, merge stages by position or id", () => {
-    const base = { model: { name: "m/x", dtype: "bfloat16" }, stages: [{ id: "dpo", trainer: "dpo", args: { beta: 0.1, optim: "adamw_bnb_8bit" } }] };
-    const merged = mergeOverride(base, { model: { name: null, tiny: { hidden_size: 64 } }, stages: [{ args: { optim: "adamw_torch", pad_token: null } }] });
-    assert.deepEqual(merged, { model: { dtype: "bfloat16", tiny: { hidden_size: 64 } }, stages: [{ id: "dpo", trainer: "dpo", args: { beta: 0.1, optim: "adamw_torch" } }] });
-    const byId = mergeOverride({ stages: [{ id: "sft" }, { id: "dpo", args: { beta: 0.1 } }] }, { stages: [{ id: "dpo", args: { beta: 0.2 } }] });
+    const base = {
+      model: { name: "m/x", dtype: "bfloat16" },
+      stages: [{ id: "dpo", trainer: "dpo", args: { beta: 0.1, optim: "adamw_bnb_8bit" } }],
+    };
+    const merged = mergeOverride(base, {
+      model: { name: null, tiny: { hidden_size: 64 } },
+      stages: [{ args: { optim: "adamw_torch", pad_token: null } }],
+    });
+    assert.deepEqual(merged, {
+      model: { dtype: "bfloat16", tiny: { hidden_size: 64 } },
+      stages: [{ id: "dpo", trainer: "dpo", args: { beta: 0.1, optim: "adamw_torch" } }],
+    });
+    const byId = mergeOverride(
+      { stages: [{ id: "sft" }, { id: "dpo", args: { beta: 0.1 } }] },
+      { stages: [{ id: "dpo", args: { beta: 0.2 } }] },
+    );
     assert.deepEqual(byId.stages, [{ id: "sft" }, { id: "dpo", args: { beta: 0.2 } }]);
   });
   it("local paths are rebased; Hub sources are left alone", () => {
-    const moved = mapLocalPaths({ data: { train: "d/a.jsonl", eval: { hub: "o/x", split: "test" } }, output_dir: "out" }, rebasePaths("/src", "/dst"));
-    assert.deepEqual(moved, { data: { train: "../src/d/a.jsonl", eval: { hub: "o/x", split: "test" } }, output_dir: "../src/out" });
-    assert.deepEqual(mapLocalPaths({ data: { train: { path: ["a.jsonl", "/abs/b.jsonl"] } } }, rebasePaths("/src")), { data: { train: { path: ["/src/a.jsonl", "/abs/b.jsonl"] } } });
+    const moved = mapLocalPaths(
+      { data: { train: "d/a.jsonl", eval: { hub: "o/x", split: "test" } }, output_dir: "out" },
+      rebasePaths("/src", "/dst"),
+    );
+    assert.deepEqual(moved, {
+      data: { train: "../src/d/a.jsonl", eval: { hub: "o/x", split: "test" } },
+      output_dir: "../src/out",
+    });
+    assert.deepEqual(mapLocalPaths({ data: { train: { path: ["a.jsonl", "/abs/b.jsonl"] } } }, rebasePaths("/src")), {
+      data: { train: { path: ["/src/a.jsonl", "/abs/b.jsonl"] } },
+    });
   });
 });

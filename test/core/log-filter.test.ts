@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import { logFilter, LogFilterError, sinceTime } from "../../src/core/run/log-filter.js";
 
-const ev = (type: string, stage: string | null, time: number, extra: Record<string, unknown> = {}) => ({ type, stage, time, seq: 1, ...extra }) as unknown as RunEvent;
+const ev = (type: string, stage: string | null, time: number, extra: Record<string, unknown> = {}) =>
+  ({ type, stage, time, seq: 1, ...extra }) as unknown as RunEvent;
 const now = 10_000;
 const events = [
   ev("metrics", "sft", now - 3600, { step: 1, max_steps: 2, epoch: 0, metrics: { loss: 1 } }),

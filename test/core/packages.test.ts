@@ -14,10 +14,34 @@ const lock = (...pins: string[]) => pins.map((p) => `${p}==1.0\n`).join("");
 const UNIVERSE: PackageUniverse = {
   base: ["torch", "trl", "transformers"],
   extras: [
-    { name: "tensorboard", requires: ["tensorboard"], about: "", lockText: lock("tensorboard", "protobuf"), packages: ["tensorboard", "protobuf"] },
-    { name: "wandb", requires: ["wandb"], about: "", lockText: lock("wandb", "protobuf"), packages: ["protobuf", "wandb"] },
-    { name: "bitsandbytes", requires: ["bitsandbytes"], about: "", lockText: lock("bitsandbytes"), packages: ["bitsandbytes"] },
-    { name: "liger-kernel", requires: ["liger-kernel"], about: "", lockText: lock("liger_kernel", "triton"), packages: ["liger-kernel", "triton"] },
+    {
+      name: "tensorboard",
+      requires: ["tensorboard"],
+      about: "",
+      lockText: lock("tensorboard", "protobuf"),
+      packages: ["tensorboard", "protobuf"],
+    },
+    {
+      name: "wandb",
+      requires: ["wandb"],
+      about: "",
+      lockText: lock("wandb", "protobuf"),
+      packages: ["protobuf", "wandb"],
+    },
+    {
+      name: "bitsandbytes",
+      requires: ["bitsandbytes"],
+      about: "",
+      lockText: lock("bitsandbytes"),
+      packages: ["bitsandbytes"],
+    },
+    {
+      name: "liger-kernel",
+      requires: ["liger-kernel"],
+      about: "",
+      lockText: lock("liger_kernel", "triton"),
+      packages: ["liger-kernel", "triton"],
+    },
     { name: "deepspeed", requires: ["deepspeed"], about: "", lockText: lock("deepspeed"), packages: ["deepspeed"] },
     { name: "flash-attn", requires: ["flash-attn"], about: "", unavailable: "source only", packages: ["flash-attn"] },
   ],
@@ -52,12 +76,21 @@ describe("packageNeeds", () => {
   ];
   for (const [args, packages] of cases) {
     it(`${JSON.stringify(args)} -> ${packages.join(", ") || "nothing"}`, () => {
-      assert.deepEqual(packageNeeds(args, ["args"]).map((n) => n.package), packages);
+      assert.deepEqual(
+        packageNeeds(args, ["args"]).map((n) => n.package),
+        packages,
+      );
     });
   }
 
   it("points at the list element that names the tracker", () => {
-    assert.deepEqual(packageNeeds({ report_to: ["none", "wandb"] }, ["stages", 0, "args"])[0]?.path, ["stages", 0, "args", "report_to", 1]);
+    assert.deepEqual(packageNeeds({ report_to: ["none", "wandb"] }, ["stages", 0, "args"])[0]?.path, [
+      "stages",
+      0,
+      "args",
+      "report_to",
+      1,
+    ]);
   });
 });
 
@@ -75,20 +108,30 @@ describe("packageProblems", () => {
       `r.yaml:10:14: stages[0].args.optim: optim 'paged_adamw_8bit' needs the package bitsandbytes, which the environment lacks: add "extras: [bitsandbytes]" to the recipe, or run with --extra bitsandbytes`,
     ]);
     assert.deepEqual(check("      optim: paged_adamw_8bit\n      use_liger_kernel: true\n", []).length, 2);
-    assert.deepEqual(check("      optim: adamw_bnb_8bit\n      use_liger_kernel: true\n      deepspeed: z.json\n").map((l) => l.split(": ")[1]), [
-      "stages[0].args.optim",
-      "stages[0].args.use_liger_kernel",
-      "stages[0].args.deepspeed",
-    ]);
-    const withExtras = recipe("      optim: adamw_bnb_8bit\n      use_liger_kernel: true\n      deepspeed: z.json\n", "extras: [bitsandbytes, liger-kernel, deepspeed]\n");
+    assert.deepEqual(
+      check("      optim: adamw_bnb_8bit\n      use_liger_kernel: true\n      deepspeed: z.json\n").map(
+        (l) => l.split(": ")[1],
+      ),
+      ["stages[0].args.optim", "stages[0].args.use_liger_kernel", "stages[0].args.deepspeed"],
+    );
+    const withExtras = recipe(
+      "      optim: adamw_bnb_8bit\n      use_liger_kernel: true\n      deepspeed: z.json\n",
+      "extras: [bitsandbytes, liger-kernel, deepspeed]\n",
+    );
     assert.deepEqual(packageProblems(parseRecipe(withExtras, "r.yaml", TRL), "r.yaml", UNIVERSE), []);
   });
 
   it("says when the extra exists but cannot be installed, and when no extra provides the package", () => {
     const [flash] = check("      model_init_kwargs:\n        attn_implementation: flash_attention_2\n");
-    assert.match(flash!, /^r\.yaml:11:30: stages\[0\]\.args\.model_init_kwargs\.attn_implementation: attn_implementation 'flash_attention_2' needs the package flash-attn, which the environment lacks, and the flash-attn extra cannot be installed here: source only$/);
+    assert.match(
+      flash!,
+      /^r\.yaml:11:30: stages\[0\]\.args\.model_init_kwargs\.attn_implementation: attn_implementation 'flash_attention_2' needs the package flash-attn, which the environment lacks, and the flash-attn extra cannot be installed here: source only$/,
+    );
     const [mlflow] = check("      report_to: [tensorboard, mlflow]\n", ["tensorboard"]);
-    assert.match(mlflow!, /^r\.yaml:10:32: stages\[0\]\.args\.report_to\[1\]: report_to 'mlflow' needs the package mlflow, which the environment lacks and no trellis extra provides \(extras: tensorboard, wandb, /);
+    assert.match(
+      mlflow!,
+      /^r\.yaml:10:32: stages\[0\]\.args\.report_to\[1\]: report_to 'mlflow' needs the package mlflow, which the environment lacks and no trellis extra provides \(extras: tensorboard, wandb, /,
+    );
   });
 
   it("checks the recipe's extras names and report_to names", () => {
@@ -113,10 +156,25 @@ describe("extras sets and pins", () => {
 
   it("merging locks keeps one pin per package and reports disagreements", () => {
     const merged = mergeExtraPins([
-      { name: "wandb", pins: [{ name: "wandb", version: "0.31.0" }, { name: "protobuf", version: "7.36.2" }] },
-      { name: "tensorboard", pins: [{ name: "Protobuf", version: "7.36.2" }, { name: "tensorboard", version: "2.21.0" }] },
+      {
+        name: "wandb",
+        pins: [
+          { name: "wandb", version: "0.31.0" },
+          { name: "protobuf", version: "7.36.2" },
+        ],
+      },
+      {
+        name: "tensorboard",
+        pins: [
+          { name: "Protobuf", version: "7.36.2" },
+          { name: "tensorboard", version: "2.21.0" },
+        ],
+      },
     ]);
-    assert.deepEqual(merged.pins.map((p) => `${p.name}==${p.version}`), ["protobuf==7.36.2", "tensorboard==2.21.0", "wandb==0.31.0"]);
+    assert.deepEqual(
+      merged.pins.map((p) => `${p.name}==${p.version}`),
+      ["protobuf==7.36.2", "tensorboard==2.21.0", "wandb==0.31.0"],
+    );
     assert.deepEqual(merged.conflicts, []);
     const clash = mergeExtraPins([
       { name: "a", pins: [{ name: "protobuf", version: "6" }] },

@@ -13,14 +13,24 @@ const metrics = (seq: number, tokens: number, seconds: number, mfu: number | nul
   max_steps: 10,
   epoch: null,
   metrics: { loss: 0.5 },
-  throughput: { tokens_per_s: tokens, padding_per_s: tokens / 9, samples_per_s: 2, padding_fraction: 0.1, mfu, seconds },
+  throughput: {
+    tokens_per_s: tokens,
+    padding_per_s: tokens / 9,
+    samples_per_s: 2,
+    padding_fraction: 0.1,
+    mfu,
+    seconds,
+  },
 });
 
 describe("throughput averages for the manifest", () => {
   it("weights each interval by its seconds", () => {
     // 1 s at 1,000 tokens/s and 3 s at 2,000: 7,000 tokens in 4 s = 1,750 tokens/s
     const events = [metrics(1, 1000, 1, 0.1), metrics(2, 2000, 3, 0.2)];
-    const totals = events.reduce(foldThroughput, new Map<string, ThroughputTotals>() as ReadonlyMap<string, ThroughputTotals>);
+    const totals = events.reduce(
+      foldThroughput,
+      new Map<string, ThroughputTotals>() as ReadonlyMap<string, ThroughputTotals>,
+    );
     const [avg] = averages(totals);
     assert.equal(avg!.stage, "dpo");
     assert.equal(avg!.tokens_per_s, 1750);
@@ -30,12 +40,31 @@ describe("throughput averages for the manifest", () => {
   });
 
   it("keeps MFU unknown when no interval knew it", () => {
-    const totals = [metrics(1, 1000, 1, null)].reduce(foldThroughput, new Map() as ReadonlyMap<string, ThroughputTotals>);
+    const totals = [metrics(1, 1000, 1, null)].reduce(
+      foldThroughput,
+      new Map() as ReadonlyMap<string, ThroughputTotals>,
+    );
     assert.equal(averages(totals)[0]!.mfu, null);
   });
 
   it("accepts the field on the wire and shows it in the stage detail", () => {
-    const line = JSON.stringify({ type: "metrics", time: 1, stage: "dpo", step: 1, max_steps: 10, epoch: 0.1, metrics: {}, throughput: { tokens_per_s: 41050, padding_per_s: 0, samples_per_s: 53, padding_fraction: 0, mfu: 0.128, seconds: 2 } });
+    const line = JSON.stringify({
+      type: "metrics",
+      time: 1,
+      stage: "dpo",
+      step: 1,
+      max_steps: 10,
+      epoch: 0.1,
+      metrics: {},
+      throughput: {
+        tokens_per_s: 41050,
+        padding_per_s: 0,
+        samples_per_s: 53,
+        padding_fraction: 0,
+        mfu: 0.128,
+        seconds: 2,
+      },
+    });
     const decoded = decodeStageEvent(line);
     assert.ok(decoded.ok);
     const d = reduceStageDetail(newStageDetail("dpo", "dpo"), { ...decoded.event, seq: 1 });

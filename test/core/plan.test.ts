@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { planKey, planWithCache, type PlanCache, type PlanFingerprint } from "../../src/core/plan/cache.js";
 import { estimateMemory, type MemoryInput } from "../../src/core/plan/memory.js";
-import { divisors, perProcessBatch, PlanRefused, ProbeFailed, searchPlan, type BatchConfig, type Plan, type PlanInput, type ProbeOutcome } from "../../src/core/plan/search.js";
+import {
+  divisors,
+  perProcessBatch,
+  PlanRefused,
+  ProbeFailed,
+  searchPlan,
+  type BatchConfig,
+  type Plan,
+  type PlanInput,
+  type ProbeOutcome,
+} from "../../src/core/plan/search.js";
 import { planArgs, recipeBatch } from "../../src/core/plan/stage.js";
 
 const GiB = 2 ** 30;
@@ -12,7 +22,10 @@ const GiB = 2 ** 30;
  * and precompute cut the activation part); above the card it is an OOM. Tokens/s grows with the
  * micro-batch and drops with checkpointing, as on the H100 (TRL_FACTS.md).
  */
-function fakeGpu(capacityGiB: number, opts: { perRowGiB?: number; baseGiB?: number; ranks?: number; refGiB?: number } = {}) {
+function fakeGpu(
+  capacityGiB: number,
+  opts: { perRowGiB?: number; baseGiB?: number; ranks?: number; refGiB?: number } = {},
+) {
   const probes: BatchConfig[] = [];
   const perRow = opts.perRowGiB ?? 10;
   const probe = async (c: BatchConfig): Promise<ProbeOutcome> => {
@@ -29,10 +42,12 @@ function fakeGpu(capacityGiB: number, opts: { perRowGiB?: number; baseGiB?: numb
 }
 
 /** Estimates that agree with the fake GPU's linear model (as a good estimate would). */
-const estimate = (perRow = 10, base = 4) => (c: BatchConfig) => {
-  const total = (base + c.microBatch * perRow * (c.gradientCheckpointing ? 0.25 : 1)) * GiB;
-  return { weights: 0, gradients: 0, optimizer: 0, reference: 0, activations: 0, logits: 0, total };
-};
+const estimate =
+  (perRow = 10, base = 4) =>
+  (c: BatchConfig) => {
+    const total = (base + c.microBatch * perRow * (c.gradientCheckpointing ? 0.25 : 1)) * GiB;
+    return { weights: 0, gradients: 0, optimizer: 0, reference: 0, activations: 0, logits: 0, total };
+  };
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   perProcessBatch: 8,
@@ -49,13 +64,23 @@ describe("batch planner search (fake probe, simulated memory limit)", () => {
     assert.deepEqual(divisors(8), [1, 2, 4, 8]);
     assert.deepEqual(divisors(12), [1, 2, 3, 4, 6, 12]);
     assert.deepEqual(divisors(7), [1, 7]);
-    assert.deepEqual(recipeBatch({ id: "s", trainer: "orpo", args: { per_device_train_batch_size: 2, gradient_accumulation_steps: 4 } }), { microBatch: 2, accumulation: 4, perProcessBatch: 8 });
+    assert.deepEqual(
+      recipeBatch({
+        id: "s",
+        trainer: "orpo",
+        args: { per_device_train_batch_size: 2, gradient_accumulation_steps: 4 },
+      }),
+      { microBatch: 2, accumulation: 4, perProcessBatch: 8 },
+    );
   });
 
   it("takes the whole batch in one micro-batch without checkpointing when it fits", async () => {
     const gpu = fakeGpu(140);
     const plan = await searchPlan(input({ capacityBytes: 140 * GiB }), gpu.probe);
-    assert.deepEqual([plan.chosen.microBatch, plan.chosen.accumulation, plan.chosen.gradientCheckpointing], [8, 1, false]);
+    assert.deepEqual(
+      [plan.chosen.microBatch, plan.chosen.accumulation, plan.chosen.gradientCheckpointing],
+      [8, 1, false],
+    );
     assert.equal(gpu.probes.length, 1);
     assert.equal(plan.chosen.microBatch * plan.chosen.accumulation * plan.worldSize, 8);
   });
@@ -71,7 +96,10 @@ describe("batch planner search (fake probe, simulated memory limit)", () => {
     );
     assert.equal(plan.probes[0]!.outcome, "oom");
     // picked by measured tokens/s: 8+gc (26.4k) beats 4 (20k)
-    assert.deepEqual([plan.chosen.microBatch, plan.chosen.accumulation, plan.chosen.gradientCheckpointing], [8, 1, true]);
+    assert.deepEqual(
+      [plan.chosen.microBatch, plan.chosen.accumulation, plan.chosen.gradientCheckpointing],
+      [8, 1, true],
+    );
     assert.equal(plan.probes.find((r) => r.microBatch === 4)!.outcome, "accepted");
   });
 
@@ -96,14 +124,20 @@ describe("batch planner search (fake probe, simulated memory limit)", () => {
     // DPO: the reference copy costs 30 GiB; on 80 GiB, 4 without checkpointing fits only without it
     const gpu = fakeGpu(80, { refGiB: 30 });
     const plan = await searchPlan(input({ canPrecomputeRef: true, estimate: estimate(10, 4) }), gpu.probe);
-    const tried = gpu.probes.map((c) => `${c.microBatch}${c.gradientCheckpointing ? "+gc" : ""}${c.precomputeRef ? "+pre" : ""}`);
+    const tried = gpu.probes.map(
+      (c) => `${c.microBatch}${c.gradientCheckpointing ? "+gc" : ""}${c.precomputeRef ? "+pre" : ""}`,
+    );
     // 8 OOM, 4 over the margin (74 GiB), 2 fits; precompute: 8 OOM, 4 fits (44); checkpointing: 8 fits
     assert.deepEqual(tried, ["8", "4", "2", "8+pre", "4+pre", "8+gc"]);
-    const row = (mb: number, pre: boolean, gc = false) => plan.probes.find((r) => r.microBatch === mb && r.precomputeRef === pre && r.gradientCheckpointing === gc)!;
+    const row = (mb: number, pre: boolean, gc = false) =>
+      plan.probes.find((r) => r.microBatch === mb && r.precomputeRef === pre && r.gradientCheckpointing === gc)!;
     assert.equal(row(4, false).outcome, "over_margin");
     assert.equal(row(4, true).outcome, "accepted");
     // measured tokens/s decides: 8 with checkpointing (26.4k) over 4 precomputed (21.4k)
-    assert.deepEqual([plan.chosen.microBatch, plan.chosen.gradientCheckpointing, plan.chosen.precomputeRef], [8, true, false]);
+    assert.deepEqual(
+      [plan.chosen.microBatch, plan.chosen.gradientCheckpointing, plan.chosen.precomputeRef],
+      [8, true, false],
+    );
     assert.equal(planArgs(plan.chosen, "dpo").precompute_ref_log_probs, plan.chosen.precomputeRef);
   });
 
@@ -168,18 +202,34 @@ describe("plan cache", () => {
     let searches = 0;
     const search = async () => (searches++, searchPlan(input(), fakeGpu(140).probe));
     const first = await planWithCache(cache, fp, search);
-    const second = await planWithCache(cache, { ...fp, args: { learning_rate: 5e-6, gradient_accumulation_steps: 4, per_device_train_batch_size: 2 } }, search);
+    const second = await planWithCache(
+      cache,
+      { ...fp, args: { learning_rate: 5e-6, gradient_accumulation_steps: 4, per_device_train_batch_size: 2 } },
+      search,
+    );
     assert.equal(first.cached, false);
     assert.equal(second.cached, true);
     assert.deepEqual(second.plan, first.plan);
-    const other = await planWithCache(cache, { ...fp, gpu: { name: "NVIDIA A100-SXM4-40GB", memoryBytes: 40 * GiB } }, search);
+    const other = await planWithCache(
+      cache,
+      { ...fp, gpu: { name: "NVIDIA A100-SXM4-40GB", memoryBytes: 40 * GiB } },
+      search,
+    );
     assert.equal(other.cached, false);
     assert.equal(searches, 2);
     assert.equal(m.size, 2);
   });
 
   it("keys on everything but the fields the plan itself sets", () => {
-    const planned = { ...fp, args: { ...fp.args, per_device_train_batch_size: 8, gradient_accumulation_steps: 1, gradient_checkpointing: false } };
+    const planned = {
+      ...fp,
+      args: {
+        ...fp.args,
+        per_device_train_batch_size: 8,
+        gradient_accumulation_steps: 1,
+        gradient_checkpointing: false,
+      },
+    };
     assert.equal(planKey(planned), planKey(fp));
     assert.notEqual(planKey({ ...fp, args: { ...fp.args, max_length: 2048 } }), planKey(fp));
     assert.notEqual(planKey({ ...fp, worldSize: 2 }), planKey(fp));
@@ -215,7 +265,9 @@ describe("memory estimate", () => {
 
   it("checkpointing, precompute and LoRA lower it", () => {
     const full = estimateMemory(base).total;
-    assert.ok(estimateMemory({ ...base, gradientCheckpointing: true }).activations < estimateMemory(base).activations / 5);
+    assert.ok(
+      estimateMemory({ ...base, gradientCheckpointing: true }).activations < estimateMemory(base).activations / 5,
+    );
     assert.equal(estimateMemory({ ...base, precomputeRef: true }).reference, 0);
     const lora = estimateMemory({ ...base, lora: true, trainable: 4e6 });
     assert.equal(lora.reference, 0); // the adapter is disabled for the reference pass
@@ -230,9 +282,13 @@ describe("batch: auto in a recipe", () => {
     const { RecipeError } = await import("../../src/core/recipe/errors.js");
     const { parseVersion } = await import("../../src/core/trl/version.js");
     const trl = { trl: parseVersion("1.13.0")! };
-    const text = (batch: string) => `name: r\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - {id: s, trainer: orpo, batch: ${batch}}\n`;
+    const text = (batch: string) =>
+      `name: r\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - {id: s, trainer: orpo, batch: ${batch}}\n`;
     assert.equal(parseRecipe(text("auto"), "r.yaml", trl).recipe.stages[0]!.batch, "auto");
-    assert.throws(() => parseRecipe(text("8"), "r.yaml", trl), (e: unknown) => e instanceof RecipeError && /r\.yaml:5:\d+.*batch.*auto/s.test(e.message));
+    assert.throws(
+      () => parseRecipe(text("8"), "r.yaml", trl),
+      (e: unknown) => e instanceof RecipeError && /r\.yaml:5:\d+.*batch.*auto/s.test(e.message),
+    );
   });
 });
 
@@ -242,6 +298,9 @@ describe("memory headroom during a planned run", () => {
     const gpu = (used: number) => ({ index: 0, name: "H100", util: 90, mem_used_mb: used, mem_total_mb: 80_000 });
     assert.equal(lowHeadroom([gpu(75_000)], 0.1), null); // 6.25% free: over half of 10%
     assert.equal(lowHeadroom([gpu(77_000)], 0.1)?.mem_used_mb, 77_000); // 3.75% free
-    assert.match(headroomMessage("dpo", gpu(77_000), 0.1), /3\.[78]% of its memory free, under half the planner's 10% margin/);
+    assert.match(
+      headroomMessage("dpo", gpu(77_000), 0.1),
+      /3\.[78]% of its memory free, under half the planner's 10% margin/,
+    );
   });
 });

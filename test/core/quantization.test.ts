@@ -16,13 +16,28 @@ const TRL = { trl: parseVersion("1.13.0")! };
 const UNIVERSE: PackageUniverse = {
   base: ["torch", "trl", "transformers", "peft"],
   extras: [
-    { name: "bitsandbytes", requires: ["bitsandbytes"], about: "", lockText: "bitsandbytes==0.50.2\n", packages: ["bitsandbytes"] },
-    { name: "flash-attn", requires: ["flash-attn"], about: "", unavailable: "PyPI has flash-attn as source only. Use attn_implementation: sdpa", packages: ["flash-attn"] },
+    {
+      name: "bitsandbytes",
+      requires: ["bitsandbytes"],
+      about: "",
+      lockText: "bitsandbytes==0.50.2\n",
+      packages: ["bitsandbytes"],
+    },
+    {
+      name: "flash-attn",
+      requires: ["flash-attn"],
+      about: "",
+      unavailable: "PyPI has flash-attn as source only. Use attn_implementation: sdpa",
+      packages: ["flash-attn"],
+    },
   ],
 };
 
 /** A one-stage QLoRA recipe; `model` and `stage` are extra YAML lines under each. */
-function qlora(trainer: "sft" | "dpo" | "orpo", o: { model?: string; stage?: string; top?: string; peft?: boolean } = {}): string {
+function qlora(
+  trainer: "sft" | "dpo" | "orpo",
+  o: { model?: string; stage?: string; top?: string; peft?: boolean } = {},
+): string {
   const peft = o.peft === false ? "" : "    peft: {r: 8, lora_alpha: 16}\n";
   return `name: q\n${o.top ?? "extras: [bitsandbytes]\n"}model:\n  name: org/m\n  quantization:\n    bits: 4\n${o.model ?? ""}data:\n  train: d.jsonl\nstages:\n  - id: ${trainer}\n    trainer: ${trainer}\n${peft}${o.stage ?? ""}`;
 }
@@ -41,24 +56,43 @@ function problems(text: string, cliExtras: string[] = []): string[] {
 describe("QLoRA recipes", () => {
   for (const trainer of ["sft", "dpo", "orpo"] as const) {
     it(`${trainer}: 4-bit with a peft block passes every check and renders`, () => {
-      const text = qlora(trainer, { model: "    quant_type: fp4\n    compute_dtype: bfloat16\n    double_quant: false\n  attn_implementation: sdpa\n", stage: "    merge: true\n    args: {optim: paged_adamw_8bit}\n" });
+      const text = qlora(trainer, {
+        model:
+          "    quant_type: fp4\n    compute_dtype: bfloat16\n    double_quant: false\n  attn_implementation: sdpa\n",
+        stage: "    merge: true\n    args: {optim: paged_adamw_8bit}\n",
+      });
       assert.deepEqual(problems(text), []);
       const { recipe } = parseRecipe(text, "/r/q.yaml", TRL);
       const [stage] = renderRecipe(resolveRecipe(recipe, "/r/q.yaml", "/runs/x/output"), TRL.trl, "0.1.0");
-      assert.deepEqual(stage!.spec.value.model.quantization, { bits: 4, quant_type: "fp4", compute_dtype: "bfloat16", double_quant: false });
+      assert.deepEqual(stage!.spec.value.model.quantization, {
+        bits: 4,
+        quant_type: "fp4",
+        compute_dtype: "bfloat16",
+        double_quant: false,
+      });
       assert.equal(stage!.spec.value.model.attn_implementation, "sdpa");
       assert.equal(stage!.spec.value.merge, true);
       const script = stage!.script.text;
       assert.match(script, /^ {4}model = quantization\.prepare_for_training\(model, SPEC\["args"\]\)$/m);
-      assert.match(script, /^ {8}merged = merge_stage\(SPEC, out_dir=str\(Path\(args\.output_dir\) \/ "merged"\), adapter_dir=args\.output_dir\)$/m);
-      assert.match(script, /emit\.emit\("saved", path=args\.output_dir, adapter=peft_config is not None, merged=merged\)/);
+      assert.match(
+        script,
+        /^ {8}merged = merge_stage\(SPEC, out_dir=str\(Path\(args\.output_dir\) \/ "merged"\), adapter_dir=args\.output_dir\)$/m,
+      );
+      assert.match(
+        script,
+        /emit\.emit\("saved", path=args\.output_dir, adapter=peft_config is not None, merged=merged\)/,
+      );
       // DPO's reference with an adapter is the (quantised) policy with the adapter off: no second load.
       if (trainer === "dpo") assert.match(script, /ref_model = None if peft_config else load_model/);
     });
   }
 
   it("a plain recipe's spec has no quantization, no attention kernel and no merge", () => {
-    const { recipe } = parseRecipe("name: p\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - {id: dpo, trainer: dpo}\n", "/r/p.yaml", TRL);
+    const { recipe } = parseRecipe(
+      "name: p\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - {id: dpo, trainer: dpo}\n",
+      "/r/p.yaml",
+      TRL,
+    );
     const [stage] = renderRecipe(resolveRecipe(recipe, "/r/p.yaml", "/o"), TRL.trl, "0.1.0");
     assert.equal(stage!.spec.value.model.quantization, null);
     assert.equal(stage!.spec.value.model.attn_implementation, null);
@@ -73,7 +107,10 @@ describe("QLoRA recipes", () => {
 
   it("every stage of a chain needs its adapter", () => {
     const text = `${qlora("sft")}  - id: dpo\n    trainer: dpo\n    from: sft\n`;
-    assert.deepEqual(problems(text).map((p) => p.split(": ")[1]), ["stages[1]"]);
+    assert.deepEqual(
+      problems(text).map((p) => p.split(": ")[1]),
+      ["stages[1]"],
+    );
   });
 
   it("4-bit settings at 8 bits are refused one by one", () => {
@@ -85,15 +122,27 @@ describe("QLoRA recipes", () => {
   });
 
   it("schema errors name what is allowed, and typos get a suggestion", () => {
-    assert.match(problems(qlora("dpo").replace("bits: 4", "bits: 2")).join("\n"), /model\.quantization\.bits: must be 4 or 8/);
+    assert.match(
+      problems(qlora("dpo").replace("bits: 4", "bits: 2")).join("\n"),
+      /model\.quantization\.bits: must be 4 or 8/,
+    );
     assert.match(problems(qlora("dpo", { model: "    quant_type: int4\n" })).join("\n"), /quant_type: .*"nf4".*"fp4"/);
-    assert.match(problems(qlora("dpo", { model: "    double_qaunt: true\n" })).join("\n"), /model\.quantization\.double_qaunt: unknown key.*did you mean 'double_quant'/);
-    assert.match(problems(qlora("dpo", { model: "  attn_implementation: flash\n" })).join("\n"), /attn_implementation: .*"eager".*"sdpa".*"flash_attention_2"/);
+    assert.match(
+      problems(qlora("dpo", { model: "    double_qaunt: true\n" })).join("\n"),
+      /model\.quantization\.double_qaunt: unknown key.*did you mean 'double_quant'/,
+    );
+    assert.match(
+      problems(qlora("dpo", { model: "  attn_implementation: flash\n" })).join("\n"),
+      /attn_implementation: .*"eager".*"sdpa".*"flash_attention_2"/,
+    );
   });
 
   it("merge on a full fine-tuning stage is refused: there is no adapter", () => {
-    const text = "name: p\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - id: sft\n    trainer: sft\n    merge: true\n";
-    assert.deepEqual(problems(text), ["q.yaml:7:12: stages[0].merge: stage 'sft' trains the full model (no peft block): its output is already a full model, there is no adapter to merge; remove merge"]);
+    const text =
+      "name: p\nmodel: {name: m}\ndata: {train: d.jsonl}\nstages:\n  - id: sft\n    trainer: sft\n    merge: true\n";
+    assert.deepEqual(problems(text), [
+      "q.yaml:7:12: stages[0].merge: stage 'sft' trains the full model (no peft block): its output is already a full model, there is no adapter to merge; remove merge",
+    ]);
   });
 
   it("an optimizer name transformers does not know is refused with the nearest one", () => {
@@ -113,14 +162,20 @@ describe("QLoRA packages", () => {
 
   it("flash_attention_2 names the reason it cannot be installed and the alternative", () => {
     const [p] = problems(qlora("sft", { model: "  attn_implementation: flash_attention_2\n" }));
-    assert.equal(p, "q.yaml:7:24: model.attn_implementation: attn_implementation 'flash_attention_2' needs the package flash-attn, which the environment lacks, and the flash-attn extra cannot be installed here: PyPI has flash-attn as source only. Use attn_implementation: sdpa");
+    assert.equal(
+      p,
+      "q.yaml:7:24: model.attn_implementation: attn_implementation 'flash_attention_2' needs the package flash-attn, which the environment lacks, and the flash-attn extra cannot be installed here: PyPI has flash-attn as source only. Use attn_implementation: sdpa",
+    );
   });
 
   it("paged and 8-bit optimizers without the extra say so at the arg", () => {
     const [p] = problems(qlora("dpo", { top: "", stage: "    args: {optim: paged_adamw_32bit}\n" }), []);
     assert.ok(p);
     const all = problems(qlora("dpo", { top: "", stage: "    args: {optim: paged_adamw_32bit}\n" }));
-    assert.deepEqual(all.map((x) => x.split(": ")[1]), ["model.quantization", "stages[0].args.optim"]);
+    assert.deepEqual(
+      all.map((x) => x.split(": ")[1]),
+      ["model.quantization", "stages[0].args.optim"],
+    );
   });
 
   const optimizers: Array<[string, string[]]> = [
@@ -134,7 +189,10 @@ describe("QLoRA packages", () => {
   ];
   for (const [optim, packages] of optimizers) {
     it(`optim ${optim} -> ${packages.join(", ") || "nothing"}`, () => {
-      assert.deepEqual(packageNeeds({ optim }, ["args"]).map((n) => n.package), packages);
+      assert.deepEqual(
+        packageNeeds({ optim }, ["args"]).map((n) => n.package),
+        packages,
+      );
     });
   }
 });
@@ -142,7 +200,13 @@ describe("QLoRA packages", () => {
 describe("merge: true and the disk", () => {
   it("counts the merged model beside the adapter", () => {
     const facts = { where: "/m", modules: null, chatTemplate: true, weightBytes: 4_000_000, parameters: 1_000_000 };
-    const recipe = Recipe.parse({ name: "r", model: { name: "m", quantization: { bits: 4 } }, data: { train: "d.jsonl" }, checkpoint_every_minutes: 0, stages: [{ id: "dpo", trainer: "dpo", merge: true, peft: {}, args: { save_strategy: "no" } }] });
+    const recipe = Recipe.parse({
+      name: "r",
+      model: { name: "m", quantization: { bits: 4 } },
+      data: { train: "d.jsonl" },
+      checkpoint_every_minutes: 0,
+      stages: [{ id: "dpo", trainer: "dpo", merge: true, peft: {}, args: { save_strategy: "no" } }],
+    });
     const need = diskNeed(recipe, facts)!;
     assert.equal(need.bytes, 0.08e6 + 4e6);
     assert.deepEqual(need.parts, ["dpo: adapter 80.0 KB + merged model 4.0 MB"]);

@@ -43,27 +43,90 @@ describe("parseRecipe", () => {
   });
 
   const cases: Array<[string, string, RegExp]> = [
-    ["unknown top-level key", VALID.replace("name: demo", "name: demo\nsed: 1"), /^r\.yaml:2:1: sed: unknown key; did you mean 'seed'\?$/],
-    ["unknown model key", VALID.replace("  name: Qwen", "  dtyp: float32\n  name: Qwen"), /^r\.yaml:3:3: model\.dtyp: unknown key; did you mean 'dtype'\?$/],
-    ["unknown TRL field", VALID.replace("beta: 0.1", "betta: 0.1"), /^r\.yaml:13:7: stages\[1\]\.args\.betta: unknown DPOConfig field in TRL 1\.13\.0; did you mean 'beta'\?$/],
-    ["wrong TRL field type", VALID.replace("beta: 0.1", 'beta: "high"'), /stages\[1\]\.args\.beta: must be a number \(got "high"\)/],
-    ["wrong type", VALID.replace("name: demo", "name: demo\nseed: abc"), /^r\.yaml:2:7: seed: must be a number \(got "abc"\)$/],
-    ["missing field", VALID.replace(/data:\n {2}train: data\/pairs.jsonl\n/, ""), /^r\.yaml:1:1: data: is required \(a mapping\)$/],
-    ["bad enum", VALID.replace("trainer: sft", "trainer: ppo"), /stages\[0\]\.trainer: must be "sft" or "dpo" or "orpo" \(got "ppo"\)/],
-    ["unknown from", VALID.replace("from: sft", "from: sfx"), /^r\.yaml:11:11: stages\[1\]\.from: no stage has id 'sfx'; did you mean 'sft'\?/],
-    ["cycle", VALID.replace("trainer: sft", "trainer: sft\n    from: dpo"), /stages start from each other in a cycle: (sft -> dpo -> sft|dpo -> sft -> dpo)/],
+    [
+      "unknown top-level key",
+      VALID.replace("name: demo", "name: demo\nsed: 1"),
+      /^r\.yaml:2:1: sed: unknown key; did you mean 'seed'\?$/,
+    ],
+    [
+      "unknown model key",
+      VALID.replace("  name: Qwen", "  dtyp: float32\n  name: Qwen"),
+      /^r\.yaml:3:3: model\.dtyp: unknown key; did you mean 'dtype'\?$/,
+    ],
+    [
+      "unknown TRL field",
+      VALID.replace("beta: 0.1", "betta: 0.1"),
+      /^r\.yaml:13:7: stages\[1\]\.args\.betta: unknown DPOConfig field in TRL 1\.13\.0; did you mean 'beta'\?$/,
+    ],
+    [
+      "wrong TRL field type",
+      VALID.replace("beta: 0.1", 'beta: "high"'),
+      /stages\[1\]\.args\.beta: must be a number \(got "high"\)/,
+    ],
+    [
+      "wrong type",
+      VALID.replace("name: demo", "name: demo\nseed: abc"),
+      /^r\.yaml:2:7: seed: must be a number \(got "abc"\)$/,
+    ],
+    [
+      "missing field",
+      VALID.replace(/data:\n {2}train: data\/pairs.jsonl\n/, ""),
+      /^r\.yaml:1:1: data: is required \(a mapping\)$/,
+    ],
+    [
+      "bad enum",
+      VALID.replace("trainer: sft", "trainer: ppo"),
+      /stages\[0\]\.trainer: must be "sft" or "dpo" or "orpo" \(got "ppo"\)/,
+    ],
+    [
+      "unknown from",
+      VALID.replace("from: sft", "from: sfx"),
+      /^r\.yaml:11:11: stages\[1\]\.from: no stage has id 'sfx'; did you mean 'sft'\?/,
+    ],
+    [
+      "cycle",
+      VALID.replace("trainer: sft", "trainer: sft\n    from: dpo"),
+      /stages start from each other in a cycle: (sft -> dpo -> sft|dpo -> sft -> dpo)/,
+    ],
     ["duplicate stage id", VALID.replace("id: dpo", "id: sft"), /duplicate stage id 'sft'/],
-    ["removed DPO field", VALID.replace("beta: 0.1", "max_prompt_length: 128"), /DPOConfig has no 'max_prompt_length' since TRL 0\.29\.0 .*max_length/],
-    ["reserved arg", VALID.replace("beta: 0.1", "output_dir: out"), /args\.output_dir: trellis gives each stage its own output folder/],
-    ["path traversal in a stage id", VALID.replace("id: sft", "id: ../../etc").replace("from: sft", "from: ../../etc"), /stages\[0\]\.id: a stage id may use letters/],
-    ["unknown data format", VALID.replace("data/pairs.jsonl", "data/pairs.txt"), /cannot tell the format of 'data\/pairs.txt'/],
-    ["two data sources", VALID.replace("train: data/pairs.jsonl", "train: {path: a.jsonl, hub: org/set}"), /data\.train: give one of path/],
-    ["shortened LoRA key", VALID.replace("    from: sft", "    from: sft\n    peft: {r: 8, alpha: 16}"), /stages\[1\]\.peft\.alpha: unknown key; did you mean 'lora_alpha'\?/],
+    [
+      "removed DPO field",
+      VALID.replace("beta: 0.1", "max_prompt_length: 128"),
+      /DPOConfig has no 'max_prompt_length' since TRL 0\.29\.0 .*max_length/,
+    ],
+    [
+      "reserved arg",
+      VALID.replace("beta: 0.1", "output_dir: out"),
+      /args\.output_dir: trellis gives each stage its own output folder/,
+    ],
+    [
+      "path traversal in a stage id",
+      VALID.replace("id: sft", "id: ../../etc").replace("from: sft", "from: ../../etc"),
+      /stages\[0\]\.id: a stage id may use letters/,
+    ],
+    [
+      "unknown data format",
+      VALID.replace("data/pairs.jsonl", "data/pairs.txt"),
+      /cannot tell the format of 'data\/pairs.txt'/,
+    ],
+    [
+      "two data sources",
+      VALID.replace("train: data/pairs.jsonl", "train: {path: a.jsonl, hub: org/set}"),
+      /data\.train: give one of path/,
+    ],
+    [
+      "shortened LoRA key",
+      VALID.replace("    from: sft", "    from: sft\n    peft: {r: 8, alpha: 16}"),
+      /stages\[1\]\.peft\.alpha: unknown key; did you mean 'lora_alpha'\?/,
+    ],
   ];
   for (const [name, text, expected] of cases) {
     it(`reports ${name} with its location`, () => {
       const lines = problems(text);
-      assert.ok(lines.some((l) => expected.test(l)), `no line matches ${expected}:\n${lines.join("\n")}`);
+      assert.ok(
+        lines.some((l) => expected.test(l)),
+        `no line matches ${expected}:\n${lines.join("\n")}`,
+      );
     });
   }
 
@@ -87,7 +150,10 @@ describe("parseRecipe", () => {
   describe("hostile input", () => {
     it("rejects an alias bomb", () => {
       const bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"];
-      for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}]`);
+      for (let i = 1; i < 10; i++)
+        bomb.push(
+          `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}, *${String.fromCharCode(96 + i)}]`,
+        );
       const [line] = problems(bomb.join("\n"));
       assert.match(line!, /^r\.yaml: invalid YAML: .*alias/i);
     });

@@ -62,7 +62,11 @@ describe("renderRecipe", () => {
     assert.equal(s2!.spec.value.from_dir, "../output/sft");
     assert.deepEqual(s1!.spec.value.data.train, { files: ["/work/recipes/data/pairs.jsonl"], format: "json" });
     assert.equal(portablePath("/elsewhere/out", { specDir: "/runs/x/scripts", ownDir: "/runs/x" }), "/elsewhere/out");
-    assert.equal(portablePath("/runs/xy/out", { specDir: "/runs/x/scripts", ownDir: "/runs/x" }), "/runs/xy/out", "a sibling with a longer name is not inside");
+    assert.equal(
+      portablePath("/runs/xy/out", { specDir: "/runs/x/scripts", ownDir: "/runs/x" }),
+      "/runs/xy/out",
+      "a sibling with a longer name is not inside",
+    );
     assert.equal(specPath("/moved/scripts", "../output/sft"), "/moved/output/sft");
   });
 
@@ -74,13 +78,21 @@ describe("renderRecipe", () => {
   });
 
   it("completes the LoRA block for peft", () => {
-    assert.deepEqual(sft!.spec.value.peft, { r: 8, lora_alpha: 32, lora_dropout: 0.05, target_modules: "all-linear", bias: "none", task_type: "CAUSAL_LM" });
+    assert.deepEqual(sft!.spec.value.peft, {
+      r: 8,
+      lora_alpha: 32,
+      lora_dropout: 0.05,
+      target_modules: "all-linear",
+      bias: "none",
+      task_type: "CAUSAL_LM",
+    });
     assert.equal(dpo!.spec.value.peft, null);
   });
 });
 
 describe("renderScript for a TRL version", () => {
-  const script = (trainer: "sft" | "dpo" | "orpo", trl: string) => renderScript({ trainer, stageId: "s", specFile: "stage-1-s.json", trl: v(trl) });
+  const script = (trainer: "sft" | "dpo" | "orpo", trl: string) =>
+    renderScript({ trainer, stageId: "s", specFile: "stage-1-s.json", trl: v(trl) });
 
   it("imports ORPO from trl.experimental.orpo from 0.26 on, from trl before", () => {
     assert.match(script("orpo", "1.13.0"), /^ {4}from trl\.experimental\.orpo import ORPOConfig, ORPOTrainer$/m);
@@ -100,7 +112,10 @@ describe("renderScript for a TRL version", () => {
   });
 
   it("turns off bf16 on machines without a GPU, and lets the command line override TRL arguments", () => {
-    assert.match(script("sft", "1.13"), /parse_config\(SFTConfig, environment\.fit_precision\(SPEC\["args"\], emit\), argv\)/);
+    assert.match(
+      script("sft", "1.13"),
+      /parse_config\(SFTConfig, environment\.fit_precision\(SPEC\["args"\], emit\), argv\)/,
+    );
   });
 
   it("is a script a person would write: main() behind a __main__ guard", () => {

@@ -4,11 +4,25 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { RunEvent } from "../../src/core/events/protocol.js";
-import { cleanLine, foldEvents, initialDashboardState, OUTPUT_TAIL_LINES, reduceDashboard } from "../../src/core/run/dashboard-state.js";
+import {
+  cleanLine,
+  foldEvents,
+  initialDashboardState,
+  OUTPUT_TAIL_LINES,
+  reduceDashboard,
+} from "../../src/core/run/dashboard-state.js";
 import { currentStage, stageProgress } from "../../src/core/run/progress.js";
 import { initialState, reduce } from "../../src/core/run/state.js";
 
-const STREAMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "streams");
+const STREAMS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "test",
+  "fixtures",
+  "streams",
+);
 const stream = (name: string): RunEvent[] =>
   readFileSync(path.join(STREAMS, name), "utf8")
     .trim()
@@ -20,7 +34,16 @@ describe("dashboard state from recorded runs", () => {
     const s = foldEvents(stream("dpo.jsonl"));
     const d = s.stages.dpo!;
     assert.equal(d.trainer, "dpo");
-    for (const m of ["loss", "grad_norm", "rewards/margins", "rewards/accuracies", "rewards/chosen", "rewards/rejected", "logps/chosen", "num_tokens"]) {
+    for (const m of [
+      "loss",
+      "grad_norm",
+      "rewards/margins",
+      "rewards/accuracies",
+      "rewards/chosen",
+      "rewards/rejected",
+      "logps/chosen",
+      "num_tokens",
+    ]) {
       assert.ok(d.history.get(m)?.length, m);
     }
     assert.equal(d.history.get("loss")!.length, 32);
@@ -77,7 +100,10 @@ describe("dashboard state from recorded runs", () => {
     const lines = s.output.last();
     assert.ok(lines.length > 0 && lines.length <= OUTPUT_TAIL_LINES);
     assert.ok(lines.every((l) => !/[\r\u001b]/.test(l.text)));
-    assert.ok(lines.some((l) => l.text.startsWith("Loading weights: 100%")), "a progress bar keeps its last state");
+    assert.ok(
+      lines.some((l) => l.text.startsWith("Loading weights: 100%")),
+      "a progress bar keeps its last state",
+    );
   });
 
   it("folds GPU samples into per-GPU history", () => {
@@ -97,7 +123,16 @@ describe("dashboard state from recorded runs", () => {
 });
 
 describe("dashboard state, pure units", () => {
-  const start: RunEvent = { type: "run_start", time: 0, run_id: "r1", recipe: "x", run_dir: "/runs/r1", stages: [{ id: "dpo", trainer: "dpo" }], trellis_version: "0.1.0", seq: 1 };
+  const start: RunEvent = {
+    type: "run_start",
+    time: 0,
+    run_id: "r1",
+    recipe: "x",
+    run_dir: "/runs/r1",
+    stages: [{ id: "dpo", trainer: "dpo" }],
+    trellis_version: "0.1.0",
+    seq: 1,
+  };
 
   it("stays bounded, O(1) per event, over a long run", () => {
     let s = reduceDashboard(initialDashboardState(), start);
@@ -106,8 +141,25 @@ describe("dashboard state, pure units", () => {
     let tHalf = 0;
     for (let i = 1; i <= n; i++) {
       if (i === n / 2 + 1) tHalf = performance.now();
-      s = reduceDashboard(s, { type: "metrics", time: i, stage: "dpo", step: i, max_steps: n, epoch: i / 1000, metrics: { loss: 0.69 - i * 1e-6, grad_norm: 1 + (i % 5) / 10, "rewards/accuracies": 0.6 + (i % 4) / 10 }, seq: i + 1 });
-      if (i % 4 === 0) s = reduceDashboard(s, { type: "output", time: i, stage: "dpo", stream: "stdout", line: `line ${i}`, seq: i + 1 });
+      s = reduceDashboard(s, {
+        type: "metrics",
+        time: i,
+        stage: "dpo",
+        step: i,
+        max_steps: n,
+        epoch: i / 1000,
+        metrics: { loss: 0.69 - i * 1e-6, grad_norm: 1 + (i % 5) / 10, "rewards/accuracies": 0.6 + (i % 4) / 10 },
+        seq: i + 1,
+      });
+      if (i % 4 === 0)
+        s = reduceDashboard(s, {
+          type: "output",
+          time: i,
+          stage: "dpo",
+          stream: "stdout",
+          line: `line ${i}`,
+          seq: i + 1,
+        });
     }
     const [first, second] = [tHalf - t0, performance.now() - tHalf];
     const d = s.stages.dpo!;
@@ -129,9 +181,22 @@ describe("dashboard state, pure units", () => {
 
   it("leaves the base reducer's contract alone, and learns the stopped checkpoint", () => {
     let s = reduce(initialState, start);
-    s = reduce(s, { type: "stopped", time: 1, stage: "dpo", step: 7, checkpoint: "/runs/r1/output/dpo/checkpoint-7", seq: 2 });
+    s = reduce(s, {
+      type: "stopped",
+      time: 1,
+      stage: "dpo",
+      step: 7,
+      checkpoint: "/runs/r1/output/dpo/checkpoint-7",
+      seq: 2,
+    });
     assert.equal(s.stages[0]!.lastCheckpoint, "/runs/r1/output/dpo/checkpoint-7");
-    const d = reduceDashboard(reduceDashboard(initialDashboardState(), start), { type: "stopping", time: 1, stage: "dpo", step: 7, seq: 2 });
+    const d = reduceDashboard(reduceDashboard(initialDashboardState(), start), {
+      type: "stopping",
+      time: 1,
+      stage: "dpo",
+      step: 7,
+      seq: 2,
+    });
     assert.equal(d.stages.dpo!.stoppingAt, 7);
   });
 });

@@ -25,17 +25,33 @@ describe("torch backend", () => {
     assert.equal(driverRuns("13.1", "12.8"), true);
     assert.equal(cudaFitProblem(undefined, "13.0"), undefined);
     assert.equal(cudaFitProblem("13.0", "13.0"), undefined);
-    assert.match(cudaFitProblem("12.8", "13.0")!, /torch is built for CUDA 13\.0 but the NVIDIA driver supports only CUDA 12\.8: run `trellis env setup --torch-backend cu128`/);
-    assert.match(cudaFitProblem("13.0", undefined)!, /torch is a CPU build: run `trellis env setup --torch-backend auto`/);
+    assert.match(
+      cudaFitProblem("12.8", "13.0")!,
+      /torch is built for CUDA 13\.0 but the NVIDIA driver supports only CUDA 12\.8: run `trellis env setup --torch-backend cu128`/,
+    );
+    assert.match(
+      cudaFitProblem("13.0", undefined)!,
+      /torch is a CPU build: run `trellis env setup --torch-backend auto`/,
+    );
   });
   it("reads nvidia-smi's header", () => {
-    assert.deepEqual(parseSmiHeader("| NVIDIA-SMI 580.65.06    Driver Version: 580.65.06    CUDA Version: 13.0     |"), { cuda: "13.0", driver: "580.65.06" });
-    assert.equal(parseSmiHeader("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."), undefined);
+    assert.deepEqual(
+      parseSmiHeader("| NVIDIA-SMI 580.65.06    Driver Version: 580.65.06    CUDA Version: 13.0     |"),
+      { cuda: "13.0", driver: "580.65.06" },
+    );
+    assert.equal(
+      parseSmiHeader("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."),
+      undefined,
+    );
   });
   it("a borrowed torch leaves out torch and its CUDA packages only", () => {
-    const lock = "# torch index: https://download.pytorch.org/whl/cu128\naccelerate==1.15.0\ntorch==2.13.0\nnvidia-cublas==13.1.1.3\ncuda-bindings==13.5.0\ntriton==3.7.1\nsympy==1.14.0\n";
+    const lock =
+      "# torch index: https://download.pytorch.org/whl/cu128\naccelerate==1.15.0\ntorch==2.13.0\nnvidia-cublas==13.1.1.3\ncuda-bindings==13.5.0\ntriton==3.7.1\nsympy==1.14.0\n";
     assert.equal(torchIndexOf(lock), "https://download.pytorch.org/whl/cu128");
     assert.equal(torchIndexOf("torch==2.13.0\n"), undefined);
-    assert.equal(filterPins(lock, (n) => !isTorchRuntimePackage(n)), "# torch index: https://download.pytorch.org/whl/cu128\naccelerate==1.15.0\nsympy==1.14.0\n");
+    assert.equal(
+      filterPins(lock, (n) => !isTorchRuntimePackage(n)),
+      "# torch index: https://download.pytorch.org/whl/cu128\naccelerate==1.15.0\nsympy==1.14.0\n",
+    );
   });
 });

@@ -18,7 +18,10 @@ stages:
   - id: s
     trainer: ${trainer}
     args:
-${args.split("\n").map((l) => `      ${l}`).join("\n")}
+${args
+  .split("\n")
+  .map((l) => `      ${l}`)
+  .join("\n")}
 `;
 
 function problems(text: string, trl: string): string[] {
@@ -33,10 +36,14 @@ function problems(text: string, trl: string): string[] {
 
 describe("supported TRL range", () => {
   it("takes the oldest supported release, the pin and any 1.x", () => {
-    for (const ok of [OLDEST_SUPPORTED_TRL, "0.12", "0.19.1", "0.24.0", FIELDS_TRL_VERSION, "1.16.0"]) assert.equal(unsupportedTrl(v(ok)), undefined, ok);
+    for (const ok of [OLDEST_SUPPORTED_TRL, "0.12", "0.19.1", "0.24.0", FIELDS_TRL_VERSION, "1.16.0"])
+      assert.equal(unsupportedTrl(v(ok)), undefined, ok);
   });
   it("refuses older and newer releases, naming the range", () => {
-    assert.match(unsupportedTrl(v("0.1"))!, /^TRL 0\.1\.0 is too old: trellis supports TRL 0\.12\.0 up to \(not including\) 2\.0\.0$/);
+    assert.match(
+      unsupportedTrl(v("0.1"))!,
+      /^TRL 0\.1\.0 is too old: trellis supports TRL 0\.12\.0 up to \(not including\) 2\.0\.0$/,
+    );
     assert.match(unsupportedTrl(v("0.11.4"))!, /too old/);
     assert.match(unsupportedTrl(v("99.0"))!, /^TRL 99\.0\.0 is newer than trellis knows/);
     assert.match(unsupportedTrl(v(BEYOND_SUPPORTED_TRL))!, /newer/);
@@ -58,14 +65,29 @@ describe("args against the target TRL's fields", () => {
   it("refuses a key that arrived after the target (SFT max_length in 0.12, which has max_seq_length)", () => {
     const lines = problems(recipe("sft", "max_length: 64"), "0.12");
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /SFTConfig in TRL 0\.12\.0 has no 'max_length': it arrived in a later TRL \(it is there in 0\.19\.1\); this release calls it 'max_seq_length'/);
+    assert.match(
+      lines[0]!,
+      /SFTConfig in TRL 0\.12\.0 has no 'max_length': it arrived in a later TRL \(it is there in 0\.19\.1\); this release calls it 'max_seq_length'/,
+    );
     assert.deepEqual(problems(recipe("sft", "max_seq_length: 64"), "0.12"), []);
-    assert.match(problems(recipe("dpo", "loss_weights: [1.0]"), "0.12")[0]!, /DPOConfig in TRL 0\.12\.0 has no 'loss_weights': it arrived in a later TRL/);
+    assert.match(
+      problems(recipe("dpo", "loss_weights: [1.0]"), "0.12")[0]!,
+      /DPOConfig in TRL 0\.12\.0 has no 'loss_weights': it arrived in a later TRL/,
+    );
   });
   it("refuses a key the target no longer has, both by the curated list and by the tables", () => {
-    assert.match(problems(recipe("sft", "max_seq_length: 64"), "0.24")[0]!, /SFTConfig has no 'max_seq_length' since TRL 0\.21\.0/);
-    assert.match(problems(recipe("dpo", "max_target_length: 64"), "0.24")[0]!, /DPOConfig in TRL 0\.24\.0 has no 'max_target_length': TRL removed it \(last seen in 0\.12\.2\)/);
-    assert.match(problems(recipe("dpo", "max_target_length: 64"), "0.29")[0]!, /in TRL 0\.24\.0 \(the newest field table at or below 0\.29\.0\) has no 'max_target_length'/);
+    assert.match(
+      problems(recipe("sft", "max_seq_length: 64"), "0.24")[0]!,
+      /SFTConfig has no 'max_seq_length' since TRL 0\.21\.0/,
+    );
+    assert.match(
+      problems(recipe("dpo", "max_target_length: 64"), "0.24")[0]!,
+      /DPOConfig in TRL 0\.24\.0 has no 'max_target_length': TRL removed it \(last seen in 0\.12\.2\)/,
+    );
+    assert.match(
+      problems(recipe("dpo", "max_target_length: 64"), "0.29")[0]!,
+      /in TRL 0\.24\.0 \(the newest field table at or below 0\.29\.0\) has no 'max_target_length'/,
+    );
   });
   it("does not guess between tables: a key from a newer table passes for a release in between", () => {
     const at = fieldAt("dpo", "pad_to_multiple_of", v("0.27"));
@@ -74,9 +96,15 @@ describe("args against the target TRL's fields", () => {
     assert.match(problems(recipe("dpo", "pad_to_multiple_of: 8"), "0.24")[0]!, /arrived in a later TRL/);
   });
   it("checks value kinds with the target's table", () => {
-    assert.match(problems(recipe("sft", "max_seq_length: many"), "0.12")[0]!, /max_seq_length: must be an integer or null/);
+    assert.match(
+      problems(recipe("sft", "max_seq_length: many"), "0.12")[0]!,
+      /max_seq_length: must be an integer or null/,
+    );
   });
   it("still reports unknown keys, with a suggestion from the target's fields", () => {
-    assert.match(problems(recipe("dpo", "betta: 0.1"), "0.12")[0]!, /unknown DPOConfig field in TRL 0\.12\.0; did you mean 'beta'\?/);
+    assert.match(
+      problems(recipe("dpo", "betta: 0.1"), "0.12")[0]!,
+      /unknown DPOConfig field in TRL 0\.12\.0; did you mean 'beta'\?/,
+    );
   });
 });

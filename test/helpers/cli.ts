@@ -17,7 +17,12 @@ export function workspace(name: string): { dir: string; env: Record<string, stri
 }
 
 export async function trellis(args: string[], opts: { cwd: string; env?: Record<string, string> }) {
-  const result = await execa(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: opts.env, reject: false, stdin: "ignore" });
+  const result = await execa(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    reject: false,
+    stdin: "ignore",
+  });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -36,8 +41,14 @@ export function readEvents(file: string): RunEvent[] {
     .map((l) => JSON.parse(l) as RunEvent);
 }
 
-export function eventsOf<T extends RunEvent["type"]>(events: RunEvent[], type: T, stage?: string): Array<Extract<RunEvent, { type: T }>> {
-  return events.filter((e): e is Extract<RunEvent, { type: T }> => e.type === type && (stage === undefined || e.stage === stage));
+export function eventsOf<T extends RunEvent["type"]>(
+  events: RunEvent[],
+  type: T,
+  stage?: string,
+): Array<Extract<RunEvent, { type: T }>> {
+  return events.filter(
+    (e): e is Extract<RunEvent, { type: T }> => e.type === type && (stage === undefined || e.stage === stage),
+  );
 }
 
 /** The single run directory a `trellis run` created under `runsDir`. */

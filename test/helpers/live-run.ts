@@ -22,9 +22,19 @@ export interface LiveRun {
   token: string;
 }
 
-export async function startRun(recipe: string, runs: string, env: Record<string, string>, args: string[] = ["--json"]): Promise<LiveRun> {
+export async function startRun(
+  recipe: string,
+  runs: string,
+  env: Record<string, string>,
+  args: string[] = ["--json"],
+): Promise<LiveRun> {
   const before = new Set(runDirs(runs));
-  const child = execa(process.execPath, [BIN, "run", recipe, "--runs-dir", runs, ...args], { env, reject: false, stdin: "ignore", buffer: true });
+  const child = execa(process.execPath, [BIN, "run", recipe, "--runs-dir", runs, ...args], {
+    env,
+    reject: false,
+    stdin: "ignore",
+    buffer: true,
+  });
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const dir = runDirs(runs).find((d) => !before.has(d));
@@ -61,4 +71,9 @@ export function runProcesses(runDir: string): string[] {
 }
 
 /** After a run ends, its supervisor and trainer processes exit within moments; none may stay. */
-export const assertNoRunProcesses = (runDir: string) => waitFor(() => runProcesses(runDir).length === 0, 10_000, `the processes of ${runDir} to exit (left: ${runProcesses(runDir).join(", ")})`);
+export const assertNoRunProcesses = (runDir: string) =>
+  waitFor(
+    () => runProcesses(runDir).length === 0,
+    10_000,
+    `the processes of ${runDir} to exit (left: ${runProcesses(runDir).join(", ")})`,
+  );

@@ -2,7 +2,8 @@
 import type { Raw, ReportRow } from "../../src/core/import/index.js";
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
-const join = (parent: string, key: string | number) => (typeof key === "number" ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key);
+const join = (parent: string, key: string | number) =>
+  typeof key === "number" ? `${parent}[${key}]` : parent ? `${parent}.${key}` : key;
 
 /**
  * The source's keys that need a row: a key with a row of its own is covered; a mapping or a

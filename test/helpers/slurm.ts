@@ -14,8 +14,11 @@ export interface Cluster {
 
 /** Why Slurm tests cannot run here, or undefined when they can. */
 export async function slurmMissing(): Promise<string | undefined> {
-  const which = await execa("sh", ["-c", "command -v sbatch && command -v slurmctld && command -v munged"], { reject: false });
-  if (which.exitCode !== 0) return "sbatch, slurmctld or munged is not installed (apt-get install slurm-wlm munge; .ci/run does)";
+  const which = await execa("sh", ["-c", "command -v sbatch && command -v slurmctld && command -v munged"], {
+    reject: false,
+  });
+  if (which.exitCode !== 0)
+    return "sbatch, slurmctld or munged is not installed (apt-get install slurm-wlm munge; .ci/run does)";
   if (process.getuid?.() !== 0 && !process.env.SLURM_CONF) return "starting the local Slurm cluster needs root";
   return undefined;
 }

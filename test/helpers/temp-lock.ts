@@ -3,7 +3,10 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-export async function tempLock(prefix: string, lockText: string): Promise<{ tmp: string; cacheDir: string; lockFile: string }> {
+export async function tempLock(
+  prefix: string,
+  lockText: string,
+): Promise<{ tmp: string; cacheDir: string; lockFile: string }> {
   const tmp = await mkdtemp(path.join(tmpdir(), prefix));
   const lockFile = path.join(tmp, "requirements.lock");
   await writeFile(lockFile, lockText);

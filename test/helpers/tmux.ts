@@ -8,20 +8,40 @@ export interface Terminal {
   keys(session: string, ...keys: string[]): Promise<void>;
   /** The visible screen; with `scrollback`, the lines above it too (a summary longer than the screen). */
   screen(session: string, scrollback?: boolean): Promise<string>;
-  waitForScreen(session: string, check: (text: string) => boolean, what: string, timeoutMs?: number, scrollback?: boolean): Promise<string>;
+  waitForScreen(
+    session: string,
+    check: (text: string) => boolean,
+    what: string,
+    timeoutMs?: number,
+    scrollback?: boolean,
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
 /** `cwd` and `env` for every command; the shell line prints the exit code, then keeps the pane open. */
 export function terminal(cwd: string, env: Record<string, string>): Terminal {
   const socket = `trellis-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const tmux = async (...args: string[]) => String((await execa("tmux", ["-L", socket, ...args], { reject: false })).stdout);
-  const vars = Object.entries({ ...env, NO_COLOR: "" }).map(([k, v]) => `${k}=${v}`).join(" ");
-  const screen = (session: string, scrollback = false) => tmux("capture-pane", "-p", "-t", session, ...(scrollback ? ["-S", "-"] : []));
+  const tmux = async (...args: string[]) =>
+    String((await execa("tmux", ["-L", socket, ...args], { reject: false })).stdout);
+  const vars = Object.entries({ ...env, NO_COLOR: "" })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  const screen = (session: string, scrollback = false) =>
+    tmux("capture-pane", "-p", "-t", session, ...(scrollback ? ["-S", "-"] : []));
   return {
     async start(session, size, command) {
       // Without CI: Ink draws only the final frame when it believes it runs in CI (is-in-ci).
-      await tmux("new-session", "-d", "-s", session, "-x", String(size.columns), "-y", String(size.rows), `cd ${cwd} && env -u CI ${vars} ${command}; echo EXIT=$?; sleep 600`);
+      await tmux(
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        String(size.columns),
+        "-y",
+        String(size.rows),
+        `cd ${cwd} && env -u CI ${vars} ${command}; echo EXIT=$?; sleep 600`,
+      );
     },
     async resize(session, size) {
       await tmux("resize-window", "-t", session, "-x", String(size.columns), "-y", String(size.rows));

@@ -30,10 +30,43 @@ export interface Row {
  * fails in TRL's own code). accelerate and datasets are current: they work with all of them.
  */
 export const ROWS: readonly Row[] = [
-  { trl: "0.12.2", transformers: "4.46.3", peft: "0.13.2", accelerate: "1.15.0", datasets: "5.0.1", why: "the oldest TRL trellis supports", ci: true },
-  { trl: "0.19.1", transformers: "4.53.3", peft: "0.16.0", accelerate: "1.15.0", datasets: "5.0.1", why: "before SFT's max_seq_length went (0.21); transformers with torch_dtype only", ci: false },
-  { trl: "0.24.0", transformers: "4.57.6", peft: "0.17.1", accelerate: "1.15.0", datasets: "5.0.1", why: "what LLaMA-Factory and Unsloth pin (trl <= 0.24)", ci: true },
-  { trl: "1.13.0", transformers: "5.18.0", peft: "0.21.0", accelerate: "1.15.0", datasets: "5.0.1", why: "the pin (python/requirements.in); CI runs it through the quickstart tests", ci: false, managed: true },
+  {
+    trl: "0.12.2",
+    transformers: "4.46.3",
+    peft: "0.13.2",
+    accelerate: "1.15.0",
+    datasets: "5.0.1",
+    why: "the oldest TRL trellis supports",
+    ci: true,
+  },
+  {
+    trl: "0.19.1",
+    transformers: "4.53.3",
+    peft: "0.16.0",
+    accelerate: "1.15.0",
+    datasets: "5.0.1",
+    why: "before SFT's max_seq_length went (0.21); transformers with torch_dtype only",
+    ci: false,
+  },
+  {
+    trl: "0.24.0",
+    transformers: "4.57.6",
+    peft: "0.17.1",
+    accelerate: "1.15.0",
+    datasets: "5.0.1",
+    why: "what LLaMA-Factory and Unsloth pin (trl <= 0.24)",
+    ci: true,
+  },
+  {
+    trl: "1.13.0",
+    transformers: "5.18.0",
+    peft: "0.21.0",
+    accelerate: "1.15.0",
+    datasets: "5.0.1",
+    why: "the pin (python/requirements.in); CI runs it through the quickstart tests",
+    ci: false,
+    managed: true,
+  },
 ];
 
 const LINKED_TORCH = `import importlib.metadata as md, json, re, sys
@@ -57,7 +90,9 @@ print(json.dumps({"version": md.version("torch"), "entries": sorted(entries)}))`
 
 /** A folder of links to the managed environment's torch and its requirements (nothing else of it). */
 export function linkedTorchSite(managedPython: string): string {
-  const answer = JSON.parse(execFileSync(managedPython, ["-c", LINKED_TORCH], { encoding: "utf8" }).trim().split("\n").at(-1)!) as { version: string; entries: string[] };
+  const answer = JSON.parse(
+    execFileSync(managedPython, ["-c", LINKED_TORCH], { encoding: "utf8" }).trim().split("\n").at(-1)!,
+  ) as { version: string; entries: string[] };
   const key = createHash("sha256").update(JSON.stringify(answer)).digest("hex").slice(0, 12);
   const dir = path.join(cacheRoot(), "version-matrix", `torch-${answer.version}-${key}`);
   if (existsSync(path.join(dir, ".done"))) return dir;
@@ -72,17 +107,30 @@ export function linkedTorchSite(managedPython: string): string {
 export function rowEnvironment(row: Row, managedPython: string, log: (line: string) => void = () => {}): string {
   if (row.managed) return path.dirname(path.dirname(managedPython));
   const torchSite = linkedTorchSite(managedPython);
-  const key = createHash("sha256").update(JSON.stringify([row.trl, row.transformers, row.peft, row.accelerate, row.datasets, torchSite])).digest("hex").slice(0, 12);
+  const key = createHash("sha256")
+    .update(JSON.stringify([row.trl, row.transformers, row.peft, row.accelerate, row.datasets, torchSite]))
+    .digest("hex")
+    .slice(0, 12);
   const dir = path.join(cacheRoot(), "version-matrix", `trl-${row.trl}-${key}`);
   const python = path.join(dir, "bin", "python");
   if (existsSync(path.join(dir, ".done"))) return dir;
   log(`building ${dir} (trl ${row.trl}, transformers ${row.transformers}, peft ${row.peft})`);
   rmSync(dir, { recursive: true, force: true });
   execFileSync("python3", ["-m", "venv", dir], { stdio: "ignore" });
-  const site = execFileSync(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], { encoding: "utf8" }).trim();
+  const site = execFileSync(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], {
+    encoding: "utf8",
+  }).trim();
   writeFileSync(path.join(site, "_trellis_matrix_torch.pth"), `${torchSite}\n`);
-  const pins = [`trl==${row.trl}`, `transformers==${row.transformers}`, `peft==${row.peft}`, `accelerate==${row.accelerate}`, `datasets==${row.datasets}`];
-  execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", ...pins], { stdio: ["ignore", "ignore", "pipe"] });
+  const pins = [
+    `trl==${row.trl}`,
+    `transformers==${row.transformers}`,
+    `peft==${row.peft}`,
+    `accelerate==${row.accelerate}`,
+    `datasets==${row.datasets}`,
+  ];
+  execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", ...pins], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   execFileSync(python, ["-c", "import torch, trl, transformers, peft"], { stdio: "ignore" });
   writeFileSync(path.join(dir, ".done"), `${JSON.stringify(row)}\n`);
   return dir;
@@ -91,5 +139,7 @@ export function rowEnvironment(row: Row, managedPython: string, log: (line: stri
 /** The row environments already built (for a quick look; the tests build what they need). */
 export function builtRows(): string[] {
   const root = path.join(cacheRoot(), "version-matrix");
-  return existsSync(root) ? readdirSync(root).filter((n) => n.startsWith("trl-") && existsSync(path.join(root, n, ".done"))) : [];
+  return existsSync(root)
+    ? readdirSync(root).filter((n) => n.startsWith("trl-") && existsSync(path.join(root, n, ".done")))
+    : [];
 }

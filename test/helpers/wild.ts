@@ -11,4 +11,8 @@ export const WILD = path.resolve(ROOT, "..", "shared", "fixtures", "recipes-in-t
 export const HAS_WILD = existsSync(WILD);
 
 /** A node:test option: `describe(name, needsWild, fn)`. */
-export const needsWild: { skip?: string } = HAS_WILD ? {} : { skip: `needs ${path.relative(ROOT, WILD)}/ beside the clone (configs from other projects, not shipped in this repository)` };
+export const needsWild: { skip?: string } = HAS_WILD
+  ? {}
+  : {
+      skip: `needs ${path.relative(ROOT, WILD)}/ beside the clone (configs from other projects, not shipped in this repository)`,
+    };

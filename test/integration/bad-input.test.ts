@@ -8,7 +8,8 @@ import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, runDirs, trelli
 const ws = workspace("bad-input");
 const quickstart = readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8");
 mkdirSync(path.join(ws.dir, "data"));
-for (const f of ["colors-train.jsonl", "colors-eval.jsonl"]) copyFileSync(path.join(RECIPES, "data", f), path.join(ws.dir, "data", f));
+for (const f of ["colors-train.jsonl", "colors-eval.jsonl"])
+  copyFileSync(path.join(RECIPES, "data", f), path.join(ws.dir, "data", f));
 
 function recipe(name: string, text: string): string {
   const file = path.join(ws.dir, `${name}.yaml`);
@@ -20,7 +21,10 @@ async function runFails(name: string, text: string, expected: RegExp) {
   assert.notEqual(text, quickstart, "the test must change the recipe");
   const runs = path.join(ws.dir, `runs-${name}`);
   // A python that cannot start: any attempt to start Python would change the error.
-  const result = await trellis(["run", recipe(name, text), "--runs-dir", runs, "--python", "/nonexistent/python3"], { cwd: ws.dir, env: ws.env });
+  const result = await trellis(["run", recipe(name, text), "--runs-dir", runs, "--python", "/nonexistent/python3"], {
+    cwd: ws.dir,
+    env: ws.env,
+  });
   assert.equal(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, expected);
   assert.equal(result.stderr.trim().split("\n").length >= 1, true);
@@ -29,17 +33,43 @@ async function runFails(name: string, text: string, expected: RegExp) {
 
 describe("bad input is reported before any Python starts", () => {
   it("unknown TRL field: file:line:col and a suggestion", () =>
-    runFails("typo", quickstart.replace("learning_rate:", "learnig_rate:"), /^typo\.yaml:\d+:7: stages\[0\]\.args\.learnig_rate: unknown ORPOConfig field in TRL 1\.13\.0; did you mean 'learning_rate'\?$/m));
-  it("wrong type names the field and the expected type", () => runFails("type", quickstart.replace(/num_train_epochs: \d+/, "num_train_epochs: two"), /stages\[0\]\.args\.num_train_epochs: must be a number \(got "two"\)/));
-  it("a missing data file", () => runFails("missing-file", quickstart.replace("data/colors-train.jsonl", "data/nope.jsonl"), /data\/nope\.jsonl: data file not found/));
+    runFails(
+      "typo",
+      quickstart.replace("learning_rate:", "learnig_rate:"),
+      /^typo\.yaml:\d+:7: stages\[0\]\.args\.learnig_rate: unknown ORPOConfig field in TRL 1\.13\.0; did you mean 'learning_rate'\?$/m,
+    ));
+  it("wrong type names the field and the expected type", () =>
+    runFails(
+      "type",
+      quickstart.replace(/num_train_epochs: \d+/, "num_train_epochs: two"),
+      /stages\[0\]\.args\.num_train_epochs: must be a number \(got "two"\)/,
+    ));
+  it("a missing data file", () =>
+    runFails(
+      "missing-file",
+      quickstart.replace("data/colors-train.jsonl", "data/nope.jsonl"),
+      /data\/nope\.jsonl: data file not found/,
+    ));
   it("a data file without a needed column names the column and the columns found", () => {
     writeFileSync(path.join(ws.dir, "data", "no-rejected.jsonl"), '{"prompt": "p", "chosen": "c", "answer_b": "r"}\n');
-    return runFails("no-column", quickstart.replace("data/colors-train.jsonl", "data/no-rejected.jsonl"), /no-rejected\.jsonl: stage 'orpo': the orpo trainer needs column 'rejected'; found: prompt, chosen, answer_b/);
+    return runFails(
+      "no-column",
+      quickstart.replace("data/colors-train.jsonl", "data/no-rejected.jsonl"),
+      /no-rejected\.jsonl: stage 'orpo': the orpo trainer needs column 'rejected'; found: prompt, chosen, answer_b/,
+    );
   });
   it("a column mapping to a column that is not there", () =>
-    runFails("bad-mapping", quickstart.replace("  eval: data/colors-eval.jsonl", "  eval: data/colors-eval.jsonl\n  columns: {chosen: good}"), /data\.columns maps chosen to column 'good', which is not in the file \(found: prompt, chosen, rejected\)/));
+    runFails(
+      "bad-mapping",
+      quickstart.replace("  eval: data/colors-eval.jsonl", "  eval: data/colors-eval.jsonl\n  columns: {chosen: good}"),
+      /data\.columns maps chosen to column 'good', which is not in the file \(found: prompt, chosen, rejected\)/,
+    ));
   it("a stage starting from an unknown stage", () =>
-    runFails("bad-from", quickstart.replace("trainer: orpo", "trainer: orpo\n    from: sft"), /stages\[0\]\.from: no stage has id 'sft'/));
+    runFails(
+      "bad-from",
+      quickstart.replace("trainer: orpo", "trainer: orpo\n    from: sft"),
+      /stages\[0\]\.from: no stage has id 'sft'/,
+    ));
   it("a recipe file that does not exist", async () => {
     const result = await trellis(["run", "nope.yaml"], { cwd: ws.dir, env: ws.env });
     assert.equal(result.exitCode, 2);
@@ -51,7 +81,10 @@ describe("a failure inside Python", { timeout: RUN_TIMEOUT_MS }, () => {
   it("becomes an error event naming the exception, and a non-zero exit", async () => {
     const runs = path.join(ws.dir, "runs-no-model");
     const text = quickstart.replace(/ {2}tiny:\n(?: {4}.*\n)+/, "  name: ./no-such-model\n");
-    const result = await trellis(["run", recipe("no-model", text), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const result = await trellis(["run", recipe("no-model", text), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(result.exitCode, 1, result.stderr);
     const events = readEvents(path.join(onlyRun(runs), "events.jsonl"));
     const [error] = eventsOf(events, "error");

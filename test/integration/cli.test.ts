@@ -44,22 +44,33 @@ describe("trellis CLI", () => {
 
   it("render targets the requested TRL version", async () => {
     const out = (v: string) => path.join(ws.dir, `orpo-${v}`);
-    for (const [version, line] of [["1.13", "from trl.experimental.orpo import ORPOConfig, ORPOTrainer"], ["0.25", "from trl import ORPOConfig, ORPOTrainer"]] as const) {
-      const result = await trellis(["render", path.join(RECIPES, "quickstart-orpo.yaml"), "--out", out(version), "--trl-version", version], { cwd: ws.dir });
+    for (const [version, line] of [
+      ["1.13", "from trl.experimental.orpo import ORPOConfig, ORPOTrainer"],
+      ["0.25", "from trl import ORPOConfig, ORPOTrainer"],
+    ] as const) {
+      const result = await trellis(
+        ["render", path.join(RECIPES, "quickstart-orpo.yaml"), "--out", out(version), "--trl-version", version],
+        { cwd: ws.dir },
+      );
       assert.equal(result.exitCode, 0, result.stderr);
       assert.ok(readFileSync(path.join(out(version), "stage-1-orpo.py"), "utf8").includes(line), version);
     }
   });
 
   it("render refuses a field the target TRL removed, with the reason", async () => {
-    const text = readFileSync(path.join(RECIPES, "quickstart-sft-dpo.yaml"), "utf8").replace("      beta: 0.1", "      beta: 0.1\n      max_prompt_length: 32");
+    const text = readFileSync(path.join(RECIPES, "quickstart-sft-dpo.yaml"), "utf8").replace(
+      "      beta: 0.1",
+      "      beta: 0.1\n      max_prompt_length: 32",
+    );
     const file = path.join(ws.dir, "old.yaml");
     (await import("node:fs")).writeFileSync(file, text);
     (await import("node:fs")).cpSync(path.join(RECIPES, "data"), path.join(ws.dir, "data"), { recursive: true });
     const now = await trellis(["render", file, "--out", path.join(ws.dir, "r1")], { cwd: ws.dir });
     assert.equal(now.exitCode, 2);
     assert.match(now.stderr, /DPOConfig has no 'max_prompt_length' since TRL 0\.29\.0/);
-    const old = await trellis(["render", file, "--out", path.join(ws.dir, "r2"), "--trl-version", "0.28"], { cwd: ws.dir });
+    const old = await trellis(["render", file, "--out", path.join(ws.dir, "r2"), "--trl-version", "0.28"], {
+      cwd: ws.dir,
+    });
     assert.equal(old.exitCode, 0, old.stderr);
   });
 });

@@ -29,36 +29,54 @@ let end: CompareEnd;
 let report: string;
 const arms = new Map<string, RunEvent[]>();
 
-before(async () => {
-  const result = await trellis(["compare", path.join(RECIPES, "quickstart-compare.yaml"), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
-  assert.equal(result.exitCode, 0, result.stderr);
-  end = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as CompareEnd;
-  assert.equal(end.type, "compare_end");
-  report = readFileSync(end.report, "utf8");
-  for (const a of end.arms) arms.set(a.name, readEvents(path.join(runs, a.run_id, "events.jsonl")));
-  if (process.env.UPDATE_COMPARE_EXAMPLE) {
-    const out = path.join(ROOT, "docs", "compare-example");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "report.md"), report);
-    copyFileSync(path.join(end.dir, "plot.png"), path.join(out, "plot.png"));
-  }
-}, { timeout: RUN_TIMEOUT_MS });
+before(
+  async () => {
+    const result = await trellis(
+      ["compare", path.join(RECIPES, "quickstart-compare.yaml"), "--runs-dir", runs, "--json"],
+      { cwd: ws.dir, env: ws.env },
+    );
+    assert.equal(result.exitCode, 0, result.stderr);
+    end = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as CompareEnd;
+    assert.equal(end.type, "compare_end");
+    report = readFileSync(end.report, "utf8");
+    for (const a of end.arms) arms.set(a.name, readEvents(path.join(runs, a.run_id, "events.jsonl")));
+    if (process.env.UPDATE_COMPARE_EXAMPLE) {
+      const out = path.join(ROOT, "docs", "compare-example");
+      mkdirSync(out, { recursive: true });
+      writeFileSync(path.join(out, "report.md"), report);
+      copyFileSync(path.join(end.dir, "plot.png"), path.join(out, "plot.png"));
+    }
+  },
+  { timeout: RUN_TIMEOUT_MS },
+);
 
 /** The cells of the table row whose first cell is `first` (the first such row after `heading`). */
 function row(heading: string, first: string): string[] {
   const section = report.slice(report.indexOf(heading));
   const line = section.split("\n").find((l) => l.startsWith(`| ${first} |`));
   assert.ok(line, `no row '${first}' under ${heading}`);
-  return line.split("|").slice(1, -1).map((c) => c.trim().replace(/\*\*/g, ""));
+  return line
+    .split("|")
+    .slice(1, -1)
+    .map((c) => c.trim().replace(/\*\*/g, ""));
 }
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(4));
-const scoreCells = (e: Extract<RunEvent, { type: "preference_eval" }>) => [f4(e.accuracy), f4(e.accuracy_sum), f4(e.margin), f4(e.margin_sum), f4(e.chosen_nll)];
+const scoreCells = (e: Extract<RunEvent, { type: "preference_eval" }>) => [
+  f4(e.accuracy),
+  f4(e.accuracy_sum),
+  f4(e.margin),
+  f4(e.margin_sum),
+  f4(e.chosen_nll),
+];
 
 describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, () => {
   it("runs both arms to the end, each an ordinary run", () => {
     assert.equal(end.status, "finished");
-    assert.deepEqual(end.arms.map((a) => a.name), ["quickstart-orpo", "quickstart-sft-dpo"]);
+    assert.deepEqual(
+      end.arms.map((a) => a.name),
+      ["quickstart-orpo", "quickstart-sft-dpo"],
+    );
     for (const events of arms.values()) assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
   });
 
@@ -70,7 +88,10 @@ describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, 
       const final = eventsOf(events, "preference_eval").findLast((e) => e.when === "after")!;
       assert.deepEqual(row("## Held-out scores", name).slice(1), scoreCells(final), name);
       // Every arm scored the same starting model on the same pairs the same way.
-      assert.deepEqual(scoreCells(eventsOf(events, "preference_eval").find((e) => e.when === "before")!), scoreCells(baseline));
+      assert.deepEqual(
+        scoreCells(eventsOf(events, "preference_eval").find((e) => e.when === "before")!),
+        scoreCells(baseline),
+      );
     }
   });
 
@@ -90,17 +111,39 @@ describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, 
         const usage = eventsOf(events, "usage", end.stage).at(-1)!;
         const first = events.find((e) => e.stage === end.stage)!;
         const steps = eventsOf(events, "metrics", end.stage).at(-1)!.step;
-        const cells = report.split("\n").find((l) => l.startsWith(`| ${name} | ${end.stage} |`))!.split("|").slice(1, -1).map((c) => c.trim());
-        assert.deepEqual(cells.slice(3), [String(steps), (end.time - first.time).toFixed(1), usage.device_s.toFixed(1), String(Math.round(usage.tokens))], `${name} ${end.stage}`);
+        const cells = report
+          .split("\n")
+          .find((l) => l.startsWith(`| ${name} | ${end.stage} |`))!
+          .split("|")
+          .slice(1, -1)
+          .map((c) => c.trim());
+        assert.deepEqual(
+          cells.slice(3),
+          [
+            String(steps),
+            (end.time - first.time).toFixed(1),
+            usage.device_s.toFixed(1),
+            String(Math.round(usage.tokens)),
+          ],
+          `${name} ${end.stage}`,
+        );
         assert.equal(usage.device, "cpu");
         assert.ok(usage.device_s > 0 && usage.tokens > 0);
         device += usage.device_s;
         tokens += usage.tokens;
         wall += end.time - first.time;
       }
-      assert.deepEqual(row("## Cost", `**${name}**`).slice(4), [wall.toFixed(1), device.toFixed(1), String(Math.round(tokens))], `${name} total`);
+      assert.deepEqual(
+        row("## Cost", `**${name}**`).slice(4),
+        [wall.toFixed(1), device.toFixed(1), String(Math.round(tokens))],
+        `${name} total`,
+      );
     }
-    assert.match(report, /\| quickstart-sft-dpo \| sft \| sft \|.*\n\| quickstart-sft-dpo \| dpo \| dpo \|/, "SFT and DPO each have a row: ORPO's one stage against both");
+    assert.match(
+      report,
+      /\| quickstart-sft-dpo \| sft \| sft \|.*\n\| quickstart-sft-dpo \| dpo \| dpo \|/,
+      "SFT and DPO each have a row: ORPO's one stage against both",
+    );
   });
 
   it("draws the plot: a PNG that decodes, of the expected size, linked from the report", () => {
@@ -110,15 +153,28 @@ describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, 
   });
 
   it("generates for the same prompts before, during and after training, and the arms answer differently from the start", () => {
-    const answers = (events: RunEvent[], when: string) => eventsOf(events, "generations").filter((g) => g.when === when);
+    const answers = (events: RunEvent[], when: string) =>
+      eventsOf(events, "generations").filter((g) => g.when === when);
     const baseline = answers(arms.get("quickstart-orpo")!, "before")[0]!;
     assert.equal(baseline.samples.length, 3);
     for (const [name, events] of arms) {
       assert.ok(answers(events, "step").length >= 1, `${name}: generations every 80 steps`);
       const final = answers(events, "after").at(-1)!;
-      assert.deepEqual(final.samples.map((s) => s.prompt), baseline.samples.map((s) => s.prompt), `${name}: the same prompts`);
-      assert.notDeepEqual(final.samples.map((s) => s.answer), baseline.samples.map((s) => s.answer), `${name} answers like the starting model`);
-      for (const s of final.samples) assert.ok(report.includes(`| ${name} | \`${s.answer.trim().replace(/\|/g, "\\|")}\` |`) || s.answer.trim() === "", `${name}'s answer in the report`);
+      assert.deepEqual(
+        final.samples.map((s) => s.prompt),
+        baseline.samples.map((s) => s.prompt),
+        `${name}: the same prompts`,
+      );
+      assert.notDeepEqual(
+        final.samples.map((s) => s.answer),
+        baseline.samples.map((s) => s.answer),
+        `${name} answers like the starting model`,
+      );
+      for (const s of final.samples)
+        assert.ok(
+          report.includes(`| ${name} | \`${s.answer.trim().replace(/\|/g, "\\|")}\` |`) || s.answer.trim() === "",
+          `${name}'s answer in the report`,
+        );
     }
   });
 
@@ -129,7 +185,10 @@ describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, 
   });
 
   it("resumes a finished comparison without training again, and rebuilds the same report from the events", async () => {
-    const again = await trellis(["compare", "--resume", end.id, "--runs-dir", runs, "--plain"], { cwd: ws.dir, env: ws.env });
+    const again = await trellis(["compare", "--resume", end.id, "--runs-dir", runs, "--plain"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(again.exitCode, 0, again.stderr);
     assert.match(again.stderr, /arm quickstart-orpo: finished earlier/);
     assert.match(again.stderr, /arm quickstart-sft-dpo: finished earlier/);
@@ -138,15 +197,26 @@ describe("trellis compare on the quickstart arms", { timeout: RUN_TIMEOUT_MS }, 
 
   it("refuses arms that train on different data, naming the field", async () => {
     const other = path.join(ws.dir, "other-data.yaml");
-    const text = readFileSync(path.join(RECIPES, "quickstart-sft-dpo.yaml"), "utf8").replace("train: data/colors-train.jsonl", `train: ${path.join(RECIPES, "data", "colors-eval.jsonl")}`).replace(/eval: data\//, `eval: ${path.join(RECIPES, "data")}/`);
+    const text = readFileSync(path.join(RECIPES, "quickstart-sft-dpo.yaml"), "utf8")
+      .replace("train: data/colors-train.jsonl", `train: ${path.join(RECIPES, "data", "colors-eval.jsonl")}`)
+      .replace(/eval: data\//, `eval: ${path.join(RECIPES, "data")}/`);
     writeFileSync(other, text);
-    const bad = await trellis(["compare", path.join(RECIPES, "quickstart-orpo.yaml"), other, "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
+    const bad = await trellis(["compare", path.join(RECIPES, "quickstart-orpo.yaml"), other, "--runs-dir", runs], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(bad.exitCode, 2, bad.stderr);
-    assert.match(bad.stderr, /the arms differ in data: quickstart-orpo has data\.train\.files = .*colors-train\.jsonl.*; quickstart-sft-dpo has data\.train\.files = .*colors-eval\.jsonl.*compare needs the same training pairs/);
+    assert.match(
+      bad.stderr,
+      /the arms differ in data: quickstart-orpo has data\.train\.files = .*colors-train\.jsonl.*; quickstart-sft-dpo has data\.train\.files = .*colors-eval\.jsonl.*compare needs the same training pairs/,
+    );
   });
 
   it("advises before anything runs, from the data and the model alone", async () => {
-    const advice = await trellis(["compare", "--advise", path.join(RECIPES, "quickstart-compare.yaml"), "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
+    const advice = await trellis(
+      ["compare", "--advise", path.join(RECIPES, "quickstart-compare.yaml"), "--runs-dir", runs],
+      { cwd: ws.dir, env: ws.env },
+    );
     assert.equal(advice.exitCode, 0, advice.stderr);
     assert.match(advice.stdout, /320 pairs: little preference data/);
     assert.match(advice.stdout, /planned compute quickstart-orpo 1x, quickstart-sft-dpo \d\.\d\dx/);

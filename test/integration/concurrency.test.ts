@@ -31,23 +31,33 @@ describe("concurrent runs", { timeout: RUN_TIMEOUT_MS }, () => {
     const env = { ...ws.env, TRELLIS_VENV: venv, TRELLIS_CACHE_DIR: path.join(ws.dir, "cache") };
     const runs = path.join(ws.dir, "runs");
 
-    const start = () => execa(process.execPath, [BIN, "run", recipe, "--runs-dir", runs, "--json"], { cwd: ws.dir, env, reject: false, stdin: "ignore" });
+    const start = () =>
+      execa(process.execPath, [BIN, "run", recipe, "--runs-dir", runs, "--json"], {
+        cwd: ws.dir,
+        env,
+        reject: false,
+        stdin: "ignore",
+      });
     const children = [start(), start()];
     // Each supervisor's address, read while it runs (supervisor.json goes away at the end).
     const urls = new Map<string, string>();
-    const watching = waitFor(() => {
-      for (const dir of runDirs(runs)) {
-        const info = path.join(dir, "supervisor.json");
-        if (!urls.has(dir) && existsSync(info)) {
-          try {
-            urls.set(dir, (JSON.parse(readFileSync(info, "utf8")) as { url: string }).url);
-          } catch {
-            // caught mid-write: read it on the next look
+    const watching = waitFor(
+      () => {
+        for (const dir of runDirs(runs)) {
+          const info = path.join(dir, "supervisor.json");
+          if (!urls.has(dir) && existsSync(info)) {
+            try {
+              urls.set(dir, (JSON.parse(readFileSync(info, "utf8")) as { url: string }).url);
+            } catch {
+              // caught mid-write: read it on the next look
+            }
           }
         }
-      }
-      return urls.size === 2;
-    }, RUN_TIMEOUT_MS, "both supervisors");
+        return urls.size === 2;
+      },
+      RUN_TIMEOUT_MS,
+      "both supervisors",
+    );
     const results = await Promise.all(children);
     await watching;
 
@@ -76,7 +86,10 @@ describe("concurrent runs", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.equal(readdirSync(path.join(ws.dir, "cache", "models")).length, 1);
     // Each run's --json output is its own run's events, nothing of the other's.
     for (const r of results) {
-      const printed = String(r.stdout).trim().split("\n").map((l) => JSON.parse(l) as RunEvent);
+      const printed = String(r.stdout)
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as RunEvent);
       const id = eventsOf(printed, "run_start")[0]!.run_id;
       assert.deepEqual(printed, readEvents(path.join(runs, id, "events.jsonl")));
     }

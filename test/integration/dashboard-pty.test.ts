@@ -15,12 +15,20 @@ import { longOrpoRecipe, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("dashboard");
 const socket = `trellis-test-${process.pid}`;
-const tmux = async (...args: string[]) => String((await execa("tmux", ["-L", socket, ...args], { reject: false })).stdout);
+const tmux = async (...args: string[]) =>
+  String((await execa("tmux", ["-L", socket, ...args], { reject: false })).stdout);
 const screen = (session: string) => tmux("capture-pane", "-p", "-t", session);
-const env = Object.entries({ ...ws.env, NO_COLOR: "" }).map(([k, v]) => `${k}=${v}`).join(" ");
+const env = Object.entries({ ...ws.env, NO_COLOR: "" })
+  .map(([k, v]) => `${k}=${v}`)
+  .join(" ");
 const SCREENS = path.join(ROOT, "test", "fixtures", "screens");
 
-async function waitForScreen(session: string, check: (text: string) => boolean, what: string, timeoutMs = 120_000): Promise<string> {
+async function waitForScreen(
+  session: string,
+  check: (text: string) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<string> {
   let last = "";
   await waitFor(
     () => {
@@ -36,7 +44,17 @@ async function waitForScreen(session: string, check: (text: string) => boolean, 
 function start(session: string, command: string): Promise<string> {
   // The shell line prints the exit code, then keeps the pane open to read.
   // Without CI: Ink draws only the final frame when it believes it runs in CI (is-in-ci).
-  return tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", `cd ${ws.dir} && env -u CI ${env} ${command}; echo EXIT=$?; sleep 600`);
+  return tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    "80",
+    "-y",
+    "24",
+    `cd ${ws.dir} && env -u CI ${env} ${command}; echo EXIT=$?; sleep 600`,
+  );
 }
 
 const stepOf = (text: string) => Number(/step (\d+)\/\d+/.exec(text)?.[1] ?? -1);
@@ -67,7 +85,11 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(detached, /detached: the run goes on/);
     assert.match(detached, /EXIT=0/);
     const dir = runDirs(runs)[0]!;
-    await waitFor(() => readEvents(path.join(dir, "events.jsonl")).some((e) => e.type === "run_end"), RUN_TIMEOUT_MS, "the run to finish without its viewer");
+    await waitFor(
+      () => readEvents(path.join(dir, "events.jsonl")).some((e) => e.type === "run_end"),
+      RUN_TIMEOUT_MS,
+      "the run to finish without its viewer",
+    );
     assert.equal(eventsOf(readEvents(path.join(dir, "events.jsonl")), "run_end")[0]?.status, "finished");
 
     // A finished run opens for review in the dashboard; q leaves it with the summary.
@@ -78,7 +100,11 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(summary, /✓ run \S+ finished/);
     assert.match(summary, /held-out preference accuracy: 0\.\d+ → \d\.\d+/);
     assert.match(summary, /EXIT=0/);
-    if (process.env.UPDATE_SCREENS) writeFileSync(path.join(SCREENS, "final-summary-orpo.txt"), `${summary.replace(/\nEXIT=0[\s\S]*$/, "").trimEnd()}\n`);
+    if (process.env.UPDATE_SCREENS)
+      writeFileSync(
+        path.join(SCREENS, "final-summary-orpo.txt"),
+        `${summary.replace(/\nEXIT=0[\s\S]*$/, "").trimEnd()}\n`,
+      );
   });
 
   it("s then y stops the run gracefully: a checkpoint is saved and the run is stopped", async () => {
@@ -95,6 +121,9 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
     const events = readEvents(path.join(dir, "events.jsonl"));
     assert.equal(eventsOf(events, "run_end")[0]?.status, "stopped");
     const stopped = eventsOf(events, "stopped")[0];
-    assert.ok(stopped?.checkpoint && existsSync(path.join(stopped.checkpoint, "trainer_state.json")), "a saved checkpoint");
+    assert.ok(
+      stopped?.checkpoint && existsSync(path.join(stopped.checkpoint, "trainer_state.json")),
+      "a saved checkpoint",
+    );
   });
 });

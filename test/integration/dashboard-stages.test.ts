@@ -9,13 +9,27 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { BIN, eventsOf, onlyRun, readEvents, RECIPES, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import {
+  BIN,
+  eventsOf,
+  onlyRun,
+  readEvents,
+  RECIPES,
+  ROOT,
+  RUN_TIMEOUT_MS,
+  trellis,
+  workspace,
+} from "../helpers/cli.js";
 import { terminal } from "../helpers/tmux.js";
 
 const ws = workspace("dashboard-stages");
 const term = terminal(ws.dir, ws.env);
 const SCREENS = path.join(ROOT, "test", "fixtures", "screens");
-const SIZES = { small: { columns: 60, rows: 20 }, compact: { columns: 80, rows: 24 }, wide: { columns: 120, rows: 40 } } as const;
+const SIZES = {
+  small: { columns: 60, rows: 20 },
+  compact: { columns: 80, rows: 24 },
+  wide: { columns: 120, rows: 40 },
+} as const;
 const BRAILLE = /[\u2801-\u28ff]{3}/;
 
 function keep(name: string, screen: string): void {
@@ -25,7 +39,8 @@ function keep(name: string, screen: string): void {
 }
 
 function fits(screen: string, columns: number): void {
-  for (const line of screen.split("\n")) assert.ok([...line].length <= columns, `a line wider than ${columns}: ${line}`);
+  for (const line of screen.split("\n"))
+    assert.ok([...line].length <= columns, `a line wider than ${columns}: ${line}`);
 }
 
 /** quickstart-sft-dpo with DPO logging every step and a longer DPO: time to look at it. */
@@ -46,7 +61,11 @@ describe("the dashboard of a two-stage run, live and in review", { timeout: RUN_
 
   it("phase line at 60x20, stage tabs at 80x24, the wide layout at 120x40, then review at each size", async () => {
     await term.start("live", SIZES.small, `node ${BIN} run ${recipe()} --runs-dir ${runs}`);
-    const phase = await term.waitForScreen("live", (s) => /phase \d\/6 ● (environment|data|model)/.test(s), "the phase line");
+    const phase = await term.waitForScreen(
+      "live",
+      (s) => /phase \d\/6 ● (environment|data|model)/.test(s),
+      "the phase line",
+    );
     assert.doesNotMatch(phase, /step 0\/\?/);
     assert.match(phase, /\[sft [○●]\] → dpo ○/);
     fits(phase, 60);
@@ -62,7 +81,11 @@ describe("the dashboard of a two-stage run, live and in review", { timeout: RUN_
     await term.resize("live", SIZES.compact);
     await term.waitForScreen("live", (s) => /\[dpo ●\]/.test(s) && stepOf(s) > 5, "DPO training", RUN_TIMEOUT_MS);
     await term.keys("live", "t");
-    const tab = await term.waitForScreen("live", (s) => /\[sft ✓\] → dpo ●/.test(s) && /token accuracy/.test(s), "the SFT tab during DPO");
+    const tab = await term.waitForScreen(
+      "live",
+      (s) => /\[sft ✓\] → dpo ●/.test(s) && /token accuracy/.test(s),
+      "the SFT tab during DPO",
+    );
     assert.match(tab, /step 80\/80 ▕█+▏ 100%/);
     assert.match(tab, BRAILLE, "SFT's curves kept");
     fits(tab, 80);
@@ -71,7 +94,11 @@ describe("the dashboard of a two-stage run, live and in review", { timeout: RUN_
     await term.waitForScreen("live", (s) => /sft ✓ → \[dpo ●\]/.test(s), "back on the live stage");
 
     await term.resize("live", SIZES.wide);
-    const wide = await term.waitForScreen("live", (s) => /│ stages/.test(s) && /pref acc 0\.\d\d → 0\.\d\d/.test(s) && stepOf(s) > 20, "the wide layout");
+    const wide = await term.waitForScreen(
+      "live",
+      (s) => /│ stages/.test(s) && /pref acc 0\.\d\d → 0\.\d\d/.test(s) && stepOf(s) > 20,
+      "the wide layout",
+    );
     assert.match(wide, /rewards\/margins/);
     fits(wide, 120);
     keep("dashboard-sft-dpo-120x40.txt", wide);
@@ -86,7 +113,11 @@ describe("the dashboard of a two-stage run, live and in review", { timeout: RUN_
     for (const [name, size] of Object.entries(SIZES)) {
       const session = `review-${name}`;
       await term.start(session, size, `node ${BIN} attach ${id} --runs-dir ${runs}`);
-      const review = await term.waitForScreen(session, (s) => /review/.test(s) && /✓ finished/.test(s) && BRAILLE.test(s), `the review at ${size.columns}x${size.rows}`);
+      const review = await term.waitForScreen(
+        session,
+        (s) => /review/.test(s) && /✓ finished/.test(s) && BRAILLE.test(s),
+        `the review at ${size.columns}x${size.rows}`,
+      );
       assert.match(review, /\[dpo ✓\]/);
       assert.match(review, /┌─ loss/);
       assert.match(review, /q exit/);
@@ -94,7 +125,11 @@ describe("the dashboard of a two-stage run, live and in review", { timeout: RUN_
       keep(`review-sft-dpo-${size.columns}x${size.rows}.txt`, review);
       if (name === "compact") {
         await term.keys(session, "t");
-        await term.waitForScreen(session, (s) => /\[sft ✓\]/.test(s) && /token accuracy/.test(s), "the SFT tab in review");
+        await term.waitForScreen(
+          session,
+          (s) => /\[sft ✓\]/.test(s) && /token accuracy/.test(s),
+          "the SFT tab in review",
+        );
         await term.keys(session, "e", "y");
         await term.waitForScreen(session, (s) => /ema 0\.6 log-y/.test(s), "smoothing and log-Y named");
       }

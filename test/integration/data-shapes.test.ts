@@ -9,7 +9,9 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
 
-const EXPECTED = JSON.parse(readFileSync(path.join(RECIPES, "..", "test", "fixtures", "shapes.json"), "utf8")) as Record<string, string>;
+const EXPECTED = JSON.parse(
+  readFileSync(path.join(RECIPES, "..", "test", "fixtures", "shapes.json"), "utf8"),
+) as Record<string, string>;
 /**
  * Each shape costs a minute of CPU (four stage processes). `npm test` trains the shapes whose
  * normalisation differs most (prompt turns repeated in the answers, dialogues parsed from text);
@@ -70,15 +72,24 @@ describe("every data shape trains with every trainer", () => {
       assert.equal(result.exitCode, 0, result.stderr.slice(-3000));
       const events = readEvents(path.join(onlyRun(runs), "events.jsonl"));
       const data = eventsOf(events, "data");
-      assert.deepEqual(data.map((e) => [e.stage, e.shape]), ["orpo", "sft", "dpo", "dpo-lora"].map((s) => [s, detected]));
-      if (shape === "scores") assert.ok(data.every((e) => e.dropped_pairs === 64 && e.train_rows === 256), "the flipped near-ties are dropped");
-      const accuracy = (stage: string, when: string) => eventsOf(events, "preference_eval", stage).find((e) => e.when === when)!.accuracy!;
+      assert.deepEqual(
+        data.map((e) => [e.stage, e.shape]),
+        ["orpo", "sft", "dpo", "dpo-lora"].map((s) => [s, detected]),
+      );
+      if (shape === "scores")
+        assert.ok(
+          data.every((e) => e.dropped_pairs === 64 && e.train_rows === 256),
+          "the flipped near-ties are dropped",
+        );
+      const accuracy = (stage: string, when: string) =>
+        eventsOf(events, "preference_eval", stage).find((e) => e.when === when)!.accuracy!;
       const arms = [
         ["orpo", accuracy("orpo", "before"), accuracy("orpo", "after")],
         ["sft+dpo", accuracy("sft", "before"), accuracy("dpo", "after")],
         ["dpo-lora", accuracy("dpo-lora", "before"), accuracy("dpo-lora", "after")],
       ] as const;
-      for (const [arm, before, after] of arms) assert.ok(after > before + 0.05, `${shape} ${arm}: ${before} -> ${after}`);
+      for (const [arm, before, after] of arms)
+        assert.ok(after > before + 0.05, `${shape} ${arm}: ${before} -> ${after}`);
     });
   }
 });

@@ -14,17 +14,34 @@ describe("detached runs", { timeout: RUN_TIMEOUT_MS }, () => {
   it("killing the terminal's process (SIGHUP) does not stop the run; attach replays it once finished", async () => {
     const runs = path.join(ws.dir, "runs-hup");
     const run = await startRun(longOrpoRecipe(ws.dir, 2), runs, ws.env);
-    await waitFor(() => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "stage_start"), 60_000, "stage_start");
+    await waitFor(
+      () => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "stage_start"),
+      60_000,
+      "stage_start",
+    );
     run.child.kill("SIGHUP");
     const result = await run.child;
     assert.equal(result.signal, "SIGHUP", "the attached client died with its terminal");
-    await waitFor(() => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end"), RUN_TIMEOUT_MS, "run_end");
+    await waitFor(
+      () => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end"),
+      RUN_TIMEOUT_MS,
+      "run_end",
+    );
     const events = readEvents(path.join(run.dir, "events.jsonl"));
     assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
 
-    const attach = await trellis(["attach", path.basename(run.dir), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const attach = await trellis(["attach", path.basename(run.dir), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(attach.exitCode, 0, attach.stderr);
-    assert.deepEqual(attach.stdout.trim().split("\n").map((l) => JSON.parse(l) as RunEvent), events);
+    assert.deepEqual(
+      attach.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as RunEvent),
+      events,
+    );
 
     const ls = await trellis(["ls", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
     assert.match(ls.stdout, new RegExp(`${path.basename(run.dir)}\\s+finished\\s+orpo\\s+\\d+/\\d+`));
@@ -64,7 +81,12 @@ describe("detached runs", { timeout: RUN_TIMEOUT_MS }, () => {
     follower.send("stop");
     follower.send("stop");
     await follower.done;
-    assert.match(eventsOf(seen, "notice").map((n) => n.message).join("\n"), /stopping now: the trainer's processes are killed/);
+    assert.match(
+      eventsOf(seen, "notice")
+        .map((n) => n.message)
+        .join("\n"),
+      /stopping now: the trainer's processes are killed/,
+    );
     assert.equal(eventsOf(seen, "run_end")[0]?.status, "stopped");
     assert.equal((await run.child).exitCode, 130);
     await assertNoRunProcesses(run.dir);

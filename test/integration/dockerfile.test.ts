@@ -17,7 +17,9 @@ describe("Dockerfile", () => {
   it("uses a CUDA base, the Node major the package supports, and builds the managed environment", () => {
     assert.match(dockerfile, /^ARG CUDA_BASE=\S+-runtime-/m);
     assert.match(dockerfile, /^FROM nvidia\/cuda:\$\{CUDA_BASE\}$/m);
-    const { engines } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } };
+    const { engines } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      engines: { node: string };
+    };
     const major = /ARG NODE_MAJOR=(\d+)/.exec(dockerfile)![1]!;
     assert.ok(Number(major) >= Number(/\d+/.exec(engines.node)![0]));
     assert.match(dockerfile, /RUN trellis env setup --torch-backend \$\{TORCH_BACKEND\}/);
@@ -28,7 +30,11 @@ describe("Dockerfile", () => {
     const backend = /^ARG TORCH_BACKEND=(\S+)$/m.exec(dockerfile)?.[1];
     assert.ok(base && backend, "ARG CUDA_BASE and ARG TORCH_BACKEND");
     assert.ok((TORCH_BACKENDS as readonly string[]).includes(backend), backend);
-    assert.equal(cudaOf(backend as TorchBackend), `${base[1]}.${base[2]}`, `the ${backend} lock's torch is not built for the base's CUDA`);
+    assert.equal(
+      cudaOf(backend as TorchBackend),
+      `${base[1]}.${base[2]}`,
+      `the ${backend} lock's torch is not built for the base's CUDA`,
+    );
     const lock = readFileSync(path.join(ROOT, "python", LOCK_FILES[backend as TorchBackend]), "utf8");
     assert.match(lock, new RegExp(`torch backend ${backend}:`));
     assert.match(lock, /^nvidia-cuda-runtime==/m, "a CUDA lock pins its CUDA runtime");

@@ -66,7 +66,13 @@ describe("failures inside Python are diagnosed", { timeout: RUN_TIMEOUT_MS }, ()
   });
 
   it("a model folder that does not exist, with HF_HUB_OFFLINE=1: says the machine is offline", async () => {
-    const { reason } = await failingRun("offline-model", recipe("offline-model", { model: "./no-such-model" }), { ...ws.env, HF_HUB_OFFLINE: "1" });
-    assert.match(reason, /^stage 'orpo' failed: OSError: .*no-such-model.* — the model or dataset was not found: the name is neither an existing local folder nor a valid Hub id \(org\/name\); the machine is offline \(HF_HUB_OFFLINE=1\), so nothing is downloaded\. Fix: .*HF_HUB_OFFLINE unset/);
+    const { reason } = await failingRun("offline-model", recipe("offline-model", { model: "./no-such-model" }), {
+      ...ws.env,
+      HF_HUB_OFFLINE: "1",
+    });
+    assert.match(
+      reason,
+      /^stage 'orpo' failed: OSError: .*no-such-model.* — the model or dataset was not found: the name is neither an existing local folder nor a valid Hub id \(org\/name\); the machine is offline \(HF_HUB_OFFLINE=1\), so nothing is downloaded\. Fix: .*HF_HUB_OFFLINE unset/,
+    );
   });
 });

@@ -38,11 +38,15 @@ function dataFile(name: string, content: string | Buffer): string {
 }
 
 /** The bundled rows with line `n` (1-based) replaced. */
-const withLine = (n: number, line: string | Buffer) => Buffer.concat(goodLines.flatMap((l, i) => [Buffer.from(i === n - 1 ? line : l), Buffer.from("\n")]));
+const withLine = (n: number, line: string | Buffer) =>
+  Buffer.concat(goodLines.flatMap((l, i) => [Buffer.from(i === n - 1 ? line : l), Buffer.from("\n")]));
 
 async function refusedBeforePython(name: string, content: string | Buffer, expected: RegExp) {
   const runs = path.join(ws.dir, `runs-${name}`);
-  const result = await trellis(["run", recipeFor(name, dataFile(`${name}.jsonl`, content)), "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
+  const result = await trellis(["run", recipeFor(name, dataFile(`${name}.jsonl`, content)), "--runs-dir", runs], {
+    cwd: ws.dir,
+    env: ws.env,
+  });
   assert.equal(result.exitCode, 2, result.stderr);
   assert.match(result.stderr, expected);
   assert.deepEqual(runDirs(runs), [], "no run directory");
@@ -52,18 +56,40 @@ describe("hostile data files caught before any Python starts", () => {
   it("an empty file", () => refusedBeforePython("empty", "", /empty\.jsonl: the data file is empty/));
   it("binary junk", () => {
     let x = 42; // a fixed pseudo-random sequence: the same junk every time
-    const junk = Buffer.from(Array.from({ length: 4096 }, () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x & 0xff)));
+    const junk = Buffer.from(
+      Array.from({ length: 4096 }, () => ((x = (x * 1103515245 + 12345) & 0x7fffffff), x & 0xff)),
+    );
     return refusedBeforePython("junk", junk, /junk\.jsonl:1:\d+: not valid (UTF-8|JSON)/);
   });
-  it("a first line of 50 MB", () => refusedBeforePython("huge-first", `${JSON.stringify({ prompt: "Q", chosen: "x".repeat(HUGE_CHARS), rejected: "n" })}\n`, /huge-first\.jsonl:1:\d+: a value of 50\.0 MB; at most 4 MiB fits/));
+  it("a first line of 50 MB", () =>
+    refusedBeforePython(
+      "huge-first",
+      `${JSON.stringify({ prompt: "Q", chosen: "x".repeat(HUGE_CHARS), rejected: "n" })}\n`,
+      /huge-first\.jsonl:1:\d+: a value of 50\.0 MB; at most 4 MiB fits/,
+    ));
   // Every row is read, not only the first: what used to fail inside the stage fails here.
   it("a file cut off mid-JSON", () =>
-    refusedBeforePython("cut", `${goodLines.slice(0, 20).join("\n")}\n{"prompt": "What colour is the`, /cut\.jsonl:21: cut off in the middle of a JSON object: the file looks truncated/));
+    refusedBeforePython(
+      "cut",
+      `${goodLines.slice(0, 20).join("\n")}\n{"prompt": "What colour is the`,
+      /cut\.jsonl:21: cut off in the middle of a JSON object: the file looks truncated/,
+    ));
   it("invalid UTF-8", () =>
-    refusedBeforePython("latin1", withLine(5, Buffer.from('{"prompt": "Caf\xe9?", "chosen": " a", "rejected": " b"}', "latin1")), /latin1\.jsonl:5:16: not valid UTF-8/));
+    refusedBeforePython(
+      "latin1",
+      withLine(5, Buffer.from('{"prompt": "Caf\xe9?", "chosen": " a", "rejected": " b"}', "latin1")),
+      /latin1\.jsonl:5:16: not valid UTF-8/,
+    ));
   it("a row without a needed field", () =>
-    refusedBeforePython("missing", withLine(9, '{"prompt": "What color is the sky?", "chosen": " The sky is blue."}'), /missing\.jsonl:9: no value \(null, or the key is missing\); every row needs one \(column 'rejected'\)/));
+    refusedBeforePython(
+      "missing",
+      withLine(9, '{"prompt": "What color is the sky?", "chosen": " The sky is blue."}'),
+      /missing\.jsonl:9: no value \(null, or the key is missing\); every row needs one \(column 'rejected'\)/,
+    ));
   it("a 50 MB value", () =>
-    refusedBeforePython("huge", withLine(3, JSON.stringify({ prompt: "Q?", chosen: "x".repeat(HUGE_CHARS), rejected: " no" })), /huge\.jsonl:3:\d+: a value of 50\.0 MB; at most 4 MiB fits/));
+    refusedBeforePython(
+      "huge",
+      withLine(3, JSON.stringify({ prompt: "Q?", chosen: "x".repeat(HUGE_CHARS), rejected: " no" })),
+      /huge\.jsonl:3:\d+: a value of 50\.0 MB; at most 4 MiB fits/,
+    ));
 });
-

@@ -23,13 +23,18 @@ const y = (s: string) => JSON.stringify(s); // a YAML double-quoted string
 describe("hostile strings in every string field stay inert", { timeout: RUN_TIMEOUT_MS }, () => {
   // Data whose column names are themselves hostile, mapped by the recipe.
   mkdirSync(path.join(ws.dir, "data"));
-  const rows = readFileSync(path.join(RECIPES, "data", "colors-train.jsonl"), "utf8").trim().split("\n").slice(0, 32);
+  const rows = readFileSync(path.join(RECIPES, "data", "colors-train.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .slice(0, 32);
   writeFileSync(
     path.join(ws.dir, "data", "pairs.jsonl"),
-    rows.map((l) => {
-      const r = JSON.parse(l) as Record<string, string>;
-      return JSON.stringify({ [`p ${hostile}`]: r.prompt, [`c ${hostile}`]: r.chosen, [`r ${hostile}`]: r.rejected });
-    }).join("\n") + "\n",
+    rows
+      .map((l) => {
+        const r = JSON.parse(l) as Record<string, string>;
+        return JSON.stringify({ [`p ${hostile}`]: r.prompt, [`c ${hostile}`]: r.chosen, [`r ${hostile}`]: r.rejected });
+      })
+      .join("\n") + "\n",
   );
   const recipe = `name: hostile
 description: ${y(hostile)}
@@ -62,7 +67,9 @@ stages:
     assert.equal(result.exitCode, 0, result.stderr);
     const script = readFileSync(path.join(out, "stage-1-orpo.py"), "utf8");
     for (const p of payloads) assert.ok(!script.includes(p), "a recipe string reached the script's code");
-    const spec = JSON.parse(readFileSync(path.join(out, "stage-1-orpo.json"), "utf8")) as { args: { run_name: string } };
+    const spec = JSON.parse(readFileSync(path.join(out, "stage-1-orpo.json"), "utf8")) as {
+      args: { run_name: string };
+    };
     assert.equal(spec.args.run_name, hostile, "the value travels intact, as data");
   });
 
@@ -78,7 +85,10 @@ stages:
     const runs = path.join(ws.dir, "runs-model");
     const bad = recipe.replace(/ {2}tiny: .*\n/, `  name: ${y(hostile)}\n  revision: ${y(hostile)}\n`);
     writeFileSync(path.join(ws.dir, "hostile-model.yaml"), bad);
-    const result = await trellis(["run", path.join(ws.dir, "hostile-model.yaml"), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const result = await trellis(["run", path.join(ws.dir, "hostile-model.yaml"), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(result.exitCode, 1, result.stderr);
     assert.ok(!existsSync(marker), "an injected command ran");
   });

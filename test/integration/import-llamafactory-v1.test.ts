@@ -16,7 +16,10 @@ const DPO = path.join(V1, "examples_v1_train_lora_train_lora_dpo.yaml");
 
 async function importWithOverride(fixture: string, out: string, extra: string[] = []) {
   const recipe = path.join(ws.dir, out);
-  const imported = await trellis(["import", fixture, "--override", OVERRIDE, "-o", recipe, ...extra], { cwd: ws.dir, env: ws.env });
+  const imported = await trellis(["import", fixture, "--override", OVERRIDE, "-o", recipe, ...extra], {
+    cwd: ws.dir,
+    env: ws.env,
+  });
   assert.equal(imported.exitCode, 0, imported.stderr);
   assert.match(imported.stderr, /KEY +STATUS +TO +NOTE/);
   return { recipe, stderr: imported.stderr };
@@ -30,7 +33,9 @@ describe("LLaMA-Factory v1 configs import and pass trellis check", () => {
     ["examples_v1_train_full_train_full_deepspeed.yaml", "sft", ["--from", "llamafactory"]],
   ] as const) {
     it(`${name} ${extra.join(" ")}`.trim(), async () => {
-      const { recipe, stderr } = await importWithOverride(path.join(V1, name), `${trainer}-${extra.length}-${name}`, [...extra]);
+      const { recipe, stderr } = await importWithOverride(path.join(V1, name), `${trainer}-${extra.length}-${name}`, [
+        ...extra,
+      ]);
       assert.match(stderr, new RegExp(`llamafactory config, trainer ${trainer}`));
       assert.match(stderr, /dist_config\.name +unsupported/);
       const check = await trellis(["check", recipe], { cwd: ws.dir, env: ws.env });
@@ -42,12 +47,32 @@ describe("LLaMA-Factory v1 configs import and pass trellis check", () => {
   it("--json names every key of the source, nested block keys included", async () => {
     const r = await trellis(["import", DPO, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(r.exitCode, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { format: string; trainer: string; report: Array<{ key: string }>; yaml: string };
+    const out = JSON.parse(r.stdout) as {
+      format: string;
+      trainer: string;
+      report: Array<{ key: string }>;
+      yaml: string;
+    };
     assert.equal(out.format, "llamafactory");
     assert.deepEqual(out.report.map((x) => x.key).sort(), [
-      "cutoff_len", "dist_config.dcp_path", "dist_config.name", "kernel_config.name", "learning_rate", "max_new_tokens", "max_steps",
-      "micro_batch_size", "model", "model_class", "output_dir", "peft_config.lora_alpha", "peft_config.lora_dropout", "peft_config.name",
-      "peft_config.r", "peft_config.target_modules", "sample_backend", "train_dataset",
+      "cutoff_len",
+      "dist_config.dcp_path",
+      "dist_config.name",
+      "kernel_config.name",
+      "learning_rate",
+      "max_new_tokens",
+      "max_steps",
+      "micro_batch_size",
+      "model",
+      "model_class",
+      "output_dir",
+      "peft_config.lora_alpha",
+      "peft_config.lora_dropout",
+      "peft_config.name",
+      "peft_config.r",
+      "peft_config.target_modules",
+      "sample_backend",
+      "train_dataset",
     ]);
     assert.equal((parse(out.yaml) as { model: { name: string } }).model.name, "Qwen/Qwen3-4B");
   });
@@ -60,7 +85,10 @@ describe("an imported LLaMA-Factory v1 DPO+LoRA config runs", { timeout: RUN_TIM
     const run = await trellis(["run", recipe, "--json", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
     assert.equal(run.exitCode, 0, run.stderr);
     const events = readEvents(path.join(onlyRun(runs), "events.jsonl"));
-    assert.deepEqual(eventsOf(events, "stage_start").map((e) => e.stage), ["dpo"]);
+    assert.deepEqual(
+      eventsOf(events, "stage_start").map((e) => e.stage),
+      ["dpo"],
+    );
     assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
   });
 });

@@ -30,7 +30,10 @@ async function importAndRun(name: string, fixture: string, trainer: string, extr
   assert.equal(run.exitCode, 0, run.stderr);
   const dir = onlyRun(runs);
   const events = readEvents(path.join(dir, "events.jsonl"));
-  assert.deepEqual(eventsOf(events, "stage_start").map((e) => e.stage), [trainer]);
+  assert.deepEqual(
+    eventsOf(events, "stage_start").map((e) => e.stage),
+    [trainer],
+  );
   assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
   assert.ok(eventsOf(events, "metrics").length > 0, "training logged metrics");
   return path.join(dir, "output", trainer);
@@ -53,19 +56,29 @@ const CI_RUNS = new Set(["trl-dpo", "handbook-dpo", "llamafactory-dpo", "axolotl
 const runs = process.env.TRELLIS_MATRIX === "full" ? RUNS : RUNS.filter(([name]) => CI_RUNS.has(name));
 const outputs = new Map<string, string>();
 
-describe("imported configs run on the CPU with the quickstart's model and data", { timeout: RUN_TIMEOUT_MS, ...needsWild }, () => {
-  for (const [name, fixture, trainer, extra] of runs) {
-    it(`${name} (${fixture})`, async () => {
-      outputs.set(name, await importAndRun(name, fixture, trainer, extra));
-    });
-  }
-});
+describe(
+  "imported configs run on the CPU with the quickstart's model and data",
+  { timeout: RUN_TIMEOUT_MS, ...needsWild },
+  () => {
+    for (const [name, fixture, trainer, extra] of runs) {
+      it(`${name} (${fixture})`, async () => {
+        outputs.set(name, await importAndRun(name, fixture, trainer, extra));
+      });
+    }
+  },
+);
 
 describe("trellis import on the command line", () => {
   it("--json gives the report and the recipe; every row has a status", needsWild, async () => {
     const r = await cli("import", [path.join(WILD, "axolotl/examples_qwen2_dpo.yaml"), "--json"]);
     assert.equal(r.exitCode, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { ok: boolean; format: string; trainer: string; report: Array<{ key: string; status: string }>; yaml: string };
+    const out = JSON.parse(r.stdout) as {
+      ok: boolean;
+      format: string;
+      trainer: string;
+      report: Array<{ key: string; status: string }>;
+      yaml: string;
+    };
     assert.equal(out.ok, true);
     assert.equal(out.format, "axolotl");
     assert.equal(out.trainer, "dpo");
@@ -79,7 +92,13 @@ describe("trellis import on the command line", () => {
     assert.match(r.stderr, /trainer sft \(the file's comments/);
   });
   it("bad usage and unreadable files exit 2 with one line", async () => {
-    for (const args of [[], ["--from", "torchtune", "x.yaml"], ["--trainer", "ppo", "x.yaml"], ["nope.yaml"], ["--bogus", "x.yaml"]]) {
+    for (const args of [
+      [],
+      ["--from", "torchtune", "x.yaml"],
+      ["--trainer", "ppo", "x.yaml"],
+      ["nope.yaml"],
+      ["--bogus", "x.yaml"],
+    ]) {
       const r = await cli("import", args);
       assert.equal(r.exitCode, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
@@ -106,9 +125,19 @@ describe("trellis export --to trl", { timeout: RUN_TIMEOUT_MS }, () => {
     const r = await cli("export", [path.join(RECIPES, "sft-dpo.yaml"), "--to", "trl", "-o", out, "--json"]);
     assert.equal(r.exitCode, 0, r.stderr);
     const result = JSON.parse(r.stdout) as { stages: Array<{ id: string; file: string; command: string }> };
-    assert.deepEqual(result.stages.map((s) => s.id), ["sft", "dpo"]);
-    assert.equal((parse(readFileSync(path.join(out, "dpo.yaml"), "utf8")) as { model_name_or_path: string }).model_name_or_path, "output/sft");
-    const refused = await cli("export", [path.join(RECIPES, "quickstart-orpo.yaml"), "-o", path.join(ws.dir, "export-orpo")]);
+    assert.deepEqual(
+      result.stages.map((s) => s.id),
+      ["sft", "dpo"],
+    );
+    assert.equal(
+      (parse(readFileSync(path.join(out, "dpo.yaml"), "utf8")) as { model_name_or_path: string }).model_name_or_path,
+      "output/sft",
+    );
+    const refused = await cli("export", [
+      path.join(RECIPES, "quickstart-orpo.yaml"),
+      "-o",
+      path.join(ws.dir, "export-orpo"),
+    ]);
     assert.equal(refused.exitCode, 2);
     assert.match(refused.stdout, /cannot export stage 'orpo'.*\n.*no `trl orpo` command/);
   });
@@ -117,7 +146,9 @@ describe("trellis export --to trl", { timeout: RUN_TIMEOUT_MS }, () => {
     const model = outputs.get("handbook-dpo");
     if (!model) return t.skip("needs the handbook-dpo run's output (full weights) as its model");
     const recipe = path.join(ws.dir, "trl-check.yaml");
-    writeFileSync(recipe, `name: trl-check
+    writeFileSync(
+      recipe,
+      `name: trl-check
 model: {name: ${JSON.stringify(model)}, dtype: float32}
 data:
   train: ${JSON.stringify(path.join(RECIPES, "data", "colors-train.jsonl"))}
@@ -126,13 +157,19 @@ stages:
   - id: dpo
     trainer: dpo
     args: {max_steps: 2, per_device_train_batch_size: 4, bf16: false, report_to: none, max_length: 64, save_strategy: "no", gradient_checkpointing: false, logging_steps: 1}
-`);
+`,
+    );
     const out = path.join(ws.dir, "export-trl-check");
     const exported = await cli("export", [recipe, "--to", "trl", "-o", out]);
     assert.equal(exported.exitCode, 0, exported.stderr);
     const doctor = await trellis(["env", "doctor", "--json"], { cwd: ws.dir, env: ws.env });
     const python = (JSON.parse(doctor.stdout) as { python: { path: string } }).python.path;
-    const trl = await execa(path.join(path.dirname(python), "trl"), ["dpo", "--config", "dpo.yaml"], { cwd: out, env: { ...ws.env, TRL_EXPERIMENTAL_SILENCE: "1" }, reject: false, stdin: "ignore" });
+    const trl = await execa(path.join(path.dirname(python), "trl"), ["dpo", "--config", "dpo.yaml"], {
+      cwd: out,
+      env: { ...ws.env, TRL_EXPERIMENTAL_SILENCE: "1" },
+      reject: false,
+      stdin: "ignore",
+    });
     assert.equal(trl.exitCode, 0, String(trl.stderr).slice(-3000));
     assert.match(String(trl.stdout) + String(trl.stderr), /Training completed/);
   });
@@ -141,7 +178,9 @@ stages:
     const model = outputs.get("handbook-dpo");
     if (!model) return t.skip("needs the handbook-dpo run's output (full weights) as its model");
     const config = path.join(ws.dir, "trl-dpo-config.yaml");
-    writeFileSync(config, `# trl dpo --config trl-dpo-config.yaml
+    writeFileSync(
+      config,
+      `# trl dpo --config trl-dpo-config.yaml
 model_name_or_path: ${JSON.stringify(model)}
 torch_dtype: float32
 dataset_name: ${JSON.stringify(path.join(RECIPES, "data", "colors-train.jsonl"))}
@@ -157,13 +196,19 @@ save_strategy: "no"
 logging_steps: 1
 report_to: none
 output_dir: out-dpo
-`);
+`,
+    );
     const runs = path.join(ws.dir, "runs-on-the-fly");
     const run = await trellis(["run", config, "--json", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
     assert.equal(run.exitCode, 0, run.stderr);
     const dir = onlyRun(runs);
     const events = readEvents(path.join(dir, "events.jsonl"));
-    assert.match(eventsOf(events, "notice").map((n) => n.message).join("\n"), /trl-dpo-config\.yaml is a trl config: imported on the fly/);
+    assert.match(
+      eventsOf(events, "notice")
+        .map((n) => n.message)
+        .join("\n"),
+      /trl-dpo-config\.yaml is a trl config: imported on the fly/,
+    );
     assert.ok(existsSync(path.join(dir, "source-config.yaml")));
     assert.equal(eventsOf(events, "run_end")[0]?.status, "finished");
   });

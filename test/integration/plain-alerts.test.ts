@@ -18,7 +18,10 @@ import { longOrpoRecipe, startRun, waitFor } from "../helpers/live-run.js";
 const ws = workspace("plain-alerts");
 
 function separableRecipe(): string {
-  copyFileSync(path.join(ROOT, "test", "fixtures", "data", "separable-pairs.jsonl"), path.join(ws.dir, "separable-pairs.jsonl"));
+  copyFileSync(
+    path.join(ROOT, "test", "fixtures", "data", "separable-pairs.jsonl"),
+    path.join(ws.dir, "separable-pairs.jsonl"),
+  );
   const file = path.join(ws.dir, "separable.yaml");
   writeFileSync(
     file,
@@ -49,17 +52,26 @@ describe("--plain on a run with trivially separable pairs", { timeout: RUN_TIMEO
     assert.doesNotMatch(err, /[\r\u001b]|^\{"type"/m, "no carriage returns, colour codes or JSON");
     assert.match(err, /^notice no eval data: held-out preference accuracy is not measured/m);
     assert.match(err, /^ {2}dpo: model$/m, "phases as they happen");
-    const fired = err.search(/^✗ alert dpo @\d+ loss \S+ with accuracy 1\.00 at step \d+: pairs are trivially separable/m);
+    const fired = err.search(
+      /^✗ alert dpo @\d+ loss \S+ with accuracy 1\.00 at step \d+: pairs are trivially separable/m,
+    );
     const end = err.search(/^✓ run \S+ finished$/m);
     assert.ok(fired >= 0 && end > fired, `the alert, then the end:\n${err}`);
     assert.match(err.slice(end), /alerts: 1 error\n {4}✗ alert dpo @\d+ loss .* trivially separable/);
 
     const dir = onlyRun(runs);
     const metrics = eventsOf(readEvents(path.join(dir, "events.jsonl")), "metrics", "dpo");
-    assert.ok(metrics.some((m) => m.step <= 20 && Number(m.metrics.loss) < 0.1 && m.metrics["rewards/accuracies"] === 1), "the rule's condition, for real");
+    assert.ok(
+      metrics.some((m) => m.step <= 20 && Number(m.metrics.loss) < 0.1 && m.metrics["rewards/accuracies"] === 1),
+      "the rule's condition, for real",
+    );
 
     // The real run's log, through a real pipe that head closes after one line.
-    const head = await execa("bash", ["-c", `set -o pipefail; node ${BIN} logs ${path.basename(dir)} --runs-dir ${runs} | head -1`], { env: ws.env, reject: false });
+    const head = await execa(
+      "bash",
+      ["-c", `set -o pipefail; node ${BIN} logs ${path.basename(dir)} --runs-dir ${runs} | head -1`],
+      { env: ws.env, reject: false },
+    );
     assert.equal(head.exitCode, 0, String(head.stderr));
     assert.equal(String(head.stderr), "");
     assert.match(String(head.stdout), /^\d\d:\d\d:\d\d #1 run_start /);
@@ -80,7 +92,12 @@ describe("resume --plain", { timeout: RUN_TIMEOUT_MS }, () => {
     await follower.done;
     await run.child;
     const stop = eventsOf(seen, "stopped")[0]!;
-    await waitFor(() => readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end") && !supervisorRuns(run.dir), 30_000, "the supervisor to exit");
+    await waitFor(
+      () =>
+        readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end") && !supervisorRuns(run.dir),
+      30_000,
+      "the supervisor to exit",
+    );
 
     const id = path.basename(run.dir);
     const resumed = await trellis(["resume", id, "--plain", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });

@@ -14,7 +14,8 @@ import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, worksp
 
 const ws = workspace("qlora");
 mkdirSync(path.join(ws.dir, "data"));
-for (const f of ["colors-train.jsonl", "colors-eval.jsonl"]) copyFileSync(path.join(RECIPES, "data", f), path.join(ws.dir, "data", f));
+for (const f of ["colors-train.jsonl", "colors-eval.jsonl"])
+  copyFileSync(path.join(RECIPES, "data", f), path.join(ws.dir, "data", f));
 /** Few steps: the point is that 4-bit training, the reference and the merge work, not what is learnt. */
 const STEPS = 6;
 
@@ -36,7 +37,12 @@ async function run(recipe: string) {
   assert.equal(result.exitCode, 0, `${recipe}:\n${result.stderr}`);
   process.stderr.write(`# ${recipe}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   const dir = onlyRun(runs);
-  return { dir, runs, events: readEvents(path.join(dir, "events.jsonl")), python: (JSON.parse(readFileSync(path.join(dir, "launch.json"), "utf8")) as { python: string }).python };
+  return {
+    dir,
+    runs,
+    events: readEvents(path.join(dir, "events.jsonl")),
+    python: (JSON.parse(readFileSync(path.join(dir, "launch.json"), "utf8")) as { python: string }).python,
+  };
 }
 
 /** Loads each merged model with plain transformers and compares it with its adapter on the model it trained on. */
@@ -73,7 +79,10 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
     qlora = await run("quickstart-dpo-qlora.yaml");
     lora = await run("quickstart-dpo-lora.yaml");
     const started = Date.now();
-    const m = await trellis(["merge", path.basename(lora.dir), "--runs-dir", lora.runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const m = await trellis(["merge", path.basename(lora.dir), "--runs-dir", lora.runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(m.exitCode, 0, m.stderr);
     process.stderr.write(`# trellis merge: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     merged = JSON.parse(m.stdout) as typeof merged;
@@ -89,14 +98,19 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
     assert.ok(Math.abs(losses[0]! - Math.log(2)) < 1e-3, `first loss ${losses[0]}`);
     assert.ok(losses.every(Number.isFinite));
     const out = path.join(qlora.dir, "output", "dpo");
-    for (const f of ["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"]) assert.ok(existsSync(path.join(out, f)), f);
+    for (const f of ["adapter_config.json", "adapter_model.safetensors", "tokenizer.json"])
+      assert.ok(existsSync(path.join(out, f)), f);
     const [saved] = eventsOf(qlora.events, "saved", "dpo");
     assert.deepEqual([saved?.adapter, saved?.merged], [true, path.join(out, "merged")]);
     assert.equal(eventsOf(qlora.events, "run_end")[0]?.status, "finished");
   });
 
   it("trellis merge merges the LoRA quickstart's adapter into output/dpo/merged", () => {
-    assert.deepEqual(merged, { run: path.basename(lora.dir), stage: "dpo", merged: path.join(lora.dir, "output", "dpo", "merged") });
+    assert.deepEqual(merged, {
+      run: path.basename(lora.dir),
+      stage: "dpo",
+      merged: path.join(lora.dir, "output", "dpo", "merged"),
+    });
     assert.ok(existsSync(path.join(merged.merged, "model.safetensors")));
     assert.ok(existsSync(path.join(merged.merged, "tokenizer.json")));
   });
@@ -106,9 +120,15 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
       ["qlora", path.join(qlora.dir, "scripts", "stage-1-dpo.json"), path.join(qlora.dir, "output", "dpo", "merged")],
       ["lora", path.join(lora.dir, "scripts", "stage-1-dpo.json"), merged.merged],
     ];
-    const v = await execa(qlora.python, ["-c", VERIFY, path.join(qlora.dir, "scripts"), JSON.stringify(pairs)], { env: ws.env, reject: false });
+    const v = await execa(qlora.python, ["-c", VERIFY, path.join(qlora.dir, "scripts"), JSON.stringify(pairs)], {
+      env: ws.env,
+      reject: false,
+    });
     assert.equal(v.exitCode, 0, v.stderr);
-    const facts = JSON.parse(v.stdout.trim().split("\n").at(-1)!) as Record<string, { quantization_config: boolean; linear: string[]; trained_on: string; vs_adapter: number; vs_base: number }>;
+    const facts = JSON.parse(v.stdout.trim().split("\n").at(-1)!) as Record<
+      string,
+      { quantization_config: boolean; linear: string[]; trained_on: string; vs_adapter: number; vs_base: number }
+    >;
     assert.equal(facts.qlora!.trained_on, "Linear4bit");
     assert.equal(facts.lora!.trained_on, "Linear");
     for (const [name, f] of Object.entries(facts)) {
@@ -120,19 +140,31 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
   });
 
   it("merge refuses what it cannot do, with the reason and exit code 2", async () => {
-    const bad = await trellis(["merge", path.basename(lora.dir), "--runs-dir", lora.runs, "--stage", "sft"], { cwd: ws.dir, env: ws.env });
+    const bad = await trellis(["merge", path.basename(lora.dir), "--runs-dir", lora.runs, "--stage", "sft"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(bad.exitCode, 2);
     assert.match(bad.stderr, /has no stage 'sft' \(stages: dpo\)/);
     // A full fine-tuning run: its launch and events as trellis writes them.
     const full = path.join(ws.dir, "runs-full", "20261201-000000-full-0000");
     mkdirSync(full, { recursive: true });
     const launch = JSON.parse(readFileSync(path.join(lora.dir, "launch.json"), "utf8")) as Record<string, unknown>;
-    writeFileSync(path.join(full, "launch.json"), JSON.stringify({ ...launch, runId: path.basename(full), runDir: full }));
-    writeFileSync(path.join(full, "events.jsonl"), `${JSON.stringify({ type: "saved", time: 1, stage: "dpo", path: "/x/output/dpo", adapter: false, seq: 1 })}\n`);
+    writeFileSync(
+      path.join(full, "launch.json"),
+      JSON.stringify({ ...launch, runId: path.basename(full), runDir: full }),
+    );
+    writeFileSync(
+      path.join(full, "events.jsonl"),
+      `${JSON.stringify({ type: "saved", time: 1, stage: "dpo", path: "/x/output/dpo", adapter: false, seq: 1 })}\n`,
+    );
     const fullMerge = await trellis(["merge", "--runs-dir", path.dirname(full)], { cwd: ws.dir, env: ws.env });
     assert.equal(fullMerge.exitCode, 2);
     assert.match(fullMerge.stderr, /no stage of 20261201-000000-full-0000 trained a LoRA adapter/);
-    const stage = await trellis(["merge", "--runs-dir", path.dirname(full), "--stage", "dpo"], { cwd: ws.dir, env: ws.env });
+    const stage = await trellis(["merge", "--runs-dir", path.dirname(full), "--stage", "dpo"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.match(stage.stderr, /trained the full model \(no peft block\).*nothing to merge/);
   });
 });

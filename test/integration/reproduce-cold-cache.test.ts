@@ -30,7 +30,10 @@ describe("reproduce after a cold model cache", { timeout: RUN_TIMEOUT_MS }, () =
     const original = onlyRun(runs);
     assert.ok(eventsOf(readEvents(path.join(original, "events.jsonl")), "metrics").length > 0);
 
-    const again = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const again = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(again.exitCode, 0, again.stderr);
     const report = JSON.parse(again.stdout) as { identical: boolean; values: number };
     assert.equal(report.identical, true, again.stderr);

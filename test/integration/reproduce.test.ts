@@ -22,12 +22,19 @@ describe("manifest and reproduce", { timeout: RUN_TIMEOUT_MS }, () => {
   let original: string;
 
   it("a run writes a manifest with every field", async () => {
-    for (const args of [["init", "-q"], ["add", "."], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "recipe"]]) await execa("git", args, { cwd: ws.dir });
+    for (const args of [
+      ["init", "-q"],
+      ["add", "."],
+      ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "recipe"],
+    ])
+      await execa("git", args, { cwd: ws.dir });
     const run = await trellis(["run", recipe, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(run.exitCode, 0, run.stderr);
     original = onlyRun(runs);
     const m = JSON.parse(readFileSync(path.join(original, "manifest.json"), "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const { version } = JSON.parse(readFileSync(path.join(RECIPES, "..", "package.json"), "utf8")) as { version: string };
+    const { version } = JSON.parse(readFileSync(path.join(RECIPES, "..", "package.json"), "utf8")) as {
+      version: string;
+    };
     assert.equal(m.trellis_version, version);
     assert.match(m.git.commit, /^[0-9a-f]{40}$/);
     assert.equal(m.git.dirty, true, "the runs folder is new and untracked");
@@ -35,7 +42,10 @@ describe("manifest and reproduce", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(m.recipe.sha256, /^[0-9a-f]{64}$/);
     assert.equal(m.recipe.resolved.name, "quickstart-orpo");
     assert.match(m.recipe.resolved_sha256, /^[0-9a-f]{64}$/);
-    assert.deepEqual(m.scripts.map((s: { file: string }) => s.file), ["scripts/stage-1-orpo.py"]);
+    assert.deepEqual(
+      m.scripts.map((s: { file: string }) => s.file),
+      ["scripts/stage-1-orpo.py"],
+    );
     assert.match(m.scripts[0].sha256, /^[0-9a-f]{64}$/);
     assert.match(m.environment.lock_sha256, /^[0-9a-f]{64}$/);
     assert.equal(m.environment.packages.trl, "1.13.0");
@@ -43,20 +53,40 @@ describe("manifest and reproduce", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(m.environment.python, /^3\.\d+/);
     assert.match(m.environment.torch, /^2\./);
     assert.ok("cuda" in m.environment && "driver" in m.environment && Array.isArray(m.environment.gpus));
-    assert.deepEqual(m.data.files.map((f: { file: string }) => path.basename(f.file)), ["colors-train.jsonl", "colors-eval.jsonl"]);
+    assert.deepEqual(
+      m.data.files.map((f: { file: string }) => path.basename(f.file)),
+      ["colors-train.jsonl", "colors-eval.jsonl"],
+    );
     assert.match(m.data.files[0].sha256, /^[0-9a-f]{64}$/);
     assert.ok(Array.isArray(m.data.hub));
-    assert.deepEqual(m.models.map((x: { stage: string }) => x.stage), ["orpo"]);
+    assert.deepEqual(
+      m.models.map((x: { stage: string }) => x.stage),
+      ["orpo"],
+    );
     assert.deepEqual(m.seeds, { recipe: 42, stages: { orpo: 42 } });
     assert.ok(m.command.some((a: string) => a.endsWith("recipe.yaml")));
     assert.ok(Date.parse(m.started_at) <= Date.parse(m.ended_at));
     assert.equal(m.status, "finished");
     assert.equal(m.exit_code, 0);
-    assert.deepEqual(m.plan.map((p: Record<string, unknown>) => [p.stage, p.per_device_train_batch_size, p.gradient_accumulation_steps, p.world_size, p.effective_batch_size, p.device, p.full_determinism]), [["orpo", 8, 1, 1, 8, "cpu", true]]);
+    assert.deepEqual(
+      m.plan.map((p: Record<string, unknown>) => [
+        p.stage,
+        p.per_device_train_batch_size,
+        p.gradient_accumulation_steps,
+        p.world_size,
+        p.effective_batch_size,
+        p.device,
+        p.full_determinism,
+      ]),
+      [["orpo", 8, 1, 1, 8, "cpu", true]],
+    );
   });
 
   it("reproduce reports identical metrics on the CPU", async () => {
-    const result = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const result = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stderr, /same data, packages and GPUs as recorded/);
     assert.match(result.stderr, /identical: \d+ metric values over \d+ logged steps/);
@@ -75,7 +105,10 @@ describe("manifest and reproduce", { timeout: RUN_TIMEOUT_MS }, () => {
       return JSON.stringify({ prompt: r.prompt, chosen: r.rejected, rejected: r.chosen });
     });
     writeFileSync(train, `${swapped.join("\n")}\n`);
-    const result = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--plain"], { cwd: ws.dir, env: ws.env });
+    const result = await trellis(["reproduce", path.basename(original), "--runs-dir", runs, "--plain"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(result.exitCode, 1, result.stderr);
     const changed = result.stderr.indexOf("colors-train.jsonl changed: sha256");
     const differs = result.stderr.search(/different: first at stage 'orpo' step \d+: \S+ was/);

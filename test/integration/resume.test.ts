@@ -35,7 +35,8 @@ const metricsSteps = (dir: string) => eventsOf(readEvents(path.join(dir, "events
 function trainerPid(runDir: string): number | undefined {
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(path.join(runDir, "scripts", "stage-1-orpo.py"))) return Number(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(path.join(runDir, "scripts", "stage-1-orpo.py")))
+        return Number(pid);
     } catch {
       // gone
     }
@@ -64,11 +65,23 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.ok(stopped && stopped.step < 80, "stopped mid-run");
     await assertNoRunProcesses(run.dir);
 
-    const resumed = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const resumed = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(resumed.exitCode, 0, resumed.stderr);
     const events = readEvents(path.join(run.dir, "events.jsonl"));
-    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), "one numbering across the resume");
-    assert.match(eventsOf(events, "notice").map((n) => n.message).join("\n"), new RegExp(`resuming stage 'orpo' from checkpoint-${stopped.step}`));
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      "one numbering across the resume",
+    );
+    assert.match(
+      eventsOf(events, "notice")
+        .map((n) => n.message)
+        .join("\n"),
+      new RegExp(`resuming stage 'orpo' from checkpoint-${stopped.step}`),
+    );
     assert.deepEqual(losses(run.dir), reference.losses);
     assert.ok(weights(run.dir).equals(reference.weights), "final weights differ from the uninterrupted run");
     assert.equal(eventsOf(events, "run_end").at(-1)?.status, "finished");
@@ -88,14 +101,21 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
 
     // Cut the newest checkpoint short: resume must skip it for the one before.
     const out = path.join(run.dir, "output", "orpo");
-    const newest = readdirSync(out).filter((d) => d.startsWith("checkpoint-")).sort((a, b) => Number(b.split("-")[1]) - Number(a.split("-")[1]));
+    const newest = readdirSync(out)
+      .filter((d) => d.startsWith("checkpoint-"))
+      .sort((a, b) => Number(b.split("-")[1]) - Number(a.split("-")[1]));
     assert.ok(newest.length >= 2, `two checkpoints kept, found ${newest.join(", ")}`);
     const weightsFile = path.join(out, newest[0]!, "model.safetensors");
     truncateSync(weightsFile, Math.floor(statSync(weightsFile).size / 2));
 
-    const resumed = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const resumed = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs, "--json"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(resumed.exitCode, 0, resumed.stderr);
-    const notices = eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "notice").map((n) => n.message).join("\n");
+    const notices = eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "notice")
+      .map((n) => n.message)
+      .join("\n");
     assert.match(notices, new RegExp(`skipping ${newest[0]}: model\\.safetensors is \\d+ bytes, expected \\d+`));
     assert.match(notices, new RegExp(`resuming stage 'orpo' from ${newest[1]}`));
     assert.deepEqual(losses(run.dir), reference.losses, "the steps redone after the older checkpoint match too");
@@ -105,7 +125,13 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
   it("saves periodic checkpoints by default, keeping the newest two", async () => {
     const periodic = path.join(ws.dir, "periodic.yaml");
     // save_strategy "no", yet a checkpoint every 0.12 s of training: the time-based safety net.
-    writeFileSync(periodic, readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8").replace(/num_train_epochs: \d+/, "num_train_epochs: 2").replace("seed: 42", "seed: 42\ncheckpoint_every_minutes: 0.002").replace(/data\//g, `${path.join(RECIPES, "data")}/`));
+    writeFileSync(
+      periodic,
+      readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8")
+        .replace(/num_train_epochs: \d+/, "num_train_epochs: 2")
+        .replace("seed: 42", "seed: 42\ncheckpoint_every_minutes: 0.002")
+        .replace(/data\//g, `${path.join(RECIPES, "data")}/`),
+    );
     const runs = path.join(ws.dir, "runs-periodic");
     const result = await trellis(["run", periodic, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(result.exitCode, 0, result.stderr);
@@ -114,7 +140,8 @@ describe("resume", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.ok(saved.length >= 2, `periodic checkpoints: ${saved.length}`);
     const kept = readdirSync(path.join(dir, "output", "orpo")).filter((d) => d.startsWith("checkpoint-"));
     assert.equal(kept.length, 2, `kept: ${kept.join(", ")}`);
-    for (const k of kept) assert.ok(readdirSync(path.join(dir, "output", "orpo", k)).includes("trellis-checkpoint.json"));
+    for (const k of kept)
+      assert.ok(readdirSync(path.join(dir, "output", "orpo", k)).includes("trellis-checkpoint.json"));
   });
 
   it("refuses to resume when the recipe changed, unless forced; a finished run has nothing to resume", async () => {

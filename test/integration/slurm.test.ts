@@ -39,7 +39,12 @@ describe("trellis run --slurm", { timeout: RUN_TIMEOUT_MS, skip: missing }, () =
     const run = await startRun(dpoRecipe(ws.dir, "slurm", steps), runs, env, ["--json", "--slurm", "--nodes", "2"]);
     const id = path.basename(run.dir);
     // attach from another "terminal" while it trains
-    const attach = execa(process.execPath, [BIN, "attach", id, "--runs-dir", runs, "--json"], { env, reject: false, stdin: "ignore", buffer: true });
+    const attach = execa(process.execPath, [BIN, "attach", id, "--runs-dir", runs, "--json"], {
+      env,
+      reject: false,
+      stdin: "ignore",
+      buffer: true,
+    });
     const seen: RunEvent[] = [];
     const follower = followRun({ url: run.url, token: run.token, onEvent: (e) => seen.push(e) });
     await waitFor(() => eventsOf(seen, "metrics").length >= 2, 240_000, "training on the cluster");
@@ -49,26 +54,60 @@ describe("trellis run --slurm", { timeout: RUN_TIMEOUT_MS, skip: missing }, () =
     await follower.done;
     const attached = await attach;
     assert.equal(attached.exitCode, 130, attached.stderr);
-    const live = String(attached.stdout).trim().split("\n").map((l) => JSON.parse(l) as RunEvent);
+    const live = String(attached.stdout)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as RunEvent);
     assert.ok(eventsOf(live, "metrics").length >= 2, "attach printed the metrics as they came");
 
     const events = readEvents(path.join(run.dir, "events.jsonl"));
-    assert.match(eventsOf(events, "notice").map((n) => n.message).join("\n"), /slurm job \d+: RUNNING[\s\S]*preflight: 2 nodes agree/);
+    assert.match(
+      eventsOf(events, "notice")
+        .map((n) => n.message)
+        .join("\n"),
+      /slurm job \d+: RUNNING[\s\S]*preflight: 2 nodes agree/,
+    );
     assert.equal(eventsOf(events, "run_end")[0]?.status, "stopped");
     const stopped = eventsOf(events, "stopped")[0]!;
     assert.ok(stopped.checkpoint && stopped.step < steps, "stopped before the end, with a checkpoint");
-    for (const f of ["trainer_state.json", "optimizer.pt", "rng_state_0.pth", "rng_state_1.pth", "trellis-checkpoint.json"]) assert.ok(existsSync(path.join(stopped.checkpoint, f)), `${f} in the checkpoint`);
-    assert.deepEqual(eventsOf(events, "metrics").map((m) => m.step), Array.from({ length: stopped.step }, (_, i) => i + 1), "one event a step, rank 0 only");
+    for (const f of [
+      "trainer_state.json",
+      "optimizer.pt",
+      "rng_state_0.pth",
+      "rng_state_1.pth",
+      "trellis-checkpoint.json",
+    ])
+      assert.ok(existsSync(path.join(stopped.checkpoint, f)), `${f} in the checkpoint`);
+    assert.deepEqual(
+      eventsOf(events, "metrics").map((m) => m.step),
+      Array.from({ length: stopped.step }, (_, i) => i + 1),
+      "one event a step, rank 0 only",
+    );
     assert.ok(existsSync(path.join(run.dir, "logs", "dpo.rank1.stderr.log")), "rank 1 (node 2) has its own log");
-    assert.equal((JSON.parse(readFileSync(path.join(run.dir, "manifest.json"), "utf8")) as { launch: { world_size: number; nodes: number; slurm: boolean } }).launch.world_size, 2);
+    assert.equal(
+      (
+        JSON.parse(readFileSync(path.join(run.dir, "manifest.json"), "utf8")) as {
+          launch: { world_size: number; nodes: number; slurm: boolean };
+        }
+      ).launch.world_size,
+      2,
+    );
     await assertNoRunProcesses(run.dir);
 
     const resumed = await trellis(["resume", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env });
     assert.equal(resumed.exitCode, 0, resumed.stderr);
     const all = readEvents(path.join(run.dir, "events.jsonl"));
     const after = all.slice(all.findIndex((e) => e.type === "run_resumed"));
-    assert.deepEqual(eventsOf(after, "metrics").map((m) => m.step), Array.from({ length: steps - stopped.step }, (_, i) => stopped.step + i + 1), "the resumed job goes on from the checkpoint");
-    assert.equal(eventsOf(after, "notice").filter((n) => n.code === "slurm_job").length > 0, true, "as a new Slurm job");
+    assert.deepEqual(
+      eventsOf(after, "metrics").map((m) => m.step),
+      Array.from({ length: steps - stopped.step }, (_, i) => stopped.step + i + 1),
+      "the resumed job goes on from the checkpoint",
+    );
+    assert.equal(
+      eventsOf(after, "notice").filter((n) => n.code === "slurm_job").length > 0,
+      true,
+      "as a new Slurm job",
+    );
     assert.equal(eventsOf(after, "run_end")[0]?.status, "finished");
     await assertNoRunProcesses(run.dir);
   });

@@ -10,7 +10,17 @@ import path from "node:path";
 import { describe, it, before } from "node:test";
 import { execa } from "execa";
 import { parse, stringify } from "yaml";
-import { BIN, eventsOf, onlyRun, readEvents, RECIPES, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import {
+  BIN,
+  eventsOf,
+  onlyRun,
+  readEvents,
+  RECIPES,
+  ROOT,
+  RUN_TIMEOUT_MS,
+  trellis,
+  workspace,
+} from "../helpers/cli.js";
 import { ROWS, rowEnvironment, type Row } from "../helpers/version-envs.js";
 import { parseVersion } from "../../src/core/trl/version.js";
 import { atLeast } from "../../src/core/trl/version.js";
@@ -22,7 +32,10 @@ const CI_STEPS = 24;
 
 /** A quickstart as the row's TRL takes it: SFT's `max_length` was `max_seq_length` before TRL 0.20. */
 function recipeFor(name: string, row: Row, dir: string): string {
-  const recipe = parse(readFileSync(path.join(RECIPES, `${name}.yaml`), "utf8")) as { name: string; stages: Array<{ trainer: string; args: Record<string, unknown> }> };
+  const recipe = parse(readFileSync(path.join(RECIPES, `${name}.yaml`), "utf8")) as {
+    name: string;
+    stages: Array<{ trainer: string; args: Record<string, unknown> }>;
+  };
   recipe.name = `${name}-trl-${row.trl}`;
   for (const stage of recipe.stages) {
     if (!FULL) stage.args = { ...stage.args, max_steps: CI_STEPS, logging_steps: 2 };
@@ -45,39 +58,61 @@ async function managedPython(): Promise<string> {
 
 const rows = ROWS.filter((r) => FULL || r.ci);
 
-describe("version matrix: the quickstarts under older TRL, through trellis run --env", { timeout: RUN_TIMEOUT_MS * 4 }, () => {
-  let managed = "";
-  before(async () => {
-    managed = await managedPython();
-  });
+describe(
+  "version matrix: the quickstarts under older TRL, through trellis run --env",
+  { timeout: RUN_TIMEOUT_MS * 4 },
+  () => {
+    let managed = "";
+    before(async () => {
+      managed = await managedPython();
+    });
 
-  for (const row of rows) {
-    for (const quickstart of QUICKSTARTS) {
-      it(`TRL ${row.trl} (transformers ${row.transformers}, peft ${row.peft}): ${quickstart}`, { timeout: RUN_TIMEOUT_MS }, async () => {
-        const envDir = rowEnvironment(row, managed);
-        const ws = workspace(`versions-${row.trl}`);
-        cpSync(path.join(RECIPES, "data"), path.join(ws.dir, "data"), { recursive: true });
-        const file = recipeFor(quickstart, row, ws.dir);
-        const runs = path.join(ws.dir, "runs");
-        const started = Date.now();
-        const result = await trellis(["run", file, "--env", envDir, "--json", "--foreground", "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
-        assert.equal(result.exitCode, 0, `${result.stderr}\n${result.stdout.slice(-2000)}`);
-        assert.match(result.stderr, new RegExp(`using the environment .* as it is \\(trl ${row.trl.replace(/\./g, "\\.")}`));
-        const dir = onlyRun(runs);
-        const events = readEvents(path.join(dir, "events.jsonl"));
-        const stages = eventsOf(events, "stage_start").map((e) => e.stage);
-        assert.ok(stages.length > 0, "no stage started");
-        for (const stage of stages) {
-          const losses = eventsOf(events, "metrics", stage ?? undefined).flatMap((m) => (typeof m.metrics.loss === "number" ? [m.metrics.loss] : []));
-          assert.ok(losses.length >= 2, `${stage}: ${losses.length} losses logged`);
-          assert.ok(losses.at(-1)! < losses[0]!, `${stage}: the loss did not fall (${losses[0]} -> ${losses.at(-1)})`);
-          const start = eventsOf(events, "stage_start", stage ?? undefined)[0] as { trl_version?: string };
-          assert.equal(start.trl_version, row.trl);
-        }
-        // The scripts were rendered for the environment's TRL.
-        assert.match(readFileSync(path.join(dir, "scripts", "stage-1-" + stages[0] + ".py"), "utf8"), new RegExp(`\\(TRL ${row.trl.replace(/\./g, "\\.")}\\)`));
-        process.stderr.write(`# TRL ${row.trl} ${quickstart}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-      });
+    for (const row of rows) {
+      for (const quickstart of QUICKSTARTS) {
+        it(
+          `TRL ${row.trl} (transformers ${row.transformers}, peft ${row.peft}): ${quickstart}`,
+          { timeout: RUN_TIMEOUT_MS },
+          async () => {
+            const envDir = rowEnvironment(row, managed);
+            const ws = workspace(`versions-${row.trl}`);
+            cpSync(path.join(RECIPES, "data"), path.join(ws.dir, "data"), { recursive: true });
+            const file = recipeFor(quickstart, row, ws.dir);
+            const runs = path.join(ws.dir, "runs");
+            const started = Date.now();
+            const result = await trellis(["run", file, "--env", envDir, "--json", "--foreground", "--runs-dir", runs], {
+              cwd: ws.dir,
+              env: ws.env,
+            });
+            assert.equal(result.exitCode, 0, `${result.stderr}\n${result.stdout.slice(-2000)}`);
+            assert.match(
+              result.stderr,
+              new RegExp(`using the environment .* as it is \\(trl ${row.trl.replace(/\./g, "\\.")}`),
+            );
+            const dir = onlyRun(runs);
+            const events = readEvents(path.join(dir, "events.jsonl"));
+            const stages = eventsOf(events, "stage_start").map((e) => e.stage);
+            assert.ok(stages.length > 0, "no stage started");
+            for (const stage of stages) {
+              const losses = eventsOf(events, "metrics", stage ?? undefined).flatMap((m) =>
+                typeof m.metrics.loss === "number" ? [m.metrics.loss] : [],
+              );
+              assert.ok(losses.length >= 2, `${stage}: ${losses.length} losses logged`);
+              assert.ok(
+                losses.at(-1)! < losses[0]!,
+                `${stage}: the loss did not fall (${losses[0]} -> ${losses.at(-1)})`,
+              );
+              const start = eventsOf(events, "stage_start", stage ?? undefined)[0] as { trl_version?: string };
+              assert.equal(start.trl_version, row.trl);
+            }
+            // The scripts were rendered for the environment's TRL.
+            assert.match(
+              readFileSync(path.join(dir, "scripts", "stage-1-" + stages[0] + ".py"), "utf8"),
+              new RegExp(`\\(TRL ${row.trl.replace(/\./g, "\\.")}\\)`),
+            );
+            process.stderr.write(`# TRL ${row.trl} ${quickstart}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+          },
+        );
+      }
     }
-  }
-});
+  },
+);

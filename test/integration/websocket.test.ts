@@ -17,7 +17,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const eventsFile = (dir: string) => path.join(dir, "events.jsonl");
 
 /** One raw connection: hello with `lastSeq`, collect events until closed or dropped. */
-function connect(url: string, token: string, lastSeq: number, onEvent: (e: RunEvent) => void, headers: Record<string, string> = {}) {
+function connect(
+  url: string,
+  token: string,
+  lastSeq: number,
+  onEvent: (e: RunEvent) => void,
+  headers: Record<string, string> = {},
+) {
   const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}`, ...headers } });
   const closed = new Promise<{ code: number; status?: number }>((resolve) => {
     socket.on("close", (code) => resolve({ code }));
@@ -68,7 +74,8 @@ describe("websocket", { timeout: RUN_TIMEOUT_MS }, () => {
     const follower = followRun({ url: run.url, token: run.token, onEvent: (e) => legit.push(e) });
     await waitFor(() => legit.length > 0, 30_000, "first event");
 
-    const refused = async (token: string, headers: Record<string, string> = {}) => (await connect(run.url, token, 0, () => assert.fail("a refused client got an event"), headers).closed).status;
+    const refused = async (token: string, headers: Record<string, string> = {}) =>
+      (await connect(run.url, token, 0, () => assert.fail("a refused client got an event"), headers).closed).status;
     assert.equal(await refused(""), 401, "no token");
     assert.equal(await refused("0".repeat(64)), 401, "wrong token");
     assert.equal(await refused(run.token, { origin: "https://evil.example" }), 403, "an Origin header");
@@ -83,7 +90,11 @@ describe("websocket", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.equal(await closeCodeAfter("x".repeat(64 * 1024)), 1009, "an oversized message");
     assert.equal(await closeCodeAfter(Buffer.from([0xff, 0x00, 0xfe, 0x13]), true), 1008, "garbage bytes");
     assert.equal(await closeCodeAfter("{not json"), 1008, "malformed JSON");
-    assert.equal(await closeCodeAfter(JSON.stringify({ type: "command", command: "rm -rf" })), 1008, "an unknown command");
+    assert.equal(
+      await closeCodeAfter(JSON.stringify({ type: "command", command: "rm -rf" })),
+      1008,
+      "an unknown command",
+    );
 
     // A hello without the token, on a connection that got past the upgrade with it.
     const sneaky = new WebSocket(run.url, { headers: { authorization: `Bearer ${run.token}` } });

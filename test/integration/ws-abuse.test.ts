@@ -47,7 +47,10 @@ async function pool<T>(count: number, limit: number, ms: number, task: (i: numbe
 /** Resolves with what ended an attempt, or rejects after ATTEMPT_MS. */
 function settle<T>(register: (done: (v: T) => void) => void, cleanup: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => (cleanup(), reject(new Error("an abusive connection was neither refused nor closed"))), ATTEMPT_MS);
+    const timer = setTimeout(
+      () => (cleanup(), reject(new Error("an abusive connection was neither refused nor closed"))),
+      ATTEMPT_MS,
+    );
     register((v) => (clearTimeout(timer), resolve(v)));
   });
 }
@@ -71,7 +74,9 @@ function rawGarbage(url: string): Promise<string> {
   const socket = tcpConnect(Number(port), hostname);
   return settle(
     (done) => {
-      socket.on("connect", () => socket.write(Buffer.from("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", "latin1")));
+      socket.on("connect", () =>
+        socket.write(Buffer.from("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", "latin1")),
+      );
       socket.on("data", () => {});
       socket.on("error", () => {});
       socket.on("close", () => done("closed"));
@@ -81,7 +86,13 @@ function rawGarbage(url: string): Promise<string> {
 }
 
 /** Opens an authenticated connection, sends `messages` back to back, resolves with the close code. */
-function malformedBurst(url: string, token: string, messages: Array<string | Buffer>, binary: boolean, helloFirst: boolean): Promise<number> {
+function malformedBurst(
+  url: string,
+  token: string,
+  messages: Array<string | Buffer>,
+  binary: boolean,
+  helloFirst: boolean,
+): Promise<number> {
   const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   return settle(
     (done) => {
@@ -108,9 +119,21 @@ async function abuse(url: string, token: string): Promise<void> {
     ["a wrong token", 401, () => badHandshake(url, { authorization: `Bearer ${wrong}` })],
     ["a token one character short", 401, () => badHandshake(url, { authorization: `Bearer ${token.slice(1)}` })],
     ["the token in the query string only", 401, () => badHandshake(url, {}, `?token=${token}`)],
-    ["basic auth", 401, () => badHandshake(url, { authorization: `Basic ${Buffer.from(`x:${token}`).toString("base64")}` })],
-    ["an Origin header (a web page)", 403, () => badHandshake(url, { authorization: `Bearer ${token}`, origin: "https://evil.example" })],
-    ["a foreign Host header (DNS rebinding)", 421, () => badHandshake(url, { authorization: `Bearer ${token}`, host: `evil.example:${new URL(url).port}` })],
+    [
+      "basic auth",
+      401,
+      () => badHandshake(url, { authorization: `Basic ${Buffer.from(`x:${token}`).toString("base64")}` }),
+    ],
+    [
+      "an Origin header (a web page)",
+      403,
+      () => badHandshake(url, { authorization: `Bearer ${token}`, origin: "https://evil.example" }),
+    ],
+    [
+      "a foreign Host header (DNS rebinding)",
+      421,
+      () => badHandshake(url, { authorization: `Bearer ${token}`, host: `evil.example:${new URL(url).port}` }),
+    ],
     ["not HTTP at all", "closed", () => rawGarbage(url)],
   ];
   assert.ok(host.startsWith("127.0.0.1:"), "traffic stays on the loopback interface");
@@ -138,7 +161,11 @@ async function abuse(url: string, token: string): Promise<void> {
     ["a hello with extra fields", 1008, JSON.stringify({ type: "hello", token, last_seq: 0, admin: true })],
     ["a stop command before hello", 1008, JSON.stringify({ type: "command", command: "stop" })],
     ["an unknown command", 1008, JSON.stringify({ type: "command", command: "rm -rf /" })],
-    ["prototype pollution", 1008, '{"__proto__":{"type":"hello","token":"x"},"constructor":{"prototype":{"polluted":true}}}'],
+    [
+      "prototype pollution",
+      1008,
+      '{"__proto__":{"type":"hello","token":"x"},"constructor":{"prototype":{"polluted":true}}}',
+    ],
     ["deep nesting", 1008, `${"[".repeat(2000)}${"]".repeat(2000)}`],
     ["garbage after a valid hello", 1008, "{not json", { helloFirst: true }],
   ];
@@ -160,7 +187,12 @@ describe("websocket abuse during a real run", { timeout: RUN_TIMEOUT_MS }, () =>
     const eventsFile = path.join(run.dir, "events.jsonl");
     const legit: RunEvent[] = [];
     let reconnects = 0;
-    const follower = followRun({ url: run.url, token: run.token, onEvent: (e) => legit.push(e), onReconnect: () => reconnects++ });
+    const follower = followRun({
+      url: run.url,
+      token: run.token,
+      onEvent: (e) => legit.push(e),
+      onReconnect: () => reconnects++,
+    });
     await waitFor(() => legit.some((e) => e.type === "metrics"), RUN_TIMEOUT_MS, "training to start");
     const metricsBefore = eventsOf(readEvents(eventsFile), "metrics").length;
     try {
@@ -183,7 +215,11 @@ describe("websocket abuse during a real run", { timeout: RUN_TIMEOUT_MS }, () =>
     assert.equal((await run.child).exitCode, 0, "the run was not disturbed");
     const onDisk = readEvents(eventsFile);
     assert.equal((onDisk.at(-1) as Extract<RunEvent, { type: "run_end" }>).status, "finished");
-    assert.deepEqual(onDisk.map((e) => e.seq), onDisk.map((_, i) => i + 1), "events.jsonl is complete: 1..n with no gap");
+    assert.deepEqual(
+      onDisk.map((e) => e.seq),
+      onDisk.map((_, i) => i + 1),
+      "events.jsonl is complete: 1..n with no gap",
+    );
     assert.deepEqual(legit, onDisk, "the legitimate client received every event, as recorded");
     rmSync(ws.dir, { recursive: true, force: true }); // kept when the test fails, to look at
   });

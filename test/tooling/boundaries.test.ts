@@ -16,25 +16,71 @@ async function restrictedImports(file: string, code: string): Promise<string[]> 
 }
 
 const violations: Array<[string, string, string, RegExp]> = [
-  ["the core imports a Node built-in", "src/core/shown.ts", `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`, /src\/core is pure/],
-  ["the core imports execa", "src/core/shown.ts", `import { execa } from "execa";\nexport const f = execa;\n`, /execa belongs in src\/adapters/],
-  ["the core imports ink", "src/core/shown.ts", `import { Text } from "ink";\nexport const f = Text;\n`, /ink belongs in src\/adapters or src\/ui/],
-  ["the core imports an adapter", "src/core/shown.ts", `import { readRows } from "../adapters/data-files.js";\nexport const f = readRows;\n`, /depends on nothing outside src\/core/],
-  ["the UI imports an adapter", "src/ui/format.ts", `import { readRows } from "../adapters/data-files.js";\nexport const f = readRows;\n`, /src\/ui only reads a store/],
-  ["a use case reads files itself", "src/app/check-data.ts", `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`, /src\/app does its I\/O through src\/adapters/],
-  ["a use case starts processes itself", "src/app/check-data.ts", `import { execa } from "execa";\nexport const f = execa;\n`, /src\/app does its I\/O through src\/adapters/],
-  ["an adapter calls a use case", "src/adapters/disk.ts", `import { loadRecipe } from "../app/load-recipe.js";\nexport const f = loadRecipe;\n`, /src\/adapters are thin/],
+  [
+    "the core imports a Node built-in",
+    "src/core/shown.ts",
+    `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    /src\/core is pure/,
+  ],
+  [
+    "the core imports execa",
+    "src/core/shown.ts",
+    `import { execa } from "execa";\nexport const f = execa;\n`,
+    /execa belongs in src\/adapters/,
+  ],
+  [
+    "the core imports ink",
+    "src/core/shown.ts",
+    `import { Text } from "ink";\nexport const f = Text;\n`,
+    /ink belongs in src\/adapters or src\/ui/,
+  ],
+  [
+    "the core imports an adapter",
+    "src/core/shown.ts",
+    `import { readRows } from "../adapters/data-files.js";\nexport const f = readRows;\n`,
+    /depends on nothing outside src\/core/,
+  ],
+  [
+    "the UI imports an adapter",
+    "src/ui/format.ts",
+    `import { readRows } from "../adapters/data-files.js";\nexport const f = readRows;\n`,
+    /src\/ui only reads a store/,
+  ],
+  [
+    "a use case reads files itself",
+    "src/app/check-data.ts",
+    `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    /src\/app does its I\/O through src\/adapters/,
+  ],
+  [
+    "a use case starts processes itself",
+    "src/app/check-data.ts",
+    `import { execa } from "execa";\nexport const f = execa;\n`,
+    /src\/app does its I\/O through src\/adapters/,
+  ],
+  [
+    "an adapter calls a use case",
+    "src/adapters/disk.ts",
+    `import { loadRecipe } from "../app/load-recipe.js";\nexport const f = loadRecipe;\n`,
+    /src\/adapters are thin/,
+  ],
 ];
 
 describe("npm run lint refuses each broken boundary", { timeout: 120_000 }, () => {
   for (const [what, file, code, message] of violations) {
     it(what, async () => {
       const messages = await restrictedImports(file, code);
-      assert.ok(messages.some((m) => message.test(m)), `${file}: ${JSON.stringify(messages)}`);
+      assert.ok(
+        messages.some((m) => message.test(m)),
+        `${file}: ${JSON.stringify(messages)}`,
+      );
     });
   }
 
   it("and accepts the same file with its allowed imports", async () => {
-    assert.deepEqual(await restrictedImports("src/core/shown.ts", `import { join } from "pathe";\nexport const f = join;\n`), []);
+    assert.deepEqual(
+      await restrictedImports("src/core/shown.ts", `import { join } from "pathe";\nexport const f = join;\n`),
+      [],
+    );
   });
 });

@@ -21,16 +21,35 @@ const orpo = armResult("quickstart-orpo", orpoEvents);
 const sftDpo = armResult("quickstart-sft-dpo", sftDpoEvents);
 const arms = [orpo, sftDpo];
 
-const generations = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: "generations" }> => e.type === "generations");
-const prefAfter = (events: RunEvent[]) => events.filter((e): e is Extract<RunEvent, { type: "preference_eval" }> => e.type === "preference_eval" && e.when === "after").at(-1)!;
+const generations = (events: RunEvent[]) =>
+  events.filter((e): e is Extract<RunEvent, { type: "generations" }> => e.type === "generations");
+const prefAfter = (events: RunEvent[]) =>
+  events
+    .filter(
+      (e): e is Extract<RunEvent, { type: "preference_eval" }> => e.type === "preference_eval" && e.when === "after",
+    )
+    .at(-1)!;
 
 describe("compare view", () => {
   it("shows both arms' curves on one axis, the table with the starting model first, and the answers", async () => {
-    const app = render(<CompareView arms={arms} baseline={orpo.baseline} title="quickstart-compare" columns={100} rows={60} color={false} glyphs="braille" />);
+    const app = render(
+      <CompareView
+        arms={arms}
+        baseline={orpo.baseline}
+        title="quickstart-compare"
+        columns={100}
+        rows={60}
+        color={false}
+        glyphs="braille"
+      />,
+    );
     const frame = visible(app.lastFrame() ?? "");
     const lines = frame.split("\n");
     for (const l of lines) assert.ok(cells(l) <= 100, `too wide: ${l}`);
-    assert.match(lines[0]!, /trellis ▸ compare ▸ quickstart-compare {2}quickstart-orpo \(orpo\) finished {2}quickstart-sft-dpo \(sft→dp/);
+    assert.match(
+      lines[0]!,
+      /trellis ▸ compare ▸ quickstart-compare {2}quickstart-orpo \(orpo\) finished {2}quickstart-sft-dpo \(sft→dp/,
+    );
     assert.match(frame, /x axis: CPU-seconds/);
     assert.match(frame, /┌─ loss ─+ quickstart-orpo quickstart-sft-dpo ┐/);
     assert.match(frame, /┌─ pref\. accuracy /);
@@ -59,7 +78,12 @@ describe("compare view", () => {
   });
 
   it("stacks the charts on a narrow terminal and still fits", () => {
-    const lines = compareFrame(arms, orpo.baseline, { columns: 80, rows: 60, theme: { color: false, glyphs: "ascii" }, title: "q" });
+    const lines = compareFrame(arms, orpo.baseline, {
+      columns: 80,
+      rows: 60,
+      theme: { color: false, glyphs: "ascii" },
+      title: "q",
+    });
     for (const l of lines) assert.ok(cells(l) <= 80, `too wide: ${l}`);
     const loss = lines.findIndex((l) => l.includes(" loss "));
     const acc = lines.findIndex((l) => l.includes(" pref. accuracy "));
@@ -70,13 +94,27 @@ describe("compare view", () => {
 describe("generations panel in the run dashboard", () => {
   const show = (events: RunEvent[], columns = 80, rows = 24) => {
     const { store, now } = storeWith(events);
-    return render(<Dashboard store={store} onCommand={() => {}} columns={columns} rows={rows} color={false} glyphs="braille" now={now} />);
+    return render(
+      <Dashboard
+        store={store}
+        onCommand={() => {}}
+        columns={columns}
+        rows={rows}
+        color={false}
+        glyphs="braille"
+        now={now}
+      />,
+    );
   };
 
   it("g shows each prompt's latest answer beside the previous one and the starting model's; [ ] page", async () => {
     const app = show(sftDpoEvents);
     await delay(150);
-    assert.match(visible(app.lastFrame() ?? ""), /g answers/, "the hint bar offers the panel when the run has generations");
+    assert.match(
+      visible(app.lastFrame() ?? ""),
+      /g answers/,
+      "the hint bar offers the panel when the run has generations",
+    );
     app.stdin.write("g");
     await delay(60);
     const frame = visible(app.lastFrame() ?? "");
@@ -85,7 +123,10 @@ describe("generations panel in the run dashboard", () => {
     const previous = all.at(-2)!;
     assert.match(frame, /generations {2}prompt 1\/3/);
     assert.ok(frame.includes(latest.samples[0]!.prompt));
-    assert.match(frame, new RegExp(`latest +dpo @${latest.step} end +${escape(latest.samples[0]!.answer.trim().slice(0, 10))}`));
+    assert.match(
+      frame,
+      new RegExp(`latest +dpo @${latest.step} end +${escape(latest.samples[0]!.answer.trim().slice(0, 10))}`),
+    );
     assert.match(frame, new RegExp(`previous +${previous.stage} @${previous.step} `));
     assert.match(frame, /baseline +sft start +/);
     for (const l of frame.split("\n")) assert.ok(cells(l) <= 80);

@@ -27,12 +27,34 @@ async function showLive(events: RunEvent[]): Promise<Shown> {
   return s;
 }
 
-function show(events: RunEvent[], size: { columns: number; rows: number } = { columns: 80, rows: 24 }, color = false): Shown {
+function show(
+  events: RunEvent[],
+  size: { columns: number; rows: number } = { columns: 80, rows: 24 },
+  color = false,
+): Shown {
   const { store, now } = storeWith(events);
   const commands: DashboardCommand[] = [];
-  const app = render(<Dashboard store={store} onCommand={(c) => commands.push(c)} columns={size.columns} rows={size.rows} color={color} glyphs="braille" now={now} />);
+  const app = render(
+    <Dashboard
+      store={store}
+      onCommand={(c) => commands.push(c)}
+      columns={size.columns}
+      rows={size.rows}
+      color={color}
+      glyphs="braille"
+      now={now}
+    />,
+  );
   const frame = app.lastFrame() ?? "";
-  return { frame, lines: frame.split("\n"), commands, stdin: app.stdin, stdinListeners: () => app.stdin.listenerCount("readable"), last: () => app.lastFrame() ?? "", unmount: app.unmount };
+  return {
+    frame,
+    lines: frame.split("\n"),
+    commands,
+    stdin: app.stdin,
+    stdinListeners: () => app.stdin.listenerCount("readable"),
+    last: () => app.lastFrame() ?? "",
+    unmount: app.unmount,
+  };
 }
 
 /** The frame fits: at most rows-1 lines, none wider than the terminal. */
@@ -57,8 +79,16 @@ describe("dashboard at 80x24", () => {
     assert.match(f, /[\u2801-\u28ff]/, "braille plots");
     assert.match(f, /┈ ┈ ┈/, "a guide (ln 2, 0 or 0.5)");
     assert.match(f, /eval\/loss +0\.\d+/, "eval metrics in the table");
-    assert.match(f, /ckpt checkpoint-80 @80 {2}eval @90 loss 0\.592 acc 0\.863/, "step 100's checkpoint and eval come after its log");
-    assert.doesNotMatch(f, /^log │ \{'(loss|eval_loss)'/m, "TRL's printed metric dicts are not repeated in the log pane");
+    assert.match(
+      f,
+      /ckpt checkpoint-80 @80 {2}eval @90 loss 0\.592 acc 0\.863/,
+      "step 100's checkpoint and eval come after its log",
+    );
+    assert.doesNotMatch(
+      f,
+      /^log │ \{'(loss|eval_loss)'/m,
+      "TRL's printed metric dicts are not repeated in the log pane",
+    );
     assert.match(f, /health ✓ finite ✓ init ✓ learn ✓ acc ✓ grad ✓ drift +no alerts/);
     assert.match(s.lines.at(-1)!, /q detach {2}\? help {2}s stop {2}c checkpoint {2}tab charts/);
     s.unmount();
@@ -67,7 +97,8 @@ describe("dashboard at 80x24", () => {
   it("shows ORPO's charts: loss, nll_loss, log_odds_ratio, accuracies", () => {
     const s = show(until(stream("orpo.jsonl"), (e) => e.type === "metrics" && e.step === 120));
     assertFits(s, 80, 24);
-    for (const t of ["loss", "nll_loss", "log_odds_ratio", "rewards/accuracies"]) assert.match(s.frame, new RegExp(`┌─ ${t} ─`), t);
+    for (const t of ["loss", "nll_loss", "log_odds_ratio", "rewards/accuracies"])
+      assert.match(s.frame, new RegExp(`┌─ ${t} ─`), t);
     assert.match(s.frame, /stage 1\/1 ORPO/);
     assert.match(s.frame, /rewards\/margins +0\.0\d+/, "margins in the table");
     s.unmount();
@@ -165,20 +196,51 @@ describe("dashboard sizes, colour and glyphs", () => {
 
   it("draws with ASCII only in ascii mode", () => {
     const { store, now } = storeWith(dpoMidRun());
-    const app = render(<Dashboard store={store} onCommand={() => {}} columns={80} rows={24} color={false} glyphs="ascii" now={now} />);
+    const app = render(
+      <Dashboard store={store} onCommand={() => {}} columns={80} rows={24} color={false} glyphs="ascii" now={now} />,
+    );
     assert.match(app.lastFrame()!, /^[\x20-\x7e\n]+$/);
     app.unmount();
   });
 
   // ink-testing-library's terminal is 100 columns wide: wider frames are checked on the pure frame.
-  const files = ["dpo.jsonl", "orpo.jsonl", "sft.jsonl", "sft-dpo.jsonl", "failed.jsonl", "alert-nan.jsonl", "alert-stuck.jsonl", "alert-collapse.jsonl", "dpo-gpu.jsonl"];
-  const sizes = [[200, 60], [120, 40], [100, 30], [80, 24], [72, 24], [60, 20], [40, 8], [39, 8], [80, 7], [30, 6], [20, 3], [10, 2]] as const;
+  const files = [
+    "dpo.jsonl",
+    "orpo.jsonl",
+    "sft.jsonl",
+    "sft-dpo.jsonl",
+    "failed.jsonl",
+    "alert-nan.jsonl",
+    "alert-stuck.jsonl",
+    "alert-collapse.jsonl",
+    "dpo-gpu.jsonl",
+  ];
+  const sizes = [
+    [200, 60],
+    [120, 40],
+    [100, 30],
+    [80, 24],
+    [72, 24],
+    [60, 20],
+    [40, 8],
+    [39, 8],
+    [80, 7],
+    [30, 6],
+    [20, 3],
+    [10, 2],
+  ] as const;
   it(`fits every size: ${sizes.map(([c, r]) => `${c}x${r}`).join(" ")}`, () => {
     for (const file of files) {
       const state = foldEvents(stream(file));
       for (const [columns, rows] of sizes) {
         for (const overlay of ["none", "help", "alerts"] as const) {
-          const lines = dashboardFrame(state, { columns, rows, theme: { color: true, glyphs: "braille" }, now: state.lastTime!, overlay });
+          const lines = dashboardFrame(state, {
+            columns,
+            rows,
+            theme: { color: true, glyphs: "braille" },
+            now: state.lastTime!,
+            overlay,
+          });
           assert.ok(lines.length <= Math.max(1, rows - 1), `${file} ${columns}x${rows}: ${lines.length} lines`);
           for (const l of lines) assert.ok(cells(l) <= columns, `${file} ${columns}x${rows} ${overlay}: ${visible(l)}`);
         }
@@ -188,9 +250,21 @@ describe("dashboard sizes, colour and glyphs", () => {
 
   it("at 120x40 shows six charts, three a row, and the GPU", () => {
     const state = foldEvents(stream("dpo-gpu.jsonl"));
-    const lines = dashboardFrame(state, { columns: 120, rows: 40, theme: { color: false, glyphs: "braille" }, now: state.lastTime! });
+    const lines = dashboardFrame(state, {
+      columns: 120,
+      rows: 40,
+      theme: { color: false, glyphs: "braille" },
+      now: state.lastTime!,
+    });
     const titles = lines.join("\n").match(/┌─ [a-z_/ ]+ ─/g) ?? [];
-    assert.deepEqual(titles, ["┌─ loss ─", "┌─ rewards/margins ─", "┌─ rewards/accuracies ─", "┌─ rewards ch/rej ─", "┌─ grad_norm ─", "┌─ logps ch/rej ─"]);
+    assert.deepEqual(titles, [
+      "┌─ loss ─",
+      "┌─ rewards/margins ─",
+      "┌─ rewards/accuracies ─",
+      "┌─ rewards ch/rej ─",
+      "┌─ grad_norm ─",
+      "┌─ logps ch/rej ─",
+    ]);
     assert.ok(lines.some((l) => /^ GPU0 H100 80GB {2}util/.test(l)));
     assert.equal(lines.length, 39);
   });

@@ -9,14 +9,24 @@ describe("finalSummary", () => {
     const text = finalSummary(foldEvents(stream("sft-dpo.jsonl")));
     const lines = text.split("\n");
     assert.match(lines[0]!, /^✓ run 20261127-175057-quickstart-sft-dpo-c484 finished in \d:\d\d$/);
-    assert.match(text, /✓ 1\/2 sft {2}finished {2}80\/80 steps {2}\d:\d\d {2}loss 1\.504 {2}token acc 0\.685 {2}pref acc 0\.57 → 0\.79 {2}\d+ samples\/s/, "preference accuracy per stage");
-    assert.match(text, /✓ 2\/2 dpo {2}finished {2}160\/160 steps {2}\d:\d\d {2}loss 0\.033 {2}acc 1\.000 {2}margins 4\.643/);
+    assert.match(
+      text,
+      /✓ 1\/2 sft {2}finished {2}80\/80 steps {2}\d:\d\d {2}loss 1\.504 {2}token acc 0\.685 {2}pref acc 0\.57 → 0\.79 {2}\d+ samples\/s/,
+      "preference accuracy per stage",
+    );
+    assert.match(
+      text,
+      /✓ 2\/2 dpo {2}finished {2}160\/160 steps {2}\d:\d\d {2}loss 0\.033 {2}acc 1\.000 {2}margins 4\.643/,
+    );
     assert.match(text, /saved to \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484\/output\/sft/);
     assert.match(text, /saved to \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484\/output\/dpo/);
     assert.match(text, /held-out preference accuracy: 0\.57 → 0\.97/);
     assert.match(text, /alerts: 3 warnings/);
     assert.match(text, /⚠ dpo @81 grad_norm 12\.4/);
-    assert.match(lines.at(-1)!, /events, logs and scripts: \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484$/);
+    assert.match(
+      lines.at(-1)!,
+      /events, logs and scripts: \/home\/ada\/runs\/20261127-175057-quickstart-sft-dpo-c484$/,
+    );
     assert.doesNotMatch(text, /\u001b/);
   });
 
@@ -29,7 +39,10 @@ describe("finalSummary", () => {
   });
 
   it("lists the alerts of a run that raised them, with eval results", () => {
-    assert.match(finalSummary(foldEvents(stream("alert-stuck.jsonl"))), /alerts: 1 warning\n {4}⚠ dpo @100 rewards\/accuracies stuck at 0\.50/);
+    assert.match(
+      finalSummary(foldEvents(stream("alert-stuck.jsonl"))),
+      /alerts: 1 warning\n {4}⚠ dpo @100 rewards\/accuracies stuck at 0\.50/,
+    );
     assert.match(finalSummary(foldEvents(stream("dpo.jsonl"))), /eval loss 0\.537.*\n.*\n.*\n {2}health: no alerts/);
   });
 

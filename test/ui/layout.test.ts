@@ -14,7 +14,8 @@ const input = (columns: number, rows: number, more: Partial<LayoutInput> = {}): 
   ...more,
 });
 
-const used = (l: ReturnType<typeof planLayout>) => 5 + Number(l.alert) + Number(l.info) + l.gpu + l.chartRows * l.chartHeight + l.kpi + l.log;
+const used = (l: ReturnType<typeof planLayout>) =>
+  5 + Number(l.alert) + Number(l.info) + l.gpu + l.chartRows * l.chartHeight + l.kpi + l.log;
 
 describe("planLayout", () => {
   it("80x24: the compact tier, two charts a row, using rows-1 lines", () => {
@@ -48,7 +49,9 @@ describe("planLayout", () => {
     for (let columns = 40; columns <= 220; columns += 7) {
       for (let rows = 8; rows <= 80; rows++) {
         for (const charts of [0, 1, 4, 7]) {
-          const l = planLayout(input(columns, rows, { charts, kpiRows: charts + 3, logLines: rows % 3 === 0 ? 0 : 30 }));
+          const l = planLayout(
+            input(columns, rows, { charts, kpiRows: charts + 3, logLines: rows % 3 === 0 ? 0 : 30 }),
+          );
           assert.ok(used(l) <= rows - 1, `${columns}x${rows} charts ${charts}: ${used(l)} lines`);
           assert.ok(l.chartsPerRow * l.chartWidth <= columns);
         }

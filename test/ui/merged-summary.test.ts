@@ -7,7 +7,9 @@ import { finalSummary } from "../../src/ui/dashboard/final-summary.js";
 import { stream } from "./streams.js";
 
 describe("a merged stage in the summary", () => {
-  const events = stream("dpo.jsonl").map((e): RunEvent => (e.type === "saved" ? { ...e, merged: `${e.path}/merged` } : e));
+  const events = stream("dpo.jsonl").map((e): RunEvent =>
+    e.type === "saved" ? { ...e, merged: `${e.path}/merged` } : e,
+  );
 
   it("the final summary names the merged model under the stage's output", () => {
     const text = finalSummary(foldEvents(events));

@@ -11,7 +11,13 @@ describe("mountDashboard", () => {
     let written = "";
     out.on("data", (d: Buffer) => (written += d.toString()));
     const store = createDashboardStore();
-    const mounted = mountDashboard({ store, onCommand: () => {}, stdout: out as unknown as NodeJS.WriteStream, stdin: new PassThrough() as unknown as NodeJS.ReadStream, color: false });
+    const mounted = mountDashboard({
+      store,
+      onCommand: () => {},
+      stdout: out as unknown as NodeJS.WriteStream,
+      stdin: new PassThrough() as unknown as NodeJS.ReadStream,
+      color: false,
+    });
     for (const e of stream("orpo.jsonl")) store.push(e);
     await waitFor(() => assert.match(written, /trellis ▸ quickstart-orpo/));
     mounted.unmount();

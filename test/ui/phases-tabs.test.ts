@@ -21,7 +21,10 @@ function frame(evs: RunEvent[], o: Partial<FrameOptions> & { columns: number; ro
   return lines;
 }
 const text = (lines: string[]) => lines.map(visible).join("\n");
-const firstOf = (type: string, stage?: string, extra: (e: RunEvent) => boolean = () => true) => (e: RunEvent) => e.type === type && (stage === undefined || e.stage === stage) && extra(e);
+const firstOf =
+  (type: string, stage?: string, extra: (e: RunEvent) => boolean = () => true) =>
+  (e: RunEvent) =>
+    e.type === type && (stage === undefined || e.stage === stage) && extra(e);
 
 describe("the phase line", () => {
   it("says the stage is starting Python before it has said anything, at 60x20", () => {
@@ -31,8 +34,21 @@ describe("the phase line", () => {
   });
 
   it("follows each phase with its elapsed time, then the step bar once training starts", () => {
-    for (const [phase, label] of [["data", "data"], ["model", "model"], ["preference_eval", "pref eval \\(80 pairs\\)"]] as const) {
-      const t = text(frame(until(events, firstOf("phase", "sft", (e) => e.type === "phase" && e.phase === phase)), { columns: 120, rows: 40 }, 2));
+    for (const [phase, label] of [
+      ["data", "data"],
+      ["model", "model"],
+      ["preference_eval", "pref eval \\(80 pairs\\)"],
+    ] as const) {
+      const t = text(
+        frame(
+          until(
+            events,
+            firstOf("phase", "sft", (e) => e.type === "phase" && e.phase === phase),
+          ),
+          { columns: 120, rows: 40 },
+          2,
+        ),
+      );
       assert.match(t, new RegExp(`phase \\d/6 ● ${label} 0:02`), phase);
       assert.match(t, /environment ✓/);
     }
@@ -41,7 +57,15 @@ describe("the phase line", () => {
   });
 
   it("shows no ETA once the stage has done all its steps: the phase that follows instead", () => {
-    const t = text(frame(until(events, firstOf("phase", "sft", (e) => e.type === "phase" && e.phase === "saving")), { columns: 80, rows: 24 }));
+    const t = text(
+      frame(
+        until(
+          events,
+          firstOf("phase", "sft", (e) => e.type === "phase" && e.phase === "saving"),
+        ),
+        { columns: 80, rows: 24 },
+      ),
+    );
     assert.match(t, /step 80\/80 ▕█+▏ 100%.* \d:\d\d saving/);
     assert.doesNotMatch(t, /--:--/);
   });
@@ -53,7 +77,10 @@ describe("the phase line", () => {
 });
 
 describe("stage tabs", () => {
-  const midDpo = until(events, firstOf("metrics", "dpo", (e) => e.type === "metrics" && e.step >= 80));
+  const midDpo = until(
+    events,
+    firstOf("metrics", "dpo", (e) => e.type === "metrics" && e.step >= 80),
+  );
 
   it("follow the running stage, and t's tab keeps the finished SFT stage's charts", () => {
     const live = text(frame(midDpo, { columns: 80, rows: 24 }));
@@ -67,14 +94,19 @@ describe("stage tabs", () => {
     const dpoLog = frame(midDpo, { columns: 120, rows: 40 }).join("\n");
     const sftLog = frame(midDpo, { columns: 120, rows: 40, stageTab: 0 }).join("\n");
     assert.notEqual(sftLog.match(/^log │.*$/m)?.[0], undefined);
-    assert.notEqual(dpoLog.match(/^ +│ .*$|^log │.*$/gm)?.join(), sftLog.match(/^ +│ .*$|^log │.*$/gm)?.join(), "the SFT tab shows SFT's output");
+    assert.notEqual(
+      dpoLog.match(/^ +│ .*$|^log │.*$/gm)?.join(),
+      sftLog.match(/^ +│ .*$|^log │.*$/gm)?.join(),
+      "the SFT tab shows SFT's output",
+    );
   });
 });
 
 describe("help, layouts, settings", () => {
   it("? shows every key before any data arrived, even at 60x20", () => {
     const t = text(frame(until(events, firstOf("phase", "sft")), { columns: 60, rows: 20, overlay: "help" }));
-    for (const k of ["q +detach", "\\? +help", "t +stage", "/ +filter", "e +smooth", "y +log-y", "x +x axis"]) assert.match(t, new RegExp(k), k);
+    for (const k of ["q +detach", "\\? +help", "t +stage", "/ +filter", "e +smooth", "y +log-y", "x +x axis"])
+      assert.match(t, new RegExp(k), k);
   });
 
   it("at 120x40 the wide layout has a sidebar: stages with preference accuracy each, alerts, notices", () => {
@@ -114,7 +146,15 @@ describe("help, layouts, settings", () => {
   });
 
   it("the log pane does not repeat TRL's printed metric dicts", () => {
-    const t = text(frame(until(events, firstOf("metrics", "dpo", (e) => e.type === "metrics" && e.step === 40)), { columns: 120, rows: 40 }));
+    const t = text(
+      frame(
+        until(
+          events,
+          firstOf("metrics", "dpo", (e) => e.type === "metrics" && e.step === 40),
+        ),
+        { columns: 120, rows: 40 },
+      ),
+    );
     assert.doesNotMatch(t, /\{'loss'/);
   });
 
@@ -125,8 +165,22 @@ describe("help, layouts, settings", () => {
   });
 
   it("fits every size from 40x8 to 200x60 in every setting", () => {
-    for (const [columns, rows] of [[200, 60], [120, 40], [80, 24], [60, 20], [40, 8]] as const) {
-      for (const o of [{}, { stageTab: 0 }, { smoothing: 3, logY: true }, { xAxis: "tokens" as const }, { overlay: "help" as const }, { zoom: true }]) frame(events, { columns, rows, ...o });
+    for (const [columns, rows] of [
+      [200, 60],
+      [120, 40],
+      [80, 24],
+      [60, 20],
+      [40, 8],
+    ] as const) {
+      for (const o of [
+        {},
+        { stageTab: 0 },
+        { smoothing: 3, logY: true },
+        { xAxis: "tokens" as const },
+        { overlay: "help" as const },
+        { zoom: true },
+      ])
+        frame(events, { columns, rows, ...o });
     }
   });
 });

@@ -32,7 +32,10 @@ describe("--plain, piped", () => {
     assert.match(text, /^ {2}dpo: preference eval \(80 pairs\)$/m);
     assert.match(text, /^notice eval data is given but eval_strategy is 'no'/m);
     assert.match(text, /^ {2}\[2\/2 dpo:dpo\] +█+░* \d+\/160/m);
-    assert.ok(text.split("\n").filter((l) => /\[2\/2 dpo:dpo\]/.test(l)).length <= 14, "a line every tenth of the stage, not every log");
+    assert.ok(
+      text.split("\n").filter((l) => /\[2\/2 dpo:dpo\]/.test(l)).length <= 14,
+      "a line every tenth of the stage, not every log",
+    );
   });
 
   it("prints each alert as it fires, before the end, and again in the summary", () => {
@@ -47,13 +50,19 @@ describe("--plain, piped", () => {
 
   it("gives preference accuracy per stage, not one merged figure", () => {
     const text = plainOutput(stream("sft-dpo-phases.jsonl"));
-    assert.match(text, /held-out preference accuracy: 0\.57 before -> 0\.95 after\n {4}sft: 0\.57 -> 0\.79\n {4}dpo: 0\.79 -> 0\.95/);
+    assert.match(
+      text,
+      /held-out preference accuracy: 0\.57 before -> 0\.95 after\n {4}sft: 0\.57 -> 0\.79\n {4}dpo: 0\.79 -> 0\.95/,
+    );
   });
 
   it("a stopped run names its checkpoint and the resume command", () => {
     const text = plainOutput(stream("stopped.jsonl"));
     assert.match(text, /■ run 20261127-175044-quickstart-orpo-stop stopped/);
-    assert.match(text, /orpo: last checkpoint \/home\/ada\/runs\/20261127-175044-quickstart-orpo-stop\/output\/orpo\/checkpoint-100/);
+    assert.match(
+      text,
+      /orpo: last checkpoint \/home\/ada\/runs\/20261127-175044-quickstart-orpo-stop\/output\/orpo\/checkpoint-100/,
+    );
     assert.match(text, /continue with: trellis resume 20261127-175044-quickstart-orpo-stop/);
   });
 
@@ -82,6 +91,10 @@ describe("the dashboard's summary", () => {
     }
     assert.match(text, /^ {6}\S/m, "continuation lines are indented");
     const words = (s: string) => s.split(/\s+/).filter(Boolean);
-    assert.deepEqual(words(text), words(finalSummary(foldEvents(stream("sft-dpo-phases.jsonl")))), "no word cut or lost");
+    assert.deepEqual(
+      words(text),
+      words(finalSummary(foldEvents(stream("sft-dpo-phases.jsonl")))),
+      "no word cut or lost",
+    );
   });
 });

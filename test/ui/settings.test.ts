@@ -17,7 +17,9 @@ describe("view settings", () => {
   });
 
   it("e cycles smoothing, y toggles log-Y, x cycles step, tokens, time", () => {
-    const levels = [1, 2, 3, 0].map((_, i, a) => a.slice(0, i + 1).reduce((s) => applyAction(s, "smooth", ctx), DEFAULT_SETTINGS).smoothing);
+    const levels = [1, 2, 3, 0].map(
+      (_, i, a) => a.slice(0, i + 1).reduce((s) => applyAction(s, "smooth", ctx), DEFAULT_SETTINGS).smoothing,
+    );
     assert.deepEqual(levels, [1, 2, 3, 0]);
     assert.equal(applyAction(DEFAULT_SETTINGS, "log-y", ctx).logY, true);
     const axes = ["step", "tokens", "time", "step"];

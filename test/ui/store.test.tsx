@@ -37,7 +37,16 @@ function fakeTime() {
   };
 }
 
-const metrics = (step: number): RunEvent => ({ type: "metrics", time: step, stage: "sft", step, max_steps: 1000, epoch: null, metrics: { loss: 1 / step }, seq: step });
+const metrics = (step: number): RunEvent => ({
+  type: "metrics",
+  time: step,
+  stage: "sft",
+  step,
+  max_steps: 1000,
+  epoch: null,
+  metrics: { loss: 1 / step },
+  seq: step,
+});
 
 describe("dashboard store", () => {
   it("notifies at most once per interval however fast events arrive", () => {

@@ -5,7 +5,15 @@ import { fileURLToPath } from "node:url";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import { createDashboardStore, type DashboardStore } from "../../src/ui/dashboard/store.js";
 
-export const STREAMS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "streams");
+export const STREAMS = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "..",
+  "test",
+  "fixtures",
+  "streams",
+);
 
 export function stream(name: string): RunEvent[] {
   return readFileSync(path.join(STREAMS, name), "utf8")
@@ -29,7 +37,6 @@ export function storeWith(events: RunEvent[]): { store: DashboardStore; now: () 
   return { store, now: () => t };
 }
 
- 
 export const ANSI = /\u001b\[[0-9;]*m/g;
 export const visible = (s: string) => s.replace(ANSI, "");
 /** Terminal cells of a line; every glyph the dashboard draws is one cell wide. */

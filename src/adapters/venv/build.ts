@@ -7,7 +7,15 @@ import { isTorchRuntimePackage } from "../../core/env/torch-backend.js";
 import { readMarker, writeMarker } from "./marker.js";
 import { createPipProgress, type InstallProgress } from "./pip-progress.js";
 import type { EnvironmentPlan } from "./plan.js";
-import { BUILDING_FILE, exists, INSTALLED_LOCK_FILE, installLogPath, REUSE_PTH_FILE, venvPython, venvsRoot } from "./paths.js";
+import {
+  BUILDING_FILE,
+  exists,
+  INSTALLED_LOCK_FILE,
+  installLogPath,
+  REUSE_PTH_FILE,
+  venvPython,
+  venvsRoot,
+} from "./paths.js";
 import { probeSites, type TorchInfo } from "./python-info.js";
 import { InstallLog, runLogged } from "./run-logged.js";
 
@@ -29,7 +37,13 @@ export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions
 
   await clearOldDir(plan, opts.logger);
   await installLocked(
-    { dir, basePython: plan.basePython, lockText: lockToInstall, what: "the Python packages", afterInstall: reused ? () => linkReusedTorch(dir, reused, opts) : undefined },
+    {
+      dir,
+      basePython: plan.basePython,
+      lockText: lockToInstall,
+      what: "the Python packages",
+      afterInstall: reused ? () => linkReusedTorch(dir, reused, opts) : undefined,
+    },
     opts,
   );
   await writeMarker(dir, {
@@ -72,7 +86,11 @@ export async function installLocked(i: LockedInstall, opts: BuildOptions): Promi
   const log = new InstallLog(installLogPath(i.dir));
   try {
     report({ phase: "create", done: 0, total });
-    await runLogged(i.basePython, ["-m", "venv", i.dir], { log, what: `creating the virtual environment${i.venvFor ? ` for ${i.venvFor}` : ""}`, signal: opts.signal });
+    await runLogged(i.basePython, ["-m", "venv", i.dir], {
+      log,
+      what: `creating the virtual environment${i.venvFor ? ` for ${i.venvFor}` : ""}`,
+      signal: opts.signal,
+    });
     await i.afterCreate?.();
     const requirements = path.join(i.dir, INSTALLED_LOCK_FILE);
     await writeFile(requirements, i.lockText);
@@ -83,15 +101,35 @@ export async function installLocked(i: LockedInstall, opts: BuildOptions): Promi
     const torchPins = torchIndex ? parsePins(i.lockText).filter((p) => normalizeName(p.name) === "torch") : [];
     const steps = torchPins.length
       ? [
-          { count: torchPins.length, args: [...torchPins.map((p) => `${p.name}==${p.version}`), "--extra-index-url", torchIndex!], file: undefined },
-          { count: total - torchPins.length, args: [], file: await writeRest(i.dir, filterPins(i.lockText, (name) => normalizeName(name) !== "torch")) },
+          {
+            count: torchPins.length,
+            args: [...torchPins.map((p) => `${p.name}==${p.version}`), "--extra-index-url", torchIndex!],
+            file: undefined,
+          },
+          {
+            count: total - torchPins.length,
+            args: [],
+            file: await writeRest(
+              i.dir,
+              filterPins(i.lockText, (name) => normalizeName(name) !== "torch"),
+            ),
+          },
         ]
       : [{ count: total, args: [], file: requirements }];
     report({ phase: "install", done: 0, total });
     let before = 0;
     for (const step of steps) {
       const progress = createPipProgress(step.count, Date.now());
-      const pipArgs = ["-m", "pip", "install", "--no-deps", "--disable-pip-version-check", ...(step.file ? ["-r", step.file] : []), ...step.args, ...offline];
+      const pipArgs = [
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--disable-pip-version-check",
+        ...(step.file ? ["-r", step.file] : []),
+        ...step.args,
+        ...offline,
+      ];
       await runLogged(venvPython(i.dir), pipArgs, {
         log,
         what: `installing ${i.what}`,
@@ -99,7 +137,13 @@ export async function installLocked(i: LockedInstall, opts: BuildOptions): Promi
         onLine: (line) => {
           const p = progress(line, Date.now());
           // The eta of a step is not the whole install's: shown only in the last step.
-          if (p) report({ ...p, done: before + p.done, total, ...(step === steps.at(-1) || p.etaSeconds === undefined ? {} : { etaSeconds: undefined }) });
+          if (p)
+            report({
+              ...p,
+              done: before + p.done,
+              total,
+              ...(step === steps.at(-1) || p.etaSeconds === undefined ? {} : { etaSeconds: undefined }),
+            });
         },
       });
       before += step.count;
@@ -130,7 +174,10 @@ async function checkReusedTorch(python: string, opts: BuildOptions): Promise<Reu
   if (!info.torch) {
     throw new EnvironmentError(`cannot reuse torch from ${python}: ${info.torchError ?? "torch does not import"}`);
   }
-  opts.logger?.info({ from: python, torch: info.torch.version, cuda: info.torch.cuda }, "reusing torch from another environment");
+  opts.logger?.info(
+    { from: python, torch: info.torch.version, cuda: info.torch.cuda },
+    "reusing torch from another environment",
+  );
   // torch's own folder first: on some systems it is platlib, not purelib.
   return { torch: info.torch, sites: [...new Set([info.torch.site, ...info.sites])] };
 }
@@ -145,7 +192,9 @@ async function linkReusedTorch(dir: string, reused: ReusedTorch, opts: BuildOpti
   const check = await probeSites(python, true, opts.signal);
   if (check.torch?.version !== reused.torch.version) {
     const got = check.torchError ?? `torch ${check.torch?.version ?? "?"}`;
-    throw new EnvironmentError(`the new environment does not import the reused torch ${reused.torch.version} (got ${got})`);
+    throw new EnvironmentError(
+      `the new environment does not import the reused torch ${reused.torch.version} (got ${got})`,
+    );
   }
 }
 
@@ -153,14 +202,19 @@ async function linkReusedTorch(dir: string, reused: ReusedTorch, opts: BuildOpti
  * Deletes a folder left by an earlier build before building afresh. A folder the user named that trellis did
  * not make (no marker, no build flag) is refused rather than deleted: it may be someone's own venv.
  */
-export async function clearOldDir(plan: Pick<EnvironmentPlan, "dir" | "dirChosen" | "cacheDir">, logger: Logger | undefined): Promise<void> {
+export async function clearOldDir(
+  plan: Pick<EnvironmentPlan, "dir" | "dirChosen" | "cacheDir">,
+  logger: Logger | undefined,
+): Promise<void> {
   const { dir } = plan;
   if (!(await exists(dir))) return;
   const empty = (await readdir(dir)).length === 0;
   const ours = !plan.dirChosen && path.dirname(dir) === venvsRoot(plan.cacheDir);
   const marker = await readMarker(dir);
   if (!empty && !ours && !marker && !(await exists(path.join(dir, BUILDING_FILE)))) {
-    throw new EnvironmentError(`${dir} exists and was not made by trellis; point TRELLIS_VENV at a new or empty folder`);
+    throw new EnvironmentError(
+      `${dir} exists and was not made by trellis; point TRELLIS_VENV at a new or empty folder`,
+    );
   }
   if (marker) logger?.info({ dir }, "the environment is out of date, rebuilding");
   else if (!empty) logger?.warn({ dir }, "found an incomplete environment, rebuilding");

@@ -83,7 +83,12 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
   const backend = opts.torchBackend ? { torchBackend: opts.torchBackend } : {};
   if (!driver) return { ...report, ...backend };
   const fit = report.torch.version === undefined ? undefined : cudaFitProblem(driver.cuda, report.torch.cudaVersion);
-  return { ...report, ...backend, driver: { ...driver, fits: fit === undefined }, problems: fit ? [...report.problems, fit] : report.problems };
+  return {
+    ...report,
+    ...backend,
+    driver: { ...driver, fits: fit === undefined },
+    problems: fit ? [...report.problems, fit] : report.problems,
+  };
 }
 
 async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<DoctorReport> {
@@ -91,15 +96,25 @@ async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<
   const extrasPlan = opts.extras?.length ? planExtras(plan, opts.extras) : undefined;
   // The venv in question: the extras one when extras are asked for (it sees the base's packages too).
   const target = extrasPlan ?? plan;
-  const pins = new Map([...parsePins(plan.lockText), ...parsePins(extrasPlan?.lockText ?? "")].map((p) => [normalizeName(p.name), p.version]));
+  const pins = new Map(
+    [...parsePins(plan.lockText), ...parsePins(extrasPlan?.lockText ?? "")].map((p) => [
+      normalizeName(p.name),
+      p.version,
+    ]),
+  );
   if (plan.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
   const extrasPins = new Set(parsePins(extrasPlan?.lockText ?? "").map((p) => normalizeName(p.name)));
-  const rebuild = extrasPlan ? `run \`trellis env setup --force ${extrasPlan.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it` : REBUILD;
+  const rebuild = extrasPlan
+    ? `run \`trellis env setup --force ${extrasPlan.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it`
+    : REBUILD;
   const python = venvPython(target.dir);
   const venv = { dir: target.dir, key: target.key, ok: false };
   const builtExtras = await extrasBuiltOn(plan);
   const extrasOf = (found: (name: string) => string | undefined) =>
-    (extrasPlan?.extras ?? []).map((e) => ({ name: e.name, packages: e.requires.map((r) => check(normalizeName(r), pins.get(normalizeName(r)), found(normalizeName(r)))) }));
+    (extrasPlan?.extras ?? []).map((e) => ({
+      name: e.name,
+      packages: e.requires.map((r) => check(normalizeName(r), pins.get(normalizeName(r)), found(normalizeName(r)))),
+    }));
   if (!(await exists(python))) {
     return {
       python: { path: plan.basePython, version: plan.basePythonVersion },
@@ -123,9 +138,18 @@ async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<
     if (!(error instanceof EnvironmentError) || error.isCanceled) throw error;
     opts.logger?.warn({ err: error }, "the environment's python does not run");
     venv.ok = false;
-    return { python: { path: python, version: "?" }, venv, packages: [], extras: extrasOf(() => undefined), builtExtras, torch: { cuda: false, gpus: [] }, problems: [...problems, `${error.message}: ${rebuild}`] };
+    return {
+      python: { path: python, version: "?" },
+      venv,
+      packages: [],
+      extras: extrasOf(() => undefined),
+      builtExtras,
+      torch: { cuda: false, gpus: [] },
+      problems: [...problems, `${error.message}: ${rebuild}`],
+    };
   }
-  const found = (name: string) => (name === "torch" ? answer.torch.version : undefined) ?? answer.packages[name] ?? undefined;
+  const found = (name: string) =>
+    (name === "torch" ? answer.torch.version : undefined) ?? answer.packages[name] ?? undefined;
   // Every key package, then any other pin that is off (so a hand-edited venv shows up).
   const packages = KEY_PACKAGES.map((name) => check(name, pins.get(name), found(name)));
   for (const [name, wanted] of pins) {
@@ -156,7 +180,8 @@ export function check(name: string, wanted: string | undefined, found: string | 
   const pinned = wanted === undefined ? {} : { wanted };
   if (found === undefined) return { name, ...pinned, status: "missing" };
   // torch wheels carry a local tag (+cpu, +cu130) that the lock does not pin.
-  const same = name === "torch" ? stripLocalVersion(found) === stripLocalVersion(wanted ?? found) : found === (wanted ?? found);
+  const same =
+    name === "torch" ? stripLocalVersion(found) === stripLocalVersion(wanted ?? found) : found === (wanted ?? found);
   return { name, ...pinned, found, status: same ? "ok" : "mismatch" };
 }
 
@@ -164,14 +189,17 @@ function packageProblem(p: PackageCheck, plan: EnvironmentPlan, rebuild: string)
   if (p.status === "missing" && p.name === "torch" && plan.reuseTorchFrom !== undefined) {
     return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${rebuild}`];
   }
-  if (p.status === "missing" && p.wanted === undefined) return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
+  if (p.status === "missing" && p.wanted === undefined)
+    return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
   if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${rebuild}`];
   if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${rebuild}`];
   return [];
 }
 
 function markerProblem(dir: string, hasMarker: boolean, setup: string): string {
-  return hasMarker ? `the environment at ${dir} was built from another lock or python: ${setup}` : `the environment at ${dir} is unfinished: ${setup}`;
+  return hasMarker
+    ? `the environment at ${dir} was built from another lock or python: ${setup}`
+    : `the environment at ${dir} is unfinished: ${setup}`;
 }
 
 function setupCommand(extras: ReadonlyArray<{ name: string }> | undefined): string {

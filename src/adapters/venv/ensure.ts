@@ -39,21 +39,42 @@ export interface EnsureResult {
  * finished venv (its `trellis-env.json` records the same key and lock hash) is reused after a few file
  * reads, running nothing. Otherwise it is built under an exclusive lock, so concurrent callers build it once.
  */
-export async function ensureEnvironment(opts: EnsureOptions, env: NodeJS.ProcessEnv = process.env): Promise<EnsureResult> {
+export async function ensureEnvironment(
+  opts: EnsureOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<EnsureResult> {
   const { plan, result } = await ensureBase(opts, env);
   if (!opts.extras?.length) return result;
   const extras = planExtras(plan, opts.extras);
-  const done = { python: venvPython(extras.dir), dir: extras.dir, key: extras.key, installed: false, extras: extras.extras.map((e) => e.name), base: plan.dir };
+  const done = {
+    python: venvPython(extras.dir),
+    dir: extras.dir,
+    key: extras.key,
+    installed: false,
+    extras: extras.extras.map((e) => e.name),
+    base: plan.dir,
+  };
   if (!opts.force && (await isFinished(extras))) return done;
   return locked(extras.dir, opts, async () => {
     if (!opts.force && (await isFinished(extras))) return done;
-    opts.logger?.info({ dir: extras.dir, key: extras.key, extras: done.extras }, "building the environment for the extras");
-    await buildExtrasEnvironment(extras, { signal: opts.signal, logger: opts.logger, wheelhouse: opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined), onProgress: opts.onProgress });
+    opts.logger?.info(
+      { dir: extras.dir, key: extras.key, extras: done.extras },
+      "building the environment for the extras",
+    );
+    await buildExtrasEnvironment(extras, {
+      signal: opts.signal,
+      logger: opts.logger,
+      wheelhouse: opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined),
+      onProgress: opts.onProgress,
+    });
     return { ...done, installed: true };
   });
 }
 
-async function ensureBase(opts: EnsureOptions, env: NodeJS.ProcessEnv): Promise<{ plan: EnvironmentPlan; result: EnsureResult }> {
+async function ensureBase(
+  opts: EnsureOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ plan: EnvironmentPlan; result: EnsureResult }> {
   const cached = await planEnvironment(opts, env);
   // --force rebuilds the venv the command is about: the extras one when extras are asked for.
   const force = opts.force === true && !opts.extras?.length;
@@ -68,7 +89,12 @@ async function ensureBase(opts: EnsureOptions, env: NodeJS.ProcessEnv): Promise<
     if (!force && (await isFinished(plan))) return ready(plan);
     opts.logger?.info({ dir: plan.dir, key: plan.key }, "building the Python environment");
     const wheelhouse = opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined);
-    const built = await buildEnvironment(plan, { signal: opts.signal, logger: opts.logger, wheelhouse, onProgress: opts.onProgress });
+    const built = await buildEnvironment(plan, {
+      signal: opts.signal,
+      logger: opts.logger,
+      wheelhouse,
+      onProgress: opts.onProgress,
+    });
     return { ...ready(plan), installed: true, ...built };
   });
   return { plan, result };
@@ -79,7 +105,10 @@ function locked(dir: string, opts: EnsureOptions, fn: () => Promise<EnsureResult
   return withDirLock(dir, fn, lockOpts).catch((error: unknown) => {
     // Aborted while waiting for another process's lock: say so in the same typed way as an aborted pip.
     if (error instanceof EnvironmentError || !opts.signal?.aborted) throw error;
-    throw new EnvironmentError("stopped while waiting for another trellis process to finish the environment", { isCanceled: true, cause: error });
+    throw new EnvironmentError("stopped while waiting for another trellis process to finish the environment", {
+      isCanceled: true,
+      cause: error,
+    });
   });
 }
 

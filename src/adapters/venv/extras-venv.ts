@@ -50,11 +50,20 @@ export function planExtras(base: EnvironmentPlan, extras: ExtraLock[]): ExtrasPl
   const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
   const merged = mergeExtraPins(sorted.map((e) => ({ name: e.name, pins: parsePins(e.lockText) })));
   if (merged.conflicts.length) {
-    throw new EnvironmentError(`the locks of extras ${sorted.map((e) => e.name).join(", ")} disagree (${merged.conflicts.join("; ")}): regenerate them together with python/tools/lock_extras.py`);
+    throw new EnvironmentError(
+      `the locks of extras ${sorted.map((e) => e.name).join(", ")} disagree (${merged.conflicts.join("; ")}): regenerate them together with python/tools/lock_extras.py`,
+    );
   }
   const lockText = `# extras: ${sorted.map((e) => e.name).join(" ")}\n${merged.pins.map((p) => `${p.name}==${p.version}\n`).join("")}`;
   const key = extrasKey(base.key, sorted);
-  return { base, extras: sorted, dir: path.join(venvsRoot(base.cacheDir), key), key, lockText, lockSha256: sha256(lockText) };
+  return {
+    base,
+    extras: sorted,
+    dir: path.join(venvsRoot(base.cacheDir), key),
+    key,
+    lockText,
+    lockSha256: sha256(lockText),
+  };
 }
 
 /** Builds the extras venv from nothing; like the base, the marker goes in last. */
@@ -64,7 +73,14 @@ export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOption
   const report = (p: Parameters<NonNullable<BuildOptions["onProgress"]>>[0]) => opts.onProgress?.(p);
   await clearOldDir({ dir, dirChosen: false, cacheDir: plan.base.cacheDir }, opts.logger);
   await installLocked(
-    { dir, basePython: plan.base.basePython, lockText: plan.lockText, what: `the extras ${plan.extras.map((e) => e.name).join(", ")}`, venvFor: "the extras", afterCreate: () => linkBase(plan, opts.signal) },
+    {
+      dir,
+      basePython: plan.base.basePython,
+      lockText: plan.lockText,
+      what: `the extras ${plan.extras.map((e) => e.name).join(", ")}`,
+      venvFor: "the extras",
+      afterCreate: () => linkBase(plan, opts.signal),
+    },
     opts,
   );
   await writeMarker(dir, {
@@ -85,7 +101,10 @@ export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOption
  * reused-torch link among them), and appends after the venv's own site folder, so an extra's pin wins.
  */
 async function linkBase(plan: ExtrasPlan, signal: AbortSignal | undefined): Promise<void> {
-  const [own, base] = await Promise.all([probeSites(venvPython(plan.dir), false, signal), probeSites(venvPython(plan.base.dir), false, signal)]);
+  const [own, base] = await Promise.all([
+    probeSites(venvPython(plan.dir), false, signal),
+    probeSites(venvPython(plan.base.dir), false, signal),
+  ]);
   const site = own.sites[0];
   if (site === undefined) throw new EnvironmentError(`${venvPython(plan.dir)} reports no site-packages folder`);
   const dirs = [...new Set(base.sites)].map((d) => `site.addsitedir(${JSON.stringify(d)})`);

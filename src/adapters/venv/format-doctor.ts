@@ -22,17 +22,32 @@ export function formatDoctor(report: DoctorReport, opts: FormatDoctorOptions): s
   const { torch } = report;
   const rows: Array<[string, string, string, string]> = [
     [mark(report.python.version !== "?"), "python", report.python.version, report.python.path],
-    [mark(report.venv.ok), "venv", report.venv.ok ? "ready" : "not ready", `${report.venv.dir} (key ${report.venv.key})`],
+    [
+      mark(report.venv.ok),
+      "venv",
+      report.venv.ok ? "ready" : "not ready",
+      `${report.venv.dir} (key ${report.venv.key})`,
+    ],
     ...report.packages.map((p) => packageRow(p, mark)),
     ...report.extras.map((e) => extraRow(e, mark)),
-    [mark(torch.version !== undefined), "cuda", cudaText(torch), torch.gpus.length > 0 ? torch.gpus.join(", ") : "no GPU visible"],
+    [
+      mark(torch.version !== undefined),
+      "cuda",
+      cudaText(torch),
+      torch.gpus.length > 0 ? torch.gpus.join(", ") : "no GPU visible",
+    ],
     driverRow(report, mark),
   ];
   const nameWidth = Math.max(...rows.map((r) => r[1].length));
   const valueWidth = Math.max(...rows.map((r) => r[2].length));
-  const lines = rows.map(([m, name, value, detail]) => `${m} ${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${paint(DIM, detail)}`.trimEnd());
+  const lines = rows.map(([m, name, value, detail]) =>
+    `${m} ${name.padEnd(nameWidth)}  ${value.padEnd(valueWidth)}  ${paint(DIM, detail)}`.trimEnd(),
+  );
   if (report.extras.length === 0 && report.builtExtras.length > 0) {
-    lines.push("", `extras ready on this base (trellis env doctor --extra NAME): ${report.builtExtras.map((set) => set.join(" + ")).join("; ")}`);
+    lines.push(
+      "",
+      `extras ready on this base (trellis env doctor --extra NAME): ${report.builtExtras.map((set) => set.join(" + ")).join("; ")}`,
+    );
   }
   if (report.problems.length === 0) {
     lines.push("", paint(GREEN, "environment ready"));
@@ -51,10 +66,16 @@ function packageRow(p: PackageCheck, mark: (ok: boolean) => string): [string, st
 
 function driverRow(report: DoctorReport, mark: (ok: boolean) => string): [string, string, string, string] {
   const backend = report.torchBackend ? `torch backend ${report.torchBackend}` : "";
-  if (!report.driver) return [mark(true), "driver", "none", ["no NVIDIA driver (nvidia-smi)", backend].filter(Boolean).join("; ")];
+  if (!report.driver)
+    return [mark(true), "driver", "none", ["no NVIDIA driver (nvidia-smi)", backend].filter(Boolean).join("; ")];
   const build = report.torch.cudaVersion ? `torch built for CUDA ${report.torch.cudaVersion}` : "torch is a CPU build";
   const fit = report.driver.fits ? "fits" : "does not fit";
-  return [mark(report.driver.fits), "driver", `${report.driver.driver ?? "?"} (CUDA ${report.driver.cuda})`, [`${build}: ${fit}`, backend].filter(Boolean).join("; ")];
+  return [
+    mark(report.driver.fits),
+    "driver",
+    `${report.driver.driver ?? "?"} (CUDA ${report.driver.cuda})`,
+    [`${build}: ${fit}`, backend].filter(Boolean).join("; "),
+  ];
 }
 
 function cudaText(torch: DoctorReport["torch"]): string {
@@ -64,6 +85,13 @@ function cudaText(torch: DoctorReport["torch"]): string {
 
 function extraRow(e: DoctorReport["extras"][number], mark: (ok: boolean) => string): [string, string, string, string] {
   const ok = e.packages.every((p) => p.status === "ok");
-  const versions = e.packages.map((p) => (p.status === "missing" ? `${p.name} missing` : `${p.name} ${p.found ?? "?"}`)).join(", ");
-  return [mark(ok), `extra ${e.name}`, versions, ok ? "" : `lock pins ${e.packages.map((p) => p.wanted ?? "?").join(", ")}`];
+  const versions = e.packages
+    .map((p) => (p.status === "missing" ? `${p.name} missing` : `${p.name} ${p.found ?? "?"}`))
+    .join(", ");
+  return [
+    mark(ok),
+    `extra ${e.name}`,
+    versions,
+    ok ? "" : `lock pins ${e.packages.map((p) => p.wanted ?? "?").join(", ")}`,
+  ];
 }

@@ -15,7 +15,6 @@ export const KEY_HEX_LENGTH = 16;
 
 const PIN_LINE = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)/;
 
-
 /** The exact pins of a lock; comments, blank lines and anything that is not `name==version` are skipped. */
 export function parsePins(lockText: string): Pin[] {
   const pins: Pin[] = [];

@@ -43,7 +43,10 @@ export async function exists(file: string): Promise<boolean> {
 }
 
 /** Finds a command the way a shell would (a name is looked up on PATH, a path is taken as is), without spawning. */
-export async function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+export async function findExecutable(
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string | undefined> {
   if (command.includes("/") || command.includes(path.sep)) {
     const full = path.resolve(command);
     return (await isExecutable(full)) ? full : undefined;

@@ -23,7 +23,10 @@ const INSTALLING = /^Installing collected packages/;
  * Returns a function that takes each line of pip's output and answers a new progress report when the
  * line moves things forward (`Collecting x`, `Processing x.whl`, `Installing collected packages`).
  */
-export function createPipProgress(total: number, startedAtMs: number): (line: string, nowMs: number) => InstallProgress | undefined {
+export function createPipProgress(
+  total: number,
+  startedAtMs: number,
+): (line: string, nowMs: number) => InstallProgress | undefined {
   let done = 0;
   return (line, nowMs) => {
     const text = line.trim();

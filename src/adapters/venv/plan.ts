@@ -42,7 +42,11 @@ export interface EnvironmentPlan {
  * Reads the lock and works out the venv's key and folder. Runs the base python only the first time it is
  * seen, unless `fresh` asks to look again.
  */
-export async function planEnvironment(opts: PlanOptions, env: NodeJS.ProcessEnv = process.env, fresh = false): Promise<EnvironmentPlan> {
+export async function planEnvironment(
+  opts: PlanOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  fresh = false,
+): Promise<EnvironmentPlan> {
   const cacheDir = opts.cacheDir ? path.resolve(opts.cacheDir) : cacheRoot(env);
   const lockFile = path.resolve(opts.lockFile);
   const lockText = await readFile(lockFile, "utf8").catch((error: unknown) => {
@@ -51,7 +55,9 @@ export async function planEnvironment(opts: PlanOptions, env: NodeJS.ProcessEnv 
   const basePython = await resolveInterpreter(opts.python ?? env.TRELLIS_PYTHON ?? "python3", "TRELLIS_PYTHON", env);
   const reuseSetting = opts.reuseTorchFrom ?? (env.TRELLIS_REUSE_TORCH || undefined);
   const reuseTorchFrom =
-    reuseSetting === undefined ? undefined : await stableExecutablePath(await resolveInterpreter(reuseSetting, "TRELLIS_REUSE_TORCH", env));
+    reuseSetting === undefined
+      ? undefined
+      : await stableExecutablePath(await resolveInterpreter(reuseSetting, "TRELLIS_REUSE_TORCH", env));
   const base = await probeBasePython(basePython, cacheDir, { signal: opts.signal, fresh });
   const key = environmentKey({
     lockText,

@@ -25,12 +25,19 @@ export interface ProbeOptions {
  * so that finding an existing venv reads files and spawns nothing. The cache holds while both the command
  * and the real interpreter it ran are unchanged (a pyenv shim is a script that never changes by itself).
  */
-export async function probeBasePython(executable: string, cacheDir: string, opts: ProbeOptions = {}): Promise<BasePython> {
+export async function probeBasePython(
+  executable: string,
+  cacheDir: string,
+  opts: ProbeOptions = {},
+): Promise<BasePython> {
   const cachePath = path.join(cacheDir, "pythons", `${sha256(executable).slice(0, 16)}.json`);
   if (!opts.fresh) {
     try {
       const cached = CachedProbe.parse(JSON.parse(await readFile(cachePath, "utf8")));
-      if (sameStamp(cached.command, await stampOf(executable)) && sameStamp(cached.real, await stampOf(cached.real.path))) {
+      if (
+        sameStamp(cached.command, await stampOf(executable)) &&
+        sameStamp(cached.real, await stampOf(cached.real.path))
+      ) {
         return { version: cached.version, platform: cached.platform };
       }
     } catch {

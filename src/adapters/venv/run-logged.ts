@@ -67,14 +67,20 @@ export async function runLogged(file: string, args: string[], opts: RunLoggedOpt
   const result = await subprocess;
   if (!result.failed) return;
   if (result.isCanceled) {
-    throw new EnvironmentError(`${opts.what} was stopped; the environment was left unfinished and will be rebuilt next time`, {
-      isCanceled: true,
-      cause: result,
-      logPath: opts.log.path,
-    });
+    throw new EnvironmentError(
+      `${opts.what} was stopped; the environment was left unfinished and will be rebuilt next time`,
+      {
+        isCanceled: true,
+        cause: result,
+        logPath: opts.log.path,
+      },
+    );
   }
   const why = result.exitCode === undefined ? result.shortMessage : `exited with code ${result.exitCode}`;
-  const tail = opts.log.tail().map((line) => `  ${line}`).join("\n");
+  const tail = opts.log
+    .tail()
+    .map((line) => `  ${line}`)
+    .join("\n");
   // First line alone tells the story; the tail below it shows pip's own complaint.
   throw new EnvironmentError(`${opts.what} failed (${why}); full log: ${opts.log.path}\n${tail}`, {
     cause: result,

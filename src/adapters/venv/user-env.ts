@@ -35,7 +35,11 @@ def version(name):
 print(json.dumps({"prefix": sys.prefix, "version": sys.version.split()[0],
                   "packages": {n: version(n) for n in json.loads(sys.argv[1])}}))`;
 
-const Answer = z.object({ prefix: z.string(), version: z.string(), packages: z.record(z.string(), z.string().nullable()) });
+const Answer = z.object({
+  prefix: z.string(),
+  version: z.string(),
+  packages: z.record(z.string(), z.string().nullable()),
+});
 
 const ADVICE = "install it there, or leave out --env (and TRELLIS_ENV) to let trellis manage an environment";
 
@@ -44,23 +48,38 @@ const ADVICE = "install it there, or leave out --env (and TRELLIS_ENV) to let tr
  * versions and refuses, with one line, an environment a stage cannot run in.
  * `also` names more packages to read (the extras' packages a recipe asks for).
  */
-export async function inspectUserEnvironment(given: string, also: readonly string[] = [], signal?: AbortSignal): Promise<UserEnvironment> {
+export async function inspectUserEnvironment(
+  given: string,
+  also: readonly string[] = [],
+  signal?: AbortSignal,
+): Promise<UserEnvironment> {
   const python = await interpreterOf(given);
   const names = [...new Set([...REQUIRED_PACKAGES, ...also])];
-  const answer = await runPythonJson(python, SNIPPET, [JSON.stringify(names)], Answer, signal).catch((error: unknown) => {
-    if (error instanceof EnvironmentError && !error.isCanceled) throw new EnvironmentError(`--env ${given}: ${error.message}`, { cause: error });
-    throw error;
-  });
+  const answer = await runPythonJson(python, SNIPPET, [JSON.stringify(names)], Answer, signal).catch(
+    (error: unknown) => {
+      if (error instanceof EnvironmentError && !error.isCanceled)
+        throw new EnvironmentError(`--env ${given}: ${error.message}`, { cause: error });
+      throw error;
+    },
+  );
   const missing = names.filter((n) => !answer.packages[n]);
   if (missing.length) {
-    throw new EnvironmentError(`the environment ${answer.prefix} has no ${missing.join(", ")} (a stage needs ${REQUIRED_PACKAGES.join(", ")}${also.length ? `, and the recipe's extras ${also.join(", ")}` : ""}): ${ADVICE}`);
+    throw new EnvironmentError(
+      `the environment ${answer.prefix} has no ${missing.join(", ")} (a stage needs ${REQUIRED_PACKAGES.join(", ")}${also.length ? `, and the recipe's extras ${also.join(", ")}` : ""}): ${ADVICE}`,
+    );
   }
   const packages = Object.fromEntries(names.map((n) => [n, answer.packages[n]!]));
   const trlText = packages.trl!;
   const trl = parseVersion(trlText);
-  if (!trl) throw new EnvironmentError(`the environment ${answer.prefix} has trl ${trlText}, which is not a version trellis can read`);
+  if (!trl)
+    throw new EnvironmentError(
+      `the environment ${answer.prefix} has trl ${trlText}, which is not a version trellis can read`,
+    );
   const outside = unsupportedTrl(trl);
-  if (outside) throw new EnvironmentError(`the environment ${answer.prefix} has trl ${trlText}: ${outside.replace(/^TRL \S+ /, "it ")}; upgrade trl there, or leave out --env to let trellis manage an environment`);
+  if (outside)
+    throw new EnvironmentError(
+      `the environment ${answer.prefix} has trl ${trlText}: ${outside.replace(/^TRL \S+ /, "it ")}; upgrade trl there, or leave out --env to let trellis manage an environment`,
+    );
   return { dir: answer.prefix, python, pythonVersion: answer.version, packages, trl };
 }
 
@@ -68,10 +87,13 @@ export async function inspectUserEnvironment(given: string, also: readonly strin
 async function interpreterOf(given: string): Promise<string> {
   const full = path.resolve(given);
   const info = await stat(full).catch(() => undefined);
-  if (!info) throw new EnvironmentError(`--env ${given}: no such file or folder (give an environment's folder or its python)`);
+  if (!info)
+    throw new EnvironmentError(`--env ${given}: no such file or folder (give an environment's folder or its python)`);
   if (info.isFile()) return full;
   for (const candidate of [venvPython(full), path.join(full, "bin", "python3"), path.join(full, "python.exe")]) {
     if (await exists(candidate)) return candidate;
   }
-  throw new EnvironmentError(`--env ${given}: the folder has no bin/python (give an environment's folder or its python)`);
+  throw new EnvironmentError(
+    `--env ${given}: the folder has no bin/python (give an environment's folder or its python)`,
+  );
 }

@@ -40,7 +40,15 @@ export function toColumns(series: Series, range: XRange, count: number): Array<C
     const c = columnOf(bin.firstX, range, count);
     const col = out[c];
     if (!col) {
-      out[c] = { first: bin.first, last: bin.last, min: bin.min, max: bin.max, sum: bin.sum, count: bin.count, nonFinite: bin.nonFinite };
+      out[c] = {
+        first: bin.first,
+        last: bin.last,
+        min: bin.min,
+        max: bin.max,
+        sum: bin.sum,
+        count: bin.count,
+        nonFinite: bin.nonFinite,
+      };
       continue;
     }
     mergeStats(col, bin);

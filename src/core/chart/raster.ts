@@ -72,7 +72,7 @@ export function rasterize(layers: readonly Layer[], opts: RasterOptions): Raster
   layers.forEach((layer, li) => {
     const set = (x: number, y: number) => {
       const cell = Math.floor(y / g.h) * cols + Math.floor(x / g.w);
-      bits[li]![cell]! |= opts.glyphs === "braille" ? BRAILLE_BITS[y % 4]![x % 2]! : 1 << y % 3;
+      bits[li]![cell]! |= opts.glyphs === "braille" ? BRAILLE_BITS[y % 4]![x % 2]! : 1 << (y % 3);
     };
     let prev: { x: number; y: number } | null = null;
     columns[li]!.forEach((col, x) => {

@@ -62,7 +62,18 @@ export class Series {
       fold(tail, x, y, finite);
       return;
     }
-    const bin: Bin = { index, firstX: x, lastX: x, first: NaN, last: NaN, min: NaN, max: NaN, sum: 0, count: 0, nonFinite: 0 };
+    const bin: Bin = {
+      index,
+      firstX: x,
+      lastX: x,
+      first: NaN,
+      last: NaN,
+      min: NaN,
+      max: NaN,
+      sum: 0,
+      count: 0,
+      nonFinite: 0,
+    };
     fold(bin, x, y, finite);
     this.bins.push(bin);
     if (this.bins.length > this.maxBins) this.compact();

@@ -27,7 +27,8 @@ export function sparkline(series: Series, width: number, glyphs: GlyphMode = "br
     }
     const mean = col.sum / col.count;
     const span = ext.max - ext.min;
-    const level = span > 0 ? Math.round(((mean - ext.min) / span) * (levels.length - 1)) : Math.floor(levels.length / 2);
+    const level =
+      span > 0 ? Math.round(((mean - ext.min) / span) * (levels.length - 1)) : Math.floor(levels.length / 2);
     prev = levels[level]!;
     out += prev;
   }

@@ -62,7 +62,14 @@ export function plannedPasses(recipe: Recipe, pairs: number | null): number | nu
   for (const s of recipe.stages) {
     if (typeof s.args.max_steps === "number" && s.args.max_steps > 0) return null;
     const epochs = typeof s.args.num_train_epochs === "number" ? s.args.num_train_epochs : 3; // TrainingArguments' default
-    const perPair = s.trainer === "sft" ? 1 : s.trainer === "orpo" ? 2 : s.peft || s.args.precompute_ref_log_probs ? 2 : 2 * DPO_REFERENCE_FACTOR;
+    const perPair =
+      s.trainer === "sft"
+        ? 1
+        : s.trainer === "orpo"
+          ? 2
+          : s.peft || s.args.precompute_ref_log_probs
+            ? 2
+            : 2 * DPO_REFERENCE_FACTOR;
     total += epochs * pairs * perPair;
   }
   return total;
@@ -71,22 +78,68 @@ export function plannedPasses(recipe: Recipe, pairs: number | null): number | nu
 export function advise(input: AdviceInput): Advice {
   const signals: Signal[] = [];
   const { pairs } = input;
-  if (pairs === null) signals.push({ what: "data size unknown", lean: "either", why: "the training pairs are not local files: their number is not known before the run" });
-  else if (pairs >= LARGE_PAIRS) signals.push({ what: `${fmt(pairs)} pairs`, lean: "orpo", why: `a large preference set (${fmt(LARGE_PAIRS)}+): ORPO's single stage learns from all of it at once` });
-  else if (pairs <= SMALL_PAIRS) signals.push({ what: `${fmt(pairs)} pairs`, lean: "sft-dpo", why: `little preference data (DPO with LoRA on ~${fmt(SMALL_PAIRS)} pairs works)` });
-  else signals.push({ what: `${fmt(pairs)} pairs`, lean: "either", why: `between ~${fmt(SMALL_PAIRS)} (DPO with LoRA works) and ${fmt(LARGE_PAIRS)}+ (ORPO's home ground)` });
+  if (pairs === null)
+    signals.push({
+      what: "data size unknown",
+      lean: "either",
+      why: "the training pairs are not local files: their number is not known before the run",
+    });
+  else if (pairs >= LARGE_PAIRS)
+    signals.push({
+      what: `${fmt(pairs)} pairs`,
+      lean: "orpo",
+      why: `a large preference set (${fmt(LARGE_PAIRS)}+): ORPO's single stage learns from all of it at once`,
+    });
+  else if (pairs <= SMALL_PAIRS)
+    signals.push({
+      what: `${fmt(pairs)} pairs`,
+      lean: "sft-dpo",
+      why: `little preference data (DPO with LoRA on ~${fmt(SMALL_PAIRS)} pairs works)`,
+    });
+  else
+    signals.push({
+      what: `${fmt(pairs)} pairs`,
+      lean: "either",
+      why: `between ~${fmt(SMALL_PAIRS)} (DPO with LoRA works) and ${fmt(LARGE_PAIRS)}+ (ORPO's home ground)`,
+    });
 
-  if (input.start === "base") signals.push({ what: "a base model", lean: "orpo", why: "starting from a base model, ORPO does instruction tuning and alignment in one run; DPO needs an SFT stage first" });
-  else if (input.start === "instruct") signals.push({ what: "an instruct checkpoint", lean: "sft-dpo", why: "a strong SFT checkpoint already exists: DPO can start from it (the SFT stage could even be dropped)" });
-  else signals.push({ what: "starting checkpoint unknown", lean: "either", why: "the model's name does not say whether it is instruction-tuned" });
+  if (input.start === "base")
+    signals.push({
+      what: "a base model",
+      lean: "orpo",
+      why: "starting from a base model, ORPO does instruction tuning and alignment in one run; DPO needs an SFT stage first",
+    });
+  else if (input.start === "instruct")
+    signals.push({
+      what: "an instruct checkpoint",
+      lean: "sft-dpo",
+      why: "a strong SFT checkpoint already exists: DPO can start from it (the SFT stage could even be dropped)",
+    });
+  else
+    signals.push({
+      what: "starting checkpoint unknown",
+      lean: "either",
+      why: "the model's name does not say whether it is instruction-tuned",
+    });
 
   const known = input.arms.filter((a): a is { name: string; passes: number; trainers: string[] } => a.passes !== null);
   if (known.length >= 2) {
     const cheapest = known.reduce((a, b) => (b.passes < a.passes ? b : a));
     const dearest = known.reduce((a, b) => (b.passes > a.passes ? b : a));
     const ratio = dearest.passes / cheapest.passes;
-    const lean: Lean = ratio < 1.15 ? "either" : cheapest.trainers.includes("orpo") ? "orpo" : cheapest.trainers.includes("dpo") ? "sft-dpo" : "either";
-    signals.push({ what: `planned compute ${cheapest.name} 1x, ${dearest.name} ${ratio.toFixed(2)}x`, lean, why: `sequence passes as planned (epochs x pairs x sequences per pair, DPO's reference forward included): on a tight budget the cheaper arm` });
+    const lean: Lean =
+      ratio < 1.15
+        ? "either"
+        : cheapest.trainers.includes("orpo")
+          ? "orpo"
+          : cheapest.trainers.includes("dpo")
+            ? "sft-dpo"
+            : "either";
+    signals.push({
+      what: `planned compute ${cheapest.name} 1x, ${dearest.name} ${ratio.toFixed(2)}x`,
+      lean,
+      why: `sequence passes as planned (epochs x pairs x sequences per pair, DPO's reference forward included): on a tight budget the cheaper arm`,
+    });
   }
   const votes = { orpo: 0, "sft-dpo": 0 };
   for (const s of signals) if (s.lean !== "either") votes[s.lean] += 1;
@@ -94,7 +147,10 @@ export function advise(input: AdviceInput): Advice {
   const summary =
     lean === "either"
       ? "the rules of thumb do not pick a side here: measure (trellis compare runs both)"
-      : `the rules of thumb lean to ${lean === "orpo" ? "ORPO" : "SFT then DPO"} (${signals.filter((s) => s.lean === lean).map((s) => s.what).join(", ")})`;
+      : `the rules of thumb lean to ${lean === "orpo" ? "ORPO" : "SFT then DPO"} (${signals
+          .filter((s) => s.lean === lean)
+          .map((s) => s.what)
+          .join(", ")})`;
   return { signals, lean, summary };
 }
 
@@ -113,7 +169,8 @@ export function noiseBand(p: number, n: number): number {
 /** What the measurement says, in sentences, set against the advice. */
 export function readMeasurement(advice: Advice, baseline: Scores | null, arms: readonly MeasuredArm[]): string[] {
   const scored = arms.filter((a) => a.final?.accuracy !== null && a.final?.accuracy !== undefined);
-  if (scored.length < 2) return ["not every arm has a held-out score: no reading of the result (see each arm's run for why)"];
+  if (scored.length < 2)
+    return ["not every arm has a held-out score: no reading of the result (see each arm's run for why)"];
   const ranked = [...scored].sort((a, b) => b.final!.accuracy! - a.final!.accuracy!);
   const best = ranked[0]!;
   const next = ranked[1]!;
@@ -122,7 +179,9 @@ export function readMeasurement(advice: Advice, baseline: Scores | null, arms: r
   const band = noiseBand((best.final!.accuracy! + next.final!.accuracy!) / 2, n);
   const lines: string[] = [];
   if (baseline?.accuracy !== null && baseline?.accuracy !== undefined) {
-    lines.push(`The starting model prefers the chosen answer on ${pct(baseline.accuracy)} of the ${n} held-out pairs (chance is 50%); ${ranked.map((a) => `${a.name} ${pct(a.final!.accuracy!)}`).join(", ")}.`);
+    lines.push(
+      `The starting model prefers the chosen answer on ${pct(baseline.accuracy)} of the ${n} held-out pairs (chance is 50%); ${ranked.map((a) => `${a.name} ${pct(a.final!.accuracy!)}`).join(", ")}.`,
+    );
   }
   lines.push(
     gap > band
@@ -135,7 +194,10 @@ export function readMeasurement(advice: Advice, baseline: Scores | null, arms: r
   if (baseNll !== null && baseNll !== undefined) {
     for (const a of scored) {
       const nll = a.final!.chosen_nll;
-      if (nll !== null && nll > baseNll) lines.push(`${a.name} finds the chosen answers less likely than the starting model did (NLL ${nll.toFixed(2)} against ${baseNll.toFixed(2)} nats a token): it ranks the pairs by pushing the rejected answers down faster than the chosen ones (likelihood displacement); read its generations before trusting its accuracy.`);
+      if (nll !== null && nll > baseNll)
+        lines.push(
+          `${a.name} finds the chosen answers less likely than the starting model did (NLL ${nll.toFixed(2)} against ${baseNll.toFixed(2)} nats a token): it ranks the pairs by pushing the rejected answers down faster than the chosen ones (likelihood displacement); read its generations before trusting its accuracy.`,
+        );
     }
   }
   const cheap = [...scored].sort((a, b) => a.device_s - b.device_s);
@@ -143,11 +205,24 @@ export function readMeasurement(advice: Advice, baseline: Scores | null, arms: r
     const ratio = cheap.at(-1)!.device_s / cheap[0]!.device_s;
     lines.push(`${cheap[0]!.name} cost the least: ${cheap.at(-1)!.name} took ${ratio.toFixed(2)}x its device-seconds.`);
   }
-  const winner = gap > band ? (best.trainers.includes("orpo") ? "orpo" : best.trainers.includes("dpo") ? "sft-dpo" : "either") : "either";
+  const winner =
+    gap > band
+      ? best.trainers.includes("orpo")
+        ? "orpo"
+        : best.trainers.includes("dpo")
+          ? "sft-dpo"
+          : "either"
+      : "either";
   if (advice.lean !== "either" && winner !== "either") {
-    lines.push(winner === advice.lean ? `This agrees with the rules of thumb, which lean the same way for this data and model.` : `This goes against the rules of thumb (${advice.summary}): here the measurement is the better guide.`);
+    lines.push(
+      winner === advice.lean
+        ? `This agrees with the rules of thumb, which lean the same way for this data and model.`
+        : `This goes against the rules of thumb (${advice.summary}): here the measurement is the better guide.`,
+    );
   } else if (advice.lean !== "either") {
-    lines.push(`The rules of thumb lean to ${advice.lean === "orpo" ? "ORPO" : "SFT then DPO"}; with no clear winner by accuracy, the cost and the generations decide.`);
+    lines.push(
+      `The rules of thumb lean to ${advice.lean === "orpo" ? "ORPO" : "SFT then DPO"}; with no clear winner by accuracy, the cost and the generations decide.`,
+    );
   }
   return lines;
 }

@@ -60,7 +60,14 @@ export interface ArmResult {
 type PreferenceEval = Extract<RunEvent, { type: "preference_eval" }>;
 
 export function scoresOf(e: PreferenceEval): Scores {
-  return { pairs: e.pairs, accuracy: e.accuracy, accuracy_sum: e.accuracy_sum ?? null, margin: e.margin ?? null, margin_sum: e.margin_sum ?? null, chosen_nll: e.chosen_nll ?? null };
+  return {
+    pairs: e.pairs,
+    accuracy: e.accuracy,
+    accuracy_sum: e.accuracy_sum ?? null,
+    margin: e.margin ?? null,
+    margin_sum: e.margin_sum ?? null,
+    chosen_nll: e.chosen_nll ?? null,
+  };
 }
 
 export function armResult(name: string, events: readonly RunEvent[]): ArmResult {
@@ -69,7 +76,21 @@ export function armResult(name: string, events: readonly RunEvent[]): ArmResult 
   const costs = new Map<string, StageCost>();
   const cost = (stage: string) => {
     let c = costs.get(stage);
-    if (!c) costs.set(stage, (c = { stage, trainer: trainerOf.get(stage) ?? "?", status: "pending", steps: 0, wall_s: 0, device_s: 0, device: "cpu", devices: 1, tokens: 0 }));
+    if (!c)
+      costs.set(
+        stage,
+        (c = {
+          stage,
+          trainer: trainerOf.get(stage) ?? "?",
+          status: "pending",
+          steps: 0,
+          wall_s: 0,
+          device_s: 0,
+          device: "cpu",
+          devices: 1,
+          tokens: 0,
+        }),
+      );
     return c;
   };
   // One segment per stage process: a resumed stage has several, each counting from its own start.
@@ -80,7 +101,19 @@ export function armResult(name: string, events: readonly RunEvent[]): ArmResult 
     const u = lastUsage.get(stage);
     return { device_s: offset.device_s + (u?.device_s ?? 0), tokens: offset.tokens + (u?.tokens ?? 0) };
   };
-  const out: ArmResult = { name, runId: start?.type === "run_start" ? start.run_id : null, status: "running", trainers: [...trainerOf.values()], stages: [], total: { wall_s: 0, device_s: 0, tokens: 0 }, baseline: null, after: [], final: null, generations: [], curves: { loss: [], accuracy: [] } };
+  const out: ArmResult = {
+    name,
+    runId: start?.type === "run_start" ? start.run_id : null,
+    status: "running",
+    trainers: [...trainerOf.values()],
+    stages: [],
+    total: { wall_s: 0, device_s: 0, tokens: 0 },
+    baseline: null,
+    after: [],
+    final: null,
+    generations: [],
+    curves: { loss: [], accuracy: [] },
+  };
 
   for (const e of events) {
     const stage = e.stage ?? null;
@@ -134,7 +167,10 @@ export function armResult(name: string, events: readonly RunEvent[]): ArmResult 
   }
   const order = [...trainerOf.keys()];
   out.stages = [...costs.values()].sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
-  out.total = out.stages.reduce((t, s) => ({ wall_s: t.wall_s + s.wall_s, device_s: t.device_s + s.device_s, tokens: t.tokens + s.tokens }), { wall_s: 0, device_s: 0, tokens: 0 });
+  out.total = out.stages.reduce(
+    (t, s) => ({ wall_s: t.wall_s + s.wall_s, device_s: t.device_s + s.device_s, tokens: t.tokens + s.tokens }),
+    { wall_s: 0, device_s: 0, tokens: 0 },
+  );
   out.final = out.after.at(-1)?.scores ?? null;
   return out;
 }

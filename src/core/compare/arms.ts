@@ -34,20 +34,31 @@ const SAME: Array<{ field: string; of: (a: Arm) => unknown; why: string }> = [
 
 /** Checks the arms agree; throws one CompareError naming every field that differs. */
 export function checkArms(arms: readonly Arm[]): void {
-  if (arms.length < MIN_ARMS) throw new CompareError(`compare needs at least ${MIN_ARMS} arms (recipes), got ${arms.length}`);
+  if (arms.length < MIN_ARMS)
+    throw new CompareError(`compare needs at least ${MIN_ARMS} arms (recipes), got ${arms.length}`);
   const names = new Map<string, string>();
   for (const a of arms) {
     const other = names.get(a.name);
-    if (other) throw new CompareError(`${other} and ${a.file} have the same name '${a.name}': arms are told apart by their recipe's name; rename one`);
+    if (other)
+      throw new CompareError(
+        `${other} and ${a.file} have the same name '${a.name}': arms are told apart by their recipe's name; rename one`,
+      );
     names.set(a.name, a.file);
   }
   const problems: string[] = [];
   const first = arms[0]!;
   for (const a of arms) {
-    if (!a.recipe.data.eval) problems.push(`${a.file}: data.eval is missing: every arm is scored on held-out pairs (add data.eval: a file or {fraction: 0.05})`);
-    if (a.recipe.preference_eval === false) problems.push(`${a.file}: preference_eval is false: compare scores every arm on held-out pairs; remove it`);
+    if (!a.recipe.data.eval)
+      problems.push(
+        `${a.file}: data.eval is missing: every arm is scored on held-out pairs (add data.eval: a file or {fraction: 0.05})`,
+      );
+    if (a.recipe.preference_eval === false)
+      problems.push(`${a.file}: preference_eval is false: compare scores every arm on held-out pairs; remove it`);
     for (const s of a.recipe.stages) {
-      if (s.data) problems.push(`${a.file}: stage '${s.id}' has its own data: compare trains every arm on the recipe's data; move it to the recipe's data or compare other recipes`);
+      if (s.data)
+        problems.push(
+          `${a.file}: stage '${s.id}' has its own data: compare trains every arm on the recipe's data; move it to the recipe's data or compare other recipes`,
+        );
     }
   }
   for (const rule of SAME) {
@@ -57,7 +68,9 @@ export function checkArms(arms: readonly Arm[]): void {
     // Each arm's value at the first place where the first differing arm parts from the first.
     const where = diffPath(rule.of(first), rule.of(off[0]!)) ?? [];
     const at = [rule.field, ...where].join(".");
-    const detail = [first, ...off].map((a) => `${a.name} has ${at} = ${describe(valueAt(rule.of(a), where))}`).join("; ");
+    const detail = [first, ...off]
+      .map((a) => `${a.name} has ${at} = ${describe(valueAt(rule.of(a), where))}`)
+      .join("; ");
     problems.push(`the arms differ in ${rule.field}: ${detail}. compare needs ${rule.why} in every arm`);
   }
   if (problems.length) throw new CompareError(problems.join("\n"));
@@ -66,7 +79,9 @@ export function checkArms(arms: readonly Arm[]): void {
 /** JSON with sorted keys: two equal values give one string whatever their key order. */
 export function stable(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
   );
 }
 

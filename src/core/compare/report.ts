@@ -21,12 +21,16 @@ export interface ReportInput {
   plot: { file: string; width: number; height: number } | { missing: string };
 }
 
-export const num = (v: number | null | undefined, digits = SCORE_DIGITS) => (v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits));
+export const num = (v: number | null | undefined, digits = SCORE_DIGITS) =>
+  v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits);
 export const secs = (v: number) => v.toFixed(SECONDS_DIGITS);
 
 /** A table cell: one line, no pipe that would split it. */
 export function cell(text: string): string {
-  const flat = text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|").trim();
+  const flat = text
+    .replace(/\s*\n\s*/g, " ")
+    .replace(/\|/g, "\\|")
+    .trim();
   return flat === "" ? "(empty)" : `\`${flat.replace(/`/g, "'")}\``;
 }
 
@@ -39,33 +43,64 @@ export function reportMarkdown(r: ReportInput): string {
   const device = r.arms.flatMap((a) => a.stages).some((s) => s.device === "gpu") ? "GPU" : "CPU";
   const out: string[] = [];
   out.push(`# ${r.name}: ${r.arms.map((a) => a.name).join(" vs ")}`, "");
-  out.push(`Comparison \`${r.id}\`. Every arm trained on the same data with the same seed and was scored the same way on the same ${pairs} held-out pairs.`, "");
+  out.push(
+    `Comparison \`${r.id}\`. Every arm trained on the same data with the same seed and was scored the same way on the same ${pairs} held-out pairs.`,
+    "",
+  );
   out.push("| arm | recipe | run | stages | status |", "| --- | --- | --- | --- | --- |");
-  for (const a of r.arms) out.push(`| ${a.name} | ${a.file} | ${a.runId ?? "-"} | ${a.stages.map((s) => `${s.stage} (${s.trainer})`).join(" → ")} | ${a.status} |`);
+  for (const a of r.arms)
+    out.push(
+      `| ${a.name} | ${a.file} | ${a.runId ?? "-"} | ${a.stages.map((s) => `${s.stage} (${s.trainer})`).join(" → ")} | ${a.status} |`,
+    );
   out.push("", `## Held-out scores (${pairs} pairs)`, "");
   out.push(
     "Preference accuracy: how often the model gives the chosen answer a higher log-probability than the rejected one, per token (length-normalised) and summed; margin: the mean of chosen minus rejected; NLL: nats per token of the chosen answers (lower is better).",
     "",
   );
-  out.push("| model | pref. accuracy | pref. accuracy (summed) | margin | margin (summed) | chosen NLL |", "| --- | --- | --- | --- | --- | --- |");
+  out.push(
+    "| model | pref. accuracy | pref. accuracy (summed) | margin | margin (summed) | chosen NLL |",
+    "| --- | --- | --- | --- | --- | --- |",
+  );
   out.push(scoreRow("starting model (baseline)", r.baseline));
   for (const a of r.arms) out.push(scoreRow(a.name, a.final));
 
   out.push("", "## Cost", "");
-  out.push(`Wall time from each stage's first event to its end; device-seconds are ${device === "GPU" ? "GPU-seconds (wall time x GPUs)" : "CPU-seconds (user + system time of the stage process)"}; tokens trained (chosen and rejected, padding left out).`, "");
-  out.push(`| arm | stage | trainer | steps | wall s | ${device}-seconds | tokens |`, "| --- | --- | --- | --- | --- | --- | --- |");
+  out.push(
+    `Wall time from each stage's first event to its end; device-seconds are ${device === "GPU" ? "GPU-seconds (wall time x GPUs)" : "CPU-seconds (user + system time of the stage process)"}; tokens trained (chosen and rejected, padding left out).`,
+    "",
+  );
+  out.push(
+    `| arm | stage | trainer | steps | wall s | ${device}-seconds | tokens |`,
+    "| --- | --- | --- | --- | --- | --- | --- |",
+  );
   for (const a of r.arms) {
-    for (const s of a.stages) out.push(`| ${a.name} | ${s.stage} | ${s.trainer} | ${s.steps} | ${secs(s.wall_s)} | ${secs(s.device_s)} | ${Math.round(s.tokens)} |`);
-    out.push(`| **${a.name}** | **total** | | | **${secs(a.total.wall_s)}** | **${secs(a.total.device_s)}** | **${Math.round(a.total.tokens)}** |`);
+    for (const s of a.stages)
+      out.push(
+        `| ${a.name} | ${s.stage} | ${s.trainer} | ${s.steps} | ${secs(s.wall_s)} | ${secs(s.device_s)} | ${Math.round(s.tokens)} |`,
+      );
+    out.push(
+      `| **${a.name}** | **total** | | | **${secs(a.total.wall_s)}** | **${secs(a.total.device_s)}** | **${Math.round(a.total.tokens)}** |`,
+    );
   }
 
   out.push("", "## Curves", "");
   if ("file" in r.plot) {
-    out.push(`![Training loss and held-out preference accuracy of each arm against ${device}-seconds](${r.plot.file})`, "");
-    out.push(`Left: training loss against ${device}-seconds (each trainer's own loss: SFT's NLL, DPO's sigmoid loss, ORPO's NLL plus its odds-ratio term, so compare shapes, not levels). Right: held-out preference accuracy, measured before and after each stage.`);
+    out.push(
+      `![Training loss and held-out preference accuracy of each arm against ${device}-seconds](${r.plot.file})`,
+      "",
+    );
+    out.push(
+      `Left: training loss against ${device}-seconds (each trainer's own loss: SFT's NLL, DPO's sigmoid loss, ORPO's NLL plus its odds-ratio term, so compare shapes, not levels). Right: held-out preference accuracy, measured before and after each stage.`,
+    );
   } else out.push(`No plot: ${r.plot.missing}.`);
 
-  out.push("", "## Generations", "", "Greedy answers to the same prompts: the starting model, then each arm's final model.", "");
+  out.push(
+    "",
+    "## Generations",
+    "",
+    "Greedy answers to the same prompts: the starting model, then each arm's final model.",
+    "",
+  );
   const base = r.arms.map(baselineSamples).find((s) => s) ?? null;
   const finals = r.arms.map((a) => ({ name: a.name, samples: finalSamples(a) }));
   const prompts = (base ?? finals.find((f) => f.samples)?.samples ?? []).map((s) => s.prompt);
@@ -77,8 +112,16 @@ export function reportMarkdown(r: ReportInput): string {
     out.push("");
   }
 
-  out.push("## Reading", "", "**Before running** (`trellis compare --advise`, from the data and the model alone): " + `${r.advice.summary}.`, "");
-  for (const s of r.advice.signals) out.push(`- ${s.what}: ${s.why} (${s.lean === "either" ? "no lean" : s.lean === "orpo" ? "leans ORPO" : "leans SFT then DPO"})`);
+  out.push(
+    "## Reading",
+    "",
+    "**Before running** (`trellis compare --advise`, from the data and the model alone): " + `${r.advice.summary}.`,
+    "",
+  );
+  for (const s of r.advice.signals)
+    out.push(
+      `- ${s.what}: ${s.why} (${s.lean === "either" ? "no lean" : s.lean === "orpo" ? "leans ORPO" : "leans SFT then DPO"})`,
+    );
   out.push("", "**What the measurement says:**", "");
   for (const line of r.reading) out.push(`- ${line}`);
   out.push("");

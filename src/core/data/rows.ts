@@ -25,7 +25,11 @@ export class ColumnMap {
   private readonly sources: Set<string>;
 
   constructor(readonly mapping: Record<string, string>) {
-    this.sources = new Set(Object.entries(mapping).filter(([s, src]) => s !== src).map(([, src]) => src));
+    this.sources = new Set(
+      Object.entries(mapping)
+        .filter(([s, src]) => s !== src)
+        .map(([, src]) => src),
+    );
   }
 
   /** The source column a standard column is read from, or undefined when none can be. */
@@ -51,7 +55,10 @@ export class ColumnMap {
 export function columnUseOf(trainer: Trainer, present: readonly string[]): Use {
   const has = (c: string) => present.includes(c);
   const scores = SCORE_COLUMNS.filter(has);
-  if (trainer !== "sft" || (has("chosen") && has("rejected") && !has("messages") && !(has("prompt") && has("completion")) && !has("text"))) {
+  if (
+    trainer !== "sft" ||
+    (has("chosen") && has("rejected") && !has("messages") && !(has("prompt") && has("completion")) && !has("text"))
+  ) {
     return { pairs: true, columns: [...(has("prompt") ? ["prompt"] : []), "chosen", "rejected", ...scores] };
   }
   if (has("messages")) return { pairs: false, columns: ["messages"] };
@@ -84,24 +91,35 @@ export class RowChecker {
     const problems: RowProblem[] = [];
     const at = (standard: string) => this.map.sourceOf(standard) ?? standard;
     for (const name of this.use.columns) {
-      const problem = SCORE_COLUMNS.includes(name as (typeof SCORE_COLUMNS)[number]) ? scoreProblem(row[name]) : this.valueProblem(name, row[name]);
+      const problem = SCORE_COLUMNS.includes(name as (typeof SCORE_COLUMNS)[number])
+        ? scoreProblem(row[name])
+        : this.valueProblem(name, row[name]);
       if (problem) problems.push({ column: at(name), message: problem });
     }
     if (problems.length) return problems;
     if (this.use.pairs && deepEqual(row.chosen, row.rejected)) {
       return [{ column: at("chosen"), message: "chosen and rejected are identical: the pair teaches nothing" }];
     }
-    const shape = this.use.pairs ? rowShape(row) : this.use.columns[0] === "chosen" ? chosenOnlyShape(row.chosen) : sftRowShape(row);
+    const shape = this.use.pairs
+      ? rowShape(row)
+      : this.use.columns[0] === "chosen"
+        ? chosenOnlyShape(row.chosen)
+        : sftRowShape(row);
     if (shape instanceof Error) return [{ message: shape.message }];
     if (this.shape === undefined) {
       this.shape = shape;
       this.firstShapeRow = index;
     } else if (shape !== this.shape) {
-      return [{ message: `this row is ${shape} where row ${this.firstShapeRow + 1} is ${this.shape}; one shape per data file` }];
+      return [
+        {
+          message: `this row is ${shape} where row ${this.firstShapeRow + 1} is ${this.shape}; one shape per data file`,
+        },
+      ];
     }
     const split = splitProblem(shape, row);
     if (split) return [{ message: split }];
-    if (shape === "text" && needsSeparator(row.prompt as string, row.chosen as string, row.rejected as string)) this.joins++;
+    if (shape === "text" && needsSeparator(row.prompt as string, row.chosen as string, row.rejected as string))
+      this.joins++;
     return [];
   }
 
@@ -111,7 +129,8 @@ export class RowChecker {
     if (kind === "other") return `${describeValue(value)}; expected text or a list of chat messages ({role, content})`;
     const seen = this.kinds.get(name);
     if (seen === undefined) this.kinds.set(name, kind);
-    else if (seen !== kind) return `${kind === "text" ? "text" : "chat messages"}, where the first row has ${seen === "text" ? "text" : "chat messages"}; a column holds one kind of value`;
+    else if (seen !== kind)
+      return `${kind === "text" ? "text" : "chat messages"}, where the first row has ${seen === "text" ? "text" : "chat messages"}; a column holds one kind of value`;
     if (kind === "text") return textProblem(value as string);
     return messagesProblem(value as unknown[]);
   }
@@ -128,11 +147,15 @@ function splitProblem(shape: Shape, row: Record<string, unknown>): string | unde
   if (shape === "hh-text") {
     const chosen = row.chosen as string;
     const prompt = chosen.slice(0, chosen.lastIndexOf("\n\nAssistant:"));
-    return (row.rejected as string).startsWith(prompt) ? undefined : "chosen and rejected do not share the dialogue before the last 'Assistant:' turn";
+    return (row.rejected as string).startsWith(prompt)
+      ? undefined
+      : "chosen and rejected do not share the dialogue before the last 'Assistant:' turn";
   }
   if (shape === "implicit-messages") {
     const [a, b] = [row.chosen as Array<{ role?: unknown }>, row.rejected as Array<{ role?: unknown }>];
-    return a.length > 1 && b.length > 1 && deepEqual(a[0], b[0]) && a[0]!.role !== "assistant" ? undefined : "chosen and rejected share no first turns to use as the prompt";
+    return a.length > 1 && b.length > 1 && deepEqual(a[0], b[0]) && a[0]!.role !== "assistant"
+      ? undefined
+      : "chosen and rejected share no first turns to use as the prompt";
   }
   return undefined;
 }
@@ -159,7 +182,8 @@ function textProblem(text: string): string | undefined {
   // UTF-16 length x 3 bounds the UTF-8 size from above; measure exactly only when it might be over.
   if (text.length * 3 > MAX_VALUE_BYTES) {
     const bytes = new TextEncoder().encode(text).length;
-    if (bytes > MAX_VALUE_BYTES) return `a value of ${(bytes / 1e6).toFixed(1)} MB; at most ${MAX_VALUE_BYTES >> 20} MiB fits (about a million tokens, far beyond any max_length): is this the right file?`;
+    if (bytes > MAX_VALUE_BYTES)
+      return `a value of ${(bytes / 1e6).toFixed(1)} MB; at most ${MAX_VALUE_BYTES >> 20} MiB fits (about a million tokens, far beyond any max_length): is this the right file?`;
   }
   return text.trim() ? undefined : "empty text";
 }
@@ -168,7 +192,8 @@ function messagesProblem(messages: unknown[]): string | undefined {
   if (!messages.length) return "an empty list of messages";
   for (const [i, m] of messages.entries()) {
     const { role, content } = m as { role?: unknown; content?: unknown };
-    if (!ROLES.includes(role as (typeof ROLES)[number])) return `message ${i + 1}: role ${JSON.stringify(role) ?? "missing"}; expected one of ${ROLES.join(", ")}`;
+    if (!ROLES.includes(role as (typeof ROLES)[number]))
+      return `message ${i + 1}: role ${JSON.stringify(role) ?? "missing"}; expected one of ${ROLES.join(", ")}`;
     if (typeof content !== "string") return `message ${i + 1}: content must be text`;
     const problem = textProblem(content);
     if (problem && problem !== "empty text") return `message ${i + 1}: ${problem}`;
@@ -177,7 +202,9 @@ function messagesProblem(messages: unknown[]): string | undefined {
 }
 
 function scoreProblem(value: unknown): string | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? undefined : `${describeValue(value)}; a score must be a number`;
+  return typeof value === "number" && Number.isFinite(value)
+    ? undefined
+    : `${describeValue(value)}; a score must be a number`;
 }
 
 function describeValue(value: unknown): string {

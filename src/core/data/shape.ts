@@ -28,7 +28,8 @@ const HH_ASSISTANT = "\n\nAssistant:";
 
 export function kindOf(value: unknown): Kind {
   if (typeof value === "string") return "text";
-  if (Array.isArray(value) && value.every((m) => m !== null && typeof m === "object" && !Array.isArray(m))) return "messages";
+  if (Array.isArray(value) && value.every((m) => m !== null && typeof m === "object" && !Array.isArray(m)))
+    return "messages";
   return "other";
 }
 
@@ -36,14 +37,19 @@ export function kindOf(value: unknown): Kind {
 export function rowShape(row: Record<string, unknown>): Shape | Error {
   const chosen = kindOf(row.chosen);
   const rejected = kindOf(row.rejected);
-  if (chosen !== rejected) return new Error(`chosen is ${chosen} and rejected is ${rejected}; both must be text or both chat messages`);
-  if (chosen === "other") return new Error("chosen and rejected must be text or lists of chat messages ({role, content})");
+  if (chosen !== rejected)
+    return new Error(`chosen is ${chosen} and rejected is ${rejected}; both must be text or both chat messages`);
+  if (chosen === "other")
+    return new Error("chosen and rejected must be text or lists of chat messages ({role, content})");
   if (!("prompt" in row)) {
     if (chosen === "messages") return "implicit-messages";
     return isHH(row.chosen as string) && isHH(row.rejected as string) ? "hh-text" : "implicit-text";
   }
   const prompt = kindOf(row.prompt);
-  if (chosen === "text") return prompt === "text" ? "text" : new Error("the prompt is chat messages but the answers are text; make both one kind");
+  if (chosen === "text")
+    return prompt === "text"
+      ? "text"
+      : new Error("the prompt is chat messages but the answers are text; make both one kind");
   if (prompt === "other") return new Error("the prompt must be text or a list of chat messages");
   const turns = prompt === "messages" ? (row.prompt as Message[]) : [{ role: "user", content: row.prompt }];
   return repeatsPrompt(turns, row.chosen as Message[]) ? "prompt-in-answers" : "conversational";
@@ -72,7 +78,13 @@ function repeatsPrompt(turns: Message[], answer: Message[]): boolean {
 }
 
 export function isConversational(shape: Shape, options: Pick<ShapeOptions, "to_messages">): boolean {
-  if (shape === "conversational" || shape === "prompt-in-answers" || shape === "implicit-messages" || shape === "sft-messages") return true;
+  if (
+    shape === "conversational" ||
+    shape === "prompt-in-answers" ||
+    shape === "implicit-messages" ||
+    shape === "sft-messages"
+  )
+    return true;
   return options.to_messages && (shape === "hh-text" || shape === "text" || shape === "implicit-text");
 }
 
@@ -92,8 +104,10 @@ export function shapeNote(shape: Shape, options: ShapeOptions, joins?: number): 
     return `${made}; the tokenizer's chat template applies${system}`;
   }
   const hint = "(data.to_messages: true for the chat template)";
-  if (shape === "hh-text") return `plain text, no chat template: the prompt is the dialogue up to the last 'Assistant:' ${hint}`;
-  if (shape === "implicit-text") return `plain text, no chat template: the prompt is the answers' shared beginning, up to a word boundary ${hint}`;
+  if (shape === "hh-text")
+    return `plain text, no chat template: the prompt is the dialogue up to the last 'Assistant:' ${hint}`;
+  if (shape === "implicit-text")
+    return `plain text, no chat template: the prompt is the answers' shared beginning, up to a word boundary ${hint}`;
   const separator = JSON.stringify(options.separator);
   const join =
     joins === 0

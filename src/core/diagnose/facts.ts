@@ -95,7 +95,13 @@ const EXCEPTION_NAME = /(?:Error|Exception|Interrupt|Exit)$/;
 export function exceptionInTail(tail: string[]): { excType: string; message: string } | undefined {
   const header = tail.lastIndexOf(TRACEBACK_HEADER);
   // Frames are indented; the first line after them at column 0 names the exception.
-  const candidates = header >= 0 ? tail.slice(header + 1).filter((l) => /^\S/.test(l)).slice(0, 1) : [...tail].reverse();
+  const candidates =
+    header >= 0
+      ? tail
+          .slice(header + 1)
+          .filter((l) => /^\S/.test(l))
+          .slice(0, 1)
+      : [...tail].reverse();
   for (const line of candidates) {
     const m = EXCEPTION_LINE.exec(line.trimEnd());
     if (m && (header >= 0 || EXCEPTION_NAME.test(m[1]!))) return { excType: m[1]!, message: m[2] ?? "" };

@@ -13,21 +13,65 @@ const ENOSPC = 28;
 const EDQUOT = 122;
 /** A shell or launcher reports a child killed by signal n as exit code 128 + n. */
 const SIGNAL_EXIT_BASE = 128;
-const SIGNAL_NUMBERS: Record<number, string> = { 2: "SIGINT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM" };
+const SIGNAL_NUMBERS: Record<number, string> = {
+  2: "SIGINT",
+  4: "SIGILL",
+  6: "SIGABRT",
+  7: "SIGBUS",
+  9: "SIGKILL",
+  11: "SIGSEGV",
+  15: "SIGTERM",
+};
 
 /** Packages of the managed environment (python/requirements.lock), by import name. */
 const MANAGED_MODULES = new Set([
-  "torch", "transformers", "trl", "peft", "datasets", "accelerate", "tokenizers", "safetensors", "huggingface_hub",
-  "numpy", "pyarrow", "pandas", "jinja2", "yaml", "requests", "httpx", "tqdm", "fsspec", "dill", "xxhash", "multiprocess",
-  "regex", "psutil", "filelock", "packaging", "sympy", "networkx", "trellis_runtime",
+  "torch",
+  "transformers",
+  "trl",
+  "peft",
+  "datasets",
+  "accelerate",
+  "tokenizers",
+  "safetensors",
+  "huggingface_hub",
+  "numpy",
+  "pyarrow",
+  "pandas",
+  "jinja2",
+  "yaml",
+  "requests",
+  "httpx",
+  "tqdm",
+  "fsspec",
+  "dill",
+  "xxhash",
+  "multiprocess",
+  "regex",
+  "psutil",
+  "filelock",
+  "packaging",
+  "sympy",
+  "networkx",
+  "trellis_runtime",
 ]);
 
-const RUNTIME_ERRORS = ["RuntimeError", "torch.AcceleratorError", "torch.cuda.CudaError", "AssertionError", "OSError", "ImportError"];
+const RUNTIME_ERRORS = [
+  "RuntimeError",
+  "torch.AcceleratorError",
+  "torch.cuda.CudaError",
+  "AssertionError",
+  "OSError",
+  "ImportError",
+];
 
 const diskFull: Rule = (e) => {
   const byErrno = e.errno === ENOSPC || e.errno === EDQUOT;
   // torch.save and safetensors report a full disk as a RuntimeError / SafetensorError without an errno.
-  const byWriter = hasType(e, "RuntimeError", "SafetensorError") && /No space left on device|PytorchStreamWriter failed writing|file write failed|StorageFull|Disk quota exceeded/i.test(e.message);
+  const byWriter =
+    hasType(e, "RuntimeError", "SafetensorError") &&
+    /No space left on device|PytorchStreamWriter failed writing|file write failed|StorageFull|Disk quota exceeded/i.test(
+      e.message,
+    );
   if (!byErrno && !byWriter) return undefined;
   return {
     cause: "disk_full",
@@ -38,10 +82,14 @@ const diskFull: Rule = (e) => {
 
 const gpuOutOfMemory: Rule = (e) => {
   const byType = hasType(e, "torch.OutOfMemoryError", "torch.cuda.OutOfMemoryError");
-  const byMessage = isType(e, "RuntimeError", "torch.AcceleratorError") && /CUDA out of memory|CUBLAS_STATUS_ALLOC_FAILED|MPS backend out of memory|HIP out of memory/.test(e.message);
+  const byMessage =
+    isType(e, "RuntimeError", "torch.AcceleratorError") &&
+    /CUDA out of memory|CUBLAS_STATUS_ALLOC_FAILED|MPS backend out of memory|HIP out of memory/.test(e.message);
   if (!byType && !byMessage) return undefined;
   const reference =
-    e.trainer === "dpo" ? "; DPO without peft keeps a second copy of the model as its reference: LoRA (peft:) or precompute_ref_log_probs: true avoids it" : "";
+    e.trainer === "dpo"
+      ? "; DPO without peft keeps a second copy of the model as its reference: LoRA (peft:) or precompute_ref_log_probs: true avoids it"
+      : "";
   return {
     cause: "gpu_out_of_memory",
     summary: "the GPU ran out of memory",
@@ -49,15 +97,21 @@ const gpuOutOfMemory: Rule = (e) => {
   };
 };
 
-const RAM_FIX = "reduce memory use: a lower per_device_train_batch_size or max_length, model.dtype: bfloat16, a LoRA adapter (peft:), or a smaller model; in a container, raise its memory limit";
+const RAM_FIX =
+  "reduce memory use: a lower per_device_train_batch_size or max_length, model.dtype: bfloat16, a LoRA adapter (peft:), or a smaller model; in a container, raise its memory limit";
 
 const hostOutOfMemory: Rule = (e) =>
-  isType(e, "MemoryError") ? { cause: "host_out_of_memory", summary: "the machine ran out of memory (RAM)", fix: RAM_FIX } : undefined;
+  isType(e, "MemoryError")
+    ? { cause: "host_out_of_memory", summary: "the machine ran out of memory (RAM)", fix: RAM_FIX }
+    : undefined;
 
 /** The module an import failure names: `No module named 'torch._C'` -> torch._C. */
 function missingModule(e: Evidence): string | undefined {
   if (!hasType(e, "ModuleNotFoundError", "ImportError")) return undefined;
-  return /No module named '([\w.]+)'/.exec(e.message)?.[1] ?? /cannot import name '[\w.]+' from '([\w.]+)'/.exec(e.message)?.[1];
+  return (
+    /No module named '([\w.]+)'/.exec(e.message)?.[1] ??
+    /cannot import name '[\w.]+' from '([\w.]+)'/.exec(e.message)?.[1]
+  );
 }
 
 const brokenEnvironment: Rule = (e) => {
@@ -84,7 +138,8 @@ const missingModuleRule: Rule = (e) => {
   };
 };
 
-const CUDA_LIBRARY = /^lib(cudart|cublas|cublasLt|cudnn\w*|nccl|cusparse\w*|cufft|curand|nvrtc|nvJitLink|cusolver|cupti|nvToolsExt)\b/;
+const CUDA_LIBRARY =
+  /^lib(cudart|cublas|cublasLt|cudnn\w*|nccl|cusparse\w*|cufft|curand|nvrtc|nvJitLink|cusolver|cupti|nvToolsExt)\b/;
 const CUDA_MISMATCH = [
   /NVIDIA driver on your system is too old/i,
   /CUDA driver version is insufficient for CUDA runtime version/i,
@@ -103,20 +158,28 @@ const cudaMismatch: Rule = (e) => {
   const cpuBuild = /Torch not compiled with CUDA enabled/.test(e.message);
   return {
     cause: "cuda_mismatch",
-    summary: cpuBuild ? "CUDA was asked for, but the managed torch is a CPU-only build" : "the installed torch does not work with this machine's NVIDIA driver or GPU",
+    summary: cpuBuild
+      ? "CUDA was asked for, but the managed torch is a CPU-only build"
+      : "the installed torch does not work with this machine's NVIDIA driver or GPU",
     fix: "compare the driver's CUDA version (`nvidia-smi`, top right) with torch's (`trellis env doctor`); install a torch built for this driver and GPU (`trellis env setup --reuse-torch /path/to/a/python/whose/torch/works/here`) or update the driver",
   };
 };
 
-const SHM_FIX = "set dataloader_num_workers: 0; in Docker, shared memory is often too small: run the container with --shm-size=8g (or --ipc=host)";
+const SHM_FIX =
+  "set dataloader_num_workers: 0; in Docker, shared memory is often too small: run the container with --shm-size=8g (or --ipc=host)";
 
 const dataLoaderWorker: Rule = (e) =>
   isType(e, "RuntimeError") && /DataLoader worker \(pid.*\) (?:exited unexpectedly|is killed by signal)/.test(e.message)
-    ? { cause: "crashed", summary: "a DataLoader worker process died (out of shared memory or RAM, usually)", fix: SHM_FIX }
+    ? {
+        cause: "crashed",
+        summary: "a DataLoader worker process died (out of shared memory or RAM, usually)",
+        fix: SHM_FIX,
+      }
     : undefined;
 
 const distributedTimeout: Rule = (e) =>
-  hasType(e, "torch.distributed.DistBackendError") || (isType(e, "RuntimeError") && /Watchdog caught collective operation timeout|NCCL timeout/i.test(e.message))
+  hasType(e, "torch.distributed.DistBackendError") ||
+  (isType(e, "RuntimeError") && /Watchdog caught collective operation timeout|NCCL timeout/i.test(e.message))
     ? {
         cause: "distributed_timeout",
         summary: "a distributed collective timed out: one process hung or died while the others waited",
@@ -180,10 +243,22 @@ const hubAccess: Rule = (e) =>
       }
     : undefined;
 
-const HUB_NOT_FOUND = ["RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError", "RemoteEntryNotFoundError", "LocalEntryNotFoundError", "HFValidationError", "OfflineModeIsEnabled", "DatasetNotFoundError", "DataFilesNotFoundError"];
+const HUB_NOT_FOUND = [
+  "RepositoryNotFoundError",
+  "RevisionNotFoundError",
+  "EntryNotFoundError",
+  "RemoteEntryNotFoundError",
+  "LocalEntryNotFoundError",
+  "HFValidationError",
+  "OfflineModeIsEnabled",
+  "DatasetNotFoundError",
+  "DataFilesNotFoundError",
+];
 /** transformers and datasets wrap Hub failures in a plain OSError or ConnectionError; their words tell which. */
-const HUB_MESSAGE = /is not a local folder|valid model identifier|couldn't connect to|Couldn't reach|does not appear to have a file named|Can't load (?:tokenizer|the configuration|config)|offline mode|Repo id must/i;
-const UNREACHABLE = /couldn't connect to|Couldn't reach|Max retries exceeded|Temporary failure in name resolution|Connection refused|timed out/i;
+const HUB_MESSAGE =
+  /is not a local folder|valid model identifier|couldn't connect to|Couldn't reach|does not appear to have a file named|Can't load (?:tokenizer|the configuration|config)|offline mode|Repo id must/i;
+const UNREACHABLE =
+  /couldn't connect to|Couldn't reach|Max retries exceeded|Temporary failure in name resolution|Connection refused|timed out/i;
 
 /** What could not be found on the Hub or in its cache, from the most specific type. */
 function missingFromHub(e: Evidence, offline: boolean): string {
@@ -191,9 +266,12 @@ function missingFromHub(e: Evidence, offline: boolean): string {
     return "the model or dataset was not found: the name is neither an existing local folder nor a valid Hub id (org/name)";
   }
   if (hasType(e, "RevisionNotFoundError")) return "the revision asked for does not exist in that repository";
-  if (hasType(e, "RepositoryNotFoundError", "DatasetNotFoundError")) return "the model or dataset does not exist on the Hugging Face Hub, or is private";
-  if (hasType(e, "EntryNotFoundError", "RemoteEntryNotFoundError", "DataFilesNotFoundError")) return "a file the model or dataset needs is not in its repository";
-  if (offline || hasType(e, "LocalEntryNotFoundError")) return "the model or dataset is not in the local Hugging Face cache";
+  if (hasType(e, "RepositoryNotFoundError", "DatasetNotFoundError"))
+    return "the model or dataset does not exist on the Hugging Face Hub, or is private";
+  if (hasType(e, "EntryNotFoundError", "RemoteEntryNotFoundError", "DataFilesNotFoundError"))
+    return "a file the model or dataset needs is not in its repository";
+  if (offline || hasType(e, "LocalEntryNotFoundError"))
+    return "the model or dataset is not in the local Hugging Face cache";
   if (UNREACHABLE.test(e.message)) return "the Hugging Face Hub could not be reached (no network?)";
   return "the model or dataset could not be loaded from the Hugging Face Hub";
 }
@@ -202,10 +280,17 @@ const notFound: Rule = (e) => {
   const hub = hasType(e, ...HUB_NOT_FOUND) || (isType(e, "OSError", "ConnectionError") && HUB_MESSAGE.test(e.message));
   if (!hub) {
     return e.errno === ENOENT || isType(e, "FileNotFoundError")
-      ? { cause: "not_found", summary: "a file or folder the stage needs was not found", fix: "check the path in the error: a data file, the model folder, or the output of an earlier stage that was moved or deleted" }
+      ? {
+          cause: "not_found",
+          summary: "a file or folder the stage needs was not found",
+          fix: "check the path in the error: a data file, the model folder, or the output of an earlier stage that was moved or deleted",
+        }
       : undefined;
   }
-  const offline = e.offline || hasType(e, "OfflineModeIsEnabled") || /OfflineModeIsEnabled|offline mode is enabled|HF_HUB_OFFLINE/i.test(e.message);
+  const offline =
+    e.offline ||
+    hasType(e, "OfflineModeIsEnabled") ||
+    /OfflineModeIsEnabled|offline mode is enabled|HF_HUB_OFFLINE/i.test(e.message);
   const what = missingFromHub(e, offline);
   return {
     cause: "not_found",
@@ -218,7 +303,11 @@ const notFound: Rule = (e) => {
 
 const permissionDenied: Rule = (e) =>
   e.errno === EACCES || isType(e, "PermissionError")
-    ? { cause: "permission_denied", summary: "a file or folder the stage needs cannot be accessed (permission denied)", fix: "check the owner and permissions of the path in the error (output_dir, the data files, HF_HOME)" }
+    ? {
+        cause: "permission_denied",
+        summary: "a file or folder the stage needs cannot be accessed (permission denied)",
+        fix: "check the owner and permissions of the path in the error (output_dir, the data files, HF_HOME)",
+      }
     : undefined;
 
 const nanLoss: Rule = (e) =>
@@ -243,7 +332,8 @@ const signalled: Rule = (e) => {
   if (signal === "SIGKILL") {
     return {
       cause: "killed",
-      summary: "the Python process was killed by SIGKILL, without a Python error: probably the kernel's out-of-memory killer (the machine ran out of RAM)",
+      summary:
+        "the Python process was killed by SIGKILL, without a Python error: probably the kernel's out-of-memory killer (the machine ran out of RAM)",
       fix: `check \`dmesg\` (or \`journalctl -k\`) for "Out of memory: Killed process"; ${RAM_FIX}`,
     };
   }
@@ -261,9 +351,17 @@ const signalled: Rule = (e) => {
         : signal === "SIGILL"
           ? "torch was built for CPU instructions this machine lacks: install a torch built for it (`trellis env setup --reuse-torch PYTHON`)"
           : "a native library (torch, CUDA, tokenizers) crashed: `trellis env doctor` shows packages that differ from the lock (`trellis env setup --force` rebuilds them); the stage's stderr log has its last words";
-    return { cause: "crashed", summary: `the Python process was killed by ${signal}: a crash in native code, without a Python error`, fix };
+    return {
+      cause: "crashed",
+      summary: `the Python process was killed by ${signal}: a crash in native code, without a Python error`,
+      fix,
+    };
   }
-  return { cause: "killed", summary: `the Python process was killed by ${signal}`, fix: "find what sent the signal (a job scheduler, a watchdog, another user); `trellis resume <run>` continues from the newest checkpoint" };
+  return {
+    cause: "killed",
+    summary: `the Python process was killed by ${signal}`,
+    fix: "find what sent the signal (a job scheduler, a watchdog, another user); `trellis resume <run>` continues from the newest checkpoint",
+  };
 };
 
 /** Most specific first: a full disk can surface as a data error, a NaN loss precedes many crashes. */

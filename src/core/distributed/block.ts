@@ -24,7 +24,13 @@ export const LaunchBlock = z
     node_rank: z.number().int().min(0).default(0),
     /** The c10d rendezvous, on the first node; a free local port when absent on one node. */
     rendezvous: z
-      .object({ host: z.string().min(1).regex(/^[A-Za-z0-9_.:-]+$/, "must be a host name or an address"), port: z.number().int().min(1).max(65535) })
+      .object({
+        host: z
+          .string()
+          .min(1)
+          .regex(/^[A-Za-z0-9_.:-]+$/, "must be a host name or an address"),
+        port: z.number().int().min(1).max(65535),
+      })
       .strict()
       .optional(),
     /** One of TRL's accelerate profiles (engine: accelerate). */
@@ -35,10 +41,31 @@ export const LaunchBlock = z
   })
   .strict()
   .superRefine((l, ctx) => {
-    if (l.node_rank >= l.nodes) ctx.addIssue({ code: "custom", path: ["node_rank"], message: `node_rank ${l.node_rank} is not below nodes (${l.nodes})` });
-    if (l.profile && l.engine !== "accelerate") ctx.addIssue({ code: "custom", path: ["profile"], message: "profiles are accelerate configs: set engine: accelerate" });
-    if (l.profile && l.config_file) ctx.addIssue({ code: "custom", path: ["config_file"], message: "give a profile or a config_file, not both" });
-    if (l.config_file && /\.ya?ml$/i.test(l.config_file) && l.engine !== "accelerate") ctx.addIssue({ code: "custom", path: ["config_file"], message: "an accelerate config (.yaml) needs engine: accelerate; a DeepSpeed config is a .json file" });
-    if (l.config_file && !/\.(ya?ml|json)$/i.test(l.config_file)) ctx.addIssue({ code: "custom", path: ["config_file"], message: "must be an accelerate config (.yaml) or a DeepSpeed config (.json)" });
+    if (l.node_rank >= l.nodes)
+      ctx.addIssue({
+        code: "custom",
+        path: ["node_rank"],
+        message: `node_rank ${l.node_rank} is not below nodes (${l.nodes})`,
+      });
+    if (l.profile && l.engine !== "accelerate")
+      ctx.addIssue({
+        code: "custom",
+        path: ["profile"],
+        message: "profiles are accelerate configs: set engine: accelerate",
+      });
+    if (l.profile && l.config_file)
+      ctx.addIssue({ code: "custom", path: ["config_file"], message: "give a profile or a config_file, not both" });
+    if (l.config_file && /\.ya?ml$/i.test(l.config_file) && l.engine !== "accelerate")
+      ctx.addIssue({
+        code: "custom",
+        path: ["config_file"],
+        message: "an accelerate config (.yaml) needs engine: accelerate; a DeepSpeed config is a .json file",
+      });
+    if (l.config_file && !/\.(ya?ml|json)$/i.test(l.config_file))
+      ctx.addIssue({
+        code: "custom",
+        path: ["config_file"],
+        message: "must be an accelerate config (.yaml) or a DeepSpeed config (.json)",
+      });
   });
 export type LaunchBlock = z.infer<typeof LaunchBlock>;

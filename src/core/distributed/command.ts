@@ -29,30 +29,57 @@ export function launcherArgs(d: Distributed, i: LauncherInput): string[] {
     const config = d.profile ? i.profileFile : d.configFile && /\.ya?ml$/i.test(d.configFile) ? d.configFile : null;
     if (d.profile && !config) throw new Error(`no file for accelerate profile '${d.profile}'`);
     return [
-      "-m", "accelerate.commands.launch",
+      "-m",
+      "accelerate.commands.launch",
       ...(config ? ["--config_file", config] : d.worldSize > 1 ? ["--multi_gpu"] : []),
       ...(i.cpu ? ["--cpu", "--mixed_precision", "no"] : []),
-      "--num_processes", String(d.worldSize),
-      "--num_machines", String(d.nodes),
-      "--machine_rank", nodeRank,
-      ...(endpoint ? ["--main_process_ip", endpoint.replace(/:[^:]*$/, ""), "--main_process_port", endpoint.replace(/^.*:/, ""), "--rdzv_backend", "c10d"] : ["--main_process_port", "0"]),
-      "--max_restarts", "0",
-      "--log_dir", i.logDir,
-      "--tee", "3",
+      "--num_processes",
+      String(d.worldSize),
+      "--num_machines",
+      String(d.nodes),
+      "--machine_rank",
+      nodeRank,
+      ...(endpoint
+        ? [
+            "--main_process_ip",
+            endpoint.replace(/:[^:]*$/, ""),
+            "--main_process_port",
+            endpoint.replace(/^.*:/, ""),
+            "--rdzv_backend",
+            "c10d",
+          ]
+        : ["--main_process_port", "0"]),
+      "--max_restarts",
+      "0",
+      "--log_dir",
+      i.logDir,
+      "--tee",
+      "3",
       i.script,
     ];
   }
   return [
-    "-m", "torch.distributed.run",
-    "--nnodes", String(d.nodes),
-    "--nproc-per-node", String(d.processesPerNode),
-    "--node-rank", nodeRank,
+    "-m",
+    "torch.distributed.run",
+    "--nnodes",
+    String(d.nodes),
+    "--nproc-per-node",
+    String(d.processesPerNode),
+    "--node-rank",
+    nodeRank,
     ...(endpoint ? ["--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint, "--rdzv-id", i.runId] : ["--standalone"]),
     // A failed rank fails the run; resume is trellis's job, from a checkpoint it wrote.
-    "--max-restarts", "0",
-    "--log-dir", i.logDir,
+    "--max-restarts",
+    "0",
+    "--log-dir",
+    i.logDir,
     // Every rank's output to its own files; local rank 0's also to the console (the stage log).
-    "--redirects", "3", "--tee", "3", "--local-ranks-filter", "0",
+    "--redirects",
+    "3",
+    "--tee",
+    "3",
+    "--local-ranks-filter",
+    "0",
     i.script,
   ];
 }
@@ -63,7 +90,10 @@ export function stripRankPrefix(line: string): string {
 }
 
 /** One line said when the stage starts: processes, nodes and the batch each optimizer step sees. */
-export function effectiveBatch(args: Record<string, unknown>, worldSize: number): { microBatch: number; accumulation: number; processes: number; effective: number } {
+export function effectiveBatch(
+  args: Record<string, unknown>,
+  worldSize: number,
+): { microBatch: number; accumulation: number; processes: number; effective: number } {
   // transformers' TrainingArguments defaults.
   const microBatch = typeof args.per_device_train_batch_size === "number" ? args.per_device_train_batch_size : 8;
   const accumulation = typeof args.gradient_accumulation_steps === "number" ? args.gradient_accumulation_steps : 1;
@@ -71,6 +101,8 @@ export function effectiveBatch(args: Record<string, unknown>, worldSize: number)
 }
 
 export function describeLaunch(d: Distributed | null, batch: ReturnType<typeof effectiveBatch>): string {
-  const where = d ? `${d.worldSize} processes (${d.processesPerNode} per node x ${d.nodes} node${d.nodes > 1 ? "s" : ""}, ${d.engine}${d.profile ? ` ${d.profile}` : ""}${d.slurm ? ", under Slurm" : ""})` : "1 process";
+  const where = d
+    ? `${d.worldSize} processes (${d.processesPerNode} per node x ${d.nodes} node${d.nodes > 1 ? "s" : ""}, ${d.engine}${d.profile ? ` ${d.profile}` : ""}${d.slurm ? ", under Slurm" : ""})`
+    : "1 process";
   return `${where}; effective batch ${batch.effective} = micro-batch ${batch.microBatch} x accumulation ${batch.accumulation} x ${batch.processes} process${batch.processes > 1 ? "es" : ""}`;
 }

@@ -17,8 +17,9 @@ export function hangOf(beats: Heartbeat[], worldSize: number, hangSeconds: numbe
   if (nowSeconds - newest < hangSeconds) return null;
   const missing = Array.from({ length: worldSize }, (_, r) => r).filter((r) => !beats.some((b) => b.rank === r));
   const behind = Math.min(...beats.map((b) => b.step));
-  const parts = beats.map((b) => `rank ${b.rank}${b.host ? ` (${b.host})` : ""} at step ${b.step}, ${Math.round(nowSeconds - b.time)} s ago`);
+  const parts = beats.map(
+    (b) => `rank ${b.rank}${b.host ? ` (${b.host})` : ""} at step ${b.step}, ${Math.round(nowSeconds - b.time)} s ago`,
+  );
   const suspects = missing.length ? missing : beats.filter((b) => b.step === behind).map((b) => b.rank);
   return `no rank finished a step for ${Math.round(nowSeconds - newest)} s (limit ${hangSeconds} s): ${parts.join("; ")}${missing.length ? `; rank ${missing.join(", ")} never reported` : ""}. Stalled: rank ${suspects.join(", ")}`;
 }
-

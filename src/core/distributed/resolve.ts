@@ -47,7 +47,11 @@ export interface Distributed {
 }
 
 /** `configFile` is as the recipe wrote it (relative to the recipe's folder): the caller resolves it. */
-export function resolveDistributed(block: LaunchBlock | undefined, flags: LaunchFlags, visibleGpus: number): Distributed | null {
+export function resolveDistributed(
+  block: LaunchBlock | undefined,
+  flags: LaunchFlags,
+  visibleGpus: number,
+): Distributed | null {
   const engine = flags.engine ?? block?.engine ?? "torchrun";
   const requested = flags.processesPerNode ?? block?.processes_per_node ?? "auto";
   // Every visible GPU; one process on a machine without a GPU.
@@ -60,8 +64,20 @@ export function resolveDistributed(block: LaunchBlock | undefined, flags: Launch
   const worldSize = processesPerNode * nodes;
   if (worldSize === 1 && engine === "torchrun" && !configFile && !flags.slurm) return null;
   if (nodeRank >= nodes) throw new LaunchError(`node rank ${nodeRank} is not below the number of nodes (${nodes})`);
-  if (nodes > 1 && !rendezvous && !flags.slurm) throw new LaunchError("several nodes need a rendezvous address (--rendezvous HOST:PORT, or launch.rendezvous)");
-  return { engine, processesPerNode, nodes, nodeRank, rendezvous, profile, configFile, worldSize, hangSeconds: (block?.hang_minutes ?? DEFAULT_HANG_MINUTES) * 60, ...(flags.slurm ? { slurm: true } : {}) };
+  if (nodes > 1 && !rendezvous && !flags.slurm)
+    throw new LaunchError("several nodes need a rendezvous address (--rendezvous HOST:PORT, or launch.rendezvous)");
+  return {
+    engine,
+    processesPerNode,
+    nodes,
+    nodeRank,
+    rendezvous,
+    profile,
+    configFile,
+    worldSize,
+    hangSeconds: (block?.hang_minutes ?? DEFAULT_HANG_MINUTES) * 60,
+    ...(flags.slurm ? { slurm: true } : {}),
+  };
 }
 
 /** `host:port` from the command line. */

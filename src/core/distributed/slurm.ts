@@ -46,11 +46,17 @@ const SAFE_SBATCH_VALUE = /^[A-Za-z0-9_.:,@%+=/-]+$/;
 export class SlurmOptionError extends LaunchError {}
 
 export function checkSlurmOptions(o: SlurmOptions): void {
-  for (const [name, value] of [["partition", o.partition], ["time", o.time], ["account", o.account]] as const) {
-    if (value !== undefined && !SAFE_SBATCH_VALUE.test(value)) throw new SlurmOptionError(`--${name} '${value}' has characters an sbatch value cannot hold`);
+  for (const [name, value] of [
+    ["partition", o.partition],
+    ["time", o.time],
+    ["account", o.account],
+  ] as const) {
+    if (value !== undefined && !SAFE_SBATCH_VALUE.test(value))
+      throw new SlurmOptionError(`--${name} '${value}' has characters an sbatch value cannot hold`);
   }
   for (const line of o.extra) {
-    if (!/^#SBATCH --?[A-Za-z]/.test(line) || /[\r\n]/.test(line)) throw new SlurmOptionError(`--sbatch lines must each be one '#SBATCH --option' line (got '${line}')`);
+    if (!/^#SBATCH --?[A-Za-z]/.test(line) || /[\r\n]/.test(line))
+      throw new SlurmOptionError(`--sbatch lines must each be one '#SBATCH --option' line (got '${line}')`);
   }
 }
 

@@ -48,7 +48,8 @@ export function extraProblem(name: string, universe: PackageUniverse): string | 
   const extra = universe.extras.find((e) => e.name === name);
   const names = universe.extras.map((e) => e.name);
   if (!extra) return `unknown extra '${name}'${didYouMean(name, names)} (extras: ${names.join(", ")})`;
-  if (extra.unavailable !== undefined || extra.lockText === undefined) return `the ${name} extra cannot be installed here: ${extra.unavailable ?? "it has no lock file"}`;
+  if (extra.unavailable !== undefined || extra.lockText === undefined)
+    return `the ${name} extra cannot be installed here: ${extra.unavailable ?? "it has no lock file"}`;
   return undefined;
 }
 
@@ -61,7 +62,10 @@ export interface MergedPin {
  * The pins to install for a set of extras: the union of their locks. The lock tool resolves all
  * extras together so they agree; two extras pinning one package differently is reported, not guessed.
  */
-export function mergeExtraPins(extras: ReadonlyArray<{ name: string; pins: ReadonlyArray<MergedPin> }>): { pins: MergedPin[]; conflicts: string[] } {
+export function mergeExtraPins(extras: ReadonlyArray<{ name: string; pins: ReadonlyArray<MergedPin> }>): {
+  pins: MergedPin[];
+  conflicts: string[];
+} {
   const chosen = new Map<string, { pin: MergedPin; from: string }>();
   const conflicts: string[] = [];
   for (const extra of extras) {
@@ -69,9 +73,12 @@ export function mergeExtraPins(extras: ReadonlyArray<{ name: string; pins: Reado
       const key = normalizeName(pin.name);
       const seen = chosen.get(key);
       if (!seen) chosen.set(key, { pin, from: extra.name });
-      else if (seen.pin.version !== pin.version) conflicts.push(`${pin.name}: ${seen.from} pins ${seen.pin.version}, ${extra.name} pins ${pin.version}`);
+      else if (seen.pin.version !== pin.version)
+        conflicts.push(`${pin.name}: ${seen.from} pins ${seen.pin.version}, ${extra.name} pins ${pin.version}`);
     }
   }
-  const pins = [...chosen.values()].map((c) => c.pin).sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name)));
+  const pins = [...chosen.values()]
+    .map((c) => c.pin)
+    .sort((a, b) => normalizeName(a.name).localeCompare(normalizeName(b.name)));
   return { pins, conflicts };
 }

@@ -48,12 +48,20 @@ export function driverRuns(driverCuda: string, torchCuda: string): boolean {
  * `auto`: the newest build the driver runs, cpu without a driver (or one too old for every build).
  * `available` limits the choice to the backends this trellis has a lock for.
  */
-export function chooseBackend(driverCuda: string | undefined, available: readonly TorchBackend[] = TORCH_BACKENDS): { backend: TorchBackend; why: string } {
+export function chooseBackend(
+  driverCuda: string | undefined,
+  available: readonly TorchBackend[] = TORCH_BACKENDS,
+): { backend: TorchBackend; why: string } {
   if (driverCuda === undefined) return { backend: "cpu", why: "no NVIDIA driver found (nvidia-smi)" };
-  const fits = (["cu130", "cu128", "cu126"] as const).filter((b) => available.includes(b) && driverRuns(driverCuda, CUDA_OF[b].cuda));
+  const fits = (["cu130", "cu128", "cu126"] as const).filter(
+    (b) => available.includes(b) && driverRuns(driverCuda, CUDA_OF[b].cuda),
+  );
   const best = fits[0];
   if (best) return { backend: best, why: `the NVIDIA driver supports CUDA ${driverCuda}` };
-  return { backend: "cpu", why: `the NVIDIA driver supports CUDA ${driverCuda}, older than every CUDA build trellis has a lock for (${available.filter((b) => b !== "cpu").join(", ") || "none"})` };
+  return {
+    backend: "cpu",
+    why: `the NVIDIA driver supports CUDA ${driverCuda}, older than every CUDA build trellis has a lock for (${available.filter((b) => b !== "cpu").join(", ") || "none"})`,
+  };
 }
 
 /** The CUDA version a backend's torch is built for; undefined for cpu. */

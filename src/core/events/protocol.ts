@@ -36,16 +36,18 @@ export const Throughput = z.object({
 export type Throughput = z.infer<typeof Throughput>;
 
 /** What the MFU estimate rests on (train_begin): parameter counts, FLOPs per token, the peak. */
-export const FlopsBasis = z.object({
-  params: z.number().int().nonnegative(),
-  trainable_params: z.number().int().nonnegative(),
-  lora: z.boolean(),
-  reference_forward: z.boolean(),
-  flops_per_token: z.number().nonnegative().nullable(),
-  device_name: z.string().nullable(),
-  peak_tflops: z.number().positive().nullable(),
-  world_size: z.number().int().positive(),
-}).loose();
+export const FlopsBasis = z
+  .object({
+    params: z.number().int().nonnegative(),
+    trainable_params: z.number().int().nonnegative(),
+    lora: z.boolean(),
+    reference_forward: z.boolean(),
+    flops_per_token: z.number().nonnegative().nullable(),
+    device_name: z.string().nullable(),
+    peak_tflops: z.number().positive().nullable(),
+    world_size: z.number().int().positive(),
+  })
+  .loose();
 
 /**
  * What a stage has cost so far (python/trellis_runtime/usage.py): wall seconds since the process
@@ -68,19 +70,27 @@ export type Sample = z.infer<typeof Sample>;
 
 /** Events a Python stage may send. */
 export const StageEvent = z.discriminatedUnion("type", [
-  z.object({
-    ...base,
-    type: z.literal("stage_start"),
-    trainer: z.string(),
-    device: z.string(),
-    torch_version: z.string().optional(),
-    transformers_version: z.string().optional(),
-    trl_version: z.string().optional(),
-    cuda_available: z.boolean().optional(),
-  }).loose(),
+  z
+    .object({
+      ...base,
+      type: z.literal("stage_start"),
+      trainer: z.string(),
+      device: z.string(),
+      torch_version: z.string().optional(),
+      transformers_version: z.string().optional(),
+      trl_version: z.string().optional(),
+      cuda_available: z.boolean().optional(),
+    })
+    .loose(),
   z.object({ ...base, type: z.literal("notice"), code: z.string(), message: z.string() }),
   /** The stage entered a phase; `total` counts its work where known (pairs to evaluate). */
-  z.object({ ...base, type: z.literal("phase"), phase: z.enum(PHASES), total: z.number().int().nonnegative().optional(), when: z.enum(["before", "after"]).optional() }),
+  z.object({
+    ...base,
+    type: z.literal("phase"),
+    phase: z.enum(PHASES),
+    total: z.number().int().nonnegative().optional(),
+    when: z.enum(["before", "after"]).optional(),
+  }),
   z
     .object({
       ...base,
@@ -95,9 +105,33 @@ export const StageEvent = z.discriminatedUnion("type", [
       dropped_pairs: z.number().int().optional(),
     })
     .loose(),
-  z.object({ ...base, type: z.literal("train_begin"), max_steps: step, num_train_epochs: z.number().optional(), flops: FlopsBasis.optional() }).loose(),
-  z.object({ ...base, type: z.literal("metrics"), step, max_steps: step, epoch: z.number().nullable(), metrics: Metrics, throughput: Throughput.optional(), usage: Usage.optional() }),
-  z.object({ ...base, type: z.literal("eval"), step, max_steps: step.optional(), epoch: z.number().nullable().optional(), metrics: Metrics }),
+  z
+    .object({
+      ...base,
+      type: z.literal("train_begin"),
+      max_steps: step,
+      num_train_epochs: z.number().optional(),
+      flops: FlopsBasis.optional(),
+    })
+    .loose(),
+  z.object({
+    ...base,
+    type: z.literal("metrics"),
+    step,
+    max_steps: step,
+    epoch: z.number().nullable(),
+    metrics: Metrics,
+    throughput: Throughput.optional(),
+    usage: Usage.optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("eval"),
+    step,
+    max_steps: step.optional(),
+    epoch: z.number().nullable().optional(),
+    metrics: Metrics,
+  }),
   z.object({ ...base, type: z.literal("checkpoint"), step, path: z.string() }),
   z.object({ ...base, type: z.literal("train_summary"), step, metrics: Metrics }),
   z.object({
@@ -113,13 +147,38 @@ export const StageEvent = z.discriminatedUnion("type", [
     chosen_nll: z.number().nullable().optional(),
   }),
   /** Greedy answers to the recipe's prompts: before training (baseline), every N steps, at the end. */
-  z.object({ ...base, type: z.literal("generations"), when: z.enum(["before", "step", "after"]), step, samples: z.array(Sample) }),
+  z.object({
+    ...base,
+    type: z.literal("generations"),
+    when: z.enum(["before", "step", "after"]),
+    step,
+    samples: z.array(Sample),
+  }),
   /** The stage's cost at the end of training. */
   z.object({ ...base, type: z.literal("usage"), step, ...Usage.shape }),
-  z.object({ ...base, type: z.literal("saved"), path: z.string(), adapter: z.boolean(), merged: z.string().nullable().optional() }),
-  z.object({ ...base, type: z.literal("provenance"), model: z.record(z.string(), z.unknown()), datasets: z.array(z.record(z.string(), z.unknown())), plan: z.record(z.string(), z.unknown()) }),
+  z.object({
+    ...base,
+    type: z.literal("saved"),
+    path: z.string(),
+    adapter: z.boolean(),
+    merged: z.string().nullable().optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal("provenance"),
+    model: z.record(z.string(), z.unknown()),
+    datasets: z.array(z.record(z.string(), z.unknown())),
+    plan: z.record(z.string(), z.unknown()),
+  }),
   /** A batch planner probe's measurement (TRELLIS_PROBE): peak reserved memory, tokens/s after step 1. */
-  z.object({ ...base, type: z.literal("probe_result"), peak_bytes: z.number().nullable(), capacity_bytes: z.number().nullable(), tokens_per_s: z.number().nullable(), steps: z.number().int() }),
+  z.object({
+    ...base,
+    type: z.literal("probe_result"),
+    peak_bytes: z.number().nullable(),
+    capacity_bytes: z.number().nullable(),
+    tokens_per_s: z.number().nullable(),
+    steps: z.number().int(),
+  }),
   /** A stop command arrived: a checkpoint is saved at this step's end, then training stops. */
   z.object({ ...base, type: z.literal("stopping"), step }),
   z.object({ ...base, type: z.literal("stopped"), step, checkpoint: z.string().nullable() }),
@@ -155,17 +214,55 @@ const ofStage = { time: z.number(), stage: z.string() };
 
 /** Events the orchestrator adds around the stages (a `notice` is the stages' own kind). */
 export const OrchestratorEvent = z.discriminatedUnion("type", [
-  z.object({ ...runStage, type: z.literal("run_start"), run_id: z.string(), recipe: z.string(), run_dir: z.string(), stages: z.array(z.object({ id: z.string(), trainer: z.string() })), trellis_version: z.string() }),
-  z.object({ ...runStage, type: z.literal("environment"), python: z.string(), venv: z.string(), installed: z.boolean() }),
-  z.object({ ...ofStage, type: z.literal("stage_end"), status: z.enum(["finished", "failed", "stopped"]), exit_code: z.number().int().nullable(), signal: z.string().nullable(), reason: z.string().optional() }),
+  z.object({
+    ...runStage,
+    type: z.literal("run_start"),
+    run_id: z.string(),
+    recipe: z.string(),
+    run_dir: z.string(),
+    stages: z.array(z.object({ id: z.string(), trainer: z.string() })),
+    trellis_version: z.string(),
+  }),
+  z.object({
+    ...runStage,
+    type: z.literal("environment"),
+    python: z.string(),
+    venv: z.string(),
+    installed: z.boolean(),
+  }),
+  z.object({
+    ...ofStage,
+    type: z.literal("stage_end"),
+    status: z.enum(["finished", "failed", "stopped"]),
+    exit_code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    reason: z.string().optional(),
+  }),
   /** A line from a stage that is not a valid event: kept, with the reason, never dropped. */
-  z.object({ ...ofStage, type: z.literal("invalid_event"), line: z.number().int(), error: z.string(), text: z.string() }),
+  z.object({
+    ...ofStage,
+    type: z.literal("invalid_event"),
+    line: z.number().int(),
+    error: z.string(),
+    text: z.string(),
+  }),
   /** `trellis resume` continues the run in the same events.jsonl from here. */
   z.object({ ...ofStage, type: z.literal("run_resumed"), checkpoint: z.string().nullable() }),
   /** Why a stage failed, decided from facts (exception type, errno, signal), and what to change. */
-  z.object({ ...ofStage, type: z.literal("diagnosis"), cause: z.enum(DIAGNOSIS_CAUSES), summary: z.string(), fix: z.string() }),
+  z.object({
+    ...ofStage,
+    type: z.literal("diagnosis"),
+    cause: z.enum(DIAGNOSIS_CAUSES),
+    summary: z.string(),
+    fix: z.string(),
+  }),
   /** GPU utilisation sampled from nvidia-smi every few seconds while stages run. */
-  z.object({ time: z.number(), stage: z.string().nullable().optional(), type: z.literal("gpu"), gpus: z.array(GpuSample) }),
+  z.object({
+    time: z.number(),
+    stage: z.string().nullable().optional(),
+    type: z.literal("gpu"),
+    gpus: z.array(GpuSample),
+  }),
   /** One line the trainer printed (its full output also goes to the stage's log files). */
   z.object({ ...ofStage, type: z.literal("output"), stream: z.enum(["stdout", "stderr"]), line: z.string() }),
   z.object({
@@ -183,11 +280,16 @@ export type OrchestratorEvent = z.infer<typeof OrchestratorEvent>;
  * recorded. The one schema of the protocol: Python lines, events.jsonl and websocket frames are
  * all parsed with it (docs/protocol.md is tested against it).
  */
-export const RunEventSchema = z.intersection(z.union([StageEvent, OrchestratorEvent]), z.object({ seq: z.number().int().positive() }));
+export const RunEventSchema = z.intersection(
+  z.union([StageEvent, OrchestratorEvent]),
+  z.object({ seq: z.number().int().positive() }),
+);
 export type RunEvent = (StageEvent | OrchestratorEvent) & { seq: number };
 
 /** Every event type of the protocol, stages' and orchestrator's. */
-export const EVENT_TYPES: readonly string[] = [...StageEvent.options, ...OrchestratorEvent.options].map((o) => o.shape.type.value);
+export const EVENT_TYPES: readonly string[] = [...StageEvent.options, ...OrchestratorEvent.options].map(
+  (o) => o.shape.type.value,
+);
 
 /** A recorded event (events.jsonl line, websocket frame) parsed, or a one-line reason it is not one. */
 export function decodeRunEvent(value: unknown): { ok: true; event: RunEvent } | { ok: false; error: string } {

@@ -15,7 +15,14 @@ export const COMMANDS = ["stop", "checkpoint", "detach"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export const ClientMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("hello"), token: z.string().max(256), last_seq: z.number().int().min(0), protocol: z.number().int().optional() }).strict(),
+  z
+    .object({
+      type: z.literal("hello"),
+      token: z.string().max(256),
+      last_seq: z.number().int().min(0),
+      protocol: z.number().int().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal("command"), command: z.enum(COMMANDS) }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
@@ -30,7 +37,13 @@ export type ServerMessage =
   | { kind: "error"; message: string };
 
 const ServerMessageSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("welcome"), protocol: z.number(), run_id: z.string(), last_seq: z.number(), snapshot: z.unknown() }),
+  z.object({
+    kind: z.literal("welcome"),
+    protocol: z.number(),
+    run_id: z.string(),
+    last_seq: z.number(),
+    snapshot: z.unknown(),
+  }),
   z.object({ kind: z.literal("event"), event: z.object({ seq: z.number().int(), type: z.string() }).loose() }),
   z.object({ kind: z.literal("replayed"), last_seq: z.number() }),
   z.object({ kind: z.literal("heartbeat"), time: z.number(), last_seq: z.number() }),
@@ -50,7 +63,7 @@ export function parseClientMessage(text: string): ClientMessage | undefined {
 export function parseServerMessage(text: string): ServerMessage | undefined {
   try {
     const parsed = ServerMessageSchema.safeParse(JSON.parse(text));
-    return parsed.success ? (parsed.data) : undefined;
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

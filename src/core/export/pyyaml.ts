@@ -6,7 +6,8 @@
 
 /** Plain scalars that need no quotes in either YAML version. */
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
-const YAML11_WORDS = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
+const YAML11_WORDS =
+  /^(y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL)$/;
 
 export function pyFloat(v: number): string {
   if (Number.isNaN(v)) return ".nan";
@@ -40,7 +41,8 @@ function block(v: unknown, indent: string): string[] {
     if (!Object.keys(v).length) return [`${indent}{}`];
     return Object.entries(v).flatMap(([k, val]) => {
       const key = scalar(k);
-      if ((isMap(val) && Object.keys(val).length) || (Array.isArray(val) && val.length)) return [`${indent}${key}:`, ...block(val, `${indent}  `)];
+      if ((isMap(val) && Object.keys(val).length) || (Array.isArray(val) && val.length))
+        return [`${indent}${key}:`, ...block(val, `${indent}  `)];
       const inner = isMap(val) ? "{}" : Array.isArray(val) ? "[]" : scalar(val);
       return [`${indent}${key}: ${inner}`];
     });

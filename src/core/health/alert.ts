@@ -41,7 +41,9 @@ export const ALERT_FAMILY: Record<AlertId, HealthFamily> = {
 
 /** Families worth a token for a trainer: SFT has no preference accuracy or rewards. */
 export function familiesFor(trainer: string | undefined, gpu: boolean): HealthFamily[] {
-  const base: HealthFamily[] = isPreference(trainer) ? ["finite", "init", "learn", "acc", "grad", "drift"] : ["finite", "init", "grad"];
+  const base: HealthFamily[] = isPreference(trainer)
+    ? ["finite", "init", "learn", "acc", "grad", "drift"]
+    : ["finite", "init", "grad"];
   return gpu ? [...base, "gpu"] : base;
 }
 

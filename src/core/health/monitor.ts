@@ -32,7 +32,16 @@ export interface HealthResult {
   alerts: Alert[];
 }
 
-const emptyWindows = (): StageWindows => ({ logs: 0, zeroLossRun: 0, accuracy: [], chosen: [], rejected: [], margins: [], gradSamples: [], gradBaseline: null });
+const emptyWindows = (): StageWindows => ({
+  logs: 0,
+  zeroLossRun: 0,
+  accuracy: [],
+  chosen: [],
+  rejected: [],
+  margins: [],
+  gradSamples: [],
+  gradBaseline: null,
+});
 
 /**
  * Folds any run event; only `metrics`, `gpu` and `output` can raise alerts. `values` are the
@@ -47,7 +56,18 @@ export function observeHealth(
 ): HealthResult {
   switch (event.type) {
     case "metrics":
-      return event.stage ? observeMetrics(h, { stage: event.stage, trainer: trainerOf(event.stage), step: event.step, metrics: values ?? numeric(event.metrics) }, o) : { health: h, alerts: [] };
+      return event.stage
+        ? observeMetrics(
+            h,
+            {
+              stage: event.stage,
+              trainer: trainerOf(event.stage),
+              step: event.step,
+              metrics: values ?? numeric(event.metrics),
+            },
+            o,
+          )
+        : { health: h, alerts: [] };
     case "gpu":
       return observeGpu(h, event.stage ?? null, event.gpus, o);
     case "output":
@@ -70,16 +90,32 @@ export function observeMetrics(
   const alerts: Alert[] = [];
   for (const rule of METRIC_RULES) {
     if (!rule.applies(input.trainer)) continue;
-    const finding: Finding | null = rule.check({ trainer: input.trainer, step: input.step, metrics: input.metrics, w, o, warm });
+    const finding: Finding | null = rule.check({
+      trainer: input.trainer,
+      step: input.step,
+      metrics: input.metrics,
+      w,
+      o,
+      warm,
+    });
     if (!finding) continue;
     active[rule.id] = finding.severity;
     const was = prev.active[rule.id];
     const escalates = was !== undefined && severityRank(finding.severity) > severityRank(was);
     const fired = lastFired[rule.id];
-    const cooled = fired === undefined || w.logs - fired.log >= o.cooldownLogs || severityRank(finding.severity) > severityRank(fired.severity);
+    const cooled =
+      fired === undefined ||
+      w.logs - fired.log >= o.cooldownLogs ||
+      severityRank(finding.severity) > severityRank(fired.severity);
     if (escalates || (was === undefined && cooled)) {
       lastFired[rule.id] = { log: w.logs, severity: finding.severity };
-      alerts.push({ id: rule.id, severity: finding.severity, stage: input.stage, step: input.step, message: finding.message });
+      alerts.push({
+        id: rule.id,
+        severity: finding.severity,
+        stage: input.stage,
+        step: input.step,
+        message: finding.message,
+      });
     }
   }
   return { health: { ...h, stages: { ...h.stages, [input.stage]: { w, active, lastFired } } }, alerts };
@@ -89,9 +125,18 @@ function isWarm(w: StageWindows, step: number, o: HealthOptions): boolean {
   return step >= o.warmupSteps && w.logs >= o.warmupLogs;
 }
 
-function updateWindows(w: StageWindows, step: number, m: Readonly<Record<string, number>>, o: HealthOptions): StageWindows {
+function updateWindows(
+  w: StageWindows,
+  step: number,
+  m: Readonly<Record<string, number>>,
+  o: HealthOptions,
+): StageWindows {
   const next: StageWindows = { ...w, logs: w.logs + 1, zeroLossRun: m.loss === 0 ? w.zeroLossRun + 1 : 0 };
-  const push = (key: keyof Pick<StageWindows, "accuracy" | "chosen" | "rejected" | "margins">, value: number | undefined, size: number) => {
+  const push = (
+    key: keyof Pick<StageWindows, "accuracy" | "chosen" | "rejected" | "margins">,
+    value: number | undefined,
+    size: number,
+  ) => {
     if (value !== undefined && Number.isFinite(value)) next[key] = pushWindow(w[key], value, size);
   };
   push("accuracy", m["rewards/accuracies"], o.accuracyWindowLogs);
@@ -109,7 +154,12 @@ function updateWindows(w: StageWindows, step: number, m: Readonly<Record<string,
   return next;
 }
 
-export function observeGpu(h: HealthState, stage: string | null, gpus: readonly GpuSample[], o: HealthOptions): HealthResult {
+export function observeGpu(
+  h: HealthState,
+  stage: string | null,
+  gpus: readonly GpuSample[],
+  o: HealthOptions,
+): HealthResult {
   const gpuMemory = { ...h.gpuMemory };
   const alerts: Alert[] = [];
   for (const gpu of gpus) {
@@ -137,7 +187,15 @@ export function observeOutput(h: HealthState, stage: string, line: string): Heal
   if (h.oom[stage] || !OOM.test(line)) return { health: h, alerts: [] };
   return {
     health: { ...h, oom: { ...h.oom, [stage]: true } },
-    alerts: [{ id: "oom", severity: "error", stage, step: null, message: "out of GPU memory: lower per_device_train_batch_size or max_length, or enable gradient checkpointing" }],
+    alerts: [
+      {
+        id: "oom",
+        severity: "error",
+        stage,
+        step: null,
+        message: "out of GPU memory: lower per_device_train_batch_size or max_length, or enable gradient checkpointing",
+      },
+    ],
   };
 }
 

@@ -56,7 +56,10 @@ export const METRIC_RULES: readonly MetricRule[] = [
       if (bad.length === 0) return null;
       const [name, value] = bad[0]!;
       const more = bad.length > 1 ? ` (+${bad.length - 1} more)` : "";
-      return { severity: "error", message: `${name} is ${value}${more} at step ${step}: stop the run; use bf16 or fp32 instead of fp16, lower the learning rate, check the data` };
+      return {
+        severity: "error",
+        message: `${name} is ${value}${more} at step ${step}: stop the run; use bf16 or fp32 instead of fp16, lower the learning rate, check the data`,
+      };
     },
   },
   {
@@ -64,7 +67,10 @@ export const METRIC_RULES: readonly MetricRule[] = [
     applies: always,
     check: ({ w, o, step }) =>
       w.zeroLossRun >= o.zeroLossLogs
-        ? { severity: "error", message: `loss is exactly 0 for ${w.zeroLossRun} logs (step ${step}): likely NaN gradients in fp16; use bf16 or fp32 and check the data` }
+        ? {
+            severity: "error",
+            message: `loss is exactly 0 for ${w.zeroLossRun} logs (step ${step}): likely NaN gradients in fp16; use bf16 or fp32 and check the data`,
+          }
         : null,
   },
   {
@@ -77,8 +83,14 @@ export const METRIC_RULES: readonly MetricRule[] = [
       if (step > o.collapseWithinSteps || loss === undefined || acc === undefined) return null;
       if (!(loss >= 0 && loss < o.collapseLossBelow && acc >= o.collapseAccuracyAtLeast)) return null;
       return pref
-        ? { severity: "error", message: `loss ${num(loss)} with accuracy ${acc.toFixed(2)} at step ${step}: pairs are trivially separable; check the chat template and that chosen and rejected differ` }
-        : { severity: "error", message: `loss ${num(loss)} with token accuracy ${acc.toFixed(2)} at step ${step}: answers may leak into the prompt; check the chat template and completion masking` };
+        ? {
+            severity: "error",
+            message: `loss ${num(loss)} with accuracy ${acc.toFixed(2)} at step ${step}: pairs are trivially separable; check the chat template and that chosen and rejected differ`,
+          }
+        : {
+            severity: "error",
+            message: `loss ${num(loss)} with token accuracy ${acc.toFixed(2)} at step ${step}: answers may leak into the prompt; check the chat template and completion masking`,
+          };
     },
   },
   {
@@ -88,7 +100,10 @@ export const METRIC_RULES: readonly MetricRule[] = [
       if (step < o.stuckAccuracyAfterSteps || w.accuracy.length < o.accuracyWindowLogs) return null;
       const m = mean(w.accuracy);
       if (Math.abs(m - 0.5) > o.stuckAccuracyBand) return null;
-      return { severity: "warn", message: `rewards/accuracies stuck at ${m.toFixed(2)} over ${w.accuracy.length} logs (step ${step}): not learning; raise the learning rate or beta, check that chosen and rejected differ` };
+      return {
+        severity: "warn",
+        message: `rewards/accuracies stuck at ${m.toFixed(2)} over ${w.accuracy.length} logs (step ${step}): not learning; raise the learning rate or beta, check that chosen and rejected differ`,
+      };
     },
   },
   {
@@ -98,7 +113,10 @@ export const METRIC_RULES: readonly MetricRule[] = [
       if (!warm || w.accuracy.length < o.accuracyWindowLogs) return null;
       const m = mean(w.accuracy);
       if (m >= 0.5 - o.stuckAccuracyBand) return null;
-      return { severity: "warn", message: `rewards/accuracies ${m.toFixed(2)} is below chance over ${w.accuracy.length} logs (step ${step}): chosen and rejected may be swapped; check the pair columns` };
+      return {
+        severity: "warn",
+        message: `rewards/accuracies ${m.toFixed(2)} is below chance over ${w.accuracy.length} logs (step ${step}): chosen and rejected may be swapped; check the pair columns`,
+      };
     },
   },
   {
@@ -127,12 +145,18 @@ export const METRIC_RULES: readonly MetricRule[] = [
       const r = num(w.rejected.at(-1)!);
       const n = w.chosen.length;
       if (trainer === "orpo") {
-        return { severity: "warn", message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs (step ${step}): likelihood of both answers drops; lower beta or the learning rate` };
+        return {
+          severity: "warn",
+          message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs (step ${step}): likelihood of both answers drops; lower beta or the learning rate`,
+        };
       }
       const rising = w.margins.length >= 3 && trendT(w.margins) >= o.trendMinT;
       if (rising && !o.rewardsFallingEvenIfMarginsRise) return null;
       const why = rising ? "usual DPO displacement while margins rise" : "while margins stall";
-      return { severity: "warn", message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs, ${why} (step ${step}): lower the learning rate or add an SFT term (loss_type [sigmoid, sft])` };
+      return {
+        severity: "warn",
+        message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs, ${why} (step ${step}): lower the learning rate or add an SFT term (loss_type [sigmoid, sft])`,
+      };
     },
   },
 ];

@@ -41,7 +41,10 @@ export class Draft {
   setArg(key: string, name: string, value: unknown, status: "mapped" | "migrated" = "mapped", note = ""): boolean {
     const earlier = this.argFrom.get(name);
     if (earlier !== undefined) {
-      this.report.unsupported(key, `${STAGE}.args.${name} already comes from '${earlier}' (${JSON.stringify(this.args[name])}); this value is not used`);
+      this.report.unsupported(
+        key,
+        `${STAGE}.args.${name} already comes from '${earlier}' (${JSON.stringify(this.args[name])}); this value is not used`,
+      );
       return false;
     }
     this.argFrom.set(name, key);
@@ -92,7 +95,11 @@ const MAX_NAME = 64;
 export function recipeName(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? "";
   const stem = base.replace(/\.(ya?ml|json)$/i, "");
-  let name = stem.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/\.{2,}/g, ".").replace(/^[^A-Za-z0-9]+/, "").slice(0, MAX_NAME);
+  let name = stem
+    .replace(/[^A-Za-z0-9_.-]+/g, "-")
+    .replace(/\.{2,}/g, ".")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, MAX_NAME);
   name = name.replace(/[^A-Za-z0-9]+$/, "");
   return SAFE_ID.test(name) ? name : "imported";
 }

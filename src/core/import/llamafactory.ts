@@ -17,24 +17,35 @@ const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
 export function llamaFactoryTrainer(raw: Raw): Trainer {
   const stage = raw.stage ?? "sft";
   if (stage === "sft") return "sft";
-  if (stage !== "dpo") throw new ImportError(`stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`);
+  if (stage !== "dpo")
+    throw new ImportError(
+      `stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
+    );
   const loss = raw.pref_loss ?? "sigmoid";
   if (loss === "orpo") return "orpo";
   if (typeof loss === "string" && DPO_LOSSES.has(loss)) return "dpo";
-  throw new ImportError(`pref_loss: ${show(loss)}: trellis's DPO takes ${[...DPO_LOSSES].join(", ")}, and orpo is ORPO`);
+  throw new ImportError(
+    `pref_loss: ${show(loss)}: trellis's DPO takes ${[...DPO_LOSSES].join(", ")}, and orpo is ORPO`,
+  );
 }
 
 type Handler = (d: Draft, raw: Raw, key: string, value: unknown) => void;
-const unsetOr = (reason: string): Handler => (d, _raw, key, v) => (isEmpty(v) || v === false ? d.report.unset(key, emptyNote(v)) : d.report.unsupported(key, reason));
+const unsetOr =
+  (reason: string): Handler =>
+  (d, _raw, key, v) =>
+    isEmpty(v) || v === false ? d.report.unset(key, emptyNote(v)) : d.report.unsupported(key, reason);
 const isLora = (raw: Raw) => raw.finetuning_type === "lora";
-const lora = (field: string, check: (v: unknown) => boolean): Handler => (d, raw, key, v) => {
-  if (!isLora(raw)) return d.report.unset(key, "finetuning_type is not lora: LLaMA-Factory does not use it either");
-  if (!check(v)) return d.report.unsupported(key, `not a valid LoRA ${field} (got ${show(v)})`);
-  d.enablePeft()[field] = v;
-  d.report.mapped(key, `${STAGE}.peft.${field}`);
-};
+const lora =
+  (field: string, check: (v: unknown) => boolean): Handler =>
+  (d, raw, key, v) => {
+    if (!isLora(raw)) return d.report.unset(key, "finetuning_type is not lora: LLaMA-Factory does not use it either");
+    if (!check(v)) return d.report.unsupported(key, `not a valid LoRA ${field} (got ${show(v)})`);
+    d.enablePeft()[field] = v;
+    d.report.mapped(key, `${STAGE}.peft.${field}`);
+  };
 
-const isBnb = (raw: Raw) => isEmpty(raw.quantization_method) || raw.quantization_method === "bnb" || raw.quantization_method === "bitsandbytes";
+const isBnb = (raw: Raw) =>
+  isEmpty(raw.quantization_method) || raw.quantization_method === "bnb" || raw.quantization_method === "bitsandbytes";
 const fourBit = (raw: Raw) => raw.quantization_bit === 4 && isBnb(raw) && isLora(raw);
 /** LLaMA-Factory's flash_attn values and the transformers kernels they pick. */
 const FLASH_ATTN: Record<string, string> = { disabled: "eager", sdpa: "sdpa", fa2: "flash_attention_2" };
@@ -48,23 +59,37 @@ const RENAMED: Record<string, string> = {
 };
 
 const HANDLERS: Record<string, Handler> = {
-  model_name_or_path: (d, _raw, key, v) => (isString(v) ? ((d.model.name = v), d.report.mapped(key, "model.name")) : d.report.unsupported(key, `must be a Hub id or a local folder (got ${show(v)})`)),
-  model_revision: (d, _raw, key, v) => (isString(v) ? ((d.model.revision = v), d.report.mapped(key, "model.revision")) : d.report.unset(key)),
+  model_name_or_path: (d, _raw, key, v) =>
+    isString(v)
+      ? ((d.model.name = v), d.report.mapped(key, "model.name"))
+      : d.report.unsupported(key, `must be a Hub id or a local folder (got ${show(v)})`),
+  model_revision: (d, _raw, key, v) =>
+    isString(v) ? ((d.model.revision = v), d.report.mapped(key, "model.revision")) : d.report.unset(key),
   trust_remote_code: (d, raw, key, v) => mapTrlArg(d, raw, key, "trust_remote_code", v),
-  adapter_name_or_path: unsetOr("trellis cannot start from an existing adapter: merge it into the model and set model.name to the merged folder"),
+  adapter_name_or_path: unsetOr(
+    "trellis cannot start from an existing adapter: merge it into the model and set model.name to the merged folder",
+  ),
   cache_dir: unsetOr("trellis uses the Hugging Face cache ($HF_HOME)"),
   stage: (d, _raw, key) => d.report.mapped(key, `${STAGE}.trainer`),
-  do_train: (d, _raw, key, v) => (v === false ? d.report.unsupported(key, "trellis stages always train") : d.report.unset(key, "true: trellis stages train")),
+  do_train: (d, _raw, key, v) =>
+    v === false
+      ? d.report.unsupported(key, "trellis stages always train")
+      : d.report.unset(key, "true: trellis stages train"),
   finetuning_type: (d, raw, key, v) => {
     if (v === "full" || isEmpty(v)) return d.report.unset(key, "full fine-tuning");
-    if (v !== "lora") return d.report.unsupported(key, `trellis fine-tunes fully or with LoRA; ${show(v)} becomes full fine-tuning`);
+    if (v !== "lora")
+      return d.report.unsupported(key, `trellis fine-tunes fully or with LoRA; ${show(v)} becomes full fine-tuning`);
     const peft = d.enablePeft();
     // LLaMA-Factory's defaults, which differ from trellis's: set them so the recipe means the same.
     if (raw.lora_rank === undefined) peft.r = 8;
     if (raw.lora_alpha === undefined) peft.lora_alpha = typeof raw.lora_rank === "number" ? raw.lora_rank * 2 : 16;
     if (raw.lora_dropout === undefined) peft.lora_dropout = 0;
     if (raw.lora_target === undefined) peft.target_modules = "all-linear";
-    d.report.mapped(key, `${STAGE}.peft`, "LoRA with LLaMA-Factory's defaults where unset: rank 8, alpha 2 x rank, dropout 0, all linear layers");
+    d.report.mapped(
+      key,
+      `${STAGE}.peft`,
+      "LoRA with LLaMA-Factory's defaults where unset: rank 8, alpha 2 x rank, dropout 0, all linear layers",
+    );
   },
   lora_rank: lora("r", (v) => Number.isInteger(v) && (v as number) > 0),
   lora_alpha: lora("lora_alpha", (v) => typeof v === "number" && v > 0),
@@ -73,35 +98,71 @@ const HANDLERS: Record<string, Handler> = {
   use_dora: lora("use_dora", (v) => typeof v === "boolean"),
   lora_target: (d, raw, key, v) => {
     if (!isLora(raw)) return d.report.unset(key, "finetuning_type is not lora: LLaMA-Factory does not use it either");
-    const modules = typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : [];
-    if (!modules.length) return d.report.unsupported(key, `must be 'all' or comma-separated module names (got ${show(v)})`);
+    const modules =
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [];
+    if (!modules.length)
+      return d.report.unsupported(key, `must be 'all' or comma-separated module names (got ${show(v)})`);
     d.enablePeft().target_modules = modules.length === 1 && modules[0] === "all" ? "all-linear" : modules;
-    d.report.mapped(key, `${STAGE}.peft.target_modules`, modules[0] === "all" ? "all: every linear layer (all-linear)" : "");
+    d.report.mapped(
+      key,
+      `${STAGE}.peft.target_modules`,
+      modules[0] === "all" ? "all: every linear layer (all-linear)" : "",
+    );
   },
-  additional_target: (d, raw, key, v) => (isString(v) && isLora(raw) ? ((d.enablePeft().modules_to_save = v.split(",").map((s) => s.trim())), d.report.mapped(key, `${STAGE}.peft.modules_to_save`)) : unsetOr("only used with finetuning_type lora")(d, raw, key, v)),
+  additional_target: (d, raw, key, v) =>
+    isString(v) && isLora(raw)
+      ? ((d.enablePeft().modules_to_save = v.split(",").map((s) => s.trim())),
+        d.report.mapped(key, `${STAGE}.peft.modules_to_save`))
+      : unsetOr("only used with finetuning_type lora")(d, raw, key, v),
   pref_loss: (d, _raw, key, v) => {
-    if (d.trainer === "orpo") return d.report.mapped(key, `${STAGE}.trainer`, "orpo: TRL's ORPOTrainer (the same NLL + beta x odds-ratio loss as LLaMA-Factory's)");
+    if (d.trainer === "orpo")
+      return d.report.mapped(
+        key,
+        `${STAGE}.trainer`,
+        "orpo: TRL's ORPOTrainer (the same NLL + beta x odds-ratio loss as LLaMA-Factory's)",
+      );
     if (v === "sigmoid") return d.report.unset(key, "sigmoid: DPO's default loss");
     d.setArg(key, "loss_type", [v], "mapped");
   },
   pref_ftx: (d, raw, key, v) => {
     if (isEmpty(v) || v === 0) return d.report.unset(key, "0: no SFT term");
-    if (d.trainer !== "dpo" || typeof v !== "number") return d.report.unsupported(key, `an SFT loss weight for DPO (got ${show(v)} for ${d.trainer})`);
+    if (d.trainer !== "dpo" || typeof v !== "number")
+      return d.report.unsupported(key, `an SFT loss weight for DPO (got ${show(v)} for ${d.trainer})`);
     const loss = raw.pref_loss ?? "sigmoid";
     d.deriveArg(key, "loss_weights", [1.0, v]);
-    d.setArg(key, "loss_type", [loss, "sft"], "migrated", `DPO plus ${v} x the SFT loss: loss_type [${shown(loss)}, sft], loss_weights [1.0, ${v}]`);
+    d.setArg(
+      key,
+      "loss_type",
+      [loss, "sft"],
+      "migrated",
+      `DPO plus ${v} x the SFT loss: loss_type [${shown(loss)}, sft], loss_weights [1.0, ${v}]`,
+    );
   },
   simpo_gamma: unsetOr("SimPO is not a trellis trainer"),
   ref_model: unsetOr("the DPO reference is the starting model (or the policy with its adapter disabled, with LoRA)"),
   ref_model_adapters: unsetOr("the DPO reference is the starting model"),
-  ref_model_quantization_bit: unsetOr("DPO's reference is the policy with its adapter disabled: the same weights, quantised as model.quantization says"),
-  template: (d, _raw, key, v) => (isEmpty(v) ? d.report.unset(key) : d.report.unsupported(key, `LLaMA-Factory's template ${show(v)} is Python, not Jinja: the tokenizer's own chat template is used (set model.chat_template to force one)`)),
+  ref_model_quantization_bit: unsetOr(
+    "DPO's reference is the policy with its adapter disabled: the same weights, quantised as model.quantization says",
+  ),
+  template: (d, _raw, key, v) =>
+    isEmpty(v)
+      ? d.report.unset(key)
+      : d.report.unsupported(
+          key,
+          `LLaMA-Factory's template ${show(v)} is Python, not Jinja: the tokenizer's own chat template is used (set model.chat_template to force one)`,
+        ),
   max_samples: unsetOr("trellis trains on every row: cut the data (or a Hub split such as train[:1000]) to limit it"),
   overwrite_cache: unsetOr("trellis uses the datasets cache ($HF_HOME)"),
   val_size: (d, raw, key, v) => {
     if (isEmpty(v) || v === 0) return d.report.unset(key);
     if (!isEmpty(raw.eval_dataset)) return d.report.unsupported(key, "eval_dataset is also given and is the eval data");
-    if (typeof v !== "number" || v <= 0 || v >= 1) return d.report.unsupported(key, `trellis holds out a fraction between 0 and 1 (got ${show(v)})`);
+    if (typeof v !== "number" || v <= 0 || v >= 1)
+      return d.report.unsupported(key, `trellis holds out a fraction between 0 and 1 (got ${show(v)})`);
     d.eval = { fraction: v };
     d.report.mapped(key, "data.eval.fraction");
   },
@@ -109,20 +170,34 @@ const HANDLERS: Record<string, Handler> = {
   quantization_bit: (d, raw, key, v) => {
     if (isEmpty(v)) return d.report.unset(key, "null: no quantisation");
     if (v !== 4 && v !== 8) return d.report.unsupported(key, `bitsandbytes quantises to 4 or 8 bits (got ${show(v)})`);
-    if (!isBnb(raw)) return d.report.unsupported(key, `quantization_method ${show(raw.quantization_method)}: trellis quantises through bitsandbytes only`);
-    if (!isLora(raw)) return d.report.unsupported(key, `${NEEDS_ADAPTER}: set finetuning_type: lora (LLaMA-Factory requires it too)`);
+    if (!isBnb(raw))
+      return d.report.unsupported(
+        key,
+        `quantization_method ${show(raw.quantization_method)}: trellis quantises through bitsandbytes only`,
+      );
+    if (!isLora(raw))
+      return d.report.unsupported(key, `${NEEDS_ADAPTER}: set finetuning_type: lora (LLaMA-Factory requires it too)`);
     // LLaMA-Factory's defaults: nf4 with double quantisation, computing in the training dtype.
     if (v === 8) return setQuantization(d, key, { bits: 8 }, "LoRA on bitsandbytes 8-bit weights");
-    setQuantization(d, key, { bits: 4, quant_type: "nf4", double_quant: true }, "QLoRA: bitsandbytes 4-bit, nf4 with double quantisation (LLaMA-Factory's defaults), computing in model.dtype");
+    setQuantization(
+      d,
+      key,
+      { bits: 4, quant_type: "nf4", double_quant: true },
+      "QLoRA: bitsandbytes 4-bit, nf4 with double quantisation (LLaMA-Factory's defaults), computing in model.dtype",
+    );
   },
-  quantization_method: (d, raw, key, v) => (isBnb(raw) ? d.report.unset(key, isEmpty(v) ? emptyNote(v) : "bnb: bitsandbytes, what model.quantization uses") : d.report.unsupported(key, `${show(v)}: trellis quantises through bitsandbytes (bnb) only`)),
+  quantization_method: (d, raw, key, v) =>
+    isBnb(raw)
+      ? d.report.unset(key, isEmpty(v) ? emptyNote(v) : "bnb: bitsandbytes, what model.quantization uses")
+      : d.report.unsupported(key, `${show(v)}: trellis quantises through bitsandbytes (bnb) only`),
   quantization_type: (d, raw, key, v) => quantSetting(d, key, "quant_type", v, fourBit(raw)),
   double_quantization: (d, raw, key, v) => quantSetting(d, key, "double_quant", v, fourBit(raw)),
   quantization_device_map: unsetOr("quantised weights go to the training device (the GPU of the process, or the CPU)"),
   flash_attn: (d, _raw, key, v) => {
     if (v === "auto" || isEmpty(v)) return d.report.unset(key, "auto: transformers' default attention");
     const kernel = isString(v) ? FLASH_ATTN[v] : undefined;
-    if (!isString(v) || !kernel) return d.report.unsupported(key, `LLaMA-Factory's flash_attn takes auto, disabled, sdpa or fa2 (got ${show(v)})`);
+    if (!isString(v) || !kernel)
+      return d.report.unsupported(key, `LLaMA-Factory's flash_attn takes auto, disabled, sdpa or fa2 (got ${show(v)})`);
     setAttention(d, key, kernel, `LLaMA-Factory's ${v}`);
   },
   dataset_dir: (d, _raw, key) => d.report.mapped(key, undefined, "where dataset names are looked up"),
@@ -133,11 +208,15 @@ export function importLlamaFactory(d: Draft, raw: Raw, datasetInfo?: Raw): void 
     if (key === "dataset" || key === "eval_dataset") continue;
     const handler = HANDLERS[key];
     if (handler) handler(d, raw, key, value);
-    else if (RENAMED[key]) mapTrlArg(d, raw, key, RENAMED[key], value, `LLaMA-Factory's ${key} is TRL's ${RENAMED[key]}`);
+    else if (RENAMED[key])
+      mapTrlArg(d, raw, key, RENAMED[key], value, `LLaMA-Factory's ${key} is TRL's ${RENAMED[key]}`);
     else mapTrlArg(d, raw, key, key, value);
   }
   const dir = isString(raw.dataset_dir) ? raw.dataset_dir : "data";
-  for (const [key, role] of [["dataset", "train"], ["eval_dataset", "eval"]] as const) {
+  for (const [key, role] of [
+    ["dataset", "train"],
+    ["eval_dataset", "eval"],
+  ] as const) {
     if (!(key in raw)) continue;
     if (isEmpty(raw[key])) d.report.unset(key);
     else dataset(d, key, raw[key], role, dir, datasetInfo);
@@ -148,27 +227,47 @@ export function importLlamaFactory(d: Draft, raw: Raw, datasetInfo?: Raw): void 
 function dataset(d: Draft, key: string, value: unknown, role: "train" | "eval", dir: string, info?: Raw): void {
   const r = d.report;
   if (!isString(value)) return r.unsupported(key, `must be dataset names separated by commas (got ${show(value)})`);
-  const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const resolved = names.map((n) => resolveName(n, dir, info));
   const bad = resolved.find((x): x is string => typeof x === "string");
   if (bad) return r.unsupported(key, bad);
   const sources = resolved as Array<{ source: SourceDraft; columns: Record<string, string>; note: string }>;
-  const allLocal = sources.every((s) => s.source.path !== undefined && formatOf(String(s.source.path)) === formatOf(String(sources[0]!.source.path)));
-  if (sources.length > 1 && !allLocal) return r.unsupported(key, "several datasets that are not all local files of one format: trellis reads one source per data role");
+  const allLocal = sources.every(
+    (s) => s.source.path !== undefined && formatOf(String(s.source.path)) === formatOf(String(sources[0]!.source.path)),
+  );
+  if (sources.length > 1 && !allLocal)
+    return r.unsupported(
+      key,
+      "several datasets that are not all local files of one format: trellis reads one source per data role",
+    );
   const source = sources.length > 1 ? { path: sources.map((s) => s.source.path as string) } : sources[0]!.source;
   d[role] = source;
   for (const s of sources) Object.assign(d.columns, s.columns);
   const where = source.hub !== undefined ? `data.${role}.hub` : `data.${role}.path`;
   const guessed = !info || sources.some((s) => s.note.startsWith("assumed"));
-  const note = sources.map((s) => s.note).filter(Boolean).join("; ");
+  const note = sources
+    .map((s) => s.note)
+    .filter(Boolean)
+    .join("; ");
   guessed ? r.migrated(key, where, note) : r.mapped(key, where, note);
 }
 
-function resolveName(name: string, dir: string, info?: Raw): { source: SourceDraft; columns: Record<string, string>; note: string } | string {
+function resolveName(
+  name: string,
+  dir: string,
+  info?: Raw,
+): { source: SourceDraft; columns: Record<string, string>; note: string } | string {
   const entry = info?.[name];
   if (!isMapping(entry)) {
     const file = `${dir}/${name}.json`;
-    return { source: { path: file }, columns: {}, note: `assumed the file ${file}: LLaMA-Factory resolves '${name}' through ${dir}/dataset_info.json${info ? ", which has no such entry" : ", which was not found"}; point the recipe at the file or Hub dataset, with prompt/chosen/rejected columns` };
+    return {
+      source: { path: file },
+      columns: {},
+      note: `assumed the file ${file}: LLaMA-Factory resolves '${name}' through ${dir}/dataset_info.json${info ? ", which has no such entry" : ", which was not found"}; point the recipe at the file or Hub dataset, with prompt/chosen/rejected columns`,
+    };
   }
   const columns: Record<string, string> = {};
   const cols = isMapping(entry.columns) ? entry.columns : {};
@@ -176,12 +275,24 @@ function resolveName(name: string, dir: string, info?: Raw): { source: SourceDra
     const from = c === "completion" ? cols.response : cols[c];
     if (isString(from) && from !== c) columns[c] = from;
   }
-  const sharegpt = entry.formatting === "sharegpt" ? "; LLaMA-Factory's sharegpt messages ({from, value}) must become {role, content} for TRL" : "";
+  const sharegpt =
+    entry.formatting === "sharegpt"
+      ? "; LLaMA-Factory's sharegpt messages ({from, value}) must become {role, content} for TRL"
+      : "";
   if (isString(entry.hf_hub_url)) {
-    const source = sourceOf(entry.hf_hub_url, isString(entry.split) ? entry.split : "train", isString(entry.subset) ? entry.subset : undefined);
+    const source = sourceOf(
+      entry.hf_hub_url,
+      isString(entry.split) ? entry.split : "train",
+      isString(entry.subset) ? entry.subset : undefined,
+    );
     if (typeof source === "string") return source;
     return { source, columns, note: `'${name}' in dataset_info.json${sharegpt}` };
   }
-  if (isString(entry.file_name)) return { source: { path: `${dir}/${entry.file_name}` }, columns, note: `'${name}' in dataset_info.json${sharegpt}` };
+  if (isString(entry.file_name))
+    return {
+      source: { path: `${dir}/${entry.file_name}` },
+      columns,
+      note: `'${name}' in dataset_info.json${sharegpt}`,
+    };
   return `'${name}' in dataset_info.json names neither hf_hub_url nor file_name`;
 }

@@ -14,7 +14,8 @@ function mergeMapping(base: Raw, over: Raw, root: boolean): Raw {
   const out: Raw = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === null) delete out[key];
-    else if (root && key === "stages" && Array.isArray(value) && Array.isArray(out.stages)) out.stages = mergeStages(out.stages, value);
+    else if (root && key === "stages" && Array.isArray(value) && Array.isArray(out.stages))
+      out.stages = mergeStages(out.stages, value);
     else if (isMapping(value) && isMapping(out[key])) out[key] = mergeMapping(out[key], value, false);
     else out[key] = stripNulls(value);
   }
@@ -35,7 +36,11 @@ function mergeStages(base: unknown[], over: unknown[]): unknown[] {
 /** A null that lands where nothing was merged means "absent". */
 function stripNulls(value: unknown): unknown {
   if (!isMapping(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, stripNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, stripNulls(v)]),
+  );
 }
 
 /**
@@ -45,11 +50,20 @@ function stripNulls(value: unknown): unknown {
  */
 export function mapLocalPaths(recipe: Raw, move: (p: string) => string): Raw {
   const each = (p: unknown): unknown => (typeof p === "string" ? move(p) : Array.isArray(p) ? p.map(each) : p);
-  const source = (s: unknown) => (typeof s === "string" || Array.isArray(s) ? each(s) : isMapping(s) && s.path !== undefined ? { ...s, path: each(s.path) } : s);
-  const data = (d: unknown) => (isMapping(d) ? { ...d, ...("train" in d ? { train: source(d.train) } : {}), ...("eval" in d ? { eval: source(d.eval) } : {}) } : d);
+  const source = (s: unknown) =>
+    typeof s === "string" || Array.isArray(s)
+      ? each(s)
+      : isMapping(s) && s.path !== undefined
+        ? { ...s, path: each(s.path) }
+        : s;
+  const data = (d: unknown) =>
+    isMapping(d)
+      ? { ...d, ...("train" in d ? { train: source(d.train) } : {}), ...("eval" in d ? { eval: source(d.eval) } : {}) }
+      : d;
   const out: Raw = { ...recipe };
   if ("data" in out) out.data = data(out.data);
-  if (Array.isArray(out.stages)) out.stages = (out.stages as unknown[]).map((s) => (isMapping(s) && "data" in s ? { ...s, data: data(s.data) } : s));
+  if (Array.isArray(out.stages))
+    out.stages = (out.stages as unknown[]).map((s) => (isMapping(s) && "data" in s ? { ...s, data: data(s.data) } : s));
   if (isMapping(out.model) && isMapping(out.model.tiny) && Array.isArray(out.model.tiny.data)) {
     out.model = { ...out.model, tiny: { ...out.model.tiny, data: each(out.model.tiny.data) } };
   }

@@ -22,11 +22,23 @@ export function setQuantization(d: Draft, key: string, quantization: Record<stri
 }
 
 /** One 4-bit setting: its row, once model.quantization exists; `field` is the recipe's name. */
-export function quantSetting(d: Draft, key: string, field: "quant_type" | "double_quant" | "quant_storage", value: unknown, fourBit: boolean): void {
+export function quantSetting(
+  d: Draft,
+  key: string,
+  field: "quant_type" | "double_quant" | "quant_storage",
+  value: unknown,
+  fourBit: boolean,
+): void {
   if (!fourBit) return d.report.unset(key, "only used with 4-bit loading");
-  const ok = field === "double_quant" ? typeof value === "boolean" : field === "quant_type" ? QUANT_TYPES.includes(value as string) : QUANT_STORAGE.includes(value as string);
+  const ok =
+    field === "double_quant"
+      ? typeof value === "boolean"
+      : field === "quant_type"
+        ? QUANT_TYPES.includes(value as string)
+        : QUANT_STORAGE.includes(value as string);
   if (!ok) {
-    const expected = field === "double_quant" ? "true or false" : (field === "quant_type" ? QUANT_TYPES : QUANT_STORAGE).join(", ");
+    const expected =
+      field === "double_quant" ? "true or false" : (field === "quant_type" ? QUANT_TYPES : QUANT_STORAGE).join(", ");
     return d.report.unsupported(key, `model.quantization.${field} takes ${expected} (got ${show(value)})`);
   }
   d.model.quantization = { ...(d.model.quantization as Record<string, unknown> | undefined), [field]: value };
@@ -36,11 +48,21 @@ export function quantSetting(d: Draft, key: string, field: "quant_type" | "doubl
 /** model.attn_implementation from a tool's setting; the first key that sets it wins, a second one is reported. */
 export function setAttention(d: Draft, key: string, value: unknown, note = ""): void {
   if (typeof value !== "string" || !(ATTENTION_IMPLEMENTATIONS as readonly string[]).includes(value)) {
-    return d.report.unsupported(key, `model.attn_implementation takes ${ATTENTION_IMPLEMENTATIONS.join(", ")} (got ${show(value)}); transformers' default (sdpa where the model has it) is used`);
+    return d.report.unsupported(
+      key,
+      `model.attn_implementation takes ${ATTENTION_IMPLEMENTATIONS.join(", ")} (got ${show(value)}); transformers' default (sdpa where the model has it) is used`,
+    );
   }
   const earlier = d.model.attn_implementation;
-  if (earlier !== undefined && earlier !== value) return d.report.unsupported(key, `model.attn_implementation is already ${show(earlier)} from another key; this value is not used`);
+  if (earlier !== undefined && earlier !== value)
+    return d.report.unsupported(
+      key,
+      `model.attn_implementation is already ${show(earlier)} from another key; this value is not used`,
+    );
   d.model.attn_implementation = value;
-  const fa2 = value === "flash_attention_2" ? "flash-attn has no wheels on PyPI and trellis cannot install it: `trellis check` says so; sdpa is the portable choice" : "";
+  const fa2 =
+    value === "flash_attention_2"
+      ? "flash-attn has no wheels on PyPI and trellis cannot install it: `trellis check` says so; sdpa is the portable choice"
+      : "";
   d.report.mapped(key, "model.attn_implementation", [note, fa2].filter(Boolean).join("; "));
 }

@@ -9,7 +9,6 @@ import type { SourceDraft } from "./draft.js";
 /** The generic `datasets` builders: `load_dataset("json", data_files=...)`. */
 export const BUILDERS = new Set(["json", "csv", "parquet"]);
 
-
 /** A path on disk rather than a Hub id (`org/name`). */
 export function looksLocal(ref: string): boolean {
   return /^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(ref) || formatOf(ref) !== undefined;
@@ -18,7 +17,8 @@ export function looksLocal(ref: string): boolean {
 /** `ref` as a source, or the reason it cannot be one. */
 export function sourceOf(ref: string, split?: string, config?: string): SourceDraft | string {
   if (!looksLocal(ref)) return { hub: ref, split: split ?? "train", ...(config ? { config } : {}) };
-  if (!formatOf(ref)) return `'${ref}' looks like a local folder or a file of unknown format: trellis reads .jsonl, .json, .csv and .parquet files; point the recipe at them`;
+  if (!formatOf(ref))
+    return `'${ref}' looks like a local folder or a file of unknown format: trellis reads .jsonl, .json, .csv and .parquet files; point the recipe at them`;
   return { path: ref };
 }
 
@@ -31,7 +31,8 @@ export function localSource(paths: string | string[], format: "json" | "csv" | "
 /** A split with a mixture weight: `train[:50%]` keeps the first half (datasets' slicing syntax). */
 export function weightedSplit(split: string, weight: unknown): { split: string; note: string } | string {
   if (weight === undefined || weight === null || weight === 1) return { split, note: "" };
-  if (typeof weight !== "number" || weight <= 0 || weight > 1) return `weight ${JSON.stringify(weight)}: trellis takes a share between 0 and 1 of a split (no oversampling)`;
+  if (typeof weight !== "number" || weight <= 0 || weight > 1)
+    return `weight ${JSON.stringify(weight)}: trellis takes a share between 0 and 1 of a split (no oversampling)`;
   const pct = Math.round(weight * 100);
   const rounded = pct !== weight * 100 ? ` (rounded to ${pct}%)` : "";
   return { split: `${split}[:${pct}%]`, note: `the first ${pct}% of the split${rounded}` };
@@ -63,7 +64,12 @@ export function combine(entries: MixtureEntry[]): { source?: SourceDraft; reject
       source.path = [...toList(source.path), ...toList(next.path)];
       return undefined;
     }
-    if (source.hub !== undefined && next.hub === source.hub && next.config === source.config && next.revision === source.revision) {
+    if (
+      source.hub !== undefined &&
+      next.hub === source.hub &&
+      next.config === source.config &&
+      next.revision === source.revision
+    ) {
       source.split = `${source.split ?? "train"}+${next.split ?? "train"}`;
       return undefined;
     }

@@ -33,16 +33,26 @@ export function inferTrainer(raw: Raw, file: string, text: string | undefined, f
     candidates = narrowed;
   }
   const list = [...candidates];
-  const byKeys = evidence.length ? `keys only ${list.map(configClass).join("/")} ${list.length > 1 ? "have" : "has"}: ${evidence.join(", ")}` : "";
+  const byKeys = evidence.length
+    ? `keys only ${list.map(configClass).join("/")} ${list.length > 1 ? "have" : "has"}: ${evidence.join(", ")}`
+    : "";
   if (list.length === 1) return { trainer: list[0]!, reason: byKeys };
 
   const fromComments = hint(comments(text ?? ""), list);
-  if (fromComments) return { trainer: fromComments.trainer, reason: `the file's comments ('${fromComments.match}')${byKeys ? `; ${byKeys}` : ""}` };
+  if (fromComments)
+    return {
+      trainer: fromComments.trainer,
+      reason: `the file's comments ('${fromComments.match}')${byKeys ? `; ${byKeys}` : ""}`,
+    };
   const base = file.split(/[\\/]/).pop() ?? file;
   const fromName = hint(base, list);
   if (fromName) return { trainer: fromName.trainer, reason: `the file name (${base})${byKeys ? `; ${byKeys}` : ""}` };
   if (!candidates.has("sft")) return { trainer: "dpo", reason: `${byKeys}; DPO assumed (use --trainer orpo for ORPO)` };
-  return { trainer: "sft", reason: "no DPO/ORPO-only keys, comments or file name point elsewhere: SFT, as for `trl sft` (use --trainer to change)" };
+  return {
+    trainer: "sft",
+    reason:
+      "no DPO/ORPO-only keys, comments or file name point elsewhere: SFT, as for `trl sft` (use --trainer to change)",
+  };
 }
 
 function comments(text: string): string {

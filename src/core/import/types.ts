@@ -67,4 +67,9 @@ export const show = (v: unknown) => {
 };
 
 /** The note of a key left at its default: `false`, empty. */
-export const emptyNote = (v: unknown) => (v === false ? "false: the default, nothing to carry over" : v === 0 ? "0: the default, nothing to carry over" : "empty: nothing to carry over");
+export const emptyNote = (v: unknown) =>
+  v === false
+    ? "false: the default, nothing to carry over"
+    : v === 0
+      ? "0: the default, nothing to carry over"
+      : "empty: nothing to carry over";

@@ -25,7 +25,15 @@ export interface ThroughputAverage {
   intervals: number;
 }
 
-const empty = (): ThroughputTotals => ({ seconds: 0, tokens: 0, padding: 0, samples: 0, mfuSeconds: 0, mfuKnownSeconds: 0, intervals: 0 });
+const empty = (): ThroughputTotals => ({
+  seconds: 0,
+  tokens: 0,
+  padding: 0,
+  samples: 0,
+  mfuSeconds: 0,
+  mfuKnownSeconds: 0,
+  intervals: 0,
+});
 
 export function addInterval(t: ThroughputTotals, x: Throughput): ThroughputTotals {
   const s = x.seconds;
@@ -41,7 +49,10 @@ export function addInterval(t: ThroughputTotals, x: Throughput): ThroughputTotal
 }
 
 /** Folds one event into per-stage totals; other events leave the map as it was. */
-export function foldThroughput(totals: ReadonlyMap<string, ThroughputTotals>, e: RunEvent): ReadonlyMap<string, ThroughputTotals> {
+export function foldThroughput(
+  totals: ReadonlyMap<string, ThroughputTotals>,
+  e: RunEvent,
+): ReadonlyMap<string, ThroughputTotals> {
   if (e.type !== "metrics" || !e.throughput || !e.stage) return totals;
   const next = new Map(totals);
   next.set(e.stage, addInterval(totals.get(e.stage) ?? empty(), e.throughput));

@@ -29,7 +29,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Args that the plan itself sets: they must not change the fingerprint. */
-const PLANNED_ARGS = ["per_device_train_batch_size", "gradient_accumulation_steps", "gradient_checkpointing", "precompute_ref_log_probs"];
+const PLANNED_ARGS = [
+  "per_device_train_batch_size",
+  "gradient_accumulation_steps",
+  "gradient_checkpointing",
+  "precompute_ref_log_probs",
+];
 
 export function planKey(f: PlanFingerprint): string {
   const args = Object.fromEntries(Object.entries(f.args).filter(([k]) => !PLANNED_ARGS.includes(k)));
@@ -47,7 +52,11 @@ export interface CachedPlan {
 }
 
 /** The cached plan for this fingerprint, or a new search (stored for next time). */
-export async function planWithCache(cache: PlanCache, fingerprint: PlanFingerprint, search: () => Promise<Plan>): Promise<CachedPlan> {
+export async function planWithCache(
+  cache: PlanCache,
+  fingerprint: PlanFingerprint,
+  search: () => Promise<Plan>,
+): Promise<CachedPlan> {
   const key = planKey(fingerprint);
   const hit = await cache.get(key);
   if (hit) return { plan: hit, cached: true };

@@ -77,5 +77,13 @@ export function estimateMemory(i: MemoryInput): MemoryEstimate {
     ? perLayer * (CHECKPOINT_BYTES_PER_LAYER * model.layers + ACTIVATION_BYTES_PER_LAYER)
     : perLayer * ACTIVATION_BYTES_PER_LAYER * model.layers;
   const logits = tokens * model.vocab * LOGITS_BYTES;
-  return { weights, gradients, optimizer, reference, activations, logits, total: weights + gradients + optimizer + reference + activations + logits };
+  return {
+    weights,
+    gradients,
+    optimizer,
+    reference,
+    activations,
+    logits,
+    total: weights + gradients + optimizer + reference + activations + logits,
+  };
 }

@@ -117,14 +117,23 @@ export async function searchPlan(input: PlanInput, probe: Probe): Promise<Plan> 
     for (const microBatch of sizes.filter((s) => s > largest)) {
       const config: BatchConfig = { microBatch, accumulation: input.perProcessBatch / microBatch, ...mode };
       const estimateBytes = input.estimate(config).total;
-      const row: ProbeRow = { ...config, estimateBytes, outcome: "skipped_estimate", tokensPerSec: null, peakBytes: null };
+      const row: ProbeRow = {
+        ...config,
+        estimateBytes,
+        outcome: "skipped_estimate",
+        tokensPerSec: null,
+        peakBytes: null,
+      };
       rows.push(row);
       if (estimateBytes > input.capacityBytes * ESTIMATE_SLACK) continue;
       const result = await probe(config);
       if (result.kind === "error") {
         row.outcome = "error";
         row.message = result.message;
-        throw new ProbeFailed(`a probe failed for a reason other than memory (${describe(config)}): ${result.message}`, rows);
+        throw new ProbeFailed(
+          `a probe failed for a reason other than memory (${describe(config)}): ${result.message}`,
+          rows,
+        );
       }
       if (result.kind === "oom") {
         row.outcome = "oom";
@@ -145,14 +154,24 @@ export async function searchPlan(input: PlanInput, probe: Probe): Promise<Plan> 
       break;
     }
   }
-  const chosen = accepted.reduce<Plan["chosen"] | null>((best, c) => (!best || c.tokensPerSec > best.tokensPerSec ? c : best), null);
+  const chosen = accepted.reduce<Plan["chosen"] | null>(
+    (best, c) => (!best || c.tokensPerSec > best.tokensPerSec ? c : best),
+    null,
+  );
   if (!chosen) {
     throw new PlanRefused(
       `no micro-batch that keeps the effective batch of ${input.perProcessBatch * input.worldSize} fits in ${gib(input.capacityBytes)} with a ${Math.round(input.margin * 100)}% margin, even at 1 with gradient checkpointing${input.canPrecomputeRef ? " and precomputed reference log-probs" : ""}; trellis does not shrink the batch: lower it in the recipe, shorten max_length, use LoRA, or add GPUs`,
       rows,
     );
   }
-  return { chosen, effectiveBatch: input.perProcessBatch * input.worldSize, worldSize: input.worldSize, capacityBytes: input.capacityBytes, margin: input.margin, probes: rows };
+  return {
+    chosen,
+    effectiveBatch: input.perProcessBatch * input.worldSize,
+    worldSize: input.worldSize,
+    capacityBytes: input.capacityBytes,
+    margin: input.margin,
+    probes: rows,
+  };
 }
 
 export function describe(c: BatchConfig): string {

@@ -31,21 +31,29 @@ export function checkRecipe(recipe: Recipe, options: CheckOptions): Finding[] {
   const seen = new Map<string, number>();
   recipe.stages.forEach((stage, i) => {
     const first = seen.get(stage.id);
-    if (first !== undefined) findings.push({ path: ["stages", i, "id"], message: `duplicate stage id '${stage.id}' (also stages[${first}])` });
+    if (first !== undefined)
+      findings.push({ path: ["stages", i, "id"], message: `duplicate stage id '${stage.id}' (also stages[${first}])` });
     else seen.set(stage.id, i);
   });
   recipe.stages.forEach((stage, i) => {
     if (stage.from === undefined) return;
-    if (stage.from === stage.id) findings.push({ path: ["stages", i, "from"], message: "a stage cannot start from itself" });
+    if (stage.from === stage.id)
+      findings.push({ path: ["stages", i, "from"], message: "a stage cannot start from itself" });
     else if (!seen.has(stage.from)) {
-      findings.push({ path: ["stages", i, "from"], message: `no stage has id '${stage.from}'${didYouMean(stage.from, seen.keys())} (stages: ${[...seen.keys()].join(", ")})` });
+      findings.push({
+        path: ["stages", i, "from"],
+        message: `no stage has id '${stage.from}'${didYouMean(stage.from, seen.keys())} (stages: ${[...seen.keys()].join(", ")})`,
+      });
     }
   });
   if (!findings.length) {
     const order = orderStages(recipe.stages);
     if (!order.ok) {
       const i = recipe.stages.findIndex((s) => s.id === order.cycle[0]);
-      findings.push({ path: ["stages", i, "from"], message: `stages start from each other in a cycle: ${order.cycle.join(" -> ")}` });
+      findings.push({
+        path: ["stages", i, "from"],
+        message: `stages start from each other in a cycle: ${order.cycle.join(" -> ")}`,
+      });
     }
   }
   recipe.stages.forEach((stage, i) => findings.push(...checkArgs(stage, ["stages", i, "args"], options.trl)));
@@ -57,12 +65,19 @@ export function checkRecipe(recipe: Recipe, options: CheckOptions): Finding[] {
       const source = data[role];
       if (!source?.path || source.format) continue;
       for (const file of Array.isArray(source.path) ? source.path : [source.path]) {
-        if (!formatOf(file)) findings.push({ path: [...path, role, "path"], message: `cannot tell the format of '${file}' from its extension (.jsonl, .json, .csv, .parquet): add format: json|csv|parquet` });
+        if (!formatOf(file))
+          findings.push({
+            path: [...path, role, "path"],
+            message: `cannot tell the format of '${file}' from its extension (.jsonl, .json, .csv, .parquet): add format: json|csv|parquet`,
+          });
       }
     }
   }
   if (recipe.model.tiny && !recipe.model.tiny.data && recipe.data.train.path === undefined) {
-    findings.push({ path: ["model", "tiny"], message: "a tiny model trains its tokenizer on local files: set model.tiny.data to a list of files" });
+    findings.push({
+      path: ["model", "tiny"],
+      message: "a tiny model trains its tokenizer on local files: set model.tiny.data to a list of files",
+    });
   }
   return findings;
 }
@@ -73,7 +88,12 @@ export function checkRawArgs(raw: unknown, options: CheckOptions): Finding[] {
   if (!Array.isArray(stages)) return [];
   return stages.flatMap((s: unknown, i) => {
     const stage = s as Partial<Stage> | null;
-    const readable = stage && TRAINERS.includes(stage.trainer as Trainer) && stage.args && typeof stage.args === "object" && !Array.isArray(stage.args);
+    const readable =
+      stage &&
+      TRAINERS.includes(stage.trainer as Trainer) &&
+      stage.args &&
+      typeof stage.args === "object" &&
+      !Array.isArray(stage.args);
     return readable ? checkArgs(stage as Stage, ["stages", i, "args"], options.trl) : [];
   });
 }
@@ -89,7 +109,11 @@ function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl:
     }
     const removed = removedField(stage.trainer, name, trl);
     if (removed) {
-      findings.push({ path, key: name, message: `${cls} has no '${name}' since TRL ${removed.removedIn} (rendering for TRL ${formatVersion(trl)}): ${removed.instead}` });
+      findings.push({
+        path,
+        key: name,
+        message: `${cls} has no '${name}' since TRL ${removed.removedIn} (rendering for TRL ${formatVersion(trl)}): ${removed.instead}`,
+      });
       continue;
     }
     const at = fieldAt(stage.trainer, name, trl);
@@ -101,7 +125,10 @@ function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl:
     }
     const info = at.info;
     if (!accepts(info, value)) {
-      findings.push({ path: [...path, name], message: `must be ${describeKinds(info.kinds)} (got ${JSON.stringify(value)})` });
+      findings.push({
+        path: [...path, name],
+        message: `must be ${describeKinds(info.kinds)} (got ${JSON.stringify(value)})`,
+      });
     }
   }
   return findings;
@@ -111,7 +138,13 @@ function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl:
  * The message for a field the target's table lacks, or undefined when the tables cannot tell: the
  * field is in a newer table and the target lies between two tables (it may have arrived by then).
  */
-function fieldProblem(trainer: Trainer, cls: string, name: string, trl: Version, at: Exclude<FieldAt, { kind: "known" }>): string | undefined {
+function fieldProblem(
+  trainer: Trainer,
+  cls: string,
+  name: string,
+  trl: Version,
+  at: Exclude<FieldAt, { kind: "known" }>,
+): string | undefined {
   const target = formatVersion(trl);
   const exact = sameRelease(trl, at.table);
   const older = at.kind === "later" ? earlierName(trainer, name) : undefined;
@@ -120,6 +153,7 @@ function fieldProblem(trainer: Trainer, cls: string, name: string, trl: Version,
     if (!exact) return undefined;
     return `${cls} in TRL ${target} has no '${name}': it arrived in a later TRL (it is there in ${at.since})${hint}`;
   }
-  if (at.kind === "earlier") return `${cls} in TRL ${exact ? target : `${at.table} (the newest field table at or below ${target})`} has no '${name}': TRL removed it (last seen in ${at.lastSeen})${hint}`;
+  if (at.kind === "earlier")
+    return `${cls} in TRL ${exact ? target : `${at.table} (the newest field table at or below ${target})`} has no '${name}': TRL removed it (last seen in ${at.lastSeen})${hint}`;
   return `unknown ${cls} field in TRL ${exact ? target : at.table}${hint}`;
 }

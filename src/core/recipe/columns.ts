@@ -5,8 +5,14 @@ import { didYouMean } from "./suggest.js";
 /** Each alternative is a set of standard columns that together suffice. */
 const NEEDS: Record<Trainer, string[][]> = {
   // Pairs with an explicit prompt, or "implicit prompt" pairs (TRL extracts the shared prefix).
-  dpo: [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
-  orpo: [["prompt", "chosen", "rejected"], ["chosen", "rejected"]],
+  dpo: [
+    ["prompt", "chosen", "rejected"],
+    ["chosen", "rejected"],
+  ],
+  orpo: [
+    ["prompt", "chosen", "rejected"],
+    ["chosen", "rejected"],
+  ],
   // Plain text, prompt/completion, chat messages, or preference data (trains on `chosen`).
   sft: [["text"], ["prompt", "completion"], ["messages"], ["prompt", "chosen"], ["chosen"]],
 };
@@ -15,7 +21,11 @@ const NEEDS: Record<Trainer, string[][]> = {
  * A one-line problem when no alternative is satisfied, else undefined. `columns` maps standard
  * names to source columns (recipe `data.columns`).
  */
-export function missingColumns(trainer: Trainer, found: readonly string[], columns: Record<string, string>): string | undefined {
+export function missingColumns(
+  trainer: Trainer,
+  found: readonly string[],
+  columns: Record<string, string>,
+): string | undefined {
   // A mapping to a column that is not there is an error even where another reading would fit
   // (implicit-prompt pairs without the mapped prompt): the user asked for that column.
   for (const [standard, source] of Object.entries(columns)) {
@@ -28,7 +38,9 @@ export function missingColumns(trainer: Trainer, found: readonly string[], colum
   if (options.some((set) => set.every(has))) return undefined;
   const nearest = options[0]!;
   const missing = nearest.filter((c) => !has(c)).map((c) => `'${c}'`);
-  const mapHint = missing.length ? ` (map a column with data.columns: {${nearest.find((c) => !has(c))}: <column>})` : "";
+  const mapHint = missing.length
+    ? ` (map a column with data.columns: {${nearest.find((c) => !has(c))}: <column>})`
+    : "";
   const alternatives = trainer === "sft" ? "; sft also accepts text, prompt+completion or messages" : "";
   return `the ${trainer} trainer needs column ${missing.join(", ")}; found: ${found.join(", ") || "no columns"}${mapHint}${alternatives}`;
 }

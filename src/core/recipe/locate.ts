@@ -30,13 +30,13 @@ export class SourceMap {
   }
 
   private walk(path: FieldPath): { node: Node | null; complete: boolean } {
-    let node: Node | null = (this.doc.contents) ?? null;
+    let node: Node | null = this.doc.contents ?? null;
     for (const part of path) {
       let next: Node | null = null;
       if (isMap(node)) {
         for (const pair of node.items) {
           if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === String(part)) {
-            next = (pair.value as Node | null) ?? (pair.key);
+            next = (pair.value as Node | null) ?? pair.key;
           }
         }
       } else if (isSeq(node) && typeof part === "number") {

@@ -35,7 +35,10 @@ export function tinyModelFacts(spec: z.infer<typeof TinyModel>): ModelFacts {
   const layers = Array.from({ length: spec.num_layers }, (_, i) => i);
   const modules = [
     "model.embed_tokens",
-    ...layers.flatMap((i) => [...TINY_ATTENTION.map((m) => `model.layers.${i}.self_attn.${m}`), ...TINY_MLP.map((m) => `model.layers.${i}.mlp.${m}`)]),
+    ...layers.flatMap((i) => [
+      ...TINY_ATTENTION.map((m) => `model.layers.${i}.self_attn.${m}`),
+      ...TINY_MLP.map((m) => `model.layers.${i}.mlp.${m}`),
+    ]),
     "lm_head",
   ];
   const perLayer = 4 * h * h + 3 * h * (2 * h) + 2 * h;
@@ -53,7 +56,12 @@ export function checkTargetModules(stage: Stage, index: number, facts: ModelFact
   return targets.flatMap((target, j) =>
     modules.some((m) => m === target || m.endsWith(`.${target}`))
       ? []
-      : [{ path: ["stages", index, "peft", "target_modules", j], message: `no module of the model is named '${target}'${didYouMean(target, linear)} (linear modules: ${linear.join(", ")})` }],
+      : [
+          {
+            path: ["stages", index, "peft", "target_modules", j],
+            message: `no module of the model is named '${target}'${didYouMean(target, linear)} (linear modules: ${linear.join(", ")})`,
+          },
+        ],
   );
 }
 
@@ -88,7 +96,9 @@ export function diskNeed(recipe: Recipe, facts: ModelFacts): DiskNeed | null {
     // merge: true also saves the adapter merged into a full model, about the checkpoint's size.
     const merged = adapter && stage.merge === true ? facts.weightBytes : 0;
     bytes += model + kept * checkpoint + merged;
-    parts.push(`${stage.id}: ${adapter ? "adapter" : "model"} ${formatBytes(model)}${kept ? ` + ${kept} checkpoint${kept > 1 ? "s" : ""} of ${formatBytes(checkpoint)}` : ""}${merged ? ` + merged model ${formatBytes(merged)}` : ""}`);
+    parts.push(
+      `${stage.id}: ${adapter ? "adapter" : "model"} ${formatBytes(model)}${kept ? ` + ${kept} checkpoint${kept > 1 ? "s" : ""} of ${formatBytes(checkpoint)}` : ""}${merged ? ` + merged model ${formatBytes(merged)}` : ""}`,
+    );
   }
   return { bytes, parts };
 }

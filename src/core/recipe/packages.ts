@@ -63,7 +63,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function packageNeeds(args: Stage["args"], at: FieldPath): PackageNeed[] {
   const needs: PackageNeed[] = [];
   const report = args.report_to;
-  const trackers: Array<[unknown, FieldPath]> = Array.isArray(report) ? report.map((r, k) => [r, [...at, "report_to", k]]) : [[report, [...at, "report_to"]]];
+  const trackers: Array<[unknown, FieldPath]> = Array.isArray(report)
+    ? report.map((r, k) => [r, [...at, "report_to", k]])
+    : [[report, [...at, "report_to"]]];
   for (const [name, path] of trackers) {
     if (typeof name !== "string" || REPORT_TO_SPECIAL.includes(name)) continue;
     const pkg = TRACKER_PACKAGES[name];
@@ -76,11 +78,17 @@ export function packageNeeds(args: Stage["args"], at: FieldPath): PackageNeed[] 
   if (args.deepspeed !== undefined && args.deepspeed !== null && args.deepspeed !== false) {
     needs.push({ path: [...at, "deepspeed"], package: "deepspeed", why: "deepspeed" });
   }
-  if (args.use_liger_kernel === true) needs.push({ path: [...at, "use_liger_kernel"], package: "liger-kernel", why: "use_liger_kernel: true" });
+  if (args.use_liger_kernel === true)
+    needs.push({ path: [...at, "use_liger_kernel"], package: "liger-kernel", why: "use_liger_kernel: true" });
   const init = args.model_init_kwargs;
   if (isObject(init) && typeof init.attn_implementation === "string") {
     const pkg = ATTENTION_PACKAGES[init.attn_implementation];
-    if (pkg) needs.push({ path: [...at, "model_init_kwargs", "attn_implementation"], package: pkg, why: `attn_implementation '${init.attn_implementation}'` });
+    if (pkg)
+      needs.push({
+        path: [...at, "model_init_kwargs", "attn_implementation"],
+        package: pkg,
+        why: `attn_implementation '${init.attn_implementation}'`,
+      });
   }
   return needs;
 }
@@ -88,20 +96,35 @@ export function packageNeeds(args: Stage["args"], at: FieldPath): PackageNeed[] 
 /** The packages the model block needs: bitsandbytes for quantised loading, flash-attn for its attention. */
 export function modelPackageNeeds(model: Recipe["model"]): PackageNeed[] {
   const needs: PackageNeed[] = [];
-  if (model.quantization) needs.push({ path: ["model", "quantization"], package: "bitsandbytes", why: `model.quantization (${model.quantization.bits}-bit loading)` });
+  if (model.quantization)
+    needs.push({
+      path: ["model", "quantization"],
+      package: "bitsandbytes",
+      why: `model.quantization (${model.quantization.bits}-bit loading)`,
+    });
   const attention = model.attn_implementation;
   const pkg = attention ? ATTENTION_PACKAGES[attention] : undefined;
-  if (pkg) needs.push({ path: ["model", "attn_implementation"], package: pkg, why: `attn_implementation '${attention}'` });
+  if (pkg)
+    needs.push({ path: ["model", "attn_implementation"], package: pkg, why: `attn_implementation '${attention}'` });
   return needs;
 }
 
 /** report_to names transformers would reject at startup (`ValueError: ... is not supported`). */
 function unknownTrackers(args: Stage["args"], at: FieldPath): Finding[] {
   const report = args.report_to;
-  const entries: Array<[unknown, FieldPath]> = Array.isArray(report) ? report.map((r, k) => [r, [...at, "report_to", k]]) : [[report, [...at, "report_to"]]];
+  const entries: Array<[unknown, FieldPath]> = Array.isArray(report)
+    ? report.map((r, k) => [r, [...at, "report_to", k]])
+    : [[report, [...at, "report_to"]]];
   const known = [...Object.keys(TRACKER_PACKAGES), ...REPORT_TO_SPECIAL];
   return entries.flatMap(([name, path]) =>
-    typeof name === "string" && !known.includes(name) ? [{ path, message: `'${name}' is not a report_to integration${didYouMean(name, known)} (known: ${known.join(", ")})` }] : [],
+    typeof name === "string" && !known.includes(name)
+      ? [
+          {
+            path,
+            message: `'${name}' is not a report_to integration${didYouMean(name, known)} (known: ${known.join(", ")})`,
+          },
+        ]
+      : [],
   );
 }
 
@@ -109,7 +132,11 @@ function unknownTrackers(args: Stage["args"], at: FieldPath): Finding[] {
  * Findings for the recipe's `extras` (unknown or uninstallable names) and for every arg whose package
  * is in neither the base lock nor a requested extra. `cliExtras` are the `--extra` flags, already checked.
  */
-export function checkPackages(recipe: Recipe, universe: PackageUniverse, cliExtras: ReadonlyArray<string> = []): Finding[] {
+export function checkPackages(
+  recipe: Recipe,
+  universe: PackageUniverse,
+  cliExtras: ReadonlyArray<string> = [],
+): Finding[] {
   const findings: Finding[] = [];
   const recipeExtras = recipe.extras ?? [];
   recipeExtras.forEach((name, j) => {
@@ -118,15 +145,18 @@ export function checkPackages(recipe: Recipe, universe: PackageUniverse, cliExtr
   });
   const requested = new Set([...recipeExtras, ...cliExtras]);
   const present = new Set(universe.base);
-  for (const extra of universe.extras) if (requested.has(extra.name) && extra.lockText !== undefined) extra.packages.forEach((p) => present.add(p));
+  for (const extra of universe.extras)
+    if (requested.has(extra.name) && extra.lockText !== undefined) extra.packages.forEach((p) => present.add(p));
   for (const need of modelPackageNeeds(recipe.model)) {
-    if (!present.has(normalizeName(need.package))) findings.push({ path: need.path, message: missingMessage(need, universe) });
+    if (!present.has(normalizeName(need.package)))
+      findings.push({ path: need.path, message: missingMessage(need, universe) });
   }
   recipe.stages.forEach((stage, i) => {
     const at: FieldPath = ["stages", i, "args"];
     findings.push(...unknownTrackers(stage.args, at));
     for (const need of packageNeeds(stage.args, at)) {
-      if (!present.has(normalizeName(need.package))) findings.push({ path: need.path, message: missingMessage(need, universe) });
+      if (!present.has(normalizeName(need.package)))
+        findings.push({ path: need.path, message: missingMessage(need, universe) });
     }
   });
   return findings;
@@ -134,15 +164,24 @@ export function checkPackages(recipe: Recipe, universe: PackageUniverse, cliExtr
 
 function missingMessage(need: PackageNeed, universe: PackageUniverse): string {
   const pkg = normalizeName(need.package);
-  const extra = universe.extras.find((e) => e.packages.includes(pkg) && e.requires.some((r) => normalizeName(r) === pkg)) ?? universe.extras.find((e) => e.packages.includes(pkg));
+  const extra =
+    universe.extras.find((e) => e.packages.includes(pkg) && e.requires.some((r) => normalizeName(r) === pkg)) ??
+    universe.extras.find((e) => e.packages.includes(pkg));
   const lacks = `${need.why} needs the package ${need.package}, which the environment lacks`;
-  if (!extra) return `${lacks} and no trellis extra provides (extras: ${universe.extras.map((e) => e.name).join(", ")}): remove it (trellis cannot install it)`;
-  if (extra.unavailable !== undefined || extra.lockText === undefined) return `${lacks}, and the ${extra.name} extra cannot be installed here: ${extra.unavailable ?? "it has no lock file"}`;
+  if (!extra)
+    return `${lacks} and no trellis extra provides (extras: ${universe.extras.map((e) => e.name).join(", ")}): remove it (trellis cannot install it)`;
+  if (extra.unavailable !== undefined || extra.lockText === undefined)
+    return `${lacks}, and the ${extra.name} extra cannot be installed here: ${extra.unavailable ?? "it has no lock file"}`;
   return `${lacks}: add "extras: [${extra.name}]" to the recipe, or run with --extra ${extra.name}`;
 }
 
 /** checkPackages, each finding placed at `file:line:col` of the recipe text it came from. */
-export function packageProblems(parsed: Pick<ParsedRecipe, "recipe" | "sourceMap">, file: string, universe: PackageUniverse, cliExtras: ReadonlyArray<string> = []): RecipeProblem[] {
+export function packageProblems(
+  parsed: Pick<ParsedRecipe, "recipe" | "sourceMap">,
+  file: string,
+  universe: PackageUniverse,
+  cliExtras: ReadonlyArray<string> = [],
+): RecipeProblem[] {
   const problems: RecipeProblem[] = checkPackages(parsed.recipe, universe, cliExtras).map((f) => {
     const pos = parsed.sourceMap.value(f.path);
     return { file, line: pos?.line, col: pos?.col, path: f.path, message: f.message };

@@ -28,9 +28,11 @@ export function parseRecipe(text: string, file: string, options: CheckOptions): 
   const fail = (message: string, line?: number, col?: number): never => {
     throw new RecipeError([{ file, line, col, path: [], message }]);
   };
-  if (Buffer.byteLength(text, "utf8") > MAX_RECIPE_BYTES) fail(`the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`);
+  if (Buffer.byteLength(text, "utf8") > MAX_RECIPE_BYTES)
+    fail(`the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`);
   const nul = text.indexOf("\u0000");
-  if (nul >= 0 || text.includes("\uFFFD")) fail("the recipe is not UTF-8 text (binary bytes found); is this the right file?");
+  if (nul >= 0 || text.includes("\uFFFD"))
+    fail("the recipe is not UTF-8 text (binary bytes found); is this the right file?");
 
   const lines = new LineCounter();
   let raw: unknown;
@@ -47,7 +49,8 @@ export function parseRecipe(text: string, file: string, options: CheckOptions): 
   } catch (err) {
     if (err instanceof RecipeError) throw err;
     // yaml reports too many aliases as a ReferenceError and deep nesting as a RangeError.
-    const reason = err instanceof RangeError ? "the YAML is nested too deeply" : `invalid YAML: ${(err as Error).message}`;
+    const reason =
+      err instanceof RangeError ? "the YAML is nested too deeply" : `invalid YAML: ${(err as Error).message}`;
     return fail(reason);
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
@@ -66,7 +69,8 @@ export function parseRecipe(text: string, file: string, options: CheckOptions): 
   return { recipe: parsed.data, raw, sourceMap };
 }
 
-const byLine = (problems: RecipeProblem[]) => [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+const byLine = (problems: RecipeProblem[]) =>
+  [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 
 /** A finding's path -> file:line:col in the recipe text. */
 export function locate(path: FieldPath, message: string, file: string, map: SourceMap, key?: string): RecipeProblem {
@@ -81,10 +85,26 @@ function describeIssue(issue: z.core.$ZodIssue, file: string, map: SourceMap): R
       return issue.keys.map((key) => locate(path, `unknown key${didYouMean(key, knownKeysAt(path))}`, file, map, key));
     case "invalid_type": {
       const missing = issue.input === undefined;
-      return [locate(path, missing ? `is required (${expectedWords(issue.expected)})` : `must be ${expectedWords(issue.expected)} (got ${show(issue.input)})`, file, map)];
+      return [
+        locate(
+          path,
+          missing
+            ? `is required (${expectedWords(issue.expected)})`
+            : `must be ${expectedWords(issue.expected)} (got ${show(issue.input)})`,
+          file,
+          map,
+        ),
+      ];
     }
     case "invalid_value":
-      return [locate(path, `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")} (got ${show(issue.input)})`, file, map)];
+      return [
+        locate(
+          path,
+          `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")} (got ${show(issue.input)})`,
+          file,
+          map,
+        ),
+      ];
     default:
       return [locate(path, issue.message, file, map)];
   }

@@ -40,7 +40,12 @@ export interface ResolvedRecipe {
   stages: ResolvedStage[];
 }
 
-const EXTENSIONS: Record<string, FileFormat> = { ".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet" };
+const EXTENSIONS: Record<string, FileFormat> = {
+  ".jsonl": "json",
+  ".json": "json",
+  ".csv": "csv",
+  ".parquet": "parquet",
+};
 
 export function formatOf(file: string): FileFormat | undefined {
   return EXTENSIONS[path.extname(file).toLowerCase()];
@@ -80,7 +85,12 @@ function resolveData(data: Data, recipeDir: string, seed: number): ResolvedData 
 
 function resolveSource(source: Source, recipeDir: string, seed: number): ResolvedSource {
   if (source.hub !== undefined) {
-    return { hub: source.hub, split: source.split ?? "train", config: source.config ?? null, revision: source.revision ?? null };
+    return {
+      hub: source.hub,
+      split: source.split ?? "train",
+      config: source.config ?? null,
+      revision: source.revision ?? null,
+    };
   }
   if (source.fraction !== undefined) return { fraction: source.fraction, seed: source.seed ?? seed };
   const paths = Array.isArray(source.path) ? source.path : [source.path!];
@@ -89,7 +99,9 @@ function resolveSource(source: Source, recipeDir: string, seed: number): Resolve
 }
 
 /** Every local data file a recipe reads, with the trainer that needs it. */
-export function localDataFiles(resolved: ResolvedRecipe): Array<{ file: string; format: FileFormat; stage: ResolvedStage; role: "train" | "eval" }> {
+export function localDataFiles(
+  resolved: ResolvedRecipe,
+): Array<{ file: string; format: FileFormat; stage: ResolvedStage; role: "train" | "eval" }> {
   return resolved.stages.flatMap((s) =>
     (["train", "eval"] as const).flatMap((role) => {
       const src = s.data[role];

@@ -13,7 +13,10 @@ export const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const safeId = (what: string) =>
   z
     .string()
-    .regex(SAFE_ID, `${what} may use letters, digits, '_', '-', '.', start with a letter or digit, and be at most 64 characters`)
+    .regex(
+      SAFE_ID,
+      `${what} may use letters, digits, '_', '-', '.', start with a letter or digit, and be at most 64 characters`,
+    )
     .refine((s) => !s.includes(".."), `${what} may not contain '..'`);
 
 export const TRAINERS = ["sft", "dpo", "orpo"] as const;
@@ -77,7 +80,11 @@ const FORMATS = ["json", "csv", "parquet"] as const;
  * vague union error.
  */
 export const sourceFields = {
-  path: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: "must be a file path or a list of file paths" }).optional(),
+  path: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+      error: "must be a file path or a list of file paths",
+    })
+    .optional(),
   format: z.enum(FORMATS).optional(),
   hub: z.string().min(1).optional(),
   split: z.string().min(1).optional(),
@@ -86,7 +93,19 @@ export const sourceFields = {
 };
 const asObject = (v: unknown) => (typeof v === "string" || Array.isArray(v) ? { path: v } : v);
 
-function checkSource(s: { path?: unknown; hub?: unknown; format?: unknown; split?: unknown; config?: unknown; revision?: unknown; fraction?: unknown }, ctx: z.RefinementCtx, fractionAllowed: boolean) {
+function checkSource(
+  s: {
+    path?: unknown;
+    hub?: unknown;
+    format?: unknown;
+    split?: unknown;
+    config?: unknown;
+    revision?: unknown;
+    fraction?: unknown;
+  },
+  ctx: z.RefinementCtx,
+  fractionAllowed: boolean,
+) {
   const kinds = [s.path !== undefined, s.hub !== undefined, s.fraction !== undefined].filter(Boolean).length;
   if (kinds !== 1) {
     ctx.addIssue({
@@ -106,7 +125,10 @@ function checkSource(s: { path?: unknown; hub?: unknown; format?: unknown; split
 
 const Source = z.preprocess(
   asObject,
-  z.object(sourceFields).strict().superRefine((s, ctx) => checkSource(s, ctx, false)),
+  z
+    .object(sourceFields)
+    .strict()
+    .superRefine((s, ctx) => checkSource(s, ctx, false)),
 );
 const EvalSource = z.preprocess(
   asObject,
@@ -144,7 +166,9 @@ export const Lora = z
     lora_alpha: z.number().positive().default(32),
     lora_dropout: z.number().min(0).max(1).default(0.05),
     target_modules: z
-      .union([z.literal("all-linear"), z.array(z.string().min(1)).min(1)], { error: "must be 'all-linear' or a list of module names" })
+      .union([z.literal("all-linear"), z.array(z.string().min(1)).min(1)], {
+        error: "must be 'all-linear' or a list of module names",
+      })
       .default("all-linear"),
     bias: z.enum(["none", "all", "lora_only"]).default("none"),
     modules_to_save: z.array(z.string().min(1)).optional(),

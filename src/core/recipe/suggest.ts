@@ -18,7 +18,8 @@ export function editDistance(a: string, b: string): number {
 export function closest(word: string, known: Iterable<string>): string | undefined {
   // A shortened name ("alpha" for "lora_alpha") is closer in meaning than in edits.
   const names = [...known];
-  const part = word.length >= 3 ? names.find((n) => n.toLowerCase().split(/[_.-]/).includes(word.toLowerCase())) : undefined;
+  const part =
+    word.length >= 3 ? names.find((n) => n.toLowerCase().split(/[_.-]/).includes(word.toLowerCase())) : undefined;
   if (part) return part;
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;

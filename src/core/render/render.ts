@@ -13,7 +13,12 @@ export interface RenderedStage {
 }
 
 /** With a layout, the spec's paths inside the owned folder are relative (the folder can move). */
-export function renderRecipe(resolved: ResolvedRecipe, trl: Version, trellisVersion: string, layout?: SpecLayout): RenderedStage[] {
+export function renderRecipe(
+  resolved: ResolvedRecipe,
+  trl: Version,
+  trellisVersion: string,
+  layout?: SpecLayout,
+): RenderedStage[] {
   return resolved.stages.map((stage) => {
     const base = stageFileBase(stage.index, stage.stage.id);
     const specName = `${base}.json`;
@@ -21,7 +26,16 @@ export function renderRecipe(resolved: ResolvedRecipe, trl: Version, trellisVers
     return {
       id: stage.stage.id,
       trainer: stage.stage.trainer,
-      script: { name: `${base}.py`, text: renderScript({ trainer: stage.stage.trainer, stageId: stage.stage.id, specFile: specName, trl, generations: resolved.recipe.generations !== undefined }) },
+      script: {
+        name: `${base}.py`,
+        text: renderScript({
+          trainer: stage.stage.trainer,
+          stageId: stage.stage.id,
+          specFile: specName,
+          trl,
+          generations: resolved.recipe.generations !== undefined,
+        }),
+      },
       spec: { name: specName, value: layout ? portableSpec(spec, layout) : spec },
     };
   });

@@ -46,7 +46,8 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
   const { recipe } = resolved;
   const { tiny } = recipe.model;
   const firstTrain = resolved.stages[0]!.data.train;
-  const tinyData = tiny?.data?.map((f) => path.resolve(resolved.recipeDir, f)) ?? ("files" in firstTrain ? firstTrain.files : []);
+  const tinyData =
+    tiny?.data?.map((f) => path.resolve(resolved.recipeDir, f)) ?? ("files" in firstTrain ? firstTrain.files : []);
   return {
     trellis: { version: trellisVersion, recipe: recipe.name },
     stage: { id: stage.stage.id, index: stage.index, count: resolved.stages.length, trainer: stage.stage.trainer },
@@ -63,7 +64,13 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
     },
     from_dir: stage.fromDir,
     data: stage.data,
-    args: { ...TRELLIS_ARG_DEFAULTS, seed: recipe.seed, ...deepspeedArg(resolved), ...stage.stage.args, output_dir: stage.outputDir },
+    args: {
+      ...TRELLIS_ARG_DEFAULTS,
+      seed: recipe.seed,
+      ...deepspeedArg(resolved),
+      ...stage.stage.args,
+      output_dir: stage.outputDir,
+    },
     peft: stage.stage.peft ? { ...stage.stage.peft, task_type: "CAUSAL_LM" } : null,
     merge: stage.stage.merge === true,
     preference_eval: recipe.preference_eval === false ? null : recipe.preference_eval,
@@ -82,4 +89,3 @@ function withoutData<T extends { data?: unknown }>(tiny: T): Omit<T, "data"> {
   const { data: _data, ...rest } = tiny;
   return rest;
 }
-

@@ -88,7 +88,12 @@ export function initialDashboardState(options: Partial<HealthOptions> = {}): Das
 }
 
 export function reduceDashboard(state: DashboardState, event: RunEvent): DashboardState {
-  const next: DashboardState = { ...state, run: reduce(state.run, event), version: state.version + 1, lastTime: Math.max(state.lastTime ?? event.time, event.time) };
+  const next: DashboardState = {
+    ...state,
+    run: reduce(state.run, event),
+    version: state.version + 1,
+    lastTime: Math.max(state.lastTime ?? event.time, event.time),
+  };
   const values = event.type === "metrics" ? numericMetrics(event.metrics) : undefined;
 
   switch (event.type) {
@@ -107,19 +112,26 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
       next.gpu = foldGpu(state.gpu, event.time - (state.startedAt ?? event.time), event.gpus, event.time);
       break;
     case "generations": {
-      const record: GenerationsRecord = { stage: event.stage ?? "", when: event.when, step: event.step, samples: event.samples };
+      const record: GenerationsRecord = {
+        stage: event.stage ?? "",
+        when: event.when,
+        step: event.step,
+        samples: event.samples,
+      };
       const kept = [...state.generations, record];
       next.generations = kept.length > MAX_GENERATIONS ? [kept[0]!, ...kept.slice(-(MAX_GENERATIONS - 1))] : kept;
       break;
     }
     case "output": {
       const text = cleanLine(event.line);
-      if (text && !isMetricsEcho(text)) state.output.push({ time: event.time, stage: event.stage, stream: event.stream, text });
+      if (text && !isMetricsEcho(text))
+        state.output.push({ time: event.time, stage: event.stage, stream: event.stream, text });
       break;
     }
     default:
       if (event.stage) {
-        const detail = state.stages[event.stage] ?? newStageDetail(event.stage, event.type === "stage_start" ? event.trainer : "?");
+        const detail =
+          state.stages[event.stage] ?? newStageDetail(event.stage, event.type === "stage_start" ? event.trainer : "?");
         const updated = reduceStageDetail(detail, event, values);
         if (updated !== state.stages[event.stage]) next.stages = { ...state.stages, [event.stage]: updated };
       }

@@ -25,12 +25,23 @@ export function sinceTime(since: string, now: number): number {
   const ago = /^(\d+(?:\.\d+)?)([smhd])$/.exec(since.trim());
   if (ago) return now - Number(ago[1]) * UNITS[ago[2]!]!;
   const date = Date.parse(since);
-  if (Number.isNaN(date)) throw new LogFilterError(`--since takes a duration (90s, 10m, 2h, 1d) or a date (2026-11-27T17:34:00Z), not '${since}'`);
+  if (Number.isNaN(date))
+    throw new LogFilterError(
+      `--since takes a duration (90s, 10m, 2h, 1d) or a date (2026-11-27T17:34:00Z), not '${since}'`,
+    );
   return date / 1000;
 }
 
 export function logFilter(o: LogFilterOptions, now: number): (e: RunEvent) => boolean {
-  const list = (v: readonly string[] | undefined) => (v?.length ? new Set(v.flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean)) : null);
+  const list = (v: readonly string[] | undefined) =>
+    v?.length
+      ? new Set(
+          v
+            .flatMap((x) => x.split(","))
+            .map((x) => x.trim())
+            .filter(Boolean),
+        )
+      : null;
   const types = list(o.types);
   const stages = list(o.stages);
   const from = o.since !== undefined ? sinceTime(o.since, now) : null;

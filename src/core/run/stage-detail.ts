@@ -99,7 +99,11 @@ export function newStageDetail(id: string, trainer: string): StageDetail {
  * Folds one event of this stage; returns the same object when nothing changed. `values` are a
  * metrics event's metrics as numbers, when the caller has them already.
  */
-export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Readonly<Record<string, number>>): StageDetail {
+export function reduceStageDetail(
+  d: StageDetail,
+  event: RunEvent,
+  values?: Readonly<Record<string, number>>,
+): StageDetail {
   switch (event.type) {
     case "phase":
       return d.beganAt === null ? { ...d, beganAt: event.time } : d;
@@ -122,10 +126,17 @@ export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Read
       const v = values ?? numbers(event.metrics);
       append(d.history, event.step, v);
       d.wallClock.push(event.step, event.time - (d.beganAt ?? event.time));
-      const next = withRates(d, { time: event.time, step: event.step, epoch: event.epoch, tokens: finite(v.num_tokens) });
+      const next = withRates(d, {
+        time: event.time,
+        step: event.step,
+        epoch: event.epoch,
+        tokens: finite(v.num_tokens),
+      });
       // The trainer's own count (real tokens over training time) beats the estimate from logs.
       const t = event.throughput;
-      return t ? { ...next, tokensPerSec: t.tokens_per_s, samplesPerSec: t.samples_per_s, mfu: t.mfu, measured: true } : next;
+      return t
+        ? { ...next, tokensPerSec: t.tokens_per_s, samplesPerSec: t.samples_per_s, mfu: t.mfu, measured: true }
+        : next;
     }
     case "eval": {
       const v = numbers(event.metrics);
@@ -133,11 +144,21 @@ export function reduceStageDetail(d: StageDetail, event: RunEvent, values?: Read
       return { ...d, evalLatest: v, evalStep: event.step };
     }
     case "checkpoint":
-      return { ...d, lastCheckpoint: { step: event.step, path: event.path, time: event.time }, checkpoints: d.checkpoints + 1 };
+      return {
+        ...d,
+        lastCheckpoint: { step: event.step, path: event.path, time: event.time },
+        checkpoints: d.checkpoints + 1,
+      };
     case "stopping":
       return { ...d, stoppingAt: event.step };
     case "stopped":
-      return event.checkpoint ? { ...d, lastCheckpoint: { step: event.step, path: event.checkpoint, time: event.time }, checkpoints: d.checkpoints + 1 } : d;
+      return event.checkpoint
+        ? {
+            ...d,
+            lastCheckpoint: { step: event.step, path: event.checkpoint, time: event.time },
+            checkpoints: d.checkpoints + 1,
+          }
+        : d;
     case "train_summary":
       return withSummary(d, event.metrics);
     default:
@@ -165,13 +186,21 @@ function append(into: Map<string, Series>, step: number, values: Readonly<Record
 
 function withRates(d: StageDetail, point: RatePoint): StageDetail {
   const prev = d.rate;
-  const rate: RateAnchors = !prev ? { older: point, newer: point, since: 0 } : prev.since + 1 >= RATE_WINDOW_LOGS ? { older: prev.newer, newer: point, since: 0 } : { ...prev, since: prev.since + 1 };
+  const rate: RateAnchors = !prev
+    ? { older: point, newer: point, since: 0 }
+    : prev.since + 1 >= RATE_WINDOW_LOGS
+      ? { older: prev.newer, newer: point, since: 0 }
+      : { ...prev, since: prev.since + 1 };
   const first = rate.older;
   const dt = point.time - first.time;
   if (dt <= 0) return { ...d, rate };
   const stepsPerSec = (point.step - first.step) / dt;
-  const tokensPerSec = point.tokens !== null && first.tokens !== null ? (point.tokens - first.tokens) / dt : d.tokensPerSec;
-  const samplesPerSec = point.epoch !== null && first.epoch !== null && d.trainRows ? ((point.epoch - first.epoch) * d.trainRows) / dt : d.samplesPerSec;
+  const tokensPerSec =
+    point.tokens !== null && first.tokens !== null ? (point.tokens - first.tokens) / dt : d.tokensPerSec;
+  const samplesPerSec =
+    point.epoch !== null && first.epoch !== null && d.trainRows
+      ? ((point.epoch - first.epoch) * d.trainRows) / dt
+      : d.samplesPerSec;
   return { ...d, rate, stepsPerSec, tokensPerSec, samplesPerSec };
 }
 

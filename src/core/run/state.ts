@@ -42,7 +42,18 @@ export interface RunState {
   lastSeq: number;
 }
 
-export const initialState: RunState = { runId: null, recipe: null, runDir: null, startedAt: null, status: "pending", reason: null, stages: [], notices: [], error: null, lastSeq: 0 };
+export const initialState: RunState = {
+  runId: null,
+  recipe: null,
+  runDir: null,
+  startedAt: null,
+  status: "pending",
+  reason: null,
+  stages: [],
+  notices: [],
+  error: null,
+  lastSeq: 0,
+};
 
 const newStage = (id: string, trainer: string): StageState => ({
   id,
@@ -74,10 +85,23 @@ export function reduce(state: RunState, event: RunEvent): RunState {
   });
   switch (event.type) {
     case "run_start":
-      return { ...next, runId: event.run_id, recipe: event.recipe, runDir: event.run_dir, startedAt: event.time, status: "running", stages: event.stages.map((s) => newStage(s.id, s.trainer)) };
+      return {
+        ...next,
+        runId: event.run_id,
+        recipe: event.recipe,
+        runDir: event.run_dir,
+        startedAt: event.time,
+        status: "running",
+        stages: event.stages.map((s) => newStage(s.id, s.trainer)),
+      };
     case "stage_start":
       // Its phases may have started it already; a resumed stage starts anew.
-      return patchStage(event.stage, (s) => ({ status: "running", startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time, endedAt: null, device: event.device }));
+      return patchStage(event.stage, (s) => ({
+        status: "running",
+        startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time,
+        endedAt: null,
+        device: event.device,
+      }));
     case "phase":
       return patchStage(event.stage, (s) => ({
         status: "running",
@@ -90,7 +114,12 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "train_begin":
       return patchStage(event.stage, () => ({ maxSteps: event.max_steps }));
     case "metrics":
-      return patchStage(event.stage, (s) => ({ step: event.step, maxSteps: event.max_steps, epoch: event.epoch, metrics: { ...s.metrics, ...numbers(event.metrics) } }));
+      return patchStage(event.stage, (s) => ({
+        step: event.step,
+        maxSteps: event.max_steps,
+        epoch: event.epoch,
+        metrics: { ...s.metrics, ...numbers(event.metrics) },
+      }));
     case "checkpoint":
       return patchStage(event.stage, () => ({ lastCheckpoint: event.path }));
     case "stopped":
@@ -98,15 +127,23 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "train_summary":
       return patchStage(event.stage, (s) => ({ step: Math.max(s.step, event.step) }));
     case "preference_eval":
-      return patchStage(event.stage, () => (event.when === "before" ? { preferenceBefore: event.accuracy } : { preferenceAfter: event.accuracy }));
+      return patchStage(event.stage, () =>
+        event.when === "before" ? { preferenceBefore: event.accuracy } : { preferenceAfter: event.accuracy },
+      );
     case "saved":
       return patchStage(event.stage, () => ({ savedTo: event.path, mergedTo: event.merged ?? null }));
     case "notice":
       return { ...next, notices: [...next.notices, event.message] };
     case "error":
-      return next.error ? next : { ...next, error: { stage: event.stage ?? "?", excType: event.exc_type, message: event.message } };
+      return next.error
+        ? next
+        : { ...next, error: { stage: event.stage ?? "?", excType: event.exc_type, message: event.message } };
     case "stage_end":
-      return patchStage(event.stage, () => ({ status: event.status, endedAt: event.time, reason: event.reason ?? null }));
+      return patchStage(event.stage, () => ({
+        status: event.status,
+        endedAt: event.time,
+        reason: event.reason ?? null,
+      }));
     case "run_end":
       return { ...next, status: event.status, reason: event.reason ?? null };
     case "run_resumed":

@@ -25,7 +25,8 @@ export class Tail<T> {
   last(n = this.capacity): T[] {
     const count = Math.min(n, this.buffer.length);
     const out: T[] = [];
-    for (let i = this.buffer.length - count; i < this.buffer.length; i++) out.push(this.buffer[(this.start + i) % this.buffer.length]!);
+    for (let i = this.buffer.length - count; i < this.buffer.length; i++)
+      out.push(this.buffer[(this.start + i) % this.buffer.length]!);
     return out;
   }
 }

@@ -18,7 +18,8 @@ export const BEYOND_SUPPORTED_TRL = "2.0.0";
 export function unsupportedTrl(target: Version): string | undefined {
   const range = `trellis supports TRL ${OLDEST_SUPPORTED_TRL} up to (not including) ${BEYOND_SUPPORTED_TRL}`;
   if (!atLeast(target, OLDEST_SUPPORTED_TRL)) return `TRL ${formatVersion(target)} is too old: ${range}`;
-  if (atLeast(target, BEYOND_SUPPORTED_TRL)) return `TRL ${formatVersion(target)} is newer than trellis knows: ${range}`;
+  if (atLeast(target, BEYOND_SUPPORTED_TRL))
+    return `TRL ${formatVersion(target)} is newer than trellis knows: ${range}`;
   return undefined;
 }
 
@@ -30,13 +31,44 @@ export interface RemovedField {
 }
 
 export const REMOVED_FIELDS: readonly RemovedField[] = [
-  { trainer: "dpo", field: "max_prompt_length", removedIn: "0.29.0", instead: "prompts are no longer truncated separately; bound the whole sequence with max_length (truncation_mode picks which end is kept)" },
-  { trainer: "dpo", field: "max_completion_length", removedIn: "0.29.0", instead: "bound the whole sequence with max_length" },
-  { trainer: "dpo", field: "rpo_alpha", removedIn: "0.29.0", instead: "use loss_type: [sigmoid, sft] with loss_weights: [1.0, <rpo_alpha>]" },
-  { trainer: "dpo", field: "reference_free", removedIn: "0.29.0", instead: "there is no reference-free DPO in TRL any more; ORPO (trainer: orpo) needs no reference model" },
-  { trainer: "dpo", field: "ref_model_init_kwargs", removedIn: "0.29.0", instead: "the reference is loaded like the policy (model.dtype, model.revision)" },
+  {
+    trainer: "dpo",
+    field: "max_prompt_length",
+    removedIn: "0.29.0",
+    instead:
+      "prompts are no longer truncated separately; bound the whole sequence with max_length (truncation_mode picks which end is kept)",
+  },
+  {
+    trainer: "dpo",
+    field: "max_completion_length",
+    removedIn: "0.29.0",
+    instead: "bound the whole sequence with max_length",
+  },
+  {
+    trainer: "dpo",
+    field: "rpo_alpha",
+    removedIn: "0.29.0",
+    instead: "use loss_type: [sigmoid, sft] with loss_weights: [1.0, <rpo_alpha>]",
+  },
+  {
+    trainer: "dpo",
+    field: "reference_free",
+    removedIn: "0.29.0",
+    instead: "there is no reference-free DPO in TRL any more; ORPO (trainer: orpo) needs no reference model",
+  },
+  {
+    trainer: "dpo",
+    field: "ref_model_init_kwargs",
+    removedIn: "0.29.0",
+    instead: "the reference is loaded like the policy (model.dtype, model.revision)",
+  },
   { trainer: "dpo", field: "generate_during_eval", removedIn: "0.29.0", instead: "generate samples with a callback" },
-  { trainer: "orpo", field: "max_prompt_length", removedIn: "0.28.0", instead: "bound the whole sequence with max_length" },
+  {
+    trainer: "orpo",
+    field: "max_prompt_length",
+    removedIn: "0.28.0",
+    instead: "bound the whole sequence with max_length",
+  },
   { trainer: "sft", field: "max_seq_length", removedIn: "0.21.0", instead: "use max_length" },
 ];
 

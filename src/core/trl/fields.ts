@@ -24,7 +24,9 @@ interface FieldsFile {
 }
 
 /** Oldest first. The last one is the pinned TRL's (python/requirements.lock). */
-const TABLES: readonly FieldsFile[] = [fields0_12, fields0_19, fields0_24, fields1_13].map((t) => t as unknown as FieldsFile);
+const TABLES: readonly FieldsFile[] = [fields0_12, fields0_19, fields0_24, fields1_13].map(
+  (t) => t as unknown as FieldsFile,
+);
 const PINNED = TABLES[TABLES.length - 1]!;
 
 /** Values TRL converts itself although its annotation says otherwise. */
@@ -102,7 +104,8 @@ function isAfter(a: FieldsFile, b: FieldsFile): boolean {
 }
 
 /** True when `table` is of the target's own release line (same major.minor). */
-export const sameRelease = (target: Version, table: string) => formatVersion(minorOf(target)) === formatVersion(minorOf(parseVersion(table)!));
+export const sameRelease = (target: Version, table: string) =>
+  formatVersion(minorOf(target)) === formatVersion(minorOf(parseVersion(table)!));
 
 export function kindOf(value: unknown): Kind {
   if (value === null) return "null";

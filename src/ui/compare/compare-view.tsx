@@ -36,7 +36,17 @@ export function CompareView(props: CompareViewProps) {
     },
     { isActive: Boolean(isRawModeSupported) },
   );
-  const theme = useMemo(() => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }), [props.color, props.glyphs]);
-  const lines = compareFrame(props.arms, props.baseline, { columns: props.columns ?? size.columns, rows: props.rows ?? size.rows, theme, axis, promptPage: page, title: props.title });
+  const theme = useMemo(
+    () => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }),
+    [props.color, props.glyphs],
+  );
+  const lines = compareFrame(props.arms, props.baseline, {
+    columns: props.columns ?? size.columns,
+    rows: props.rows ?? size.rows,
+    theme,
+    axis,
+    promptPage: page,
+    title: props.title,
+  });
   return <Lines lines={lines} />;
 }

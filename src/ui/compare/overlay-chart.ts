@@ -20,11 +20,27 @@ export interface ArmLine {
 
 export type Tint = (p: Painter) => (text: string) => string;
 /** Arm colours in order; the legend uses the same. */
-export const ARM_TINTS: readonly Tint[] = [(p) => p.cyan, (p) => p.magenta, (p) => p.yellow, (p) => p.green, (p) => p.blue];
+export const ARM_TINTS: readonly Tint[] = [
+  (p) => p.cyan,
+  (p) => p.magenta,
+  (p) => p.yellow,
+  (p) => p.green,
+  (p) => p.blue,
+];
 export const tintOf = (i: number) => ARM_TINTS[i % ARM_TINTS.length]!;
 
 /** `range`: the x window, shared by the charts of one view so their x positions line up. */
-export function overlayChart(title: string, arms: readonly ArmLine[], xUnit: string, guides: readonly number[], width: number, height: number, theme: Theme, paint: Painter, range?: XRange): string[] {
+export function overlayChart(
+  title: string,
+  arms: readonly ArmLine[],
+  xUnit: string,
+  guides: readonly number[],
+  width: number,
+  height: number,
+  theme: Theme,
+  paint: Painter,
+  range?: XRange,
+): string[] {
   const b = SYMBOLS[theme.glyphs].box;
   const plotCols = width - LABEL - 3;
   const plotRows = height - 2;
@@ -33,7 +49,9 @@ export function overlayChart(title: string, arms: readonly ArmLine[], xUnit: str
     for (const p of [...a.points].sort((m, n) => m.x - n.x)) s.push(p.x, p.y);
     return { series: s, style: a.style };
   });
-  const raster = arms.some((a) => a.points.length) ? rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides, range }) : undefined;
+  const raster = arms.some((a) => a.points.length)
+    ? rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides, range })
+    : undefined;
   const legend = arms.map((a, i) => tintOf(i)(paint)(a.name)).join(" ");
   const head = ` ${title} `;
   // The legend goes where it fits; colours still tell the arms apart in a chart without one.
@@ -48,7 +66,11 @@ export function overlayChart(title: string, arms: readonly ArmLine[], xUnit: str
   const body: string[] = [];
   for (let r = 0; r < plotRows; r++) {
     const label = !raster ? "" : r === 0 ? compact(raster.yMax) : r === plotRows - 1 ? compact(raster.yMin) : "";
-    const plot = raster ? raster.rows[r]!.map((run) => tint(run.text, run.tag, paint)).join("") : r === Math.floor(plotRows / 2) ? padEnd("  no data", plotCols) : " ".repeat(plotCols);
+    const plot = raster
+      ? raster.rows[r]!.map((run) => tint(run.text, run.tag, paint)).join("")
+      : r === Math.floor(plotRows / 2)
+        ? padEnd("  no data", plotCols)
+        : " ".repeat(plotCols);
     body.push(paint.dim(b.v) + label.padStart(LABEL) + paint.dim(b.v) + plot + paint.dim(b.v));
   }
   const x0 = raster ? compact(raster.range.x0) : "";

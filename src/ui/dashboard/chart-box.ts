@@ -22,7 +22,10 @@ const LABEL = 5;
 export const MIN_CHART_WIDTH = 20;
 
 /** The x axis in the settings, as a step map and a unit for the axis label. */
-function xAxisOf(detail: StageDetail, settings: ViewSettings): { map?: (x: number) => number | undefined; unit: string } {
+function xAxisOf(
+  detail: StageDetail,
+  settings: ViewSettings,
+): { map?: (x: number) => number | undefined; unit: string } {
   if (settings.xAxis === "tokens") {
     const map = stepMap(detail.history.get("num_tokens"));
     return map ? { map, unit: "tok" } : { unit: "step" };
@@ -31,7 +34,15 @@ function xAxisOf(detail: StageDetail, settings: ViewSettings): { map?: (x: numbe
   return { unit: "step" };
 }
 
-export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, height: number, theme: Theme, paint: Painter, settings: ViewSettings = DEFAULT_SETTINGS): string[] {
+export function chartBox(
+  spec: ChartSpec,
+  detail: StageDetail,
+  width: number,
+  height: number,
+  theme: Theme,
+  paint: Painter,
+  settings: ViewSettings = DEFAULT_SETTINGS,
+): string[] {
   const b = SYMBOLS[theme.glyphs].box;
   const plotCols = width - LABEL - 3;
   const plotRows = height - 2;
@@ -43,7 +54,10 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
     const series = seriesOf(detail, l);
     if (!series) continue;
     // Eval points are few: smoothing them would hide them.
-    layers.push({ series: deriveSeries(series, { ema: l.source === "train" ? ema : 0, logY: settings.logY, mapX: axis.map }), style: l.style });
+    layers.push({
+      series: deriveSeries(series, { ema: l.source === "train" ? ema : 0, logY: settings.logY, mapX: axis.map }),
+      style: l.style,
+    });
     tones.push(l.tone);
   }
   const full = xRange(layers.map((l) => l.series));
@@ -52,7 +66,9 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
   const raster = rasterize(layers, { cols: plotCols, rows: plotRows, glyphs: theme.glyphs, guides, range });
   const yLabel = (y: number) => compact(settings.logY ? 10 ** y : y);
 
-  const lastValues = spec.layers.filter((l) => l.source === "train").map((l) => compact(seriesOf(detail, l)?.last?.y, 6));
+  const lastValues = spec.layers
+    .filter((l) => l.source === "train")
+    .map((l) => compact(seriesOf(detail, l)?.last?.y, 6));
   const value = lastValues.join("/");
   const title = ` ${spec.title} `;
   const fill = width - 2 - 1 - cells(title) - cells(value) - 3;
@@ -64,11 +80,16 @@ export function chartBox(spec: ChartSpec, detail: StageDetail, width: number, he
   const body: string[] = [];
   for (let r = 0; r < plotRows; r++) {
     const label = !raster ? "" : r === 0 ? yLabel(raster.yMax) : r === plotRows - 1 ? yLabel(raster.yMin) : "";
-    const plot = raster ? raster.rows[r]!.map((run) => colorRun(run.text, run.tag, tones, paint)).join("") : r === Math.floor(plotRows / 2) ? padEnd(centre("waiting for data", plotCols), plotCols) : " ".repeat(plotCols);
+    const plot = raster
+      ? raster.rows[r]!.map((run) => colorRun(run.text, run.tag, tones, paint)).join("")
+      : r === Math.floor(plotRows / 2)
+        ? padEnd(centre("waiting for data", plotCols), plotCols)
+        : " ".repeat(plotCols);
     body.push(paint.dim(b.v) + label.padStart(LABEL) + paint.dim(b.v) + plot + paint.dim(b.v));
   }
 
-  const xLabel = (x: number) => (axis.unit === "s" ? clock(x) : axis.unit === "step" && Math.abs(x) < 1e5 ? String(Math.round(x)) : compact(x));
+  const xLabel = (x: number) =>
+    axis.unit === "s" ? clock(x) : axis.unit === "step" && Math.abs(x) < 1e5 ? String(Math.round(x)) : compact(x);
   const x0 = raster ? xLabel(raster.range.x0) : "";
   const x1 = raster ? `${xLabel(raster.range.x1)}${axis.unit === "tok" ? " tok" : ""}` : "";
   const gap = plotCols - x0.length - x1.length - 1;
@@ -82,7 +103,13 @@ function colorRun(text: string, tag: RunTag, tones: readonly Tone[], paint: Pain
   if (tag === "guide") return paint.dim(text);
   if (tag === "mark") return paint.red(text);
   const tone = tones[tag];
-  return tone === "good" ? paint.green(text) : tone === "bad" ? paint.red(text) : tone === "eval" ? paint.magenta(text) : paint.cyan(text);
+  return tone === "good"
+    ? paint.green(text)
+    : tone === "bad"
+      ? paint.red(text)
+      : tone === "eval"
+        ? paint.magenta(text)
+        : paint.cyan(text);
 }
 
 function centre(text: string, n: number): string {

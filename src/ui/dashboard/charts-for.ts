@@ -52,17 +52,50 @@ const CHARTS: Record<string, Def[]> = {
     { metric: "log_odds_chosen", guides: [0] },
     { metric: "grad_norm" },
   ],
-  sft: [{ metric: "loss" }, { metric: "mean_token_accuracy", title: "token accuracy" }, { metric: "grad_norm" }, { metric: "learning_rate" }],
+  sft: [
+    { metric: "loss" },
+    { metric: "mean_token_accuracy", title: "token accuracy" },
+    { metric: "grad_norm" },
+    { metric: "learning_rate" },
+  ],
 };
 const FALLBACK: Def[] = [{ metric: "loss" }, { metric: "grad_norm" }, { metric: "learning_rate" }];
 
 /** Table rows worth showing first, per trainer, after the eval metrics. */
 const KPI: Record<string, string[]> = {
-  dpo: ["rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected", "grad_norm", "logps/chosen", "logps/rejected", "learning_rate", "entropy", "mean_token_accuracy"],
-  orpo: ["rewards/accuracies", "nll_loss", "log_odds_ratio", "log_odds_chosen", "rewards/margins", "grad_norm", "rewards/chosen", "rewards/rejected", "learning_rate"],
+  dpo: [
+    "rewards/accuracies",
+    "rewards/margins",
+    "rewards/chosen",
+    "rewards/rejected",
+    "grad_norm",
+    "logps/chosen",
+    "logps/rejected",
+    "learning_rate",
+    "entropy",
+    "mean_token_accuracy",
+  ],
+  orpo: [
+    "rewards/accuracies",
+    "nll_loss",
+    "log_odds_ratio",
+    "log_odds_chosen",
+    "rewards/margins",
+    "grad_norm",
+    "rewards/chosen",
+    "rewards/rejected",
+    "learning_rate",
+  ],
   sft: ["mean_token_accuracy", "grad_norm", "learning_rate", "entropy"],
 };
-const EVAL_KPI = ["eval_loss", "eval_rewards/accuracies", "eval_rewards/margins", "eval_mean_token_accuracy", "eval_nll_loss", "eval_log_odds_ratio"];
+const EVAL_KPI = [
+  "eval_loss",
+  "eval_rewards/accuracies",
+  "eval_rewards/margins",
+  "eval_mean_token_accuracy",
+  "eval_nll_loss",
+  "eval_log_odds_ratio",
+];
 /** Bookkeeping, not training signals. */
 const NOT_KPI = /^(num_tokens|epoch|logits\/.*|eval_(runtime|samples_per_second|steps_per_second|num_tokens|entropy))$/;
 
@@ -73,10 +106,14 @@ export function chartSpecs(detail: StageDetail, color: boolean, filter = ""): Ch
   for (const d of defs) {
     if (!detail.history.has(d.metric)) continue;
     if (!matchesFilter(d.metric, filter) && !(d.pair && matchesFilter(d.pair, filter))) continue;
-    const layers: LayerSpec[] = [{ metric: d.metric, source: "train", style: "line", tone: d.pair ? "good" : "primary" }];
-    if (d.pair && detail.history.has(d.pair)) layers.push({ metric: d.pair, source: "train", style: color ? "line" : "dots", tone: "bad" });
+    const layers: LayerSpec[] = [
+      { metric: d.metric, source: "train", style: "line", tone: d.pair ? "good" : "primary" },
+    ];
+    if (d.pair && detail.history.has(d.pair))
+      layers.push({ metric: d.pair, source: "train", style: color ? "line" : "dots", tone: "bad" });
     const evalName = `eval_${d.metric}`;
-    if (!d.pair && detail.evalHistory.has(evalName)) layers.push({ metric: evalName, source: "eval", style: "dots", tone: "eval" });
+    if (!d.pair && detail.evalHistory.has(evalName))
+      layers.push({ metric: evalName, source: "eval", style: "dots", tone: "eval" });
     out.push({ id: d.metric, title: d.title ?? d.metric, layers, guides: d.guides ?? [] });
   }
   return out;

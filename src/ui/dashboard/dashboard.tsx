@@ -39,7 +39,10 @@ export function Dashboard(props: DashboardProps) {
   const size = useTerminalSize();
   const columns = props.columns ?? size.columns;
   const rows = props.rows ?? size.rows;
-  const theme = useMemo(() => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }), [props.color, props.glyphs]);
+  const theme = useMemo(
+    () => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }),
+    [props.color, props.glyphs],
+  );
 
   const [settings, setSettingsState] = useState<ViewSettings>(DEFAULT_SETTINGS);
   const [prompt, setPromptState] = useState<Prompt>("none");
@@ -48,7 +51,8 @@ export function Dashboard(props: DashboardProps) {
   const promptRef = useRef<Prompt>("none");
   const settingsRef = useRef<ViewSettings>(DEFAULT_SETTINGS);
   const setPrompt = (p: Prompt) => setPromptState((promptRef.current = p));
-  const setSettings = (f: (s: ViewSettings) => ViewSettings) => setSettingsState((settingsRef.current = f(settingsRef.current)));
+  const setSettings = (f: (s: ViewSettings) => ViewSettings) =>
+    setSettingsState((settingsRef.current = f(settingsRef.current)));
   const [tick, setTick] = useState(0);
 
   const live = state.run.status === "running" || state.run.status === "pending";
@@ -98,7 +102,8 @@ export function Dashboard(props: DashboardProps) {
     (input, key) => {
       // Keys typed faster than they are read arrive as one string (Ink's paste): each is a key,
       // except in the filter, which takes the string whole.
-      if (input.length > 1 && !key.ctrl && !key.meta && !settingsRef.current.editingFilter) for (const ch of input) onKey(ch, {} as Key);
+      if (input.length > 1 && !key.ctrl && !key.meta && !settingsRef.current.editingFilter)
+        for (const ch of input) onKey(ch, {} as Key);
       else onKey(input, key);
     },
     { isActive: Boolean(isRawModeSupported) },

@@ -12,12 +12,20 @@ export type Prompt = "none" | "confirm-stop" | "stop-sent" | "checkpoint-sent";
 
 export function footerLine(v: View, prompt: Prompt, review = false): string {
   const { paint, settings: s } = v;
-  if (prompt === "confirm-stop") return fit(paint.inverse(paint.yellow(" Stop training? A checkpoint is saved first. y: stop  any other key: cancel ")), v.width);
-  if (s.editingFilter) return fit(` ${paint.bold("/")} ${s.filter}${paint.inverse(" ")}  ${paint.dim("enter keep  esc clear")}`, v.width);
+  if (prompt === "confirm-stop")
+    return fit(
+      paint.inverse(paint.yellow(" Stop training? A checkpoint is saved first. y: stop  any other key: cancel ")),
+      v.width,
+    );
+  if (s.editingFilter)
+    return fit(` ${paint.bold("/")} ${s.filter}${paint.inverse(" ")}  ${paint.dim("enter keep  esc clear")}`, v.width);
   const ended = v.state.run.status !== "running" && v.state.run.status !== "pending";
-  const hints = KEYS.filter((k) => !k.helpOnly && !(ended && (k.action === "stop" || k.action === "checkpoint")) && !(k.action === "generations" && !v.state.generations.length)).map(
-    (k) => `${paint.bold(keyLabel(k.keys[0]!))} ${k.action === "detach" && ended ? "exit" : k.hint}`,
-  );
+  const hints = KEYS.filter(
+    (k) =>
+      !k.helpOnly &&
+      !(ended && (k.action === "stop" || k.action === "checkpoint")) &&
+      !(k.action === "generations" && !v.state.generations.length),
+  ).map((k) => `${paint.bold(keyLabel(k.keys[0]!))} ${k.action === "detach" && ended ? "exit" : k.hint}`);
   const ema = SMOOTHING_LEVELS[s.smoothing] ?? 0;
   const modes = [
     review ? paint.cyan("review") : "",
@@ -27,6 +35,17 @@ export function footerLine(v: View, prompt: Prompt, review = false): string {
     s.xAxis !== "step" ? paint.yellow(`x ${s.xAxis}`) : "",
     s.timeZoom > 1 ? paint.yellow(`time x${s.timeZoom}`) : "",
   ].filter(Boolean);
-  const note = prompt === "stop-sent" ? paint.yellow("stop requested") : prompt === "checkpoint-sent" ? paint.cyan("checkpoint requested") : "";
-  return joinFit([` ${[note, ...modes].filter(Boolean).join(" ")}`.trimEnd(), ...hints].filter((h) => h.trim()).map((h, i) => (i === 0 && !h.startsWith(" ") ? ` ${h}` : h)), "  ", v.width);
+  const note =
+    prompt === "stop-sent"
+      ? paint.yellow("stop requested")
+      : prompt === "checkpoint-sent"
+        ? paint.cyan("checkpoint requested")
+        : "";
+  return joinFit(
+    [` ${[note, ...modes].filter(Boolean).join(" ")}`.trimEnd(), ...hints]
+      .filter((h) => h.trim())
+      .map((h, i) => (i === 0 && !h.startsWith(" ") ? ` ${h}` : h)),
+    "  ",
+    v.width,
+  );
 }

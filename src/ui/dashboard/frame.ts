@@ -58,13 +58,24 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
     optional: { alert: alert !== null, info: info !== null, gpu: state.gpu.latest.length },
     charts: settings.zoom ? Math.min(1, specs.length) : specs.length,
     // The table leaves out what the charts show: plan for the rows it will have.
-    kpiRows: detail ? kpiRows(detail, new Set(specs.flatMap((sp) => sp.layers.filter((l) => l.source === "train").map((l) => l.metric))), settings.filter).length + 1 : 0,
+    kpiRows: detail
+      ? kpiRows(
+          detail,
+          new Set(specs.flatMap((sp) => sp.layers.filter((l) => l.source === "train").map((l) => l.metric))),
+          settings.filter,
+        ).length + 1
+      : 0,
     logLines: state.output.size,
   });
 
   if (layout.tier === "too-small") {
     const size = `${o.columns}x${o.rows}`;
-    const notice = [`terminal too small: need ${MIN_COLUMNS}x${MIN_ROWS}, have ${size}`, `too small: ${size} < ${MIN_COLUMNS}x${MIN_ROWS}`, "too small"].find((t) => t.length <= o.columns) ?? "";
+    const notice =
+      [
+        `terminal too small: need ${MIN_COLUMNS}x${MIN_ROWS}, have ${size}`,
+        `too small: ${size} < ${MIN_COLUMNS}x${MIN_ROWS}`,
+        "too small",
+      ].find((t) => t.length <= o.columns) ?? "";
     return [notice, fit(healthLine(v), o.columns)].slice(0, layout.lines);
   }
 
@@ -75,14 +86,22 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
   // An overlay takes every line between the top and the footer, data or not.
   if (settings.overlay !== "none") {
     const rows = layout.lines - lines.length - BOTTOM_LINES;
-    lines.push(...(settings.overlay === "help" ? helpLines(v, rows) : settings.overlay === "generations" ? generationsLines(v, rows) : alertListLines(v, rows)));
+    lines.push(
+      ...(settings.overlay === "help"
+        ? helpLines(v, rows)
+        : settings.overlay === "generations"
+          ? generationsLines(v, rows)
+          : alertListLines(v, rows)),
+    );
     lines.push(footer);
     return lines.slice(0, layout.lines).map((l) => fit(l, o.columns));
   }
 
   const body: string[] = [];
   const area = layout.chartRows * layout.chartHeight + layout.kpi;
-  const shown = settings.zoom ? pick(specs, settings.page, 1) : pick(specs, settings.page, layout.chartRows * layout.chartsPerRow);
+  const shown = settings.zoom
+    ? pick(specs, settings.page, 1)
+    : pick(specs, settings.page, layout.chartRows * layout.chartsPerRow);
   const draw = (spec: ChartSpec, w: number, h: number) => chartBox(spec, detail!, w, h, o.theme, v.paint, settings);
   if (settings.zoom && shown.length && detail) body.push(...draw(shown[0]!, main, area));
   else {
@@ -90,7 +109,8 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
     const charted = new Set(shown.flatMap((s) => s.layers.filter((l) => l.source === "train").map((l) => l.metric)));
     body.push(...kpiLines(mv, detail, layout.kpi, charted));
   }
-  if (detail && !specs.length && settings.filter) body.unshift(v.paint.dim(` no metric matches '${settings.filter}' (esc clears the filter)`));
+  if (detail && !specs.length && settings.filter)
+    body.unshift(v.paint.dim(` no metric matches '${settings.filter}' (esc clears the filter)`));
   body.push(...gpuLines(mv, layout.gpu));
   if (layout.info && info) body.push(info);
   body.push(...logLines(mv, layout.log));
@@ -112,7 +132,14 @@ function pick(specs: readonly ChartSpec[], page: number, count: number): ChartSp
   return Array.from({ length: count }, (_, i) => specs[(start + i) % specs.length]!);
 }
 
-function chartGrid(specs: readonly ChartSpec[], perRow: number, width: number, height: number, columns: number, draw: (s: ChartSpec, w: number, h: number) => string[]): string[] {
+function chartGrid(
+  specs: readonly ChartSpec[],
+  perRow: number,
+  width: number,
+  height: number,
+  columns: number,
+  draw: (s: ChartSpec, w: number, h: number) => string[],
+): string[] {
   const out: string[] = [];
   for (let i = 0; i < specs.length; i += perRow) {
     const boxes = specs.slice(i, i + perRow).map((s) => draw(s, width, height));

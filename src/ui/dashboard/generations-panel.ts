@@ -32,8 +32,17 @@ export function recordSource(r: GenerationsRecord): string {
 }
 
 /** The prompt's answer rows, each wrapped to the width, under a header and the prompt. */
-export function answerBlock(head: string, prompt: string, rows: readonly AnswerRow[], width: number, paint: Painter): string[] {
-  const out = [fit(paint.bold(head), width), ...wrapWords(` ${paint.bold(prompt)}`, width, " ").map((l) => fit(l, width))];
+export function answerBlock(
+  head: string,
+  prompt: string,
+  rows: readonly AnswerRow[],
+  width: number,
+  paint: Painter,
+): string[] {
+  const out = [
+    fit(paint.bold(head), width),
+    ...wrapWords(` ${paint.bold(prompt)}`, width, " ").map((l) => fit(l, width)),
+  ];
   const label = Math.min(MAX_LABEL, Math.max(LABEL, ...rows.map((r) => r.label.length + 1)));
   const indent = " ".repeat(1 + label + SOURCE);
   for (const r of rows) {
@@ -50,7 +59,9 @@ export function generationsLines(v: View, rows: number): string[] {
   const all = v.state.generations;
   const latest = all.at(-1);
   if (!latest || !latest.samples.length) {
-    const why = v.paint.dim(" no generations yet: add a generations block to the recipe (prompts, every_steps) to see answers here");
+    const why = v.paint.dim(
+      " no generations yet: add a generations block to the recipe (prompts, every_steps) to see answers here",
+    );
     return pad([fit(v.paint.bold(" generations"), v.width), fit(why, v.width)], rows, v.width);
   }
   const count = latest.samples.length;
@@ -58,11 +69,31 @@ export function generationsLines(v: View, rows: number): string[] {
   const sample = latest.samples[page]!;
   const previous = all.length > 1 ? all.at(-2) : undefined;
   const baseline = all.find((r) => r.when === "before");
-  const answerOf = (r: GenerationsRecord | undefined) => r?.samples.find((s) => s.prompt === sample.prompt)?.answer ?? null;
-  const answerRows: AnswerRow[] = [{ label: "latest", source: recordSource(latest), answer: sample.answer, changed: previous !== undefined && answerOf(previous) !== sample.answer }];
-  if (previous && previous !== baseline) answerRows.push({ label: "previous", source: recordSource(previous), answer: answerOf(previous) });
-  if (baseline && baseline !== latest) answerRows.push({ label: "baseline", source: recordSource(baseline), answer: answerOf(baseline) });
-  return pad(answerBlock(` generations  prompt ${page + 1}/${count}  ([ ] prompts, g closes)`, sample.prompt, answerRows, v.width, v.paint), rows, v.width);
+  const answerOf = (r: GenerationsRecord | undefined) =>
+    r?.samples.find((s) => s.prompt === sample.prompt)?.answer ?? null;
+  const answerRows: AnswerRow[] = [
+    {
+      label: "latest",
+      source: recordSource(latest),
+      answer: sample.answer,
+      changed: previous !== undefined && answerOf(previous) !== sample.answer,
+    },
+  ];
+  if (previous && previous !== baseline)
+    answerRows.push({ label: "previous", source: recordSource(previous), answer: answerOf(previous) });
+  if (baseline && baseline !== latest)
+    answerRows.push({ label: "baseline", source: recordSource(baseline), answer: answerOf(baseline) });
+  return pad(
+    answerBlock(
+      ` generations  prompt ${page + 1}/${count}  ([ ] prompts, g closes)`,
+      sample.prompt,
+      answerRows,
+      v.width,
+      v.paint,
+    ),
+    rows,
+    v.width,
+  );
 }
 
 function pad(lines: string[], rows: number, width: number): string[] {

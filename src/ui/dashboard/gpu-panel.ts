@@ -29,7 +29,11 @@ function gpuLine(v: View, g: GpuSample): string {
   const utilTone = g.util < UTIL_LOW ? paint.yellow : paint.green;
   const memTone = memPct >= MEM_HIGH ? paint.yellow : paint.green;
   const utilSeries = v.state.gpu.util.get(g.index);
-  const name = g.name.replace(/^NVIDIA\s+/i, "").split(/\s+/).slice(0, 2).join(" ");
+  const name = g.name
+    .replace(/^NVIDIA\s+/i, "")
+    .split(/\s+/)
+    .slice(0, 2)
+    .join(" ");
   const gib = (mb: number) => (mb / 1024).toFixed(mb >= 10240 ? 0 : 1);
   return joinFit(
     [

@@ -55,7 +55,9 @@ function stageLine(v: View): string {
   const cur = v.shown;
   if (!cur) return paint.dim("waiting for the run to start");
   // The stage tabs: the one shown in brackets (t moves on).
-  const chain = state.run.stages.map((s, i) => (i + 1 === cur.index ? paint.inverse(`[${s.id} ${stageMark(s, v)}]`) : `${s.id} ${stageMark(s, v)}`)).join(` ${sym.arrow} `);
+  const chain = state.run.stages
+    .map((s, i) => (i + 1 === cur.index ? paint.inverse(`[${s.id} ${stageMark(s, v)}]`) : `${s.id} ${stageMark(s, v)}`))
+    .join(` ${sym.arrow} `);
   const d = cur.detail;
   const device = deviceName(v, d?.device ?? cur.stage.device);
   return joinFit(
@@ -100,7 +102,9 @@ function progressLine(v: View): string {
   const pct = p.fraction !== null ? `${Math.floor(p.fraction * 100)}%` : "";
   const rest = [
     p.epoch !== null ? `ep ${p.epoch.toFixed(2)}` : "",
-    p.elapsed !== null ? `${clock(p.elapsed)}${running && !done ? ` ETA ${clock(p.eta)}` : running && cur.stage.phase && cur.stage.phase !== "training" ? ` ${phaseLabel(cur.stage.phase, cur.stage.phaseTotal)}` : ""}` : "",
+    p.elapsed !== null
+      ? `${clock(p.elapsed)}${running && !done ? ` ETA ${clock(p.eta)}` : running && cur.stage.phase && cur.stage.phase !== "training" ? ` ${phaseLabel(cur.stage.phase, cur.stage.phaseTotal)}` : ""}`
+      : "",
     samples ? `${samples} samples/s` : "",
     tokens ? `${tokens} tok/s` : "",
     cur.detail?.mfu != null ? `MFU ${(cur.detail.mfu * 100).toFixed(1)}%` : "",
@@ -109,7 +113,11 @@ function progressLine(v: View): string {
   const used = width([steps, pct, ...rest].join("  ")) + 3;
   const barWidth = Math.max(MIN_BAR, Math.min(MAX_BAR, v.width - used));
   const filled = p.fraction !== null ? Math.round(p.fraction * barWidth) : 0;
-  const bar = sym.barLeft + paint.cyan(sym.barFull.repeat(filled)) + paint.dim(sym.barEmpty.repeat(barWidth - filled)) + sym.barRight;
+  const bar =
+    sym.barLeft +
+    paint.cyan(sym.barFull.repeat(filled)) +
+    paint.dim(sym.barEmpty.repeat(barWidth - filled)) +
+    sym.barRight;
   return joinFit([`${steps} ${bar} ${pct}`, ...rest], "  ", v.width);
 }
 
@@ -137,6 +145,12 @@ function phaseLine(v: View, s: StageState): string {
   const since = s.phaseSince ?? v.state.startedAt;
   const at = PHASES.indexOf(phase);
   const now = `${at + 1}/${PHASES.length} ${paint.cyan(sym.running)} ${paint.bold(phaseLabel(phase, s.phaseTotal))}${since !== null ? ` ${clock(v.now - since)}` : ""}`;
-  const steps = PHASES.map((p, i) => (i < at ? `${PHASE_LABELS[p]} ${paint.green(sym.ok)}` : i === at ? paint.bold(PHASE_LABELS[p]) : paint.dim(PHASE_LABELS[p])));
+  const steps = PHASES.map((p, i) =>
+    i < at
+      ? `${PHASE_LABELS[p]} ${paint.green(sym.ok)}`
+      : i === at
+        ? paint.bold(PHASE_LABELS[p])
+        : paint.dim(PHASE_LABELS[p]),
+  );
   return joinFit([`phase ${now}`, steps.join(" ")], "  ", v.width);
 }

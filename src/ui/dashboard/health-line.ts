@@ -19,10 +19,17 @@ export function healthLine(v: View): string {
   }
   const tokens = familiesFor(cur?.stage.trainer, state.gpu.latest.length > 0).map((f) => {
     const s = worst.get(f);
-    return s === "error" ? paint.red(`${sym.error} ${f}`) : s === "warn" ? paint.yellow(`${sym.warn} ${f}`) : `${paint.green(sym.ok)} ${f}`;
+    return s === "error"
+      ? paint.red(`${sym.error} ${f}`)
+      : s === "warn"
+        ? paint.yellow(`${sym.warn} ${f}`)
+        : `${paint.green(sym.ok)} ${f}`;
   });
   const { warn, error } = state.alertCount;
-  const count = warn + error > 0 ? `alerts ${error > 0 ? paint.red(`${error}${sym.error}`) + " " : ""}${warn > 0 ? paint.yellow(`${warn}${sym.warn}`) : ""}`.trimEnd() : paint.dim("no alerts");
+  const count =
+    warn + error > 0
+      ? `alerts ${error > 0 ? paint.red(`${error}${sym.error}`) + " " : ""}${warn > 0 ? paint.yellow(`${warn}${sym.warn}`) : ""}`.trimEnd()
+      : paint.dim("no alerts");
   return spread(joinFit([paint.dim("health"), ...tokens], " ", v.width), count, v.width);
 }
 

@@ -15,9 +15,12 @@ export function infoLine(v: View): string | null {
   const d = cur?.detail;
   if (!cur || !d) return null;
   const parts: string[] = [];
-  if (d.lastCheckpoint) parts.push(`${v.paint.dim("ckpt")} ${basename(d.lastCheckpoint.path)} @${d.lastCheckpoint.step}`);
+  if (d.lastCheckpoint)
+    parts.push(`${v.paint.dim("ckpt")} ${basename(d.lastCheckpoint.path)} @${d.lastCheckpoint.step}`);
   if (d.evalStep !== null) {
-    const values = EVAL_SHOWN.filter(([k]) => d.evalLatest[k] !== undefined).map(([k, label]) => `${label} ${compact(d.evalLatest[k])}`);
+    const values = EVAL_SHOWN.filter(([k]) => d.evalLatest[k] !== undefined).map(
+      ([k, label]) => `${label} ${compact(d.evalLatest[k])}`,
+    );
     parts.push(`${v.paint.dim("eval")} @${d.evalStep} ${values.join(" ")}`);
   }
   if (cur.stage.savedTo) parts.push(`${v.paint.dim("saved")} ${cur.stage.savedTo}`);

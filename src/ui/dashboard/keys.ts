@@ -36,27 +36,77 @@ export interface KeyBinding {
 
 /** In the hint bar's order: what is dropped first when the terminal is narrow comes last. */
 export const KEYS: readonly KeyBinding[] = [
-  { action: "detach", keys: ["q"], hint: "detach", help: "leave the dashboard; training continues (trellis attach returns)" },
+  {
+    action: "detach",
+    keys: ["q"],
+    hint: "detach",
+    help: "leave the dashboard; training continues (trellis attach returns)",
+  },
   { action: "help", keys: ["?"], hint: "help", help: "this help; esc or ? to close" },
   { action: "stop", keys: ["s"], hint: "stop", help: "stop gracefully: save a checkpoint, then end (confirm with y)" },
   { action: "checkpoint", keys: ["c"], hint: "checkpoint", help: "save a checkpoint at the end of the current step" },
   { action: "next-page", keys: ["tab"], hint: "charts", help: "show the next charts" },
-  { action: "stage-tab", keys: ["t"], hint: "stage", help: "the next stage's tab: its charts and table (back on the live stage, it follows the run)" },
+  {
+    action: "stage-tab",
+    keys: ["t"],
+    hint: "stage",
+    help: "the next stage's tab: its charts and table (back on the live stage, it follows the run)",
+  },
   // Shown in the hint bar only when the run has generations (footer.ts).
-  { action: "generations", keys: ["g"], hint: "answers", help: "generations: each prompt's latest answer beside the previous one and the starting model's" },
+  {
+    action: "generations",
+    keys: ["g"],
+    hint: "answers",
+    help: "generations: each prompt's latest answer beside the previous one and the starting model's",
+  },
   { action: "zoom", keys: ["z"], hint: "zoom", help: "one chart, as large as the screen allows; z again to go back" },
-  { action: "filter", keys: ["/"], hint: "filter", help: "filter charts and metrics by name (type, enter keeps, esc clears)" },
+  {
+    action: "filter",
+    keys: ["/"],
+    hint: "filter",
+    help: "filter charts and metrics by name (type, enter keeps, esc clears)",
+  },
   { action: "smooth", keys: ["e"], hint: "smooth", help: "EMA smoothing of the curves: off, 0.6, 0.9, 0.99" },
   { action: "log-y", keys: ["y"], hint: "log-y", help: "log scale on the y axis (values <= 0 left out)" },
   { action: "x-axis", keys: ["x"], hint: "x axis", help: "x axis: steps, tokens (when logged), wall time" },
   { action: "alerts", keys: ["a"], hint: "alerts", help: "list every health alert with its advice" },
-  { action: "pan-back", keys: ["left"], hint: "earlier", help: "with the time zoomed in: move to earlier steps", helpOnly: true },
+  {
+    action: "pan-back",
+    keys: ["left"],
+    hint: "earlier",
+    help: "with the time zoomed in: move to earlier steps",
+    helpOnly: true,
+  },
   { action: "pan-forward", keys: ["right"], hint: "later", help: "move to later steps", helpOnly: true },
-  { action: "time-zoom-in", keys: ["+", "="], hint: "zoom in", help: "zoom in on time: half the steps, twice the detail", helpOnly: true },
+  {
+    action: "time-zoom-in",
+    keys: ["+", "="],
+    hint: "zoom in",
+    help: "zoom in on time: half the steps, twice the detail",
+    helpOnly: true,
+  },
   { action: "time-zoom-out", keys: ["-"], hint: "zoom out", help: "zoom back out on time", helpOnly: true },
-  { action: "next-prompt", keys: ["]"], hint: "next prompt", help: "generations panel: the next prompt", helpOnly: true },
-  { action: "prev-prompt", keys: ["["], hint: "prev prompt", help: "generations panel: the previous prompt", helpOnly: true },
-  { action: "close", keys: ["esc"], hint: "back", help: "close help or the alert list, clear the filter, cancel a stop", helpOnly: true },
+  {
+    action: "next-prompt",
+    keys: ["]"],
+    hint: "next prompt",
+    help: "generations panel: the next prompt",
+    helpOnly: true,
+  },
+  {
+    action: "prev-prompt",
+    keys: ["["],
+    hint: "prev prompt",
+    help: "generations panel: the previous prompt",
+    helpOnly: true,
+  },
+  {
+    action: "close",
+    keys: ["esc"],
+    hint: "back",
+    help: "close help or the alert list, clear the filter, cancel a stop",
+    helpOnly: true,
+  },
 ];
 
 export interface InkKey {

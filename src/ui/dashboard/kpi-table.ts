@@ -12,7 +12,12 @@ const NAME = 25;
 const VALUE = 8;
 const DELTA = 8;
 
-export function kpiLines(v: View, detail: StageDetail | undefined, rows: number, charted: ReadonlySet<string>): string[] {
+export function kpiLines(
+  v: View,
+  detail: StageDetail | undefined,
+  rows: number,
+  charted: ReadonlySet<string>,
+): string[] {
   if (!detail || rows <= 0) return [];
   const all = kpiRows(detail, charted, v.settings.filter);
   const withHeader = rows >= 3 && all.length >= rows - 1;
@@ -26,9 +31,17 @@ export function kpiLines(v: View, detail: StageDetail | undefined, rows: number,
     const before = lastX > firstX ? series.valueAt(Math.max(firstX, lastX - DELTA_STEPS)) : undefined;
     const delta = last !== undefined && before !== undefined ? last - before : undefined;
     const spark = trend > 0 ? v.paint.cyan(sparkline(series, trend, v.theme.glyphs)) : "";
-    const value = last !== undefined && !Number.isFinite(last) ? v.paint.red(padStart(compact(last, VALUE - 1), VALUE)) : padStart(compact(last, VALUE - 1), VALUE);
+    const value =
+      last !== undefined && !Number.isFinite(last)
+        ? v.paint.red(padStart(compact(last, VALUE - 1), VALUE))
+        : padStart(compact(last, VALUE - 1), VALUE);
     return `${padEnd(" " + displayName(name), nameWidth)} ${value} ${padStart(signed(delta, DELTA - 1), DELTA)}  ${spark}`;
   });
-  if (withHeader && out.length) out.unshift(v.paint.dim(`${padEnd(" metric", nameWidth)} ${padStart("last", VALUE)} ${padStart(`${v.theme.glyphs === "ascii" ? "d" : "Δ"}${DELTA_STEPS}`, DELTA)}  trend`));
+  if (withHeader && out.length)
+    out.unshift(
+      v.paint.dim(
+        `${padEnd(" metric", nameWidth)} ${padStart("last", VALUE)} ${padStart(`${v.theme.glyphs === "ascii" ? "d" : "Δ"}${DELTA_STEPS}`, DELTA)}  trend`,
+      ),
+    );
   return out;
 }

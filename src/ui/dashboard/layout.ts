@@ -52,7 +52,17 @@ export interface Layout {
 
 export function planLayout(input: LayoutInput): Layout {
   const lines = Math.max(1, input.rows - 1);
-  const none = { alert: false, info: false, gpu: 0, chartRows: 0, chartsPerRow: 0, chartWidth: 0, chartHeight: 0, kpi: 0, log: 0 };
+  const none = {
+    alert: false,
+    info: false,
+    gpu: 0,
+    chartRows: 0,
+    chartsPerRow: 0,
+    chartWidth: 0,
+    chartHeight: 0,
+    kpi: 0,
+    log: 0,
+  };
   if (input.columns < MIN_COLUMNS || input.rows < MIN_ROWS) return { tier: "too-small", lines, ...none };
 
   let rest = lines - input.fixedTop - input.fixedBottom;
@@ -64,12 +74,15 @@ export function planLayout(input: LayoutInput): Layout {
   const alert = take(input.optional.alert) > 0;
   const gpu = take(Math.min(input.optional.gpu, rest > 12 ? 2 : rest > 6 ? 1 : 0));
   const info = take(input.optional.info && rest > 4) > 0;
-  const log = take(input.logLines > 0 ? Math.min(input.logLines, clamp(Math.floor(rest / LOG_SHARE), 1, MAX_LOG_ROWS)) : 0);
+  const log = take(
+    input.logLines > 0 ? Math.min(input.logLines, clamp(Math.floor(rest / LOG_SHARE), 1, MAX_LOG_ROWS)) : 0,
+  );
 
   const wantKpi = Math.min(input.kpiRows, clamp(Math.floor(rest / KPI_SHARE), MIN_KPI_ROWS, MAX_KPI_ROWS));
   const chartArea = rest - wantKpi;
   const perRow = clamp(Math.floor((input.columns + 2) / CHART_TARGET_WIDTH), 1, MAX_CHARTS_PER_ROW);
-  const chartRows = input.charts > 0 ? Math.min(Math.ceil(input.charts / perRow), Math.floor(chartArea / (MIN_PLOT_ROWS + 2))) : 0;
+  const chartRows =
+    input.charts > 0 ? Math.min(Math.ceil(input.charts / perRow), Math.floor(chartArea / (MIN_PLOT_ROWS + 2))) : 0;
   let chartHeight = 0;
   if (chartRows > 0) {
     chartHeight = Math.min(MAX_PLOT_ROWS, Math.floor(chartArea / chartRows) - 2) + 2;

@@ -7,7 +7,12 @@ export function logLines(v: View, rows: number): string[] {
   const { paint, sym } = v;
   // On a chosen stage's tab, that stage's lines; following the run, everyone's.
   const stage = v.settings.stageTab !== null ? v.shown?.stage.id : undefined;
-  const lines = stage ? v.state.output.last().filter((l) => l.stage === stage).slice(-rows) : v.state.output.last(rows);
+  const lines = stage
+    ? v.state.output
+        .last()
+        .filter((l) => l.stage === stage)
+        .slice(-rows)
+    : v.state.output.last(rows);
   return lines.map((l, i) => {
     const prefix = paint.dim(`${i === 0 ? "log" : "   "} ${sym.box.v} `);
     const text = l.stream === "stderr" ? paint.yellow(l.text) : l.text;

@@ -48,14 +48,17 @@ export function mountDashboard(o: MountOptions): MountedDashboard {
   };
   // However the process ends, the user gets their screen back.
   process.on("exit", restore);
-  const instance = render(<Dashboard store={o.store} onCommand={o.onCommand} color={o.color} glyphs={o.glyphs} review={o.review} />, {
-    stdout,
-    stdin: o.stdin ?? process.stdin,
-    maxFps: MAX_FPS,
-    incrementalRendering: false,
-    exitOnCtrlC: false,
-    patchConsole: false,
-  });
+  const instance = render(
+    <Dashboard store={o.store} onCommand={o.onCommand} color={o.color} glyphs={o.glyphs} review={o.review} />,
+    {
+      stdout,
+      stdin: o.stdin ?? process.stdin,
+      maxFps: MAX_FPS,
+      incrementalRendering: false,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    },
+  );
   return {
     unmount() {
       instance.unmount();

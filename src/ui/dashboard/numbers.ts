@@ -9,7 +9,12 @@ export function compact(value: number | undefined | null, max = 5): string {
   const abs = Math.abs(value);
   const sign = value < 0 ? "-" : "";
   if (abs >= 1000) {
-    for (const [div, unit] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) {
+    for (const [div, unit] of [
+      [1e12, "T"],
+      [1e9, "G"],
+      [1e6, "M"],
+      [1e3, "k"],
+    ] as const) {
       if (abs >= div) return fitDigits(sign, abs / div, unit, max);
     }
   }

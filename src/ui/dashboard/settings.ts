@@ -103,7 +103,11 @@ export function applyAction(s: ViewSettings, action: KeyAction, ctx: StageContex
 }
 
 /** Typing into the filter: printable characters append, backspace deletes, enter keeps, esc clears. */
-export function editFilter(s: ViewSettings, input: string, key: { return?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean }): ViewSettings {
+export function editFilter(
+  s: ViewSettings,
+  input: string,
+  key: { return?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean },
+): ViewSettings {
   if (key.return) return { ...s, editingFilter: false };
   if (key.escape) return { ...s, editingFilter: false, filter: "" };
   if (key.backspace || key.delete) return { ...s, filter: s.filter.slice(0, -1) };

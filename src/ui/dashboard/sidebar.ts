@@ -27,16 +27,21 @@ export function sidebarLines(v: View, rows: number): string[] {
     const took = s.startedAt !== null ? clock((s.endedAt ?? v.now) - s.startedAt) : "";
     const tab = i + 1 === v.shown?.index ? paint.inverse(s.id) : s.id;
     add(` ${stageMark(s, v)} ${tab} ${s.trainer}  ${steps}  ${took}`.trimEnd());
-    if (s.preferenceBefore !== null || s.preferenceAfter !== null) add(`   pref acc ${fmt(s.preferenceBefore)} ${v.sym.arrow} ${fmt(s.preferenceAfter)}`);
+    if (s.preferenceBefore !== null || s.preferenceAfter !== null)
+      add(`   pref acc ${fmt(s.preferenceBefore)} ${v.sym.arrow} ${fmt(s.preferenceAfter)}`);
     if (s.reason) add(`   ${paint.red(s.reason)}`);
   });
 
   const d = v.shown?.detail;
   if (d && d.evalStep !== null) {
     head(`eval @${d.evalStep}`);
-    for (const [k, val] of Object.entries(d.evalLatest).filter(([k]) => !/runtime|per_second|num_tokens/.test(k)).slice(0, 4)) add(` ${k.replace(/^eval_/, "")} ${compact(val, 7)}`);
+    for (const [k, val] of Object.entries(d.evalLatest)
+      .filter(([k]) => !/runtime|per_second|num_tokens/.test(k))
+      .slice(0, 4))
+      add(` ${k.replace(/^eval_/, "")} ${compact(val, 7)}`);
   }
-  if (d?.lastCheckpoint) add(`${paint.dim("ckpt")} @${d.lastCheckpoint.step} ${d.lastCheckpoint.path.split(/[\\/]/).at(-1) ?? ""}`, " ");
+  if (d?.lastCheckpoint)
+    add(`${paint.dim("ckpt")} @${d.lastCheckpoint.step} ${d.lastCheckpoint.path.split(/[\\/]/).at(-1) ?? ""}`, " ");
 
   head(`alerts (${state.alerts.length})`);
   if (!state.alerts.length) add(paint.dim(" none: every check passes"));

@@ -3,7 +3,6 @@
  * East Asian wide characters and emoji take two cells, combining marks none.
  */
 
- 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function stripAnsi(text: string): string {

@@ -28,8 +28,29 @@ const sgr = (open: number, close: number) => (text: string) => (text ? `\u001b[$
 const plain: Paint = (text) => text;
 
 export function painter(theme: Theme): Painter {
-  if (!theme.color) return { green: plain, red: plain, yellow: plain, cyan: plain, magenta: plain, blue: plain, dim: plain, bold: plain, inverse: plain };
-  return { green: sgr(32, 39), red: sgr(31, 39), yellow: sgr(33, 39), cyan: sgr(36, 39), magenta: sgr(35, 39), blue: sgr(34, 39), dim: sgr(2, 22), bold: sgr(1, 22), inverse: sgr(7, 27) };
+  if (!theme.color)
+    return {
+      green: plain,
+      red: plain,
+      yellow: plain,
+      cyan: plain,
+      magenta: plain,
+      blue: plain,
+      dim: plain,
+      bold: plain,
+      inverse: plain,
+    };
+  return {
+    green: sgr(32, 39),
+    red: sgr(31, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+    magenta: sgr(35, 39),
+    blue: sgr(34, 39),
+    dim: sgr(2, 22),
+    bold: sgr(1, 22),
+    inverse: sgr(7, 27),
+  };
 }
 
 /** https://no-color.org: a non-empty NO_COLOR turns colour off; so does a dumb terminal. */

@@ -17,8 +17,23 @@ export interface View {
   shown: CurrentStage | undefined;
 }
 
-export function makeView(state: DashboardState, now: number, width: number, theme: Theme, settings: ViewSettings = DEFAULT_SETTINGS): View {
-  return { state, now, width, theme, paint: painter(theme), sym: SYMBOLS[theme.glyphs], settings, shown: shownStage(state, settings.stageTab) };
+export function makeView(
+  state: DashboardState,
+  now: number,
+  width: number,
+  theme: Theme,
+  settings: ViewSettings = DEFAULT_SETTINGS,
+): View {
+  return {
+    state,
+    now,
+    width,
+    theme,
+    paint: painter(theme),
+    sym: SYMBOLS[theme.glyphs],
+    settings,
+    shown: shownStage(state, settings.stageTab),
+  };
 }
 
 export function shownStage(state: DashboardState, tab: number | null): CurrentStage | undefined {
