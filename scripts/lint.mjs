@@ -1,4 +1,5 @@
-// `npm run lint`: ESLint (type-aware rules and the layer boundaries, eslint.config.js), then ruff's
+// `npm run lint`: ESLint (type-aware rules and the layer boundaries, eslint.config.js), prettier's
+// check (.prettierrc.json; `npx prettier --write .` formats), then ruff's
 // linter and formatter check over the Python (python/, bench/*.py, the golden rendered script).
 // ruff comes from python/requirements-dev.txt, installed once into a venv under the XDG cache.
 import { spawnSync } from "node:child_process";
@@ -34,6 +35,13 @@ function ruffVenv() {
 }
 
 let status = run(process.execPath, [path.join(root, "node_modules", "eslint", "bin", "eslint.js"), "."]);
+status ||= run(process.execPath, [
+  path.join(root, "node_modules", "prettier", "bin", "prettier.cjs"),
+  "--check",
+  "--log-level",
+  "warn",
+  ".",
+]);
 const ruff = ruffVenv();
 // Run from python/: its pyproject.toml holds ruff's settings for every Python file in the repository.
 const pythonFiles = [

@@ -28,3 +28,8 @@ export function lockedTrlVersion(lockFile = LOCK_FILE): string {
   if (!m) throw new Error(`${lockFile} pins no trl version`);
   return m[1]!;
 }
+
+/** The torch backends whose lock ships in python/ (a backend without one cannot be installed). */
+export function shippedLocks<T extends string>(locks: Record<T, string>): T[] {
+  return (Object.keys(locks) as T[]).filter((backend) => existsSync(path.join(PYTHON_DIR, locks[backend])));
+}

@@ -11,7 +11,7 @@ import {
   type InstallProgress,
 } from "../adapters/venv/index.js";
 import { extraLocks } from "./extras.js";
-import { existsSync } from "node:fs";
+import { shippedLocks } from "../adapters/package-files.js";
 import { EnvironmentError } from "../adapters/venv/errors.js";
 import { probeDriver } from "../adapters/venv/driver.js";
 import {
@@ -19,7 +19,6 @@ import {
   chooseBackend,
   isBackendChoice,
   LOCK_FILES,
-  TORCH_BACKENDS,
   type TorchBackend,
 } from "../core/env/torch-backend.js";
 
@@ -68,7 +67,7 @@ export async function pickBackend(
       exitCode: 2,
     });
   }
-  const available = TORCH_BACKENDS.filter((b) => existsSync(lockFileOf(b)));
+  const available = shippedLocks(LOCK_FILES);
   let backend: TorchBackend;
   let why: string | undefined;
   if (given === "auto") {
