@@ -71,6 +71,11 @@ export interface LockedInstall {
   afterCreate?: () => Promise<void>;
   /** Runs after pip, still inside the build (the building file still present). */
   afterInstall?: () => Promise<void>;
+  /**
+   * Packages `python -m venv` seeds (setuptools on Python 3.11) to remove again: a venv layered on
+   * another environment must not shadow that environment's pinned copy with its own.
+   */
+  unseed?: string[];
 }
 
 /**
@@ -91,6 +96,13 @@ export async function installLocked(i: LockedInstall, opts: BuildOptions): Promi
       what: `creating the virtual environment${i.venvFor ? ` for ${i.venvFor}` : ""}`,
       signal: opts.signal,
     });
+    if (i.unseed?.length) {
+      await runLogged(venvPython(i.dir), ["-m", "pip", "uninstall", "-y", "--disable-pip-version-check", ...i.unseed], {
+        log,
+        what: `removing the venv's own ${i.unseed.join(", ")}`,
+        signal: opts.signal,
+      });
+    }
     await i.afterCreate?.();
     const requirements = path.join(i.dir, INSTALLED_LOCK_FILE);
     await writeFile(requirements, i.lockText);

@@ -216,5 +216,6 @@ async function extrasBuiltOn(plan: EnvironmentPlan): Promise<string[][]> {
     const marker = await readMarker(path.join(root, name));
     if (marker?.base === plan.dir && marker.extras?.length) sets.push(marker.extras);
   }
-  return sets;
+  // In the order of their names, not of their keys (hashes): the same list on every machine.
+  return sets.sort((a, b) => a.join(" ").localeCompare(b.join(" ")));
 }

@@ -17,6 +17,9 @@ import { probeSites } from "./python-info.js";
 
 /** Puts the base venv's packages on the path of an extras venv. */
 export const BASE_PTH_FILE = "_trellis_base_env.pth";
+const EXTRAS_LAYOUT = 2;
+/** What `python -m venv` installs besides pip. */
+const SEEDED = ["setuptools"];
 
 /** One extra as the environment installs it: python/extras/<name>.lock and its top-level requirements. */
 export interface ExtraLock {
@@ -42,7 +45,9 @@ export interface ExtrasPlan {
 export function extrasKey(baseKey: string, extras: ReadonlyArray<Pick<ExtraLock, "name" | "lockText">>): string {
   if (extras.length === 0) return baseKey;
   const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
-  return sha256(JSON.stringify([baseKey, sorted.map((e) => [e.name, e.lockText])])).slice(0, KEY_HEX_LENGTH);
+  const layout = [baseKey, sorted.map((e) => [e.name, e.lockText])];
+  // Version 2 of how an extras venv is built (its seeded setuptools removed): older ones are rebuilt.
+  return sha256(JSON.stringify([...layout, EXTRAS_LAYOUT])).slice(0, KEY_HEX_LENGTH);
 }
 
 /** Where the venv for `extras` on top of `base` lives (always in the cache, beside the base), and what it installs. */
@@ -80,6 +85,8 @@ export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOption
       what: `the extras ${plan.extras.map((e) => e.name).join(", ")}`,
       venvFor: "the extras",
       afterCreate: () => linkBase(plan, opts.signal),
+      // The base pins setuptools (torch needs it); the venv's own older copy would come first.
+      unseed: SEEDED.filter((name) => parsePins(plan.base.lockText).some((p) => p.name.toLowerCase() === name)),
     },
     opts,
   );
