@@ -92,7 +92,8 @@ def test_orpo_learns_the_colours(tmp_path, recorder):
     assert after >= 0.8
     types = [e["type"] for e in recorder.events]
     assert types[:2] == ["notice", "data"]  # the pad-token fix, then the data summary
-    assert types.count("train_begin") == 1 and types[-1] == "train_summary"
+    # Training ends with its summary, then the stage's cost (the usage event).
+    assert types.count("train_begin") == 1 and types[-2:] == ["train_summary", "usage"]
     metrics = recorder.of_type("metrics")
     assert metrics[-1]["step"] == metrics[-1]["max_steps"] == 240
     assert {"loss", "nll_loss", "log_odds_ratio"} <= set(metrics[-1]["metrics"])
