@@ -19,7 +19,7 @@ export interface Row {
   datasets: string;
   /** Why this row is in the matrix. */
   why: string;
-  /** Run by `npm test` (and so CI); the others only by scripts/test-versions.mjs. */
+  /** Run by `npm test` (and so CI); the others only by scripts/test-matrix.mjs versions. */
   ci: boolean;
   /** The managed environment itself (the pinned TRL), run through --env as a user's own would be. */
   managed?: boolean;

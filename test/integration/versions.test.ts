@@ -1,7 +1,7 @@
 /**
  * The version matrix: the three quickstarts run through `trellis run --env` in real environments
  * of older TRL releases (each with a transformers and peft of its day), exit 0, and their losses
- * fall. `npm test` runs the rows marked `ci` with a few steps per stage; scripts/test-versions.mjs
+ * fall. `npm test` runs the rows marked `ci` with a few steps per stage; scripts/test-matrix.mjs versions
  * runs every row (TRELLIS_MATRIX=full) and commits the result to test/results/versions.txt.
  */
 import assert from "node:assert/strict";
