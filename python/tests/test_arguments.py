@@ -23,8 +23,8 @@ def test_relative_paths_resolve_against_the_spec_folder_and_absolute_ones_stay(t
         args={"output_dir": "output/dpo", "logging_dir": "/abs/logs"},
     )
     spec = load_spec(file)
-    assert spec["from_dir"] == str(tmp_path / "../output/sft")
-    assert spec["resume_from_checkpoint"] == str(tmp_path / "../output/dpo/checkpoint-4")
+    assert spec["from_dir"] == str(tmp_path.parent / "output/sft")
+    assert spec["resume_from_checkpoint"] == str(tmp_path.parent / "output/dpo/checkpoint-4")
     assert spec["args"]["output_dir"] == str(tmp_path / "output/dpo")
     assert spec["args"]["logging_dir"] == "/abs/logs"
 

@@ -12,6 +12,7 @@ The TRL arguments become the defaults of the config class's command-line parser 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ def load_spec(file: Path) -> dict[str, Any]:
 
 
 def _absolute(here: Path, value: str | None) -> str | None:
-    return str(here / value) if isinstance(value, str) and not Path(value).is_absolute() else value
+    # normpath: "/run/scripts/../output/sft" is shown to people as "/run/output/sft"
+    return os.path.normpath(here / value) if isinstance(value, str) and not Path(value).is_absolute() else value
 
 
 def parse_config(config_class: type, args: dict[str, Any], argv: list[str]) -> Any:
