@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { RunEvent } from "../../src/core/events/protocol.js";
 import {
   DEFAULT_HEALTH_OPTIONS,
   healthOptions,
@@ -15,6 +11,7 @@ import {
   type HealthOptions,
 } from "../../src/core/health/index.js";
 import { foldEvents } from "../../src/core/run/dashboard-state.js";
+import { stream } from "../ui/streams.js";
 
 type Log = Record<string, number>;
 
@@ -247,22 +244,7 @@ describe("runtime health: GPU memory and OOM lines", () => {
 });
 
 describe("health on recorded streams", () => {
-  const STREAMS = path.resolve(
-    path.dirname(fileURLToPath(import.meta.url)),
-    "..",
-    "..",
-    "..",
-    "test",
-    "fixtures",
-    "streams",
-  );
-  const alertsOf = (name: string) =>
-    foldEvents(
-      readFileSync(path.join(STREAMS, name), "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as RunEvent),
-    ).alerts.map((a) => `${a.id}@${a.stage}:${a.step}`);
+  const alertsOf = (name: string) => foldEvents(stream(name)).alerts.map((a) => `${a.id}@${a.stage}:${a.step}`);
 
   const table: Array<[string, string[]]> = [
     ["dpo.jsonl", []],

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import {
   cleanLine,
@@ -13,21 +10,7 @@ import {
 } from "../../src/core/run/dashboard-state.js";
 import { currentStage, stageProgress } from "../../src/core/run/progress.js";
 import { initialState, reduce } from "../../src/core/run/state.js";
-
-const STREAMS = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "..",
-  "test",
-  "fixtures",
-  "streams",
-);
-const stream = (name: string): RunEvent[] =>
-  readFileSync(path.join(STREAMS, name), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l) as RunEvent);
+import { stream } from "../ui/streams.js";
 
 describe("dashboard state from recorded runs", () => {
   it("keeps a history for every numeric metric, eval metrics apart", () => {
