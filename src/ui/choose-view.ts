@@ -5,6 +5,7 @@
  * the dashboard; `resuming` marks the replayed history of a resumed run.
  */
 import type { RunView } from "../app/attach.js";
+import { loadDashboard } from "./load-dashboard.js";
 import { jsonView, progressView } from "./views.js";
 
 export interface ViewFlags {
@@ -20,5 +21,6 @@ export async function chooseView(flags: ViewFlags): Promise<RunView> {
   if (flags.plain) return progressView(process.stderr, { resuming: flags.resuming });
   if (!process.stdout.isTTY) return jsonView();
   if (!process.stdin.isTTY) return progressView(process.stderr, { resuming: flags.resuming });
-  return (await import("./dashboard-view.js")).dashboardView({ review: flags.review });
+  const { dashboardView } = await loadDashboard(() => import("./dashboard-view.js"));
+  return dashboardView({ review: flags.review });
 }

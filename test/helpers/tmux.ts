@@ -30,7 +30,7 @@ export function terminal(cwd: string, env: Record<string, string>): Terminal {
     tmux("capture-pane", "-p", "-t", session, ...(scrollback ? ["-S", "-"] : []));
   return {
     async start(session, size, command) {
-      // Without CI: Ink draws only the final frame when it believes it runs in CI (is-in-ci).
+      // CI=true as in many shells and CI jobs: the dashboard must still draw live (src/ui/load-dashboard.ts).
       await tmux(
         "new-session",
         "-d",
@@ -40,7 +40,7 @@ export function terminal(cwd: string, env: Record<string, string>): Terminal {
         String(size.columns),
         "-y",
         String(size.rows),
-        `cd ${cwd} && env -u CI ${vars} ${command}; echo EXIT=$?; sleep 600`,
+        `cd ${cwd} && env CI=true ${vars} ${command}; echo EXIT=$?; sleep 600`,
       );
     },
     async resize(session, size) {

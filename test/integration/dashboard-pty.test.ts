@@ -43,7 +43,7 @@ async function waitForScreen(
 
 function start(session: string, command: string): Promise<string> {
   // The shell line prints the exit code, then keeps the pane open to read.
-  // Without CI: Ink draws only the final frame when it believes it runs in CI (is-in-ci).
+  // CI=true as in many shells and CI jobs: the dashboard must still draw live (src/ui/load-dashboard.ts).
   return tmux(
     "new-session",
     "-d",
@@ -53,7 +53,7 @@ function start(session: string, command: string): Promise<string> {
     "80",
     "-y",
     "24",
-    `cd ${ws.dir} && env -u CI ${env} ${command}; echo EXIT=$?; sleep 600`,
+    `cd ${ws.dir} && env CI=true ${env} ${command}; echo EXIT=$?; sleep 600`,
   );
 }
 

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
-import { mountDashboard } from "../../src/ui/dashboard/mount.js";
-import { createDashboardStore } from "../../src/ui/dashboard/store.js";
+import { loadDashboard } from "../../src/ui/load-dashboard.js";
 import { stream, waitFor } from "./streams.js";
 
 describe("mountDashboard", () => {
-  it("draws on the alternate screen and gives the screen back on unmount", async () => {
+  it("draws on the alternate screen and gives the screen back on unmount, CI variable or not", async () => {
+    // The way chooseView loads it: live frames even where the shell says CI=true.
+    process.env.CI = "true";
+    const { mountDashboard, createDashboardStore } = await loadDashboard(
+      () => import("../../src/ui/dashboard/index.js"),
+    );
+    assert.equal(process.env.CI, "true", "the variable is back for the run's own processes");
     const out = Object.assign(new PassThrough(), { columns: 80, rows: 24, isTTY: true });
     let written = "";
     out.on("data", (d: Buffer) => (written += d.toString()));
