@@ -19,8 +19,11 @@ export interface Row {
   datasets: string;
   /** Why this row is in the matrix. */
   why: string;
-  /** Run by `npm test` (and so CI); the others only by scripts/test-matrix.mjs versions. */
-  ci: boolean;
+  /**
+   * The quickstarts `npm test` (and so CI) trains under this row: between them every trainer, LoRA
+   * and each version's ORPO import path. scripts/test-matrix.mjs versions trains every row on all.
+   */
+  ci: readonly string[];
   /** The managed environment itself (the pinned TRL), run through --env as a user's own would be. */
   managed?: boolean;
 }
@@ -37,7 +40,7 @@ export const ROWS: readonly Row[] = [
     accelerate: "1.15.0",
     datasets: "5.0.1",
     why: "the oldest TRL trellis supports",
-    ci: true,
+    ci: ["quickstart-orpo", "quickstart-sft-dpo"],
   },
   {
     trl: "0.19.1",
@@ -46,7 +49,7 @@ export const ROWS: readonly Row[] = [
     accelerate: "1.15.0",
     datasets: "5.0.1",
     why: "before SFT's max_seq_length went (0.21); transformers with torch_dtype only",
-    ci: false,
+    ci: [],
   },
   {
     trl: "0.24.0",
@@ -55,7 +58,7 @@ export const ROWS: readonly Row[] = [
     accelerate: "1.15.0",
     datasets: "5.0.1",
     why: "what LLaMA-Factory and Unsloth pin (trl <= 0.24)",
-    ci: true,
+    ci: ["quickstart-dpo-lora", "quickstart-orpo"],
   },
   {
     trl: "1.13.0",
@@ -64,7 +67,7 @@ export const ROWS: readonly Row[] = [
     accelerate: "1.15.0",
     datasets: "5.0.1",
     why: "the pin (python/requirements.in): the managed environment itself, given as --env (nothing to build)",
-    ci: true,
+    ci: ["quickstart-sft-dpo"],
     managed: true,
   },
 ];

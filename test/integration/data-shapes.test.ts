@@ -13,14 +13,14 @@ const EXPECTED = JSON.parse(
   readFileSync(path.join(RECIPES, "..", "test", "fixtures", "shapes.json"), "utf8"),
 ) as Record<string, string>;
 /**
- * Each shape costs a minute of CPU (four stage processes). `npm test` trains the shapes whose
- * normalisation differs most (prompt turns repeated in the answers, dialogues parsed from text);
+ * Each shape costs a minute of CPU (four stage processes). `npm test` trains the shape whose
+ * normalisation does the most (dialogues parsed from "Human:/Assistant:" text, prompt split off);
  * `node scripts/test-matrix.mjs` trains them all and commits the result
  * (test/results/data-shapes.txt). The detection of every shape is tested without training in
  * test/core/data-shape.test.ts and python/tests/test_formats.py.
  */
 // The scores shape's filter (min_score_margin) is tested without training in python/tests/test_data.py.
-const CI_SHAPES = ["prompt-in-answers", "hh-text"];
+const CI_SHAPES = ["hh-text"];
 const shapes = process.env.TRELLIS_MATRIX === "full" ? Object.keys(EXPECTED) : CI_SHAPES;
 const ws = workspace("data-shapes");
 const args = (epochs: number, extra = "") => `
