@@ -12,7 +12,7 @@ import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
 import { planResume } from "../app/resume.js";
 import { compareMetrics, readManifest, recordedEvents, recordedRecipe, whatChanged } from "../app/reproduce.js";
-import { quietView, summaryView } from "../ui/views.js";
+import { quietView, summaryView } from "../ui/plain-views.js";
 import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
 import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";

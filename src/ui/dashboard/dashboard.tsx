@@ -10,7 +10,7 @@ import { currentStage } from "../../core/run/progress.js";
 import { dashboardFrame } from "./frame.js";
 import { actionFor, type DashboardCommand } from "./keys.js";
 import { applyAction, DEFAULT_SETTINGS, editFilter, type ViewSettings } from "./settings.js";
-import { Lines } from "./lines.js";
+import { TextRows } from "./text-rows.js";
 import type { DashboardStore } from "./store.js";
 import { defaultColor, defaultGlyphs } from "./theme.js";
 import { useTerminalSize } from "./use-terminal-size.js";
@@ -127,5 +127,5 @@ export function Dashboard(props: DashboardProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [state, columns, rows, theme, settings, prompt, tick, props.now, props.review],
   );
-  return <Lines lines={lines} />;
+  return <TextRows lines={lines} />;
 }

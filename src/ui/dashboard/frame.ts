@@ -19,7 +19,7 @@ import { DEFAULT_SETTINGS, type Overlay, type ViewSettings } from "./settings.js
 import { SIDEBAR_WIDTH, sidebarLines } from "./sidebar.js";
 import { fit, padEnd } from "./text.js";
 import type { Theme } from "./theme.js";
-import { makeView } from "./view.js";
+import { makePanelContext } from "./panel-context.js";
 
 export type { Overlay };
 
@@ -44,7 +44,7 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
   const settings: ViewSettings = { ...DEFAULT_SETTINGS, ...o };
   const wide = o.columns >= WIDE_COLUMNS && o.rows >= WIDE_ROWS;
   const main = wide ? o.columns - SIDEBAR_WIDTH : o.columns;
-  const v = makeView(state, o.now, o.columns, o.theme, settings);
+  const v = makePanelContext(state, o.now, o.columns, o.theme, settings);
   const mv = { ...v, width: main };
   const detail = v.shown?.detail;
   const specs = detail ? chartSpecs(detail, o.theme.color, settings.filter) : [];

@@ -15,7 +15,7 @@ const OWNER_FILE = "owner.json";
 const Owner = z.object({ pid: z.number(), host: z.string(), token: z.string() });
 type Owner = z.infer<typeof Owner>;
 
-export interface DirLockOptions {
+export interface FolderMutexOptions {
   signal?: AbortSignal;
   logger?: Logger;
   pollMs?: number;
@@ -25,7 +25,7 @@ export interface DirLockOptions {
  * Runs `fn` while holding an exclusive lock on `target` (a `<target>.lock` folder: mkdir is atomic).
  * Waits while a live process holds it, and takes it over from a holder on this host that has died.
  */
-export async function withDirLock<T>(target: string, fn: () => Promise<T>, opts: DirLockOptions = {}): Promise<T> {
+export async function withFolderMutex<T>(target: string, fn: () => Promise<T>, opts: FolderMutexOptions = {}): Promise<T> {
   const lockDir = `${target}.lock`;
   const me: Owner = { pid: process.pid, host: hostname(), token: randomUUID() };
   await mkdir(path.dirname(lockDir), { recursive: true });

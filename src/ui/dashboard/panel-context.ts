@@ -4,7 +4,7 @@ import type { DashboardState } from "../../core/run/dashboard-state.js";
 import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
 import { painter, SYMBOLS, type Painter, type Symbols, type Theme } from "./theme.js";
 
-export interface View {
+export interface PanelContext {
   state: DashboardState;
   /** Seconds, like event times. */
   now: number;
@@ -17,13 +17,13 @@ export interface View {
   shown: CurrentStage | undefined;
 }
 
-export function makeView(
+export function makePanelContext(
   state: DashboardState,
   now: number,
   width: number,
   theme: Theme,
   settings: ViewSettings = DEFAULT_SETTINGS,
-): View {
+): PanelContext {
   return {
     state,
     now,

@@ -1,17 +1,17 @@
 /**
- * The compare view as an Ink component: the frame from compare-frame.ts, with keys to switch the
+ * The compare screen as an Ink component: the frame from compare-frame.ts, with keys to switch the
  * x axis (x), page through prompts ([ ]) and leave (q). Keys only where stdin has raw mode.
  */
 import { useApp, useInput, useStdin } from "ink";
 import { useMemo, useState } from "react";
 import type { ArmResult, Scores } from "../../core/compare/arm-result.js";
-import { Lines } from "../dashboard/lines.js";
+import { TextRows } from "../dashboard/text-rows.js";
 import type { GlyphMode } from "../../core/chart/raster.js";
 import { useTerminalSize } from "../dashboard/use-terminal-size.js";
 import { defaultColor, defaultGlyphs } from "../dashboard/theme.js";
 import { compareFrame, type CompareAxis } from "./compare-frame.js";
 
-export interface CompareViewProps {
+export interface CompareScreenProps {
   arms: readonly ArmResult[];
   baseline: Scores | null;
   title: string;
@@ -21,7 +21,7 @@ export interface CompareViewProps {
   glyphs?: GlyphMode;
 }
 
-export function CompareView(props: CompareViewProps) {
+export function CompareScreen(props: CompareScreenProps) {
   const size = useTerminalSize();
   const { exit } = useApp();
   const [axis, setAxis] = useState<CompareAxis>("device_s");
@@ -48,5 +48,5 @@ export function CompareView(props: CompareViewProps) {
     promptPage: page,
     title: props.title,
   });
-  return <Lines lines={lines} />;
+  return <TextRows lines={lines} />;
 }

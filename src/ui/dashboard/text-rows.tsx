@@ -1,7 +1,7 @@
-/** Prints prepared lines, one Text each: the views build strings, Ink only places them. */
+/** Prints prepared rows of text, one Text each: the panel builders make the strings, Ink only places them. */
 import { Box, Text } from "ink";
 
-export function Lines({ lines }: { lines: readonly string[] }) {
+export function TextRows({ lines }: { lines: readonly string[] }) {
   return (
     <Box flexDirection="column">
       {lines.map((line, i) => (
