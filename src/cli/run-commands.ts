@@ -18,7 +18,7 @@ import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
-import { duration } from "../ui/format.js";
+import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 

@@ -8,7 +8,8 @@ import type { ArmResult, Scores } from "../../core/compare/arm-result.js";
 import { TextRows } from "../dashboard/text-rows.js";
 import type { GlyphMode } from "../../core/chart/raster.js";
 import { useTerminalSize } from "../dashboard/use-terminal-size.js";
-import { defaultColor, defaultGlyphs } from "../dashboard/theme.js";
+import { colorEnabled } from "../format.js";
+import { defaultGlyphs } from "../dashboard/theme.js";
 import { compareFrame, type CompareAxis } from "./compare-frame.js";
 
 export interface CompareScreenProps {
@@ -37,7 +38,7 @@ export function CompareScreen(props: CompareScreenProps) {
     { isActive: Boolean(isRawModeSupported) },
   );
   const theme = useMemo(
-    () => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }),
+    () => ({ color: props.color ?? colorEnabled(process.stdout), glyphs: props.glyphs ?? defaultGlyphs() }),
     [props.color, props.glyphs],
   );
   const lines = compareFrame(props.arms, props.baseline, {

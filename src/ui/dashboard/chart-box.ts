@@ -11,7 +11,8 @@ import { deriveSeries, SMOOTHING_LEVELS, stepMap, windowOf } from "../../core/ch
 import { rasterize, type Layer, type RunTag } from "../../core/chart/raster.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
 import { seriesOf, type ChartSpec, type Tone } from "./charts-for.js";
-import { clock, compact } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { compact } from "./numbers.js";
 import { padEnd, width as cells } from "./text.js";
 import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
 import { SYMBOLS, type Painter, type Theme } from "./theme.js";

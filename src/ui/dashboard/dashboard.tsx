@@ -12,7 +12,8 @@ import { actionFor, type DashboardCommand } from "./keys.js";
 import { applyAction, DEFAULT_SETTINGS, editFilter, type ViewSettings } from "./settings.js";
 import { TextRows } from "./text-rows.js";
 import type { DashboardStore } from "./store.js";
-import { defaultColor, defaultGlyphs } from "./theme.js";
+import { colorEnabled } from "../format.js";
+import { defaultGlyphs } from "./theme.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export interface DashboardProps {
@@ -21,7 +22,7 @@ export interface DashboardProps {
   /** Terminal size; follows the terminal (and its resizes) when left out. */
   columns?: number;
   rows?: number;
-  /** Colour codes; off when NO_COLOR is set or TERM=dumb, unless given. */
+  /** Colour codes; colorEnabled (ui/format.ts) on stdout, unless given. */
   color?: boolean;
   /** Braille charts, or ASCII where the terminal can't show braille. */
   glyphs?: GlyphMode;
@@ -40,7 +41,7 @@ export function Dashboard(props: DashboardProps) {
   const columns = props.columns ?? size.columns;
   const rows = props.rows ?? size.rows;
   const theme = useMemo(
-    () => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }),
+    () => ({ color: props.color ?? colorEnabled(process.stdout), glyphs: props.glyphs ?? defaultGlyphs() }),
     [props.color, props.glyphs],
   );
 

@@ -36,7 +36,7 @@ export interface FrameOptions extends Partial<ViewSettings> {
 
 const TOP_LINES = 4;
 const BOTTOM_LINES = 1;
-/** The wide layout, with its sidebar, from this size (DASHBOARD.md §5.2, full tier). */
+/** The wide layout, with its sidebar, from this size (docs/design/DASHBOARD.md §5.2, full tier). */
 export const WIDE_COLUMNS = 120;
 export const WIDE_ROWS = 40;
 

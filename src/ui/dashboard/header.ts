@@ -5,7 +5,8 @@
 import { stageProgress } from "../../core/run/progress.js";
 import { PHASES, type Phase } from "../../core/events/protocol.js";
 import type { StageState } from "../../core/run/state.js";
-import { clock, rate } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { rate } from "./numbers.js";
 import { joinFit, spread, width } from "./text.js";
 import type { PanelContext } from "./panel-context.js";
 

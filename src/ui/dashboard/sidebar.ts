@@ -5,11 +5,12 @@
  */
 import { stageMark } from "./header.js";
 import { formatAlert } from "./health-line.js";
-import { clock, compact } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { compact } from "./numbers.js";
 import { padEnd, wrapWords } from "./text.js";
 import type { PanelContext } from "./panel-context.js";
 
-/** Columns the sidebar takes, its rule included (DASHBOARD.md §5.2 gives it 36). */
+/** Columns the sidebar takes, its rule included (docs/design/DASHBOARD.md §5.2 gives it 36). */
 export const SIDEBAR_WIDTH = 36;
 const ALERTS_SHOWN = 3;
 const NOTICES_SHOWN = 3;

@@ -5,10 +5,16 @@ import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import { execa } from "execa";
-import { createProgressPrinter, formatDuration, formatProgress } from "../../../src/app/env.js";
+import { createProgressPrinter, formatProgress } from "../../../src/app/env.js";
+import { clock } from "../../../src/core/clock.js";
 import { withFolderMutex } from "../../../src/adapters/venv/folder-mutex.js";
 import { check } from "../../../src/adapters/venv/doctor.js";
-import { environmentKey, parsePins, stripLocalVersion, withoutPackage } from "../../../src/adapters/venv/requirements-lock.js";
+import {
+  environmentKey,
+  parsePins,
+  stripLocalVersion,
+  withoutPackage,
+} from "../../../src/adapters/venv/requirements-lock.js";
 import { createPipProgress, LINKING } from "../../../src/adapters/venv/pip-progress.js";
 
 const made: string[] = [];
@@ -90,7 +96,7 @@ test("progress lines read as the CLI prints them", () => {
     formatProgress({ phase: "install", done: 12, total: 65, current: "torch", etaSeconds: 41 }),
     "installing 12/65 packages (torch) eta 0:41",
   );
-  assert.equal(formatDuration(125), "2:05");
+  assert.equal(clock(125), "2:05");
   const written: string[] = [];
   let now = 0;
   const tty = createProgressPrinter({ isTTY: true, write: (t: string) => written.push(t) }, () => now);
@@ -120,7 +126,7 @@ test("progress lines read as the CLI prints them", () => {
   assert.deepEqual(plain, ["creating the virtual environment\n", "installing 1/2 packages (six) eta 0:03\n"]);
 });
 
-test("dir lock: a second holder waits for the first", async () => {
+test("folder mutex: a second holder waits for the first", async () => {
   const dir = await tempDir();
   const order: string[] = [];
   const first = withFolderMutex(
@@ -139,7 +145,7 @@ test("dir lock: a second holder waits for the first", async () => {
   assert.deepEqual(await readdir(dir), [], "the lock folder is removed after use");
 });
 
-test("dir lock: a lock left by a dead process is taken over", async () => {
+test("folder mutex: a lock left by a dead process is taken over", async () => {
   const dir = await tempDir();
   const child = execa(process.execPath, ["-e", ""]);
   await child;
@@ -153,7 +159,7 @@ test("dir lock: a lock left by a dead process is taken over", async () => {
   assert.equal(await withFolderMutex(path.join(dir, "v"), async () => "got it", { pollMs: 20 }), "got it");
 });
 
-test("dir lock: waiting stops when the signal aborts", async () => {
+test("folder mutex: waiting stops when the signal aborts", async () => {
   const dir = await tempDir();
   await mkdir(path.join(dir, "v.lock"));
   await writeFile(

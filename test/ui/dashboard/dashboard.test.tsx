@@ -183,11 +183,8 @@ describe("dashboard sizes, colour and glyphs", () => {
     colored.unmount();
   });
 
-  it("turns colour off from NO_COLOR by default", async () => {
-    const { defaultColor, defaultGlyphs } = await import("../../../src/ui/dashboard/theme.js");
-    assert.equal(defaultColor({ NO_COLOR: "1" }), false);
-    assert.equal(defaultColor({ NO_COLOR: "" }), true);
-    assert.equal(defaultColor({ TERM: "dumb" }), false);
+  it("picks glyphs from the locale and terminal", async () => {
+    const { defaultGlyphs } = await import("../../../src/ui/dashboard/theme.js");
     assert.equal(defaultGlyphs({ LANG: "C" }), "ascii");
     assert.equal(defaultGlyphs({ LANG: "en_US.UTF-8" }), "braille");
     assert.equal(defaultGlyphs({}), "braille");
