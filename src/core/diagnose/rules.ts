@@ -4,6 +4,7 @@
  * full disk depending on what it says; which module a ModuleNotFoundError lacks).
  */
 import { hasType, isType, type Diagnosis, type Evidence } from "./facts.js";
+import { DATA_ERRORS, STANDARD_COLUMNS } from "../data/trainers.js";
 
 type Rule = (e: Evidence) => Diagnosis | undefined;
 
@@ -197,7 +198,7 @@ const remoteCode: Rule = (e) =>
     : undefined;
 
 const DATA_FILE_TYPES = [
-  "trellis_runtime.data.DataFileError",
+  DATA_ERRORS.data_file,
   "datasets.exceptions.DatasetGenerationError",
   "datasets.exceptions.DatasetGenerationCastError",
   "pyarrow.lib.ArrowInvalid",
@@ -214,11 +215,8 @@ const dataFile: Rule = (e) =>
       }
     : undefined;
 
-/** Column names TRL's trainers read: a KeyError on one of these is a data problem. */
-const STANDARD_COLUMNS = ["prompt", "chosen", "rejected", "completion", "text", "messages"];
-
 const dataColumns: Rule = (e) => {
-  if (hasType(e, "trellis_runtime.data.DataError")) {
+  if (hasType(e, DATA_ERRORS.data_columns)) {
     return {
       cause: "data_columns",
       summary: "the data does not fit the stage's trainer",
@@ -226,6 +224,7 @@ const dataColumns: Rule = (e) => {
     };
   }
   const column = isType(e, "KeyError") ? /^['"](\w+)['"]$/.exec(e.message.trim())?.[1] : undefined;
+  // A KeyError on a column TRL's trainers read is a data problem.
   if (!column || !STANDARD_COLUMNS.includes(column)) return undefined;
   return {
     cause: "data_columns",
