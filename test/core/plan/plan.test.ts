@@ -20,7 +20,7 @@ const GiB = 2 ** 30;
 /**
  * A simulated GPU: a configuration's peak memory is a linear model of its rows (checkpointing
  * and precompute cut the activation part); above the card it is an OOM. Tokens/s grows with the
- * micro-batch and drops with checkpointing, as on the H100 (TRL_FACTS.md).
+ * micro-batch and drops with checkpointing, as on the H100 (docs/design/TRL_FACTS.md).
  */
 function fakeGpu(
   capacityGiB: number,
