@@ -6,14 +6,7 @@
  * later points too; `version` tells snapshots apart). No I/O, no clock: callers pass `now`.
  */
 import { Series } from "../chart/series.js";
-import {
-  metricNumbers,
-  metricValue,
-  type GpuSample,
-  type Metric,
-  type RunEvent,
-  type Sample,
-} from "../events/protocol.js";
+import { metricNumbers, type GpuSample, type RunEvent, type Sample } from "../events/protocol.js";
 import type { Alert } from "../health/alert.js";
 import { initialHealth, observeHealth, type HealthState } from "../health/monitor.js";
 import { healthOptions, type HealthOptions } from "../health/options.js";
