@@ -9,7 +9,7 @@ import type { Prompt } from "./footer.js";
 import { currentStage } from "../../core/run/progress.js";
 import { dashboardFrame } from "./frame.js";
 import { actionFor, type DashboardCommand } from "./keys.js";
-import { applyAction, DEFAULT_SETTINGS, editFilter, type ViewSettings } from "./settings.js";
+import { applyAction, DEFAULT_SETTINGS, editFilter, type DashboardSettings } from "./settings.js";
 import { TextRows } from "./text-rows.js";
 import type { DashboardStore } from "./store.js";
 import { colorEnabled } from "../format.js";
@@ -45,14 +45,14 @@ export function Dashboard(props: DashboardProps) {
     [props.color, props.glyphs],
   );
 
-  const [settings, setSettingsState] = useState<ViewSettings>(DEFAULT_SETTINGS);
+  const [settings, setSettingsState] = useState<DashboardSettings>(DEFAULT_SETTINGS);
   const [prompt, setPromptState] = useState<Prompt>("none");
   // Keys can arrive faster than React re-subscribes the handler (a quick "s y", a typed filter):
   // the handler reads and writes these refs, so it never acts on a stale prompt or settings.
   const promptRef = useRef<Prompt>("none");
-  const settingsRef = useRef<ViewSettings>(DEFAULT_SETTINGS);
+  const settingsRef = useRef<DashboardSettings>(DEFAULT_SETTINGS);
   const setPrompt = (p: Prompt) => setPromptState((promptRef.current = p));
-  const setSettings = (f: (s: ViewSettings) => ViewSettings) =>
+  const setSettings = (f: (s: DashboardSettings) => DashboardSettings) =>
     setSettingsState((settingsRef.current = f(settingsRef.current)));
   const [tick, setTick] = useState(0);
 

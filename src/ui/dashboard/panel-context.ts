@@ -1,7 +1,7 @@
 /** What every panel builder gets: the snapshot, the clock, the width, how to draw, what is chosen. */
 import { currentStage, type CurrentStage } from "../../core/run/progress.js";
 import type { DashboardState } from "../../core/run/dashboard-state.js";
-import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
+import { DEFAULT_SETTINGS, type DashboardSettings } from "./settings.js";
 import { painter, SYMBOLS, type Painter, type Symbols, type Theme } from "./theme.js";
 
 export interface PanelContext {
@@ -12,7 +12,7 @@ export interface PanelContext {
   theme: Theme;
   paint: Painter;
   sym: Symbols;
-  settings: ViewSettings;
+  settings: DashboardSettings;
   /** The stage whose tab is shown: the chosen one, else the running one. */
   shown: CurrentStage | undefined;
 }
@@ -22,7 +22,7 @@ export function makePanelContext(
   now: number,
   width: number,
   theme: Theme,
-  settings: ViewSettings = DEFAULT_SETTINGS,
+  settings: DashboardSettings = DEFAULT_SETTINGS,
 ): PanelContext {
   return {
     state,
