@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from trellis_runtime import formats, trainers
+from trellis_runtime import data_files, formats, trainers
 from trellis_runtime.data import DataError, check_columns
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,6 +24,7 @@ def test_the_runtime_reads_the_one_table():
     assert trainers.PREFERENCE_TRAINERS == ("dpo", "orpo")
     assert formats.SCORE_COLUMNS is trainers.SCORE_COLUMNS
     assert formats.ROLES is trainers.ROLES
+    assert data_files.READ_ERRORS is trainers.READ_ERRORS
 
 
 @pytest.mark.parametrize(("cause", "dotted"), sorted(trainers.ERRORS.items()))

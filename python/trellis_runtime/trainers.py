@@ -24,6 +24,8 @@ ROLES: tuple[str, ...] = tuple(TABLE["roles"])
 MAX_VALUE_BYTES: int = TABLE["max_value_bytes"]
 # Failure cause -> the dotted name of the runtime's exception for it (the CLI diagnoses by name).
 ERRORS: dict[str, str] = dict(TABLE["errors"])
+# Libraries' exceptions (dotted names) that mean a data file cannot be read.
+READ_ERRORS: frozenset[str] = frozenset(TABLE["read_errors"])
 
 
 def pair_columns(found: list[str]) -> list[str]:

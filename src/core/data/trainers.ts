@@ -25,6 +25,8 @@ export const ROLES: readonly string[] = table.roles;
 export const MAX_VALUE_BYTES: number = table.max_value_bytes;
 /** Failure cause -> the dotted name of the runtime's exception for it. */
 export const DATA_ERRORS: Readonly<Record<keyof typeof table.errors, string>> = table.errors;
+/** Libraries' exceptions that mean a data file cannot be read (the runtime turns them into data_file errors). */
+export const READ_ERRORS: readonly string[] = table.read_errors;
 
 /** The pair columns kept from `found`, in the standard order (the optional ones where present). */
 export function pairColumns(found: readonly string[]): string[] {

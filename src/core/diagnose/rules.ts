@@ -4,7 +4,7 @@
  * full disk depending on what it says; which module a ModuleNotFoundError lacks).
  */
 import { hasType, isType, type Diagnosis, type Evidence } from "./facts.js";
-import { DATA_ERRORS, STANDARD_COLUMNS } from "../data/trainers.js";
+import { DATA_ERRORS, READ_ERRORS, STANDARD_COLUMNS } from "../data/trainers.js";
 
 type Rule = (e: Evidence) => Diagnosis | undefined;
 
@@ -197,14 +197,7 @@ const remoteCode: Rule = (e) =>
       }
     : undefined;
 
-const DATA_FILE_TYPES = [
-  DATA_ERRORS.data_file,
-  "datasets.exceptions.DatasetGenerationError",
-  "datasets.exceptions.DatasetGenerationCastError",
-  "pyarrow.lib.ArrowInvalid",
-  "UnicodeDecodeError",
-  "json.decoder.JSONDecodeError",
-];
+const DATA_FILE_TYPES = [DATA_ERRORS.data_file, ...READ_ERRORS, "UnicodeDecodeError", "json.decoder.JSONDecodeError"];
 
 const dataFile: Rule = (e) =>
   hasType(e, ...DATA_FILE_TYPES)

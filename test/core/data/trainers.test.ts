@@ -9,6 +9,7 @@ import { describe, it } from "node:test";
 import { columnUseOf } from "../../../src/core/data/rows.js";
 import {
   DATA_ERRORS,
+  READ_ERRORS,
   SCORE_COLUMNS,
   STANDARD_COLUMNS,
   TRAINERS,
@@ -32,6 +33,7 @@ describe("what each trainer needs: one table, trainers.json", () => {
     assert.deepEqual(STANDARD_COLUMNS, TABLE.standard_columns);
     assert.deepEqual(SCORE_COLUMNS, TABLE.score_columns);
     assert.deepEqual(DATA_ERRORS, TABLE.errors);
+    assert.deepEqual(READ_ERRORS, TABLE.read_errors);
   });
 
   for (const c of CASES) {
