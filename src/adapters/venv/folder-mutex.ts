@@ -25,7 +25,11 @@ export interface FolderMutexOptions {
  * Runs `fn` while holding an exclusive lock on `target` (a `<target>.lock` folder: mkdir is atomic).
  * Waits while a live process holds it, and takes it over from a holder on this host that has died.
  */
-export async function withFolderMutex<T>(target: string, fn: () => Promise<T>, opts: FolderMutexOptions = {}): Promise<T> {
+export async function withFolderMutex<T>(
+  target: string,
+  fn: () => Promise<T>,
+  opts: FolderMutexOptions = {},
+): Promise<T> {
   const lockDir = `${target}.lock`;
   const me: Owner = { pid: process.pid, host: hostname(), token: randomUUID() };
   await mkdir(path.dirname(lockDir), { recursive: true });

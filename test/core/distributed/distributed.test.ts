@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LaunchBlock, PROFILES } from "../../../src/core/distributed/block.js";
-import { describeLaunch, effectiveBatch, launcherArgs, stripRankPrefix } from "../../../src/core/distributed/command.js";
+import {
+  describeLaunch,
+  effectiveBatch,
+  launcherArgs,
+  stripRankPrefix,
+} from "../../../src/core/distributed/command.js";
 import {
   LaunchError,
   parseRendezvous,

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { chooseBackend, cudaFitProblem, driverRuns, isTorchRuntimePackage } from "../../../src/core/env/torch-backend.js";
+import {
+  chooseBackend,
+  cudaFitProblem,
+  driverRuns,
+  isTorchRuntimePackage,
+} from "../../../src/core/env/torch-backend.js";
 import { parseSmiHeader } from "../../../src/adapters/venv/driver.js";
 import { filterPins, torchIndexOf } from "../../../src/adapters/venv/requirements-lock.js";
 

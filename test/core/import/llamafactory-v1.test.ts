@@ -10,7 +10,13 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
 import { importRecipeFile } from "../../../src/app/import.js";
-import { detectFormat, importConfig, ImportError, type ImportResult, type Raw } from "../../../src/core/import/index.js";
+import {
+  detectFormat,
+  importConfig,
+  ImportError,
+  type ImportResult,
+  type Raw,
+} from "../../../src/core/import/index.js";
 import { parseRecipe } from "../../../src/core/recipe/parse.js";
 import { parseVersion } from "../../../src/core/trl/version.js";
 import { sourcePaths, uncovered } from "../../helpers/report-keys.js";
