@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real two-node Slurm cluster on this machine, for tests and CI (../shared/design/SLURM_LOCAL.md):
+# A real two-node Slurm cluster on this machine, for tests and CI (docs/design/SLURM_LOCAL.md):
 # slurmctld and two slurmd daemons (nodes n1 and n2, on ports of their own) sharing this host.
 #
 #   scripts/slurm-local.sh start DIR   state, spool, logs and slurm.conf under DIR; prints SLURM_CONF=...

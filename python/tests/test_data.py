@@ -134,7 +134,7 @@ def test_sft_prompt_without_completion(make_jsonl, recorder):
 
 def test_sft_with_nothing_usable(make_jsonl, recorder):
     path = make_jsonl("d.jsonl", [{"body": "a"}])
-    with pytest.raises(DataError, match=r"d\.jsonl: the sft trainer needs column 'text'.*found: body"):
+    with pytest.raises(DataError, match=r"d\.jsonl: the sft trainer needs column 'messages', .*'text'.*found: body"):
         load_datasets(spec(path), "sft", 0, recorder.emitter)
 
 

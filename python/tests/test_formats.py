@@ -9,7 +9,7 @@ from trellis_runtime import formats
 from trellis_runtime.formats import Options, ShapeError, detect, normalise
 
 REPO = Path(__file__).resolve().parents[2]
-# The TypeScript check reads the same expectations (test/core/data-shape.test.ts).
+# The TypeScript check reads the same expectations (test/core/data/shape.test.ts).
 EXPECTED = json.loads((REPO / "test" / "fixtures" / "shapes.json").read_text(encoding="utf-8"))
 
 

@@ -22,7 +22,7 @@ class Mask:
         return Mask([[1 if v == other else 0 for v in r] for r in self.rows])
 
 
-N = 387_000_000  # the Qwen2-0.5B shape of the H100 table in TRL_FACTS.md
+N = 387_000_000  # the Qwen2-0.5B shape of the H100 table in docs/design/TRL_FACTS.md
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ DESCRIPTIONS = {
     "cu130": "CUDA 13.0 (torch from the package index, as pip gets it; NVIDIA driver >= 580)",
 }
 PYTHON_VERSION = "3.11"
-# Read by trellis (src/adapters/venv/lock-file.ts torchIndexOf).
+# Read by trellis (src/adapters/venv/requirements-lock.ts torchIndexOf).
 TORCH_INDEX_PREFIX = "# torch index: "
 # pip takes --platform literally: every manylinux tag a Linux x86_64 with glibc 2.28 accepts.
 PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)] + [

@@ -17,16 +17,13 @@ from typing import TYPE_CHECKING, Any
 from . import formats
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
 from .events import Emitter
+from .trainers import MAX_VALUE_BYTES, PREFERENCE_TRAINERS, SFT_COLUMN_SETS, pair_columns
 
 if TYPE_CHECKING:
     from datasets import Dataset
 
-PREFERENCE_TRAINERS = ("dpo", "orpo")
 # A column name that cannot clash with a user's, used while renaming.
 TEMP_PREFIX = "__trellis_"
-# One value (a prompt, an answer, a message) this big is ~1M tokens, beyond any max_length: it is
-# a wrong file or a broken export, and tokenizing it would stall the stage for minutes.
-MAX_VALUE_BYTES = 4 << 20
 # Rows read from Arrow at a time while checking shapes: bounded memory on big data sets.
 ROW_BATCH = 1000
 
@@ -220,27 +217,27 @@ def check_columns(ds: Dataset, trainer: str, label: str) -> Dataset:
             f"(map a column with data.columns: {{{name}: <column>}})"
         )
 
+    scores = [c for c in formats.SCORE_COLUMNS if c in found]
     if trainer in PREFERENCE_TRAINERS:
-        for name in ("chosen", "rejected"):
+        # Without a prompt column the pairs hold the prompt themselves (implicit prompt).
+        keep = pair_columns(found)
+        for name in keep:
             if name not in found:
                 raise missing(name)
-        # Without a prompt column the pairs hold the prompt themselves (implicit prompt).
-        keep = ["prompt", "chosen", "rejected"] if "prompt" in found else ["chosen", "rejected"]
-        keep += [c for c in formats.SCORE_COLUMNS if c in found]
+        keep += scores
     elif trainer == "sft":
-        if "messages" in found:
-            keep = ["messages"]
-        elif "prompt" in found and "completion" in found:
-            keep = ["prompt", "completion"]
-        elif "text" in found:
-            keep = ["text"]
+        full = next((list(s) for s in SFT_COLUMN_SETS if all(c in found for c in s)), None)
+        partial = next((s for s in SFT_COLUMN_SETS if any(c in found for c in s)), None)
+        if full is not None:
+            keep = full
         elif "chosen" in found:  # preference data: normalised like the pairs, trained on the chosen answers
-            keep = [c for c in ("prompt", "chosen", "rejected", *formats.SCORE_COLUMNS) if c in found]
-        elif "prompt" in found:
-            raise missing("completion")
+            keep = [c for c in (*pair_columns(found), *scores) if c in found]
+        elif partial is not None:
+            raise missing(next(c for c in partial if c not in found))
         else:
+            sets = [" and ".join(f"'{c}'" for c in s) for s in SFT_COLUMN_SETS]
             raise DataError(
-                f"{label}: the sft trainer needs column 'text', 'messages', or 'prompt' and 'completion' "
+                f"{label}: the sft trainer needs column {', '.join(sets[:-1])}, or {sets[-1]} "
                 f"(or preference pairs with 'chosen'); found: {', '.join(found)} "
                 f"(map a column with data.columns: {{text: <column>}})"
             )

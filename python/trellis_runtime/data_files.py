@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from .events import cause_chain, qualified_name
+from .trainers import READ_ERRORS
 
 # Values are shown cut to this many characters in messages: enough to recognise a row.
 SHOWN_CHARS = 60
@@ -32,14 +33,6 @@ def is_read_error(exc: BaseException) -> bool:
         return False
     names = {qualified_name(type(e)) for e in chain}
     return bool(names & READ_ERRORS) or isinstance(exc, (UnicodeDecodeError, StopIteration))
-
-
-READ_ERRORS = {
-    "datasets.exceptions.DatasetGenerationError",
-    "datasets.exceptions.DatasetGenerationCastError",
-    "pyarrow.lib.ArrowInvalid",
-    "pandas.errors.ParserError",
-}
 
 
 def root_message(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ def prepare(spec: dict[str, Any]) -> None:
 
     Call it before torch is imported: torch reads OMP_NUM_THREADS once, when it loads. The seed is
     set here, before any model is built, because `args.seed` does not seed the LoRA initial
-    weights (TRL_FACTS.md).
+    weights (docs/design/TRL_FACTS.md).
     """
     defaults = dict(ENV_DEFAULTS)
     model = spec.get("model") or {}
@@ -86,7 +86,7 @@ def fit_precision(args: dict[str, Any], emitter: Emitter, has_cuda: bool | None 
         fitted.setdefault("log_on_each_node", False)
         if not has_cuda:
             # Without use_cpu the Trainer leaves a CPU run undistributed: every rank trains alone,
-            # silently (TRL_FACTS.md). gloo is torch's CPU backend.
+            # silently (docs/design/TRL_FACTS.md). gloo is torch's CPU backend.
             fitted.setdefault("use_cpu", True)
             fitted.setdefault("ddp_backend", "gloo")
     if has_cuda:

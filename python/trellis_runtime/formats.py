@@ -19,15 +19,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .trainers import ROLES, SCORE_COLUMNS
+
 # Preference shapes; their descriptions live with the check (src/core/data/shape.ts).
 SHAPES = ("conversational", "prompt-in-answers", "implicit-messages", "hh-text", "implicit-text", "text")
 # Data an SFT stage trains on directly, without pairs.
 SFT_SHAPES = ("sft-text", "sft-messages", "sft-prompt-completion")
 CONVERSATIONAL_INPUT = ("conversational", "prompt-in-answers", "implicit-messages")
-ROLES = ("system", "user", "assistant", "tool")
 HH_TURN = re.compile(r"\n\n(Human|Assistant):")
 HH_ASSISTANT = "\n\nAssistant:"
-SCORE_COLUMNS = ("score_chosen", "score_rejected")
 DEFAULT_SEPARATOR = " "
 
 

@@ -37,7 +37,7 @@ def hub_kwargs(name_or_dir: str, model: dict[str, Any]) -> dict[str, Any]:
 def load_tokenizer(name_or_dir: str, model: dict[str, Any], emitter: Emitter) -> Any:
     """AutoTokenizer with the recipe's chat template, and a pad token whatever the source lacks.
 
-    ORPO fails at train time without a pad token (TRL_FACTS.md), and DPO and SFT silently fall
+    ORPO fails at train time without a pad token (docs/design/TRL_FACTS.md), and DPO and SFT silently fall
     back to EOS: setting it here makes every trainer behave alike and tells the user once.
     """
     from transformers import AutoTokenizer

@@ -4,7 +4,7 @@
  * number is a forward scan from a remembered byte offset, never the whole file in memory.
  */
 import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
-import { LineDecoder } from "../core/events/lines.js";
+import { LineDecoder } from "../core/events/line-decoder.js";
 import { decodeRunEvent, type RunEvent } from "../core/events/protocol.js";
 import { TrellisError } from "../core/errors.js";
 

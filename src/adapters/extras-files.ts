@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { ExtrasCatalog, normalizeName, type Extra, type PackageUniverse } from "../core/env/extras.js";
 import { LOCK_FILE, PYTHON_DIR } from "./package-files.js";
-import { parsePins } from "./venv/lock-file.js";
+import { parsePins } from "./venv/requirements-lock.js";
 
 export const EXTRAS_DIR = path.join(PYTHON_DIR, "extras");
 export const CATALOG_FILE = "extras.json";

@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, symlinkSync } from "n
 import path from "node:path";
 import { execa } from "execa";
 import { decodeStageEvent } from "../core/events/protocol.js";
-import { LineDecoder } from "../core/events/lines.js";
+import { LineDecoder } from "../core/events/line-decoder.js";
 import { stripRankPrefix } from "../core/distributed/command.js";
 import { tailFile } from "./file-tail.js";
 import type { StageHandle, StageProcessOptions, StageProcessResult } from "./stage-process.js";

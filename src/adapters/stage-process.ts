@@ -7,7 +7,7 @@ import { appendFileSync, createWriteStream, rmSync, type WriteStream } from "nod
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import { decodeStageEvent, type StageEvent } from "../core/events/protocol.js";
-import { LineDecoder } from "../core/events/lines.js";
+import { LineDecoder } from "../core/events/line-decoder.js";
 import { stripRankPrefix } from "../core/distributed/command.js";
 import { tailFile } from "./file-tail.js";
 import { signalTree } from "./process-tree.js";

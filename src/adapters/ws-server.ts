@@ -1,6 +1,6 @@
 /**
  * The supervisor's websocket: authenticated, local by default, replaying history then live
- * events to each viewer with no gap and no duplicate. Policy (docs/protocol.md, SAFETY.md):
+ * events to each viewer with no gap and no duplicate. Policy (docs/protocol.md, docs/design/SAFETY.md):
  * token checked in constant time at the upgrade and in hello; handshakes carrying an Origin
  * are refused unless allowed (a browser page trying to reach the socket); the Host header must
  * name this server; small maxPayload; a bad message closes only that connection.

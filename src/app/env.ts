@@ -10,6 +10,7 @@ import {
   LINKING,
   type InstallProgress,
 } from "../adapters/venv/index.js";
+import { clock } from "../core/clock.js";
 import { extraLocks } from "./extras.js";
 import { shippedLocks } from "../adapters/package-files.js";
 import { EnvironmentError } from "../adapters/venv/errors.js";
@@ -151,14 +152,9 @@ export function formatProgress(p: InstallProgress, elapsedSeconds?: number): str
   if (p.phase === "create") return "creating the virtual environment";
   if (p.phase === "done") return `installed ${p.total} packages`;
   const current = p.current ? ` (${p.current})` : "";
-  const eta = p.etaSeconds !== undefined && p.done < p.total ? ` eta ${formatDuration(p.etaSeconds)}` : "";
-  const elapsed = elapsedSeconds !== undefined && p.current === LINKING ? ` ${formatDuration(elapsedSeconds)}` : "";
+  const eta = p.etaSeconds !== undefined && p.done < p.total ? ` eta ${clock(p.etaSeconds)}` : "";
+  const elapsed = elapsedSeconds !== undefined && p.current === LINKING ? ` ${clock(elapsedSeconds)}` : "";
   return `installing ${p.done}/${p.total} packages${current}${eta}${elapsed}`;
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import { extraProblem, extrasSet, type PackageUniverse } from "../core/env/extra
 import { RecipeError } from "../core/recipe/errors.js";
 import { packageProblems } from "../core/recipe/packages.js";
 import { readPackageUniverse } from "../adapters/extras-files.js";
-import { parsePins, sha256 } from "../adapters/venv/lock-file.js";
+import { parsePins, sha256 } from "../adapters/venv/requirements-lock.js";
 import type { ExtraLock } from "../adapters/venv/index.js";
 import { displayPath, type LoadedRecipe } from "./load-recipe.js";
 

@@ -195,7 +195,7 @@ export async function distributedOf(
     ...resolved,
     configFile: resolved.configFile && path.resolve(path.dirname(path.resolve(recipeFile)), resolved.configFile),
   };
-  // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (TRL_FACTS.md).
+  // accelerate refuses --cpu with --multi_gpu, and --cpu alone starts one process (docs/design/TRL_FACTS.md).
   if (d.engine === "accelerate" && gpus === 0 && !d.profile && !d.configFile && d.worldSize > 1)
     throw new LaunchError(
       "accelerate starts several processes on a CPU only with a profile or config file (its --cpu --multi_gpu is refused): use engine torchrun, or a GPU",

@@ -76,12 +76,12 @@ export async function compareCommand(rest: string[], help: () => number): Promis
 /** The compare view: interactive on a terminal, else printed once. */
 async function show(title: string, arms: ArmResult[], baseline: Scores | null, plain: boolean): Promise<void> {
   if (!plain && process.stdout.isTTY && process.stdin.isTTY) {
-    const [{ render }, { createElement }, { CompareView }] = await Promise.all([
+    const [{ render }, { createElement }, { CompareScreen }] = await Promise.all([
       import("ink"),
       import("react"),
-      import("../ui/compare/compare-view.js"),
+      import("../ui/compare/compare-screen.js"),
     ]);
-    const app = render(createElement(CompareView, { arms, baseline, title }));
+    const app = render(createElement(CompareScreen, { arms, baseline, title }));
     await app.waitUntilExit();
     return;
   }

@@ -12,13 +12,13 @@ import { files, readSupervisor } from "../app/launch.js";
 import { hostWarning, prepareRun, startDetached } from "../app/run.js";
 import { planResume } from "../app/resume.js";
 import { compareMetrics, readManifest, recordedEvents, recordedRecipe, whatChanged } from "../app/reproduce.js";
-import { quietView, summaryView } from "../ui/views.js";
+import { quietView, summaryView } from "../ui/plain-views.js";
 import { findRun, listRunIds, summarizeRun } from "../app/runs.js";
 import { startSupervisor } from "../app/supervisor.js";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
-import { duration } from "../ui/format.js";
+import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 

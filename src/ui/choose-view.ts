@@ -6,7 +6,7 @@
  */
 import type { RunView } from "../app/attach.js";
 import { loadDashboard } from "./load-dashboard.js";
-import { jsonView, progressView } from "./views.js";
+import { jsonView, progressView } from "./plain-views.js";
 
 export interface ViewFlags {
   json?: boolean;

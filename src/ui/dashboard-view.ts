@@ -6,7 +6,8 @@
  */
 import type { RunView, ViewResult } from "../app/attach.js";
 import type { Command } from "../core/events/wire.js";
-import { createDashboardStore, defaultColor, finalSummary, mountDashboard } from "./dashboard/index.js";
+import { createDashboardStore, finalSummary, mountDashboard } from "./dashboard/index.js";
+import { colorEnabled } from "./format.js";
 
 export function dashboardView(options: { review?: boolean } = {}): RunView {
   const store = createDashboardStore();
@@ -31,7 +32,8 @@ export function dashboardView(options: { review?: boolean } = {}): RunView {
       mounted.unmount();
       const state = store.getState();
       const columns = process.stdout.columns;
-      if (result.kind === "ended") process.stdout.write(`${finalSummary(state, { color: defaultColor(), columns })}\n`);
+      if (result.kind === "ended")
+        process.stdout.write(`${finalSummary(state, { color: colorEnabled(process.stdout), columns })}\n`);
       else if (result.kind === "detached")
         process.stdout.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
       else

@@ -1,14 +1,5 @@
 /** Small text formatters shared by the terminal views. */
 
-export function duration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
-}
-
 export function metric(value: number | undefined): string {
   if (value === undefined) return "-";
   if (!Number.isFinite(value)) return String(value);
@@ -30,6 +21,11 @@ export function painter(enabled: boolean) {
   return { green: wrap(32), red: wrap(31), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
 }
 
+/**
+ * The one colour decision, for every output (progress line, summaries, dashboard, compare screen):
+ * colour only on a terminal, and off when NO_COLOR is present and non-empty (https://no-color.org;
+ * an empty NO_COLOR is as good as none) or the terminal is dumb.
+ */
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(stream.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
+  return Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== "dumb";
 }

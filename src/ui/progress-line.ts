@@ -11,7 +11,8 @@ import type { RunView, ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
 import { initialDashboardState, reduceDashboard, type DashboardState } from "../core/run/dashboard-state.js";
 import { preferenceSummary, type RunState, type StageState } from "../core/run/state.js";
-import { bar, colorEnabled, duration, metric, painter } from "./format.js";
+import { clock } from "../core/clock.js";
+import { bar, colorEnabled, metric, painter } from "./format.js";
 
 /** Redraws per second on a terminal: enough to look live, few enough to cost nothing. */
 const REDRAW_MS = 200;
@@ -175,7 +176,7 @@ function stageLine(run: RunState, s: StageState, paint: Paint, now: number): str
     s.epoch !== null ? `epoch ${s.epoch.toFixed(2)}` : "",
     s.metrics.loss !== undefined ? `loss ${metric(s.metrics.loss)}` : "",
     s.metrics["rewards/accuracies"] !== undefined ? `acc ${metric(s.metrics["rewards/accuracies"])}` : "",
-    `${duration(elapsed)}${s.status === "running" && total > s.step ? ` eta ${duration(eta)}` : ""}`,
+    `${clock(elapsed)}${s.status === "running" && total > s.step ? ` eta ${clock(eta)}` : ""}`,
   ];
   return parts.filter(Boolean).join("  ");
 }

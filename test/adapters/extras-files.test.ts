@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { mergeExtraPins, normalizeName } from "../../src/core/env/extras.js";
 import { readPackageUniverse } from "../../src/adapters/extras-files.js";
-import { parsePins } from "../../src/adapters/venv/lock-file.js";
+import { parsePins } from "../../src/adapters/venv/requirements-lock.js";
 
 const universe = readPackageUniverse();
 const installable = universe.extras.filter((e) => e.lockText !== undefined);

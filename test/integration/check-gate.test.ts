@@ -143,7 +143,7 @@ describe("check catches what would fail later", () => {
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=512k", "tmpfs", small], { stdio: "ignore" });
     } catch {
       t.skip(
-        "mounting a small tmpfs needs root: the disk check is tested on its arithmetic only (test/core/model-checks.test.ts)",
+        "mounting a small tmpfs needs root: the disk check is tested on its arithmetic only (test/core/recipe/model-checks.test.ts)",
       );
       return;
     }

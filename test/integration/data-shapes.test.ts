@@ -17,7 +17,7 @@ const EXPECTED = JSON.parse(
  * normalisation does the most (dialogues parsed from "Human:/Assistant:" text, prompt split off);
  * `node scripts/test-matrix.mjs` trains them all and commits the result
  * (test/results/data-shapes.txt). The detection of every shape is tested without training in
- * test/core/data-shape.test.ts and python/tests/test_formats.py.
+ * test/core/data/shape.test.ts and python/tests/test_formats.py.
  */
 // The scores shape's filter (min_score_margin) is tested without training in python/tests/test_data.py.
 const CI_SHAPES = ["hh-text"];

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { EnvironmentError } from "./errors.js";
-import { filterPins, normalizeName, parsePins, torchIndexOf } from "./lock-file.js";
+import { filterPins, normalizeName, parsePins, torchIndexOf } from "./requirements-lock.js";
 import { isTorchRuntimePackage } from "../../core/env/torch-backend.js";
 import { readMarker, writeMarker } from "./marker.js";
 import { createPipProgress, type InstallProgress } from "./pip-progress.js";

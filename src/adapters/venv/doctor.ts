@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { EnvironmentError } from "./errors.js";
 import { planExtras, type ExtraLock } from "./extras-venv.js";
-import { normalizeName, parsePins, stripLocalVersion } from "./lock-file.js";
+import { normalizeName, parsePins, stripLocalVersion } from "./requirements-lock.js";
 import { markerMatches, readMarker } from "./marker.js";
 import { exists, venvPython, venvsRoot } from "./paths.js";
 import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { buildEnvironment } from "./build.js";
-import { withDirLock } from "./dir-lock.js";
+import { withFolderMutex } from "./folder-mutex.js";
 import { EnvironmentError } from "./errors.js";
 import { buildExtrasEnvironment, planExtras, type ExtraLock, type ExtrasPlan } from "./extras-venv.js";
 import { markerMatches, readMarker } from "./marker.js";
@@ -102,7 +102,7 @@ async function ensureBase(
 
 function locked(dir: string, opts: EnsureOptions, fn: () => Promise<EnsureResult>): Promise<EnsureResult> {
   const lockOpts = { signal: opts.signal, logger: opts.logger };
-  return withDirLock(dir, fn, lockOpts).catch((error: unknown) => {
+  return withFolderMutex(dir, fn, lockOpts).catch((error: unknown) => {
     // Aborted while waiting for another process's lock: say so in the same typed way as an aborted pip.
     if (error instanceof EnvironmentError || !opts.signal?.aborted) throw error;
     throw new EnvironmentError("stopped while waiting for another trellis process to finish the environment", {

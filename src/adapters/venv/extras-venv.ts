@@ -9,7 +9,7 @@ import path from "node:path";
 import { mergeExtraPins } from "../../core/env/extras.js";
 import { clearOldDir, installLocked, type BuildOptions } from "./build.js";
 import { EnvironmentError } from "./errors.js";
-import { KEY_HEX_LENGTH, parsePins, sha256 } from "./lock-file.js";
+import { KEY_HEX_LENGTH, parsePins, sha256 } from "./requirements-lock.js";
 import { writeMarker } from "./marker.js";
 import { venvPython, venvsRoot } from "./paths.js";
 import type { EnvironmentPlan } from "./plan.js";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { EnvironmentError } from "./errors.js";
-import { environmentKey, sha256, torchMode } from "./lock-file.js";
+import { environmentKey, sha256, torchMode } from "./requirements-lock.js";
 import { cacheRoot, findExecutable, stableExecutablePath, venvsRoot } from "./paths.js";
 import { probeBasePython } from "./python-info.js";
 import type { TorchBackend } from "../../core/env/torch-backend.js";

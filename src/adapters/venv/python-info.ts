@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { sha256 } from "./lock-file.js";
+import { sha256 } from "./requirements-lock.js";
 import { runPythonJson } from "./run-python.js";
 
 const BASE_PROBE = `import json, os, sys, sysconfig

@@ -1,7 +1,7 @@
 /**
  * The rules of thumb for "ORPO, or SFT then DPO?", applied to what is known before anything
  * runs (the data's size, the starting checkpoint, each arm's planned compute), and the plain
- * reading of a finished comparison against them. Rules from USERS.md: DPO suits a strong SFT
+ * reading of a finished comparison against them. Rules from docs/design/USERS.md: DPO suits a strong SFT
  * checkpoint or little preference data (DPO with LoRA on ~5k pairs works); ORPO suits a base
  * model, one run, a tight GPU budget, or a large preference set (30k+ pairs).
  */

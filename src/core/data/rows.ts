@@ -4,12 +4,16 @@
  * from rejected, and one shape for the whole file. Pure: rows arrive from an adapter that reads
  * the file, which adds the location (file:line:col) to each problem.
  */
-import { SCORE_COLUMNS, STANDARD_COLUMNS, type Trainer } from "../recipe/schema.js";
 import { kindOf, rowShape, sftRowShape, type Shape } from "./shape.js";
-
-export const ROLES = ["system", "user", "assistant", "tool"] as const;
-/** One value this big is ~1M tokens, beyond any max_length: a wrong file or a broken export. */
-export const MAX_VALUE_BYTES = 4 << 20;
+import {
+  MAX_VALUE_BYTES,
+  ROLES,
+  SCORE_COLUMNS,
+  STANDARD_COLUMNS,
+  TRAINER_NEEDS,
+  pairColumns,
+  type Trainer,
+} from "./trainers.js";
 
 export interface RowProblem {
   /** The source column the problem is in (as the file names it), when there is one. */
@@ -51,20 +55,15 @@ export class ColumnMap {
   }
 }
 
-/** The columns used, by the same rules as the runtime's check_columns (data.py). */
+/** The columns used, by the table both sides read (trainers.json; the runtime's check_columns). */
 export function columnUseOf(trainer: Trainer, present: readonly string[]): Use {
   const has = (c: string) => present.includes(c);
-  const scores = SCORE_COLUMNS.filter(has);
-  if (
-    trainer !== "sft" ||
-    (has("chosen") && has("rejected") && !has("messages") && !(has("prompt") && has("completion")) && !has("text"))
-  ) {
-    return { pairs: true, columns: [...(has("prompt") ? ["prompt"] : []), "chosen", "rejected", ...scores] };
-  }
-  if (has("messages")) return { pairs: false, columns: ["messages"] };
-  if (has("prompt") && has("completion")) return { pairs: false, columns: ["prompt", "completion"] };
-  if (has("text")) return { pairs: false, columns: ["text"] };
-  return { pairs: false, columns: ["chosen"] };
+  const need = TRAINER_NEEDS[trainer];
+  // sft trains on the first column set it has in full, else on pairs, else on chosen alone.
+  const direct = need.preference ? undefined : need.column_sets?.find((set) => set.every(has));
+  if (need.preference || (!direct && has("chosen") && has("rejected")))
+    return { pairs: true, columns: [...pairColumns(present), ...SCORE_COLUMNS.filter(has)] };
+  return { pairs: false, columns: direct ?? ["chosen"] };
 }
 
 export class RowChecker {
@@ -91,9 +90,7 @@ export class RowChecker {
     const problems: RowProblem[] = [];
     const at = (standard: string) => this.map.sourceOf(standard) ?? standard;
     for (const name of this.use.columns) {
-      const problem = SCORE_COLUMNS.includes(name as (typeof SCORE_COLUMNS)[number])
-        ? scoreProblem(row[name])
-        : this.valueProblem(name, row[name]);
+      const problem = SCORE_COLUMNS.includes(name) ? scoreProblem(row[name]) : this.valueProblem(name, row[name]);
       if (problem) problems.push({ column: at(name), message: problem });
     }
     if (problems.length) return problems;
@@ -192,7 +189,7 @@ function messagesProblem(messages: unknown[]): string | undefined {
   if (!messages.length) return "an empty list of messages";
   for (const [i, m] of messages.entries()) {
     const { role, content } = m as { role?: unknown; content?: unknown };
-    if (!ROLES.includes(role as (typeof ROLES)[number]))
+    if (typeof role !== "string" || !ROLES.includes(role))
       return `message ${i + 1}: role ${JSON.stringify(role) ?? "missing"}; expected one of ${ROLES.join(", ")}`;
     if (typeof content !== "string") return `message ${i + 1}: content must be text`;
     const problem = textProblem(content);

@@ -4,6 +4,7 @@
  * full disk depending on what it says; which module a ModuleNotFoundError lacks).
  */
 import { hasType, isType, type Diagnosis, type Evidence } from "./facts.js";
+import { DATA_ERRORS, READ_ERRORS, STANDARD_COLUMNS } from "../data/trainers.js";
 
 type Rule = (e: Evidence) => Diagnosis | undefined;
 
@@ -196,14 +197,7 @@ const remoteCode: Rule = (e) =>
       }
     : undefined;
 
-const DATA_FILE_TYPES = [
-  "trellis_runtime.data.DataFileError",
-  "datasets.exceptions.DatasetGenerationError",
-  "datasets.exceptions.DatasetGenerationCastError",
-  "pyarrow.lib.ArrowInvalid",
-  "UnicodeDecodeError",
-  "json.decoder.JSONDecodeError",
-];
+const DATA_FILE_TYPES = [DATA_ERRORS.data_file, ...READ_ERRORS, "UnicodeDecodeError", "json.decoder.JSONDecodeError"];
 
 const dataFile: Rule = (e) =>
   hasType(e, ...DATA_FILE_TYPES)
@@ -214,11 +208,8 @@ const dataFile: Rule = (e) =>
       }
     : undefined;
 
-/** Column names TRL's trainers read: a KeyError on one of these is a data problem. */
-const STANDARD_COLUMNS = ["prompt", "chosen", "rejected", "completion", "text", "messages"];
-
 const dataColumns: Rule = (e) => {
-  if (hasType(e, "trellis_runtime.data.DataError")) {
+  if (hasType(e, DATA_ERRORS.data_columns)) {
     return {
       cause: "data_columns",
       summary: "the data does not fit the stage's trainer",
@@ -226,6 +217,7 @@ const dataColumns: Rule = (e) => {
     };
   }
   const column = isType(e, "KeyError") ? /^['"](\w+)['"]$/.exec(e.message.trim())?.[1] : undefined;
+  // A KeyError on a column TRL's trainers read is a data problem.
   if (!column || !STANDARD_COLUMNS.includes(column)) return undefined;
   return {
     cause: "data_columns",

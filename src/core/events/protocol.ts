@@ -323,3 +323,13 @@ export function metricValue(m: Metric | null | undefined): number | undefined {
   if (typeof m === "number") return m;
   return m === "NaN" ? NaN : m === "Infinity" ? Infinity : -Infinity;
 }
+
+/** A metrics record as numbers (NaN and infinities included), nulls dropped. */
+export function metricNumbers(metrics: Record<string, Metric | null>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name in metrics) {
+    const v = metricValue(metrics[name]);
+    if (v !== undefined) out[name] = v;
+  }
+  return out;
+}

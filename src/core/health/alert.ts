@@ -24,7 +24,7 @@ export interface Alert {
   message: string;
 }
 
-/** The health line shows one token per family (DASHBOARD §6.3 "Presentation"). */
+/** The health line shows one token per family (docs/design/DASHBOARD.md §6.3 "Presentation"). */
 export type HealthFamily = "finite" | "init" | "learn" | "acc" | "grad" | "drift" | "gpu";
 
 export const ALERT_FAMILY: Record<AlertId, HealthFamily> = {

@@ -3,7 +3,7 @@
  * next one plus the alerts that fired. A rule fires once per episode (while its condition holds)
  * and then keeps quiet for a cooldown, except to escalate from warn to error.
  */
-import { metricValue, type GpuSample, type RunEvent } from "../events/protocol.js";
+import { metricNumbers, type GpuSample, type RunEvent } from "../events/protocol.js";
 import { severityRank, type Alert, type AlertId, type Severity } from "./alert.js";
 import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from "./options.js";
 import { METRIC_RULES, type Finding, type StageWindows } from "./rules.js";
@@ -63,7 +63,7 @@ export function observeHealth(
               stage: event.stage,
               trainer: trainerOf(event.stage),
               step: event.step,
-              metrics: values ?? numeric(event.metrics),
+              metrics: values ?? metricNumbers(event.metrics),
             },
             o,
           )
@@ -197,13 +197,4 @@ export function observeOutput(h: HealthState, stage: string, line: string): Heal
       },
     ],
   };
-}
-
-function numeric(metrics: Record<string, Parameters<typeof metricValue>[0]>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) {
-    const n = metricValue(v);
-    if (n !== undefined) out[k] = n;
-  }
-  return out;
 }

@@ -1,11 +1,11 @@
 /**
- * Thresholds of the health rules, each with the reason for its value (see DASHBOARD.md §6).
+ * Thresholds of the health rules, each with the reason for its value (see docs/design/DASHBOARD.md §6).
  * Windows count logs, not steps: TRL averages metrics over `logging_steps`.
  */
 
 /** Ignore the first optimizer steps: the first logs average warm-up noise (rlwatch `warmup_steps`). */
 export const WARMUP_STEPS = 20;
-/** ...and at least this many logs, whichever comes later (DASHBOARD §6.2). */
+/** ...and at least this many logs, whichever comes later (docs/design/DASHBOARD.md §6.2). */
 export const WARMUP_LOGS = 3;
 /** Stuck accuracy counts only from here: ~10 logs at TRL's default logging_steps=10 (rule D2). */
 export const STUCK_ACCURACY_AFTER_STEPS = 100;

@@ -1,5 +1,5 @@
 /**
- * The training-health rules on logged metrics, one row each (DASHBOARD.md §6.3): what they look
+ * The training-health rules on logged metrics, one row each (docs/design/DASHBOARD.md §6.3): what they look
  * at and what they say. Each sees one log plus the stage's windows, already updated with it.
  */
 import { isPreference, type AlertId, type Severity } from "./alert.js";

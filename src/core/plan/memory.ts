@@ -1,7 +1,7 @@
 /**
  * An analytic estimate of a training step's peak GPU memory. It orders the planner's probes
  * and prunes sizes far out of reach; it never accepts a size (a measured probe does). Sources:
- * HF "model memory anatomy", Korthikanti et al. 2022 Table 2 (../shared/design/PLANNER.md §1.6).
+ * HF "model memory anatomy", Korthikanti et al. 2022 Table 2 (docs/design/PLANNER.md §1.6).
  */
 
 export interface ModelShape {

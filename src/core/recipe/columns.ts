@@ -1,21 +1,6 @@
-/** Which columns each trainer needs, checked against the columns a data file really has. */
-import type { Trainer } from "./schema.js";
+/** Which columns each trainer needs (the table in data/trainers.ts), checked against a data file's. */
+import { columnAlternatives, sftColumnsText, TRAINER_NEEDS, type Trainer } from "../data/trainers.js";
 import { didYouMean } from "./suggest.js";
-
-/** Each alternative is a set of standard columns that together suffice. */
-const NEEDS: Record<Trainer, string[][]> = {
-  // Pairs with an explicit prompt, or "implicit prompt" pairs (TRL extracts the shared prefix).
-  dpo: [
-    ["prompt", "chosen", "rejected"],
-    ["chosen", "rejected"],
-  ],
-  orpo: [
-    ["prompt", "chosen", "rejected"],
-    ["chosen", "rejected"],
-  ],
-  // Plain text, prompt/completion, chat messages, or preference data (trains on `chosen`).
-  sft: [["text"], ["prompt", "completion"], ["messages"], ["prompt", "chosen"], ["chosen"]],
-};
 
 /**
  * A one-line problem when no alternative is satisfied, else undefined. `columns` maps standard
@@ -34,13 +19,16 @@ export function missingColumns(
     }
   }
   const has = (standard: string) => found.includes(columns[standard] ?? standard);
-  const options = NEEDS[trainer];
+  const options = columnAlternatives(trainer);
   if (options.some((set) => set.every(has))) return undefined;
+  const seen = found.join(", ") || "no columns";
+  if (!TRAINER_NEEDS[trainer].preference)
+    return `the ${trainer} trainer needs column ${sftColumnsText()} (or preference pairs with 'chosen'); found: ${seen} (map a column with data.columns: {text: <column>})`;
+  // Pairs: name what is missing for the fullest reading (an explicit prompt).
   const nearest = options[0]!;
   const missing = nearest.filter((c) => !has(c)).map((c) => `'${c}'`);
   const mapHint = missing.length
     ? ` (map a column with data.columns: {${nearest.find((c) => !has(c))}: <column>})`
     : "";
-  const alternatives = trainer === "sft" ? "; sft also accepts text, prompt+completion or messages" : "";
-  return `the ${trainer} trainer needs column ${missing.join(", ")}; found: ${found.join(", ") || "no columns"}${mapHint}${alternatives}`;
+  return `the ${trainer} trainer needs column ${missing.join(", ")}; found: ${seen}${mapHint}`;
 }

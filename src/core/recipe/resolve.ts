@@ -75,7 +75,8 @@ function resolveData(data: Data, recipeDir: string, seed: number): ResolvedData 
   return {
     train: resolveSource(data.train, recipeDir, seed),
     eval: data.eval ? resolveSource(data.eval, recipeDir, seed) : null,
-    columns: { ...data.columns },
+    // Parsed from a record of strings: no key holds undefined.
+    columns: { ...data.columns } as Record<string, string>,
     to_messages: data.to_messages,
     system_prompt: data.system_prompt ?? null,
     separator: data.separator,

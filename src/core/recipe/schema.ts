@@ -19,8 +19,9 @@ const safeId = (what: string) =>
     )
     .refine((s) => !s.includes(".."), `${what} may not contain '..'`);
 
-export const TRAINERS = ["sft", "dpo", "orpo"] as const;
-export type Trainer = (typeof TRAINERS)[number];
+// What each trainer needs of its data is one table, shared with the Python runtime.
+import { SCORE_COLUMNS, STANDARD_COLUMNS, TRAINERS } from "../data/trainers.js";
+export { SCORE_COLUMNS, STANDARD_COLUMNS, TRAINERS, type Trainer } from "../data/trainers.js";
 
 export const TinyModel = z
   .object({
@@ -138,10 +139,6 @@ const EvalSource = z.preprocess(
     .superRefine((s, ctx) => checkSource(s, ctx, true)),
 );
 export type Source = z.infer<typeof EvalSource>;
-
-export const STANDARD_COLUMNS = ["prompt", "chosen", "rejected", "completion", "text", "messages"] as const;
-/** Scores of each answer (ultrafeedback_binarized has them): kept, and usable to drop near ties. */
-export const SCORE_COLUMNS = ["score_chosen", "score_rejected"] as const;
 
 export const Data = z
   .object({

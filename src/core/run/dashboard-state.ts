@@ -6,7 +6,7 @@
  * later points too; `version` tells snapshots apart). No I/O, no clock: callers pass `now`.
  */
 import { Series } from "../chart/series.js";
-import { metricValue, type GpuSample, type Metric, type RunEvent, type Sample } from "../events/protocol.js";
+import { metricNumbers, type GpuSample, type RunEvent, type Sample } from "../events/protocol.js";
 import type { Alert } from "../health/alert.js";
 import { initialHealth, observeHealth, type HealthState } from "../health/monitor.js";
 import { healthOptions, type HealthOptions } from "../health/options.js";
@@ -94,7 +94,7 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
     version: state.version + 1,
     lastTime: Math.max(state.lastTime ?? event.time, event.time),
   };
-  const values = event.type === "metrics" ? numericMetrics(event.metrics) : undefined;
+  const values = event.type === "metrics" ? metricNumbers(event.metrics) : undefined;
 
   switch (event.type) {
     case "run_start": {
@@ -147,16 +147,6 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
     next.alertCount = count;
   }
   return next;
-}
-
-/** A metrics record as numbers (NaN and infinities included), nulls dropped. */
-export function numericMetrics(metrics: Record<string, Metric | null>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name in metrics) {
-    const v = metricValue(metrics[name]);
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
 }
 
 /** Folds a whole list of events, e.g. a recorded events.jsonl. */

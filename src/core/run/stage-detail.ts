@@ -5,7 +5,7 @@
  * everything else is replaced, so a new object means a change.
  */
 import { Series } from "../chart/series.js";
-import { metricValue, type Metric, type RunEvent } from "../events/protocol.js";
+import { metricNumbers, metricValue, type Metric, type RunEvent } from "../events/protocol.js";
 
 /** Throughput is measured over this many recent logs: steady, yet quick to follow a change. */
 export const RATE_WINDOW_LOGS = 10;
@@ -123,7 +123,7 @@ export function reduceStageDetail(
     case "train_begin":
       return { ...d, numTrainEpochs: event.num_train_epochs ?? null };
     case "metrics": {
-      const v = values ?? numbers(event.metrics);
+      const v = values ?? metricNumbers(event.metrics);
       append(d.history, event.step, v);
       d.wallClock.push(event.step, event.time - (d.beganAt ?? event.time));
       const next = withRates(d, {
@@ -139,7 +139,7 @@ export function reduceStageDetail(
         : next;
     }
     case "eval": {
-      const v = numbers(event.metrics);
+      const v = metricNumbers(event.metrics);
       append(d.evalHistory, event.step, v);
       return { ...d, evalLatest: v, evalStep: event.step };
     }
@@ -164,15 +164,6 @@ export function reduceStageDetail(
     default:
       return d;
   }
-}
-
-function numbers(metrics: Record<string, Metric | null>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name in metrics) {
-    const v = metricValue(metrics[name]);
-    if (v !== undefined) out[name] = v;
-  }
-  return out;
 }
 
 /** Appends each metric to its series, creating series as new names appear. */

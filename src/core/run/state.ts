@@ -1,5 +1,5 @@
 /** The state of a run, folded from its events. Pure; the terminal views only read it. */
-import { metricValue, type Phase, type RunEvent, type RunStatus } from "../events/protocol.js";
+import { metricNumbers, type Phase, type RunEvent, type RunStatus } from "../events/protocol.js";
 
 export interface StageState {
   id: string;
@@ -118,7 +118,7 @@ export function reduce(state: RunState, event: RunEvent): RunState {
         step: event.step,
         maxSteps: event.max_steps,
         epoch: event.epoch,
-        metrics: { ...s.metrics, ...numbers(event.metrics) },
+        metrics: { ...s.metrics, ...metricNumbers(event.metrics) },
       }));
     case "checkpoint":
       return patchStage(event.stage, () => ({ lastCheckpoint: event.path }));
@@ -151,15 +151,6 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     default:
       return next;
   }
-}
-
-function numbers(metrics: Record<string, Parameters<typeof metricValue>[0]>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) {
-    const n = metricValue(v);
-    if (n !== undefined) out[k] = n;
-  }
-  return out;
 }
 
 /** Preference accuracy before the first stage and after the last, where measured. */

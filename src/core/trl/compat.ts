@@ -1,6 +1,6 @@
 /**
  * What changed across TRL releases that a rendered script or a recipe must respect.
- * Sources: the huggingface/trl release tags and PRs named in ../../../../shared/design/TRL_FACTS.md.
+ * Sources: the huggingface/trl release tags and PRs named in docs/design/TRL_FACTS.md.
  */
 import type { Trainer } from "../recipe/schema.js";
 import { atLeast, formatVersion, type Version } from "./version.js";

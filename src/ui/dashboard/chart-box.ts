@@ -11,9 +11,10 @@ import { deriveSeries, SMOOTHING_LEVELS, stepMap, windowOf } from "../../core/ch
 import { rasterize, type Layer, type RunTag } from "../../core/chart/raster.js";
 import type { StageDetail } from "../../core/run/stage-detail.js";
 import { seriesOf, type ChartSpec, type Tone } from "./charts-for.js";
-import { clock, compact } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { compact } from "./numbers.js";
 import { padEnd, width as cells } from "./text.js";
-import { DEFAULT_SETTINGS, type ViewSettings } from "./settings.js";
+import { DEFAULT_SETTINGS, type DashboardSettings } from "./settings.js";
 import { SYMBOLS, type Painter, type Theme } from "./theme.js";
 
 /** Axis labels take 5 cells: compact() never writes more. */
@@ -24,7 +25,7 @@ export const MIN_CHART_WIDTH = 20;
 /** The x axis in the settings, as a step map and a unit for the axis label. */
 function xAxisOf(
   detail: StageDetail,
-  settings: ViewSettings,
+  settings: DashboardSettings,
 ): { map?: (x: number) => number | undefined; unit: string } {
   if (settings.xAxis === "tokens") {
     const map = stepMap(detail.history.get("num_tokens"));
@@ -41,7 +42,7 @@ export function chartBox(
   height: number,
   theme: Theme,
   paint: Painter,
-  settings: ViewSettings = DEFAULT_SETTINGS,
+  settings: DashboardSettings = DEFAULT_SETTINGS,
 ): string[] {
   const b = SYMBOLS[theme.glyphs].box;
   const plotCols = width - LABEL - 3;

@@ -1,6 +1,6 @@
 /**
  * Which charts and table rows each trainer gets, in the order practitioners read them
- * (DASHBOARD.md §6.1): DPO margins and accuracies against their 0 and 0.5 guides, the loss
+ * (docs/design/DASHBOARD.md §6.1): DPO margins and accuracies against their 0 and 0.5 guides, the loss
  * against ln 2; ORPO's NLL and log-odds; SFT's loss and token accuracy. Eval values overlay
  * their training metric as dots.
  */

@@ -9,10 +9,11 @@ import type { Prompt } from "./footer.js";
 import { currentStage } from "../../core/run/progress.js";
 import { dashboardFrame } from "./frame.js";
 import { actionFor, type DashboardCommand } from "./keys.js";
-import { applyAction, DEFAULT_SETTINGS, editFilter, type ViewSettings } from "./settings.js";
-import { Lines } from "./lines.js";
+import { applyAction, DEFAULT_SETTINGS, editFilter, type DashboardSettings } from "./settings.js";
+import { TextRows } from "./text-rows.js";
 import type { DashboardStore } from "./store.js";
-import { defaultColor, defaultGlyphs } from "./theme.js";
+import { colorEnabled } from "../format.js";
+import { defaultGlyphs } from "./theme.js";
 import { useTerminalSize } from "./use-terminal-size.js";
 
 export interface DashboardProps {
@@ -21,7 +22,7 @@ export interface DashboardProps {
   /** Terminal size; follows the terminal (and its resizes) when left out. */
   columns?: number;
   rows?: number;
-  /** Colour codes; off when NO_COLOR is set or TERM=dumb, unless given. */
+  /** Colour codes; colorEnabled (ui/format.ts) on stdout, unless given. */
   color?: boolean;
   /** Braille charts, or ASCII where the terminal can't show braille. */
   glyphs?: GlyphMode;
@@ -40,18 +41,18 @@ export function Dashboard(props: DashboardProps) {
   const columns = props.columns ?? size.columns;
   const rows = props.rows ?? size.rows;
   const theme = useMemo(
-    () => ({ color: props.color ?? defaultColor(), glyphs: props.glyphs ?? defaultGlyphs() }),
+    () => ({ color: props.color ?? colorEnabled(process.stdout), glyphs: props.glyphs ?? defaultGlyphs() }),
     [props.color, props.glyphs],
   );
 
-  const [settings, setSettingsState] = useState<ViewSettings>(DEFAULT_SETTINGS);
+  const [settings, setSettingsState] = useState<DashboardSettings>(DEFAULT_SETTINGS);
   const [prompt, setPromptState] = useState<Prompt>("none");
   // Keys can arrive faster than React re-subscribes the handler (a quick "s y", a typed filter):
   // the handler reads and writes these refs, so it never acts on a stale prompt or settings.
   const promptRef = useRef<Prompt>("none");
-  const settingsRef = useRef<ViewSettings>(DEFAULT_SETTINGS);
+  const settingsRef = useRef<DashboardSettings>(DEFAULT_SETTINGS);
   const setPrompt = (p: Prompt) => setPromptState((promptRef.current = p));
-  const setSettings = (f: (s: ViewSettings) => ViewSettings) =>
+  const setSettings = (f: (s: DashboardSettings) => DashboardSettings) =>
     setSettingsState((settingsRef.current = f(settingsRef.current)));
   const [tick, setTick] = useState(0);
 
@@ -127,5 +128,5 @@ export function Dashboard(props: DashboardProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [state, columns, rows, theme, settings, prompt, tick, props.now, props.review],
   );
-  return <Lines lines={lines} />;
+  return <TextRows lines={lines} />;
 }

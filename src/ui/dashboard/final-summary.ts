@@ -7,10 +7,11 @@ import type { DashboardState } from "../../core/run/dashboard-state.js";
 import { preferenceSummary } from "../../core/run/state.js";
 import { formatAlert } from "./health-line.js";
 import { metric } from "../format.js";
-import { clock, rate } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { rate } from "./numbers.js";
 import { painter, SYMBOLS, type Theme } from "./theme.js";
 import { wrapWords } from "./text.js";
-import { makeView } from "./view.js";
+import { makePanelContext } from "./panel-context.js";
 
 /** Final metrics worth a line, per trainer, with short labels. */
 const FINAL_METRICS: Record<string, Array<[string, string]>> = {
@@ -108,7 +109,7 @@ export function finalSummary(state: DashboardState, options: FinalSummaryOptions
       .filter(Boolean)
       .join(", ");
     lines.push(`  alerts: ${counts}`);
-    const v = makeView(state, state.lastTime ?? 0, 1000, theme);
+    const v = makePanelContext(state, state.lastTime ?? 0, 1000, theme);
     for (const a of state.alerts.slice(-ALERTS_LISTED)) lines.push(`    ${formatAlert(a, v)}`);
     if (state.alerts.length > ALERTS_LISTED)
       lines.push(`    ${state.alerts.length - ALERTS_LISTED} more in the dashboard's alert list`);

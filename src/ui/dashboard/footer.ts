@@ -6,11 +6,11 @@
 import { SMOOTHING_LEVELS } from "../../core/chart/derive.js";
 import { KEYS, keyLabel } from "./keys.js";
 import { fit, joinFit } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 export type Prompt = "none" | "confirm-stop" | "stop-sent" | "checkpoint-sent";
 
-export function footerLine(v: View, prompt: Prompt, review = false): string {
+export function footerLine(v: PanelContext, prompt: Prompt, review = false): string {
   const { paint, settings: s } = v;
   if (prompt === "confirm-stop")
     return fit(

@@ -15,15 +15,15 @@ import { MIN_COLUMNS, MIN_ROWS, planLayout } from "./layout.js";
 import { logLines } from "./log-tail.js";
 import { alertListLines, helpLines } from "./overlays.js";
 import { generationsLines } from "./generations-panel.js";
-import { DEFAULT_SETTINGS, type Overlay, type ViewSettings } from "./settings.js";
+import { DEFAULT_SETTINGS, type Overlay, type DashboardSettings } from "./settings.js";
 import { SIDEBAR_WIDTH, sidebarLines } from "./sidebar.js";
 import { fit, padEnd } from "./text.js";
 import type { Theme } from "./theme.js";
-import { makeView } from "./view.js";
+import { makePanelContext } from "./panel-context.js";
 
 export type { Overlay };
 
-export interface FrameOptions extends Partial<ViewSettings> {
+export interface FrameOptions extends Partial<DashboardSettings> {
   columns: number;
   rows: number;
   theme: Theme;
@@ -36,15 +36,15 @@ export interface FrameOptions extends Partial<ViewSettings> {
 
 const TOP_LINES = 4;
 const BOTTOM_LINES = 1;
-/** The wide layout, with its sidebar, from this size (DASHBOARD.md §5.2, full tier). */
+/** The wide layout, with its sidebar, from this size (docs/design/DASHBOARD.md §5.2, full tier). */
 export const WIDE_COLUMNS = 120;
 export const WIDE_ROWS = 40;
 
 export function dashboardFrame(state: DashboardState, o: FrameOptions): string[] {
-  const settings: ViewSettings = { ...DEFAULT_SETTINGS, ...o };
+  const settings: DashboardSettings = { ...DEFAULT_SETTINGS, ...o };
   const wide = o.columns >= WIDE_COLUMNS && o.rows >= WIDE_ROWS;
   const main = wide ? o.columns - SIDEBAR_WIDTH : o.columns;
-  const v = makeView(state, o.now, o.columns, o.theme, settings);
+  const v = makePanelContext(state, o.now, o.columns, o.theme, settings);
   const mv = { ...v, width: main };
   const detail = v.shown?.detail;
   const specs = detail ? chartSpecs(detail, o.theme.color, settings.filter) : [];

@@ -11,7 +11,7 @@
 import type { GenerationsRecord } from "../../core/run/dashboard-state.js";
 import { fit, padEnd, wrapWords } from "./text.js";
 import type { Painter } from "./theme.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 export interface AnswerRow {
   label: string;
@@ -55,7 +55,7 @@ export function answerBlock(
 }
 
 /** The panel for the run shown: baseline (first `before`), previous and latest generations. */
-export function generationsLines(v: View, rows: number): string[] {
+export function generationsLines(v: PanelContext, rows: number): string[] {
   const all = v.state.generations;
   const latest = all.at(-1);
   if (!latest || !latest.samples.length) {

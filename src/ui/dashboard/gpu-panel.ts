@@ -2,7 +2,7 @@
 import type { GpuSample } from "../../core/events/protocol.js";
 import { sparkline } from "../../core/chart/sparkline.js";
 import { joinFit } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 /** nvitop's colour thresholds: util under 10 % is idle, memory over 80 % is heavy. */
 const UTIL_LOW = 10;
@@ -10,7 +10,7 @@ const MEM_HIGH = 80;
 const BAR = 10;
 const SPARK = 12;
 
-export function gpuLines(v: View, rows: number): string[] {
+export function gpuLines(v: PanelContext, rows: number): string[] {
   const gpus = v.state.gpu.latest;
   if (rows <= 0 || gpus.length === 0) return [];
   const shown = gpus.length > rows ? gpus.slice(0, rows - 1) : gpus;
@@ -19,7 +19,7 @@ export function gpuLines(v: View, rows: number): string[] {
   return lines;
 }
 
-function gpuLine(v: View, g: GpuSample): string {
+function gpuLine(v: PanelContext, g: GpuSample): string {
   const { paint, sym } = v;
   const memPct = g.mem_total_mb > 0 ? (100 * g.mem_used_mb) / g.mem_total_mb : 0;
   const bar = (pct: number, tone: (s: string) => string) => {

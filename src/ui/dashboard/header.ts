@@ -5,15 +5,16 @@
 import { stageProgress } from "../../core/run/progress.js";
 import { PHASES, type Phase } from "../../core/events/protocol.js";
 import type { StageState } from "../../core/run/state.js";
-import { clock, rate } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { rate } from "./numbers.js";
 import { joinFit, spread, width } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
-export function headerLines(v: View): string[] {
+export function headerLines(v: PanelContext): string[] {
   return [titleLine(v), stageLine(v), progressLine(v)];
 }
 
-function titleLine(v: View): string {
+function titleLine(v: PanelContext): string {
   const { state, paint, sym } = v;
   const run = state.run;
   const left = `${paint.bold("trellis")} ${sym.sep} ${run.recipe ?? "…"}${run.runId ? ` ${sym.sep} ${paint.dim(run.runId)}` : ""}`;
@@ -34,7 +35,7 @@ function titleLine(v: View): string {
   return spread(left, `${status} ${elapsed}`.trimEnd(), v.width);
 }
 
-export function stageMark(s: StageState, v: View): string {
+export function stageMark(s: StageState, v: PanelContext): string {
   const { paint, sym } = v;
   switch (s.status) {
     case "finished":
@@ -50,7 +51,7 @@ export function stageMark(s: StageState, v: View): string {
   }
 }
 
-function stageLine(v: View): string {
+function stageLine(v: PanelContext): string {
   const { state, paint, sym } = v;
   const cur = v.shown;
   if (!cur) return paint.dim("waiting for the run to start");
@@ -74,7 +75,7 @@ function stageLine(v: View): string {
 }
 
 /** The GPU's name from nvidia-smi when sampled, else what the stage reported (cpu, cuda:0). */
-function deviceName(v: View, device: string | null): string {
+function deviceName(v: PanelContext, device: string | null): string {
   const gpus = v.state.gpu.latest;
   if (gpus.length > 0 && device !== "cpu") {
     const name = gpus[0]!.name.replace(/^NVIDIA\s+/i, "");
@@ -88,7 +89,7 @@ function deviceName(v: View, device: string | null): string {
 const MIN_BAR = 8;
 const MAX_BAR = 40;
 
-function progressLine(v: View): string {
+function progressLine(v: PanelContext): string {
   const { paint, sym } = v;
   const cur = v.shown;
   if (!cur) return "";
@@ -139,7 +140,7 @@ function phaseLabel(phase: Phase, total: number | null): string {
  * `● loading model 0:03  environment ✓ data ✓ model ● pref eval · training · saving`.
  * Before Python has said anything, the stage is starting its interpreter: the environment phase.
  */
-function phaseLine(v: View, s: StageState): string {
+function phaseLine(v: PanelContext, s: StageState): string {
   const { paint, sym } = v;
   const phase: Phase = s.phase ?? "environment";
   const since = s.phaseSince ?? v.state.startedAt;

@@ -5,9 +5,9 @@
 import { ALERT_FAMILY, familiesFor, severityRank, type Alert, type Severity } from "../../core/health/alert.js";
 import { currentStage } from "../../core/run/progress.js";
 import { fit, joinFit, spread } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
-export function healthLine(v: View): string {
+export function healthLine(v: PanelContext): string {
   const { state, paint, sym } = v;
   const cur = currentStage(state);
   const stageId = cur?.stage.id ?? null;
@@ -34,7 +34,7 @@ export function healthLine(v: View): string {
 }
 
 /** The newest alert, or an error the run reported, in one line. */
-export function alertLine(v: View): string | null {
+export function alertLine(v: PanelContext): string | null {
   const { state, paint, sym } = v;
   const err = state.run.error;
   if (err) return fit(paint.red(`${sym.error} ${err.stage}: ${err.excType}: ${err.message.split("\n")[0]}`), v.width);
@@ -42,7 +42,7 @@ export function alertLine(v: View): string | null {
   return a ? fit(formatAlert(a, v), v.width) : null;
 }
 
-export function formatAlert(a: Alert, v: View): string {
+export function formatAlert(a: Alert, v: PanelContext): string {
   const { paint, sym } = v;
   const mark = a.severity === "error" ? paint.red(sym.error) : paint.yellow(sym.warn);
   const where = [a.stage, a.step !== null ? `@${a.step}` : ""].filter(Boolean).join(" ");

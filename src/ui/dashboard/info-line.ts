@@ -1,7 +1,7 @@
 /** Last checkpoint, latest eval and saved output of the current stage, on one line. */
 import { compact } from "./numbers.js";
 import { fit } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 const EVAL_SHOWN: Array<[string, string]> = [
   ["eval_loss", "loss"],
@@ -10,7 +10,7 @@ const EVAL_SHOWN: Array<[string, string]> = [
   ["eval_mean_token_accuracy", "tok acc"],
 ];
 
-export function infoLine(v: View): string | null {
+export function infoLine(v: PanelContext): string | null {
   const cur = v.shown;
   const d = cur?.detail;
   if (!cur || !d) return null;

@@ -4,7 +4,7 @@ import type { StageDetail } from "../../core/run/stage-detail.js";
 import { displayName, kpiRows } from "./charts-for.js";
 import { compact, signed } from "./numbers.js";
 import { padEnd, padStart } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 /** The Δ column compares with the value this many steps earlier. */
 export const DELTA_STEPS = 100;
@@ -13,7 +13,7 @@ const VALUE = 8;
 const DELTA = 8;
 
 export function kpiLines(
-  v: View,
+  v: PanelContext,
   detail: StageDetail | undefined,
   rows: number,
   charted: ReadonlySet<string>,

@@ -1,7 +1,7 @@
 /**
  * How many lines each part of the dashboard gets. Pure arithmetic on the terminal size and what
  * there is to show. The frame uses at most rows-1 lines: Ink 6.8 clears and redraws the whole
- * screen on every frame once the output reaches the terminal's height (DASHBOARD.md §5.4).
+ * screen on every frame once the output reaches the terminal's height (docs/design/DASHBOARD.md §5.4).
  */
 
 /** Below this the dashboard shows a one-line notice instead (btop's "terminal too small"). */

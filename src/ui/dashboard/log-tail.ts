@@ -1,8 +1,8 @@
 /** The last lines the trainer printed (the full output is in the run's log files). */
 import { fit } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
-export function logLines(v: View, rows: number): string[] {
+export function logLines(v: PanelContext, rows: number): string[] {
   if (rows <= 0) return [];
   const { paint, sym } = v;
   // On a chosen stage's tab, that stage's lines; following the run, everyone's.

@@ -1,5 +1,5 @@
 /**
- * Shows the dashboard on a terminal with the settings Ink 6.8 needs (DASHBOARD.md §5.4): at most
+ * Shows the dashboard on a terminal with the settings Ink 6.8 needs (docs/design/DASHBOARD.md §5.4): at most
  * 15 frames a second, only changed lines rewritten, Ctrl-C handled by the dashboard (it
  * detaches), and the alternate screen so the shell's scrollback stays clean. Print
  * `finalSummary` after `unmount()`: it lands in the normal screen's scrollback.
@@ -10,7 +10,7 @@ import { Dashboard } from "./dashboard.js";
 import type { DashboardCommand } from "./keys.js";
 import type { DashboardStore } from "./store.js";
 
-/** The frame cap: ~15 frames a second (STYLE.md render budget). */
+/** The frame cap: ~15 frames a second (docs/design/STYLE.md, render budget). */
 const MAX_FPS = 15;
 // Also home the cursor and clear: the alternate screen keeps the cursor where the shell left it.
 const ENTER_ALT_SCREEN = "\u001b[?1049h\u001b[H\u001b[2J";

@@ -2,12 +2,12 @@
 import { formatAlert } from "./health-line.js";
 import { KEYS as ALL_KEYS, keyLabel } from "./keys.js";
 import { fit, padEnd } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
 /** The generations panel's keys are listed only for runs that have generations, as in the hint bar. */
 const GENERATION_KEYS = new Set(["generations", "next-prompt", "prev-prompt"]);
 
-export function helpLines(v: View, rows: number): string[] {
+export function helpLines(v: PanelContext, rows: number): string[] {
   const KEYS = ALL_KEYS.filter((k) => v.state.generations.length > 0 || !GENERATION_KEYS.has(k.action));
   const key = (k: (typeof KEYS)[number]) => k.keys.map(keyLabel).join(" ");
   const long = [
@@ -33,7 +33,7 @@ export function helpLines(v: View, rows: number): string[] {
   return pad(short, rows, v.width);
 }
 
-export function alertListLines(v: View, rows: number): string[] {
+export function alertListLines(v: PanelContext, rows: number): string[] {
   const alerts = [...v.state.alerts].reverse();
   const head = v.paint.bold(` alerts (${alerts.length}), newest first`);
   const body = alerts.length

@@ -14,7 +14,7 @@ const MAX_TIME_ZOOM = 64;
 /** A pan moves a quarter of the window. */
 const PAN_STEP = 0.25;
 
-export interface ViewSettings {
+export interface DashboardSettings {
   page: number;
   zoom: boolean;
   overlay: Overlay;
@@ -35,7 +35,7 @@ export interface ViewSettings {
   promptPage: number;
 }
 
-export const DEFAULT_SETTINGS: ViewSettings = {
+export const DEFAULT_SETTINGS: DashboardSettings = {
   page: 0,
   zoom: false,
   overlay: "none",
@@ -56,7 +56,7 @@ export interface StageContext {
   live: number;
 }
 
-export function applyAction(s: ViewSettings, action: KeyAction, ctx: StageContext): ViewSettings {
+export function applyAction(s: DashboardSettings, action: KeyAction, ctx: StageContext): DashboardSettings {
   switch (action) {
     case "help":
       return { ...s, overlay: s.overlay === "help" ? "none" : "help" };
@@ -104,10 +104,10 @@ export function applyAction(s: ViewSettings, action: KeyAction, ctx: StageContex
 
 /** Typing into the filter: printable characters append, backspace deletes, enter keeps, esc clears. */
 export function editFilter(
-  s: ViewSettings,
+  s: DashboardSettings,
   input: string,
   key: { return?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean },
-): ViewSettings {
+): DashboardSettings {
   if (key.return) return { ...s, editingFilter: false };
   if (key.escape) return { ...s, editingFilter: false, filter: "" };
   if (key.backspace || key.delete) return { ...s, filter: s.filter.slice(0, -1) };

@@ -5,16 +5,17 @@
  */
 import { stageMark } from "./header.js";
 import { formatAlert } from "./health-line.js";
-import { clock, compact } from "./numbers.js";
+import { clock } from "../../core/clock.js";
+import { compact } from "./numbers.js";
 import { padEnd, wrapWords } from "./text.js";
-import type { View } from "./view.js";
+import type { PanelContext } from "./panel-context.js";
 
-/** Columns the sidebar takes, its rule included (DASHBOARD.md §5.2 gives it 36). */
+/** Columns the sidebar takes, its rule included (docs/design/DASHBOARD.md §5.2 gives it 36). */
 export const SIDEBAR_WIDTH = 36;
 const ALERTS_SHOWN = 3;
 const NOTICES_SHOWN = 3;
 
-export function sidebarLines(v: View, rows: number): string[] {
+export function sidebarLines(v: PanelContext, rows: number): string[] {
   const { state, paint } = v;
   const inner = SIDEBAR_WIDTH - 2;
   const out: string[] = [];

@@ -9,7 +9,7 @@ import type { RunEvent } from "../../core/events/protocol.js";
 import type { HealthOptions } from "../../core/health/options.js";
 import { initialDashboardState, reduceDashboard, type DashboardState } from "../../core/run/dashboard-state.js";
 
-/** ~15 frames a second: smooth enough to look live, cheap enough for Ink (STYLE.md, render budget). */
+/** ~15 frames a second: smooth enough to look live, cheap enough for Ink (docs/design/STYLE.md, render budget). */
 export const PUBLISH_INTERVAL_MS = 66;
 
 export interface DashboardStoreOptions {

@@ -1,5 +1,5 @@
 /**
- * Colour and glyphs. Colour is a choice made once (NO_COLOR, TERM=dumb), never a meaning on its
+ * Colour and glyphs. Colour is a choice made once (colorEnabled in ../format.ts), never a meaning on its
  * own: every status also has a glyph or a word. ASCII glyphs replace braille, blocks and box
  * drawing where the terminal can't show them (non-UTF-8 locale, the Linux console).
  */
@@ -51,11 +51,6 @@ export function painter(theme: Theme): Painter {
     bold: sgr(1, 22),
     inverse: sgr(7, 27),
   };
-}
-
-/** https://no-color.org: a non-empty NO_COLOR turns colour off; so does a dumb terminal. */
-export function defaultColor(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !env.NO_COLOR && env.TERM !== "dumb";
 }
 
 /** ASCII on the Linux console or under a locale that is set and is not UTF-8. */
