@@ -12,14 +12,14 @@ import {
   createCompareDir,
   listComparisons,
   readRecord,
-  readText,
   writeRecord,
   writeText,
   type CompareRecord,
 } from "../adapters/compare-dir.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileLogger } from "../adapters/logger.js";
-import { LOCK_FILE } from "../adapters/package-files.js";
+import { sha256Text as sha256 } from "../adapters/hash.js";
+import { lockSha256 } from "../adapters/package-files.js";
 import { drawPlot as draw } from "../adapters/plot.js";
 import { newRunId } from "../adapters/run-dir.js";
 import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "../core/compare/advice.js";
@@ -30,7 +30,7 @@ import { attachLive, type RunView } from "./attach.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
 import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
 import { planResume } from "./resume.js";
-import { prepareRun, sha256, type PreparedEnvironment } from "./run.js";
+import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
 
 /** The plot's size: fixed, so the README and the test know what to expect. */
@@ -156,7 +156,7 @@ async function runArm(
       );
     // compare checked the arm's recipe text itself (it differs from the file by the comparison's
     // settings); the environment lock is still checked here.
-    if (sha256(readText(LOCK_FILE)) !== readLaunch(runDir).lockSha256)
+    if (lockSha256() !== readLaunch(runDir).lockSha256)
       throw new CompareError(
         `not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`,
       );
