@@ -18,7 +18,7 @@ import {
 } from "../adapters/compare-dir.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileLogger } from "../adapters/logger.js";
-import { sha256Text as sha256 } from "../adapters/hash.js";
+import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { drawPlot as draw } from "../adapters/plot.js";
 import { newRunId } from "../adapters/run-dir.js";
@@ -97,7 +97,7 @@ async function create(inputs: string[], runsDir: string) {
     name: comparison.name,
     createdAt: new Date().toISOString(),
     files: inputs.map((f) => path.resolve(f)),
-    arms: comparison.arms.map((a) => ({ name: a.name, file: a.path, recipeSha256: sha256(a.text), runId: null })),
+    arms: comparison.arms.map((a) => ({ name: a.name, file: a.path, recipeSha256: sha256Text(a.text), runId: null })),
   };
   writeRecord(dir, record);
   return { dir, record, comparison };
@@ -121,7 +121,7 @@ async function reopen(runsDir: string, query: string) {
   const record = readRecord(dir)!;
   const comparison = await loadComparison(record.files, runsDir);
   const changed = comparison.arms.filter(
-    (a, i) => sha256(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file,
+    (a, i) => sha256Text(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file,
   );
   if (changed.length || comparison.arms.length !== record.arms.length) {
     throw new CompareError(
