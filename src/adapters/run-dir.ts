@@ -45,6 +45,12 @@ export const runFiles = (runDir: string) => ({
   scripts: path.join(runDir, "scripts"),
 });
 
+/** Where a stage's stdout and stderr are kept whole (events carry only a sample). */
+export const stageLogFiles = (runDir: string, stage: string) => ({
+  stdout: path.join(runDir, "logs", `${stage}.stdout.log`),
+  stderr: path.join(runDir, "logs", `${stage}.stderr.log`),
+});
+
 /** A stage's spec (the JSON its rendered script reads), beside the script. */
 export const specFile = (runDir: string, script: string) =>
   path.join(runFiles(runDir).scripts, script.replace(/\.py$/, ".json"));

@@ -13,7 +13,15 @@ import { headroomMessage, lowHeadroom } from "../core/plan/headroom.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
-import { createToken, EventLog, readSpecFile, removeSupervisorFile, writeSupervisorFile } from "../adapters/run-dir.js";
+import {
+  createToken,
+  EventLog,
+  readSpecFile,
+  removeSupervisorFile,
+  runFiles,
+  stageLogFiles,
+  writeSupervisorFile,
+} from "../adapters/run-dir.js";
 import {
   runStageProcess,
   STOP_GRACE_MS,
@@ -23,7 +31,7 @@ import {
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
-import { files, type Launch } from "./launch.js";
+import { type Launch } from "./launch.js";
 import { finalizeManifest } from "./manifest.js";
 import { firstRankFailure, launcherOptions, linkRankLogs, readHeartbeats } from "../adapters/rank-files.js";
 import { hangOf } from "../core/distributed/hang.js";
@@ -48,7 +56,7 @@ export interface Supervisor {
 }
 
 export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
-  const f = files(launch.runDir);
+  const f = runFiles(launch.runDir);
   // A resumed run goes on in the same events.jsonl: numbering and state continue from it.
   const history = launch.resume ? await readAllEvents(f.events) : [];
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
@@ -240,7 +248,7 @@ async function runOneStage(
   let lastLoss: number | undefined;
   let budget = { second: 0, lines: 0 };
   logger.info({ stage: s.id, script: s.script }, "stage starting");
-  const script = path.join(launch.runDir, "scripts", s.script);
+  const script = path.join(runFiles(launch.runDir).scripts, s.script);
   const d = launch.distributed;
   const spec = readSpecFile(launch.runDir, s.script) as { args: Record<string, unknown> };
   // Said before Python starts: how many processes, and the batch one optimizer step sees.
@@ -274,11 +282,11 @@ async function runOneStage(
   const stageOptions: StageProcessOptions = {
     python: launch.python,
     script,
-    cwd: path.join(launch.runDir, "scripts"),
+    cwd: runFiles(launch.runDir).scripts,
     // wandb writes its run folder into the working directory (scripts/) unless told: keep it beside the run's logs.
     env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
-    stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
-    stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
+    stdoutFile: stageLogFiles(launch.runDir, s.id).stdout,
+    stderrFile: stageLogFiles(launch.runDir, s.id).stderr,
     launcher:
       d && !d.slurm
         ? launcherOptions(d, {

@@ -4,45 +4,14 @@
  * of Python that wait on the control channel, so a stop ends it at once: no training.
  */
 import assert from "node:assert/strict";
-import { readFileSync, statSync, existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readLaunch, readSupervisor, writeLaunch, type Launch } from "../../src/app/launch.js";
+import { readLaunch, readSupervisor } from "../../src/app/launch.js";
 import { EXIT_CODES, startSupervisor } from "../../src/app/supervisor.js";
 import { fileLogger } from "../../src/adapters/logger.js";
-import { createRunDir, writeManifestFile } from "../../src/adapters/run-dir.js";
 import { readEvents } from "../helpers/cli.js";
-import { tempDir } from "./run-dirs.js";
-
-// Exits once any command (or the end of the channel) arrives.
-const WAIT_FOR_COMMAND = `import os
-os.fdopen(int(os.environ["TRELLIS_CONTROL_FD"])).readline()
-`;
-
-function preparedRun(): Launch {
-  const run = createRunDir(path.join(tempDir("supervisor"), "runs"), "waits");
-  writeFileSync(path.join(run.scriptsDir, "stage-1-wait.py"), WAIT_FOR_COMMAND);
-  writeFileSync(path.join(run.scriptsDir, "stage-1-wait.json"), JSON.stringify({ args: {} }));
-  writeManifestFile(run.dir, { data: { files: [], hub: [] }, plan: [], status: "running", exit_code: null });
-  const launch: Launch = {
-    runId: run.id,
-    runDir: run.dir,
-    recipeName: "waits",
-    python: "python3",
-    venv: "/nowhere",
-    installed: false,
-    stages: [{ id: "wait", trainer: "sft", script: "stage-1-wait.py" }],
-    notices: [{ code: "hello", message: "a notice from trellis run" }],
-    host: "127.0.0.1",
-    port: 0,
-    allowOrigins: [],
-    recipeFile: path.join(run.dir, "recipe.yaml"),
-    recipeSha256: "0",
-    lockSha256: "0",
-  };
-  writeLaunch(launch);
-  return launch;
-}
+import { preparedRun } from "./run-dirs.js";
 
 describe("the supervisor of a run", { timeout: 60_000 }, () => {
   it("publishes its address and a private token while it runs, and records the stop", async () => {
