@@ -25,7 +25,7 @@ describe("gitState", () => {
     await git(repo, "add", ".");
     await git(repo, "commit", "-qm", "x");
     const head = String((await git(repo, "rev-parse", "HEAD")).stdout).trim();
-    assert.deepEqual(await gitState(repo), { repo: empty!.repo, commit: head, dirty: false });
+    assert.deepEqual(await gitState(repo), { repo: empty?.repo, commit: head, dirty: false });
     writeFileSync(path.join(repo, "notes.txt"), "uncommitted\n");
     assert.equal((await gitState(repo))?.dirty, true);
   });

@@ -13,7 +13,7 @@ import { loadRecipe } from "../../src/app/load-recipe.js";
 import { finalizeManifest, writeInitialManifest } from "../../src/app/manifest.js";
 import { readManifest, whatChanged } from "../../src/app/reproduce.js";
 import { TRELLIS_VERSION } from "../../src/adapters/package-files.js";
-import { createRunDir, readManifestFile } from "../../src/adapters/run-dir.js";
+import { createRunDir } from "../../src/adapters/run-dir.js";
 import { renderRecipe } from "../../src/core/render/render.js";
 import { RECIPES } from "../helpers/cli.js";
 import { tempDir } from "./run-dirs.js";
@@ -27,6 +27,7 @@ describe("the manifest of a run", { timeout: 60_000 }, () => {
   let runDir: string;
   let recipeFile: string;
   let commit: string;
+  const manifest = () => JSON.parse(readFileSync(path.join(runDir, "manifest.json"), "utf8"));
 
   before(async () => {
     repo = tempDir("manifest-repo");
@@ -60,7 +61,7 @@ describe("the manifest of a run", { timeout: 60_000 }, () => {
   });
 
   it("records the recipe, its scripts, its data, the commit and the environment", () => {
-    const m = readManifestFile(runDir) as Record<string, any>;
+    const m = manifest();
     assert.equal(m.manifest_version, 1);
     assert.equal(m.trellis_version, TRELLIS_VERSION);
     assert.equal(m.recipe.file, recipeFile);
@@ -111,7 +112,7 @@ describe("the manifest of a run", { timeout: 60_000 }, () => {
       ],
       { status: "finished", exitCode: 0 },
     );
-    const m = readManifestFile(runDir) as Record<string, any>;
+    const m = manifest();
     assert.equal(m.status, "finished");
     assert.equal(m.exit_code, 0);
     assert.ok(Date.parse(m.ended_at) > 0);
