@@ -37,6 +37,8 @@ export const runFiles = (runDir: string) => ({
   supervisor: path.join(runDir, "supervisor.json"),
   token: path.join(runDir, "token"),
   supervisorLog: path.join(runDir, "supervisor.log"),
+  /** The orchestrator's own log (pino): what the supervisor did and why. */
+  log: path.join(runDir, "trellis.log"),
   events: path.join(runDir, "events.jsonl"),
   manifest: path.join(runDir, "manifest.json"),
   recipe: path.join(runDir, "recipe.yaml"),

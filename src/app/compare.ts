@@ -178,7 +178,7 @@ async function runArm(
     o.say(`arm ${arm.name}: ${prepared.runId}`);
   }
   log.info({ arm: arm.name, run: launch.runId }, "arm starts");
-  const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+  const supervisor = await startSupervisor(launch, fileLogger(files(launch.runDir).log));
   await attachLive({ url: supervisor.url, token: supervisor.token }, await o.view(), o.interrupt);
   const done = await supervisor.done;
   log.info({ arm: arm.name, status: done.status }, "arm ended");
