@@ -57,23 +57,8 @@ const boundaries = {
     ],
   },
 };
-// Use cases that still do their own file and process I/O, to be moved behind adapters (issue 14,
-// scope 2). The list only shrinks: any other file in src/app is held to the rule.
-const APP_IO_DEBT = [
-  "export",
-  "import",
-  "launch",
-  "load-recipe",
-  "manifest",
-  "reproduce",
-  "resume",
-  "run",
-  "runs",
-  "supervisor",
-].map((f) => `src/app/${f}.ts`);
-const restrict = (layer, ignores = []) => ({
+const restrict = (layer) => ({
   files: [`src/${layer}/**/*.{ts,tsx}`],
-  ignores,
   rules: { "no-restricted-imports": ["error", boundaries[layer]] },
 });
 
@@ -132,8 +117,7 @@ export default tseslint.config(
   },
   restrict("core"),
   restrict("ui"),
-  restrict("app", APP_IO_DEBT),
-  { files: APP_IO_DEBT, rules: { "no-restricted-imports": ["error", { patterns: boundaries.app.patterns }] } },
+  restrict("app"),
   restrict("adapters"),
   {
     files: ["**/*.{js,mjs}"],

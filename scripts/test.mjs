@@ -7,7 +7,7 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const only = process.argv[2];
-const tiers = only === "unit" ? ["core", "ui"] : ["core", "ui", "tooling", "adapters", "integration"];
+const tiers = only === "unit" ? ["core", "ui"] : ["core", "ui", "tooling", "adapters", "app", "integration"];
 
 function testFiles(dir) {
   let out = [];

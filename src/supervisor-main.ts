@@ -12,7 +12,7 @@ if (!runDir) {
   process.exit(2);
 }
 const launch = readLaunch(runDir);
-const logger = fileLogger(`${launch.runDir}/trellis.log`);
+const logger = fileLogger(files(launch.runDir).log);
 process.on("SIGHUP", () => logger.info("SIGHUP ignored: the supervisor outlives terminals"));
 try {
   const supervisor = await startSupervisor(launch, logger);

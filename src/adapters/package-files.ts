@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { sha256Text } from "./hash.js";
 
 function findRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +29,9 @@ export function lockedTrlVersion(lockFile = LOCK_FILE): string {
   if (!m) throw new Error(`${lockFile} pins no trl version`);
   return m[1]!;
 }
+
+/** The lock's hash, as launch.json records it (resume refuses a run whose lock changed). */
+export const lockSha256 = (lockFile = LOCK_FILE) => sha256Text(readFileSync(lockFile, "utf8"));
 
 /** The torch backends whose lock ships in python/ (a backend without one cannot be installed). */
 export function shippedLocks<T extends string>(locks: Record<T, string>): T[] {

@@ -1,10 +1,25 @@
 /**
  * The run directory: runs/<run-id>/ with the recipe as given and resolved, the rendered
- * scripts, logs, the orchestrator's log and events.jsonl. Events are appended synchronously,
- * in order, before any other sink sees them.
+ * scripts and their specs, logs, the orchestrator's log, events.jsonl, launch.json, the
+ * manifest, and a running supervisor's address and token. Every file of a run is read and
+ * written here; what the JSON means is parsed by the use cases (src/app) that own it.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, cpSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import type { RenderedStage } from "../core/render/render.js";
@@ -15,6 +30,34 @@ export interface RunDir {
   dir: string;
   scriptsDir: string;
 }
+
+/** Where each file of a run lives. */
+export const runFiles = (runDir: string) => ({
+  launch: path.join(runDir, "launch.json"),
+  supervisor: path.join(runDir, "supervisor.json"),
+  token: path.join(runDir, "token"),
+  supervisorLog: path.join(runDir, "supervisor.log"),
+  /** The orchestrator's own log (pino): what the supervisor did and why. */
+  log: path.join(runDir, "trellis.log"),
+  events: path.join(runDir, "events.jsonl"),
+  manifest: path.join(runDir, "manifest.json"),
+  recipe: path.join(runDir, "recipe.yaml"),
+  resolvedRecipe: path.join(runDir, "recipe.resolved.yaml"),
+  plan: path.join(runDir, "plan.json"),
+  scripts: path.join(runDir, "scripts"),
+});
+
+/** Where a stage's stdout and stderr are kept whole (events carry only a sample). */
+export const stageLogFiles = (runDir: string, stage: string) => ({
+  stdout: path.join(runDir, "logs", `${stage}.stdout.log`),
+  stderr: path.join(runDir, "logs", `${stage}.stderr.log`),
+});
+
+/** A stage's spec (the JSON its rendered script reads), beside the script. */
+export const specFile = (runDir: string, script: string) =>
+  path.join(runFiles(runDir).scripts, script.replace(/\.py$/, ".json"));
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 /** `20261127-171502-quickstart-orpo-3fa1`: sortable, readable, unique without coordination. */
 export function newRunId(recipeName: string, now = new Date()): string {
@@ -45,7 +88,7 @@ export function writeScripts(dir: string, stages: RenderedStage[]): void {
   mkdirSync(dir, { recursive: true });
   for (const s of stages) {
     writeFileSync(path.join(dir, s.script.name), s.script.text, { mode: 0o755 });
-    writeFileSync(path.join(dir, s.spec.name), `${JSON.stringify(s.spec.value, null, 2)}\n`);
+    writeFileSync(path.join(dir, s.spec.name), json(s.spec.value));
   }
   cpSync(RUNTIME_DIR, path.join(dir, "trellis_runtime"), {
     recursive: true,
@@ -66,3 +109,93 @@ export class EventLog {
     closeSync(this.fd);
   }
 }
+
+// The recipe, as given and resolved, and what a foreign config was imported from.
+
+export function writeRecipeCopies(runDir: string, given: string, resolvedYaml: string): void {
+  writeFileSync(runFiles(runDir).recipe, given);
+  writeFileSync(runFiles(runDir).resolvedRecipe, resolvedYaml);
+}
+
+export const readRecordedRecipe = (runDir: string) => readFileSync(runFiles(runDir).recipe, "utf8");
+
+/** The foreign config a recipe was imported from, kept as `source-config.<ext>`. */
+export function copySourceConfig(runDir: string, file: string): void {
+  copyFileSync(file, path.join(runDir, `source-config${path.extname(file) || ".yaml"}`));
+}
+
+export const writePlanFile = (runDir: string, plans: unknown) => writeFileSync(runFiles(runDir).plan, json(plans));
+
+// launch.json, the stage specs and the manifest: JSON the use cases parse.
+
+export const writeLaunchFile = (runDir: string, launch: unknown) =>
+  writeFileSync(runFiles(runDir).launch, json(launch));
+export const readLaunchFile = (runDir: string): unknown => JSON.parse(readFileSync(runFiles(runDir).launch, "utf8"));
+
+export const readSpecFile = (runDir: string, script: string): unknown =>
+  JSON.parse(readFileSync(specFile(runDir, script), "utf8"));
+export const writeSpecFile = (runDir: string, script: string, spec: unknown) =>
+  writeFileSync(specFile(runDir, script), json(spec));
+
+/** Undefined when the run has none (yet, or made by an older trellis). */
+export function readManifestFile(runDir: string): unknown {
+  const file = runFiles(runDir).manifest;
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined;
+}
+
+/** Written whole and renamed into place: a reader never sees half a manifest. */
+export function writeManifestFile(runDir: string, manifest: unknown): void {
+  const file = runFiles(runDir).manifest;
+  writeFileSync(`${file}.tmp`, json(manifest));
+  renameSync(`${file}.tmp`, file);
+}
+
+// A running supervisor: where it listens (supervisor.json) and its token (a 0600 file).
+
+/** A fresh secret for the run's websocket, written where only this user can read it. */
+export function createToken(runDir: string): string {
+  const token = randomBytes(32).toString("hex");
+  writeFileSync(runFiles(runDir).token, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+export const writeSupervisorFile = (runDir: string, info: unknown) =>
+  writeFileSync(runFiles(runDir).supervisor, `${JSON.stringify(info)}\n`);
+
+/** The run is over for newcomers once this is gone. */
+export const removeSupervisorFile = (runDir: string) => rmSync(runFiles(runDir).supervisor, { force: true });
+
+export const hasSupervisorFile = (runDir: string) => existsSync(runFiles(runDir).supervisor);
+
+/** supervisor.json's content and the token; undefined when there is none; throws when unreadable. */
+export function readSupervisorFiles(runDir: string): { info: unknown; token: () => string } | undefined {
+  const f = runFiles(runDir);
+  if (!existsSync(f.supervisor)) return undefined;
+  return { info: JSON.parse(readFileSync(f.supervisor, "utf8")), token: () => readFileSync(f.token, "utf8").trim() };
+}
+
+/** The last `count` lines of supervisor.log, to say why a supervisor did not start. */
+export function supervisorLogTail(runDir: string, count: number): string {
+  return readFileSync(runFiles(runDir).supervisorLog, "utf8").trim().split("\n").slice(-count).join("\n");
+}
+
+// The runs under a runs directory.
+
+/** The folders of `runsDir` that are runs (they have events or a launch file), sorted: oldest first. */
+export function listRunDirNames(runsDir: string): string[] {
+  if (!existsSync(runsDir)) return [];
+  return readdirSync(runsDir)
+    .filter(
+      (d) => existsSync(runFiles(path.join(runsDir, d)).events) || existsSync(runFiles(path.join(runsDir, d)).launch),
+    )
+    .sort();
+}
+
+/** events.jsonl's lines, or undefined when the run has recorded none. */
+export function readEventLines(runDir: string): string[] | undefined {
+  const file = runFiles(runDir).events;
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n") : undefined;
+}
+
+/** When the run directory last changed, in seconds: a start time for runs that recorded none. */
+export const runDirTime = (runDir: string) => statSync(runDir).mtimeMs / 1000;

@@ -12,14 +12,14 @@ import {
   createCompareDir,
   listComparisons,
   readRecord,
-  readText,
   writeRecord,
   writeText,
   type CompareRecord,
 } from "../adapters/compare-dir.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileLogger } from "../adapters/logger.js";
-import { LOCK_FILE } from "../adapters/package-files.js";
+import { sha256Text } from "../adapters/hash.js";
+import { lockSha256 } from "../adapters/package-files.js";
 import { drawPlot as draw } from "../adapters/plot.js";
 import { newRunId } from "../adapters/run-dir.js";
 import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "../core/compare/advice.js";
@@ -30,7 +30,7 @@ import { attachLive, type RunView } from "./attach.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
 import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
 import { planResume } from "./resume.js";
-import { prepareRun, sha256, type PreparedEnvironment } from "./run.js";
+import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
 
 /** The plot's size: fixed, so the README and the test know what to expect. */
@@ -97,7 +97,7 @@ async function create(inputs: string[], runsDir: string) {
     name: comparison.name,
     createdAt: new Date().toISOString(),
     files: inputs.map((f) => path.resolve(f)),
-    arms: comparison.arms.map((a) => ({ name: a.name, file: a.path, recipeSha256: sha256(a.text), runId: null })),
+    arms: comparison.arms.map((a) => ({ name: a.name, file: a.path, recipeSha256: sha256Text(a.text), runId: null })),
   };
   writeRecord(dir, record);
   return { dir, record, comparison };
@@ -121,7 +121,7 @@ async function reopen(runsDir: string, query: string) {
   const record = readRecord(dir)!;
   const comparison = await loadComparison(record.files, runsDir);
   const changed = comparison.arms.filter(
-    (a, i) => sha256(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file,
+    (a, i) => sha256Text(a.text) !== record.arms[i]?.recipeSha256 || a.path !== record.arms[i]?.file,
   );
   if (changed.length || comparison.arms.length !== record.arms.length) {
     throw new CompareError(
@@ -156,7 +156,7 @@ async function runArm(
       );
     // compare checked the arm's recipe text itself (it differs from the file by the comparison's
     // settings); the environment lock is still checked here.
-    if (sha256(readText(LOCK_FILE)) !== readLaunch(runDir).lockSha256)
+    if (lockSha256() !== readLaunch(runDir).lockSha256)
       throw new CompareError(
         `not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`,
       );
@@ -178,7 +178,7 @@ async function runArm(
     o.say(`arm ${arm.name}: ${prepared.runId}`);
   }
   log.info({ arm: arm.name, run: launch.runId }, "arm starts");
-  const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+  const supervisor = await startSupervisor(launch, fileLogger(files(launch.runDir).log));
   await attachLive({ url: supervisor.url, token: supervisor.token }, await o.view(), o.interrupt);
   const done = await supervisor.done;
   log.info({ arm: arm.name, status: done.status }, "arm ended");

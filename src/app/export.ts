@@ -1,8 +1,8 @@
 /** `trellis export`: a recipe's stages as TRL CLI configs, written to a folder. */
-import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { exportToTrlCli, type TrlExport } from "../core/export/trl-cli.js";
 import { parseRecipe } from "../core/recipe/parse.js";
+import { writeTextFiles } from "../adapters/recipe-files.js";
 import { displayPath, readRecipeText, targetTrl } from "./load-recipe.js";
 
 export interface ExportFileOptions {
@@ -24,12 +24,9 @@ export async function exportRecipeFile(file: string, options: ExportFileOptions)
   const { recipe } = parseRecipe(text, shown, { trl: targetTrl(options.trlVersion) });
   const result = exportToTrlCli(recipe, { recipeDir: path.dirname(path.resolve(file)), recipeFile: shown });
   const outDir = path.resolve(options.outDir ?? path.join("exported", recipe.name));
-  const written: Record<string, string> = {};
-  if (result.stages.length) await mkdir(outDir, { recursive: true });
-  for (const stage of result.stages) {
-    const target = path.join(outDir, stage.file);
-    await writeFile(target, stage.text);
-    written[stage.stage] = target;
-  }
+  const written = await writeTextFiles(
+    outDir,
+    result.stages.map((s) => ({ key: s.stage, name: s.file, text: s.text })),
+  );
   return { ...result, outDir, written };
 }

@@ -3,7 +3,6 @@
  * LLaMA-Factory) read from disk, turned into a trellis recipe, merged with an optional override
  * file, and validated like any recipe. Also how `trellis run` takes such a config as it is.
  */
-import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { LineCounter, parseDocument, stringify } from "yaml";
 import { RecipeError } from "../core/recipe/errors.js";
@@ -23,6 +22,7 @@ import {
   type ImportResult,
   type Raw,
 } from "../core/import/index.js";
+import { readCappedText, readJsonFile } from "../adapters/recipe-files.js";
 import { displayPath, targetTrl } from "./load-recipe.js";
 
 /** An alias bomb in a config is refused as in recipes. */
@@ -112,15 +112,11 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
 /** A YAML file that must hold a mapping, read with the recipe parser's limits. */
 export async function readYamlMapping(file: string): Promise<{ raw: Raw; text: string }> {
   const shown = displayPath(file);
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new ImportError(`${shown}: file not found`);
-  }
-  if (size > MAX_RECIPE_BYTES)
+  const read = await readCappedText(file, MAX_RECIPE_BYTES);
+  if (read.status === "missing") throw new ImportError(`${shown}: file not found`);
+  if (read.status === "too_large")
     throw new ImportError(`${shown}: larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`);
-  const text = new TextDecoder("utf-8").decode(await readFile(file));
+  const text = read.text;
   const lines = new LineCounter();
   let raw: unknown;
   try {
@@ -167,7 +163,7 @@ async function readDatasetInfo(raw: Raw, file: string): Promise<Raw | undefined>
   const dir = typeof raw.dataset_dir === "string" ? raw.dataset_dir : "data";
   for (const base of bases(file)) {
     try {
-      const info: unknown = JSON.parse(await readFile(path.resolve(base, dir, "dataset_info.json"), "utf8"));
+      const info = await readJsonFile(path.resolve(base, dir, "dataset_info.json"));
       if (isMapping(info)) return info;
     } catch {
       // Not there, or not JSON: the importer says the dataset name was not resolved.

@@ -3,10 +3,12 @@
  * `trellis run` and read back by the (possibly detached) supervisor process; and where a running
  * supervisor can be reached (supervisor.json, plus the token in a 0600 file).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { z } from "zod";
 import { ENGINES, PROFILES } from "../core/distributed/block.js";
+import { readLaunchFile, readSupervisorFiles, runFiles, writeLaunchFile } from "../adapters/run-dir.js";
+
+/** Where each file of a run lives (the run-directory adapter's layout). */
+export const files = runFiles;
 
 export const Launch = z.object({
   runId: z.string(),
@@ -61,30 +63,22 @@ export const SupervisorInfo = z.object({
 });
 export type SupervisorInfo = z.infer<typeof SupervisorInfo>;
 
-export const files = (runDir: string) => ({
-  launch: path.join(runDir, "launch.json"),
-  supervisor: path.join(runDir, "supervisor.json"),
-  token: path.join(runDir, "token"),
-  supervisorLog: path.join(runDir, "supervisor.log"),
-  events: path.join(runDir, "events.jsonl"),
-});
-
 export function writeLaunch(launch: Launch): void {
-  writeFileSync(files(launch.runDir).launch, `${JSON.stringify(launch, null, 2)}\n`);
+  writeLaunchFile(launch.runDir, launch);
 }
 
 export function readLaunch(runDir: string): Launch {
-  return Launch.parse(JSON.parse(readFileSync(files(runDir).launch, "utf8")));
+  return Launch.parse(readLaunchFile(runDir));
 }
 
 /** The running supervisor of a run, or undefined when none is (finished, or never started). */
 export function readSupervisor(runDir: string): (SupervisorInfo & { token: string }) | undefined {
-  const f = files(runDir);
-  if (!existsSync(f.supervisor)) return undefined;
   try {
-    const info = SupervisorInfo.parse(JSON.parse(readFileSync(f.supervisor, "utf8")));
+    const found = readSupervisorFiles(runDir);
+    if (!found) return undefined;
+    const info = SupervisorInfo.parse(found.info);
     if (!processAlive(info.pid)) return undefined;
-    return { ...info, token: readFileSync(f.token, "utf8").trim() };
+    return { ...info, token: found.token() };
   } catch {
     return undefined;
   }

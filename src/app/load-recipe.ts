@@ -2,7 +2,6 @@
  * Everything checked before any Python starts: the recipe file, its schema and TRL args, the
  * stage graph, and that every local data file exists and has the columns its trainer needs.
  */
-import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { RecipeError } from "../core/recipe/errors.js";
 import { MAX_RECIPE_BYTES, parseRecipe, type ParsedRecipe } from "../core/recipe/parse.js";
@@ -12,6 +11,7 @@ import { unsupportedTrl } from "../core/trl/compat.js";
 import { checkDataFiles, type DataFileReport } from "./check-data.js";
 import { checkModel, type ModelReport } from "./check-model.js";
 import { lockedTrlVersion } from "../adapters/package-files.js";
+import { readCappedText } from "../adapters/recipe-files.js";
 
 export interface LoadedRecipe extends ParsedRecipe {
   file: string;
@@ -56,13 +56,9 @@ export async function loadRecipe(
 
 /** A recipe file's text, refusing a missing or oversized file with a recipe error. */
 export async function readRecipeText(file: string, shown = displayPath(file)): Promise<string> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch {
-    throw new RecipeError([{ file: shown, path: [], message: "recipe file not found" }]);
-  }
-  if (size > MAX_RECIPE_BYTES)
+  const read = await readCappedText(file, MAX_RECIPE_BYTES);
+  if (read.status === "missing") throw new RecipeError([{ file: shown, path: [], message: "recipe file not found" }]);
+  if (read.status === "too_large")
     throw new RecipeError([
       {
         file: shown,
@@ -70,7 +66,7 @@ export async function readRecipeText(file: string, shown = displayPath(file)): P
         message: `the recipe is larger than ${MAX_RECIPE_BYTES} bytes; is this the right file?`,
       },
     ]);
-  return new TextDecoder("utf-8", { fatal: false }).decode(await readFile(file));
+  return read.text;
 }
 
 /** Paths under the working directory are shown relative to it, others in full. */

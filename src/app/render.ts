@@ -8,7 +8,7 @@ import { writeScripts } from "../adapters/run-dir.js";
 import { loadRecipe } from "./load-recipe.js";
 import type { SlurmOptions } from "../core/distributed/slurm.js";
 import type { LaunchFlags } from "../core/distributed/resolve.js";
-import { distributedOf, slurmFlags } from "./run.js";
+import { distributedOf, slurmFlags } from "./prepare-run.js";
 import { writeSlurmScripts } from "../adapters/slurm-files.js";
 
 export interface RenderOptions {

@@ -3,12 +3,11 @@
  * same seeds), say up front what differs from the original (data, packages, GPU), then compare
  * the new metrics with the original's and report the first step and metric that differ.
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import { readAllEvents } from "../adapters/event-file.js";
-import { files } from "./launch.js";
-import { environmentFacts, manifestFile, sha256File } from "./manifest.js";
+import { fileDigest } from "../adapters/hash.js";
+import { readManifestFile, readRecordedRecipe, runFiles } from "../adapters/run-dir.js";
+import { environmentFacts } from "./manifest.js";
 
 export interface RecordedManifest {
   recipe: { file: string };
@@ -17,21 +16,19 @@ export interface RecordedManifest {
 }
 
 export function readManifest(runDir: string): RecordedManifest {
-  const file = manifestFile(runDir);
-  if (!existsSync(file)) throw new Error(`${runDir} has no manifest.json (made by an older trellis?)`);
-  return JSON.parse(readFileSync(file, "utf8")) as RecordedManifest;
+  const manifest = readManifestFile(runDir);
+  if (manifest === undefined) throw new Error(`${runDir} has no manifest.json (made by an older trellis?)`);
+  return manifest as RecordedManifest;
 }
 
 /** Differences between the recorded run and this machine now, one line each. */
 export async function whatChanged(manifest: RecordedManifest, python: string): Promise<string[]> {
   const changes: string[] = [];
   for (const d of manifest.data.files) {
-    if (!existsSync(d.file)) changes.push(`data file ${d.file} is gone`);
-    else {
-      const now = await sha256File(d.file);
-      if (now !== d.sha256)
-        changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
-    }
+    const now = (await fileDigest(d.file))?.sha256;
+    if (now === undefined) changes.push(`data file ${d.file} is gone`);
+    else if (now !== d.sha256)
+      changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
   }
   const env = await environmentFacts(python);
   const before = manifest.environment.packages;
@@ -95,7 +92,7 @@ export function compareMetrics(original: RunEvent[], reproduced: RunEvent[]): Co
 }
 
 export async function recordedEvents(runDir: string): Promise<RunEvent[]> {
-  return readAllEvents(files(runDir).events);
+  return readAllEvents(runFiles(runDir).events);
 }
 
-export const recordedRecipe = (runDir: string) => readFileSync(path.join(runDir, "recipe.yaml"), "utf8");
+export const recordedRecipe = readRecordedRecipe;

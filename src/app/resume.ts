@@ -2,13 +2,14 @@
  * `trellis resume <run>`: continue a stopped or failed run in its own directory, from the newest
  * complete checkpoint of the stage that was running, skipping the stages already finished.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { findCheckpoints } from "../adapters/checkpoints.js";
 import { readAllEvents } from "../adapters/event-file.js";
-import { LOCK_FILE } from "../adapters/package-files.js";
+import { sha256Text } from "../adapters/hash.js";
+import { lockSha256 } from "../adapters/package-files.js";
+import { readTextIfExists } from "../adapters/recipe-files.js";
+import { readSpecFile, specFile, writeSpecFile } from "../adapters/run-dir.js";
 import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
-import { sha256 } from "./run.js";
 import { portablePath, specPath } from "../core/render/spec-paths.js";
 import { TrellisError } from "../core/errors.js";
 
@@ -28,15 +29,15 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   if (!next) throw new ResumeError(`every stage of ${launch.runId} finished: nothing to resume`);
 
   const changed: string[] = [];
-  if (existsSync(launch.recipeFile) && sha256(readFileSync(launch.recipeFile, "utf8")) !== launch.recipeSha256)
+  const recipeNow = readTextIfExists(launch.recipeFile);
+  if (recipeNow !== undefined && sha256Text(recipeNow) !== launch.recipeSha256)
     changed.push(`the recipe ${launch.recipeFile} changed since the run started`);
-  if (sha256(readFileSync(LOCK_FILE, "utf8")) !== launch.lockSha256)
+  if (lockSha256() !== launch.lockSha256)
     changed.push("the environment lock (python/requirements.lock) changed since the run started");
   if (changed.length && !options.force)
     throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
 
-  const specFile = path.join(runDir, "scripts", next.script.replace(/\.py$/, ".json"));
-  const spec = JSON.parse(readFileSync(specFile, "utf8")) as {
+  const spec = readSpecFile(runDir, next.script) as {
     args: { output_dir: string };
     resume_from_checkpoint?: string;
   };
@@ -44,7 +45,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     code: "resume_forced",
     message: `resuming anyway: ${message}`,
   }));
-  const specDir = path.dirname(specFile);
+  const specDir = path.dirname(specFile(runDir, next.script));
   const checkpoints = findCheckpoints(specPath(specDir, spec.args.output_dir));
   for (const c of checkpoints.filter((c) => c.problem))
     notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
@@ -57,7 +58,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   });
   if (chosen) spec.resume_from_checkpoint = portablePath(chosen.path, { specDir, ownDir: runDir });
   else delete spec.resume_from_checkpoint;
-  writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
+  writeSpecFile(runDir, next.script, spec);
 
   const resumed: Launch = { ...launch, notices, resume: { stage: next.id, checkpoint: chosen?.path ?? null } };
   writeLaunch(resumed);

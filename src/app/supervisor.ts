@@ -3,8 +3,6 @@
  * appended to events.jsonl, then folded into the state and broadcast over the websocket. It
  * obeys `stop` and `checkpoint` from viewers and from signals, and outlives any terminal.
  */
-import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import { metricValue, type RunEvent, type RunStatus, type StageEvent } from "../core/events/protocol.js";
@@ -15,7 +13,15 @@ import { headroomMessage, lowHeadroom } from "../core/plan/headroom.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
-import { EventLog } from "../adapters/run-dir.js";
+import {
+  createToken,
+  EventLog,
+  readSpecFile,
+  removeSupervisorFile,
+  runFiles,
+  stageLogFiles,
+  writeSupervisorFile,
+} from "../adapters/run-dir.js";
 import {
   runStageProcess,
   STOP_GRACE_MS,
@@ -25,12 +31,11 @@ import {
 import { startEventServer } from "../adapters/ws-server.js";
 import { EventBus, now } from "./event-bus.js";
 import { diagnoseStage, failureReason, type StageError } from "./failure.js";
-import { files, type Launch } from "./launch.js";
+import { type Launch } from "./launch.js";
 import { finalizeManifest } from "./manifest.js";
 import { firstRankFailure, launcherOptions, linkRankLogs, readHeartbeats } from "../adapters/rank-files.js";
 import { hangOf } from "../core/distributed/hang.js";
 import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
-import { readFileSync } from "node:fs";
 import { runSlurmStage } from "../adapters/slurm-job.js";
 import { channelFiles, slurmDir } from "../adapters/slurm-files.js";
 
@@ -51,7 +56,7 @@ export interface Supervisor {
 }
 
 export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
-  const f = files(launch.runDir);
+  const f = runFiles(launch.runDir);
   // A resumed run goes on in the same events.jsonl: numbering and state continue from it.
   const history = launch.resume ? await readAllEvents(f.events) : [];
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
@@ -59,8 +64,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   let state = history.reduce(reduce, initialState);
   let throughput: ReadonlyMap<string, ThroughputTotals> = history.reduce(foldThroughput, new Map());
   let lastSeq = history.at(-1)?.seq ?? 0;
-  const token = randomBytes(32).toString("hex");
-  writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
+  const token = createToken(launch.runDir);
 
   const provenance: Array<Extract<RunEvent, { type: "provenance" }>> = [];
   let stage: StageHandle | undefined;
@@ -136,10 +140,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
     bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint });
   }
-  writeFileSync(
-    f.supervisor,
-    `${JSON.stringify({ pid: process.pid, url: server.url, host: launch.host, port: server.port, startedAt: Date.now() })}\n`,
-  );
+  writeSupervisorFile(launch.runDir, {
+    pid: process.pid,
+    url: server.url,
+    host: launch.host,
+    port: server.port,
+    startedAt: Date.now(),
+  });
   logger.info({ url: server.url }, "supervisor listening");
 
   const done = (async () => {
@@ -215,7 +222,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
-    rmSync(f.supervisor, { force: true });
+    removeSupervisorFile(launch.runDir);
     // ...but no longer than they take to go: `trellis run --foreground` waits for this.
     const lingerEnd = Date.now() + LINGER_MS;
     while (server.viewerCount() > 0 && Date.now() < lingerEnd) await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
@@ -241,9 +248,9 @@ async function runOneStage(
   let lastLoss: number | undefined;
   let budget = { second: 0, lines: 0 };
   logger.info({ stage: s.id, script: s.script }, "stage starting");
-  const script = path.join(launch.runDir, "scripts", s.script);
+  const script = path.join(runFiles(launch.runDir).scripts, s.script);
   const d = launch.distributed;
-  const spec = JSON.parse(readFileSync(script.replace(/\.py$/, ".json"), "utf8")) as { args: Record<string, unknown> };
+  const spec = readSpecFile(launch.runDir, s.script) as { args: Record<string, unknown> };
   // Said before Python starts: how many processes, and the batch one optimizer step sees.
   bus.emit({
     type: "notice",
@@ -275,11 +282,11 @@ async function runOneStage(
   const stageOptions: StageProcessOptions = {
     python: launch.python,
     script,
-    cwd: path.join(launch.runDir, "scripts"),
+    cwd: runFiles(launch.runDir).scripts,
     // wandb writes its run folder into the working directory (scripts/) unless told: keep it beside the run's logs.
     env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
-    stdoutFile: path.join(launch.runDir, "logs", `${s.id}.stdout.log`),
-    stderrFile: path.join(launch.runDir, "logs", `${s.id}.stderr.log`),
+    stdoutFile: stageLogFiles(launch.runDir, s.id).stdout,
+    stderrFile: stageLogFiles(launch.runDir, s.id).stderr,
     launcher:
       d && !d.slurm
         ? launcherOptions(d, {

@@ -1,7 +1,7 @@
 /** `trellis merge <run-id> [--stage ID] [--out DIR]`. */
 import path from "node:path";
 import { mergeRun } from "../app/merge.js";
-import { findRun } from "../app/runs.js";
+import { findRun } from "../app/list-runs.js";
 import { parse, runsDirOf, UsageError } from "./args.js";
 
 export async function mergeCommand(rest: string[], help: () => number): Promise<number> {

@@ -3,6 +3,7 @@
  * one. The code is linted as if it were a real file of that layer (the file itself is untouched).
  */
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { ESLint } from "eslint";
@@ -59,6 +60,36 @@ const violations: Array<[string, string, string, RegExp]> = [
     /src\/app does its I\/O through src\/adapters/,
   ],
   [
+    "the manifest runs git itself",
+    "src/app/manifest.ts",
+    `import { execa } from "execa";\nexport const f = execa;\n`,
+    /src\/app does its I\/O through src\/adapters \(execa\)/,
+  ],
+  [
+    "the supervisor writes its token file itself",
+    "src/app/supervisor.ts",
+    `import { writeFileSync } from "node:fs";\nexport const f = writeFileSync;\n`,
+    /src\/app does its I\/O through src\/adapters \(node:fs\)/,
+  ],
+  [
+    "a use case spawns a process with node's child_process",
+    "src/app/start-detached.ts",
+    `import { spawn } from "node:child_process";\nexport const f = spawn;\n`,
+    /src\/app does its I\/O through src\/adapters \(node:child_process\)/,
+  ],
+  [
+    "a use case reads files with node:fs/promises",
+    "src/app/load-recipe.ts",
+    `import { readFile } from "node:fs/promises";\nexport const f = readFile;\n`,
+    /src\/app does its I\/O through src\/adapters \(node:fs\/promises\)/,
+  ],
+  [
+    "a use case imports the UI",
+    "src/app/list-runs.ts",
+    `import { duration } from "../ui/format.js";\nexport const f = duration;\n`,
+    /the CLI and the UI call it/,
+  ],
+  [
     "an adapter calls a use case",
     "src/adapters/disk.ts",
     `import { loadRecipe } from "../app/load-recipe.js";\nexport const f = loadRecipe;\n`,
@@ -76,6 +107,19 @@ describe("npm run lint refuses each broken boundary", { timeout: 120_000 }, () =
       );
     });
   }
+
+  it("holds every file of src/app to the I/O rule (none is exempt)", async () => {
+    const code = `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`;
+    const appFiles = readdirSync(path.join(ROOT, "src", "app")).filter((f) => f.endsWith(".ts"));
+    assert.ok(appFiles.length > 10, `${appFiles.length} files in src/app`);
+    for (const f of appFiles) {
+      const messages = await restrictedImports(`src/app/${f}`, code);
+      assert.ok(
+        messages.some((m) => /src\/app does its I\/O through src\/adapters/.test(m)),
+        `src/app/${f}: ${JSON.stringify(messages)}`,
+      );
+    }
+  });
 
   it("and accepts the same file with its allowed imports", async () => {
     assert.deepEqual(

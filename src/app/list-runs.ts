@@ -1,10 +1,10 @@
 /** The runs under a runs directory: finding one by id, and the status of each for `trellis ls`. */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import { decodeEventLine } from "../adapters/event-file.js";
+import { listRunDirNames, readEventLines, runDirTime, runFiles } from "../adapters/run-dir.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
-import { files, readSupervisor } from "./launch.js";
+import { readSupervisor } from "./launch.js";
 import { TrellisError } from "../core/errors.js";
 
 export class RunNotFoundError extends TrellisError {
@@ -32,12 +32,8 @@ export interface RunSummary {
   preference: number | null;
 }
 
-export function listRunIds(runsDir: string): string[] {
-  if (!existsSync(runsDir)) return [];
-  return readdirSync(runsDir)
-    .filter((d) => existsSync(files(path.join(runsDir, d)).events) || existsSync(files(path.join(runsDir, d)).launch))
-    .sort();
-}
+/** The runs of `runsDir`, oldest first (ids sort by their start time). */
+export const listRunIds = listRunDirNames;
 
 /** An exact run id, a unique prefix or substring of one, or "latest". */
 export function findRun(runsDir: string, query: string | undefined): string {
@@ -72,11 +68,12 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
     reason: null,
     preference: null,
   };
-  const eventsFile = files(dir).events;
-  if (!existsSync(eventsFile)) return out;
+  const eventsFile = runFiles(dir).events;
+  const lines = readEventLines(dir);
+  if (!lines) return out;
   let state: RunState = initialState;
   let endedAt: number | null = null;
-  for (const line of readFileSync(eventsFile, "utf8").split("\n")) {
+  for (const line of lines) {
     if (!line) continue;
     let e: RunEvent;
     try {
@@ -105,7 +102,7 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
     out.failedStage = bad?.id ?? null;
     out.reason = oneLine(bad?.reason ?? state.reason);
   }
-  out.startedAt ??= statSync(dir).mtimeMs / 1000;
+  out.startedAt ??= runDirTime(dir);
   out.duration = (endedAt ?? now) - out.startedAt;
   return out;
 }

@@ -1,19 +1,17 @@
 /**
- * `trellis run`: everything checked before any Python starts, the environment prepared, a new
- * run directory rendered, then a supervisor started (detached by default) to run the stages.
+ * The first half of `trellis run`: everything checked before any Python starts, the environment
+ * prepared, a new run directory rendered with its launch.json and manifest. A supervisor runs
+ * it next (start-detached.ts, or in this process with --foreground).
  */
-import { copyFileSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import { resolveRecipe } from "../core/recipe/resolve.js";
 import { renderRecipe } from "../core/render/render.js";
-import { LOCK_FILE, TRELLIS_VERSION } from "../adapters/package-files.js";
-import { createRunDir, writeScripts } from "../adapters/run-dir.js";
+import { sha256Text } from "../adapters/hash.js";
+import { lockSha256, TRELLIS_VERSION } from "../adapters/package-files.js";
+import { copySourceConfig, createRunDir, writePlanFile, writeRecipeCopies, writeScripts } from "../adapters/run-dir.js";
 import { isLoopback } from "../adapters/ws-server.js";
-import { files, readSupervisor, writeLaunch, type Launch } from "./launch.js";
+import { writeLaunch, type Launch } from "./launch.js";
 import { detectFormat } from "../core/import/index.js";
 import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
@@ -64,11 +62,6 @@ async function importIfForeign(file: string): Promise<ImportedRecipe | undefined
   return importRecipeFile(file, { rebase: { from: process.cwd() } });
 }
 
-export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-/** How long a detached supervisor may take to start listening. */
-const SUPERVISOR_START_MS = 20_000;
-
 export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
@@ -92,11 +85,9 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   );
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
-  if (planned.plans.length)
-    writeFileSync(path.join(runDir.dir, "plan.json"), `${JSON.stringify(planned.plans, null, 2)}\n`);
+  if (planned.plans.length) writePlanFile(runDir.dir, planned.plans);
   const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
-  writeFileSync(path.join(runDir.dir, "recipe.yaml"), loaded.text);
-  writeFileSync(path.join(runDir.dir, "recipe.resolved.yaml"), stringify(loaded.recipe));
+  writeRecipeCopies(runDir.dir, loaded.text, stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, {
     specDir: runDir.scriptsDir,
     ownDir: runDir.dir,
@@ -115,7 +106,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
 
   const notices = [...planned.notices];
   if (imported) {
-    copyFileSync(o.recipeFile, path.join(runDir.dir, `source-config${path.extname(o.recipeFile) || ".yaml"}`));
+    copySourceConfig(runDir.dir, o.recipeFile);
     notices.push({
       code: "imported",
       message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)`,
@@ -140,8 +131,8 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     port: o.port ?? 0,
     allowOrigins: o.allowOrigins ?? [],
     recipeFile: path.resolve(o.recipeFile),
-    recipeSha256: sha256(loaded.text),
-    lockSha256: sha256(readFileSync(LOCK_FILE, "utf8")),
+    recipeSha256: sha256Text(loaded.text),
+    lockSha256: lockSha256(),
     ...(distributed ? { distributed } : {}),
     ...(o.slurm ? { slurm: { ...o.slurm } } : {}),
     plannedMargins: Object.fromEntries(
@@ -248,26 +239,6 @@ async function planAutoStages(loaded: Awaited<ReturnType<typeof loadRecipe>>, py
     stages: loaded.recipe.stages.map((s) => (args.has(s.id) ? { ...s, args: { ...s.args, ...args.get(s.id) } } : s)),
   };
   return { recipe, plans: results, notices };
-}
-
-/** Starts the supervisor in its own session and waits until it listens. */
-export async function startDetached(launch: Launch): Promise<{ url: string; token: string }> {
-  const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "supervisor-main.js");
-  const log = openSync(files(launch.runDir).supervisorLog, "a");
-  // node's spawn, not execa: a daemon we never wait for, writing straight to its log file.
-  const child = spawn(process.execPath, [entry, launch.runDir], { detached: true, stdio: ["ignore", log, log] });
-  child.unref();
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  const deadline = Date.now() + SUPERVISOR_START_MS;
-  while (Date.now() < deadline) {
-    const info = readSupervisor(launch.runDir);
-    if (info) return { url: info.url, token: info.token };
-    if (exited && !existsSync(files(launch.runDir).supervisor)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const tail = readFileSync(files(launch.runDir).supervisorLog, "utf8").trim().split("\n").slice(-5).join("\n");
-  throw new Error(`the supervisor did not start${tail ? `:\n${tail}` : ""}`);
 }
 
 export function hostWarning(host: string): string | undefined {

@@ -1,0 +1,17 @@
+/** A process started in its own session that outlives us: the detached supervisor. */
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+
+/**
+ * Starts `command` with its stdout and stderr appended to `logFile`, and lets it go. node's
+ * spawn, not execa: a daemon we never wait for, writing straight to its log file.
+ */
+export function spawnDetached(command: string, args: string[], logFile: string): { exited: () => boolean } {
+  const log = openSync(logFile, "a");
+  const child = spawn(command, args, { detached: true, stdio: ["ignore", log, log] });
+  closeSync(log); // the child holds its own copy
+  child.unref();
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  return { exited: () => exited };
+}

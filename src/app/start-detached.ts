@@ -1,0 +1,35 @@
+/**
+ * The second half of `trellis run` (and of resume, reproduce, compare): a prepared run handed to
+ * a supervisor in its own session, so closing the terminal or losing SSH does not stop training.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawnDetached } from "../adapters/detached-process.js";
+import { hasSupervisorFile, runFiles, supervisorLogTail } from "../adapters/run-dir.js";
+import { readSupervisor, type Launch } from "./launch.js";
+
+/** How long a detached supervisor may take to start listening. */
+const SUPERVISOR_START_MS = 20_000;
+const START_POLL_MS = 50;
+/** The lines of supervisor.log quoted when it did not start. */
+const LOG_TAIL_LINES = 5;
+
+const SUPERVISOR_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "supervisor-main.js");
+
+/** Starts the supervisor in its own session and waits until it listens. */
+export async function startDetached(launch: Launch): Promise<{ url: string; token: string }> {
+  const child = spawnDetached(
+    process.execPath,
+    [SUPERVISOR_ENTRY, launch.runDir],
+    runFiles(launch.runDir).supervisorLog,
+  );
+  const deadline = Date.now() + SUPERVISOR_START_MS;
+  while (Date.now() < deadline) {
+    const info = readSupervisor(launch.runDir);
+    if (info) return { url: info.url, token: info.token };
+    if (child.exited() && !hasSupervisorFile(launch.runDir)) break;
+    await new Promise((r) => setTimeout(r, START_POLL_MS));
+  }
+  const tail = supervisorLogTail(launch.runDir, LOG_TAIL_LINES);
+  throw new Error(`the supervisor did not start${tail ? `:\n${tail}` : ""}`);
+}
