@@ -4,7 +4,7 @@
  */
 import { fileLogger } from "./adapters/logger.js";
 import { files, readLaunch } from "./app/launch.js";
-import { EXIT_CODES, startSupervisor } from "./app/supervisor.js";
+import { EXIT_CODES, startSupervisor, type Supervisor } from "./app/supervisor.js";
 
 const runDir = process.argv[2];
 if (!runDir) {
@@ -14,10 +14,16 @@ if (!runDir) {
 const launch = readLaunch(runDir);
 const logger = fileLogger(files(launch.runDir).log);
 process.on("SIGHUP", () => logger.info("SIGHUP ignored: the supervisor outlives terminals"));
+// SIGINT/SIGTERM ask for a graceful stop, like `s` in the dashboard. The handlers are in place
+// before the supervisor starts (its supervisor.json already names this process): a signal that
+// comes while it starts is kept and applied once it is up, rather than killing it uncleaned.
+let supervisor: Supervisor | undefined;
+let stopsWhileStarting = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.on(signal, () => (supervisor ? supervisor.command("stop") : stopsWhileStarting++));
 try {
-  const supervisor = await startSupervisor(launch, logger);
-  // SIGINT/SIGTERM ask for a graceful stop, like `s` in the dashboard.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => supervisor.command("stop"));
+  supervisor = await startSupervisor(launch, logger);
+  for (; stopsWhileStarting > 0; stopsWhileStarting--) supervisor.command("stop");
   const result = await supervisor.done;
   logger.flush();
   process.exitCode = EXIT_CODES[result.status];

@@ -41,6 +41,17 @@ describe("starting a detached supervisor", { timeout: 60_000 }, () => {
     assert.equal(end?.type === "run_end" && end.status, "stopped");
   });
 
+  it("a SIGTERM straight after it starts, before any stage runs, still ends the run cleanly", async () => {
+    const launch = preparedRun();
+    await startDetached(launch);
+    const live = readSupervisor(launch.runDir);
+    assert.ok(live, "supervisor.json names a live process");
+    process.kill(live.pid, "SIGTERM");
+    assert.ok(await until(path.join(launch.runDir, "supervisor.json"), false), "it records the end and goes");
+    const end = readEvents(path.join(launch.runDir, "events.jsonl")).at(-1);
+    assert.equal(end?.type === "run_end" && end.status, "stopped");
+  });
+
   it("says why a supervisor did not start, from its log", async () => {
     const launch = preparedRun();
     writeFileSync(path.join(launch.runDir, "launch.json"), "{ not json\n");
