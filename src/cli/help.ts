@@ -1,6 +1,6 @@
 /** `--help` text of every command. */
-import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export-help.js";
-import { COMPARE_HELP } from "./cli/compare-help.js";
+import { EXPORT_HELP, IMPORT_HELP } from "./import-export-help.js";
+import { COMPARE_HELP } from "./compare-help.js";
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
