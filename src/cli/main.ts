@@ -4,7 +4,9 @@
  * `--version` load nothing but this file, the help text and package.json.
  */
 import { readFileSync } from "node:fs";
-import { HELP } from "./help.js";
+import help from "./help.cjs";
+
+const { HELP } = help;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -13,7 +15,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "--version" || command === "-V") {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
