@@ -11,6 +11,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { loadavg } from "node:os";
 import { machine, median, round, timed } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -39,6 +40,7 @@ const result = {
   what: "wall seconds from spawn to exit, median of the rounds; every command once per round, in turn",
   machine: {
     ...machine(),
+    loadavg_at_end: loadavg().map((x) => round(x, 2)),
     note: "2 cores shared with other engineers' builds and tests: absolute times are noisy, compare within one run",
   },
   rounds,

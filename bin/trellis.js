@@ -20,5 +20,8 @@ if (!command || command === "help" || command === "--help" || command === "-h") 
   process.stdout.on("error", quietOnEpipe);
   process.stdout.write(`${require("../package.json").version}\n`);
 } else {
+  // `trellis run --foreground`: the stage's Python starts importing torch and TRL now, while the
+  // CLI loads, validates and renders (src/adapters/python-prestart.cts).
+  if (command === "run") require("../dist/src/adapters/python-prestart.cjs").startPrestart(rest);
   import("../dist/src/cli/main.js");
 }
