@@ -58,7 +58,26 @@ const result = {
       .filter(([k]) => k !== "node -e 0")
       .map(([k, v]) => [k, round(v - medians["node -e 0"])]),
   ),
+  // This build's median over the baseline's, per command (measured in the same rounds).
+  ...(values.baseline
+    ? {
+        ratio_to_baseline: Object.fromEntries(
+          Object.keys(commands).map((c) => [c, round(medians[`trellis ${c}`] / medians[`baseline ${c}`])]),
+        ),
+      }
+    : {}),
   samples_s: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, xs.map((x) => round(x))])),
 };
 writeFileSync(path.join(root, "bench/results/startup.json"), `${JSON.stringify(result, null, 2)}\n`);
-console.log(JSON.stringify({ median_s: medians, above_node_s: result.above_node_s, met: result.met }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      median_s: medians,
+      above_node_s: result.above_node_s,
+      ratio_to_baseline: result.ratio_to_baseline,
+      met: result.met,
+    },
+    null,
+    2,
+  ),
+);
