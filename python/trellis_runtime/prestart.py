@@ -12,6 +12,7 @@ The rendered script stays runnable with plain python; this only moves its import
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import runpy
@@ -44,10 +45,8 @@ def main(argv: list[str]) -> None:
     ready = threading.Event()
     threading.Thread(target=_read_handoff, args=(box, ready), daemon=True).start()
     for name in HEAVY_MODULES:
-        try:
+        with contextlib.suppress(ImportError):
             __import__(name)
-        except ImportError:
-            pass
     ready.wait()
     handoff = box[0]
     # The stage's environment exactly, plus the defaults its own prepare() will set anyway.
