@@ -93,6 +93,7 @@ function startPrestart(args: string[], cwd = process.cwd()): void {
     detached: true, // its own process group, as a stage has
   });
   child.on("error", () => {}); // a Python that cannot start: the stage spawns its own
+  child.stdin?.on("error", () => {}); // one that died: the handoff finds it gone, as a stage would
   // Not adopted, it must not keep trellis alive; its stdin closing (trellis exits) ends it.
   child.unref();
   for (const s of child.stdio) (s as { unref?: () => void } | null)?.unref?.();
@@ -131,7 +132,7 @@ function adoptPrestart(o: {
   const env = Object.fromEntries(Object.entries(o.env).filter((e): e is [string, string] => e[1] !== undefined));
   p.child.stdin!.end(`${JSON.stringify({ script, cwd: o.cwd, env, argv: [] })}\n`);
   // As execa's `cleanup`: the stage does not outlive trellis.
-  const onExit = () => endGroup(p.child);
+  const onExit = () => p.child.kill("SIGTERM");
   process.once("exit", onExit);
   p.child.once("exit", () => process.off("exit", onExit));
   return p.child;
