@@ -32,6 +32,7 @@ const { values } = parseArgs({
   },
 });
 const recipe = path.resolve(root, values.recipe);
+const atStart = machine(); // the load before the runs, not after
 const trellis = path.join(root, "bin/trellis.js");
 const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" }))
   .python.path;
@@ -140,7 +141,7 @@ const result = {
   what: "whole process wall and CPU (user+sys, children included) seconds; train_begin/first_step: event timestamps minus the process's spawn time",
   recipe: path.relative(root, recipe),
   machine: {
-    ...machine(),
+    ...atStart,
     loadavg_at_end: loadavg().map((x) => round(x, 2)),
     note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times",
   },

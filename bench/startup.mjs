@@ -17,6 +17,7 @@ import { machine, median, round, timed } from "./lib.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "15" }, baseline: { type: "string" } } });
 const rounds = Number(values.rounds);
+const atStart = machine(); // the load before the runs, not after
 const recipe = path.join(root, "recipes/quickstart-orpo.yaml");
 
 const builds = { trellis: root, ...(values.baseline ? { baseline: path.resolve(values.baseline) } : {}) };
@@ -39,7 +40,7 @@ const medians = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, 
 const result = {
   what: "wall seconds from spawn to exit, median of the rounds; every command once per round, in turn",
   machine: {
-    ...machine(),
+    ...atStart,
     loadavg_at_end: loadavg().map((x) => round(x, 2)),
     note: "2 cores shared with other engineers' builds and tests: absolute times are noisy, compare within one run",
   },
