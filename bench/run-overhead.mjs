@@ -4,16 +4,22 @@
 // write events (the plain script to TRELLIS_EVENTS_FILE), so the time to `train_begin` and to the
 // first logged training step are read the same way, from event timestamps.
 //
-//   npm run build && node bench/run-overhead.mjs [--pairs 3] [--recipe bench/recipes/orpo-minute.yaml]
+//   npm run build && node bench/run-overhead.mjs [--pairs 3] [--recipe bench/recipes/orpo-minute.yaml] [--no-prestart]
+//
+// One untimed `trellis run` of the recipe first (stopped at its first step) warms the caches and
+// leaves the hint by which later runs start their Python early (src/adapters/python-prestart.cts);
+// each timed run's trellis.log says whether its stage used that pre-started Python. With
+// --no-prestart, a third run in each round is `trellis run` with TRELLIS_PRESTART=0.
 //
 // Writes bench/results/run-overhead.json. Targets (issue 12): wall within 3% of the plain
 // script on a run of a minute or more; first step no more than 1 s after the plain script's.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { loadavg } from "node:os";
 import { machine, median, round, timed } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -22,9 +28,11 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "3" },
     recipe: { type: "string", default: "bench/recipes/orpo-minute.yaml" },
     out: { type: "string", default: "bench/results/run-overhead.json" },
+    "no-prestart": { type: "boolean", default: false },
   },
 });
 const recipe = path.resolve(root, values.recipe);
+const atStart = machine(); // the load before the runs, not after
 const trellis = path.join(root, "bin/trellis.js");
 const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" }))
   .python.path;
@@ -48,15 +56,36 @@ function offsets(list, startEpoch) {
   };
 }
 
-async function runTrellis(i) {
-  const runs = path.join(work, `runs-${i}`);
+async function runTrellis(i, prestart = true) {
+  const runs = path.join(work, `runs-${i}-${prestart ? "p" : "n"}`);
   const t = await timed(process.execPath, [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", runs], {
     cwd: root,
     cpu: true,
+    env: { ...process.env, TRELLIS_PRESTART: prestart ? "1" : "0" },
   });
   if (t.code !== 0) throw new Error(`trellis run exited with ${t.code}`);
   const dir = path.join(runs, readdirSync(runs)[0]);
-  return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
+  const prestarted = /"prestarted":true/.test(readFileSync(path.join(dir, "trellis.log"), "utf8"));
+  return { wall_s: t.wall, cpu_s: t.cpu, prestarted, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
+}
+
+/** One run to its first logged step, then Ctrl-C: caches warm, and the pre-start hint written. */
+async function warmUp() {
+  const child = spawn(
+    process.execPath,
+    [trellis, "run", recipe, "--foreground", "--json", "--runs-dir", path.join(work, "runs-warm-up")],
+    { cwd: root, stdio: ["ignore", "pipe", "ignore"] },
+  );
+  let text = "";
+  let stopped = false;
+  child.stdout.on("data", (b) => {
+    text += b;
+    if (!stopped && text.includes('"type":"metrics"')) {
+      stopped = true;
+      child.kill("SIGINT");
+    }
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
 }
 
 async function runPlain(i) {
@@ -70,6 +99,7 @@ async function runPlain(i) {
   return { wall_s: t.wall, cpu_s: t.cpu, ...offsets(events(file), t.startEpoch) };
 }
 
+await warmUp();
 const pairs = [];
 for (let i = 0; i < Number(values.pairs); i++) {
   // Alternate who goes first, so a slow patch of the shared machine hits both alike.
@@ -89,8 +119,19 @@ for (let i = 0; i < Number(values.pairs); i++) {
     first_step_delay_s: b.first_step_s - a.first_step_s,
     train_begin_delay_s: b.train_begin_s - a.train_begin_s,
   });
+  if (values["no-prestart"]) {
+    const c = await runTrellis(i, false);
+    Object.assign(pairs.at(-1), {
+      trellis_no_prestart: c,
+      no_prestart_wall_ratio: c.wall_s / a.wall_s,
+      no_prestart_first_step_delay_s: c.first_step_s - a.first_step_s,
+    });
+    console.error(
+      `  without pre-start: ${c.wall_s.toFixed(2)} s, first step ${(c.first_step_s - a.first_step_s).toFixed(2)} s later`,
+    );
+  }
   console.error(
-    `pair ${i + 1}: trellis ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`,
+    `pair ${i + 1}: trellis${b.prestarted ? " (pre-started)" : ""} ${b.wall_s.toFixed(2)} s (cpu ${b.cpu_s.toFixed(2)}), plain ${a.wall_s.toFixed(2)} s (cpu ${a.cpu_s.toFixed(2)}), wall ratio ${(b.wall_s / a.wall_s).toFixed(3)}, first step ${(b.first_step_s - a.first_step_s).toFixed(2)} s later`,
   );
 }
 rmSync(work, { recursive: true, force: true });
@@ -100,7 +141,8 @@ const result = {
   what: "whole process wall and CPU (user+sys, children included) seconds; train_begin/first_step: event timestamps minus the process's spawn time",
   recipe: path.relative(root, recipe),
   machine: {
-    ...machine(),
+    ...atStart,
+    loadavg_at_end: loadavg().map((x) => round(x, 2)),
     note: "2 cores shared with other engineers' builds and tests: compare the ratios of pairs measured in turn, not absolute times",
   },
   median: {
@@ -114,7 +156,14 @@ const result = {
     plain_first_step_s: m((p) => p.plain.first_step_s),
     first_step_delay_s: m((p) => p.first_step_delay_s),
     train_begin_delay_s: m((p) => p.train_begin_delay_s),
+    ...(values["no-prestart"]
+      ? {
+          no_prestart_wall_ratio: m((p) => p.no_prestart_wall_ratio),
+          no_prestart_first_step_delay_s: m((p) => p.no_prestart_first_step_delay_s),
+        }
+      : {}),
   },
+  prestarted_runs: `${pairs.filter((p) => p.trellis.prestarted).length} of ${pairs.length}`,
   targets: { wall_ratio_le: 1.03, first_step_delay_le_s: 1 },
   pairs: pairs.map((p) => JSON.parse(JSON.stringify(p, (_k, v) => (typeof v === "number" ? round(v) : v)))),
 };

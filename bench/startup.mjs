@@ -11,11 +11,13 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { loadavg } from "node:os";
 import { machine, median, round, timed } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({ options: { rounds: { type: "string", default: "15" }, baseline: { type: "string" } } });
 const rounds = Number(values.rounds);
+const atStart = machine(); // the load before the runs, not after
 const recipe = path.join(root, "recipes/quickstart-orpo.yaml");
 
 const builds = { trellis: root, ...(values.baseline ? { baseline: path.resolve(values.baseline) } : {}) };
@@ -38,7 +40,8 @@ const medians = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, 
 const result = {
   what: "wall seconds from spawn to exit, median of the rounds; every command once per round, in turn",
   machine: {
-    ...machine(),
+    ...atStart,
+    loadavg_at_end: loadavg().map((x) => round(x, 2)),
     note: "2 cores shared with other engineers' builds and tests: absolute times are noisy, compare within one run",
   },
   rounds,
@@ -56,7 +59,26 @@ const result = {
       .filter(([k]) => k !== "node -e 0")
       .map(([k, v]) => [k, round(v - medians["node -e 0"])]),
   ),
+  // This build's median over the baseline's, per command (measured in the same rounds).
+  ...(values.baseline
+    ? {
+        ratio_to_baseline: Object.fromEntries(
+          Object.keys(commands).map((c) => [c, round(medians[`trellis ${c}`] / medians[`baseline ${c}`])]),
+        ),
+      }
+    : {}),
   samples_s: Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, xs.map((x) => round(x))])),
 };
 writeFileSync(path.join(root, "bench/results/startup.json"), `${JSON.stringify(result, null, 2)}\n`);
-console.log(JSON.stringify({ median_s: medians, above_node_s: result.above_node_s, met: result.met }, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      median_s: medians,
+      above_node_s: result.above_node_s,
+      ratio_to_baseline: result.ratio_to_baseline,
+      met: result.met,
+    },
+    null,
+    2,
+  ),
+);

@@ -4,6 +4,7 @@
  * buffered in memory) with a short tail kept for error messages.
  */
 import { appendFileSync, createWriteStream, rmSync, type WriteStream } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { execa } from "execa";
 import { decodeStageEvent, type StageEvent } from "../core/events/protocol.js";
@@ -11,6 +12,7 @@ import { LineDecoder } from "../core/events/line-decoder.js";
 import { stripRankPrefix } from "../core/distributed/command.js";
 import { tailFile } from "./file-tail.js";
 import { signalTree } from "./process-tree.js";
+import prestart from "./python-prestart.cjs";
 
 /** The file descriptor Python writes events to. */
 export const EVENTS_FD = 3;
@@ -53,6 +55,8 @@ export interface StageProcessResult {
   signal: string | null;
   stderrTail: string[];
   stopped: boolean;
+  /** Whether the stage ran in the Python bin/trellis.js had started early (python-prestart.cts). */
+  prestarted?: boolean;
 }
 
 export async function runStageProcess(o: StageProcessOptions): Promise<StageProcessResult> {
@@ -65,15 +69,23 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
   const channels = l
     ? { TRELLIS_EVENTS_FILE: l.eventsFile, TRELLIS_CONTROL_FILE: l.controlFile, TRELLIS_RANKS_DIR: l.ranksDir }
     : { TRELLIS_EVENTS_FD: String(EVENTS_FD), TRELLIS_CONTROL_FD: String(CONTROL_FD) };
-  const child = execa(o.python, l ? l.args : [o.script], {
-    cwd: o.cwd,
-    env: { PYTHONUNBUFFERED: "1", ...o.env, ...channels },
-    stdio: l ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe", "pipe"],
-    buffer: false,
-    reject: false,
-    detached: true, // its own process group, so a stop reaches the trainer's children too
-    cleanup: true,
-  });
+  const env = { PYTHONUNBUFFERED: "1", ...o.env, ...channels };
+  // A plain stage may run in the Python bin/trellis.js started early (imports done meanwhile).
+  const adopted = l
+    ? undefined
+    : prestart.adoptPrestart({ python: o.python, script: o.script, cwd: o.cwd, env: { ...process.env, ...env } });
+  const spawned = adopted
+    ? undefined
+    : execa(o.python, l ? l.args : [o.script], {
+        cwd: o.cwd,
+        env,
+        stdio: l ? ["ignore", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe", "pipe"],
+        buffer: false,
+        reject: false,
+        detached: true, // its own process group, so a stop reaches the trainer's children too
+        cleanup: true,
+      });
+  const child = (adopted ?? spawned)!;
   const pid = child.pid;
   let stopped = false;
   const control = l ? undefined : (child.stdio[CONTROL_FD] as unknown as Writable);
@@ -108,9 +120,9 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
       },
       files[1]!,
     ),
-    l ? Promise.resolve() : pumpEvents(child.stdio[EVENTS_FD], eventLines),
+    l ? Promise.resolve() : pumpEvents(child.stdio[EVENTS_FD] as Readable, eventLines),
   ];
-  const result = await child;
+  const result = adopted ? await exitOf(adopted) : await spawned!;
   control?.destroy();
   await Promise.all(pumps); // 'close', not 'exit': the last lines may still be in the pipes
   if (tail) {
@@ -118,7 +130,21 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
     eventDecoder.end().forEach(eventLines);
   }
   await Promise.all(files.map((f) => new Promise<void>((resolve) => f.end(() => resolve()))));
-  return { exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, stopped };
+  return {
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    stderrTail,
+    stopped,
+    prestarted: Boolean(adopted),
+  };
+}
+
+function exitOf(child: ChildProcess): Promise<{ exitCode?: number; signal?: string }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ exitCode: child.exitCode ?? undefined, signal: child.signalCode ?? undefined });
+  return new Promise((resolve) =>
+    child.once("exit", (code, signal) => resolve({ exitCode: code ?? undefined, signal: signal ?? undefined })),
+  );
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -360,7 +360,10 @@ async function runOneStage(
           `stage '${s.id}' failed:`,
           `stage '${s.id}' failed${rankNote}:`,
         );
-  logger.info({ stage: s.id, exitCode: result.exitCode, signal: result.signal, status, diagnosis }, "stage ended");
+  logger.info(
+    { stage: s.id, exitCode: result.exitCode, signal: result.signal, status, diagnosis, prestarted: result.prestarted },
+    "stage ended",
+  );
   if (diagnosis) bus.emit({ type: "diagnosis", time: now(), stage: s.id, ...diagnosis });
   bus.emit({
     type: "stage_end",

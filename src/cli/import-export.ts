@@ -10,11 +10,11 @@ import { formatReport, IMPORT_FORMATS, ImportError, type ImportFormat } from "..
 import { RecipeError } from "../core/recipe/errors.js";
 import { TRAINERS, type Trainer } from "../core/recipe/schema.js";
 import { parse, UsageError } from "./args.js";
-import { EXPORT_HELP, IMPORT_HELP } from "./import-export-help.js";
+import importExportHelp from "./import-export-help.cjs";
 
 const USAGE = 2;
 
-export { EXPORT_HELP, IMPORT_HELP };
+const { EXPORT_HELP, IMPORT_HELP } = importExportHelp;
 
 /** Runs a command body, turning the errors a user can fix into one message and exit code 2. */
 async function guarded(body: () => Promise<number>): Promise<number> {

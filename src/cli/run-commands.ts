@@ -16,6 +16,7 @@ import { compareMetrics, readManifest, recordedEvents, recordedRecipe, whatChang
 import { quietView, summaryView } from "../ui/plain-views.js";
 import { findRun, listRunIds, summarizeRun } from "../app/list-runs.js";
 import { startSupervisor } from "../app/supervisor.js";
+import prestart from "../adapters/python-prestart.cjs";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
@@ -78,6 +79,13 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   });
   const interrupt = interruptSignal();
   if (values.foreground) {
+    // The next run of this recipe may start its Python before it has rendered (bin/trellis.js).
+    if (!launch.distributed && !launch.slurm && launch.stages[0])
+      prestart.rememberPrestart(
+        launch.recipeFile,
+        launch.python,
+        path.join(launch.runDir, "scripts", launch.stages[0].script),
+      );
     // The stage starts first; the view (the dashboard's modules) loads while Python imports.
     const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
     const view = await chooseView(values);

@@ -1,9 +1,10 @@
 /** The CLI's conventions: --help everywhere, --version, exit codes, render targets. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { RECIPES, ROOT, trellis, workspace } from "../helpers/cli.js";
+import { execa } from "execa";
+import { BIN, RECIPES, ROOT, trellis, workspace } from "../helpers/cli.js";
 
 const ws = workspace("cli");
 
@@ -19,6 +20,36 @@ describe("trellis CLI", () => {
   it("--version prints the package version", async () => {
     const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
     assert.equal((await trellis(["--version"], { cwd: ws.dir })).stdout.trim(), version);
+  });
+
+  it("bin/trellis.js answers --help and --version itself, as the CLI proper does, loading no ES module", async () => {
+    const proper = path.join(ROOT, "dist", "src", "cli", "main.js");
+    for (const args of [
+      [],
+      ["--help"],
+      ["-h"],
+      ["help"],
+      ["help", "run"],
+      ["help", "env", "setup"],
+      ["--version"],
+      ["-V"],
+    ]) {
+      const fast = await trellis(args, { cwd: ws.dir });
+      const slow = await execa(process.execPath, [proper, ...args], { cwd: ws.dir, reject: false });
+      assert.equal(fast.exitCode, 0, fast.stderr);
+      assert.equal(fast.stdout, String(slow.stdout), args.join(" "));
+    }
+    // What the fast path saves is the ESM loader: no ES module is loaded (Node loads its module
+    // jobs' internals only for one).
+    const probe = path.join(ws.dir, "esm-probe.cjs");
+    writeFileSync(
+      probe,
+      `process.on("exit", () => console.error(process.moduleLoadList.some((m) => m.includes("esm/module_job"))))`,
+    );
+    for (const args of [["--help"], ["--version"]]) {
+      const loaded = await execa(process.execPath, ["--require", probe, BIN, ...args], { cwd: ws.dir, reject: false });
+      assert.equal(loaded.stderr.trim(), "false", args.join(" "));
+    }
   });
 
   it("an unknown command or flag is a usage error (exit 2)", async () => {

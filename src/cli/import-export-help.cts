@@ -1,5 +1,5 @@
 /** `--help` of `trellis import` and `trellis export`: apart, so that `trellis --help` loads nothing else. */
-export const IMPORT_HELP = `Usage: trellis import <config.yaml> [options]
+const IMPORT_HELP = `Usage: trellis import <config.yaml> [options]
 
 Turns a TRL CLI, alignment-handbook, axolotl or LLaMA-Factory config into a trellis recipe, and
 reports what became of every key: mapped (to which recipe field), migrated (renamed, or removed
@@ -22,7 +22,7 @@ Options:
 The report goes to stderr as a table (or into the JSON with --json).
 `;
 
-export const EXPORT_HELP = `Usage: trellis export <recipe.yaml> --to trl [-o DIR] [--json]
+const EXPORT_HELP = `Usage: trellis export <recipe.yaml> --to trl [-o DIR] [--json]
 
 Writes one TRL CLI config per stage, <stage-id>.yaml, to run with \`trl sft|dpo --config FILE\`,
 and says which stages cannot be written that way and why (there is no \`trl orpo\` command; a
@@ -35,3 +35,4 @@ Options:
   --json               print what was written as JSON
   --trl-version X.Y    validate the recipe for this TRL version
 `;
+export = { IMPORT_HELP, EXPORT_HELP };

@@ -1,10 +1,12 @@
 /**
- * The `trellis` command: dispatch to the commands in cli/, and turn typed errors into one line
+ * The `trellis` command: dispatch to the commands in this folder, and turn typed errors into one line
  * and an exit code. Each command's modules load only when it runs: `trellis --help` and
  * `--version` load nothing but this file, the help text and package.json.
  */
 import { readFileSync } from "node:fs";
-import { HELP } from "./cli-help.js";
+import help from "./help.cjs";
+
+const { HELP } = help;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -13,20 +15,22 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "--version" || command === "-V") {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
   const help = (name: string) => () => (process.stdout.write(HELP[name]!), 0);
-  const commands = () => import("./cli/run-commands.js");
+  const commands = () => import("./run-commands.js");
 
   switch (command) {
     case "run":
       return (await commands()).runCommand(rest, help("run"));
     case "import":
-      return (await import("./cli/import-export.js")).importCommand(rest);
+      return (await import("./import-export.js")).importCommand(rest);
     case "export":
-      return (await import("./cli/import-export.js")).exportCommand(rest);
+      return (await import("./import-export.js")).exportCommand(rest);
     case "reproduce":
       return (await commands()).reproduceCommand(rest, help("reproduce"));
     case "resume":
@@ -38,19 +42,19 @@ async function main(argv: string[]): Promise<number> {
     case "logs":
       return (await commands()).logsCommand(rest, help("logs"));
     case "compare":
-      return (await import("./cli/compare-command.js")).compareCommand(rest, help("compare"));
+      return (await import("./compare-command.js")).compareCommand(rest, help("compare"));
     case "plan":
-      return (await import("./cli/plan-command.js")).planCommand(rest, help("plan"));
+      return (await import("./plan-command.js")).planCommand(rest, help("plan"));
     case "merge":
-      return (await import("./cli/merge-command.js")).mergeCommand(rest, help("merge"));
+      return (await import("./merge-command.js")).mergeCommand(rest, help("merge"));
     case "render":
-      return (await import("./cli/render-command.js")).renderCommand(rest, help("render"));
+      return (await import("./render-command.js")).renderCommand(rest, help("render"));
     case "check":
-      return (await import("./cli/check-command.js")).checkCommand(rest, help("check"));
+      return (await import("./check-command.js")).checkCommand(rest, help("check"));
     case "env":
-      return (await import("./cli/env-commands.js")).envCommand(rest, help);
+      return (await import("./env-commands.js")).envCommand(rest, help);
     default: {
-      const { UsageError } = await import("./cli/args.js");
+      const { UsageError } = await import("./args.js");
       throw new UsageError(`unknown command '${command}' (see trellis --help)`);
     }
   }
@@ -58,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Errors that are the user's to fix carry an exit code; recipe and data errors print bare. */
 async function report(err: unknown): Promise<void> {
-  const { TrellisError } = await import("./core/errors.js");
+  const { TrellisError } = await import("../core/errors.js");
   // An error trellis expects is told in its message alone; anything else is a bug: its stack.
   const known = err instanceof TrellisError;
   const message = known ? err.message : ((err as Error)?.stack ?? String(err));

@@ -1,6 +1,12 @@
-/** `--help` text of every command. */
-import { EXPORT_HELP, IMPORT_HELP } from "./cli/import-export-help.js";
-import { COMPARE_HELP } from "./cli/compare-help.js";
+/**
+ * `--help` text of every command. CommonJS (as are the help files it reads), so that
+ * bin/trellis.js answers `trellis --help` without starting Node's ESM loader (~30 ms).
+ */
+import importExport = require("./import-export-help.cjs");
+import compareHelp = require("./compare-help.cjs");
+
+const { EXPORT_HELP, IMPORT_HELP } = importExport;
+const { COMPARE_HELP } = compareHelp;
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -30,7 +36,7 @@ const SLURM_OPTIONS = `Slurm (from the login node; each stage is one job, follow
   --partition P, --time T, --account A    the sbatch options of those names
   --sbatch LINE        an extra '#SBATCH --option' line (repeatable)`;
 
-export const HELP: Record<string, string> = {
+const HELP: Record<string, string> = {
   "": `trellis: align language models with preference data through Hugging Face TRL
 
 Usage: trellis <command> [options]
@@ -221,3 +227,4 @@ ${ENV_OPTIONS}
   --json               the report as JSON
 `,
 };
+export = { HELP };

@@ -1,5 +1,5 @@
-/** `trellis compare --help`. */
-export const COMPARE_HELP = `Usage: trellis compare <compare.yaml | a.yaml b.yaml ...> [options]
+/** `trellis compare --help`. CommonJS, so that bin/trellis.js can answer `--help` without the ESM loader. */
+const COMPARE_HELP = `Usage: trellis compare <compare.yaml | a.yaml b.yaml ...> [options]
        trellis compare --resume <compare-id>
        trellis compare --advise <recipe.yaml | compare.yaml | a.yaml b.yaml ...>
        trellis compare --show <compare-id>
@@ -30,3 +30,4 @@ Options:
   --runs-dir DIR       where runs go (default: $TRELLIS_RUNS_DIR or ./runs)
   --python, --reuse-torch, --wheelhouse, --venv, --extra   as for trellis run
 `;
+export = { COMPARE_HELP };
