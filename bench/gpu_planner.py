@@ -2,7 +2,7 @@
 default gradient checkpointing) against the batch the planner picks, same model, same effective
 batch, same card, in one call.
 
-Model and data as ../shared/device/anchor_bench.py (the H100 table of TRL_FACTS.md): a
+Model and data as the H100 table of docs/design/TRL_FACTS.md was measured with: a
 Qwen2-0.5B-shaped model with random weights, synthetic pairs of prompt 128 + completion 256
 tokens, bf16. The planner's search runs here in Python, rule for rule as src/core/plan/search.ts
 (the device has no Node): divisors of the per-process batch from the largest down, checkpointing
