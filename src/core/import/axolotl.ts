@@ -6,6 +6,7 @@
  */
 import { configClass, fieldInfo } from "../trl/fields.js";
 import { mapTrlArg } from "./args.js";
+import type { Handler } from "./model-keys.js";
 import { STAGE, type Draft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
@@ -21,8 +22,6 @@ export function axolotlTrainer(raw: Raw): Trainer {
   if (rl === "orpo") return "orpo";
   throw new ImportError(`rl: ${show(rl)}: trellis trains sft, dpo (also ipo, as a DPO loss) and orpo`);
 }
-
-type Handler = (d: Draft, raw: Raw, key: string, value: unknown) => void;
 
 /** axolotl names for TrainingArguments fields. */
 const RENAMED: Record<string, string> = {

@@ -5,6 +5,7 @@
 import { shown } from "../shown.js";
 import { fieldInfo } from "../trl/fields.js";
 import { mapTrlArg } from "./args.js";
+import { MODEL_HANDLERS, type Handler } from "./model-keys.js";
 import { STAGE, type Draft } from "./draft.js";
 import { DATA_KEYS, importFlatData } from "./flat-data.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
@@ -12,8 +13,6 @@ import { isJinja } from "./templates.js";
 import { emptyNote, isEmpty, isString, show, type Raw } from "./types.js";
 
 const DTYPES = ["auto", "float32", "bfloat16", "float16"];
-
-type Handler = (d: Draft, raw: Raw, key: string, value: unknown) => void;
 
 export function dtype(d: Draft, key: string, value: unknown, renamed?: string): void {
   const r = d.report;
@@ -43,12 +42,7 @@ const fourBit = (raw: Raw) => raw.load_in_4bit === true && raw.use_peft === true
 const isStringList = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every(isString);
 
 const HANDLERS: Record<string, Handler> = {
-  model_name_or_path: (d, _raw, key, v) =>
-    isString(v)
-      ? ((d.model.name = v), d.report.mapped(key, "model.name"))
-      : d.report.unsupported(key, `must be a Hub id or a local folder (got ${show(v)})`),
-  model_revision: (d, _raw, key, v) =>
-    isString(v) ? ((d.model.revision = v), d.report.mapped(key, "model.revision")) : d.report.unset(key),
+  ...MODEL_HANDLERS,
   dtype: (d, _raw, key, v) => dtype(d, key, v),
   torch_dtype: (d, _raw, key, v) => dtype(d, key, v, "renamed dtype in TRL 0.23"),
   attn_implementation: (d, _raw, key, v) =>

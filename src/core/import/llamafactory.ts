@@ -6,6 +6,7 @@
 import { shown } from "../shown.js";
 import type { Trainer } from "../recipe/schema.js";
 import { mapTrlArg } from "./args.js";
+import { MODEL_HANDLERS, type Handler } from "./model-keys.js";
 import { STAGE, type Draft, type SourceDraft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { formatOf } from "../recipe/resolve.js";
@@ -29,7 +30,6 @@ export function llamaFactoryTrainer(raw: Raw): Trainer {
   );
 }
 
-type Handler = (d: Draft, raw: Raw, key: string, value: unknown) => void;
 const unsetOr =
   (reason: string): Handler =>
   (d, _raw, key, v) =>
@@ -59,12 +59,7 @@ const RENAMED: Record<string, string> = {
 };
 
 const HANDLERS: Record<string, Handler> = {
-  model_name_or_path: (d, _raw, key, v) =>
-    isString(v)
-      ? ((d.model.name = v), d.report.mapped(key, "model.name"))
-      : d.report.unsupported(key, `must be a Hub id or a local folder (got ${show(v)})`),
-  model_revision: (d, _raw, key, v) =>
-    isString(v) ? ((d.model.revision = v), d.report.mapped(key, "model.revision")) : d.report.unset(key),
+  ...MODEL_HANDLERS,
   trust_remote_code: (d, raw, key, v) => mapTrlArg(d, raw, key, "trust_remote_code", v),
   adapter_name_or_path: unsetOr(
     "trellis cannot start from an existing adapter: merge it into the model and set model.name to the merged folder",
