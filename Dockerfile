@@ -22,6 +22,7 @@ COPY bin ./bin
 COPY src ./src
 COPY python ./python
 COPY recipes ./recipes
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build && npm link
 
 # The managed environment lives in the image, built from the backend's lock. The backend is set

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The published entry point: the compiled CLI lives in dist/ (`npm run build`). CommonJS (see
+// The published entry point: the compiled CLI lives in dist/ (`npm run build`), bundled into
+// dist/src/bundled/ (scripts/bundle.mjs) so that it loads as a few files, not ~230. CommonJS (see
 // bin/package.json), so that `--help` and `--version` are answered here, from the help text and
 // package.json alone, without starting Node's ESM loader (about 30 ms of a 150 ms budget). Every
 // other command, and `--help` of a command, loads the CLI proper.
@@ -23,5 +24,5 @@ if (!command || command === "help" || command === "--help" || command === "-h") 
   // `trellis run --foreground`: the stage's Python starts importing torch and TRL now, while the
   // CLI loads, validates and renders (src/adapters/python-prestart.cts).
   if (command === "run") require("../dist/src/adapters/python-prestart.cjs").startPrestart(rest);
-  import("../dist/src/cli/main.js");
+  import("../dist/src/bundled/main.js");
 }

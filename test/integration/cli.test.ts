@@ -52,6 +52,39 @@ describe("trellis CLI", () => {
     }
   });
 
+  it("the CLI loads as its bundle: check reads none of dist's separate modules, zod's or yaml's", async () => {
+    // A module-loader hook (in its own thread) writes down every module loaded.
+    const log = path.join(ws.dir, "loaded.txt");
+    const hooks = path.join(ws.dir, "log-hooks.mjs");
+    writeFileSync(
+      hooks,
+      `import { appendFileSync } from "node:fs";
+export async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + "\\n"); return next(url, context); }`,
+    );
+    const register = path.join(ws.dir, "log-register.mjs");
+    writeFileSync(register, `import { register } from "node:module"; register(${JSON.stringify(`file://${hooks}`)});`);
+    writeFileSync(log, "");
+    const checked = await execa(
+      process.execPath,
+      ["--import", register, BIN, "check", path.join(RECIPES, "quickstart-orpo.yaml")],
+      {
+        cwd: ws.dir,
+        reject: false,
+      },
+    );
+    assert.equal(checked.exitCode, 0, checked.stderr);
+    const loaded = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((u) => u.startsWith("file:"));
+    assert.ok(
+      loaded.some((u) => u.includes("/dist/src/bundled/")),
+      loaded.join("\n"),
+    );
+    const unbundled = loaded.filter((u) => /\/node_modules\/(zod|yaml)\/|\/dist\/src\/(?!bundled\/)/.test(u));
+    assert.deepEqual(unbundled, []);
+    assert.ok(loaded.length < 30, `${loaded.length} modules:\n${loaded.join("\n")}`);
+  });
+
   it("an unknown command or flag is a usage error (exit 2)", async () => {
     assert.equal((await trellis(["frobnicate"], { cwd: ws.dir })).exitCode, 2);
     const bad = await trellis(["run", "--nope", "x.yaml"], { cwd: ws.dir });
