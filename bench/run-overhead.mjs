@@ -253,11 +253,15 @@ const result = {
   targets: { wall_ratio_le: 1.03, first_step_delay_le_s: 1 },
   pairs: pairs.map((p) => JSON.parse(JSON.stringify(p, (_k, v) => (typeof v === "number" ? round(v) : v)))),
 };
-result.met = {
-  wall_ratio: result.median.wall_ratio <= 1.03,
-  first_step_delay: result.median.first_step_delay_s <= 1,
-  // the wall target is for a run of a minute or more
-  every_run_a_minute: pairs.every((p) => p.plain.wall_s >= 60 && p.trellis.wall_s >= 60),
-};
+result.met = pairs.length
+  ? {
+      wall_ratio: result.median.wall_ratio <= 1.03,
+      first_step_delay: result.median.first_step_delay_s <= 1,
+      // the wall target is for a run of a minute or more
+      every_run_a_minute: pairs.every((p) => p.plain.wall_s >= 60 && p.trellis.wall_s >= 60),
+    }
+  : {};
+if (!pairs.length) for (const key of ["median", "spread", "prestarted_runs", "pairs"]) delete result[key];
+if (result.starts) result.met.starts_first_step_delay = result.starts.median_first_step_delay_s <= 1;
 writeFileSync(path.resolve(root, values.out), `${JSON.stringify(result, null, 2)}\n`);
-console.log(JSON.stringify({ median: result.median, met: result.met }, null, 2));
+console.log(JSON.stringify({ median: result.median, starts: result.starts, met: result.met }, null, 2));
