@@ -73,8 +73,8 @@ async function runTrellis(i, prestart = true) {
 /**
  * Starts a command, stops it (Ctrl-C) once its first training step is logged, and waits for it
  * to end. Returns that step's time after the spawn, from the event's own timestamp, so how soon
- * the step is noticed does not count. `eventsOut`: the events come on stdout (trellis --json);
- * otherwise in the file TRELLIS_EVENTS_FILE names (the plain script).
+ * the step is noticed does not count. The events come on stdout (trellis --json), or with
+ * `eventsFile` in that file, which TRELLIS_EVENTS_FILE names (the plain script).
  */
 async function toFirstStep(cmd, args, { cwd, env, eventsFile }) {
   const startEpoch = Date.now() / 1000;
@@ -138,7 +138,14 @@ async function starts(n) {
         env: { ...process.env, TRELLIS_EVENTS_FILE: file },
         eventsFile: file,
       });
-    const [trellisS, plainS] = i % 2 ? [await t(), await p()] : (([b, a]) => [a, b])([await p(), await t()]);
+    let trellisS, plainS;
+    if (i % 2) {
+      trellisS = await t();
+      plainS = await p();
+    } else {
+      plainS = await p();
+      trellisS = await t();
+    }
     out.push({ trellis_s: trellisS, plain_s: plainS, delay_s: trellisS - plainS });
     console.error(`start ${i + 1}: first step, trellis ${trellisS.toFixed(2)} s, plain ${plainS.toFixed(2)} s`);
   }
