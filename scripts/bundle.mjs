@@ -1,7 +1,7 @@
 // The second half of `npm run build`: esbuild joins the compiled CLI (dist/src/cli/main.js, every
 // module it imports, and zod, yaml and execa) into a few files under dist/src/bundled/, which
 // bin/trellis.js loads. Node's ESM loader spends most of a short command resolving, reading and
-// linking ~230 separate modules: bundled, `trellis check` of the quickstart starts ~90 ms sooner
+// linking ~230 separate modules: bundled, `trellis check` of the quickstart takes 0.32 s, not 0.44
 // (bench/startup.mjs). Lazily imported commands stay lazy: each is a chunk of its own.
 //
 // dist/src/bundled/ sits at the same depth as dist/src/cli/ and dist/src/app/, so the paths the
