@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 
 from trellis_runtime.data import DataError, DataFileError, load_datasets, source_label
@@ -331,3 +334,44 @@ def test_a_score_that_is_not_a_number(make_jsonl, recorder):
     )
     with pytest.raises(DataError, match=r"d.jsonl: line 1, column 'score_chosen': text; a score must be a number"):
         load_datasets(spec(path), "dpo", 0, recorder.emitter)
+
+
+FINGERPRINT_SCRIPT = """
+import sys
+from trellis_runtime.data import load_datasets
+from trellis_runtime.events import Emitter
+data = load_datasets({"train": {"files": [sys.argv[1]], "format": "json"}}, "orpo", 0, Emitter(None))
+print(data.train._fingerprint)
+"""
+
+
+def test_the_normalised_data_has_the_same_fingerprint_from_any_run_directory(make_jsonl, tmp_path):
+    # Each run renders its own copy of the runtime; a fingerprint that depended on where that
+    # copy lives missed the datasets cache on every run and re-tokenized the whole data set.
+    import shutil
+    import subprocess
+    import sys
+
+    from trellis_runtime import data as data_module
+
+    path = make_jsonl("pairs.jsonl", [{"prompt": f"Q{i}?", "chosen": " yes.", "rejected": " no."} for i in range(4)])
+    runtime = Path(data_module.__file__).parent
+    copies = []
+    for name in ("run-a", "run-b", "run-edited"):
+        shutil.copytree(runtime, tmp_path / name / "trellis_runtime", ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(tmp_path / name)
+    with open(copies[2] / "trellis_runtime" / "formats.py", "a", encoding="utf-8") as f:
+        f.write("\n# the normalising code changed\n")
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", FINGERPRINT_SCRIPT, str(path)],
+            cwd=copy,
+            env={**os.environ, "PYTHONPATH": str(copy)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for copy in copies
+    ]
+    a, b, edited = (child.communicate(timeout=120)[0].strip() for child in children)
+    assert a and a == b
+    assert edited != a

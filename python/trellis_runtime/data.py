@@ -8,6 +8,9 @@ DataError naming the file, the line or row, and the column.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -103,7 +106,13 @@ def load_checked(
         shape = formats.detect(checked_pairs(ds) if preference else iter_rows(ds), sft_only=not preference)
         if not preference:
             return ds, shape, 0
-        ds = ds.map(normaliser(shape, options), batched=True, with_indices=True, remove_columns=ds.column_names)
+        ds = ds.map(
+            normaliser(shape, options),
+            batched=True,
+            with_indices=True,
+            remove_columns=ds.column_names,
+            new_fingerprint=normalised_fingerprint(ds, shape, options),
+        )
     except formats.ShapeError as exc:
         raise DataError(f"{row_location(source, label, exc.row)}: {exc}") from None
     before = len(ds)
@@ -152,6 +161,29 @@ def normaliser(shape: str, options: formats.Options) -> Any:
         return out
 
     return apply
+
+
+def normalised_fingerprint(ds: Dataset, shape: str, options: formats.Options) -> str:
+    """The normalised data's fingerprint: the input's, the shape, the options and the code.
+
+    Left to itself, datasets fingerprints the map by pickling `apply`, and with it the formats
+    module by value, __file__ included: a path inside the run directory. Every run then got a new
+    fingerprint, missed the cache, and normalised and tokenized (TRL's maps chain from this
+    fingerprint) the whole data set again.
+    """
+    from datasets.fingerprint import Hasher
+
+    return Hasher.hash([ds._fingerprint, shape, dataclasses.astuple(options), code_digest()])
+
+
+@functools.cache
+def code_digest() -> str:
+    """The normalising code's text (this file and formats.py), so that changing it misses the cache."""
+    digest = hashlib.sha256()
+    for path in (__file__, formats.__file__):
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
 
 
 def load_source(source: dict[str, Any]) -> Dataset:
