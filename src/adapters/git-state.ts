@@ -1,5 +1,6 @@
 /** The git commit and dirty state of the repository holding a folder, for the manifest. */
 import { execa } from "execa";
+import { lowerPriority } from "./low-priority.js";
 
 export interface GitState {
   repo: string;
@@ -9,10 +10,15 @@ export interface GitState {
 
 /** Null when `dir` is in no repository (or git is not installed). */
 export async function gitState(dir: string): Promise<GitState | null> {
-  const top = await execa("git", ["-C", dir, "rev-parse", "--show-toplevel"], { reject: false });
+  const git = (...args: string[]) => {
+    const child = execa("git", ["-C", dir, ...args], { reject: false });
+    lowerPriority(child.pid); // recorded while the first stage starts: it must not slow it
+    return child;
+  };
+  const top = await git("rev-parse", "--show-toplevel");
   if (top.exitCode !== 0) return null;
-  const commit = await execa("git", ["-C", dir, "rev-parse", "HEAD"], { reject: false });
-  const status = await execa("git", ["-C", dir, "status", "--porcelain"], { reject: false });
+  const commit = await git("rev-parse", "HEAD");
+  const status = await git("status", "--porcelain");
   return {
     repo: String(top.stdout).trim(),
     commit: commit.exitCode === 0 ? String(commit.stdout).trim() : "(no commits)",

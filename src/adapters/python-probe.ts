@@ -1,10 +1,18 @@
 /** What a Python environment holds: its version, platform, every package, torch and CUDA. */
+import { release } from "node:os";
+import path from "node:path";
 import { z } from "zod";
+import { sha256Text } from "./hash.js";
+import { stampedCache, stampsOf } from "./stamp-cache.js";
+import { cacheRoot } from "./venv/paths.js";
 import { runPythonJson } from "./venv/run-python.js";
 
 // Read from package metadata and torch/version.py, without importing torch: an import costs
-// seconds of CPU before the first stage can start.
-const PACKAGES_SNIPPET = `import json, platform, re, sys, importlib.metadata as md
+// seconds of CPU before the first stage can start. The packages are those a script sees (not
+// the current directory's, which -c puts first on sys.path). `paths` is where they were found:
+// installing or removing a package adds or removes a *.dist-info folder there.
+const PACKAGES_SNIPPET = `import json, platform, re, site, sys, importlib.metadata as md
+sys.path = [p for p in sys.path if p]
 pkgs = {d.metadata["Name"]: d.version for d in md.distributions() if d.metadata["Name"]}
 out = {"python": sys.version.split()[0], "platform": platform.platform(), "packages": dict(sorted(pkgs.items(), key=lambda kv: kv[0].lower()))}
 try:
@@ -18,6 +26,7 @@ try:
     out["cudnn"] = cudnn
 except Exception as e:
     out["torch_error"] = f"{type(e).__name__}: {e}"
+out["paths"] = [sys.executable, site.getusersitepackages(), *sys.path]
 print(json.dumps(out))`;
 
 export const PythonFacts = z.object({
@@ -33,6 +42,27 @@ export const PythonFacts = z.object({
 });
 export type PythonFacts = z.infer<typeof PythonFacts>;
 
-export function probePython(python: string): Promise<PythonFacts> {
-  return runPythonJson(python, PACKAGES_SNIPPET, [], PythonFacts);
+const Probed = PythonFacts.extend({ paths: z.array(z.string()) });
+
+/**
+ * The facts of `python`'s environment, from the cache while the interpreter and every folder
+ * its packages come from are unchanged (src/adapters/stamp-cache.ts), so that a run usually
+ * spawns no probe while its first stage starts. On a miss the probe runs at a low priority.
+ */
+export async function probePython(python: string, cacheDir = cacheRoot()): Promise<PythonFacts> {
+  const cache = stampedCache(path.join(cacheDir, "python-facts"), PythonFacts);
+  // platform.platform() names the kernel; PYTHONPATH adds folders to sys.path.
+  const key = JSON.stringify({
+    python: path.resolve(python),
+    probe: sha256Text(PACKAGES_SNIPPET),
+    kernel: release(),
+    pythonpath: process.env.PYTHONPATH ?? null,
+  });
+  const cached = await cache.get(key);
+  if (cached) return cached;
+  const { paths, ...facts } = await runPythonJson(python, PACKAGES_SNIPPET, [], Probed, undefined, {
+    background: true,
+  });
+  await cache.set(key, await stampsOf([python, ...paths]), facts);
+  return facts;
 }

@@ -2,12 +2,21 @@
  * Every row of every local data file, checked before any Python starts: the columns its stage
  * needs (data.columns applied), a usable value in each, and one shape per file. Problems are
  * reported with file:line:col, up to MAX_PROBLEMS a file; the rest are counted.
+ *
+ * A file that passed is not read again while it, the way it is read and this code are unchanged
+ * (src/adapters/stamp-cache.ts): checking a gigabyte of pairs takes tens of seconds, and
+ * every run would otherwise spend them before its first step.
  */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
 import { ColumnMap, RowChecker, columnUseOf } from "../core/data/rows.js";
 import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
 import { missingColumns } from "../core/recipe/columns.js";
 import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
 import { DataFileError, readRows } from "../adapters/data-files.js";
+import { stampedCache, stampsOf } from "../adapters/stamp-cache.js";
+import { cacheRoot } from "../adapters/venv/paths.js";
 
 /** Enough to see the pattern of what is wrong; the rest is counted. */
 export const MAX_PROBLEMS = 20;
@@ -38,7 +47,7 @@ export async function checkDataFiles(
       known.stages.push(stage.stage.id);
       continue;
     }
-    reports.set(key, await checkFile(file, format, stage, role, shown));
+    reports.set(key, await checkFileOnce(file, format, stage, role, shown));
   }
   const all = [...reports.values()];
   const problems = all.flatMap((r) => [
@@ -47,6 +56,34 @@ export async function checkDataFiles(
   ]);
   if (problems.length) throw new DataFileError(problems.join("\n"), all);
   return all;
+}
+
+const PassedCheck = z.object({
+  rows: z.number(),
+  shape: z.enum(Object.keys(SHAPES) as [Shape, ...Shape[]]).nullable(),
+  note: z.string().nullable(),
+});
+/** This module, as built: a new build of the checker is a new cache. */
+const CHECKER_FILE = fileURLToPath(import.meta.url);
+
+/** checkFile, or what it found the last time, when that was a pass and nothing has changed since. */
+async function checkFileOnce(
+  file: string,
+  format: Parameters<typeof readRows>[1],
+  stage: ResolvedStage,
+  role: "train" | "eval",
+  shown: (file: string) => string,
+): Promise<DataFileReport> {
+  const real = path.resolve(file);
+  const cache = stampedCache(path.join(cacheRoot(), "data-checks"), PassedCheck);
+  const key = JSON.stringify({ file: real, format, trainer: stage.stage.trainer, data: stage.data });
+  const passed = await cache.get(key);
+  if (passed) return { file, role, stages: [stage.stage.id], ...passed, problems: [], more: 0 };
+  const stamps = await stampsOf([real, CHECKER_FILE]);
+  const report = await checkFile(file, format, stage, role, shown);
+  if (!report.problems.length && !report.more)
+    await cache.set(key, stamps, { rows: report.rows, shape: report.shape, note: report.note });
+  return report;
 }
 
 async function checkFile(

@@ -11,7 +11,8 @@ import { localDataFiles } from "../core/recipe/resolve.js";
 import type { RenderedStage } from "../core/render/render.js";
 import type { ThroughputAverage } from "../core/perf/average.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
-import { fileDigest, sha256Text } from "../adapters/hash.js";
+import { cachedFileDigest } from "../adapters/digest-cache.js";
+import { sha256Text } from "../adapters/hash.js";
 import { gitState } from "../adapters/git-state.js";
 import { probeGpus } from "../adapters/gpu-probe.js";
 import { probePython, type PythonFacts } from "../adapters/python-probe.js";
@@ -57,7 +58,7 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
   for (const { file } of localDataFiles(i.resolved)) {
     if (seen.has(file)) continue;
     seen.add(file);
-    const digest = await fileDigest(file);
+    const digest = await cachedFileDigest(file);
     if (!digest) throw new Error(`${file} is gone: it was there when the recipe was checked`);
     data.push({ file, ...digest });
   }

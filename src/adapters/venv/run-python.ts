@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import type { z } from "zod";
+import { lowerPriority } from "../low-priority.js";
 import { EnvironmentError } from "./errors.js";
 
 /** A probe prints one small JSON object; anything longer than this is not a probe answering. */
@@ -10,6 +11,7 @@ const PROBE_TIMEOUT_MS = 180_000;
 /**
  * Runs a Python snippet that prints one JSON object as its last stdout line, and parses it with `schema`.
  * Throws EnvironmentError when the interpreter cannot run or answers with something else.
+ * `background` runs it at a low priority (src/adapters/low-priority.ts).
  */
 export async function runPythonJson<S extends z.ZodType>(
   python: string,
@@ -17,14 +19,17 @@ export async function runPythonJson<S extends z.ZodType>(
   args: string[],
   schema: S,
   signal?: AbortSignal,
+  opts: { background?: boolean } = {},
 ): Promise<z.infer<S>> {
-  const result = await execa(python, ["-c", code, ...args], {
+  const child = execa(python, ["-c", code, ...args], {
     reject: false,
     maxBuffer: MAX_PROBE_OUTPUT_BYTES,
     timeout: PROBE_TIMEOUT_MS,
     env: { PYTHONUNBUFFERED: "1", PYTHONDONTWRITEBYTECODE: "1" },
     ...(signal ? { cancelSignal: signal } : {}),
   });
+  if (opts.background) lowerPriority(child.pid);
+  const result = await child;
   if (result.isCanceled) {
     throw new EnvironmentError(`stopped while running ${python}`, { isCanceled: true, cause: result });
   }
