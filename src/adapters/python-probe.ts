@@ -63,6 +63,8 @@ export async function probePython(python: string, cacheDir = cacheRoot()): Promi
   const { paths, ...facts } = await runPythonJson(python, PACKAGES_SNIPPET, [], Probed, undefined, {
     background: true,
   });
+  // Stamped after the probe, as only it knows the folders: an install during the probe is
+  // within the racy window of the stamps, and nothing is kept.
   await cache.set(key, await stampsOf([python, ...paths]), facts);
   return facts;
 }

@@ -12,8 +12,11 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 
-/** "size:mtimeNs:ctimeNs:inode", or "missing". */
-export type Stamps = Record<string, string>;
+/** Each file's "size:mtimeNs:ctimeNs:inode" (or "missing"), and when they were taken. */
+export interface Stamps {
+  files: Record<string, string>;
+  takenAtMs: number;
+}
 
 /**
  * A file changed less than this before it was stamped may change again within the same
@@ -22,9 +25,10 @@ export type Stamps = Record<string, string>;
 const RACY_MS = 2000;
 
 export async function stampsOf(files: readonly string[]): Promise<Stamps> {
-  const out: Stamps = {};
+  const takenAtMs = Date.now(); // before the stats: an earlier time only makes more of them racy
+  const out: Record<string, string> = {};
   for (const file of files) out[file] = await stampOf(file);
-  return out;
+  return { files: out, takenAtMs };
 }
 
 async function stampOf(file: string): Promise<string> {
@@ -38,11 +42,16 @@ async function stampOf(file: string): Promise<string> {
   }
 }
 
-/** Any change moves ctime to the present, so a file whose ctime is older than the window is settled. */
-function isRacy(stamp: string, nowNs: bigint, racyMs: number): boolean {
+/** Any change moves ctime to the present: a file whose ctime was well before its stamp had settled. */
+function isRacy(stamp: string, takenAtMs: number, racyMs: number): boolean {
   if (stamp === "missing") return false;
   const ctime = BigInt(stamp.split(":")[2]!);
-  return nowNs - ctime < BigInt(racyMs) * 1_000_000n;
+  return BigInt(takenAtMs - racyMs) * 1_000_000n < ctime;
+}
+
+function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((f) => a[f] === b[f]);
 }
 
 export interface StampedCache<T> {
@@ -68,12 +77,11 @@ export function stampedCache<S extends z.ZodType>(
       try {
         const entry = JSON.parse(await readFile(fileOf(key), "utf8")) as {
           key?: unknown;
-          stamps?: Stamps;
+          files?: Record<string, string>;
           value?: unknown;
         };
-        if (entry.key !== key || !entry.stamps) return undefined;
-        const now = await stampsOf(Object.keys(entry.stamps));
-        if (Object.entries(entry.stamps).some(([file, stamp]) => now[file] !== stamp)) return undefined;
+        if (entry.key !== key || !entry.files) return undefined;
+        if (!sameFiles(entry.files, (await stampsOf(Object.keys(entry.files))).files)) return undefined;
         const parsed = schema.safeParse(entry.value);
         return parsed.success ? parsed.data : undefined;
       } catch {
@@ -82,14 +90,13 @@ export function stampedCache<S extends z.ZodType>(
     },
     async set(key, stamps, value) {
       try {
-        const nowNs = BigInt(Date.now()) * 1_000_000n;
-        const current = await stampsOf(Object.keys(stamps));
-        if (Object.entries(stamps).some(([file, stamp]) => current[file] !== stamp || isRacy(stamp, nowNs, racyMs)))
-          return;
+        const files = stamps.files;
+        if (!sameFiles(files, (await stampsOf(Object.keys(files))).files)) return; // changed meanwhile
+        if (Object.values(files).some((stamp) => isRacy(stamp, stamps.takenAtMs, racyMs))) return;
         await mkdir(dir, { recursive: true });
         const file = fileOf(key);
         const tmp = `${file}.${process.pid}.tmp`;
-        await writeFile(tmp, JSON.stringify({ key, stamps, value }));
+        await writeFile(tmp, JSON.stringify({ key, files, value }));
         await rename(tmp, file);
       } catch {
         // A read-only or full cache directory: the next run computes it again.
