@@ -51,3 +51,40 @@ export function machine() {
     date: new Date().toISOString(),
   };
 }
+
+/**
+ * Starts a command, stops it (Ctrl-C) once its first training step is logged, and waits for it
+ * to end. Returns that step's time after the spawn, from the event's own timestamp, so how soon
+ * the step is noticed does not count. The events come on stdout (trellis --json), or with
+ * `eventsFile` in that file, which TRELLIS_EVENTS_FILE names (the plain script).
+ */
+export async function toFirstStep(cmd, args, { cwd, env, eventsFile }) {
+  const startEpoch = Date.now() / 1000;
+  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", eventsFile ? "ignore" : "pipe", "ignore"] });
+  let text = "";
+  let firstStep = null;
+  const look = () => {
+    const line = text.split("\n").find((l) => /"type":\s*"metrics"/.test(l));
+    if (firstStep === null && line) {
+      firstStep = JSON.parse(line).time - startEpoch;
+      child.kill("SIGINT");
+    }
+  };
+  child.stdout?.on("data", (b) => {
+    text += b;
+    look();
+  });
+  const poll = eventsFile
+    ? setInterval(() => {
+        try {
+          text = readFileSync(eventsFile, "utf8");
+        } catch {
+          return; // not written yet
+        }
+        look();
+      }, 50)
+    : null;
+  await new Promise((resolve) => child.once("exit", resolve));
+  clearInterval(poll);
+  return firstStep;
+}

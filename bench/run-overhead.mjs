@@ -13,14 +13,14 @@
 //
 // Writes bench/results/run-overhead.json. Targets (issue 12): wall within 3% of the plain
 // script on a run of a minute or more; first step no more than 1 s after the plain script's.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadavg } from "node:os";
-import { machine, median, round, timed } from "./lib.mjs";
+import { machine, median, round, timed, toFirstStep } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -68,43 +68,6 @@ async function runTrellis(i, prestart = true) {
   const dir = path.join(runs, readdirSync(runs)[0]);
   const prestarted = /"prestarted":true/.test(readFileSync(path.join(dir, "trellis.log"), "utf8"));
   return { wall_s: t.wall, cpu_s: t.cpu, prestarted, ...offsets(events(path.join(dir, "events.jsonl")), t.startEpoch) };
-}
-
-/**
- * Starts a command, stops it (Ctrl-C) once its first training step is logged, and waits for it
- * to end. Returns that step's time after the spawn, from the event's own timestamp, so how soon
- * the step is noticed does not count. The events come on stdout (trellis --json), or with
- * `eventsFile` in that file, which TRELLIS_EVENTS_FILE names (the plain script).
- */
-async function toFirstStep(cmd, args, { cwd, env, eventsFile }) {
-  const startEpoch = Date.now() / 1000;
-  const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", eventsFile ? "ignore" : "pipe", "ignore"] });
-  let text = "";
-  let firstStep = null;
-  const look = () => {
-    const line = text.split("\n").find((l) => /"type":\s*"metrics"/.test(l));
-    if (firstStep === null && line) {
-      firstStep = JSON.parse(line).time - startEpoch;
-      child.kill("SIGINT");
-    }
-  };
-  child.stdout?.on("data", (b) => {
-    text += b;
-    look();
-  });
-  const poll = eventsFile
-    ? setInterval(() => {
-        try {
-          text = readFileSync(eventsFile, "utf8");
-        } catch {
-          return; // not written yet
-        }
-        look();
-      }, 50)
-    : null;
-  await new Promise((resolve) => child.once("exit", resolve));
-  clearInterval(poll);
-  return firstStep;
 }
 
 /** One run to its first logged step: caches warm, and the pre-start hint written. */
