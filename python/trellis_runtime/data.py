@@ -178,11 +178,14 @@ def normalised_fingerprint(ds: Dataset, shape: str, options: formats.Options) ->
 
 @functools.cache
 def code_digest() -> str:
-    """The normalising code's text (this file and formats.py), so that changing it misses the cache."""
+    """The runtime's code (every module and data file of this package), so that changing it misses the cache."""
     digest = hashlib.sha256()
-    for path in (__file__, formats.__file__):
-        with open(path, "rb") as f:
-            digest.update(f.read())
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(folder)):
+        if name.endswith((".py", ".json")):
+            digest.update(name.encode() + b"\0")
+            with open(os.path.join(folder, name), "rb") as f:
+                digest.update(f.read())
     return digest.hexdigest()
 
 

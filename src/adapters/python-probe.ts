@@ -9,11 +9,14 @@ import { runPythonJson } from "./venv/run-python.js";
 
 // Read from package metadata and torch/version.py, without importing torch: an import costs
 // seconds of CPU before the first stage can start. The packages are those a script sees (not
-// the current directory's, which -c puts first on sys.path). `paths` is where they were found:
-// installing or removing a package adds or removes a *.dist-info folder there.
-const PACKAGES_SNIPPET = `import json, platform, re, site, sys, importlib.metadata as md
+// the current directory's, which -c puts first on sys.path). `paths` is what a change to the
+// environment touches, for the cache: the folders packages are found in (installing or removing
+// one adds or removes a *.dist-info there), the .pth files in them and the venv's pyvenv.cfg,
+// which are edited in place, and legacy *.egg-info metadata (setup.py develop rewrites it).
+const PACKAGES_SNIPPET = `import json, os, platform, re, site, sys, importlib.metadata as md
 sys.path = [p for p in sys.path if p]
-pkgs = {d.metadata["Name"]: d.version for d in md.distributions() if d.metadata["Name"]}
+dists = list(md.distributions())
+pkgs = {d.metadata["Name"]: d.version for d in dists if d.metadata["Name"]}
 out = {"python": sys.version.split()[0], "platform": platform.platform(), "packages": dict(sorted(pkgs.items(), key=lambda kv: kv[0].lower()))}
 try:
     dist = md.distribution("torch")
@@ -26,7 +29,17 @@ try:
     out["cudnn"] = cudnn
 except Exception as e:
     out["torch_error"] = f"{type(e).__name__}: {e}"
-out["paths"] = [sys.executable, site.getusersitepackages(), *sys.path]
+paths = [sys.executable, site.getusersitepackages(), os.path.join(sys.prefix, "pyvenv.cfg"), *sys.path]
+for folder in sys.path:
+    try:
+        paths += [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".pth")]
+    except OSError:
+        pass
+for d in dists:
+    where = str(getattr(d, "_path", ""))
+    if where.endswith(".egg-info"):
+        paths.append(os.path.join(where, "PKG-INFO") if os.path.isdir(where) else where)
+out["paths"] = paths
 print(json.dumps(out))`;
 
 export const PythonFacts = z.object({
@@ -48,23 +61,45 @@ const Probed = PythonFacts.extend({ paths: z.array(z.string()) });
  * The facts of `python`'s environment, from the cache while the interpreter and every folder
  * its packages come from are unchanged (src/adapters/stamp-cache.ts), so that a run usually
  * spawns no probe while its first stage starts. On a miss the probe runs at a low priority.
+ * `fresh` probes whatever the cache holds (`trellis reproduce`, which is the check).
  */
-export async function probePython(python: string, cacheDir = cacheRoot()): Promise<PythonFacts> {
-  const cache = stampedCache(path.join(cacheDir, "python-facts"), PythonFacts);
-  // platform.platform() names the kernel; PYTHONPATH adds folders to sys.path.
-  const key = JSON.stringify({
-    python: path.resolve(python),
-    probe: sha256Text(PACKAGES_SNIPPET),
-    kernel: release(),
-    pythonpath: process.env.PYTHONPATH ?? null,
-  });
-  const cached = await cache.get(key);
+export async function probePython(
+  python: string,
+  opts: { cacheDir?: string; fresh?: boolean } = {},
+): Promise<PythonFacts> {
+  const cache = stampedCache(path.join(opts.cacheDir ?? cacheRoot(), "python-facts"), PythonFacts);
+  const key = probeKey(python);
+  const cached = opts.fresh ? undefined : await cache.get(key);
   if (cached) return cached;
+  // The stamps' time is the probe's start, as only the probe knows what to stamp: an install
+  // that ends while it runs is within the racy window, and nothing is kept.
+  const startedAtMs = Date.now();
   const { paths, ...facts } = await runPythonJson(python, PACKAGES_SNIPPET, [], Probed, undefined, {
     background: true,
   });
-  // Stamped after the probe, as only it knows the folders: an install during the probe is
-  // within the racy window of the stamps, and nothing is kept.
-  await cache.set(key, await stampsOf([python, ...paths]), facts);
+  const stamps = await stampsOf([python, ...paths]);
+  await cache.set(key, { ...stamps, takenAtMs: Math.min(stamps.takenAtMs, startedAtMs) }, facts);
   return facts;
+}
+
+/**
+ * What the facts depend on beyond the stamped files: the interpreter named (a bare name by the
+ * PATH it is found on), the probe itself, the kernel (in platform.platform()), and the PYTHON*
+ * variables, PYTHONPATH's folders made absolute as Python makes them.
+ */
+function probeKey(python: string): string {
+  const env = Object.entries(process.env)
+    .filter(([name]) => name.startsWith("PYTHON"))
+    .map(([name, value]) =>
+      name === "PYTHONPATH"
+        ? [name, (value ?? "").split(path.delimiter).map((p) => p && path.resolve(p))]
+        : [name, value],
+    )
+    .sort(([a], [b]) => String(a).localeCompare(String(b)));
+  return JSON.stringify({
+    python: python.includes(path.sep) ? path.resolve(python) : { name: python, path: process.env.PATH ?? null },
+    probe: sha256Text(PACKAGES_SNIPPET),
+    kernel: release(),
+    env,
+  });
 }

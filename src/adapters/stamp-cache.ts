@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { z } from "zod";
 
-/** Each file's "size:mtimeNs:ctimeNs:inode" (or "missing"), and when they were taken. */
+/** Each file's "size:mtimeNs:ctimeNs:inode" (or "missing", "error:CODE"), and when they were taken. */
 export interface Stamps {
   files: Record<string, string>;
   takenAtMs: number;
@@ -38,13 +38,14 @@ async function stampOf(file: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return "missing";
-    throw err;
+    // Unreadable (EACCES, ELOOP): a stamp of its own, so that the cache never fails what it serves.
+    return `error:${code ?? "unknown"}`;
   }
 }
 
 /** Any change moves ctime to the present: a file whose ctime was well before its stamp had settled. */
 function isRacy(stamp: string, takenAtMs: number, racyMs: number): boolean {
-  if (stamp === "missing") return false;
+  if (!/^\d/.test(stamp)) return false; // missing or unreadable: a change shows as a new stamp
   const ctime = BigInt(stamp.split(":")[2]!);
   return BigInt(takenAtMs - racyMs) * 1_000_000n < ctime;
 }

@@ -25,9 +25,12 @@ const MANIFEST_POLL_MS = 50;
 
 export type EnvironmentFacts = PythonFacts & { driver: string | null };
 
-/** Python, torch, CUDA, GPUs and every installed package of the environment, and the driver. */
-export async function environmentFacts(python: string): Promise<EnvironmentFacts> {
-  const [facts, gpus] = await Promise.all([probePython(python), probeGpus()]);
+/**
+ * Python, torch, CUDA, GPUs and every installed package of the environment, and the driver.
+ * `fresh`: the packages probed now, not from the cache (src/adapters/python-probe.ts).
+ */
+export async function environmentFacts(python: string, opts: { fresh?: boolean } = {}): Promise<EnvironmentFacts> {
+  const [facts, gpus] = await Promise.all([probePython(python, opts), probeGpus()]);
   return { ...facts, gpus: facts.gpus?.length ? facts.gpus : gpus.names, driver: gpus.driver };
 }
 

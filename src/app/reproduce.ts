@@ -30,7 +30,7 @@ export async function whatChanged(manifest: RecordedManifest, python: string): P
     else if (now !== d.sha256)
       changes.push(`data file ${d.file} changed: sha256 ${d.sha256.slice(0, 12)}… then, ${now.slice(0, 12)}… now`);
   }
-  const env = await environmentFacts(python);
+  const env = await environmentFacts(python, { fresh: true }); // the check: nothing from a cache
   const before = manifest.environment.packages;
   for (const name of new Set([...Object.keys(before), ...Object.keys(env.packages)])) {
     if (before[name] !== env.packages[name])

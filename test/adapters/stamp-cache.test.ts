@@ -4,7 +4,7 @@
  * which a package is "installed" as pip would: a new *.dist-info folder).
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, symlinkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -39,11 +39,27 @@ describe("stampedCache", () => {
     await cache.set("k", await stampsOf([file]), { n: 1 });
     assert.deepEqual(await cache.get("k"), { n: 1 });
     assert.equal(await cache.get("other key"), undefined);
-    // Same size, same mtime put back: only ctime tells, and it does.
-    const { atime, mtime } = statSync(file);
-    writeFileSync(file, "bbbb\n");
-    utimesSync(file, atime, mtime);
+    writeFileSync(file, "bbbb\n"); // the same size
     assert.equal(await cache.get("k"), undefined);
+  });
+
+  it("sees a change that only ctime records", async () => {
+    const dir = temp();
+    const file = path.join(dir, "data.jsonl");
+    writeFileSync(file, "aaaa\n");
+    const cache = stampedCache(path.join(dir, "cache"), Value, { racyMs: 0 });
+    await cache.set("k", await stampsOf([file]), { n: 1 });
+    await sleep(20); // past the kernel's timestamp tick
+    chmodSync(file, 0o600); // size, mtime and inode unchanged
+    assert.equal(await cache.get("k"), undefined);
+  });
+
+  it("stamps a path it cannot stat instead of failing", async () => {
+    const dir = temp();
+    const loop = path.join(dir, "loop");
+    symlinkSync(loop, loop); // ELOOP, which no permission bit (or root) gets past
+    const stamps = await stampsOf([loop, path.join(dir, "gone")]);
+    assert.deepEqual(stamps.files, { [loop]: "error:ELOOP", [path.join(dir, "gone")]: "missing" });
   });
 
   it("keeps nothing for a file that changed while it was being read, or too recently to tell", async () => {
@@ -102,16 +118,16 @@ describe("probePython", () => {
     process.env.PYTHONPATH = site;
     try {
       await settle();
-      const first = await probePython("python3", cacheDir);
+      const first = await probePython("python3", { cacheDir });
       assert.match(first.python, /^3\.\d+/);
       assert.equal(first.packages.trellisfake, undefined);
       tamper(path.join(cacheDir, "python-facts"), (v) => (v.python = "from the cache"));
-      assert.equal((await probePython("python3", cacheDir)).python, "from the cache");
+      assert.equal((await probePython("python3", { cacheDir })).python, "from the cache");
 
       const info = path.join(site, "trellisfake-1.0.dist-info");
       mkdirSync(info);
       writeFileSync(path.join(info, "METADATA"), "Metadata-Version: 2.1\nName: trellisfake\nVersion: 1.0\n");
-      const after = await probePython("python3", cacheDir);
+      const after = await probePython("python3", { cacheDir });
       assert.equal(after.python, first.python, "probed again");
       assert.equal(after.packages.trellisfake, "1.0");
       assert.ok(!("paths" in after), "the folders stamped are the cache's, not the manifest's");

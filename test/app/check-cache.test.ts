@@ -61,6 +61,8 @@ describe("the data check's cache", { timeout: 60_000 }, () => {
   });
 
   it("checks a file in full again once it changes, and keeps no failure", async () => {
+    const kept = () => readdirSync(entries()).map((n) => readFileSync(path.join(entries(), n), "utf8"));
+    const before = kept();
     const train = path.join(dir, "data", "colors-train.jsonl");
     appendFileSync(train, '{"prompt": "Q", "chosen": "a"}\n');
     await assert.rejects(loadRecipe(recipe, path.join(dir, "output")), (err: Error) => {
@@ -69,5 +71,6 @@ describe("the data check's cache", { timeout: 60_000 }, () => {
       return true;
     });
     await assert.rejects(loadRecipe(recipe, path.join(dir, "output")), DataFileError);
+    assert.deepEqual(kept(), before, "the failure was not stored");
   });
 });
