@@ -1,8 +1,7 @@
 """Scans a data file that datasets could not read, to name the line and column at fault.
 
 datasets fails on a broken file with a bare StopIteration, UnicodeDecodeError or "An error
-occurred while generating the dataset"; these helpers find the first bad line instead, and
-say which file and line a row came from.
+occurred while generating the dataset"; these helpers find the first bad line instead.
 """
 
 from __future__ import annotations
@@ -16,14 +15,6 @@ from .trainers import READ_ERRORS
 
 # Values are shown cut to this many characters in messages: enough to recognise a row.
 SHOWN_CHARS = 60
-
-
-class DataError(ValueError):
-    """The data does not fit the stage's trainer; the message says what to change."""
-
-
-class DataFileError(DataError):
-    """A data file cannot be read as rows: empty, cut off, not UTF-8, not JSON."""
 
 
 def is_blank_file(path: str) -> bool:
@@ -163,27 +154,3 @@ def kind_of(value: Any) -> str:
 def shown(text: str) -> str:
     text = text.strip()
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "..."
-
-
-def row_location(source: dict[str, Any], label: str, row: int) -> str:
-    """Where row `row` (0-based, across the source's files) is: a file's line, or a row number."""
-    remaining = row
-    if "files" in source and source["format"] == "json":
-        for path in source["files"]:
-            name = os.path.basename(path)
-            if starts_with(path, b"["):
-                with open(path, encoding="utf-8") as f:
-                    count = len(json.load(f))
-                if remaining < count:
-                    return f"{name}: record {remaining + 1}"
-                remaining -= count
-                continue
-            with open(path, "rb") as f:
-                for number, raw in enumerate(f, start=1):
-                    if raw.strip():
-                        if remaining == 0:
-                            return f"{name}: line {number}"
-                        remaining -= 1
-    if "files" in source and len(source["files"]) == 1:
-        return f"{label}: row {row + 1}"
-    return f"{label}: row {row + 1} of the data"
