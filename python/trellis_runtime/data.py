@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import formats
+from .arrow_values import first_true, value_sizes
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
 from .events import Emitter
 from .trainers import MAX_VALUE_BYTES, PREFERENCE_TRAINERS, SFT_COLUMN_SETS, pair_columns
@@ -324,44 +325,6 @@ def check_scores(ds: Dataset, name: str, source: dict[str, Any], label: str) -> 
     )
 
 
-def value_sizes(feature: Any, column: Any) -> Iterator[tuple[int, int]] | None:
-    """(row, bytes) of values over the limit, for text and chat-message columns; None for others."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    kind = column.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return oversized(pc.binary_length(column), None)
-    if (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_struct(kind.value_type):
-        content = kind.value_type.get_field_index("content")
-        if content < 0 or not pa.types.is_string(kind.value_type.field(content).type):
-            return iter(())  # lists of something else: not ours to judge
-        return oversized_messages(column)
-    return None
-
-
-def oversized(sizes: Any, parents: Any) -> Iterator[tuple[int, int]]:
-    import pyarrow.compute as pc
-
-    over = pc.greater(sizes, MAX_VALUE_BYTES)
-    index = first_true(over)
-    if index >= 0:
-        row = index if parents is None else parents[index].as_py()
-        yield row, sizes[index].as_py()
-
-
-def oversized_messages(column: Any) -> Iterator[tuple[int, int]]:
-    """Messages are checked one by one; a row is reported by the first message too big."""
-    import pyarrow.compute as pc
-
-    offset = 0
-    for chunk in column.chunks:
-        contents = chunk.flatten().field("content")
-        for row, size in oversized(pc.binary_length(contents), pc.list_parent_indices(chunk)):
-            yield offset + row, size
-        offset += len(chunk)
-
-
 def check_kinds(ds: Dataset, name: str, source: dict[str, Any], label: str) -> None:
     """A column datasets could not type (numbers, or text in some rows and messages in others)."""
     first: str | None = None
@@ -379,12 +342,6 @@ def check_kinds(ds: Dataset, name: str, source: dict[str, Any], label: str) -> N
                 f"{row_location(source, label, row)}, column '{name}': {kind}, where the first row has {first}; "
                 "a column must hold one kind of value"
             )
-
-
-def first_true(mask: Any) -> int:
-    import pyarrow.compute as pc
-
-    return pc.index(mask, True).as_py()
 
 
 def row_location(source: dict[str, Any], label: str, row: int) -> str:
