@@ -15,6 +15,8 @@ const MATRICES = {
   "imported-configs": "integration/import.test.js",
   // the launched-stage variants CI leaves out (torchrun, gloo), a hung collective among them
   launch: "integration/launch.test.js",
+  // every arm on the main data shapes: stopped, resumed and reproduced; imported; compared
+  journeys: "integration/journeys.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env
   versions: "integration/versions.test.js",
 };
