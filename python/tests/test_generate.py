@@ -32,7 +32,8 @@ IDS = [f"{shape}{'+to_messages' if options else ''}" for shape, options, _ in CA
 
 def eval_pairs(shape: str, options: dict):
     files = lambda split: {"files": [str(SHAPES / f"{shape}-{split}.jsonl")], "format": "json"}  # noqa: E731
-    return load_datasets({"train": files("train"), "eval": files("eval"), **options}, "dpo", 0, Emitter(None)).eval_pairs
+    data = {"train": files("train"), "eval": files("eval"), **options}
+    return load_datasets(data, "dpo", 0, Emitter(None)).eval_pairs
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +72,13 @@ def test_every_shape_draws_prompts_the_trainers_see(shape, options, chat, tokeni
             assert encode_prompt(prompt, tokenizers["none"]) == ids
 
 
-@pytest.mark.parametrize(("shape", "options", "chat"), [c for c in CASES if c[2]], ids=[i for i, c in zip(IDS, CASES, strict=True) if c[2]])
+CHAT = [(case, name) for case, name in zip(CASES, IDS, strict=True) if case[2]]
+
+
+@pytest.mark.parametrize(("shape", "options", "chat"), [c for c, _ in CHAT], ids=[n for _, n in CHAT])
 def test_chat_prompts_without_a_chat_template_say_what_to_set(shape, options, chat, tokenizers):
     (prompt,) = pick_prompts({"count": 1}, eval_pairs(shape, options), seed=0)
-    with pytest.raises(ValueError, match="no chat template; set model.chat_template"):
+    with pytest.raises(ValueError, match=r"no chat template; set model\.chat_template"):
         encode_prompt(prompt, tokenizers["none"])
 
 
@@ -102,7 +106,8 @@ def test_prompt_text_shows_the_last_user_turn():
     assert prompt_text(dialogue) == QUESTION
     assert prompt_text("plain prompt ") == "plain prompt"
     turns = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
-    assert prompt_text([*turns, {"role": "assistant", "content": "Hello."}, {"role": "user", "content": QUESTION}]) == QUESTION
+    turns += [{"role": "assistant", "content": "Hello."}, {"role": "user", "content": QUESTION}]
+    assert prompt_text(turns) == QUESTION
 
 
 def test_token_ids_read_every_return_type_of_apply_chat_template():

@@ -65,7 +65,7 @@ def token_ids(encoded: Any) -> list[int]:
     `apply_chat_template(tokenize=True)` returns a list of ids in transformers 4, a BatchEncoding
     (a UserDict, not a dict) in transformers 5, and a batch of one where the input was batched.
     """
-    if hasattr(encoded, "keys") and "input_ids" in encoded.keys():
+    if hasattr(encoded, "keys") and "input_ids" in encoded:
         encoded = encoded["input_ids"]
     if hasattr(encoded, "tolist"):  # a tensor or an array
         encoded = encoded.tolist()
