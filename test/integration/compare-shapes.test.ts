@@ -72,45 +72,53 @@ generations:
 
 describe("trellis compare with generations on every data shape", () => {
   for (const shape of shapes) {
-    it(`${shape}: both arms answer the same questions, and the report shows every answer`, { timeout: 2 * RUN_TIMEOUT_MS }, async () => {
-      const runs = path.join(ws.dir, `runs-${shape}`);
-      const result = await trellis(["compare", recipes(shape), "--runs-dir", runs, "--json"], {
-        cwd: ws.dir,
-        env: ws.env,
-      });
-      assert.equal(result.exitCode, 0, result.stderr.slice(-3000));
-      const end = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as {
-        status: string;
-        report: string;
-        arms: Array<{ name: string; run_id: string }>;
-      };
-      assert.equal(end.status, "finished");
-      const report = readFileSync(end.report, "utf8");
-      const generations = report.slice(report.indexOf("## Generations"), report.indexOf("## Reading"));
-      assert.doesNotMatch(generations, /No generations were recorded/);
-      let prompts: string[] | null = null;
-      for (const arm of end.arms) {
-        const events: RunEvent[] = readEvents(path.join(runs, arm.run_id, "events.jsonl"));
-        assert.deepEqual(
-          eventsOf(events, "data").map((e) => e.shape),
-          [EXPECTED[shape]],
-        );
-        const all = eventsOf(events, "generations");
-        assert.deepEqual(
-          [...new Set(all.map((g) => g.when))],
-          ["before", "step", "after"],
-          `${arm.name}: answers before, during and after training`,
-        );
-        const final = all.at(-1)!;
-        const asked = final.samples.map((s) => s.prompt);
-        prompts ??= asked;
-        assert.deepEqual(asked, prompts, `${arm.name}: the same prompts`);
-        for (const p of asked) assert.match(p, /^What colour does the [a-z ]+ have\?$/, `${arm.name}: the question, not its wrapping`);
-        for (const s of final.samples) {
-          assert.ok(generations.includes(`**${cell(s.prompt)}**`), `${arm.name}: prompt ${s.prompt} in the report`);
-          assert.ok(generations.includes(`| ${arm.name} | ${cell(s.answer)} |`), `${arm.name}: answer ${s.answer} in the report`);
+    it(
+      `${shape}: both arms answer the same questions, and the report shows every answer`,
+      { timeout: 2 * RUN_TIMEOUT_MS },
+      async () => {
+        const runs = path.join(ws.dir, `runs-${shape}`);
+        const result = await trellis(["compare", recipes(shape), "--runs-dir", runs, "--json"], {
+          cwd: ws.dir,
+          env: ws.env,
+        });
+        assert.equal(result.exitCode, 0, result.stderr.slice(-3000));
+        const end = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as {
+          status: string;
+          report: string;
+          arms: Array<{ name: string; run_id: string }>;
+        };
+        assert.equal(end.status, "finished");
+        const report = readFileSync(end.report, "utf8");
+        const generations = report.slice(report.indexOf("## Generations"), report.indexOf("## Reading"));
+        assert.doesNotMatch(generations, /No generations were recorded/);
+        let prompts: string[] | null = null;
+        for (const arm of end.arms) {
+          const events: RunEvent[] = readEvents(path.join(runs, arm.run_id, "events.jsonl"));
+          assert.deepEqual(
+            eventsOf(events, "data").map((e) => e.shape),
+            [EXPECTED[shape]],
+          );
+          const all = eventsOf(events, "generations");
+          assert.deepEqual(
+            [...new Set(all.map((g) => g.when))],
+            ["before", "step", "after"],
+            `${arm.name}: answers before, during and after training`,
+          );
+          const final = all.at(-1)!;
+          const asked = final.samples.map((s) => s.prompt);
+          prompts ??= asked;
+          assert.deepEqual(asked, prompts, `${arm.name}: the same prompts`);
+          for (const p of asked)
+            assert.match(p, /^What colour does the [a-z ]+ have\?$/, `${arm.name}: the question, not its wrapping`);
+          for (const s of final.samples) {
+            assert.ok(generations.includes(`**${cell(s.prompt)}**`), `${arm.name}: prompt ${s.prompt} in the report`);
+            assert.ok(
+              generations.includes(`| ${arm.name} | ${cell(s.answer)} |`),
+              `${arm.name}: answer ${s.answer} in the report`,
+            );
+          }
         }
-      }
-    });
+      },
+    );
   }
 });

@@ -49,7 +49,8 @@ export function answerBlock(
   const label = Math.min(MAX_LABEL, Math.max(LABEL, ...rows.map((r) => r.label.length + 1)));
   const indent = " ".repeat(1 + label + SOURCE);
   for (const r of rows) {
-    const answer = r.answer === null ? paint.dim("-") : oneLine(r.answer) === "" ? paint.dim("(empty)") : oneLine(r.answer);
+    const answer =
+      r.answer === null ? paint.dim("-") : oneLine(r.answer) === "" ? paint.dim("(empty)") : oneLine(r.answer);
     const mark = r.changed ? paint.yellow("  (changed)") : "";
     const text = ` ${padEnd(r.label, label - 1)} ${padEnd(paint.dim(r.source), SOURCE)}${answer}${mark}`;
     out.push(...wrapWords(text, width, indent).map((l) => fit(l, width)));
