@@ -9,6 +9,8 @@ import path from "node:path";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const MATRICES = {
+  // trellis compare with generations on every data shape
+  "compare-shapes": "integration/compare-shapes.test.js",
   // every data shape trained with every trainer
   "data-shapes": "integration/data-shapes.test.js",
   // every imported config from the wild trained on the quickstart's model and data

@@ -14,15 +14,22 @@ from typing import Any
 from transformers import TrainerCallback
 
 from .events import Emitter
+from .formats import hh_turns, is_hh
 
 # Generated answers travel in events and fill a dashboard panel: keep each one short.
 MAX_ANSWER_CHARS = 400
 
 
 def pick_prompts(config: dict[str, Any], eval_pairs: Any, seed: int) -> list[Any]:
-    """The recipe's prompts, else `count` prompts of the eval pairs drawn with the seed."""
+    """The recipe's prompts, else `count` prompts of the eval pairs drawn with the seed.
+
+    Eval pairs are normalised (data.py): each prompt is a string or a list of messages, whatever
+    shape the file came in. The recipe's prompts are strings; on chat data they become one user
+    turn each, so that they go through the chat template as the training prompts do.
+    """
+    chat = eval_pairs is not None and len(eval_pairs) > 0 and is_messages(first_prompt(eval_pairs))
     if config.get("prompts"):
-        return list(config["prompts"])
+        return [[{"role": "user", "content": p}] if chat else p for p in config["prompts"]]
     if eval_pairs is None or len(eval_pairs) == 0 or "prompt" not in eval_pairs.column_names:
         return []
     count = min(int(config.get("count", 4)), len(eval_pairs))
@@ -31,20 +38,55 @@ def pick_prompts(config: dict[str, Any], eval_pairs: Any, seed: int) -> list[Any
     return [eval_pairs[i]["prompt"] for i in rows]
 
 
+def first_prompt(eval_pairs: Any) -> Any:
+    return eval_pairs[0]["prompt"] if "prompt" in eval_pairs.column_names else None
+
+
+def is_messages(prompt: Any) -> bool:
+    return isinstance(prompt, list) and all(isinstance(m, dict) for m in prompt)
+
+
 def prompt_text(prompt: Any) -> str:
-    """What the dashboard and the report show for a prompt: its text, or its last user turn."""
+    """What the dashboard and the report show for a prompt: its last user turn, or its text.
+
+    Messages show their last user turn; a "\n\nHuman: ... \n\nAssistant:" dialogue its last
+    Human turn; other text without the separator that ends it.
+    """
     if isinstance(prompt, str):
-        return prompt
-    turns = [m.get("content", "") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
-    return str(turns[-1] if turns else prompt)
+        turns = [t["content"] for t in hh_turns(prompt) if t["role"] == "user"] if is_hh(prompt) else []
+        return turns[-1] if turns else prompt.strip()
+    turns = [str(m.get("content", "")) for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+    return turns[-1] if turns else str(prompt)
+
+
+def token_ids(encoded: Any) -> list[int]:
+    """The ids of one sequence, from whatever a tokenizer call returned.
+
+    `apply_chat_template(tokenize=True)` returns a list of ids in transformers 4, a BatchEncoding
+    (a UserDict, not a dict) in transformers 5, and a batch of one where the input was batched.
+    """
+    if hasattr(encoded, "keys") and "input_ids" in encoded:
+        encoded = encoded["input_ids"]
+    if hasattr(encoded, "tolist"):  # a tensor or an array
+        encoded = encoded.tolist()
+    ids = list(encoded)
+    if len(ids) == 1 and isinstance(ids[0], (list, tuple)):
+        ids = list(ids[0])
+    if not all(isinstance(i, int) for i in ids):
+        raise TypeError(f"expected token ids, got {type(encoded).__name__} holding {ids[:3]!r}")
+    return ids
 
 
 def encode_prompt(prompt: Any, tokenizer: Any) -> list[int]:
     """Token ids as the trainers see a prompt: the chat template for messages, plain text otherwise."""
     if isinstance(prompt, str):
-        return tokenizer(prompt)["input_ids"]
-    ids = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True)
-    return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+        return token_ids(tokenizer(prompt)["input_ids"])
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError(
+            "generations: the prompts are chat messages but the tokenizer has no chat template; "
+            "set model.chat_template in the recipe (a Jinja template) or use a model that has one"
+        )
+    return token_ids(tokenizer.apply_chat_template(list(prompt), add_generation_prompt=True, tokenize=True))
 
 
 def generate(model: Any, tokenizer: Any, prompts: list[Any], max_new_tokens: int) -> list[str]:

@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import path from "node:path";
 import type { ModelFacts } from "../core/recipe/model-checks.js";
+import { hubCacheDir } from "./hub.js";
 
 /** A header this large is not a safetensors header: stop rather than read a weight file whole. */
 const MAX_HEADER_BYTES = 100 << 20;
@@ -37,11 +37,9 @@ export function modelFolder(
     const local = path.resolve(base, name);
     if (isDir(local)) return local;
   }
-  if (!/^[\w.-]+\/[\w.-]+$/.test(name)) return null;
-  const hub =
-    env.HF_HUB_CACHE ??
-    path.join(env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(homedir(), ".cache"), "huggingface"), "hub");
-  const repo = path.join(hub, `models--${name.replace("/", "--")}`);
+  // org/name, or a legacy one-word id (gpt2), cached as models--org--name and models--gpt2.
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(name)) return null;
+  const repo = path.join(hubCacheDir(env), `models--${name.replace("/", "--")}`);
   const ref = path.join(repo, "refs", revision ?? "main");
   const commit = existsSync(ref) ? readText(ref) : revision;
   if (commit && isDir(path.join(repo, "snapshots", commit))) return path.join(repo, "snapshots", commit);

@@ -31,6 +31,7 @@ import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } fro
 import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
 import { planResume } from "./resume.js";
 import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
+import { checkModelAvailable } from "./check-model.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
 
 /** The plot's size: fixed, so the README and the test know what to expect. */
@@ -89,6 +90,8 @@ export async function runCompare(o: CompareOptions): Promise<CompareOutcome> {
 
 async function create(inputs: string[], runsDir: string) {
   const comparison = await loadComparison(inputs, runsDir);
+  // Every arm's model loadable here, before the first arm trains for minutes.
+  for (const arm of comparison.arms) await checkModelAvailable(arm.loaded, arm.file);
   const id = newRunId(comparison.name);
   const dir = path.join(runsDir, id);
   createCompareDir(dir);

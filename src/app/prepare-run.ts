@@ -16,6 +16,7 @@ import { detectFormat } from "../core/import/index.js";
 import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { loadRecipe } from "./load-recipe.js";
+import { checkModelAvailable } from "./check-model.js";
 import { writeInitialManifest } from "./manifest.js";
 import { LaunchError, resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
 import { effectiveBatch } from "../core/distributed/command.js";
@@ -74,6 +75,8 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   );
   // A tracker or optimizer whose package the environment lacks fails here, before any install or Python.
   const extras = checkRecipePackages(loaded, o.extras ?? []);
+  // A Hub model this machine can neither find nor download fails here, in seconds, before any Python.
+  await checkModelAvailable(loaded);
   const env = await o.environment(extras);
   const planned = await planAutoStages(loaded, env.python);
   if (o.slurm) checkSlurmOptions(o.slurm);

@@ -6,6 +6,7 @@ import { RecipeError } from "../core/recipe/errors.js";
 import { DataFileError } from "../adapters/data-files.js";
 import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { checkRecipePackages } from "../app/extras.js";
+import { checkModelAvailable } from "../app/check-model.js";
 import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
 
 export async function checkCommand(args: string[], help: () => number): Promise<number> {
@@ -18,7 +19,9 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   const file = onlyPositional(positionals, "recipe file", "check");
   const load = async () => {
     const loaded = await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]);
-    return { loaded, extras: checkRecipePackages(loaded, values.extra ?? []) };
+    const extras = checkRecipePackages(loaded, values.extra ?? []);
+    await checkModelAvailable(loaded, displayPath(file));
+    return { loaded, extras };
   };
   if (!values.json) return printCheck((await load()).loaded);
   try {

@@ -32,5 +32,9 @@ describe("model files", () => {
     const env = { HF_HOME: path.join(dir, "hf") };
     assert.equal(modelFolder("org/name", undefined, dir, env), path.join(hub, "snapshots", "abc123"));
     assert.equal(modelFolder("org/other", undefined, dir, env), null);
+    // A legacy one-word id (gpt2) is cached as models--gpt2.
+    const legacy = path.join(dir, "hf", "hub", "models--gpt2");
+    fakeModel(path.join(legacy, "snapshots", "def456"), false);
+    assert.equal(modelFolder("gpt2", undefined, dir, env), path.join(legacy, "snapshots", "def456"));
   });
 });

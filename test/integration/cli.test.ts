@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { execa } from "execa";
 import { BIN, RECIPES, ROOT, trellis, workspace } from "../helpers/cli.js";
+import { hubCacheWith } from "../helpers/hub-cache.js";
 
 const ws = workspace("cli");
 
@@ -99,9 +100,14 @@ export async function load(url, context, next) { appendFileSync(${JSON.stringify
     }
   });
 
-  it("the real-model recipes validate (their Hub data is checked at run time)", async () => {
+  it("the real-model recipes validate, their models in the cache (their Hub data is checked at run time)", async () => {
+    // Offline, a Hub model must be in the cache to pass check (hub-offline.test.ts).
+    const cached = hubCacheWith(path.join(ws.dir, "hf-cached"), ["Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-0.5B-Instruct"]);
     for (const r of ["orpo.yaml", "sft-dpo.yaml", "dpo-lora.yaml"]) {
-      const result = await trellis(["check", path.join(RECIPES, r)], { cwd: ws.dir });
+      const result = await trellis(["check", path.join(RECIPES, r)], {
+        cwd: ws.dir,
+        env: { HF_HOME: cached, HF_HUB_OFFLINE: "1" },
+      });
       assert.equal(result.exitCode, 0, `${r}: ${result.stderr}`);
     }
   });

@@ -65,14 +65,13 @@ describe("failures inside Python are diagnosed", { timeout: RUN_TIMEOUT_MS }, ()
     assert.doesNotMatch(eventsOf(events, "error")[0]!.traceback ?? "", /load_model/);
   });
 
-  it("a model folder that does not exist, with HF_HUB_OFFLINE=1: says the machine is offline", async () => {
-    const { reason } = await failingRun("offline-model", recipe("offline-model", { model: "./no-such-model" }), {
-      ...ws.env,
-      HF_HUB_OFFLINE: "1",
-    });
-    assert.match(
-      reason,
-      /^stage 'orpo' failed: OSError: .*no-such-model.* — the model or dataset was not found: the name is neither an existing local folder nor a valid Hub id \(org\/name\); the machine is offline \(HF_HUB_OFFLINE=1\), so nothing is downloaded\. Fix: .*HF_HUB_OFFLINE unset/,
+  it("a model folder that does not exist: refused before any Python, at model.name (hub-offline.test.ts has the Hub cases)", async () => {
+    const runs = path.join(ws.dir, "runs-offline-model");
+    const result = await trellis(
+      ["run", recipe("offline-model", { model: "./no-such-model" }), "--runs-dir", runs, "--json"],
+      { cwd: ws.dir, env: { ...ws.env, HF_HUB_OFFLINE: "1" } },
     );
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stdout + result.stderr, /model\.name: no folder '\.\/no-such-model' here/);
   });
 });

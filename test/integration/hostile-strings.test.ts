@@ -81,7 +81,7 @@ stages:
     assert.equal(readdirSync(ws.dir).filter((f) => f.startsWith("pwned")).length, 0);
   });
 
-  it("a hostile model name fails as a model-loading error, still inert", async () => {
+  it("a hostile model name is refused at model.name before any Python (no such folder), still inert", async () => {
     const runs = path.join(ws.dir, "runs-model");
     const bad = recipe.replace(/ {2}tiny: .*\n/, `  name: ${y(hostile)}\n  revision: ${y(hostile)}\n`);
     writeFileSync(path.join(ws.dir, "hostile-model.yaml"), bad);
@@ -89,7 +89,8 @@ stages:
       cwd: ws.dir,
       env: ws.env,
     });
-    assert.equal(result.exitCode, 1, result.stderr);
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stdout + result.stderr, /model\.name: no folder '/);
     assert.ok(!existsSync(marker), "an injected command ran");
   });
 });

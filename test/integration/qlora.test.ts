@@ -11,6 +11,7 @@ import path from "node:path";
 import { before, describe, it } from "node:test";
 import { execa } from "execa";
 import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
+import { hubCacheWith } from "../helpers/hub-cache.js";
 
 const ws = workspace("qlora");
 mkdirSync(path.join(ws.dir, "data"));
@@ -171,6 +172,8 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
 
 describe("QLoRA on the command line, without training", () => {
   it("the QLoRA recipes pass check; merge has --help", async () => {
+    // dpo-qlora's Hub model must be in the cache to pass check offline (hub-offline.test.ts).
+    hubCacheWith(ws.env.HF_HOME!, ["Qwen/Qwen2.5-7B-Instruct"]);
     for (const r of ["quickstart-dpo-qlora.yaml", "dpo-qlora.yaml"]) {
       const result = await trellis(["check", path.join(RECIPES, r)], { cwd: ws.dir, env: ws.env });
       assert.equal(result.exitCode, 0, `${r}: ${result.stderr}`);

@@ -262,11 +262,27 @@ function missingFromHub(e: Evidence, offline: boolean): string {
     return "the model or dataset does not exist on the Hugging Face Hub, or is private";
   if (hasType(e, "EntryNotFoundError", "RemoteEntryNotFoundError", "DataFilesNotFoundError"))
     return "a file the model or dataset needs is not in its repository";
-  if (offline || hasType(e, "LocalEntryNotFoundError"))
-    return "the model or dataset is not in the local Hugging Face cache";
-  if (UNREACHABLE.test(e.message)) return "the Hugging Face Hub could not be reached (no network?)";
+  if (offline) return "the model or dataset is not in the local Hugging Face cache";
+  if (UNREACHABLE.test(e.message))
+    return "the Hugging Face Hub could not be reached (no network?) and the model or dataset is not in the local Hugging Face cache";
+  if (hasType(e, "LocalEntryNotFoundError")) return "the model or dataset is not in the local Hugging Face cache";
   return "the model or dataset could not be loaded from the Hugging Face Hub";
 }
+
+/** Where a model that cannot be downloaded now can come from instead. */
+const LOCAL_COPY_FIX =
+  "download it once where the Hub can be reached (it is then cached in HF_HOME, and with it cached HF_HUB_OFFLINE=1 runs without any network), or copy the model folder to this machine and name it in the recipe: model.name: /path/to/folder";
+
+/** The runtime's own error (trellis_runtime.models.HubUnavailableError): its message says which case. */
+const hubUnavailable: Rule = (e) =>
+  hasType(e, "HubUnavailableError")
+    ? {
+        cause: "not_found",
+        summary:
+          "the model is not in the Hugging Face cache and cannot be downloaded now (offline, or the Hub cannot be reached)",
+        fix: LOCAL_COPY_FIX,
+      }
+    : undefined;
 
 const notFound: Rule = (e) => {
   const hub = hasType(e, ...HUB_NOT_FOUND) || (isType(e, "OSError", "ConnectionError") && HUB_MESSAGE.test(e.message));
@@ -284,12 +300,15 @@ const notFound: Rule = (e) => {
     hasType(e, "OfflineModeIsEnabled") ||
     /OfflineModeIsEnabled|offline mode is enabled|HF_HUB_OFFLINE/i.test(e.message);
   const what = missingFromHub(e, offline);
+  const unreachable = !offline && UNREACHABLE.test(e.message);
   return {
     cause: "not_found",
     summary: offline ? `${what}; the machine is offline (HF_HUB_OFFLINE=1), so nothing is downloaded` : what,
     fix: offline
-      ? "check the name (a local model or dataset must be a folder that exists); to download from the Hub, run once online with HF_HUB_OFFLINE unset (it is cached in HF_HOME), or copy it into a local folder and name that"
-      : "check the name and revision on huggingface.co (a local model must be a folder that exists); a private or gated repository needs `hf auth login` or HF_TOKEN",
+      ? "check the name (a local model or dataset must be a folder that exists); to download from the Hub, run once online with HF_HUB_OFFLINE unset (it is cached in HF_HOME), or copy it into a local folder and name that (model.name: /path/to/folder)"
+      : unreachable
+        ? `check the network; ${LOCAL_COPY_FIX}`
+        : "check the name and revision on huggingface.co (a local model must be a folder that exists); a private or gated repository needs `hf auth login` or HF_TOKEN",
   };
 };
 
@@ -370,6 +389,7 @@ export const RULES: Rule[] = [
   dataFile,
   dataColumns,
   hubAccess,
+  hubUnavailable,
   notFound,
   permissionDenied,
   signalled,

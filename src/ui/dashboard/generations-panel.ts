@@ -31,6 +31,9 @@ export function recordSource(r: GenerationsRecord): string {
   return r.when === "before" ? `${r.stage} start` : `${r.stage} @${r.step}${r.when === "after" ? " end" : ""}`;
 }
 
+/** One line of text: a dialogue prompt's or an answer's newlines would break the frame's rows. */
+export const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+
 /** The prompt's answer rows, each wrapped to the width, under a header and the prompt. */
 export function answerBlock(
   head: string,
@@ -41,12 +44,13 @@ export function answerBlock(
 ): string[] {
   const out = [
     fit(paint.bold(head), width),
-    ...wrapWords(` ${paint.bold(prompt)}`, width, " ").map((l) => fit(l, width)),
+    ...wrapWords(` ${paint.bold(oneLine(prompt))}`, width, " ").map((l) => fit(l, width)),
   ];
   const label = Math.min(MAX_LABEL, Math.max(LABEL, ...rows.map((r) => r.label.length + 1)));
   const indent = " ".repeat(1 + label + SOURCE);
   for (const r of rows) {
-    const answer = r.answer === null ? paint.dim("-") : r.answer.trim() === "" ? paint.dim("(empty)") : r.answer.trim();
+    const answer =
+      r.answer === null ? paint.dim("-") : oneLine(r.answer) === "" ? paint.dim("(empty)") : oneLine(r.answer);
     const mark = r.changed ? paint.yellow("  (changed)") : "";
     const text = ` ${padEnd(r.label, label - 1)} ${padEnd(paint.dim(r.source), SOURCE)}${answer}${mark}`;
     out.push(...wrapWords(text, width, indent).map((l) => fit(l, width)));

@@ -125,6 +125,33 @@ const CASES: Array<[string, Partial<FailureFacts>, DiagnosisCause | undefined, R
     [/could not be reached/, /^(?![\s\S]*offline)/],
   ],
   [
+    "a Hub model that cannot be reached, online, not cached: the fix names a local copy",
+    {
+      excType: "OSError",
+      message:
+        "We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files.",
+      causeTypes: ["huggingface_hub.errors.LocalEntryNotFoundError"],
+    },
+    "not_found",
+    [
+      /could not be reached .*not in the local Hugging Face cache/,
+      /check the network; .*model\.name: \/path\/to\/folder/,
+    ],
+  ],
+  [
+    "the runtime's HubUnavailableError (offline or unreachable, not cached)",
+    {
+      excType: "trellis_runtime.models.HubUnavailableError",
+      message:
+        "model org/m is not in the Hugging Face cache (/c/hub) and HF_HUB_OFFLINE is set, so nothing is downloaded.",
+    },
+    "not_found",
+    [
+      /not in the Hugging Face cache and cannot be downloaded now/,
+      /HF_HUB_OFFLINE=1 .*model\.name: \/path\/to\/folder/,
+    ],
+  ],
+  [
     "the error itself says offline",
     { excType: "ConnectionError", message: "Couldn't reach 'org/nope' on the Hub (OfflineModeIsEnabled)" },
     "not_found",
