@@ -62,8 +62,9 @@ def test_the_normalised_data_fingerprint_follows_the_releases(monkeypatch, tmp_p
     options = formats.Options()
     here = data.normalised_fingerprint(ds, "explicit", options)
     assert data.normalised_fingerprint(ds, "explicit", options) == here
+    real = compat.version_of
     for package, release in (("datasets", (3, 6, 0)), ("transformers", (4, 53, 3)), ("trl", (0, 19, 1))):
-        real = compat.version_of
         monkeypatch.setattr(compat, "version_of", lambda name, p=package, r=release: r if name == p else real(name))
         assert data.normalised_fingerprint(ds, "explicit", options) != here, package
-        monkeypatch.undo()
+    monkeypatch.setattr(compat, "version_of", real)
+    assert data.normalised_fingerprint(ds, "explicit", options) == here
