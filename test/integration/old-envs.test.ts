@@ -60,23 +60,44 @@ function oldEnvironment(env: OldEnv): string {
   const dir = path.join(root, `trl-${env.trl}`);
   const done = path.join(dir, ".done");
   const pins = [torchPin(), ...env.pins];
-  if (existsSync(done) && readFileSync(done, "utf8") === `${JSON.stringify(pins)}\n`) return dir;
-  process.stderr.write(`# building ${dir}: ${pins.join(" ")}\n`);
+  if (!existsSync(done) || readFileSync(done, "utf8") !== `${JSON.stringify(pins)}\n`) build(dir, pins);
+  else process.stderr.write(`# ${dir}: built before, with ${pins.join(" ")}\n`);
+  process.stderr.write(`# ${dir}: ${installed(path.join(dir, "bin", "python"))}\n`);
+  return dir;
+}
+
+function build(dir: string, pins: readonly string[]): void {
+  const started = Date.now();
   rmSync(dir, { recursive: true, force: true });
   execFileSync("python3", ["-m", "venv", dir]);
   const python = path.join(dir, "bin", "python");
+  // pip's output only when it fails (in the thrown error): its index warnings say nothing here.
   const pip = (...args: string[]) =>
     execFileSync(python, ["-m", "pip", "install", "-q", "--disable-pip-version-check", ...args], {
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "ignore", "pipe"],
     });
   // torch first and alone, then held by a constraint: a TRL or peft must not swap it for a CUDA one.
   pip(pins[0]!);
   const constraint = path.join(dir, "torch-constraint.txt");
   writeFileSync(constraint, `${pins[0]}\n`);
-  pip("-c", constraint, ...env.pins);
+  pip("-c", constraint, ...pins.slice(1));
   execFileSync(python, ["-c", "import torch, trl, transformers, peft, datasets, accelerate"]);
-  writeFileSync(done, `${JSON.stringify(pins)}\n`);
-  return dir;
+  writeFileSync(path.join(dir, ".done"), `${JSON.stringify(pins)}\n`);
+  process.stderr.write(`# built ${dir} in ${((Date.now() - started) / 1000).toFixed(0)} s: ${pins.join(" ")}\n`);
+}
+
+/** What the environment has, from package metadata: the record of what the quickstarts ran under. */
+function installed(python: string): string {
+  const names = ["torch", "trl", "transformers", "tokenizers", "peft", "datasets", "accelerate", "pyarrow"];
+  return execFileSync(
+    python,
+    [
+      "-c",
+      "import sys, importlib.metadata as md; print(', '.join(f'{n} {md.version(n)}' for n in sys.argv[1:]))",
+      ...names,
+    ],
+    { encoding: "utf8" },
+  ).trim();
 }
 
 /** The tiny models in the shared cache, by the transformers release that wrote each. */
@@ -141,6 +162,7 @@ describe(
       const trl = execFileSync(path.join(managed, "bin", "python"), ["-c", "import trl; print(trl.__version__)"], {
         encoding: "utf8",
       }).trim();
+      process.stderr.write(`# ${managed} (managed): ${installed(path.join(managed, "bin", "python"))}\n`);
       await quickstart("quickstart-orpo", managed, trl);
     });
 
