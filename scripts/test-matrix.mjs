@@ -13,6 +13,9 @@ const MATRICES = {
   "compare-shapes": "integration/compare-shapes.test.js",
   // every data shape trained with every trainer
   "data-shapes": "integration/data-shapes.test.js",
+  // the quickstarts through run --env in environments of older transformers (4.53, 4.57) built with
+  // pip, after the managed environment filled the shared caches ($TRELLIS_OLD_ENVS keeps them)
+  envs: "integration/old-envs.test.js",
   // every imported config from the wild trained on the quickstart's model and data
   "imported-configs": "integration/import.test.js",
   // the launched-stage variants CI leaves out (torchrun, gloo), a hung collective among them

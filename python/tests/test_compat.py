@@ -44,3 +44,27 @@ def test_dtype_keyword_follows_transformers(monkeypatch) -> None:
 def test_version_of_reads_installed_metadata() -> None:
     assert compat.version_of("trl")[0] >= 0
     assert compat.version_of("no-such-package-here") == (0, 0, 0)
+
+
+def test_releases_name_every_cache_writer() -> None:
+    found = compat.releases()
+    assert set(found) == set(compat.CACHE_WRITERS)
+    assert found["trl"] == ".".join(map(str, compat.version_of("trl")))
+
+
+def test_the_normalised_data_fingerprint_follows_the_releases(monkeypatch, tmp_path) -> None:
+    """Data datasets 5 normalised (and TRL's maps chained from it) is not offered to an older environment."""
+    from datasets import Dataset
+
+    from trellis_runtime import data, formats
+
+    ds = Dataset.from_list([{"prompt": "Q", "chosen": " a", "rejected": " b"}])
+    options = formats.Options()
+    here = data.normalised_fingerprint(ds, "explicit", options)
+    assert data.normalised_fingerprint(ds, "explicit", options) == here
+    real = compat.version_of
+    for package, release in (("datasets", (3, 6, 0)), ("transformers", (4, 53, 3)), ("trl", (0, 19, 1))):
+        monkeypatch.setattr(compat, "version_of", lambda name, p=package, r=release: r if name == p else real(name))
+        assert data.normalised_fingerprint(ds, "explicit", options) != here, package
+    monkeypatch.setattr(compat, "version_of", real)
+    assert data.normalised_fingerprint(ds, "explicit", options) == here

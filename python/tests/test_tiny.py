@@ -94,3 +94,50 @@ def test_a_build_leaves_the_global_rng_as_it_was(tmp_path):
     torch.manual_seed(123)
     tiny.build({**tiny.DEFAULT_SPEC, **TINY_SPEC}, tmp_path)
     assert torch.equal(torch.rand(4), expected)
+
+
+def releases(transformers: str, tokenizers: str = "0.22", torch: str = "2.13"):
+    """A stand-in for compat.version_of: this environment has these releases."""
+    table = {"transformers": transformers, "tokenizers": tokenizers, "torch": torch}
+    return lambda name: (*(int(n) for n in table[name].split(".")), 0)
+
+
+def test_cache_key_follows_the_writing_releases():
+    """transformers 5's tokenizer (TokenizersBackend) cannot be read by 4.x: each has its own folder."""
+    new = {"transformers": "5.18", "tokenizers": "0.22", "torch": "2.13"}
+    key = tiny.cache_key(TINY_SPEC, new)
+    assert tiny.cache_key(TINY_SPEC, {**new, "transformers": "4.53"}) != key
+    assert tiny.cache_key(TINY_SPEC, {**new, "tokenizers": "0.21"}) != key
+    assert tiny.cache_key(TINY_SPEC, {**new, "torch": "2.9"}) != key
+    assert tiny.cache_key(TINY_SPEC, dict(new)) == key
+
+
+def test_writer_versions_are_major_minor_of_the_installed_releases(monkeypatch):
+    monkeypatch.setattr(tiny, "version_of", releases("4.57.6", "0.22.2", "2.13.0"))
+    assert tiny.writer_versions() == {"transformers": "4.57", "tokenizers": "0.22", "torch": "2.13"}
+
+
+def test_a_model_written_by_one_transformers_is_not_offered_to_another(tmp_path, monkeypatch):
+    built: list[str] = []
+
+    def fake_build(spec: dict, out_dir: Path) -> None:
+        built.append(tiny.writer_versions()["transformers"])
+        (out_dir / "config.json").write_text("{}")
+
+    monkeypatch.setattr(tiny, "build", fake_build)
+    monkeypatch.setattr(tiny, "version_of", releases("5.18.0"))
+    newer = tiny.ensure_tiny_model(TINY_SPEC, str(tmp_path))
+    monkeypatch.setattr(tiny, "version_of", releases("4.53.3", "0.21.4"))
+    older = tiny.ensure_tiny_model(TINY_SPEC, str(tmp_path))
+    assert older != newer and built == ["5.18", "4.53"]
+    # Each environment finds its own again, and builds nothing more.
+    assert tiny.ensure_tiny_model(TINY_SPEC, str(tmp_path)) == older
+    monkeypatch.setattr(tiny, "version_of", releases("5.18.0"))
+    assert tiny.ensure_tiny_model(TINY_SPEC, str(tmp_path)) == newer
+    assert built == ["5.18", "4.53"]
+
+
+def test_the_folder_names_the_releases_that_wrote_it(tiny_dir):
+    stamp = json.loads((Path(tiny_dir) / tiny.WRITER_FILE).read_text(encoding="utf-8"))
+    assert stamp["writer"] == tiny.writer_versions()
+    assert Path(tiny_dir).name == tiny.cache_key({**tiny.DEFAULT_SPEC, **TINY_SPEC}, stamp["writer"])

@@ -16,6 +16,11 @@ from typing import Any
 # transformers renamed from_pretrained's `torch_dtype` to `dtype` in 4.56; older releases
 # pass an unknown `dtype` on to the model's config, which then fails or is ignored.
 TRANSFORMERS_DTYPE_KEYWORD = (4, 56)
+# The releases that write what a stage caches and loads again (the normalised data set, and TRL's
+# tokenized maps, which chain from its fingerprint): an environment with other releases of any of
+# them gets other cache entries, never one it may not read (datasets 4's `List` feature is unknown
+# to datasets 3; a tokenizer from transformers 5 to 4.x).
+CACHE_WRITERS = ("datasets", "pyarrow", "trl", "transformers", "tokenizers", "torch")
 
 
 @functools.cache
@@ -27,6 +32,11 @@ def version_of(package: str) -> tuple[int, int, int]:
         return (0, 0, 0)
     m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) if m else (0, 0, 0)
+
+
+def releases(packages: tuple[str, ...] = CACHE_WRITERS) -> dict[str, str]:
+    """The installed release of each package, for cache keys: {'datasets': '3.6.0', ...}."""
+    return {name: ".".join(map(str, version_of(name))) for name in packages}
 
 
 def dtype_keyword() -> str:

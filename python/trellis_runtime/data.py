@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import formats
+from . import compat, formats
 from .arrow_values import first_true, value_sizes
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
 from .events import Emitter
@@ -165,7 +165,7 @@ def normaliser(shape: str, options: formats.Options) -> Any:
 
 
 def normalised_fingerprint(ds: Dataset, shape: str, options: formats.Options) -> str:
-    """The normalised data's fingerprint: the input's, the shape, the options and the code.
+    """The normalised data's fingerprint: the input's, the shape, the options, the code and the releases.
 
     Left to itself, datasets fingerprints the map by pickling `apply`, and with it the formats
     module by value, __file__ included: a path inside the run directory. Every run then got a new
@@ -174,7 +174,7 @@ def normalised_fingerprint(ds: Dataset, shape: str, options: formats.Options) ->
     """
     from datasets.fingerprint import Hasher
 
-    return Hasher.hash([ds._fingerprint, shape, dataclasses.astuple(options), code_digest()])
+    return Hasher.hash([ds._fingerprint, shape, dataclasses.astuple(options), code_digest(), compat.releases()])
 
 
 @functools.cache

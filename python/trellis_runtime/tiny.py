@@ -20,8 +20,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .compat import version_of
+
 # Bump when the builder changes what it writes, so that old cache entries are not reused.
 BUILDER_VERSION = 1
+# The libraries whose release decides what the folder holds and who can read it: transformers 5
+# names its tokenizer class TokenizersBackend, which 4.x cannot load; tokenizers changed the
+# format of tokenizer.json (merges as pairs in 0.20); torch draws the random weights. The cache is
+# keyed by their major.minor, so an environment is only ever offered a model its own releases wrote.
+WRITER_PACKAGES = ("transformers", "tokenizers", "torch")
+# Written into each model's folder: which releases wrote it (for a person looking at the cache).
+WRITER_FILE = "trellis-tiny.json"
 EOS = "<|eos|>"
 ROLE_TOKENS = ("<|system|>", "<|user|>", "<|assistant|>")
 # Longer than any quickstart sequence; rotary embeddings make the exact value cheap.
@@ -56,10 +65,19 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "trellis" / "models"
 
 
-def cache_key(spec: dict[str, Any]) -> str:
-    """sha256 of the spec and the data files' bytes: new data means a new tokenizer."""
+def writer_versions() -> dict[str, str]:
+    """The major.minor of each WRITER_PACKAGES release installed here: {'transformers': '4.53', ...}."""
+    return {name: "{}.{}".format(*version_of(name)[:2]) for name in WRITER_PACKAGES}
+
+
+def cache_key(spec: dict[str, Any], writer: dict[str, str] | None = None) -> str:
+    """sha256 of the spec, the data files' bytes and the writing releases (default: this environment's).
+
+    New data means a new tokenizer; another transformers, tokenizers or torch means another folder.
+    """
     digest = hashlib.sha256()
-    digest.update(json.dumps({"builder": BUILDER_VERSION, **spec}, sort_keys=True).encode("utf-8"))
+    header = {"builder": BUILDER_VERSION, "writer": writer or writer_versions(), **spec}
+    digest.update(json.dumps(header, sort_keys=True).encode("utf-8"))
     for path in spec.get("data_files", []):
         digest.update(b"\0")
         digest.update(Path(path).read_bytes())
@@ -121,6 +139,8 @@ def build(spec: dict[str, Any], out_dir: Path) -> None:
     model.generation_config = GenerationConfig(eos_token_id=eos_id, bos_token_id=None, pad_token_id=None)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    stamp = {"builder": BUILDER_VERSION, "writer": writer_versions(), "spec": spec}
+    (out_dir / WRITER_FILE).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def build_tokenizer(texts: Iterator[str], vocab_size: int) -> Any:
