@@ -27,7 +27,13 @@ export const MIN_ARMS = 2;
 const SAME: Array<{ field: string; of: (a: Arm) => unknown; why: string }> = [
   { field: "data", of: (a) => a.resolvedData, why: "the same training pairs" },
   { field: "seed", of: (a) => a.recipe.seed, why: "the same seed (it also orders the data)" },
-  { field: "model", of: (a) => a.recipe.model, why: "the same starting model (the baseline row)" },
+  // The same weights loaded in 4 or 8 bits are the same starting model: "LoRA or QLoRA?" is a fair
+  // question. Each arm scores its own start, and the report says where those differ.
+  {
+    field: "model",
+    of: (a) => ({ ...a.recipe.model, quantization: undefined }),
+    why: "the same starting model (the baseline row)",
+  },
   { field: "preference_eval", of: (a) => a.recipe.preference_eval, why: "the same held-out scoring" },
   { field: "generations", of: (a) => a.recipe.generations ?? null, why: "the same prompts" },
 ];

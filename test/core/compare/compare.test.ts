@@ -34,6 +34,14 @@ describe("checkArms", () => {
   it("accepts arms that share data, seed, model and scoring", () => {
     checkArms([arm("orpo"), arm("sft-dpo", "", SFT_DPO)]);
   });
+  it("takes the same model loaded in 4 bits as the same starting model (LoRA or QLoRA?), not another model", () => {
+    const model = (m: string): Arm => {
+      const a = arm("q");
+      return { ...a, recipe: { ...a.recipe, model: { ...a.recipe.model, ...JSON.parse(m) } } };
+    };
+    checkArms([arm("lora"), model('{"quantization": {"bits": 4}}')]);
+    assert.throws(() => checkArms([arm("lora"), model('{"dtype": "bfloat16"}')]), /differ in model/);
+  });
   it("names the field that differs and what each arm has", () => {
     assert.throws(
       () => checkArms([arm("orpo"), arm("sft-dpo", "", SFT_DPO, { train: "/d/b.jsonl", eval: "/d/e.jsonl" })]),
