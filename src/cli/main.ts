@@ -37,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return (await commands()).resumeCommand(rest, help("resume"));
     case "attach":
       return (await commands()).attachCommand(rest, help("attach"));
+    case "stop":
+      return (await commands()).stopCommand(rest, help("stop"));
     case "ls":
       return (await commands()).lsCommand(rest, help("ls"));
     case "logs":

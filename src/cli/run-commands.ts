@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileLogger } from "../adapters/logger.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { attachLive, exitCodeOf, replayFinished } from "../app/attach.js";
+import { attachLive, CTRL_C_SAYS, exitCodeOf, replayFinished, type Interrupts, type RunView } from "../app/attach.js";
 import { setupEnvironment } from "../app/env.js";
 import { extraLocks } from "../app/extras.js";
 import { inspectUserEnvironment } from "../adapters/venv/user-env.js";
@@ -26,18 +26,18 @@ import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } f
 
 const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as const;
 
-/** Ctrl-C once: a graceful stop of the run; twice: leave at once (a detached run keeps stopping). */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  let count = 0;
-  process.on("SIGINT", () => {
-    if (++count > 1) process.exit(130);
-    process.stderr.write(
-      "\nstopping: the trainer saves a checkpoint at the end of this step (Ctrl-C again to leave)\n",
-    );
-    controller.abort();
-  });
-  return controller.signal;
+/**
+ * Ctrl-C as SIGINT (the plain views; the dashboard reads it as a key): each press goes to the
+ * attached view, which applies the one rule (app/attach.ts ctrlC). Presses before it attaches wait.
+ */
+function interruptSignal(): Interrupts {
+  let pending = 0;
+  let listener: (() => void) | undefined;
+  process.on("SIGINT", () => (listener ? listener() : pending++));
+  return (l) => {
+    listener = l;
+    for (; pending > 0; pending--) l();
+  };
 }
 
 export async function runCommand(rest: string[], help: () => number): Promise<number> {
@@ -217,6 +217,42 @@ export async function attachCommand(rest: string[], help: () => number): Promise
   // A finished run: its whole history in the dashboard (review), or only the summary text.
   const view = values.summary ? summaryView() : await chooseView({ ...values, review: true });
   return exitCodeOf(await replayFinished(dir, view));
+}
+
+/** `trellis stop`: the graceful stop of a run from any terminal (Ctrl-C while it waits: kill). */
+export async function stopCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { "runs-dir": { type: "string" } });
+  if (values.help) return help();
+  const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "stop"));
+  const live = readSupervisor(dir);
+  if (!live) {
+    process.stderr.write(`run ${path.basename(dir)} is not running (${summarizeRun(dir).status}): nothing to stop\n`);
+    return 0;
+  }
+  const interrupt = interruptSignal();
+  const result = await attachLive(live, stopView(path.basename(dir)), (press) => {
+    press(); // the stop this command is for
+    interrupt(press);
+  });
+  return result.kind === "ended" ? 0 : 1;
+}
+
+/** What `trellis stop` shows: what it asked, then how the run ended (not its whole history). */
+function stopView(runId: string): RunView {
+  const summary = summaryView(process.stderr);
+  const say = (line: string) => void process.stderr.write(`${line}\n`);
+  return {
+    write: (e) => summary.write(e),
+    interrupted: (what) => say(`${runId}: ${CTRL_C_SAYS[what]}`),
+    close: (result) =>
+      result.kind === "ended"
+        ? summary.close(result)
+        : say(
+            result.kind === "detached"
+              ? `left: run ${runId} may still be stopping; trellis attach ${runId} shows how it ends`
+              : `lost contact with the run's supervisor; see its supervisor.log`,
+          ),
+  };
 }
 
 export async function lsCommand(rest: string[], help: () => number): Promise<number> {
