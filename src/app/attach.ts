@@ -51,7 +51,7 @@ export const CTRL_C_SAYS: Record<CtrlC, string> = {
 /** How to come back to a run, and how to stop it, once its viewer has left. */
 export function detachedLine(runId: string | undefined): string {
   const id = runId ?? "<run-id>";
-  return `detached: the run goes on. Stop it with: trellis stop ${id}  Reattach with: trellis attach ${id}`;
+  return `detached: the run goes on.\n  stop it with:   trellis stop ${id}\n  reattach with:  trellis attach ${id}`;
 }
 
 /**

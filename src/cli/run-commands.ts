@@ -20,6 +20,8 @@ import prestart from "../adapters/python-prestart.cjs";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
+import { sanitise } from "../core/text/sanitise.js";
+import { jsonLine, shownEvent } from "../ui/shown-event.js";
 import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
@@ -164,7 +166,7 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const extras = [...(manifest.environment.extras ?? []).map((e) => e.name), ...envOptions(values).extras];
   const env = await setupEnvironment({ ...envOptions(values), extras, out: process.stderr });
   const changes = await whatChanged(manifest, env.python);
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const say = (line: string) => process.stderr.write(`${sanitise(line, { lines: true })}\n`);
   say(
     changes.length
       ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}`
@@ -261,23 +263,27 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
   const runs = listRunIds(runsDir).map((id) => summarizeRun(path.join(runsDir, id)));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(runs)}\n`);
+    process.stdout.write(`${jsonLine(runs)}\n`);
     return 0;
   }
   if (!runs.length) {
     process.stdout.write(`no runs in ${runsDir}\n`);
     return 0;
   }
-  const rows = runs.map((r) => [
-    r.id,
-    r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
-    r.trainers || "-",
-    r.step !== null ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}` : "-",
-    r.duration !== null ? duration(r.duration) : "-",
-    r.preference !== null ? r.preference.toFixed(2) : "-",
-    r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
-    r.status === "finished" || !r.reason ? "" : cut(r.reason, REASON_CHARS),
-  ]);
+  const rows = runs.map((r) =>
+    [
+      r.id,
+      r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
+      r.trainers || "-",
+      r.step !== null
+        ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}`
+        : "-",
+      r.duration !== null ? duration(r.duration) : "-",
+      r.preference !== null ? r.preference.toFixed(2) : "-",
+      r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
+      r.status === "finished" || !r.reason ? "" : cut(sanitise(r.reason), REASON_CHARS),
+    ].map((cell) => sanitise(cell)),
+  );
   const head = ["RUN", "STATUS", "TRAINER", "STEPS", "TIME", "PREF", "STARTED", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [head, ...rows])
@@ -311,7 +317,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const keep = logFilter({ types: values.type, stages: values.stage, since: values.since }, Date.now() / 1000);
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
-    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e)}\n`);
+    process.stdout.write(values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)))}\n`);
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {
