@@ -317,7 +317,9 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const keep = logFilter({ types: values.type, stages: values.stage, since: values.since }, Date.now() / 1000);
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
-    process.stdout.write(values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)))}\n`);
+    process.stdout.write(
+      values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
+    );
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {
