@@ -20,7 +20,7 @@ import prestart from "../adapters/python-prestart.cjs";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
-import { sanitise } from "../core/text/sanitise.js";
+import { sanitise, sanitiseDeep } from "../core/text/sanitise.js";
 import { jsonLine, shownEvent } from "../ui/shown-event.js";
 import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
@@ -270,20 +270,18 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
     process.stdout.write(`no runs in ${runsDir}\n`);
     return 0;
   }
-  const rows = runs.map((r) =>
-    [
-      r.id,
-      r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
-      r.trainers || "-",
-      r.step !== null
-        ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}`
-        : "-",
-      r.duration !== null ? duration(r.duration) : "-",
-      r.preference !== null ? r.preference.toFixed(2) : "-",
-      r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
-      r.status === "finished" || !r.reason ? "" : cut(sanitise(r.reason), REASON_CHARS),
-    ].map((cell) => sanitise(cell)),
-  );
+  // What the recipe and its events wrote goes through the one terminal sanitiser.
+  const shown = runs.map(sanitiseDeep);
+  const rows = shown.map((r) => [
+    r.id,
+    r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
+    r.trainers || "-",
+    r.step !== null ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}` : "-",
+    r.duration !== null ? duration(r.duration) : "-",
+    r.preference !== null ? r.preference.toFixed(2) : "-",
+    r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
+    r.status === "finished" || !r.reason ? "" : cut(sanitise(r.reason), REASON_CHARS),
+  ]);
   const head = ["RUN", "STATUS", "TRAINER", "STEPS", "TIME", "PREF", "STARTED", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const row of [head, ...rows])
