@@ -120,7 +120,10 @@ describe("detached runs", { timeout: RUN_TIMEOUT_MS }, () => {
     const run = await startRun(longOrpoRecipe(ws.dir, 30), runs, ws.env);
     await term.start("kill", SIZE, `node ${BIN} attach ${path.basename(run.dir)} --runs-dir ${runs} --plain`);
     await term.waitForScreen("kill", (s) => stepOf(s) > 0, "training on screen");
-    await term.keys("kill", "C-c", "C-c");
+    // Two presses in one instant are one SIGINT (signals do not queue): the second follows the first's answer.
+    await term.keys("kill", "C-c");
+    await term.waitForScreen("kill", (s) => /stopping: the trainer saves a checkpoint/.test(s), "the first answer");
+    await term.keys("kill", "C-c");
     const end = await term.waitForScreen("kill", (s) => /EXIT=\d+/.test(s), "the run to end");
     assert.match(end, /killing the trainer's processes now/);
     assert.match(end, /EXIT=130/);
