@@ -16,6 +16,8 @@ export interface RunView {
   bindCommands?(send: (c: Command) => void): void;
   /** Resolves when the user detaches from the view (q in the dashboard). */
   detached?: Promise<void>;
+  /** Says what a Ctrl-C from outside the view (SIGINT) did; the dashboard reads its own from the keys. */
+  interrupted?(what: CtrlC): void;
   close(result: ViewResult): void | Promise<void>;
 }
 
@@ -26,9 +28,54 @@ export interface AttachTarget {
   token: string;
 }
 
+/**
+ * The one rule for Ctrl-C, in every view (README, "Ctrl-C"): on a live run the first stop request
+ * stops it gracefully (a checkpoint, then `stopped`), the second kills the trainer's processes
+ * (the supervisor takes a second `stop` so), a third leaves; on a run that no longer runs, it
+ * leaves. `q` in the dashboard detaches. `stopsSent` counts the stop requests before this one (a
+ * dashboard's `s` `y` is one).
+ */
+export type CtrlC = "stop" | "kill" | "leave";
+export function ctrlC(stopsSent: number, live: boolean): CtrlC {
+  if (!live) return "leave";
+  return stopsSent === 0 ? "stop" : stopsSent === 1 ? "kill" : "leave";
+}
+
+/** What each Ctrl-C says, in every view. */
+export const CTRL_C_SAYS: Record<CtrlC, string> = {
+  stop: "stopping: the trainer saves a checkpoint at the end of this step, then the run stops (Ctrl-C again kills it)",
+  kill: "killing the trainer's processes now; the last saved checkpoint stays (Ctrl-C again to leave)",
+  leave: "leaving without waiting for the run to end",
+};
+
+/** How to come back to a run, and how to stop it, once its viewer has left. */
+export function detachedLine(runId: string | undefined): string {
+  const id = runId ?? "<run-id>";
+  return `detached: the run goes on.\n  stop it with:   trellis stop ${id}\n  reattach with:  trellis attach ${id}`;
+}
+
+/**
+ * Ctrl-C presses from outside the view (SIGINT): hands each one to the listener. An AbortSignal
+ * (compare's) is one press.
+ */
+export type Interrupts = (listener: () => void) => void;
+
+function pressesOf(source: Interrupts | AbortSignal | undefined): Interrupts | undefined {
+  if (!(source instanceof AbortSignal)) return source;
+  return (listener) => (source.aborted ? listener() : source.addEventListener("abort", listener, { once: true }));
+}
+
 /** Follows a live run until it ends, the user detaches, or the supervisor is unreachable. */
-export async function attachLive(target: AttachTarget, view: RunView, interrupt?: AbortSignal): Promise<ViewResult> {
+export async function attachLive(
+  target: AttachTarget,
+  view: RunView,
+  interrupts?: Interrupts | AbortSignal,
+): Promise<ViewResult> {
   let status: FinalStatus | undefined;
+  // Commands given before the connection is up (Ctrl-C while it starts) wait for it.
+  let welcomed = false;
+  const waiting: Command[] = [];
+  let stopsSent = 0;
   const follower = followRun({
     url: target.url,
     token: target.token,
@@ -36,11 +83,28 @@ export async function attachLive(target: AttachTarget, view: RunView, interrupt?
       if (e.type === "run_end") status = e.status;
       view.write(e);
     },
+    onWelcome: () => {
+      welcomed = true;
+      for (const c of waiting.splice(0)) follower.send(c);
+    },
   });
-  view.bindCommands?.((c) => follower.send(c));
-  interrupt?.addEventListener("abort", () => follower.send("stop"), { once: true });
+  const send = (c: Command) => {
+    if (c === "stop") stopsSent++;
+    if (welcomed) follower.send(c);
+    else waiting.push(c);
+  };
+  view.bindCommands?.(send);
+  let leave!: () => void;
+  const left = new Promise<void>((resolve) => (leave = resolve));
+  pressesOf(interrupts)?.(() => {
+    const what = ctrlC(stopsSent, status === undefined);
+    view.interrupted?.(what);
+    if (what === "leave") leave();
+    else send("stop");
+  });
   const outcome = await Promise.race([
     follower.done.then(() => "done" as const),
+    left.then(() => "detached" as const),
     view.detached?.then(() => "detached" as const) ?? new Promise<never>(() => {}),
   ]);
   if (outcome === "detached") {

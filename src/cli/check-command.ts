@@ -8,6 +8,7 @@ import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { checkRecipePackages } from "../app/extras.js";
 import { checkModelAvailable } from "../app/check-model.js";
 import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
+import { sanitise, terminalSafeJson } from "../core/text/sanitise.js";
 
 export async function checkCommand(args: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -31,7 +32,7 @@ export async function checkCommand(args: string[], help: () => number): Promise<
       ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
       : null;
     process.stdout.write(
-      `${JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras })}\n`,
+      `${terminalSafeJson(JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras }))}\n`,
     );
     return 0;
   } catch (err) {
@@ -41,7 +42,7 @@ export async function checkCommand(args: string[], help: () => number): Promise<
       err instanceof RecipeError ? err.problems : err.message.split("\n").map((message) => ({ message }));
     const data = err instanceof DataFileError ? err.details : undefined;
     process.stdout.write(
-      `${JSON.stringify({ ok: false, exit_code: err.exitCode, problems, ...(data ? { data } : {}) })}\n`,
+      `${terminalSafeJson(JSON.stringify({ ok: false, exit_code: err.exitCode, problems, ...(data ? { data } : {}) }))}\n`,
     );
     return err.exitCode;
   }
@@ -65,6 +66,6 @@ function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>): number {
     out.push(
       `  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`,
     );
-  process.stdout.write(`${out.join("\n")}\n`);
+  process.stdout.write(`${out.map((l) => sanitise(l)).join("\n")}\n`);
   return 0;
 }

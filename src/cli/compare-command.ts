@@ -1,4 +1,5 @@
 /** `trellis compare`: run arms on the same data and score them alike; `--advise`, `--show`, `--resume`. */
+import { sanitise, sanitiseDeep } from "../core/text/sanitise.js";
 import path from "node:path";
 import { setupEnvironment } from "../app/env.js";
 import { adviseOnly, findComparison, PLOT_EXTRA, runCompare, type CompareOutcome } from "../app/compare.js";
@@ -21,7 +22,7 @@ export async function compareCommand(rest: string[], help: () => number): Promis
   });
   if (values.help) return help();
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const say = (line: string) => process.stderr.write(`${sanitise(line, { lines: true })}\n`);
 
   if (values.advise) {
     if (!positionals.length)
@@ -74,7 +75,9 @@ export async function compareCommand(rest: string[], help: () => number): Promis
 }
 
 /** The compare view: interactive on a terminal, else printed once. */
-async function show(title: string, arms: ArmResult[], baseline: Scores | null, plain: boolean): Promise<void> {
+async function show(...shown: [string, ArmResult[], Scores | null, boolean]): Promise<void> {
+  // Names and texts from the recipes and their data, through the one terminal sanitiser.
+  const [title, arms, baseline, plain] = sanitiseDeep(shown);
   if (!plain && process.stdout.isTTY && process.stdin.isTTY) {
     const [{ render }, { createElement }, { CompareScreen }] = await Promise.all([
       import("ink"),

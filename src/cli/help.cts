@@ -45,7 +45,8 @@ Commands:
   run <recipe.yaml>      validate, render and run a recipe's stages; events in runs/<id>/
   reproduce <run>        run a recorded run again and compare its metrics with the original's
   resume <run>           continue a stopped or failed run from its newest complete checkpoint
-  attach [run | ws://..] watch a run live, or review a finished one; q detaches
+  attach [run | ws://..] watch a run live, or review a finished one; q detaches, Ctrl-C stops
+  stop <run>             stop a run gracefully from any terminal: a checkpoint, then stopped
   ls                     list runs: status (failing stage, reason), steps, time, accuracy
   logs <run> [--follow]  print a run's events without the dashboard (filters: --type...)
   compare <arms.yaml>    ORPO against SFT then DPO (any arms) on the same data: scores, cost, report.md
@@ -72,7 +73,9 @@ events.jsonl.
 A supervisor process owns the stages and serves the run's events on a websocket (127.0.0.1,
 an ephemeral port, a random token in runs/<id>/token). It is detached from the terminal: closing
 the terminal or losing SSH does not stop training; \`trellis attach\` reconnects. Ctrl-C (or s
-in the dashboard) stops gracefully: the trainer saves a checkpoint at the end of the step.
+in the dashboard) stops gracefully: the trainer saves a checkpoint at the end of the step, and
+the run is stopped (resumable); a second Ctrl-C kills the trainer's processes. q in the
+dashboard detaches: training goes on (\`trellis stop <run-id>\` stops it).
 
 Options:
   --json               print events as JSON lines on stdout (the default without a TTY)
@@ -97,7 +100,8 @@ Shows a run: live while its supervisor runs (history first, then new events). A 
 failed or stopped run opens in the dashboard for review: its whole recorded history, every
 stage's tab (t), zoom in time (+ -, arrows), smoothing (e), log-Y (y), x axis (x), filter (/);
 q leaves and prints the summary. Without a run id, the latest run. Keys while live: q detach
-(training continues), s stop (asks to confirm), c checkpoint now, ? help.
+(training continues), Ctrl-C stop (a checkpoint, then stopped; again: kill), s stop (asks to
+confirm), c checkpoint now, ? help. With --plain, Ctrl-C stops the same way.
 
 Options:
   --summary            a finished run's summary as text, without the dashboard
@@ -120,6 +124,13 @@ Continues a stopped or failed run in its own directory: stages that finished are
 stage that was running continues from its newest complete checkpoint (with optimizer, scheduler
 and RNG state; a checkpoint cut short is skipped, and so is one trellis did not write). Refuses
 when the recipe or the environment lock changed since the run started, unless --force.
+`,
+  stop: `Usage: trellis stop <run-id> [--runs-dir DIR]
+
+Stops a running run gracefully, from any terminal: the trainer saves a checkpoint at the end of
+the current step and the run ends stopped (continue it with trellis resume). Waits for the run
+to end, then prints its summary; Ctrl-C while it waits kills the trainer's processes. Exit 0 once
+the run has ended; a run that is not running is left as it is.
 `,
   ls: `Usage: trellis ls [--json] [--runs-dir DIR]
 

@@ -37,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return (await commands()).resumeCommand(rest, help("resume"));
     case "attach":
       return (await commands()).attachCommand(rest, help("attach"));
+    case "stop":
+      return (await commands()).stopCommand(rest, help("stop"));
     case "ls":
       return (await commands()).lsCommand(rest, help("ls"));
     case "logs":
@@ -63,10 +65,12 @@ async function main(argv: string[]): Promise<number> {
 /** Errors that are the user's to fix carry an exit code; recipe and data errors print bare. */
 async function report(err: unknown): Promise<void> {
   const { TrellisError } = await import("../core/errors.js");
+  const { sanitise } = await import("../core/text/sanitise.js");
   // An error trellis expects is told in its message alone; anything else is a bug: its stack.
   const known = err instanceof TrellisError;
   const message = known ? err.message : ((err as Error)?.stack ?? String(err));
-  process.stderr.write(`${known && err.located ? "" : "trellis: "}${message}\n`);
+  // A message may quote the recipe or its data (a model name, a value): no escape sequence of theirs reaches the terminal.
+  process.stderr.write(`${known && err.located ? "" : "trellis: "}${sanitise(message, { lines: true })}\n`);
   process.exitCode = known ? err.exitCode : 1;
 }
 

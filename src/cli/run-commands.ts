@@ -3,7 +3,7 @@ import path from "node:path";
 import { fileLogger } from "../adapters/logger.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { attachLive, exitCodeOf, replayFinished } from "../app/attach.js";
+import { attachLive, CTRL_C_SAYS, exitCodeOf, replayFinished, type Interrupts, type RunView } from "../app/attach.js";
 import { setupEnvironment } from "../app/env.js";
 import { extraLocks } from "../app/extras.js";
 import { inspectUserEnvironment } from "../adapters/venv/user-env.js";
@@ -20,24 +20,26 @@ import prestart from "../adapters/python-prestart.cjs";
 import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
+import { sanitise, sanitiseDeep } from "../core/text/sanitise.js";
+import { jsonLine, shownEvent } from "../ui/shown-event.js";
 import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 
 const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as const;
 
-/** Ctrl-C once: a graceful stop of the run; twice: leave at once (a detached run keeps stopping). */
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  let count = 0;
-  process.on("SIGINT", () => {
-    if (++count > 1) process.exit(130);
-    process.stderr.write(
-      "\nstopping: the trainer saves a checkpoint at the end of this step (Ctrl-C again to leave)\n",
-    );
-    controller.abort();
-  });
-  return controller.signal;
+/**
+ * Ctrl-C as SIGINT (the plain views; the dashboard reads it as a key): each press goes to the
+ * attached view, which applies the one rule (app/attach.ts ctrlC). Presses before it attaches wait.
+ */
+function interruptSignal(): Interrupts {
+  let pending = 0;
+  let listener: (() => void) | undefined;
+  process.on("SIGINT", () => (listener ? listener() : pending++));
+  return (l) => {
+    listener = l;
+    for (; pending > 0; pending--) l();
+  };
 }
 
 export async function runCommand(rest: string[], help: () => number): Promise<number> {
@@ -164,7 +166,7 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const extras = [...(manifest.environment.extras ?? []).map((e) => e.name), ...envOptions(values).extras];
   const env = await setupEnvironment({ ...envOptions(values), extras, out: process.stderr });
   const changes = await whatChanged(manifest, env.python);
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const say = (line: string) => process.stderr.write(`${sanitise(line, { lines: true })}\n`);
   say(
     changes.length
       ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}`
@@ -219,20 +221,58 @@ export async function attachCommand(rest: string[], help: () => number): Promise
   return exitCodeOf(await replayFinished(dir, view));
 }
 
+/** `trellis stop`: the graceful stop of a run from any terminal (Ctrl-C while it waits: kill). */
+export async function stopCommand(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, { "runs-dir": { type: "string" } });
+  if (values.help) return help();
+  const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "stop"));
+  const live = readSupervisor(dir);
+  if (!live) {
+    process.stderr.write(`run ${path.basename(dir)} is not running (${summarizeRun(dir).status}): nothing to stop\n`);
+    return 0;
+  }
+  const interrupt = interruptSignal();
+  const result = await attachLive(live, stopView(path.basename(dir)), (press) => {
+    press(); // the stop this command is for
+    interrupt(press);
+  });
+  return result.kind === "ended" ? 0 : 1;
+}
+
+/** What `trellis stop` shows: what it asked, then how the run ended (not its whole history). */
+function stopView(runId: string): RunView {
+  const summary = summaryView(process.stderr);
+  const say = (line: string) => void process.stderr.write(`${line}\n`);
+  return {
+    write: (e) => summary.write(e),
+    interrupted: (what) => say(`${runId}: ${CTRL_C_SAYS[what]}`),
+    close: (result) =>
+      result.kind === "ended"
+        ? summary.close(result)
+        : say(
+            result.kind === "detached"
+              ? `left: run ${runId} may still be stopping; trellis attach ${runId} shows how it ends`
+              : `lost contact with the run's supervisor; see its supervisor.log`,
+          ),
+  };
+}
+
 export async function lsCommand(rest: string[], help: () => number): Promise<number> {
   const { values } = parse(rest, { json: { type: "boolean" }, "runs-dir": { type: "string" } });
   if (values.help) return help();
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
   const runs = listRunIds(runsDir).map((id) => summarizeRun(path.join(runsDir, id)));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(runs)}\n`);
+    process.stdout.write(`${jsonLine(runs)}\n`);
     return 0;
   }
   if (!runs.length) {
     process.stdout.write(`no runs in ${runsDir}\n`);
     return 0;
   }
-  const rows = runs.map((r) => [
+  // What the recipe and its events wrote goes through the one terminal sanitiser.
+  const shown = runs.map(sanitiseDeep);
+  const rows = shown.map((r) => [
     r.id,
     r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
     r.trainers || "-",
@@ -240,7 +280,7 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
     r.duration !== null ? duration(r.duration) : "-",
     r.preference !== null ? r.preference.toFixed(2) : "-",
     r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
-    r.status === "finished" || !r.reason ? "" : cut(r.reason, REASON_CHARS),
+    r.status === "finished" || !r.reason ? "" : cut(sanitise(r.reason), REASON_CHARS),
   ]);
   const head = ["RUN", "STATUS", "TRAINER", "STEPS", "TIME", "PREF", "STARTED", "REASON"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -275,7 +315,9 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const keep = logFilter({ types: values.type, stages: values.stage, since: values.since }, Date.now() / 1000);
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
-    process.stdout.write(values.json ? `${JSON.stringify(e)}\n` : `${formatLogLine(e)}\n`);
+    process.stdout.write(
+      values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
+    );
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {

@@ -4,10 +4,11 @@
  * printed into the normal scrollback. In review (a finished run replayed), the dashboard stays
  * on the recorded history until `q`.
  */
-import type { RunView, ViewResult } from "../app/attach.js";
+import { detachedLine, type RunView, type ViewResult } from "../app/attach.js";
 import type { Command } from "../core/events/wire.js";
 import { createDashboardStore, finalSummary, mountDashboard } from "./dashboard/index.js";
 import { colorEnabled } from "./format.js";
+import { shownEvent } from "./shown-event.js";
 
 export function dashboardView(options: { review?: boolean } = {}): RunView {
   const store = createDashboardStore();
@@ -23,7 +24,7 @@ export function dashboardView(options: { review?: boolean } = {}): RunView {
     },
   });
   return {
-    write: (e) => store.push(e),
+    write: (e) => store.push(shownEvent(e)),
     bindCommands: (s) => (send = s),
     detached,
     async close(result: ViewResult) {
@@ -34,8 +35,7 @@ export function dashboardView(options: { review?: boolean } = {}): RunView {
       const columns = process.stdout.columns;
       if (result.kind === "ended")
         process.stdout.write(`${finalSummary(state, { color: colorEnabled(process.stdout), columns })}\n`);
-      else if (result.kind === "detached")
-        process.stdout.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
+      else if (result.kind === "detached") process.stdout.write(`${detachedLine(state.run.runId ?? undefined)}\n`);
       else
         process.stdout.write(
           `lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`,

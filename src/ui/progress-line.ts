@@ -7,12 +7,13 @@
  * A run's history can contain an earlier end: a resumed run replays its stop first. That end is
  * printed as history once a `run_resumed` follows it, and the summary waits for the last end.
  */
-import type { RunView, ViewResult } from "../app/attach.js";
+import { CTRL_C_SAYS, detachedLine, type RunView, type ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
 import { initialDashboardState, reduceDashboard, type DashboardState } from "../core/run/dashboard-state.js";
 import { preferenceSummary, type RunState, type StageState } from "../core/run/state.js";
 import { clock } from "../core/clock.js";
 import { bar, colorEnabled, metric, painter } from "./format.js";
+import { shownEvent } from "./shown-event.js";
 
 /** Redraws per second on a terminal: enough to look live, few enough to cost nothing. */
 const REDRAW_MS = 200;
@@ -82,7 +83,8 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   };
 
   return {
-    write(event) {
+    write(raw) {
+      const event = shownEvent(raw);
       const before = state.alerts.length;
       const prev = state;
       state = reduceDashboard(state, event);
@@ -131,6 +133,7 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
       }
       for (const a of state.alerts.slice(before)) say(alertText(a, paint));
     },
+    interrupted: (what) => say(paint.yellow(CTRL_C_SAYS[what])),
     close(result: ViewResult) {
       if (result.kind === "ended") {
         pendingEnd = true;
@@ -138,8 +141,7 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
         return;
       }
       endLine();
-      if (result.kind === "detached")
-        out.write(`detached: the run goes on. Reattach with: trellis attach ${state.run.runId ?? ""}\n`);
+      if (result.kind === "detached") out.write(`${detachedLine(state.run.runId ?? undefined)}\n`);
       else
         out.write(
           `lost contact with the run's supervisor; see ${state.run.runDir ?? "the run directory"}/supervisor.log\n`,

@@ -40,8 +40,13 @@ export async function startRun(
     const dir = runDirs(runs).find((d) => !before.has(d));
     const info = dir && path.join(dir, "supervisor.json");
     if (dir && info && existsSync(info) && existsSync(path.join(dir, "token"))) {
-      const { url } = JSON.parse(readFileSync(info, "utf8")) as { url: string };
-      return { child, dir, url, token: readFileSync(path.join(dir, "token"), "utf8").trim() };
+      // Read it once it is whole: the supervisor may be writing it right now.
+      const text = readFileSync(info, "utf8");
+      const token = readFileSync(path.join(dir, "token"), "utf8").trim();
+      if (text.trim().endsWith("}") && token) {
+        const { url } = JSON.parse(text) as { url: string };
+        return { child, dir, url, token };
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }

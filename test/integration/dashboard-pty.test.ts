@@ -1,8 +1,9 @@
 /**
  * The real dashboard in a real pseudo-terminal (tmux), attached to a real run: it shows the
- * stage, a progress bar that advances and loss values; q detaches while training goes on;
- * attach opens the finished run for review, q leaves it with the summary; s then y stops
- * gracefully with a checkpoint.
+ * stage, a progress bar that advances and loss values; q detaches while training goes on and
+ * says how to stop and reattach; attach opens the finished run for review, q leaves it with the
+ * summary; s then y stops gracefully with a checkpoint. Ctrl-C is the one rule of every view:
+ * it stops the run (a checkpoint, then stopped), in `run` as in `attach`; q detaches.
  * UPDATE_SCREENS=1 rewrites the screen fixtures in test/fixtures/screens/ (shown in the README).
  */
 import assert from "node:assert/strict";
@@ -11,7 +12,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { execa } from "execa";
 import { BIN, eventsOf, readEvents, ROOT, RUN_TIMEOUT_MS, runDirs, workspace } from "../helpers/cli.js";
-import { longOrpoRecipe, waitFor } from "../helpers/live-run.js";
+import { longOrpoRecipe, startRun, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("dashboard");
 const socket = `trellis-test-${process.pid}`;
@@ -82,9 +83,12 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
 
     await tmux("send-keys", "-t", "live", "q");
     const detached = await waitForScreen("live", (s) => /EXIT=\d+/.test(s), "the client to exit");
-    assert.match(detached, /detached: the run goes on/);
-    assert.match(detached, /EXIT=0/);
     const dir = runDirs(runs)[0]!;
+    const id = path.basename(dir);
+    assert.match(detached, /detached: the run goes on/);
+    assert.ok(detached.includes(`stop it with:   trellis stop ${id}\n`), detached);
+    assert.ok(detached.includes(`reattach with:  trellis attach ${id}\n`), detached);
+    assert.match(detached, /EXIT=0/);
     await waitFor(
       () => readEvents(path.join(dir, "events.jsonl")).some((e) => e.type === "run_end"),
       RUN_TIMEOUT_MS,
@@ -126,4 +130,51 @@ describe("the dashboard in a terminal", { timeout: RUN_TIMEOUT_MS }, () => {
       "a saved checkpoint",
     );
   });
+
+  it("Ctrl-C in the dashboard of a running run stops it: a checkpoint, then stopped, resumable", async () => {
+    const ctrlRuns = path.join(ws.dir, "runs-ctrl-c");
+    await start("ctrlc", `node ${BIN} run ${longOrpoRecipe(ws.dir, 30)} --runs-dir ${ctrlRuns}`);
+    await waitForScreen("ctrlc", (s) => stepOf(s) > 0, "training on screen");
+    await tmux("send-keys", "-t", "ctrlc", "C-c");
+    const end = await waitForScreen("ctrlc", (s) => /EXIT=\d+/.test(s), "the run to stop");
+    assert.match(end, /EXIT=130/);
+    assert.match(end, /[■#] run \S+ stopped/);
+    assert.match(end, /trellis resume/);
+    assertStoppedWithCheckpoint(runDirs(ctrlRuns)[0]!);
+  });
+
+  it("attach: q detaches and the run goes on; Ctrl-C in a second attach stops it", async () => {
+    const attachRuns = path.join(ws.dir, "runs-attach");
+    const run = await startRun(longOrpoRecipe(ws.dir, 30), attachRuns, ws.env);
+    const id = path.basename(run.dir);
+    await start("attach1", `node ${BIN} attach ${id} --runs-dir ${attachRuns}`);
+    await waitForScreen("attach1", (s) => stepOf(s) > 0, "training on screen");
+    await tmux("send-keys", "-t", "attach1", "q");
+    const detached = await waitForScreen("attach1", (s) => /EXIT=\d+/.test(s), "attach to leave");
+    assert.match(detached, /EXIT=0/);
+    assert.ok(detached.includes(`stop it with:   trellis stop ${id}\n`), detached);
+    const steps = () => eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "metrics").length;
+    const atDetach = steps();
+    await waitFor(() => steps() > atDetach + 3, 120_000, "training to go on after q");
+    assert.ok(!readEvents(path.join(run.dir, "events.jsonl")).some((e) => e.type === "run_end"), "q stopped the run");
+
+    await start("attach2", `node ${BIN} attach ${id} --runs-dir ${attachRuns}`);
+    await waitForScreen("attach2", (s) => stepOf(s) > 0 && /q detach/.test(s), "the live dashboard");
+    await tmux("send-keys", "-t", "attach2", "C-c");
+    const end = await waitForScreen("attach2", (s) => /EXIT=\d+/.test(s), "the run to stop");
+    assert.match(end, /EXIT=130/);
+    assert.match(end, /[■#] run \S+ stopped/);
+    assert.equal((await run.child).exitCode, 130, "the first viewer saw the stop too");
+    assertStoppedWithCheckpoint(run.dir);
+  });
 });
+
+function assertStoppedWithCheckpoint(dir: string) {
+  const events = readEvents(path.join(dir, "events.jsonl"));
+  assert.equal(eventsOf(events, "run_end")[0]?.status, "stopped");
+  const stopped = eventsOf(events, "stopped")[0];
+  assert.ok(
+    stopped?.checkpoint && existsSync(path.join(stopped.checkpoint, "trainer_state.json")),
+    "a saved checkpoint",
+  );
+}

@@ -8,7 +8,8 @@ import type { GlyphMode } from "../../core/chart/raster.js";
 import type { Prompt } from "./footer.js";
 import { currentStage } from "../../core/run/progress.js";
 import { dashboardFrame } from "./frame.js";
-import { actionFor, type DashboardCommand } from "./keys.js";
+import { ctrlC } from "../../app/attach.js";
+import { actionFor, keyName, type DashboardCommand } from "./keys.js";
 import { applyAction, DEFAULT_SETTINGS, editFilter, type DashboardSettings } from "./settings.js";
 import { TextRows } from "./text-rows.js";
 import type { DashboardStore } from "./store.js";
@@ -64,17 +65,23 @@ export function Dashboard(props: DashboardProps) {
   }, [props.now, live]);
 
   const { isRawModeSupported } = useStdin();
+  // Stop requests sent from here (s y, Ctrl-C): a Ctrl-C after one kills, as on the plain path.
+  const stopsSent = useRef(0);
+  const sendStop = (p: Prompt) => {
+    stopsSent.current++;
+    props.onCommand("stop");
+    setPrompt(p);
+  };
   const onKey = (input: string, key: Key) => {
-    // Ctrl-C reaches us as "c" with ctrl in raw mode: leave, never take it for "checkpoint".
-    if (key.ctrl) {
-      if (input === "c") props.onCommand("detach");
-      return;
+    // Ctrl-C is the same in every view (app/attach.ts ctrlC): it stops the run, it never detaches.
+    if (keyName(input, key) === "ctrl-c") {
+      const what = ctrlC(stopsSent.current, live && !props.review);
+      return what === "leave" ? props.onCommand("detach") : sendStop(what === "stop" ? "stop-sent" : "kill-sent");
     }
+    if (key.ctrl) return;
     if (promptRef.current === "confirm-stop") {
-      if (input === "y" || input === "Y") {
-        props.onCommand("stop");
-        setPrompt("stop-sent");
-      } else setPrompt("none");
+      if (input === "y" || input === "Y") sendStop("stop-sent");
+      else setPrompt("none");
       return;
     }
     if (settingsRef.current.editingFilter) return setSettings((s) => editFilter(s, input, key));

@@ -8,7 +8,7 @@ import { KEYS, keyLabel } from "./keys.js";
 import { fit, joinFit } from "./text.js";
 import type { PanelContext } from "./panel-context.js";
 
-export type Prompt = "none" | "confirm-stop" | "stop-sent" | "checkpoint-sent";
+export type Prompt = "none" | "confirm-stop" | "stop-sent" | "kill-sent" | "checkpoint-sent";
 
 export function footerLine(v: PanelContext, prompt: Prompt, review = false): string {
   const { paint, settings: s } = v;
@@ -37,10 +37,12 @@ export function footerLine(v: PanelContext, prompt: Prompt, review = false): str
   ].filter(Boolean);
   const note =
     prompt === "stop-sent"
-      ? paint.yellow("stop requested")
-      : prompt === "checkpoint-sent"
-        ? paint.cyan("checkpoint requested")
-        : "";
+      ? paint.yellow("stopping: a checkpoint, then stop (^C again kills)")
+      : prompt === "kill-sent"
+        ? paint.yellow("killing the trainer's processes")
+        : prompt === "checkpoint-sent"
+          ? paint.cyan("checkpoint requested")
+          : "";
   return joinFit(
     [` ${[note, ...modes].filter(Boolean).join(" ")}`.trimEnd(), ...hints]
       .filter((h) => h.trim())

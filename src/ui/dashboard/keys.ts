@@ -40,10 +40,15 @@ export const KEYS: readonly KeyBinding[] = [
     action: "detach",
     keys: ["q"],
     hint: "detach",
-    help: "leave the dashboard; training continues (trellis attach returns)",
+    help: "leave the dashboard; training continues (trellis attach returns, trellis stop stops it)",
   },
   { action: "help", keys: ["?"], hint: "help", help: "this help; esc or ? to close" },
-  { action: "stop", keys: ["s"], hint: "stop", help: "stop gracefully: save a checkpoint, then end (confirm with y)" },
+  {
+    action: "stop",
+    keys: ["s"],
+    hint: "stop",
+    help: "stop gracefully: save a checkpoint, then end (confirm with y; Ctrl-C: at once, twice: kill)",
+  },
   { action: "checkpoint", keys: ["c"], hint: "checkpoint", help: "save a checkpoint at the end of the current step" },
   { action: "next-page", keys: ["tab"], hint: "charts", help: "show the next charts" },
   {
@@ -110,6 +115,7 @@ export const KEYS: readonly KeyBinding[] = [
 ];
 
 export interface InkKey {
+  ctrl?: boolean;
   tab?: boolean;
   escape?: boolean;
   leftArrow?: boolean;
@@ -118,6 +124,8 @@ export interface InkKey {
 
 /** The name a key press goes by in the registry. */
 export function keyName(input: string, key: InkKey): string {
+  // In raw mode Ctrl-C arrives as "c" with ctrl: never take it for "checkpoint".
+  if (key.ctrl) return `ctrl-${input}`;
   return key.tab ? "tab" : key.escape ? "esc" : key.leftArrow ? "left" : key.rightArrow ? "right" : input;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Shows the dashboard on a terminal with the settings Ink 6.8 needs (docs/design/DASHBOARD.md §5.4): at most
- * 15 frames a second, only changed lines rewritten, Ctrl-C handled by the dashboard (it
- * detaches), and the alternate screen so the shell's scrollback stays clean. Print
+ * 15 frames a second, only changed lines rewritten, Ctrl-C read as a key by the dashboard (it
+ * stops the run, as SIGINT does on the plain path: app/attach.ts ctrlC), and the alternate screen so the shell's scrollback stays clean. Print
  * `finalSummary` after `unmount()`: it lands in the normal screen's scrollback.
  */
 import { render } from "ink";

@@ -292,7 +292,7 @@ describe("dashboard keys", () => {
     assert.deepEqual(s.commands, []);
     s.stdin.write("y");
     await waitFor(() => assert.deepEqual(s.commands, ["stop"]));
-    await waitFor(() => assert.match(s.last(), /stop requested/));
+    await waitFor(() => assert.match(s.last(), /stopping: a checkpoint, then stop/));
     s.unmount();
   });
 
@@ -315,8 +315,33 @@ describe("dashboard keys", () => {
     s.unmount();
   });
 
-  it("ctrl-c detaches, and is never taken for c (checkpoint)", async () => {
+  it("ctrl-c stops at once (no question), a second kills, a third leaves; never taken for c", async () => {
     const s = await showLive(dpoMidRun());
+    s.stdin.write("\u0003");
+    await waitFor(() => assert.deepEqual(s.commands, ["stop"]));
+    await waitFor(() => assert.match(s.last(), /stopping: a checkpoint, then stop \(\^C again kills\)/));
+    s.stdin.write("\u0003");
+    await waitFor(() => assert.deepEqual(s.commands, ["stop", "stop"]));
+    await waitFor(() => assert.match(s.last(), /killing the trainer's processes/));
+    s.stdin.write("\u0003");
+    await waitFor(() => assert.deepEqual(s.commands, ["stop", "stop", "detach"]));
+    s.unmount();
+  });
+
+  it("ctrl-c after s y is the second stop request: it kills, as on the plain path", async () => {
+    const s = await showLive(dpoMidRun());
+    s.stdin.write("s");
+    await waitFor(() => assert.match(s.last(), /Stop training\?/));
+    s.stdin.write("y");
+    await waitFor(() => assert.deepEqual(s.commands, ["stop"]));
+    s.stdin.write("\u0003");
+    await waitFor(() => assert.match(s.last(), /killing the trainer's processes/));
+    assert.deepEqual(s.commands, ["stop", "stop"]);
+    s.unmount();
+  });
+
+  it("ctrl-c on an ended run leaves", async () => {
+    const s = await showLive(stream("dpo.jsonl"));
     s.stdin.write("\u0003");
     await waitFor(() => assert.deepEqual(s.commands, ["detach"]));
     s.unmount();
