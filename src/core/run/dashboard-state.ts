@@ -112,7 +112,8 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
       // The run goes on: its clock runs again and no stop asked of an earlier segment is pending.
       next.endedAt = null;
       const stages: Record<string, StageDetail> = {};
-      for (const [id, d] of Object.entries(state.stages)) stages[id] = d.stoppingAt === null ? d : { ...d, stoppingAt: null };
+      for (const [id, d] of Object.entries(state.stages))
+        stages[id] = d.stoppingAt === null ? d : { ...d, stoppingAt: null };
       next.stages = stages;
       break;
     }
