@@ -65,3 +65,21 @@ def test_summary_rates_count_the_steps_this_process_ran():
     fixed = segments.segment_rates(summary, steps_run=20, args=args)
     assert fixed == {**summary, "train_samples_per_second": 80.0, "train_steps_per_second": 5.0}
     assert segments.segment_rates(summary, 20, SimpleNamespace()) == summary
+
+
+def test_a_resumed_adapter_keeps_the_dtype_it_trained_in():
+    """PEFT's load_adapter upcasts a bfloat16 (QLoRA) adapter to float32; resuming casts it back."""
+    model = torch.nn.Linear(4, 4).to(torch.bfloat16)
+    model.bias.requires_grad_(False)
+    trained = model.weight.detach().clone()
+
+    def load_from_checkpoint(checkpoint):
+        for p in model.parameters():
+            p.data = p.data.to(torch.float32)
+        return checkpoint
+
+    t = SimpleNamespace(model=model, _load_from_checkpoint=load_from_checkpoint)
+    segments.keep_trainable_dtypes(t)
+    assert t._load_from_checkpoint("checkpoint-6") == "checkpoint-6"
+    assert model.weight.dtype == torch.bfloat16 and torch.equal(model.weight, trained)
+    assert model.bias.dtype == torch.float32, "frozen parameters are left as loaded"

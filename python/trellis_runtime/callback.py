@@ -48,6 +48,7 @@ class TrellisCallback(TrainerCallback):
     def watch(self, trainer: Any) -> None:
         """Count real tokens, padding and examples of every micro-batch the trainer trains on."""
         self.trainer = trainer
+        segments.keep_trainable_dtypes(trainer)  # a resumed QLoRA adapter stays in bfloat16
         self.meter.watch(trainer)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:

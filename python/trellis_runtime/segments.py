@@ -86,6 +86,32 @@ def restore_window(trainer: Any, folder: str, step: int) -> bool:
     return True
 
 
+def keep_trainable_dtypes(trainer: Any) -> None:
+    """Resuming keeps each trainable parameter in the dtype it trained in.
+
+    TRL trains a QLoRA adapter in bfloat16; the Trainer resumes a PEFT model with PEFT's
+    `load_adapter`, which upcasts a bfloat16 adapter to float32, so the resumed steps would be
+    computed in another precision than the uninterrupted run's. The checkpoint holds the
+    bfloat16 values: casting back restores them exactly, before the optimizer is built.
+    """
+    original = getattr(trainer, "_load_from_checkpoint", None)
+    if original is None:
+        return
+
+    def load(checkpoint: str, *rest: Any, **kw: Any) -> Any:
+        model = getattr(trainer, "model", None)
+        if model is None:
+            return original(checkpoint, *rest, **kw)
+        before = {name: p.dtype for name, p in model.named_parameters() if p.requires_grad}
+        result = original(checkpoint, *rest, **kw)
+        for name, p in model.named_parameters():
+            if p.requires_grad and name in before and p.dtype != before[name]:
+                p.data = p.data.to(before[name])
+        return result
+
+    trainer._load_from_checkpoint = load
+
+
 def segment_rates(metrics: dict[str, Any], steps_run: int, args: Any) -> dict[str, Any]:
     """The summary's rates over the steps this process ran, not over the stage's max steps.
 

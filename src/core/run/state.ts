@@ -161,7 +161,8 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "run_end":
       return { ...next, status: event.status, reason: event.reason ?? null };
     case "run_resumed":
-      return { ...next, status: "running", reason: null };
+      // The run goes on: an earlier segment's end (and the exception that ended it) is history.
+      return { ...next, status: "running", reason: null, error: null };
     default:
       return next;
   }
