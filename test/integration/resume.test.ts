@@ -131,6 +131,27 @@ describe(
       );
     });
 
+    it("QLoRA DPO with LoRA dropout on the CPU (bitsandbytes), stopped mid-stage: the adapter resumes in bfloat16", async () => {
+      const file = dpoLoraRecipe("qlora-dropout", "quickstart-dpo-qlora.yaml", {
+        num_train_epochs: "1\n      max_steps: 12",
+        save_strategy: "steps\n      save_steps: 3",
+      });
+      writeFileSync(
+        file,
+        readFileSync(file, "utf8")
+          .replace("merge: true", "merge: false")
+          .replace(/^data:/m, "preference_eval: false\ndata:"),
+      );
+      const runs = path.join(ws.dir, "runs-qlora");
+      const { events, report } = await stopResumeReproduce(file, runs, (ev) =>
+        eventsOf(ev, "metrics").some((e) => e.step >= 5),
+      );
+      const stopped = eventsOf(events, "stopped")[0]!;
+      assert.ok(stopped.step > 5 && stopped.step < 12, `stopped at step ${stopped.step}`);
+      assert.deepEqual(report.first, null, `first difference: ${JSON.stringify(report.first)}`);
+      assert.equal(report.identical, true);
+    });
+
     it("SFT then DPO with LoRA dropout, stopped between the stages", async () => {
       const file = dpoLoraRecipe("sft-dpo-lora-dropout", "quickstart-sft-dpo.yaml", {
         logging_steps: "3",
