@@ -54,7 +54,8 @@ def test_orpo_stored_metrics_are_carried_too(tmp_path):
     t = SimpleNamespace(args=SimpleNamespace(process_index=1), _stored_metrics=store)
     segments.save_window(t, str(tmp_path), step=3)
     assert (tmp_path / "trellis-log-window-1.json").exists()
-    fresh = SimpleNamespace(args=SimpleNamespace(process_index=1), _stored_metrics=defaultdict(lambda: defaultdict(list)))
+    empty = defaultdict(lambda: defaultdict(list))
+    fresh = SimpleNamespace(args=SimpleNamespace(process_index=1), _stored_metrics=empty)
     assert segments.restore_window(fresh, str(tmp_path), step=3)
     assert fresh._stored_metrics["train"] == {"nll_loss": [2.5]}
 
