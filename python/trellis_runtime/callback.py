@@ -12,7 +12,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import control as control_channel
-from . import perf, ranks, usage
+from . import perf, ranks, segments, usage
 from .events import Emitter
 
 # Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
@@ -42,9 +42,13 @@ class TrellisCallback(TrainerCallback):
         self.stopped = False
         self.last_checkpoint: str | None = None
         self.meter = Meter()
+        self.trainer: Any = None
+        self.first_step = 0  # where this process's training began: > 0 when resumed
 
     def watch(self, trainer: Any) -> None:
         """Count real tokens, padding and examples of every micro-batch the trainer trains on."""
+        self.trainer = trainer
+        segments.keep_trainable_dtypes(trainer)  # a resumed QLoRA adapter stays in bfloat16
         self.meter.watch(trainer)
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
@@ -70,6 +74,11 @@ class TrellisCallback(TrainerCallback):
     ) -> None:
         self.meter.begin(args, kwargs.get("model"))
         ranks.heartbeat(state.global_step)
+        # Resumed: the logging window saved with the checkpoint (segments.py), as if never stopped.
+        self.first_step = state.global_step
+        if state.global_step > 0:
+            checkpoint = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+            segments.restore_window(self.trainer, checkpoint, state.global_step)
         if state.is_world_process_zero:
             self.emitter.emit(
                 "train_begin",
@@ -94,6 +103,7 @@ class TrellisCallback(TrainerCallback):
         # The epoch travels as its own field; inside metrics it would be charted as a metric.
         metrics = {k: v for k, v in logs.items() if k != "epoch"}
         if SUMMARY_KEY in logs:
+            metrics = segments.segment_rates(metrics, state.global_step - self.first_step, args)
             self.emitter.emit("train_summary", step=state.global_step, metrics=metrics)
         elif any(k.startswith(EVAL_PREFIX) for k in logs):
             self.emitter.emit(
@@ -123,10 +133,11 @@ class TrellisCallback(TrainerCallback):
 
     def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         self.last_save = time.monotonic()
+        path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
+        segments.save_window(self.trainer, path, state.global_step)
         # Each rank writes its own RNG state: the checkpoint is complete once all have.
         ranks.barrier()
         if state.is_world_process_zero:
-            path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             self.last_checkpoint = path
             self.last_save = time.monotonic()
             write_checkpoint_marker(path, state.global_step)

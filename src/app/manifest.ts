@@ -16,7 +16,9 @@ import { sha256Text } from "../adapters/hash.js";
 import { gitState } from "../adapters/git-state.js";
 import { probeGpus } from "../adapters/gpu-probe.js";
 import { probePython, type PythonFacts } from "../adapters/python-probe.js";
-import { readManifestFile, writeManifestFile } from "../adapters/run-dir.js";
+import { readManifestFile, runFiles, writeManifestFile } from "../adapters/run-dir.js";
+import { readAllEvents } from "../adapters/event-file.js";
+import { initialState, reduce, stageSeconds } from "../core/run/state.js";
 import type { ExtraRecord } from "./extras.js";
 
 /** How long the end of a run waits for the initial manifest (its subprocesses take well under this). */
@@ -120,13 +122,42 @@ export async function finalizeManifest(
   }
   if (recorded === undefined) return; // `trellis run` was killed before writing it
   const manifest = recorded as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
-  manifest.data.hub = provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d })));
-  (manifest as Record<string, unknown>).models = provenance.map((p) => ({ stage: p.stage, ...p.model }));
-  manifest.plan = provenance.map((p) => ({ stage: p.stage, ...p.plan }));
+  // A resumed run's supervisor saw only the stages it ran: the earlier ones keep their record.
+  const ran = new Set(provenance.map((p) => p.stage));
+  const kept = (recorded: unknown) =>
+    (Array.isArray(recorded) ? (recorded as Array<{ stage?: string }>) : []).filter((x) => !ran.has(x.stage ?? ""));
+  manifest.data.hub = [
+    ...kept(manifest.data.hub),
+    ...provenance.flatMap((p) => p.datasets.map((d) => ({ stage: p.stage, ...d }))),
+  ];
+  manifest.models = [...kept(manifest.models), ...provenance.map((p) => ({ stage: p.stage, ...p.model }))];
+  manifest.plan = [...kept(manifest.plan), ...provenance.map((p) => ({ stage: p.stage, ...p.plan }))];
   // Averages over each stage's training time (tokens/s counts real tokens; MFU null: unknown).
-  (manifest as Record<string, unknown>).throughput = throughput;
+  manifest.throughput = throughput;
+  manifest.stages = await stageCosts(runDir);
   manifest.ended_at = new Date().toISOString();
   manifest.status = end.status;
   manifest.exit_code = end.exitCode;
   writeManifestFile(runDir, manifest);
+}
+
+/**
+ * Each stage's time and cost, summed over the segments of a stopped and resumed run: seconds
+ * from its start to its end, and the wall, CPU and device seconds and tokens its processes report.
+ */
+async function stageCosts(runDir: string): Promise<unknown[]> {
+  let events;
+  try {
+    events = await readAllEvents(runFiles(runDir).events);
+  } catch {
+    return []; // a damaged events file must not keep the outcome from the manifest
+  }
+  const state = events.reduce(reduce, initialState);
+  const now = Date.now() / 1000;
+  return state.stages.map((s) => ({
+    stage: s.id,
+    status: s.status,
+    seconds: stageSeconds(s, s.endedAt ?? now),
+    usage: s.usage,
+  }));
 }

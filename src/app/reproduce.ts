@@ -57,10 +57,16 @@ export interface Comparison {
   first: MetricDifference | null;
 }
 
-/** Compares the logged metrics of two runs, step by step, in the original's order. */
+/**
+ * Compares the logged metrics of two runs, step by step, in the original's order. A step logged
+ * twice (a run resumed from a checkpoint older than its last log) counts once, as logged last.
+ */
 export function compareMetrics(original: RunEvent[], reproduced: RunEvent[]): Comparison {
-  const logged = (events: RunEvent[]) =>
-    events.filter((e): e is Extract<RunEvent, { type: "metrics" }> => e.type === "metrics");
+  const logged = (events: RunEvent[]) => {
+    const byStep = new Map<string, Extract<RunEvent, { type: "metrics" }>>();
+    for (const e of events) if (e.type === "metrics") byStep.set(`${e.stage}\0${e.step}`, e);
+    return [...byStep.values()];
+  };
   const a = logged(original);
   const b = new Map(logged(reproduced).map((e) => [`${e.stage}\0${e.step}`, e]));
   let values = 0;

@@ -10,7 +10,7 @@
 import { CTRL_C_SAYS, detachedLine, type RunView, type ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
 import { initialDashboardState, reduceDashboard, type DashboardState } from "../core/run/dashboard-state.js";
-import { preferenceSummary, type RunState, type StageState } from "../core/run/state.js";
+import { preferenceSummary, stageSeconds, type RunState, type StageState } from "../core/run/state.js";
 import { clock } from "../core/clock.js";
 import { bar, colorEnabled, metric, painter } from "./format.js";
 import { shownEvent } from "./shown-event.js";
@@ -159,7 +159,7 @@ function alertText(a: Alert, paint: Paint): string {
 function stageLine(run: RunState, s: StageState, paint: Paint, now: number): string {
   const n = run.stages.findIndex((x) => x.id === s.id) + 1;
   const total = s.maxSteps ?? 0;
-  const elapsed = s.startedAt ? (s.endedAt ?? now) - s.startedAt : 0;
+  const elapsed = stageSeconds(s, now) ?? 0;
   const eta = s.step > 0 && total > s.step ? (elapsed / s.step) * (total - s.step) : NaN;
   const mark =
     s.status === "finished"

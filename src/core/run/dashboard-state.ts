@@ -108,6 +108,15 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
     case "run_end":
       next.endedAt = event.time;
       break;
+    case "run_resumed": {
+      // The run goes on: its clock runs again and no stop asked of an earlier segment is pending.
+      next.endedAt = null;
+      const stages: Record<string, StageDetail> = {};
+      for (const [id, d] of Object.entries(state.stages))
+        stages[id] = d.stoppingAt === null ? d : { ...d, stoppingAt: null };
+      next.stages = stages;
+      break;
+    }
     case "gpu":
       next.gpu = foldGpu(state.gpu, event.time - (state.startedAt ?? event.time), event.gpus, event.time);
       break;

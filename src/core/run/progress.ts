@@ -1,7 +1,7 @@
 /** Derived figures for the views: which stage is current, how far it is, how fast, how long. */
 import type { DashboardState } from "./dashboard-state.js";
 import type { StageDetail } from "./stage-detail.js";
-import type { StageState } from "./state.js";
+import { stageSeconds, type StageState } from "./state.js";
 
 export interface CurrentStage {
   stage: StageState;
@@ -26,7 +26,7 @@ export interface StageProgress {
   /** 0..1, or null without max_steps. */
   fraction: number | null;
   epoch: number | null;
-  /** Seconds since the stage started (to its end once ended). */
+  /** Seconds the stage has run, summed over its segments (to its end once ended). */
   elapsed: number | null;
   /** Seconds left at the current pace; null when unknown or done. */
   eta: number | null;
@@ -38,7 +38,7 @@ export interface StageProgress {
 /** `now` is in seconds, like event times (pass the last event's time to replay a recording). */
 export function stageProgress(stage: StageState, detail: StageDetail | undefined, now: number): StageProgress {
   const max = stage.maxSteps;
-  const elapsed = stage.startedAt !== null ? Math.max(0, (stage.endedAt ?? now) - stage.startedAt) : null;
+  const elapsed = stageSeconds(stage, now);
   const rate = detail?.stepsPerSec ?? null;
   const left = max !== null ? max - stage.step : null;
   const eta = stage.status === "running" && rate && rate > 0 && left !== null && left > 0 ? left / rate : null;

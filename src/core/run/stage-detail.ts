@@ -111,6 +111,9 @@ export function reduceStageDetail(
       return {
         ...d,
         beganAt: d.beganAt ?? event.time,
+        // A resumed stage: rates start again (not across the pause) and its stop was done.
+        rate: null,
+        stoppingAt: null,
         trainer: event.trainer,
         device: event.device,
         trlVersion: event.trl_version ?? null,

@@ -1,5 +1,13 @@
 /** The state of a run, folded from its events. Pure; the terminal views only read it. */
-import { metricNumbers, type Phase, type RunEvent, type RunStatus } from "../events/protocol.js";
+import { metricNumbers, type Phase, type RunEvent, type RunStatus, type Usage } from "../events/protocol.js";
+
+/** What a stage has cost: each process reports its own (usage.py); a stage sums its processes. */
+export interface StageUsage {
+  wall_s: number;
+  cpu_s: number;
+  device_s: number;
+  tokens: number;
+}
 
 export interface StageState {
   id: string;
@@ -10,8 +18,15 @@ export interface StageState {
   epoch: number | null;
   /** Latest value of each training metric. */
   metrics: Record<string, number>;
+  /** The current segment: a stopped or failed stage that is resumed runs again in a new process. */
   startedAt: number | null;
   endedAt: number | null;
+  /** Seconds of the stage's earlier segments; `stageSeconds` adds the current one. */
+  earlierSeconds: number;
+  /** The stage's cost so far, summed over its segments; null before the first report. */
+  usage: StageUsage | null;
+  /** The part of `usage` from earlier segments. */
+  earlierUsage: StageUsage | null;
   device: string | null;
   preferenceBefore: number | null;
   preferenceAfter: number | null;
@@ -65,6 +80,9 @@ const newStage = (id: string, trainer: string): StageState => ({
   metrics: {},
   startedAt: null,
   endedAt: null,
+  earlierSeconds: 0,
+  usage: null,
+  earlierUsage: null,
   device: null,
   preferenceBefore: null,
   preferenceAfter: null,
@@ -95,18 +113,11 @@ export function reduce(state: RunState, event: RunEvent): RunState {
         stages: event.stages.map((s) => newStage(s.id, s.trainer)),
       };
     case "stage_start":
-      // Its phases may have started it already; a resumed stage starts anew.
-      return patchStage(event.stage, (s) => ({
-        status: "running",
-        startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time,
-        endedAt: null,
-        device: event.device,
-      }));
+      // Its phases may have started it already; a resumed stage starts a new segment.
+      return patchStage(event.stage, (s) => ({ ...segmentAt(s, event.time), device: event.device }));
     case "phase":
       return patchStage(event.stage, (s) => ({
-        status: "running",
-        startedAt: s.status === "running" ? (s.startedAt ?? event.time) : event.time,
-        endedAt: null,
+        ...segmentAt(s, event.time),
         phase: event.phase,
         phaseSince: event.time,
         phaseTotal: event.total ?? null,
@@ -119,7 +130,10 @@ export function reduce(state: RunState, event: RunEvent): RunState {
         maxSteps: event.max_steps,
         epoch: event.epoch,
         metrics: { ...s.metrics, ...metricNumbers(event.metrics) },
+        ...(event.usage ? { usage: addUsage(s.earlierUsage, event.usage) } : {}),
       }));
+    case "usage":
+      return patchStage(event.stage, (s) => ({ usage: addUsage(s.earlierUsage, event) }));
     case "checkpoint":
       return patchStage(event.stage, () => ({ lastCheckpoint: event.path }));
     case "stopped":
@@ -147,10 +161,39 @@ export function reduce(state: RunState, event: RunEvent): RunState {
     case "run_end":
       return { ...next, status: event.status, reason: event.reason ?? null };
     case "run_resumed":
-      return { ...next, status: "running", reason: null };
+      // The run goes on: an earlier segment's end (and the exception that ended it) is history.
+      return { ...next, status: "running", reason: null, error: null };
     default:
       return next;
   }
+}
+
+/** The stage's running segment goes on; else a new one starts, after the time and cost of the earlier ones. */
+function segmentAt(s: StageState, time: number): Partial<StageState> {
+  if (s.status === "running") return { startedAt: s.startedAt ?? time, endedAt: null };
+  const earlier = s.startedAt !== null && s.endedAt !== null ? Math.max(0, s.endedAt - s.startedAt) : 0;
+  return {
+    status: "running",
+    startedAt: time,
+    endedAt: null,
+    earlierSeconds: s.earlierSeconds + earlier,
+    earlierUsage: s.usage,
+  };
+}
+
+function addUsage(earlier: StageUsage | null, u: Usage | StageUsage): StageUsage {
+  return {
+    wall_s: (earlier?.wall_s ?? 0) + u.wall_s,
+    cpu_s: (earlier?.cpu_s ?? 0) + u.cpu_s,
+    device_s: (earlier?.device_s ?? 0) + u.device_s,
+    tokens: (earlier?.tokens ?? 0) + u.tokens,
+  };
+}
+
+/** The stage's time so far, summed over its segments (to `now` while one runs). */
+export function stageSeconds(s: StageState, now: number): number | null {
+  if (s.startedAt === null) return s.earlierSeconds || null;
+  return s.earlierSeconds + Math.max(0, (s.endedAt ?? now) - s.startedAt);
 }
 
 /** Preference accuracy before the first stage and after the last, where measured. */

@@ -4,7 +4,7 @@
  * are, the alerts seen. Plain text; colour codes only when asked for.
  */
 import type { DashboardState } from "../../core/run/dashboard-state.js";
-import { preferenceSummary } from "../../core/run/state.js";
+import { preferenceSummary, stageSeconds } from "../../core/run/state.js";
 import { formatAlert } from "./health-line.js";
 import { metric } from "../format.js";
 import { clock } from "../../core/clock.js";
@@ -73,7 +73,7 @@ export function finalSummary(state: DashboardState, options: FinalSummaryOptions
             ? paint.yellow(sym.stopped)
             : paint.dim(sym.pending);
     const steps = s.maxSteps !== null ? `${s.step}/${s.maxSteps} steps` : s.step > 0 ? `${s.step} steps` : "";
-    const time = s.startedAt !== null && s.endedAt !== null ? clock(s.endedAt - s.startedAt) : "";
+    const time = s.startedAt !== null && s.endedAt !== null ? clock(stageSeconds(s, s.endedAt)) : "";
     const metrics = (FINAL_METRICS[s.trainer] ?? [["loss", "loss"]])
       .filter(([k]) => s.metrics[k] !== undefined)
       .map(([k, label]) => `${label} ${metric(s.metrics[k])}`);

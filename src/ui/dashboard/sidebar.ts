@@ -6,6 +6,7 @@
 import { stageMark } from "./header.js";
 import { formatAlert } from "./health-line.js";
 import { clock } from "../../core/clock.js";
+import { stageSeconds } from "../../core/run/state.js";
 import { compact } from "./numbers.js";
 import { padEnd, wrapWords } from "./text.js";
 import type { PanelContext } from "./panel-context.js";
@@ -25,7 +26,8 @@ export function sidebarLines(v: PanelContext, rows: number): string[] {
   head("stages");
   state.run.stages.forEach((s, i) => {
     const steps = s.maxSteps !== null ? `${s.step}/${s.maxSteps}` : s.step ? String(s.step) : "";
-    const took = s.startedAt !== null ? clock((s.endedAt ?? v.now) - s.startedAt) : "";
+    const seconds = stageSeconds(s, v.now);
+    const took = seconds !== null ? clock(seconds) : "";
     const tab = i + 1 === v.shown?.index ? paint.inverse(s.id) : s.id;
     add(` ${stageMark(s, v)} ${tab} ${s.trainer}  ${steps}  ${took}`.trimEnd());
     if (s.preferenceBefore !== null || s.preferenceAfter !== null)
