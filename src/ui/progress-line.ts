@@ -6,6 +6,8 @@
  *
  * A run's history can contain an earlier end: a resumed run replays its stop first. That end is
  * printed as history once a `run_resumed` follows it, and the summary waits for the last end.
+ * After several resumes the replay marks each earlier attempt's events (`meta.history`): their
+ * lines, failures included, are printed as `earlier attempt`, never as what happens now.
  */
 import type { RunView, ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
@@ -40,11 +42,12 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   let liveStage: string | null = null;
   let pendingEnd = false;
   let history = o.resuming ?? false;
+  let earlier = false; // the event being shown belongs to an earlier attempt
   const printedAt = new Map<string, { time: number; fraction: number }>();
 
   /** A whole line, above the live one (which is redrawn after). */
   const say = (text: string) => {
-    const prefix = history ? paint.dim("history ") : "";
+    const prefix = earlier ? paint.dim("earlier attempt ") : history ? paint.dim("history ") : "";
     out.write(`${liveStage && live ? "\r\u001b[K" : ""}${prefix}${text}\n`);
     if (live && liveStage) {
       const s = state.run.stages.find((x) => x.id === liveStage);
@@ -59,7 +62,8 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   };
   const progress = (s: StageState, force = false) => {
     const t = Date.now();
-    if (live) {
+    // An earlier attempt's progress is printed as a line of history, never drawn as the live line.
+    if (live && !earlier) {
       if (!force && t - lastDraw < REDRAW_MS) return;
       lastDraw = t;
       return drawLive(s);
@@ -82,7 +86,11 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   };
 
   return {
-    write(event) {
+    notice(text) {
+      say(`${paint.yellow("notice")} ${text}`);
+    },
+    write(event, meta) {
+      earlier = meta?.history === true;
       const before = state.alerts.length;
       const prev = state;
       state = reduceDashboard(state, event);
@@ -121,7 +129,10 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
             pendingEnd = false;
             endLine();
             const s = prev.run.stages.find((x) => x.id === event.stage);
+            // The end of the attempt before this one: history, whichever attempt this is.
+            if (meta) earlier = true;
             say(`${paint.dim(`run ${prev.run.runId} ${prev.run.status}${s ? ` in ${s.id} at step ${s.step}` : ""}`)}`);
+            earlier = meta?.history === true;
           }
           history = false;
           say(`${paint.bold("resumed")} ${event.stage} from ${event.checkpoint ?? "the start (no checkpoint)"}`);
