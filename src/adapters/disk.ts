@@ -1,6 +1,6 @@
 /** Free space where a run will write, measured on the nearest folder that exists already. */
 import { randomBytes } from "node:crypto";
-import { rmSync, statfsSync, writeFileSync } from "node:fs";
+import { appendFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import path from "node:path";
 
@@ -36,6 +36,9 @@ export function createReserve(runDir: string, bytes = RESERVE_BYTES): boolean {
     return false;
   }
 }
+
+/** One line at the end of a log file (supervisor.log, once the reserve made room for it). */
+export const appendLine = (file: string, line: string) => appendFileSync(file, line);
 
 export const releaseReserve = (runDir: string) => rmSync(reserveFile(runDir), { force: true });
 

@@ -4,10 +4,9 @@
  * then deletes the reserve to make room for the held events, its log lines and the run's end.
  * The run is then resumable like any failed run, once space is freed.
  */
-import { appendFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
-import { createReserve, freeBytesNow, releaseReserve } from "../adapters/disk.js";
+import { appendLine, createReserve, freeBytesNow, releaseReserve } from "../adapters/disk.js";
 import { runFiles } from "../adapters/run-dir.js";
 import { diskFullMessage, type DiskFullFacts } from "../core/diagnose/disk-full.js";
 
@@ -38,7 +37,7 @@ export class DiskGuard {
     if (!this.facts) return;
     const line = `trellis supervisor: ${new Date().toISOString()} ${diskFullMessage(this.facts)}; the trainer was stopped and the reserve (${this.reserved ? "1 MiB" : "none"}) freed to record the run's end; once space is freed: trellis resume ${path.basename(this.runDir)}\n`;
     try {
-      appendFileSync(runFiles(this.runDir).supervisorLog, line);
+      appendLine(runFiles(this.runDir).supervisorLog, line);
     } catch (err) {
       this.logger.error({ err }, "supervisor.log could not be written");
     }

@@ -60,7 +60,7 @@ export interface Supervisor {
 export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
   const f = runFiles(launch.runDir);
   // A resumed run goes on in the same events.jsonl: numbering and state continue from it.
-  const history = launch.resume ? await readAllEvents(f.events) : [];
+  const history = launch.resume ? await readAllEvents(f.events, (notice) => logger.warn(notice)) : [];
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
   // A full disk: the events are held, the trainer stopped, the reserve freed to record the end.
   const disk = new DiskGuard(launch.runDir, logger);

@@ -16,7 +16,7 @@ function threeAttempts(): RunEvent[] {
   const at = recorded.findIndex((e) => e.type === "run_resumed");
   const failed = (e: RunEvent): RunEvent =>
     e.type === "stage_end" || e.type === "run_end"
-      ? ({ ...e, status: "failed", reason: "stage 'orpo' failed: RuntimeError: boom" } as RunEvent)
+      ? ({ ...e, status: "failed", reason: "stage 'orpo' failed: RuntimeError: boom" })
       : e;
   const first = recorded.slice(0, at).filter((e) => e.type !== "stopped").map(failed);
   const resume = recorded[at]!;
@@ -24,7 +24,7 @@ function threeAttempts(): RunEvent[] {
   const second = rest.slice(0, 20);
   const ends = recorded.slice(at - 2, at).map(failed); // stage_end, run_end
   const all = [...first, resume, ...second, ...ends, resume, ...rest];
-  return all.map((e, i) => ({ ...e, seq: i + 1 }) as RunEvent);
+  return all.map((e, i) => ({ ...e, seq: i + 1 }));
 }
 
 function plainOutput(events: RunEvent[]): string {
