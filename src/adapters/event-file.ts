@@ -79,9 +79,9 @@ export async function replayEvents(
   afterSeq: number,
   uptoSeq: number,
   sink: ReplaySink,
+  start = index.startFor(afterSeq),
 ): Promise<void> {
   if (uptoSeq <= afterSeq) return;
-  const start = index.startFor(afterSeq);
   const size = statSync(file).size;
   if (start.offset >= size) return;
   const decoder = new LineDecoder();
@@ -100,6 +100,12 @@ export async function replayEvents(
           continue;
         }
         const seq = read.event.seq;
+        // Events missing from the file (dropped while a full disk held too many) put later seqs
+        // on earlier lines than the index assumes: scan from the start rather than miss any.
+        if (through === -1 && seq > afterSeq + 1) {
+          stream.destroy();
+          return replayEvents(file, index, afterSeq, uptoSeq, sink, { offset: 0, seq: 1 });
+        }
         if (seq <= afterSeq) {
           through = seq;
           continue;

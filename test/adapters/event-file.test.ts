@@ -129,6 +129,27 @@ describe("the replay over the websocket", () => {
     assert.deepEqual(again.skipped, []);
   });
 
+  it("events missing from a long file (dropped on a full disk): said once, and none after them lost", async () => {
+    // Seqs 10-19 never reached the file, so from line 10 on each line holds seq = line + 10.
+    const file = path.join(dir, "missing.jsonl");
+    const seqs = [...Array.from({ length: 9 }, (_, i) => i + 1), ...Array.from({ length: 1100 }, (_, i) => i + 20)];
+    writeFileSync(file, `${seqs.map((s) => notice(s)).join("\n")}\n`);
+    const server = await serve(file, seqs.at(-1)!);
+    const all = await follow(server.url);
+    assert.deepEqual(
+      all.got.map((g) => g.event.seq),
+      seqs,
+    );
+    assert.deepEqual(all.skipped, [`${file}: events 10-19 are missing`]);
+    // From seq 1030: the index points at line 1025 (seq 1035); the seqs before it are still sent.
+    const late = await follow(server.url, 1030);
+    assert.deepEqual(
+      late.got.map((g) => g.event.seq),
+      seqs.filter((s) => s > 1030),
+    );
+    assert.deepEqual(late.skipped, []);
+  });
+
   it("marks the events of earlier attempts as history", async () => {
     // Attempt 1: seq 1-3 (its run_end failed), attempt 2 from seq 4, attempt 3 from seq 7.
     const file = path.join(dir, "attempts.jsonl");
