@@ -112,7 +112,8 @@ export async function replayEvents(
         }
         // Lines skipped since the last event (or seqs missing from the file): said, then passed over.
         if (pending.length || seq > Math.max(through, afterSeq) + 1) {
-          if (!pending.length) pending.push(`${file}: events ${Math.max(through, afterSeq) + 1}-${seq - 1} are missing`);
+          if (!pending.length)
+            pending.push(`${file}: events ${Math.max(through, afterSeq) + 1}-${seq - 1} are missing`);
           for (const notice of pending.splice(0)) await sink.onSkipped(notice, seq - 1);
         }
         through = seq;

@@ -68,7 +68,12 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   const events = new EventAppender(f.events, (err) => {
     const facts = disk.filled(err, f.events, appending);
     if (!facts) return;
-    bus.emit({ type: "notice", time: now(), code: "disk_full", message: `${diskFullMessage(facts)}; stopping the trainer` });
+    bus.emit({
+      type: "notice",
+      time: now(),
+      code: "disk_full",
+      message: `${diskFullMessage(facts)}; stopping the trainer`,
+    });
     stage?.kill("SIGTERM");
     killTimers.push(setTimeout(() => stage?.kill("SIGKILL"), STOP_GRACE_MS));
   });
@@ -244,7 +249,8 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     const settleDisk = () => {
       if (!events.isFull()) return;
       disk.release();
-      if (!events.retry()) logger.error("the disk is still full after freeing the reserve: the run's end is not recorded");
+      if (!events.retry())
+        logger.error("the disk is still full after freeing the reserve: the run's end is not recorded");
     };
     settleDisk();
     await finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
@@ -392,7 +398,11 @@ async function runOneStage(
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
   const full = diskFull();
   const diagnosis =
-    ok || hang ? undefined : full ? diskFullDiagnosis(full, launch.runId) : diagnoseStage(s, result, error, { lastLoss });
+    ok || hang
+      ? undefined
+      : full
+        ? diskFullDiagnosis(full, launch.runId)
+        : diagnoseStage(s, result, error, { lastLoss });
   const reason = ok
     ? null
     : hang

@@ -198,7 +198,8 @@ describe("EventAppender", () => {
     const fulls: string[] = [];
     const written: number[] = [];
     const appender = new EventAppender(file, (err) => fulls.push(err.code ?? ""));
-    for (let seq = 1; seq <= 200; seq++) appender.append(notice(seq, { pad: "x".repeat(100) }), () => written.push(seq));
+    for (let seq = 1; seq <= 200; seq++)
+      appender.append(notice(seq, { pad: "x".repeat(100) }), () => written.push(seq));
     assert.deepEqual(fulls, ["ENOSPC"], "told once");
     assert.ok(appender.isFull());
     assert.ok(written.length < 200, `${written.length} written`);

@@ -89,7 +89,10 @@ describe("a full disk and a damaged events.jsonl", { timeout: RUN_TIMEOUT_MS }, 
     assert.equal(end.status, "failed");
     assert.match(end.reason!, /stage 'orpo' failed: .*the disk is full .*Fix: free space .*trellis resume /);
     const log = readFileSync(path.join(run.dir, "supervisor.log"), "utf8").trimEnd().split("\n");
-    assert.match(log.at(-1)!, new RegExp(`trellis supervisor: .* the disk is full .*; once space is freed: trellis resume ${id}$`));
+    assert.match(
+      log.at(-1)!,
+      new RegExp(`trellis supervisor: .* the disk is full .*; once space is freed: trellis resume ${id}$`),
+    );
     assert.ok(!existsSync(path.join(run.dir, ".disk-reserve")), "the reserve is not left behind");
 
     rmSync(filler);
@@ -131,14 +134,26 @@ describe("a full disk and a damaged events.jsonl", { timeout: RUN_TIMEOUT_MS }, 
     const logs = await trellis(["logs", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     assert.equal(logs.exitCode, 0, logs.stderr);
     // Every event but the two bad lines (logs leaves out the trainer's echo of its metrics, as always).
-    const shownByLogs = new Set(logs.stdout.trimEnd().split("\n").map((l) => (JSON.parse(l) as { seq: number }).seq));
-    const kept = lines.slice(0, -1).filter((_, i) => i !== 4).map((l) => JSON.parse(l) as { seq: number; type: string });
+    const shownByLogs = new Set(
+      logs.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { seq: number }).seq),
+    );
+    const kept = lines
+      .slice(0, -1)
+      .filter((_, i) => i !== 4)
+      .map((l) => JSON.parse(l) as { seq: number; type: string });
     assert.equal(kept.length, good);
-    for (const e of kept) if (e.type !== "output") assert.ok(shownByLogs.has(e.seq), `event ${e.seq} (${e.type}) shown`);
+    for (const e of kept)
+      if (e.type !== "output") assert.ok(shownByLogs.has(e.seq), `event ${e.seq} (${e.type}) shown`);
     assert.ok(!shownByLogs.has(5));
     assert.deepEqual(
       notices(logs.stderr).map((l) => l.replace(/.*events\.jsonl: /, "")),
-      ["line 5: not JSON; skipped", `line ${cutLine}: cut off mid-line (the writer stopped mid-write: a full disk or a crash); skipped`],
+      [
+        "line 5: not JSON; skipped",
+        `line ${cutLine}: cut off mid-line (the writer stopped mid-write: a full disk or a crash); skipped`,
+      ],
     );
     assert.ok(!logs.stderr.includes("#####"), "the raw line is not pasted");
 

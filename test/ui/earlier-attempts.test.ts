@@ -16,9 +16,12 @@ function threeAttempts(): RunEvent[] {
   const at = recorded.findIndex((e) => e.type === "run_resumed");
   const failed = (e: RunEvent): RunEvent =>
     e.type === "stage_end" || e.type === "run_end"
-      ? ({ ...e, status: "failed", reason: "stage 'orpo' failed: RuntimeError: boom" })
+      ? { ...e, status: "failed", reason: "stage 'orpo' failed: RuntimeError: boom" }
       : e;
-  const first = recorded.slice(0, at).filter((e) => e.type !== "stopped").map(failed);
+  const first = recorded
+    .slice(0, at)
+    .filter((e) => e.type !== "stopped")
+    .map(failed);
   const resume = recorded[at]!;
   const rest = recorded.slice(at + 1);
   const second = rest.slice(0, 20);
