@@ -7,7 +7,8 @@
  * A run's history can contain an earlier end: a resumed run replays its stop first. That end is
  * printed as history once a `run_resumed` follows it, and the summary waits for the last end.
  * After several resumes the replay marks each earlier attempt's events (`meta.history`): their
- * lines, failures included, are printed as `earlier attempt`, never as what happens now.
+ * lines, failures included, are printed as `earlier attempt` (`history` under `trellis resume`),
+ * never as what happens now.
  */
 import type { RunView, ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
@@ -47,7 +48,8 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
 
   /** A whole line, above the live one (which is redrawn after). */
   const say = (text: string) => {
-    const prefix = earlier ? paint.dim("earlier attempt ") : history ? paint.dim("history ") : "";
+    // `trellis resume` has always called what it replays history; attach names the earlier attempts.
+    const prefix = earlier || history ? paint.dim(o.resuming ? "history " : "earlier attempt ") : "";
     out.write(`${liveStage && live ? "\r\u001b[K" : ""}${prefix}${text}\n`);
     if (live && liveStage) {
       const s = state.run.stages.find((x) => x.id === liveStage);

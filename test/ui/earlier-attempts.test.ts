@@ -30,11 +30,11 @@ function threeAttempts(): RunEvent[] {
   return all.map((e, i) => ({ ...e, seq: i + 1 }));
 }
 
-function plainOutput(events: RunEvent[]): string {
+function plainOutput(events: RunEvent[], resuming = false): string {
   const out = new PassThrough() as unknown as NodeJS.WriteStream & PassThrough;
   let text = "";
   out.on("data", (c: Buffer) => (text += c.toString()));
-  const view = progressLineView(out, { live: false, resuming: true });
+  const view = progressLineView(out, { live: false, resuming });
   const attemptStart = events.findLast((e) => e.type === "run_resumed")!.seq;
   for (const e of events) view.write(e, { history: e.seq < attemptStart });
   void view.close({ kind: "ended", status: "finished" });
@@ -57,5 +57,13 @@ describe("a run resumed twice, replayed", () => {
       "nothing after the latest resume is history",
     );
     assert.equal(text.match(/✓ run 20261127-175044-quickstart-orpo-stop finished/g)?.length, 1, text);
+  });
+
+  it("under trellis resume, the same lines read as history, as they always have", () => {
+    const text = plainOutput(threeAttempts(), true);
+    const failures = text.split("\n").filter((l) => /✗|failed/.test(l));
+    assert.ok(failures.length >= 3, text);
+    for (const l of failures) assert.match(l, /^history /, l);
+    assert.match(text, /^history run 20261127-175044-quickstart-orpo-stop failed in orpo at step \d+$/m);
   });
 });
