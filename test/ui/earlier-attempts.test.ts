@@ -4,8 +4,12 @@
  * what happens now, and one summary at the real end.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
+import { replayFinished } from "../../src/app/attach.js";
 import type { RunEvent } from "../../src/core/events/protocol.js";
 import { progressLineView } from "../../src/ui/progress-line.js";
 import { stream } from "./streams.js";
@@ -65,5 +69,23 @@ describe("a run resumed twice, replayed", () => {
     assert.ok(failures.length >= 3, text);
     for (const l of failures) assert.match(l, /^history /, l);
     assert.match(text, /^history run 20261127-175044-quickstart-orpo-stop failed in orpo at step \d+$/m);
+  });
+
+  it("attach on the finished run marks what came before the latest run_resumed", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "trellis-attempts-"));
+    try {
+      const events = threeAttempts();
+      writeFileSync(path.join(dir, "events.jsonl"), `${events.map((e) => JSON.stringify(e)).join("\n")}\n`);
+      const marks: Array<[number, boolean]> = [];
+      await replayFinished(dir, {
+        write: (e, meta) => void marks.push([e.seq, meta?.history === true]),
+        close: () => {},
+      });
+      const latest = events.findLast((e) => e.type === "run_resumed")!.seq;
+      assert.equal(marks.length, events.length);
+      for (const [seq, history] of marks) assert.equal(history, seq < latest, `event ${seq}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
