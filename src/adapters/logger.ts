@@ -2,10 +2,10 @@
 import { pino, type Logger } from "pino";
 
 export function fileLogger(file: string): Logger {
-  return pino(
-    { level: process.env.TRELLIS_LOG_LEVEL ?? "debug" },
-    pino.destination({ dest: file, mkdir: true, sync: true }),
-  );
+  const destination = pino.destination({ dest: file, mkdir: true, sync: true });
+  // A log line the disk has no room for is lost, not thrown into the supervisor (which records the full disk).
+  destination.on("error", () => {});
+  return pino({ level: process.env.TRELLIS_LOG_LEVEL ?? "debug" }, destination);
 }
 
 /** For commands that run before a run directory exists. */

@@ -105,6 +105,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<StageProc
 
   const stderrTail: string[] = [];
   const files = [createWriteStream(o.stdoutFile), createWriteStream(o.stderrFile)];
+  for (const f of files) f.on("error", () => {}); // a full disk: the supervisor records it from events.jsonl
   const shown = (line: string) => (l ? stripRankPrefix(line) : line);
   const eventLines = eventHandler(o);
   const eventDecoder = new LineDecoder();
@@ -161,7 +162,9 @@ async function pumpLines(stream: Readable | null, onLine: (line: string) => void
   const decoder = new LineDecoder();
   for await (const chunk of stream) {
     const bytes = chunk as Buffer;
-    if (!file.write(bytes)) await new Promise<void>((resolve) => file.once("drain", () => resolve()));
+    // A log file that cannot be written (a full disk) must not stop the pump: the lines go on as events.
+    if (!file.destroyed && !file.write(bytes))
+      await new Promise<void>((resolve) => file.once("drain", resolve).once("close", resolve));
     for (const line of decoder.push(bytes)) if (line !== null) onLine(line);
   }
   for (const line of decoder.end()) if (line !== null) onLine(line);

@@ -46,7 +46,10 @@ export interface FollowOptions {
   token: string;
   /** Deliver events after this seq (0: the whole history). */
   fromSeq?: number;
-  onEvent: (event: RunEvent) => void;
+  /** `history`: the event belongs to an earlier attempt of a resumed run (the replay says so). */
+  onEvent: (event: RunEvent, meta: { history: boolean }) => void;
+  /** A line of the run's events.jsonl that is not an event, skipped by the replay: said once. */
+  onSkipped?: (message: string) => void;
   /** An event frame that is not a valid event: its seq and why. */
   onInvalid?: (seq: number, error: string) => void;
   onWelcome?: (message: Extract<ServerMessage, { kind: "welcome" }>) => void;
@@ -72,6 +75,7 @@ export function followRun(o: FollowOptions): Follower {
   let stopped = false;
   let ended = false;
   let failures = 0;
+  const skipped = new Set<string>(); // said once, even when a reconnection replays past it again
   let finish!: (r: { ended: boolean; lastSeq: number }) => void;
   const done = new Promise<{ ended: boolean; lastSeq: number }>((resolve) => (finish = resolve));
 
@@ -94,6 +98,13 @@ export function followRun(o: FollowOptions): Follower {
           } else if (m.kind === "replayed") {
             replaying = false;
             o.onReplayed?.();
+          } else if (m.kind === "skipped") {
+            if (!skipped.has(m.message)) {
+              skipped.add(m.message);
+              o.onSkipped?.(m.message);
+            }
+            // The seqs up to last_seq that did not come are not in the file: no gap to wait for.
+            last = Math.max(last, m.last_seq);
           } else if (m.kind === "event") {
             const { seq } = m.event;
             if (seq <= last) return; // already delivered
@@ -104,7 +115,7 @@ export function followRun(o: FollowOptions): Follower {
             const decoded = decodeRunEvent(m.event);
             if (!decoded.ok) return void o.onInvalid?.(seq, decoded.error);
             const event = decoded.event;
-            o.onEvent(event);
+            o.onEvent(event, { history: m.history === true });
             if (event.type === "run_end" && (!replaying || event.seq >= welcomeLast)) {
               ended = true;
               current?.close();

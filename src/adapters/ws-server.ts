@@ -38,6 +38,8 @@ export interface EventServerOptions {
   eventsFile: string;
   index: EventFileIndex;
   lastSeq: () => number;
+  /** The seq of the `run_resumed` that began the running attempt (0: never resumed); older events are history. */
+  attemptStart?: () => number;
   snapshot: () => unknown;
   onCommand: (command: Command) => void;
   logger?: Logger;
@@ -102,7 +104,8 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
     }
     v.ws.send(typeof message === "string" ? message : JSON.stringify(message));
   }
-  const eventFrame = (line: string) => `{"kind":"event","event":${line}}`;
+  const eventFrame = (line: string, history = false) =>
+    `{"kind":"event",${history ? '"history":true,' : ""}"event":${line}}`;
 
   function accept(ws: WebSocket): void {
     const v: Viewer = { ws, live: false, sent: 0, queue: [], commands: [] };
@@ -139,10 +142,18 @@ export async function startEventServer(o: EventServerOptions): Promise<EventServ
     send(v, { kind: "welcome", protocol: PROTOCOL_VERSION, run_id: o.runId, last_seq: upto, snapshot: o.snapshot() });
     v.sent = lastSeq;
     try {
-      await replayEvents(o.eventsFile, o.index, lastSeq, upto, async (line, seq) => {
-        send(v, eventFrame(line));
-        v.sent = seq;
-        if (v.ws.bufferedAmount > MAX_BUFFERED_BYTES / 2) await new Promise((r) => setTimeout(r, 5));
+      const attemptStart = o.attemptStart?.() ?? 0;
+      await replayEvents(o.eventsFile, o.index, lastSeq, upto, {
+        onEvent: async (line, seq) => {
+          send(v, eventFrame(line, seq < attemptStart));
+          v.sent = seq;
+          if (v.ws.bufferedAmount > MAX_BUFFERED_BYTES / 2) await new Promise((r) => setTimeout(r, 5));
+        },
+        onSkipped: (message, throughSeq) => {
+          log?.warn({ message }, "replay skipped a line of events.jsonl");
+          send(v, { kind: "skipped", message, last_seq: throughSeq });
+          v.sent = Math.max(v.sent, throughSeq);
+        },
       });
     } catch (err) {
       log?.error({ err }, "replay failed");

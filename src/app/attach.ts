@@ -5,13 +5,20 @@
  */
 import type { RunEvent } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
-import { readAllEvents } from "../adapters/event-file.js";
+import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
 import { files } from "./launch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 
+/** About an event rather than in it: `history` marks an earlier attempt of a resumed run. */
+export interface EventMeta {
+  history?: boolean;
+}
+
 export interface RunView {
-  write(event: RunEvent): void;
+  write(event: RunEvent, meta?: EventMeta): void;
+  /** A line of trellis's own about the record (a damaged line of events.jsonl skipped); default: stderr. */
+  notice?(text: string): void;
   /** The view's way to send commands (keys in the dashboard). */
   bindCommands?(send: (c: Command) => void): void;
   /** Resolves when the user detaches from the view (q in the dashboard). */
@@ -79,10 +86,11 @@ export async function attachLive(
   const follower = followRun({
     url: target.url,
     token: target.token,
-    onEvent: (e) => {
+    onEvent: (e, meta) => {
       if (e.type === "run_end") status = e.status;
-      view.write(e);
+      view.write(e, meta);
     },
+    onSkipped: (message) => (view.notice ?? warnOnStderr)(message),
     onWelcome: () => {
       welcomed = true;
       for (const c of waiting.splice(0)) follower.send(c);
@@ -120,8 +128,10 @@ export async function attachLive(
 
 /** Replays a run that no supervisor serves any more (finished, or its supervisor died). */
 export async function replayFinished(runDir: string, view: RunView): Promise<ViewResult> {
-  const events = await readAllEvents(files(runDir).events);
-  for (const e of events) view.write(e);
+  const events = await readAllEvents(files(runDir).events, (message) => (view.notice ?? warnOnStderr)(message));
+  // Events before the latest run_resumed are earlier attempts: history, not the run's present.
+  const attemptStart = events.findLast((e) => e.type === "run_resumed")?.seq ?? 0;
+  for (const e of events) view.write(e, { history: e.seq < attemptStart });
   const end = events.findLast((e) => e.type === "run_end");
   const result: ViewResult = end && end.type === "run_end" ? { kind: "ended", status: end.status } : { kind: "lost" };
   await view.close(result);

@@ -1,7 +1,7 @@
 /** The runs under a runs directory: finding one by id, and the status of each for `trellis ls`. */
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
-import { decodeEventLine } from "../adapters/event-file.js";
+import { decodeEventLine, warnOnStderr } from "../adapters/event-file.js";
 import { listRunDirNames, readEventLines, runDirTime, runFiles } from "../adapters/run-dir.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
 import { readSupervisor } from "./launch.js";
@@ -51,7 +51,11 @@ export function findRun(runsDir: string, query: string | undefined): string {
 }
 
 /** Reads a run's status from its events, folded as the views fold them, and its supervisor. */
-export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
+export function summarizeRun(
+  dir: string,
+  now = Date.now() / 1000,
+  onSkipped: (notice: string) => void = warnOnStderr,
+): RunSummary {
   const id = path.basename(dir);
   const out: RunSummary = {
     id,
@@ -73,13 +77,15 @@ export function summarizeRun(dir: string, now = Date.now() / 1000): RunSummary {
   if (!lines) return out;
   let state: RunState = initialState;
   let endedAt: number | null = null;
-  for (const line of lines) {
+  for (const [i, line] of lines.entries()) {
     if (!line) continue;
     let e: RunEvent;
     try {
-      e = decodeEventLine(eventsFile, 0, line);
-    } catch {
-      continue; // `ls` summarises what it can read; `trellis logs` names a bad line
+      e = decodeEventLine(eventsFile, i + 1, line);
+    } catch (err) {
+      // `ls` summarises what it can read; a damaged or cut line is named once and passed over.
+      onSkipped(`${(err as Error).message}; skipped`);
+      continue;
     }
     state = reduce(state, e);
     if (e.type === "run_end") endedAt = e.time;

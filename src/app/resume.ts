@@ -23,7 +23,8 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
       `${path.basename(runDir)} is still running: attach to it instead (trellis attach ${path.basename(runDir)})`,
     );
   const launch = readLaunch(runDir);
-  const events = await readAllEvents(files(runDir).events);
+  // A damaged line is passed over here and named by the replay the resumed run's view shows.
+  const events = await readAllEvents(files(runDir).events, () => {});
   const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
   const next = launch.stages.find((s) => !finished.has(s.id));
   if (!next) throw new ResumeError(`every stage of ${launch.runId} finished: nothing to resume`);

@@ -11,11 +11,13 @@ import { initialState, preferenceSummary, reduce, type RunState } from "../core/
 import { averages, foldThroughput, type ThroughputTotals } from "../core/perf/average.js";
 import { headroomMessage, lowHeadroom } from "../core/plan/headroom.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
+import { EventAppender } from "../adapters/event-appender.js";
+import { diskFullDiagnosis, diskFullMessage, type DiskFullFacts } from "../core/diagnose/disk-full.js";
+import { DiskGuard } from "./disk-guard.js";
 import { sampleGpus } from "../adapters/gpu-sampler.js";
 import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import {
   createToken,
-  EventLog,
   readSpecFile,
   removeSupervisorFile,
   runFiles,
@@ -58,12 +60,28 @@ export interface Supervisor {
 export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
   const f = runFiles(launch.runDir);
   // A resumed run goes on in the same events.jsonl: numbering and state continue from it.
-  const history = launch.resume ? await readAllEvents(f.events) : [];
+  const history = launch.resume ? await readAllEvents(f.events, (notice) => logger.warn(notice)) : [];
   const index = launch.resume ? EventFileIndex.ofFile(f.events) : new EventFileIndex();
-  const events = new EventLog(f.events);
+  // A full disk: the events are held, the trainer stopped, the reserve freed to record the end.
+  const disk = new DiskGuard(launch.runDir, logger);
+  let appending = "";
+  const events = new EventAppender(f.events, (err) => {
+    const facts = disk.filled(err, f.events, appending);
+    if (!facts) return;
+    bus.emit({
+      type: "notice",
+      time: now(),
+      code: "disk_full",
+      message: `${diskFullMessage(facts)}; stopping the trainer`,
+    });
+    stage?.kill("SIGTERM");
+    killTimers.push(setTimeout(() => stage?.kill("SIGKILL"), STOP_GRACE_MS));
+  });
   let state = history.reduce(reduce, initialState);
   let throughput: ReadonlyMap<string, ThroughputTotals> = history.reduce(foldThroughput, new Map());
   let lastSeq = history.at(-1)?.seq ?? 0;
+  /** The seq of the run_resumed that began this attempt: the replay marks what came before as history. */
+  let attemptStart = 0;
   const token = createToken(launch.runDir);
 
   const provenance: Array<Extract<RunEvent, { type: "provenance" }>> = [];
@@ -116,6 +134,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     eventsFile: f.events,
     index,
     lastSeq: () => lastSeq,
+    attemptStart: () => attemptStart,
     snapshot: () => state,
     onCommand: command,
     logger,
@@ -124,13 +143,16 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     {
       write: (e: RunEvent) => {
         const line = JSON.stringify(e);
-        events.append(e, line);
-        index.appended(Buffer.byteLength(line) + 1);
-        lastSeq = e.seq;
-        state = reduce(state, e);
-        if (e.type === "provenance") provenance.push(e);
-        throughput = foldThroughput(throughput, e);
-        server.broadcast(e.seq, line);
+        appending = `event ${e.seq} (${e.type})`;
+        events.append(line, () => {
+          index.appended(Buffer.byteLength(line) + 1);
+          lastSeq = e.seq;
+          if (e.type === "run_resumed") attemptStart = e.seq;
+          state = reduce(state, e);
+          if (e.type === "provenance") provenance.push(e);
+          throughput = foldThroughput(throughput, e);
+          server.broadcast(e.seq, line);
+        });
       },
       close: () => events.close(),
     },
@@ -193,11 +215,24 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     let reason: string | null = null;
     for (const s of todo) {
       if (stopRequested) break;
+      if (disk.facts) {
+        status = "failed";
+        reason = `stage '${s.id}' was not started: ${diskFullMessage(disk.facts)}`;
+        break;
+      }
       runningStage = s.id;
-      const outcome = await runOneStage(s, launch, bus, logger, (h) => {
-        stage = h;
-        if (stopRequested) h.send("stop");
-      });
+      const outcome = await runOneStage(
+        s,
+        launch,
+        bus,
+        logger,
+        (h) => {
+          stage = h;
+          if (stopRequested) h.send("stop");
+          if (disk.facts) h.kill("SIGTERM");
+        },
+        () => disk.facts,
+      );
       stage = undefined;
       if (outcome.status !== "finished") {
         status = outcome.status;
@@ -211,6 +246,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     }
     killTimers.forEach(clearTimeout);
     stopGpu();
+    const settleDisk = () => {
+      if (!events.isFull()) return;
+      disk.release();
+      if (!events.retry())
+        logger.error("the disk is still full after freeing the reserve: the run's end is not recorded");
+    };
+    settleDisk();
     await finalizeManifest(launch.runDir, provenance, { status, exitCode: EXIT_CODES[status] }, averages(throughput));
     bus.emit({
       type: "run_end",
@@ -219,6 +261,8 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
       ...(reason ? { reason } : {}),
       preference: preferenceSummary(state),
     });
+    settleDisk();
+    disk.close();
     logger.info({ status, reason }, "run ended");
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
@@ -243,6 +287,7 @@ async function runOneStage(
   bus: EventBus,
   logger: Logger,
   onStart: (h: StageHandle) => void,
+  diskFull: () => DiskFullFacts | null = () => null,
 ) {
   let error: StageError | null = null;
   let lastLoss: number | undefined;
@@ -351,7 +396,13 @@ async function runOneStage(
   }
   const ok = result.exitCode === 0 && !result.stopped && !hang;
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
-  const diagnosis = ok || hang ? undefined : diagnoseStage(s, result, error, { lastLoss });
+  const full = diskFull();
+  const diagnosis =
+    ok || hang
+      ? undefined
+      : full
+        ? diskFullDiagnosis(full, launch.runId)
+        : diagnoseStage(s, result, error, { lastLoss });
   const reason = ok
     ? null
     : hang

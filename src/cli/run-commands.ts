@@ -1,7 +1,7 @@
 /** `trellis run`, `attach`, `ls` and `logs`. */
 import path from "node:path";
 import { fileLogger } from "../adapters/logger.js";
-import { readAllEvents } from "../adapters/event-file.js";
+import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
 import { attachLive, CTRL_C_SAYS, exitCodeOf, replayFinished, type Interrupts, type RunView } from "../app/attach.js";
 import { setupEnvironment } from "../app/env.js";
@@ -324,7 +324,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
     for (const e of await readAllEvents(files(dir).events)) print(e);
     return 0;
   }
-  const follower = followRun({ url: live.url, token: live.token, onEvent: print });
+  const follower = followRun({ url: live.url, token: live.token, onEvent: print, onSkipped: warnOnStderr });
   await follower.done;
   return 0;
 }

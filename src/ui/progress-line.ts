@@ -6,6 +6,9 @@
  *
  * A run's history can contain an earlier end: a resumed run replays its stop first. That end is
  * printed as history once a `run_resumed` follows it, and the summary waits for the last end.
+ * After several resumes the replay marks each earlier attempt's events (`meta.history`): their
+ * lines, failures included, are printed as `earlier attempt` (`history` under `trellis resume`),
+ * never as what happens now.
  */
 import { CTRL_C_SAYS, detachedLine, type RunView, type ViewResult } from "../app/attach.js";
 import type { Alert } from "../core/health/alert.js";
@@ -14,6 +17,7 @@ import { preferenceSummary, stageSeconds, type RunState, type StageState } from 
 import { clock } from "../core/clock.js";
 import { bar, colorEnabled, metric, painter } from "./format.js";
 import { shownEvent } from "./shown-event.js";
+import { sanitise } from "../core/text/sanitise.js";
 
 /** Redraws per second on a terminal: enough to look live, few enough to cost nothing. */
 const REDRAW_MS = 200;
@@ -41,11 +45,13 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   let liveStage: string | null = null;
   let pendingEnd = false;
   let history = o.resuming ?? false;
+  let earlier = false; // the event being shown belongs to an earlier attempt
   const printedAt = new Map<string, { time: number; fraction: number }>();
 
   /** A whole line, above the live one (which is redrawn after). */
   const say = (text: string) => {
-    const prefix = history ? paint.dim("history ") : "";
+    // `trellis resume` has always called what it replays history; attach names the earlier attempts.
+    const prefix = earlier || history ? paint.dim(o.resuming ? "history " : "earlier attempt ") : "";
     out.write(`${liveStage && live ? "\r\u001b[K" : ""}${prefix}${text}\n`);
     if (live && liveStage) {
       const s = state.run.stages.find((x) => x.id === liveStage);
@@ -60,7 +66,8 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   };
   const progress = (s: StageState, force = false) => {
     const t = Date.now();
-    if (live) {
+    // An earlier attempt's progress is printed as a line of history, never drawn as the live line.
+    if (live && !earlier) {
       if (!force && t - lastDraw < REDRAW_MS) return;
       lastDraw = t;
       return drawLive(s);
@@ -83,8 +90,12 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
   };
 
   return {
-    write(raw) {
+    notice(text) {
+      say(`${paint.yellow("notice")} ${sanitise(text)}`);
+    },
+    write(raw, meta) {
       const event = shownEvent(raw);
+      earlier = meta?.history === true;
       const before = state.alerts.length;
       const prev = state;
       state = reduceDashboard(state, event);
@@ -123,7 +134,10 @@ export function progressLineView(out: NodeJS.WriteStream = process.stderr, o: Pl
             pendingEnd = false;
             endLine();
             const s = prev.run.stages.find((x) => x.id === event.stage);
+            // The end of the attempt before this one: history, whichever attempt this is.
+            if (meta) earlier = true;
             say(`${paint.dim(`run ${prev.run.runId} ${prev.run.status}${s ? ` in ${s.id} at step ${s.step}` : ""}`)}`);
+            earlier = meta?.history === true;
           }
           history = false;
           say(`${paint.bold("resumed")} ${event.stage} from ${event.checkpoint ?? "the start (no checkpoint)"}`);

@@ -67,10 +67,11 @@ const RUNTIME_ERRORS = [
 
 const diskFull: Rule = (e) => {
   const byErrno = e.errno === ENOSPC || e.errno === EDQUOT;
-  // torch.save and safetensors report a full disk as a RuntimeError / SafetensorError without an errno.
+  // torch.save and safetensors report a full disk as a RuntimeError / SafetensorError without an
+  // errno; torch 2.13 as its zip writer finding fewer bytes written than it asked ("unexpected pos").
   const byWriter =
     hasType(e, "RuntimeError", "SafetensorError") &&
-    /No space left on device|PytorchStreamWriter failed writing|file write failed|StorageFull|Disk quota exceeded/i.test(
+    /No space left on device|PytorchStreamWriter failed writing|file write failed|inline_container\.cc.*unexpected pos|StorageFull|Disk quota exceeded/i.test(
       e.message,
     );
   if (!byErrno && !byWriter) return undefined;

@@ -3,6 +3,9 @@
  * Client: `hello` (token, last sequence number it has), then `command`s. Server: a `welcome`
  * with a state snapshot, every event after the client's last one (`replayed` marks the end of
  * the history), then live events and periodic heartbeats. Both ends validate with these schemas.
+ * In the history, events of an earlier attempt (before the latest `run_resumed`) carry
+ * `history: true`; a line of events.jsonl that is not an event is replaced by one `skipped`
+ * notice, whose `last_seq` lets the viewer pass over the seqs missing from the file.
  */
 import { z } from "zod";
 
@@ -30,7 +33,8 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 /** Server messages carry `kind` so they never clash with an event's own `type`. */
 export type ServerMessage =
   | { kind: "welcome"; protocol: number; run_id: string; last_seq: number; snapshot: unknown }
-  | { kind: "event"; event: { seq: number; type: string } & Record<string, unknown> }
+  | { kind: "event"; event: { seq: number; type: string } & Record<string, unknown>; history?: boolean }
+  | { kind: "skipped"; message: string; last_seq: number }
   | { kind: "replayed"; last_seq: number }
   | { kind: "heartbeat"; time: number; last_seq: number }
   | { kind: "ack"; command: Command }
@@ -44,7 +48,12 @@ const ServerMessageSchema = z.discriminatedUnion("kind", [
     last_seq: z.number(),
     snapshot: z.unknown(),
   }),
-  z.object({ kind: z.literal("event"), event: z.object({ seq: z.number().int(), type: z.string() }).loose() }),
+  z.object({
+    kind: z.literal("event"),
+    event: z.object({ seq: z.number().int(), type: z.string() }).loose(),
+    history: z.boolean().optional(),
+  }),
+  z.object({ kind: z.literal("skipped"), message: z.string(), last_seq: z.number().int() }),
   z.object({ kind: z.literal("replayed"), last_seq: z.number() }),
   z.object({ kind: z.literal("heartbeat"), time: z.number(), last_seq: z.number() }),
   z.object({ kind: z.literal("ack"), command: z.enum(COMMANDS) }),

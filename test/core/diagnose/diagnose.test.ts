@@ -288,6 +288,22 @@ const CASES: Array<[string, Partial<FailureFacts>, DiagnosisCause | undefined, R
     "disk_full",
     [],
   ],
+  [
+    // What torch 2.13 raises when a checkpoint's optimizer.pt meets a full tmpfs (seen for real).
+    "torch.save of a checkpoint on a full disk, torch 2.13",
+    { excType: "RuntimeError", message: "[enforce fail at inline_container.cc:672] . unexpected pos 576 vs 534" },
+    "disk_full",
+    [/disk is full/],
+  ],
+  [
+    "safetensors on a full disk",
+    {
+      excType: "safetensors._safetensors_rust.SafetensorError",
+      message: "Error while serializing: I/O error: No space left on device (os error 28)",
+    },
+    "disk_full",
+    [],
+  ],
   // Signals
   [
     "SIGKILL without an exception",
