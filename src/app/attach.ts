@@ -8,6 +8,7 @@ import type { Command } from "../core/events/wire.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
 import { files } from "./launch.js";
+import { watchSupervisorBeat } from "./supervisor-watch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 
 export interface RunView {
@@ -24,6 +25,8 @@ export type ViewResult = { kind: "ended"; status: FinalStatus } | { kind: "detac
 export interface AttachTarget {
   url: string;
   token: string;
+  /** The run's folder, when known: its supervisor's beat is watched (supervisor-watch.ts). */
+  runDir?: string;
 }
 
 /** Follows a live run until it ends, the user detaches, or the supervisor is unreachable. */
@@ -38,11 +41,13 @@ export async function attachLive(target: AttachTarget, view: RunView, interrupt?
     },
   });
   view.bindCommands?.((c) => follower.send(c));
+  const unwatch = target.runDir ? watchSupervisorBeat(target.runDir, (e) => view.write(e)) : () => {};
   interrupt?.addEventListener("abort", () => follower.send("stop"), { once: true });
   const outcome = await Promise.race([
     follower.done.then(() => "done" as const),
     view.detached?.then(() => "detached" as const) ?? new Promise<never>(() => {}),
   ]);
+  unwatch();
   if (outcome === "detached") {
     await follower.stop();
     const result: ViewResult = { kind: "detached" };
