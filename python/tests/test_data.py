@@ -224,7 +224,7 @@ def test_invalid_utf8_names_line_and_column(tmp_path):
         load(path)
 
 
-@pytest.mark.parametrize("name,fmt,first", [("huge.jsonl", "json", b'{"prompt": "'), ("huge.csv", "csv", b'"')])
+@pytest.mark.parametrize(("name", "fmt", "first"), [("huge.jsonl", "json", b'{"prompt": "'), ("huge.csv", "csv", b'"')])
 def test_a_line_over_the_limit_is_located_before_datasets_reads_it(tmp_path, monkeypatch, name, fmt, first):
     monkeypatch.setenv("TRELLIS_MAX_LINE_BYTES", str(1 << 20))
     header = b"prompt,chosen,rejected\n" if fmt == "csv" else b""

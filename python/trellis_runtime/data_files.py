@@ -137,8 +137,8 @@ def json_lines_problem(path: str, name: str) -> str | None:
                 row = json.loads(text)
             except json.JSONDecodeError as err:
                 # The last line, with no newline after it or broken off at its very end: a cut-off file.
-                rest = (r for _, r, _ in bounded_lines(f, limit))
-                if (not raw.endswith(b"\n") or err.pos >= len(text.rstrip()) - 1) and all(r and not r.strip() for r in rest):
+                ends = not raw.endswith(b"\n") or err.pos >= len(text.rstrip()) - 1
+                if ends and all(r is not None and not r.strip() for _, r, _ in bounded_lines(f, limit)):
                     return (
                         f"{name}: line {number} is cut off in the middle of a JSON object: "
                         "the file looks truncated (was it still being written or copied?)"

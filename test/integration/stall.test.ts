@@ -59,7 +59,11 @@ describe("stalls", { timeout: RUN_TIMEOUT_MS }, () => {
       assert.match(ls.stdout, /stalled in orpo .*stalled \d+ s: no progress and no heartbeat from stage 'orpo'/);
       const json = JSON.parse((await trellis(["ls", "--runs-dir", runs, "--json"], { cwd: ws.dir, env })).stdout);
       assert.equal((json as Array<{ status: string }>)[0]!.status, "stalled");
-      await attachPlainUntil(run.dir, runs, /✗ alert orpo stage 'orpo' stalled: no progress and no heartbeat for \d+ s/);
+      await attachPlainUntil(
+        run.dir,
+        runs,
+        /✗ alert orpo stage 'orpo' stalled: no progress and no heartbeat for \d+ s/,
+      );
     } finally {
       for (const p of trainers) process.kill(Number(p), "SIGCONT");
     }

@@ -14,7 +14,6 @@ import {
 } from "../../../src/core/health/stall.js";
 import {
   foldOpenStall,
-  foldStallAlert,
   silenceOf,
   STALL_CLEARED_CODE,
   STALLED_CODE,
@@ -68,8 +67,14 @@ describe("the stall rule", () => {
   });
 });
 
-const notice = (time: number, code: string, message: string, stage = "orpo"): RunEvent =>
-  ({ type: "notice", time, stage, code, message, seq: time }) as RunEvent;
+const notice = (time: number, code: string, message: string, stage = "orpo"): RunEvent => ({
+  type: "notice",
+  time,
+  stage,
+  code,
+  message,
+  seq: time,
+});
 
 describe("the stalled alert", () => {
   const start: RunEvent = {
