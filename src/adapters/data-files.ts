@@ -19,11 +19,17 @@ export const MAX_LINE_BYTES = 64 << 20;
 export const MAX_LINE_BYTES_ENV = "TRELLIS_MAX_LINE_BYTES";
 /** hyparquet reads a row group's column whole: a chunk over this is refused before it is read. */
 export const MAX_PARQUET_CHUNK_BYTES = 1 << 30;
+export const MAX_PARQUET_CHUNK_BYTES_ENV = "TRELLIS_MAX_PARQUET_CHUNK_BYTES";
 
 /** The line limit in force: the environment's, else MAX_LINE_BYTES. */
-export function maxLineBytes(env: NodeJS.ProcessEnv = process.env): number {
-  const value = Number(env[MAX_LINE_BYTES_ENV]);
-  return Number.isInteger(value) && value > 0 ? value : MAX_LINE_BYTES;
+export const maxLineBytes = (env: NodeJS.ProcessEnv = process.env) =>
+  positiveInt(env[MAX_LINE_BYTES_ENV]) ?? MAX_LINE_BYTES;
+const maxParquetChunkBytes = (env: NodeJS.ProcessEnv = process.env) =>
+  positiveInt(env[MAX_PARQUET_CHUNK_BYTES_ENV]) ?? MAX_PARQUET_CHUNK_BYTES;
+
+function positiveInt(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 /** A size in words: "1.2 GB", "64 MiB" for limits (powers of two), "512 bytes". */
@@ -273,13 +279,14 @@ async function* parquetRows(file: string): AsyncGenerator<RowItem> {
   } catch (err) {
     throw new DataFileError(`${file}: not a readable parquet file (${(err as Error).message})`);
   }
+  const limit = maxParquetChunkBytes();
   let start = 0;
   for (const [g, group] of metadata.row_groups.entries()) {
     const end = start + Number(group.num_rows);
-    const big = group.columns.find((c) => Number(c.meta_data?.total_uncompressed_size ?? 0) > MAX_PARQUET_CHUNK_BYTES);
+    const big = group.columns.find((c) => Number(c.meta_data?.total_uncompressed_size ?? 0) > limit);
     if (big)
       throw new DataFileError(
-        `${file}: row group ${g + 1} (rows ${start + 1}-${end}), column '${big.meta_data?.path_in_schema.join(".")}': ${sizeText(Number(big.meta_data?.total_uncompressed_size))} uncompressed, over the ${sizeText(MAX_PARQUET_CHUNK_BYTES, true)} trellis reads at once; write the file with smaller row groups (pyarrow: pq.write_table(..., row_group_size=10000))`,
+        `${file}: row group ${g + 1} (rows ${start + 1}-${end}), column '${big.meta_data?.path_in_schema.join(".")}': ${sizeText(Number(big.meta_data?.total_uncompressed_size))} uncompressed, over the ${sizeText(limit, true)} trellis reads at once; write the file with smaller row groups (pyarrow: pq.write_table(..., row_group_size=10000))`,
       );
     const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd: end })) as Array<
       Record<string, unknown>

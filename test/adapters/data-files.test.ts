@@ -7,6 +7,7 @@ import {
   DataFileError,
   fileLines,
   MAX_LINE_BYTES_ENV,
+  MAX_PARQUET_CHUNK_BYTES_ENV,
   maxLineBytes,
   readRows,
   type RowItem,
@@ -138,6 +139,37 @@ describe("lines over the limit", () => {
       (err: Error) =>
         err instanceof DataFileError && /huge\.csv:3: a CSV record over the limit of 1 MiB/.test(err.message),
     );
+  });
+
+  it("refuse a parquet row group whose column is over the chunk limit before reading it", async () => {
+    const parquet = path.join(
+      import.meta.dirname,
+      "..",
+      "..",
+      "..",
+      "test",
+      "fixtures",
+      "data",
+      "pairs-3-row-groups.parquet",
+    );
+    const rows = await all(parquet, "parquet");
+    assert.deepEqual(
+      rows.map((r) => r.where.replace(parquet, "")),
+      [": row 1", ": row 2", ": row 3", ": row 4", ": row 5", ": row 6"],
+    );
+    process.env[MAX_PARQUET_CHUNK_BYTES_ENV] = "500";
+    try {
+      await assert.rejects(
+        all(parquet, "parquet"),
+        (err: Error) =>
+          err instanceof DataFileError &&
+          /: row group 1 \(rows 1-2\), column 'chosen': \d+ bytes uncompressed, over the 500 bytes trellis reads at once; write the file with smaller row groups/.test(
+            err.message,
+          ),
+      );
+    } finally {
+      delete process.env[MAX_PARQUET_CHUNK_BYTES_ENV];
+    }
   });
 
   it("default to 64 MiB; the environment sets them", () => {
