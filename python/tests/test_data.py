@@ -224,6 +224,27 @@ def test_invalid_utf8_names_line_and_column(tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize(("name", "fmt", "first"), [("huge.jsonl", "json", b'{"prompt": "'), ("huge.csv", "csv", b'"')])
+def test_a_line_over_the_limit_is_located_before_datasets_reads_it(tmp_path, monkeypatch, name, fmt, first):
+    monkeypatch.setenv("TRELLIS_MAX_LINE_BYTES", str(1 << 20))
+    header = b"prompt,chosen,rejected\n" if fmt == "csv" else b""
+    path = write_bytes(tmp_path, name, header + first + b"Q" * 3_000_000 + b'"\n' + GOOD_LINE)
+    line = 2 if fmt == "csv" else 1
+    expected = rf"^{name}: line {line} is 3 MB, over the limit of 1 MiB for one line"
+    with pytest.raises(DataFileError, match=expected.replace(".", r"\.", 1)):
+        load(path, fmt=fmt)
+
+
+def test_bounded_lines_skip_a_long_line_and_read_on(tmp_path):
+    import io
+
+    from trellis_runtime.data_files import bounded_lines
+
+    f = io.BytesIO(b"ab\n" + b"x" * 5000 + b"\ncd\n" + b"y" * 10)
+    assert list(bounded_lines(f, 100)) == [(1, b"ab\n", 2), (2, None, 5000), (3, b"cd\n", 2), (4, b"y" * 10, 10)]
+    assert list(bounded_lines(io.BytesIO(b"abc\n"), 3)) == [(1, b"abc\n", 3)]
+
+
 def test_invalid_utf8_in_a_csv_file(tmp_path):
     path = write_bytes(tmp_path, "d.csv", b"prompt,chosen,rejected\nQ,a,b\nQ,\xff,b\n")
     with pytest.raises(DataFileError, match=r"^d\.csv: line 3, column 3: not valid UTF-8 \(byte 0xff\)"):

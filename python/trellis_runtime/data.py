@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import compat, formats
 from .arrow_values import first_true, value_sizes
-from .data_files import file_problem, is_blank_file, is_read_error, kind_of, root_message, starts_with
+from .data_files import file_problem, is_blank_file, is_read_error, kind_of, line_problem, root_message, starts_with
 from .events import Emitter
 from .trainers import MAX_VALUE_BYTES, PREFERENCE_TRAINERS, SFT_COLUMN_SETS, pair_columns
 
@@ -200,6 +200,8 @@ def load_source(source: dict[str, Any]) -> Dataset:
     for path in source["files"]:
         if is_blank_file(path):
             raise DataFileError(f"{os.path.basename(path)}: the data file is empty")
+        if problem := line_problem(path, source["format"]):  # before datasets reads a 1 GB line whole
+            raise DataFileError(problem)
     try:
         ds = load_dataset(source["format"], data_files=list(source["files"]), split="train")
         # Arrow's JSON reader stores invalid UTF-8 as is; it would fail later, in the tokenizer.

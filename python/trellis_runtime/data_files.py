@@ -8,13 +8,70 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 from .events import cause_chain, qualified_name
 from .trainers import READ_ERRORS
 
 # Values are shown cut to this many characters in messages: enough to recognise a row.
 SHOWN_CHARS = 60
+# One line this long is not a preference pair (the CLI's limit too, src/adapters/data-files.ts);
+# the environment sets another, so that tests need not write a 1 GB line.
+MAX_LINE_BYTES_ENV = "TRELLIS_MAX_LINE_BYTES"
+DEFAULT_MAX_LINE_BYTES = 64 << 20
+# A line over the limit is skipped in reads of this many bytes: memory stays bounded.
+SKIP_BYTES = 1 << 20
+
+
+def max_line_bytes() -> int:
+    value = os.environ.get(MAX_LINE_BYTES_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_LINE_BYTES
+
+
+def bounded_lines(f: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(line number, the line or None when it is over `limit` bytes, its size without the newline).
+
+    A plain `for raw in f` reads a whole line whatever its size: a 1 GB line is 1 GB of memory
+    before any check runs. This reads at most `limit` + 1 bytes of a line and skips the rest.
+    """
+    number = 0
+    while raw := f.readline(limit + 1):
+        number += 1
+        size = len(raw) - raw.endswith(b"\n")
+        if size <= limit:
+            yield number, raw, size
+            continue
+        while not raw.endswith(b"\n") and (raw := f.readline(SKIP_BYTES)):
+            size += len(raw) - raw.endswith(b"\n")
+        yield number, None, size
+
+
+def long_line_problem(path: str, name: str | None = None) -> str | None:
+    """The first line over the limit, located, in constant memory; None when there is none."""
+    limit = max_line_bytes()
+    with open(path, "rb") as f:
+        for number, raw, size in bounded_lines(f, limit):
+            if raw is None:
+                return over_limit(name or os.path.basename(path), number, size, limit)
+    return None
+
+
+def line_problem(path: str, fmt: str) -> str | None:
+    """A line over the limit in a CSV or JSON-lines file (a .json array is one document: its lines may be long)."""
+    lined = fmt == "csv" or (fmt == "json" and not starts_with(path, b"["))
+    return long_line_problem(path) if lined else None
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.0f} MB"
+
+
+def over_limit(name: str, number: int, size: int, limit: int) -> str:
+    return (
+        f"{name}: line {number} is {size_text(size)}, over the limit of {limit / (1 << 20):g} MiB for one line; "
+        "a row that size is not preference data (is this the right file?)"
+    )
 
 
 def is_blank_file(path: str) -> bool:
@@ -65,8 +122,11 @@ def starts_with(path: str, prefix: bytes) -> bool:
 def json_lines_problem(path: str, name: str) -> str | None:
     """The first line that is not UTF-8, not JSON, cut off, not an object, or changes a column's kind."""
     kinds: dict[str, tuple[str, int]] = {}
+    limit = max_line_bytes()
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
+        for number, raw, size in bounded_lines(f, limit):
+            if raw is None:
+                return over_limit(name, number, size, limit)
             if not raw.strip():
                 continue
             try:
@@ -77,7 +137,8 @@ def json_lines_problem(path: str, name: str) -> str | None:
                 row = json.loads(text)
             except json.JSONDecodeError as err:
                 # The last line, with no newline after it or broken off at its very end: a cut-off file.
-                if (not raw.endswith(b"\n") or err.pos >= len(text.rstrip()) - 1) and all(not r.strip() for r in f):
+                ends = not raw.endswith(b"\n") or err.pos >= len(text.rstrip()) - 1
+                if ends and all(r is not None and not r.strip() for _, r, _ in bounded_lines(f, limit)):
                     return (
                         f"{name}: line {number} is cut off in the middle of a JSON object: "
                         "the file looks truncated (was it still being written or copied?)"
@@ -122,8 +183,11 @@ def json_array_problem(path: str, name: str) -> str | None:
 
 
 def utf8_problem(path: str, name: str) -> str | None:
+    limit = max_line_bytes()
     with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
+        for number, raw, size in bounded_lines(f, limit):
+            if raw is None:
+                return over_limit(name, number, size, limit)
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as err:

@@ -5,7 +5,6 @@
  */
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { createInterface } from "node:readline";
 import type { FileFormat } from "../core/recipe/resolve.js";
 import { TrellisError } from "../core/errors.js";
 
@@ -13,6 +12,33 @@ import { TrellisError } from "../core/errors.js";
 const MAX_JSON_ARRAY_BYTES = 256 << 20;
 /** One line this long is not a preference pair: a wrong file, or JSON without line breaks. */
 export const MAX_LINE_BYTES = 64 << 20;
+/**
+ * Sets the line (and CSV record) limit in bytes: tests use a small one, so that a file of a few
+ * MB shows what a 1 GB line does. Whatever the limit, a longer line is never held in memory.
+ */
+export const MAX_LINE_BYTES_ENV = "TRELLIS_MAX_LINE_BYTES";
+/** hyparquet reads a row group's column whole: a chunk over this is refused before it is read. */
+export const MAX_PARQUET_CHUNK_BYTES = 1 << 30;
+export const MAX_PARQUET_CHUNK_BYTES_ENV = "TRELLIS_MAX_PARQUET_CHUNK_BYTES";
+
+/** The line limit in force: the environment's, else MAX_LINE_BYTES. */
+export const maxLineBytes = (env: NodeJS.ProcessEnv = process.env) =>
+  positiveInt(env[MAX_LINE_BYTES_ENV]) ?? MAX_LINE_BYTES;
+const maxParquetChunkBytes = (env: NodeJS.ProcessEnv = process.env) =>
+  positiveInt(env[MAX_PARQUET_CHUNK_BYTES_ENV]) ?? MAX_PARQUET_CHUNK_BYTES;
+
+function positiveInt(text: string | undefined): number | undefined {
+  const value = Number(text);
+  return text && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+/** A size in words: "1.2 GB", "64 MiB" for limits (powers of two), "512 bytes". */
+export function sizeText(bytes: number, binary = false): string {
+  const [unit, name] = binary ? [1 << 20, "MiB"] : [1e6, "MB"];
+  if (bytes < unit) return `${bytes} bytes`;
+  if (!binary && bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  return `${Number((bytes / unit).toFixed(1))} ${name}`;
+}
 
 export type RowItem =
   /** `line` is 1-based; `text` is the raw line, to find a column's position in it. */
@@ -56,29 +82,69 @@ async function startsWithBracket(file: string): Promise<boolean> {
   return false;
 }
 
-async function* jsonLines(file: string): AsyncGenerator<RowItem> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
+/** One line of a file: its text, or only its size when it is over the limit (never read whole). */
+type Line = { line: number; text: string } | { line: number; over: number };
+
+/**
+ * The lines of a file, split on bytes: a line over `limit` bytes is skipped as it streams past
+ * (its size counted, up to where the file stops), so memory stays one chunk plus one line at most
+ * the limit, however long the line. readline would build the whole line as one string, and a 1 GB
+ * line is over V8's longest string (RangeError: Invalid string length).
+ */
+export async function* fileLines(file: string, limit: number): AsyncGenerator<Line> {
+  let parts: Buffer[] = [];
+  let size = 0;
   let line = 0;
+  const end = function* (): Generator<Line> {
+    line++;
+    if (size > limit) yield { line, over: size };
+    else {
+      const text = Buffer.concat(parts).toString("utf8");
+      yield { line, text: text.endsWith("\r") ? text.slice(0, -1) : text };
+    }
+    parts = [];
+    size = 0;
+  };
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let from = 0;
+    for (let nl = chunk.indexOf(10, from); ; nl = chunk.indexOf(10, from)) {
+      const piece = chunk.subarray(from, nl < 0 ? chunk.length : nl);
+      size += piece.length;
+      if (size <= limit) parts.push(piece);
+      else parts = [];
+      if (nl < 0) break;
+      yield* end();
+      from = nl + 1;
+    }
+  }
+  if (size > 0 || parts.length) yield* end();
+}
+
+async function* jsonLines(file: string): AsyncGenerator<RowItem> {
+  const limit = maxLineBytes();
   let index = 0;
   let blank = true;
   // A syntax error on the last line that ends mid-object is a cut-off file: held until we know.
   let held: Extract<RowItem, { kind: "bad" }> | undefined;
-  for await (const raw of lines) {
-    line++;
-    const text = line === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+  for await (const item of fileLines(file, limit)) {
+    const { line } = item;
+    const where = `${file}:${line}`;
+    if ("over" in item) {
+      if (held) yield held;
+      held = undefined;
+      blank = false;
+      yield {
+        kind: "bad",
+        where,
+        message: `a line of ${sizeText(item.over)}, over the limit of ${sizeText(limit, true)} for one line; a row that size is not preference data (is this JSON lines?)`,
+      };
+      continue;
+    }
+    const text = line === 1 ? item.text.replace(/^\uFEFF/, "") : item.text;
     if (!text.trim()) continue;
     blank = false;
     if (held) yield held;
     held = undefined;
-    const where = `${file}:${line}`;
-    if (text.length > MAX_LINE_BYTES) {
-      yield {
-        kind: "bad",
-        where,
-        message: `a line of ${(text.length / 1e6).toFixed(0)} MB; a row that size is not preference data (is this JSON lines?)`,
-      };
-      continue;
-    }
     if (text.includes("\uFFFD")) {
       yield {
         kind: "bad",
@@ -169,8 +235,17 @@ function lineAndColumn(text: string, position: number): string {
 async function* csvRows(file: string): AsyncGenerator<RowItem> {
   // Loaded when a CSV file is read: most runs read JSON lines, and start-up time counts.
   const { parse: parseCsv } = await import("csv-parse");
+  const limit = maxLineBytes();
   const parser = createReadStream(file).pipe(
-    parseCsv({ columns: true, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }),
+    parseCsv({
+      columns: true,
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      // csv-parse builds a field until it ends: without a cap a 1 GB field is a 1 GB string.
+      max_record_size: limit,
+    }),
   );
   let index = 0;
   try {
@@ -183,6 +258,10 @@ async function* csvRows(file: string): AsyncGenerator<RowItem> {
     }
   } catch (err) {
     const line = (err as { lines?: number }).lines;
+    if ((err as { code?: string }).code === "CSV_MAX_RECORD_SIZE")
+      throw new DataFileError(
+        `${file}${line ? `:${line}` : ""}: a CSV record over the limit of ${sizeText(limit, true)}; a row that size is not preference data (is this the right file, with matching quotes?)`,
+      );
     throw new DataFileError(
       `${file}${line ? `:${line}` : ""}: not valid CSV: ${(err as Error).message.replace(/^Invalid Record Length: /, "")}`,
     );
@@ -200,9 +279,15 @@ async function* parquetRows(file: string): AsyncGenerator<RowItem> {
   } catch (err) {
     throw new DataFileError(`${file}: not a readable parquet file (${(err as Error).message})`);
   }
+  const limit = maxParquetChunkBytes();
   let start = 0;
-  for (const group of metadata.row_groups) {
+  for (const [g, group] of metadata.row_groups.entries()) {
     const end = start + Number(group.num_rows);
+    const big = group.columns.find((c) => Number(c.meta_data?.total_uncompressed_size ?? 0) > limit);
+    if (big)
+      throw new DataFileError(
+        `${file}: row group ${g + 1} (rows ${start + 1}-${end}), column '${big.meta_data?.path_in_schema.join(".")}': ${sizeText(Number(big.meta_data?.total_uncompressed_size))} uncompressed, over the ${sizeText(limit, true)} trellis reads at once; write the file with smaller row groups (pyarrow: pq.write_table(..., row_group_size=10000))`,
+      );
     const rows = (await parquetReadObjects({ file: buffer, metadata, rowStart: start, rowEnd: end })) as Array<
       Record<string, unknown>
     >;

@@ -8,6 +8,7 @@ import type { Command } from "../core/events/wire.js";
 import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
 import { files } from "./launch.js";
+import { watchSupervisorBeat } from "./supervisor-watch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 
 /** About an event rather than in it: `history` marks an earlier attempt of a resumed run. */
@@ -33,6 +34,8 @@ export type ViewResult = { kind: "ended"; status: FinalStatus } | { kind: "detac
 export interface AttachTarget {
   url: string;
   token: string;
+  /** The run's folder, when known: its supervisor's beat is watched (supervisor-watch.ts). */
+  runDir?: string;
 }
 
 /**
@@ -110,11 +113,13 @@ export async function attachLive(
     if (what === "leave") leave();
     else send("stop");
   });
+  const unwatch = target.runDir ? watchSupervisorBeat(target.runDir, (e) => view.write(e)) : () => {};
   const outcome = await Promise.race([
     follower.done.then(() => "done" as const),
     left.then(() => "detached" as const),
     view.detached?.then(() => "detached" as const) ?? new Promise<never>(() => {}),
   ]);
+  unwatch();
   if (outcome === "detached") {
     await follower.stop();
     const result: ViewResult = { kind: "detached" };

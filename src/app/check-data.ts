@@ -140,7 +140,11 @@ async function checkFile(
     }
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;
-    add(shown(file), err.message.replace(`${file}: `, "").replace(file, shown(file)));
+    // "file:line: message" keeps its line; "file: message" is about the whole file.
+    const rest = err.message.startsWith(file) ? err.message.slice(file.length) : null;
+    const at = rest === null ? null : /^((?::\d+)*): /.exec(rest);
+    if (at) add(shown(file) + at[1], rest!.slice(at[0].length));
+    else add(shown(file), err.message.replace(file, shown(file)));
     return report;
   }
   report.rows = checker?.rows ?? 0;

@@ -4,8 +4,10 @@ import type { RunEvent } from "../core/events/protocol.js";
 import { decodeEventLine, warnOnStderr } from "../adapters/event-file.js";
 import { listRunDirNames, readEventLines, runDirTime, runFiles } from "../adapters/run-dir.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
-import { readSupervisor } from "./launch.js";
+import { processAlive, readSupervisor } from "./launch.js";
 import { TrellisError } from "../core/errors.js";
+import { foldOpenStall, type OpenStall } from "../core/health/stall-alert.js";
+import { SUPERVISOR_SILENT_S, supervisorBeatAge } from "../adapters/supervisor-beat.js";
 
 export class RunNotFoundError extends TrellisError {
   override readonly exitCode = 2;
@@ -14,7 +16,8 @@ export class RunNotFoundError extends TrellisError {
 export interface RunSummary {
   id: string;
   dir: string;
-  status: "running" | "finished" | "failed" | "stopped" | "unknown";
+  /** "stalled": a stage fell silent (no progress, no heartbeat); "not responding": its supervisor did. */
+  status: "running" | "stalled" | "not responding" | "finished" | "failed" | "stopped" | "unknown";
   recipe: string | null;
   trainers: string;
   /** The stage that ran last, and its steps out of its total. */
@@ -77,6 +80,7 @@ export function summarizeRun(
   if (!lines) return out;
   let state: RunState = initialState;
   let endedAt: number | null = null;
+  let stall: OpenStall | null = null;
   for (const [i, line] of lines.entries()) {
     if (!line) continue;
     let e: RunEvent;
@@ -88,6 +92,7 @@ export function summarizeRun(
       continue;
     }
     state = reduce(state, e);
+    stall = foldOpenStall(stall, e);
     if (e.type === "run_end") endedAt = e.time;
     else if (e.type === "run_resumed") endedAt = null;
   }
@@ -100,8 +105,10 @@ export function summarizeRun(
     state.stages.flatMap((s) => [s.preferenceBefore, s.preferenceAfter]).findLast((x) => x !== null) ?? null;
   out.startedAt = state.startedAt;
   if (state.status === "running" || state.status === "pending") {
-    out.status = readSupervisor(dir) ? "running" : "failed";
+    const live = readSupervisor(dir);
+    out.status = live ? "running" : "failed";
     if (out.status === "failed") out.reason = "the supervisor is gone without recording the run's end";
+    if (live) Object.assign(out, liveness(dir, live.pid, stall, now));
   } else {
     out.status = state.status;
     const bad = state.stages.find((s) => s.status === "failed" || s.status === "stopped");
@@ -111,6 +118,23 @@ export function summarizeRun(
   out.startedAt ??= runDirTime(dir);
   out.duration = (endedAt ?? now) - out.startedAt;
   return out;
+}
+
+/** A live run whose supervisor or trainer has gone silent: the status and reason `ls` shows. */
+function liveness(dir: string, pid: number, stall: OpenStall | null, now: number): Partial<RunSummary> {
+  const age = supervisorBeatAge(dir, now);
+  if (age !== null && age > SUPERVISOR_SILENT_S && processAlive(pid))
+    return {
+      status: "not responding",
+      reason: `supervisor not responding (pid ${pid} exists, no beat for ${Math.round(age)} s): it is stopped or frozen; kill -CONT ${pid} if it was stopped`,
+    };
+  if (stall)
+    return {
+      status: "stalled",
+      failedStage: stall.stage,
+      reason: `stalled ${Math.round(now - stall.silentSince)} s: no progress and no heartbeat from stage '${stall.stage}'`,
+    };
+  return {};
 }
 
 function oneLine(text: string | null): string | null {

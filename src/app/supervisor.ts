@@ -40,6 +40,8 @@ import { hangOf } from "../core/distributed/hang.js";
 import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
 import { runSlurmStage } from "../adapters/slurm-job.js";
 import { channelFiles, slurmDir } from "../adapters/slurm-files.js";
+import { watchStalls } from "./stall-watch.js";
+import { beatSupervisor } from "../adapters/supervisor-beat.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
 const OUTPUT_LINES_PER_SECOND = 50;
@@ -162,6 +164,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
     bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint });
   }
+  const stopBeat = beatSupervisor(launch.runDir); // viewers tell a stopped supervisor by its silence
   writeSupervisorFile(launch.runDir, {
     pid: process.pid,
     url: server.url,
@@ -267,6 +270,7 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     // The run is over for newcomers (attach replays the file, resume may start); viewers already
     // connected get a moment to receive run_end.
     removeSupervisorFile(launch.runDir);
+    stopBeat();
     // ...but no longer than they take to go: `trellis run --foreground` waits for this.
     const lingerEnd = Date.now() + LINGER_MS;
     while (server.viewerCount() > 0 && Date.now() < lingerEnd) await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
@@ -306,6 +310,8 @@ async function runOneStage(
   });
   let training = false;
   let hang = null as string | null; // set by the watch timer
+  // A Slurm job may wait in the queue for hours: silence there is not a stall.
+  const stall = d?.slurm ? undefined : watchStalls(s.id, bus);
   let handle: StageHandle | undefined;
   const hangTimer = d
     ? setInterval(() => {
@@ -344,6 +350,7 @@ async function runOneStage(
           })
         : undefined,
     onEvent: (event: StageEvent) => {
+      if (stall?.observe(event)) return; // a heartbeat: noted, not recorded
       if (event.type === "error" && !error)
         error = { excType: event.exc_type, message: event.message, errno: event.errno, causeTypes: event.cause_types };
       if (event.type === "metrics") lastLoss = metricValue(event.metrics.loss) ?? lastLoss;
@@ -383,6 +390,7 @@ async function runOneStage(
       })
     : await runStageProcess(stageOptions);
   clearInterval(hangTimer);
+  stall?.stop();
   let rankNote = "";
   if (d) {
     linkRankLogs(launch.runDir, s.id);

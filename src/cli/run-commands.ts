@@ -215,7 +215,7 @@ export async function attachCommand(rest: string[], help: () => number): Promise
   }
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), what);
   const live = readSupervisor(dir);
-  if (live) return exitCodeOf(await attachLive(live, await chooseView(values), interruptSignal()));
+  if (live) return exitCodeOf(await attachLive({ ...live, runDir: dir }, await chooseView(values), interruptSignal()));
   // A finished run: its whole history in the dashboard (review), or only the summary text.
   const view = values.summary ? summaryView() : await chooseView({ ...values, review: true });
   return exitCodeOf(await replayFinished(dir, view));

@@ -3,7 +3,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { DataFileError, readRows, type RowItem } from "../../src/adapters/data-files.js";
+import {
+  DataFileError,
+  fileLines,
+  MAX_LINE_BYTES_ENV,
+  MAX_PARQUET_CHUNK_BYTES_ENV,
+  maxLineBytes,
+  readRows,
+  type RowItem,
+} from "../../src/adapters/data-files.js";
 import type { FileFormat } from "../../src/core/recipe/resolve.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "trellis-data-"));
@@ -84,5 +92,89 @@ describe("readRows", () => {
   });
   it("rejects a missing file", async () => {
     await assert.rejects(all(path.join(dir, "nope.jsonl"), "json"), /data file not found/);
+  });
+});
+
+describe("lines over the limit", () => {
+  const withLimit = async <T>(bytes: number, body: () => Promise<T>): Promise<T> => {
+    process.env[MAX_LINE_BYTES_ENV] = String(bytes);
+    try {
+      return await body();
+    } finally {
+      delete process.env[MAX_LINE_BYTES_ENV];
+    }
+  };
+
+  it("are skipped as they stream past, counted, never held; the lines around them read on", async () => {
+    const long = "x".repeat(200_000); // several read chunks
+    const p = file("long.txt", `short\r\n${long}\nafter\n${long}`);
+    const lines = [];
+    for await (const l of fileLines(p, 1000)) lines.push(l);
+    assert.deepEqual(lines, [
+      { line: 1, text: "short" },
+      { line: 2, over: 200_000 },
+      { line: 3, text: "after" },
+      { line: 4, over: 200_000 },
+    ]);
+  });
+
+  it("are one located error in JSON lines, with the limit", async () => {
+    const row = '{"prompt":"p","chosen":"c","rejected":"r"}';
+    const p = file("huge-first.jsonl", `{"prompt":"${"p".repeat(3_000_000)}"}\n${row}\n`);
+    const items = await withLimit(1 << 20, () => all(p, "json"));
+    assert.deepEqual(
+      items.map((i) => [i.kind, i.where.replace(dir, "")]),
+      [
+        ["bad", "/huge-first.jsonl:1"],
+        ["row", "/huge-first.jsonl:2"],
+      ],
+    );
+    assert.match((items[0] as { message: string }).message, /a line of 3 MB, over the limit of 1 MiB for one line/);
+  });
+
+  it("are one located error in CSV, with the limit", async () => {
+    const p = file("huge.csv", `prompt,chosen,rejected\np,c,r\n"${"q".repeat(3_000_000)}",c,r\n`);
+    await assert.rejects(
+      withLimit(1 << 20, () => all(p, "csv")),
+      (err: Error) =>
+        err instanceof DataFileError && /huge\.csv:3: a CSV record over the limit of 1 MiB/.test(err.message),
+    );
+  });
+
+  it("refuse a parquet row group whose column is over the chunk limit before reading it", async () => {
+    const parquet = path.join(
+      import.meta.dirname,
+      "..",
+      "..",
+      "..",
+      "test",
+      "fixtures",
+      "data",
+      "pairs-3-row-groups.parquet",
+    );
+    const rows = await all(parquet, "parquet");
+    assert.deepEqual(
+      rows.map((r) => r.where.replace(parquet, "")),
+      [": row 1", ": row 2", ": row 3", ": row 4", ": row 5", ": row 6"],
+    );
+    process.env[MAX_PARQUET_CHUNK_BYTES_ENV] = "500";
+    try {
+      await assert.rejects(
+        all(parquet, "parquet"),
+        (err: Error) =>
+          err instanceof DataFileError &&
+          /: row group 1 \(rows 1-2\), column 'chosen': \d+ bytes uncompressed, over the 500 bytes trellis reads at once; write the file with smaller row groups/.test(
+            err.message,
+          ),
+      );
+    } finally {
+      delete process.env[MAX_PARQUET_CHUNK_BYTES_ENV];
+    }
+  });
+
+  it("default to 64 MiB; the environment sets them", () => {
+    assert.equal(maxLineBytes({}), 64 << 20);
+    assert.equal(maxLineBytes({ [MAX_LINE_BYTES_ENV]: "1000" }), 1000);
+    assert.equal(maxLineBytes({ [MAX_LINE_BYTES_ENV]: "lots" }), 64 << 20);
   });
 });

@@ -4,6 +4,7 @@ import { mkdirSync, appendFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { findRun, listRunIds, RunNotFoundError, summarizeRun } from "../../src/app/list-runs.js";
+import { STALL_CLEARED_CODE, STALLED_CODE, stalledMessage } from "../../src/core/health/stall-alert.js";
 import { DEAD_PID, fabricateRun, fabricateSupervisor, streamLines, tempDir } from "./run-dirs.js";
 
 const FINISHED = "20261127-100000-quickstart-orpo-0001";
@@ -77,5 +78,31 @@ describe("the runs of a runs directory", () => {
     assert.equal(s.status, "unknown");
     assert.equal(s.recipe, null);
     assert.equal(s.startedAt, null);
+  });
+
+  it("say when a live run's stage is stalled, and when its supervisor stops beating", () => {
+    const dir = fabricateRun(runsDir, "20261127-140000-quickstart-orpo-0006", streamLines("orpo.jsonl", midTraining));
+    fabricateSupervisor(dir);
+    const noticed = Date.now() / 1000;
+    const stalled = { type: "notice", time: noticed, stage: "orpo", code: STALLED_CODE, seq: 9_999 };
+    appendFileSync(
+      path.join(dir, "events.jsonl"),
+      `${JSON.stringify({ ...stalled, message: stalledMessage("orpo", 6, 5) })}\n`,
+    );
+    const s = summarizeRun(dir, noticed + 68);
+    assert.equal(s.status, "stalled");
+    assert.equal(s.failedStage, "orpo");
+    assert.equal(s.reason, "stalled 74 s: no progress and no heartbeat from stage 'orpo'");
+    writeFileSync(path.join(dir, "supervisor.beat"), `${noticed - 30}\n`);
+    const silent = summarizeRun(dir, noticed);
+    assert.equal(silent.status, "not responding");
+    assert.match(
+      silent.reason!,
+      new RegExp(`^supervisor not responding \\(pid ${process.pid} exists, no beat for 30 s\\)`),
+    );
+    const cleared = { ...stalled, code: STALL_CLEARED_CODE, message: "back", seq: 10_000 };
+    appendFileSync(path.join(dir, "events.jsonl"), `${JSON.stringify(cleared)}\n`);
+    writeFileSync(path.join(dir, "supervisor.beat"), `${noticed}\n`);
+    assert.equal(summarizeRun(dir, noticed).status, "running");
   });
 });

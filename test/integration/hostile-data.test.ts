@@ -93,3 +93,36 @@ describe("hostile data files caught before any Python starts", () => {
       /huge\.jsonl:3:\d+: a value of 50\.0 MB; at most 4 MiB fits/,
     ));
 });
+
+describe("a line over the line limit (TRELLIS_MAX_LINE_BYTES: a small limit stands in for a 1 GB line)", () => {
+  const env = { ...ws.env, TRELLIS_MAX_LINE_BYTES: String(8 << 20) };
+  /** 20 MB of one line: a long value, with no line break in it. */
+  const longLine = `{"prompt": "Q", "chosen": "${"x".repeat(20_000_000)}", "rejected": "n"}`;
+
+  for (const [name, content, expected] of [
+    [
+      "long-line.jsonl",
+      `${longLine}\n${goodLines.join("\n")}\n`,
+      /long-line\.jsonl:1: a line of 20 MB, over the limit of 8 MiB for one line/,
+    ],
+    [
+      "long-line.csv",
+      `prompt,chosen,rejected\n"${"x".repeat(20_000_000)}",a,b\nQ,a,b\n`,
+      /long-line\.csv:2: a CSV record over the limit of 8 MiB/,
+    ],
+  ] as const) {
+    it(`${name}: check and run end with one located error, exit 2`, async () => {
+      const data = dataFile(name, content);
+      const recipe = recipeFor(name.replace(".", "-"), data);
+      const check = await trellis(["check", recipe], { cwd: ws.dir, env });
+      assert.equal(check.exitCode, 2, check.stderr);
+      assert.match(check.stderr, expected);
+      assert.doesNotMatch(check.stderr, /RangeError|\n\s+at /, "no stack trace");
+      const runs = path.join(ws.dir, `runs-${name}`);
+      const run = await trellis(["run", recipe, "--runs-dir", runs], { cwd: ws.dir, env });
+      assert.equal(run.exitCode, 2, run.stderr);
+      assert.match(run.stderr, expected);
+      assert.deepEqual(runDirs(runs), [], "no run directory");
+    });
+  }
+});

@@ -12,7 +12,8 @@ export type AlertId =
   | "grad-spike"
   | "rewards-falling"
   | "gpu-memory"
-  | "oom";
+  | "oom"
+  | "stalled";
 
 export interface Alert {
   /** The rule that fired; with `stage` and `step` it identifies the alert. */
@@ -25,7 +26,7 @@ export interface Alert {
 }
 
 /** The health line shows one token per family (docs/design/DASHBOARD.md §6.3 "Presentation"). */
-export type HealthFamily = "finite" | "init" | "learn" | "acc" | "grad" | "drift" | "gpu";
+export type HealthFamily = "finite" | "init" | "learn" | "acc" | "grad" | "drift" | "gpu" | "alive";
 
 export const ALERT_FAMILY: Record<AlertId, HealthFamily> = {
   nonfinite: "finite",
@@ -37,6 +38,8 @@ export const ALERT_FAMILY: Record<AlertId, HealthFamily> = {
   "rewards-falling": "drift",
   "gpu-memory": "gpu",
   oom: "gpu",
+  // No token of its own on the health line (a stall is rare, and the alert line shows it).
+  stalled: "alive",
 };
 
 /** Families worth a token for a trainer: SFT has no preference accuracy or rewards. */

@@ -59,6 +59,7 @@ sys.path.insert(0, str(HERE))  # trellis_runtime, the helpers rendered beside th
 from trellis_runtime import environment  # noqa: E402
 from trellis_runtime.arguments import load_spec, parse_config  # noqa: E402
 from trellis_runtime.events import Emitter  # noqa: E402
+from trellis_runtime.heartbeat import start_heartbeat  # noqa: E402
 
 SPEC = load_spec(HERE / ${specLiteral})  # paths in it are relative to this folder
 
@@ -153,6 +154,7 @@ ${g ? gen.after : ""}    merged = None
 
 def main(argv: list[str] | None = None) -> None:
     emit = Emitter.from_env(stage=SPEC["stage"]["id"])
+    start_heartbeat(emit)  # so the supervisor can tell a long step from a stopped process
     emit.emit("phase", phase="environment")  # importing torch and TRL takes seconds: say so first
     with emit.guard():  # an exception becomes an error event, then exits non-zero as usual
         train(emit, sys.argv[1:] if argv is None else argv)

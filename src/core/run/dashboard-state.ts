@@ -10,6 +10,7 @@ import { metricNumbers, type GpuSample, type RunEvent, type Sample } from "../ev
 import type { Alert } from "../health/alert.js";
 import { initialHealth, observeHealth, type HealthState } from "../health/monitor.js";
 import { healthOptions, type HealthOptions } from "../health/options.js";
+import { foldStallAlert } from "../health/stall-alert.js";
 import { isMetricsEcho } from "./echo.js";
 import { newStageDetail, reduceStageDetail, type StageDetail } from "./stage-detail.js";
 import { initialState, reduce, type RunState } from "./state.js";
@@ -155,6 +156,7 @@ export function reduceDashboard(state: DashboardState, event: RunEvent): Dashboa
     next.alerts = [...state.alerts, ...alerts].slice(-MAX_ALERTS);
     next.alertCount = count;
   }
+  Object.assign(next, foldStallAlert(next, event));
   return next;
 }
 

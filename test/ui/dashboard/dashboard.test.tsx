@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { cleanup, render } from "ink-testing-library";
 import type { RunEvent } from "../../../src/core/events/protocol.js";
+import { STALL_CLEARED_CODE, STALLED_CODE, stalledMessage } from "../../../src/core/health/stall-alert.js";
 import { foldEvents } from "../../../src/core/run/dashboard-state.js";
 import { Dashboard } from "../../../src/ui/dashboard/dashboard.js";
 import { dashboardFrame } from "../../../src/ui/dashboard/frame.js";
@@ -163,6 +164,31 @@ describe("dashboard alerts", () => {
       s.unmount();
     });
   }
+
+  it("shows a stalled stage's alert while it lasts, and takes it away when the stage speaks again", () => {
+    const running = until(stream("orpo.jsonl"), (e) => e.type === "metrics" && e.step >= 40);
+    const last = running.at(-1)!;
+    const notice = (code: string, message: string, dt: number): RunEvent => ({
+      type: "notice",
+      time: last.time + dt,
+      stage: "orpo",
+      code,
+      message,
+      seq: last.seq + dt,
+    });
+    const stalled = [...running, notice(STALLED_CODE, stalledMessage("orpo", 74, 60), 74)];
+    const s = show(stalled);
+    assert.match(s.frame, /✗ orpo stage 'orpo' stalled: no progress and no heartbeat for 74 s/);
+    assert.match(s.frame, /alerts 1✗/);
+    s.unmount();
+    const back = show([
+      ...stalled,
+      notice(STALL_CLEARED_CODE, "stage 'orpo' responds again after 80 s of silence", 80),
+    ]);
+    assert.doesNotMatch(back.frame, /stalled: no progress/);
+    assert.match(back.frame, /no alerts/);
+    back.unmount();
+  });
 
   it("marks NaN in the chart and the table", () => {
     const s = show(stream("alert-nan.jsonl"));
