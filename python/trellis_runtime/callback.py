@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from typing import Any
@@ -11,13 +10,10 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from . import checkpoint_digest, perf, ranks, usage
 from . import control as control_channel
-from . import perf, ranks, usage
+from .checkpoint_digest import CHECKPOINT_MARKER  # noqa: F401  (where tests and older code look for it)
 from .events import Emitter
-
-# Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
-# only from checkpoints that have it, with every file at its recorded size.
-CHECKPOINT_MARKER = "trellis-checkpoint.json"
 
 # The Trainer's last log of a run carries these; no step log does.
 SUMMARY_KEY = "train_runtime"
@@ -41,6 +37,7 @@ class TrellisCallback(TrainerCallback):
         self.control = control if control is not None else control_channel.from_env()
         self.stopped = False
         self.last_checkpoint: str | None = None
+        self.keep_checkpoints: int | None = None
         self.meter = Meter()
 
     def watch(self, trainer: Any) -> None:
@@ -70,6 +67,8 @@ class TrellisCallback(TrainerCallback):
     ) -> None:
         self.meter.begin(args, kwargs.get("model"))
         ranks.heartbeat(state.global_step)
+        checkpoint_digest.refuse_non_finite(kwargs.get("model"), state.global_step)
+        self.keep_checkpoints = checkpoint_digest.take_over_rotation(args)  # rotated in on_save, once verified
         if state.is_world_process_zero:
             self.emitter.emit(
                 "train_begin",
@@ -129,7 +128,9 @@ class TrellisCallback(TrainerCallback):
             path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             self.last_checkpoint = path
             self.last_save = time.monotonic()
-            write_checkpoint_marker(path, state.global_step)
+            best = state.best_model_checkpoint
+            if not checkpoint_digest.after_save(path, state.global_step, kwargs.get("model"), self.keep_checkpoints, best):
+                self.emitter.notice("checkpoint-not-finite", f"{path} has NaN or infinite weights: older checkpoints are kept")
             self.emitter.emit("checkpoint", step=state.global_step, path=path)
         self.meter.pause_ended()
 
@@ -265,19 +266,3 @@ def _count_params(model: Any) -> tuple[int, int, bool]:
         base -= weight.numel()
     return base, (trainable if lora else base), lora
 
-
-def write_checkpoint_marker(folder: str, step: int) -> None:
-    """Record every file of a finished checkpoint with its size; written last, atomically."""
-    if not os.path.isdir(folder):
-        return
-    files = {}
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            if name == CHECKPOINT_MARKER:
-                continue
-            full = os.path.join(root, name)
-            files[os.path.relpath(full, folder)] = os.path.getsize(full)
-    tmp = os.path.join(folder, CHECKPOINT_MARKER + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump({"step": step, "files": files}, out)
-    os.replace(tmp, os.path.join(folder, CHECKPOINT_MARKER))

@@ -24,6 +24,7 @@ import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import type { RenderedStage } from "../core/render/render.js";
 import { RUNTIME_DIR } from "./package-files.js";
+import { releaseRunLock } from "./run-lock.js";
 
 export interface RunDir {
   id: string;
@@ -71,7 +72,7 @@ export function createRunDir(runsRoot: string, recipeName: string): RunDir {
     const id = newRunId(recipeName);
     const dir = path.join(runsRoot, id);
     try {
-      mkdirSync(dir); // fails if another run took this id
+      mkdirSync(dir, { mode: 0o700 }); // fails if another run took this id; private: events, tokens, optimizer state
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw err;
@@ -150,20 +151,34 @@ export function writeManifestFile(runDir: string, manifest: unknown): void {
   renameSync(`${file}.tmp`, file);
 }
 
-// A running supervisor: where it listens (supervisor.json) and its token (a 0600 file).
+// A running supervisor: where it listens (supervisor.json) and its token (a 0600 file), both
+// there only while it runs.
 
-/** A fresh secret for the run's websocket, written where only this user can read it. */
+/** A fresh secret for the run's websocket, in a new file only this user can read (never an old one's mode). */
 export function createToken(runDir: string): string {
   const token = randomBytes(32).toString("hex");
-  writeFileSync(runFiles(runDir).token, `${token}\n`, { mode: 0o600 });
+  rmSync(runFiles(runDir).token, { force: true });
+  writeFileSync(runFiles(runDir).token, `${token}\n`, { mode: 0o600, flag: "wx" });
   return token;
 }
 
 export const writeSupervisorFile = (runDir: string, info: unknown) =>
   writeFileSync(runFiles(runDir).supervisor, `${JSON.stringify(info)}\n`);
 
-/** The run is over for newcomers once this is gone. */
-export const removeSupervisorFile = (runDir: string) => rmSync(runFiles(runDir).supervisor, { force: true });
+/**
+ * The run is over for newcomers once this is gone: supervisor.json and the token are removed,
+ * and this process lets go of the run folder's lock (run-lock.ts), so a resume may start.
+ */
+export function removeSupervisorFile(runDir: string): void {
+  removeStaleSupervisorFiles(runDir);
+  releaseRunLock(runDir);
+}
+
+/** What a supervisor that died without cleaning up (kill -9) left: never trusted, removed by the next holder of the lock. */
+export function removeStaleSupervisorFiles(runDir: string): void {
+  rmSync(runFiles(runDir).supervisor, { force: true });
+  rmSync(runFiles(runDir).token, { force: true });
+}
 
 export const hasSupervisorFile = (runDir: string) => existsSync(runFiles(runDir).supervisor);
 
@@ -171,7 +186,24 @@ export const hasSupervisorFile = (runDir: string) => existsSync(runFiles(runDir)
 export function readSupervisorFiles(runDir: string): { info: unknown; token: () => string } | undefined {
   const f = runFiles(runDir);
   if (!existsSync(f.supervisor)) return undefined;
-  return { info: JSON.parse(readFileSync(f.supervisor, "utf8")), token: () => readFileSync(f.token, "utf8").trim() };
+  const info = JSON.parse(readFileSync(f.supervisor, "utf8")) as { pid?: unknown; startedAt?: unknown };
+  if (typeof info.pid === "number" && typeof info.startedAt === "number" && startedAfter(info.pid, info.startedAt))
+    return undefined; // the supervisor died and its pid went to another process: its token is stale
+  return { info, token: () => readFileSync(f.token, "utf8").trim() };
+}
+
+/** Whether process `pid` began after `epochMs` (Linux's /proc; false where it cannot tell). */
+function startedAfter(pid: number, epochMs: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]); // field 22: starttime
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const CLOCK_TICKS = 100; // USER_HZ, 100 on every Linux architecture trellis runs on
+    // supervisor.json is written after the process started: a start later than that is another process.
+    return Number.isFinite(ticks) && Number.isFinite(boot) && (boot + ticks / CLOCK_TICKS) * 1000 > epochMs + 2_000;
+  } catch {
+    return false;
+  }
 }
 
 /** The last `count` lines of supervisor.log, to say why a supervisor did not start. */

@@ -1,0 +1,84 @@
+import json
+import os
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from trellis_runtime import checkpoint_digest as cd
+
+
+def checkpoint(root, step, weights=b"w" * 64):
+    folder = root / f"checkpoint-{step}"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(weights)
+    (folder / "optimizer.pt").write_bytes(b"o" * 32)
+    return folder
+
+
+def test_marker_records_size_and_sha256_and_verifies(tmp_path):
+    folder = checkpoint(tmp_path, 10)
+    cd.write_marker(str(folder), 10)
+    marker = json.loads((folder / cd.CHECKPOINT_MARKER).read_text())
+    assert marker["files"]["model.safetensors"]["bytes"] == 64
+    assert len(marker["files"]["model.safetensors"]["sha256"]) == 64
+    assert cd.problem(str(folder)) is None
+
+
+def test_damage_in_place_is_found_by_the_digest(tmp_path):
+    folder = checkpoint(tmp_path, 10)
+    cd.write_marker(str(folder), 10)
+    (folder / "model.safetensors").write_bytes(b"x" * 64)  # same size, other bytes
+    assert cd.problem(str(folder)) == "model.safetensors does not match its recorded sha256 (damaged in place)"
+
+
+def test_a_marker_of_sizes_only_is_still_read(tmp_path):
+    folder = checkpoint(tmp_path, 10)
+    (folder / cd.CHECKPOINT_MARKER).write_text(json.dumps({"files": {"model.safetensors": 64}}))
+    assert cd.problem(str(folder)) is None
+    (folder / "model.safetensors").write_bytes(b"w" * 10)
+    assert "10 bytes, expected 64" in cd.problem(str(folder))
+
+
+def test_rotation_keeps_the_newest_good_ones_and_never_counts_an_unfinished_or_non_finite_one(tmp_path):
+    for step in (10, 20, 30):
+        cd.write_marker(str(checkpoint(tmp_path, step)), step)
+    checkpoint(tmp_path, 5)  # no marker: an older leftover
+    nan = checkpoint(tmp_path, 40)
+    cd.write_marker(str(nan), 40, finite=False)
+    checkpoint(tmp_path, 50)  # after the current step: left alone
+    cd.rotate(str(tmp_path), 40, keep=2, best=None)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint-20", "checkpoint-30", "checkpoint-40", "checkpoint-50"]
+
+
+def test_rotation_keeps_the_best_checkpoint(tmp_path):
+    for step in (10, 20, 30):
+        cd.write_marker(str(checkpoint(tmp_path, step)), step)
+    cd.rotate(str(tmp_path), 30, keep=1, best=str(tmp_path / "checkpoint-10"))
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint-10", "checkpoint-30"]
+
+
+def test_take_over_rotation_turns_the_trainers_off():
+    args = SimpleNamespace(save_total_limit=2)
+    assert cd.take_over_rotation(args) == 2
+    assert args.save_total_limit is None
+
+
+def test_non_finite_weights_are_refused():
+    model = torch.nn.Linear(2, 2)
+    cd.refuse_non_finite(model, 10)
+    with torch.no_grad():
+        model.weight[0, 0] = float("nan")
+    with pytest.raises(cd.NonFiniteWeights, match=r"checkpoint resumed at step 10 has NaN or infinite values in 'weight'"):
+        cd.refuse_non_finite(model, 10)
+
+
+def test_after_save_of_non_finite_weights_rotates_nothing(tmp_path):
+    for step in (10, 20):
+        cd.write_marker(str(checkpoint(tmp_path, step)), step)
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.bias[0] = float("inf")
+    assert cd.after_save(str(checkpoint(tmp_path, 30)), 30, model, keep=2, best=None) is False
+    assert len(os.listdir(tmp_path)) == 3
+    assert "NaN or infinite" in cd.problem(str(tmp_path / "checkpoint-30"))

@@ -1,0 +1,156 @@
+"""What makes a checkpoint trustworthy: a digest of its files, finite weights, and a rotation
+that deletes an old checkpoint only once a newer one is whole.
+
+The Trainer rotates (save_total_limit) inside its own save, before any callback runs: the
+older checkpoint would be gone before the new one is known to be complete. So trellis takes the
+rotation over: `take_over_rotation` keeps the limit and sets the Trainer's to None at the start
+of training, and `after_save` rotates once the new checkpoint's digest is written. One place,
+in the runtime every rendered script (standalone ones too) already runs, and the rendered args
+still show the recipe's limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from typing import Any
+
+# Written into each checkpoint folder once the Trainer has finished writing it, last and
+# atomically: trellis resumes only from checkpoints that have it and whose files match it.
+CHECKPOINT_MARKER = "trellis-checkpoint.json"
+FORMAT = 2
+_CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+_CHUNK = 1 << 20
+
+
+class NonFiniteWeights(RuntimeError):
+    """The model holds NaN or infinite weights: training from it would only spread them."""
+
+
+def sha256_file(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_marker(folder: str, step: int, finite: bool = True) -> None:
+    """Record every file of a finished checkpoint with its size and sha256; written last, atomically."""
+    if not os.path.isdir(folder):
+        return
+    files = {}
+    for root, _dirs, names in os.walk(folder):
+        for name in sorted(names):
+            if name.startswith(CHECKPOINT_MARKER):
+                continue
+            full = os.path.join(root, name)
+            files[os.path.relpath(full, folder)] = {"bytes": os.path.getsize(full), "sha256": sha256_file(full)}
+    tmp = os.path.join(folder, CHECKPOINT_MARKER + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump({"format": FORMAT, "step": step, "finite": finite, "files": files}, out)
+    os.replace(tmp, os.path.join(folder, CHECKPOINT_MARKER))
+
+
+def problem(folder: str) -> str | None:
+    """Why `folder` cannot be resumed from (naming the file), or None when every file matches its digest."""
+    try:
+        with open(os.path.join(folder, CHECKPOINT_MARKER), encoding="utf-8") as f:
+            marker = json.load(f)
+    except FileNotFoundError:
+        return f"incomplete or not written by trellis (no {CHECKPOINT_MARKER})"
+    except (OSError, ValueError):
+        return f"its {CHECKPOINT_MARKER} is unreadable"
+    if marker.get("finite") is False:
+        return "its weights were NaN or infinite when it was saved"
+    for name, want in marker.get("files", {}).items():
+        full = os.path.join(folder, name)
+        if not os.path.isfile(full):
+            return f"{name} is missing"
+        size = want if isinstance(want, int) else want.get("bytes")
+        if os.path.getsize(full) != size:
+            return f"{name} is {os.path.getsize(full)} bytes, expected {size} (truncated?)"
+        if isinstance(want, dict) and sha256_file(full) != want.get("sha256"):
+            return f"{name} does not match its recorded sha256 (damaged in place)"
+    return None
+
+
+def first_non_finite(model: Any) -> str | None:
+    """The name of the first floating-point parameter or buffer holding NaN or inf, or None."""
+    if model is None:
+        return None
+    import torch
+
+    tensors = list(model.named_parameters()) + list(model.named_buffers())
+    for name, t in tensors:
+        if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t.detach()).all()):
+            return name
+    return None
+
+
+def refuse_non_finite(model: Any, step: int) -> None:
+    """At the start of training: a model (or a resumed checkpoint, step > 0) with NaN/inf weights is refused."""
+    bad = first_non_finite(model)
+    if bad is None:
+        return
+    where = f"the checkpoint resumed at step {step}" if step else "the starting model"
+    raise NonFiniteWeights(
+        f"{where} has NaN or infinite values in '{bad}': training from it is refused. "
+        "Resume from an earlier checkpoint (move the damaged checkpoint folder away) or start from another model."
+    )
+
+
+def take_over_rotation(args: Any) -> int | None:
+    """The recipe's save_total_limit, with the Trainer's own rotation turned off (see the module doc)."""
+    keep = getattr(args, "save_total_limit", None)
+    if keep is not None:
+        args.save_total_limit = None
+    return keep
+
+
+def after_save(folder: str, step: int, model: Any, keep: int | None, best: str | None) -> bool:
+    """Digest the new checkpoint, then rotate the older ones out; False when its weights are not finite."""
+    finite = first_non_finite(model) is None
+    write_marker(folder, step, finite=finite)
+    if keep is not None and finite:
+        rotate(os.path.dirname(folder), step, keep, best)
+    return finite
+
+
+def rotate(output_dir: str, step: int, keep: int, best: str | None) -> list[str]:
+    """Delete checkpoints at or before `step` beyond the newest `keep` good ones (marker present,
+    weights finite), and the incomplete ones older than those. The best checkpoint stays; folders
+    after `step` (from before a resume that fell back past them) are left alone."""
+    found = []
+    for name in os.listdir(output_dir):
+        m = _CHECKPOINT_DIR.match(name)
+        if m and int(m.group(1)) <= step:
+            found.append((int(m.group(1)), os.path.join(output_dir, name)))
+    found.sort(reverse=True)
+    good = [(s, p) for s, p in found if _marked_finite(p)]
+    kept = good[: max(keep, 1)]
+    if not kept:
+        return []
+    oldest_kept = kept[-1][0]
+    keep_paths = {p for _, p in kept}
+    if best:
+        keep_paths.add(os.path.abspath(best))
+        keep_paths.add(best)
+    deleted = []
+    for s, p in found:
+        if s < oldest_kept and p not in keep_paths and os.path.abspath(p) not in keep_paths:
+            shutil.rmtree(p, ignore_errors=True)
+            deleted.append(p)
+    return deleted
+
+
+def _marked_finite(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, CHECKPOINT_MARKER), encoding="utf-8") as f:
+            return json.load(f).get("finite", True) is not False
+    except (OSError, ValueError):
+        return False
+

@@ -1,0 +1,34 @@
+/**
+ * A recipe's output_dir must be empty or this run's own (src/core/recipe/check.ts): checked with
+ * the recipe (`trellis check`, and `trellis run` before anything starts), then claimed by the run.
+ */
+import { rmSync } from "node:fs";
+import { outputFolderProblem, type OutputFolderState } from "../core/recipe/check.js";
+import { RecipeError } from "../core/recipe/errors.js";
+import { locate, type ParsedRecipe } from "../core/recipe/parse.js";
+import type { ResolvedRecipe } from "../core/recipe/resolve.js";
+import { claimOutputFolder, inspectOutputFolder } from "../adapters/output-owner.js";
+
+/** Throws a RecipeError at output_dir when the folder is another run's or holds a foreign model. */
+export function checkOutputFolder(parsed: ParsedRecipe, resolved: ResolvedRecipe, shownFile: string): void {
+  if (!parsed.recipe.output_dir) return; // the run directory's own output/: always new
+  refuseIf(parsed, shownFile, resolved.outputDir, inspectOutputFolder(resolved.outputDir));
+}
+
+/** Claims the output folder for a new run, or removes the run's folder and throws as the check does. */
+export function claimOutputFolderFor(
+  parsed: ParsedRecipe,
+  shownFile: string,
+  outputDir: string,
+  run: { id: string; dir: string },
+): void {
+  const refused = claimOutputFolder(outputDir, { run_id: run.id, run_dir: run.dir, since: new Date().toISOString() });
+  if (!refused) return;
+  rmSync(run.dir, { recursive: true, force: true }); // nothing ran in it
+  refuseIf(parsed, shownFile, outputDir, refused);
+}
+
+function refuseIf(parsed: ParsedRecipe, shownFile: string, dir: string, state: OutputFolderState): void {
+  const finding = outputFolderProblem(dir, state);
+  if (finding) throw new RecipeError([locate(finding.path, finding.message, shownFile, parsed.sourceMap)]);
+}

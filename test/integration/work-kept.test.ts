@@ -1,0 +1,164 @@
+/**
+ * Work is never lost (issue 26), on a user's bad day, with real runs: a second run pointed at the
+ * first one's output folder is refused before anything starts, and the first stays resumable; a
+ * checkpoint damaged in place (same size, other bytes) is caught by its digest and resume falls
+ * back to the older good one; two resumes started together run once; run folders are private and
+ * the token is gone whenever the run ends.
+ */
+import assert from "node:assert/strict";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+import { eventsOf, readEvents, RECIPES, RUN_TIMEOUT_MS, runDirs, trellis, workspace } from "../helpers/cli.js";
+import { assertNoRunProcesses, startRun, waitFor } from "../helpers/live-run.js";
+
+const ws = workspace("work-kept");
+const shared = path.join(ws.dir, "shared-out");
+
+/** 80 steps, a checkpoint every 10 (the newest two kept), into one output folder outside the runs. */
+function recipe(): string {
+  const text = readFileSync(path.join(RECIPES, "quickstart-orpo.yaml"), "utf8")
+    .replace(/num_train_epochs: \d+/, "num_train_epochs: 2")
+    .replace(/logging_steps: \d+/, "logging_steps: 1")
+    .replace('save_strategy: "no"', "save_strategy: steps\n      save_steps: 10")
+    .replace("seed: 42", `seed: 42\noutput_dir: ${JSON.stringify(shared)}`)
+    .replace(/data\//g, `${path.join(RECIPES, "data")}/`);
+  const file = path.join(ws.dir, "kept.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+const mode = (file: string) => statSync(file).mode & 0o777;
+const checkpointsOf = (dir: string) =>
+  readdirSync(dir)
+    .filter((d) => d.startsWith("checkpoint-"))
+    .sort((a, b) => Number(b.split("-")[1]) - Number(a.split("-")[1]));
+
+/** Every float32 of a safetensors file is finite (the tiny model saves float32 only). */
+function allFinite(file: string): boolean {
+  const bytes = readFileSync(file);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString("utf8")) as Record<
+    string,
+    { dtype: string; data_offsets: [number, number] }
+  >;
+  const base = 8 + headerLength;
+  for (const [name, t] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    assert.equal(t.dtype, "F32", `${name} is ${t.dtype}`);
+    for (let i = base + t.data_offsets[0]; i < base + t.data_offsets[1]; i += 4)
+      if (!Number.isFinite(bytes.readFloatLE(i))) return false;
+  }
+  return true;
+}
+
+/** Overwrites the tensor bytes of a safetensors file with NaNs, keeping its size. */
+function damageInPlace(file: string): void {
+  const size = statSync(file).size;
+  const headerLength = Number(readFileSync(file).readBigUInt64LE(0));
+  const fd = openSync(file, "r+");
+  writeSync(fd, Buffer.alloc(size - 8 - headerLength, 0xff), 0, size - 8 - headerLength, 8 + headerLength);
+  closeSync(fd);
+  assert.equal(statSync(file).size, size);
+}
+
+describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
+  const file = recipe();
+  const runs = path.join(ws.dir, "runs");
+  let first = "";
+
+  it("a run's folder and files are private, and its token is gone once it is stopped", async () => {
+    const run = await startRun(file, runs, ws.env);
+    first = run.dir;
+    assert.equal(mode(run.dir), 0o700);
+    assert.equal(mode(path.join(run.dir, "token")), 0o600);
+    await waitFor(
+      () => eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "metrics").length >= 25,
+      RUN_TIMEOUT_MS,
+      "step 25",
+    );
+    run.child.kill("SIGINT");
+    assert.equal((await run.child).exitCode, 130);
+    await assertNoRunProcesses(run.dir);
+    assert.ok(!existsSync(path.join(run.dir, "token")), "the token outlived the stopped run");
+    assert.ok(!existsSync(path.join(run.dir, "supervisor.json")));
+    for (const f of ["events.jsonl", "launch.json", "trellis.log", "logs/orpo.stderr.log"])
+      assert.equal(mode(path.join(run.dir, f)), 0o600, f);
+    const newest = checkpointsOf(path.join(shared, "orpo"))[0]!;
+    assert.equal(mode(path.join(shared, "orpo", newest, "optimizer.pt")), 0o600);
+    for (const f of ["events.jsonl", "trellis.log", "supervisor.log", "logs/orpo.stdout.log", "logs/orpo.stderr.log"])
+      assert.ok(!readFileSync(path.join(run.dir, f), "utf8").includes(run.token), `the token is in ${f}`);
+  });
+
+  it("a second run on the same output folder is refused by check and run, naming the owner and the way out", async () => {
+    const id = path.basename(first);
+    const expected = new RegExp(
+      `output_dir: .*shared-out belongs to run ${id} .*trellis resume ${id}.*set another output_dir`,
+    );
+    const checked = await trellis(["check", file], { cwd: ws.dir, env: ws.env });
+    assert.equal(checked.exitCode, 2);
+    assert.match(checked.stderr.replace(/\n/g, " "), expected);
+    const before = readdirSync(path.join(shared, "orpo")).sort();
+    const second = await trellis(["run", file, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    assert.equal(second.exitCode, 2, second.stderr);
+    assert.match(second.stderr.replace(/\n/g, " "), expected);
+    assert.deepEqual(runDirs(runs), [first], "the refused run left a run folder");
+    assert.deepEqual(readdirSync(path.join(shared, "orpo")).sort(), before, "the first run's checkpoints changed");
+  });
+
+  it("a folder holding a model trellis did not write is refused", async () => {
+    const foreign = path.join(ws.dir, "someone-elses-model");
+    mkdirSync(foreign);
+    writeFileSync(path.join(foreign, "config.json"), "{}");
+    writeFileSync(path.join(foreign, "model.safetensors"), "weights");
+    const other = path.join(ws.dir, "foreign.yaml");
+    writeFileSync(other, readFileSync(file, "utf8").replace(shared, foreign));
+    const checked = await trellis(["check", other], { cwd: ws.dir, env: ws.env });
+    assert.equal(checked.exitCode, 2);
+    assert.match(checked.stderr, /someone-elses-model already holds a model trellis did not write \(config\.json/);
+  });
+
+  it("two resumes at once: one runs; the other names the holder and touches nothing; a damaged checkpoint is skipped", async () => {
+    const out = path.join(shared, "orpo");
+    const [newest, older] = checkpointsOf(out);
+    assert.ok(newest && older, `two checkpoints kept: ${checkpointsOf(out).join(", ")}`);
+    damageInPlace(path.join(out, newest, "model.safetensors"));
+
+    const id = path.basename(first);
+    const resume = () => trellis(["resume", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    const [a, b] = await Promise.all([resume(), resume()]);
+    const [won, lost] = a.exitCode === 0 ? [a, b] : [b, a];
+    assert.equal(won.exitCode, 0, won.stderr);
+    assert.equal(lost.exitCode, 2, lost.stderr);
+    assert.match(lost.stderr, new RegExp(`${id} is in use by pid \\d+ \\(trellis (resume|supervisor), since .*\\): attach`));
+    await assertNoRunProcesses(first);
+
+    const events = readEvents(path.join(first, "events.jsonl"));
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      "one numbering, no duplicates",
+    );
+    assert.equal(eventsOf(events, "run_resumed").length, 1, "one resume ran");
+    const notices = eventsOf(events, "notice")
+      .map((n) => n.message)
+      .join("\n");
+    assert.match(notices, new RegExp(`skipping ${newest}: model\\.safetensors does not match its recorded sha256`));
+    assert.match(notices, new RegExp(`resuming stage 'orpo' from ${older}`));
+    assert.equal(eventsOf(events, "run_end").at(-1)?.status, "finished");
+    assert.ok(allFinite(path.join(out, "model.safetensors")), "the final weights are not all finite");
+    for (const c of checkpointsOf(out)) assert.ok(allFinite(path.join(out, c, "model.safetensors")), c);
+    assert.ok(!existsSync(path.join(first, "token")), "the token outlived the finished run");
+    assert.equal(mode(first), 0o700);
+  });
+});
