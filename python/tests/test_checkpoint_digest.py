@@ -69,7 +69,7 @@ def test_non_finite_weights_are_refused():
     cd.refuse_non_finite(model, 10)
     with torch.no_grad():
         model.weight[0, 0] = float("nan")
-    with pytest.raises(cd.NonFiniteWeights, match=r"checkpoint resumed at step 10 has NaN or infinite values in 'weight'"):
+    with pytest.raises(cd.NonFiniteWeights, match=r"resumed at step 10 has NaN or infinite values in 'weight'"):
         cd.refuse_non_finite(model, 10)
 
 
@@ -79,6 +79,10 @@ def test_after_save_of_non_finite_weights_rotates_nothing(tmp_path):
     model = torch.nn.Linear(2, 2)
     with torch.no_grad():
         model.bias[0] = float("inf")
-    assert cd.after_save(str(checkpoint(tmp_path, 30)), 30, model, keep=2, best=None) is False
+    notices = []
+    emitter = SimpleNamespace(notice=lambda code, message: notices.append(code))
+    state = SimpleNamespace(global_step=30, best_model_checkpoint=None)
+    assert cd.after_save(str(checkpoint(tmp_path, 30)), state, model, 2, emitter) is False
     assert len(os.listdir(tmp_path)) == 3
+    assert notices == ["checkpoint-not-finite"]
     assert "NaN or infinite" in cd.problem(str(tmp_path / "checkpoint-30"))

@@ -128,9 +128,7 @@ class TrellisCallback(TrainerCallback):
             path = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             self.last_checkpoint = path
             self.last_save = time.monotonic()
-            best = state.best_model_checkpoint
-            if not checkpoint_digest.after_save(path, state.global_step, kwargs.get("model"), self.keep_checkpoints, best):
-                self.emitter.notice("checkpoint-not-finite", f"{path} has NaN or infinite weights: older checkpoints are kept")
+            checkpoint_digest.after_save(path, state, kwargs.get("model"), self.keep_checkpoints, self.emitter)
             self.emitter.emit("checkpoint", step=state.global_step, path=path)
         self.meter.pause_ended()
 
@@ -265,4 +263,3 @@ def _count_params(model: Any) -> tuple[int, int, bool]:
     if weight is not None and (head is None or getattr(head, "weight", None) is not weight):
         base -= weight.numel()
     return base, (trainable if lora else base), lora
-

@@ -111,12 +111,14 @@ def take_over_rotation(args: Any) -> int | None:
     return keep
 
 
-def after_save(folder: str, step: int, model: Any, keep: int | None, best: str | None) -> bool:
+def after_save(folder: str, state: Any, model: Any, keep: int | None, emitter: Any) -> bool:
     """Digest the new checkpoint, then rotate the older ones out; False when its weights are not finite."""
     finite = first_non_finite(model) is None
-    write_marker(folder, step, finite=finite)
-    if keep is not None and finite:
-        rotate(os.path.dirname(folder), step, keep, best)
+    write_marker(folder, state.global_step, finite=finite)
+    if not finite:
+        emitter.notice("checkpoint-not-finite", f"{folder} has NaN or infinite weights: older checkpoints are kept")
+    elif keep is not None:
+        rotate(os.path.dirname(folder), state.global_step, keep, state.best_model_checkpoint)
     return finite
 
 
@@ -153,4 +155,3 @@ def _marked_finite(folder: str) -> bool:
             return json.load(f).get("finite", True) is not False
     except (OSError, ValueError):
         return False
-

@@ -84,6 +84,9 @@ export function createRunDir(runsRoot: string, recipeName: string): RunDir {
   }
 }
 
+/** A run folder refused before anything ran in it: no trace is left. */
+export const removeRunDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
+
 /** Writes the rendered scripts, their specs and a copy of the Python runtime into `dir`. */
 export function writeScripts(dir: string, stages: RenderedStage[]): void {
   mkdirSync(dir, { recursive: true });

@@ -18,7 +18,8 @@ import path from "node:path";
 const LOCK_FILE = "run.lock";
 /** What the helper exits with when another process holds the lock (sysexits' EX_TEMPFAIL). */
 const HELD = 75;
-const FLOCK = "import fcntl, sys\ntry: fcntl.flock(0, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError: sys.exit(75)";
+const FLOCK =
+  "import fcntl, sys\ntry: fcntl.flock(0, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError: sys.exit(75)";
 /** Set in a detached supervisor: the inherited descriptor of its run's lock. */
 export const LOCK_FD_ENV = "TRELLIS_RUN_LOCK_FD";
 
@@ -55,7 +56,8 @@ export function lockRunDir(runDir: string, python: string, command: string): voi
   process.umask(0o077);
   chmodSync(runDir, 0o700);
   const fd = openSync(runLockFile(runDir), "a+", 0o600);
-  const flock = (py: string) => spawnSync(py, ["-I", "-S", "-c", FLOCK], { stdio: [fd, "ignore", "pipe"], encoding: "utf8" });
+  const flock = (py: string) =>
+    spawnSync(py, ["-I", "-S", "-c", FLOCK], { stdio: [fd, "ignore", "pipe"], encoding: "utf8" });
   let result = flock(python);
   if (result.error) result = flock("python3"); // the run's interpreter is gone (a deleted venv)
   if (result.status !== 0) {

@@ -2,12 +2,12 @@
  * A recipe's output_dir must be empty or this run's own (src/core/recipe/check.ts): checked with
  * the recipe (`trellis check`, and `trellis run` before anything starts), then claimed by the run.
  */
-import { rmSync } from "node:fs";
 import { outputFolderProblem, type OutputFolderState } from "../core/recipe/check.js";
 import { RecipeError } from "../core/recipe/errors.js";
 import { locate, type ParsedRecipe } from "../core/recipe/parse.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
 import { claimOutputFolder, inspectOutputFolder } from "../adapters/output-owner.js";
+import { removeRunDir } from "../adapters/run-dir.js";
 
 /** Throws a RecipeError at output_dir when the folder is another run's or holds a foreign model. */
 export function checkOutputFolder(parsed: ParsedRecipe, resolved: ResolvedRecipe, shownFile: string): void {
@@ -24,7 +24,7 @@ export function claimOutputFolderFor(
 ): void {
   const refused = claimOutputFolder(outputDir, { run_id: run.id, run_dir: run.dir, since: new Date().toISOString() });
   if (!refused) return;
-  rmSync(run.dir, { recursive: true, force: true }); // nothing ran in it
+  removeRunDir(run.dir); // nothing ran in it
   refuseIf(parsed, shownFile, outputDir, refused);
 }
 

@@ -24,7 +24,9 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     lockRunDir(runDir, launch.python, "resume"); // before anything is written; held until the run ends
   } catch (err) {
     if (!(err instanceof RunLockHeld)) throw err;
-    throw new ResumeError(`${err.message}: attach to it (trellis attach ${path.basename(runDir)}) or wait until it ends`);
+    throw new ResumeError(
+      `${err.message}: attach to it (trellis attach ${path.basename(runDir)}) or wait until it ends`,
+    );
   }
   if (readSupervisor(runDir))
     throw new ResumeError(

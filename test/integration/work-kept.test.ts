@@ -140,7 +140,10 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     const [won, lost] = a.exitCode === 0 ? [a, b] : [b, a];
     assert.equal(won.exitCode, 0, won.stderr);
     assert.equal(lost.exitCode, 2, lost.stderr);
-    assert.match(lost.stderr, new RegExp(`${id} is in use by pid \\d+ \\(trellis (resume|supervisor), since .*\\): attach`));
+    assert.match(
+      lost.stderr,
+      new RegExp(`${id} is in use by pid \\d+ \\(trellis (resume|supervisor), since .*\\): attach`),
+    );
     await assertNoRunProcesses(first);
 
     const events = readEvents(path.join(first, "events.jsonl"));

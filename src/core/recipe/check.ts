@@ -166,9 +166,7 @@ export interface OutputOwner {
 }
 
 export type OutputFolderState =
-  | { kind: "free" }
-  | { kind: "owned"; owner: OutputOwner }
-  | { kind: "foreign_model"; files: string[] };
+  { kind: "free" } | { kind: "owned"; owner: OutputOwner } | { kind: "foreign_model"; files: string[] };
 
 /**
  * A run writes its models and checkpoints only into an output folder that is empty or its own:
