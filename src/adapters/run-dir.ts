@@ -24,7 +24,7 @@ import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import type { RenderedStage } from "../core/render/render.js";
 import { RUNTIME_DIR } from "./package-files.js";
-import { releaseRunLock } from "./run-lock.js";
+import { releaseRunLock, whileUnlocked } from "./run-lock.js";
 
 export interface RunDir {
   id: string;
@@ -190,9 +190,27 @@ export function readSupervisorFiles(runDir: string): { info: unknown; token: () 
   const f = runFiles(runDir);
   if (!existsSync(f.supervisor)) return undefined;
   const info = JSON.parse(readFileSync(f.supervisor, "utf8")) as { pid?: unknown; startedAt?: unknown };
-  if (typeof info.pid === "number" && typeof info.startedAt === "number" && startedAfter(info.pid, info.startedAt))
-    return undefined; // the supervisor died and its pid went to another process: its token is stale
+  if (
+    typeof info.pid === "number" &&
+    typeof info.startedAt === "number" &&
+    !supervisorAlive(info.pid, info.startedAt)
+  ) {
+    // Killed (-9, OOM) before it could clean up: its token is never trusted, and is removed once
+    // no process of the run holds the folder's lock (a new supervisor would hold it).
+    whileUnlocked(runDir, () => removeStaleSupervisorFiles(runDir));
+    return undefined;
+  }
   return { info, token: () => readFileSync(f.token, "utf8").trim() };
+}
+
+/** Whether the supervisor that wrote supervisor.json still runs: its pid is alive and is not a later process's. */
+function supervisorAlive(pid: number, startedAt: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !startedAfter(pid, startedAt);
 }
 
 /** Whether process `pid` began after `epochMs` (Linux's /proc; false where it cannot tell). */

@@ -71,6 +71,27 @@ export function lockRunDir(runDir: string, python: string, command: string): voi
   recordHolder(runDir, process.pid, command);
 }
 
+/**
+ * Runs `fn` if no process holds the run's lock (so no supervisor or trainer of it is alive), for a
+ * reader that found what a killed supervisor left; false, without running it, when the lock is held.
+ */
+export function whileUnlocked(runDir: string, fn: () => void, python = "python3"): boolean {
+  let fd: number;
+  try {
+    fd = openSync(runLockFile(runDir), "r");
+  } catch {
+    return false; // a run of an older trellis, or a folder being removed: leave it
+  }
+  try {
+    const result = spawnSync(python, ["-I", "-S", "-c", FLOCK], { stdio: [fd, "ignore", "ignore"] });
+    if (result.status !== 0) return false;
+    fn();
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Says who holds the lock now (the supervisor, once it has started). */
 export function recordHolder(runDir: string, pid: number, command: string): void {
   const holder: LockHolder = { pid, since: new Date().toISOString(), command };

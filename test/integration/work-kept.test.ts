@@ -20,7 +20,7 @@ import {
 import path from "node:path";
 import { describe, it } from "node:test";
 import { eventsOf, readEvents, RECIPES, RUN_TIMEOUT_MS, runDirs, trellis, workspace } from "../helpers/cli.js";
-import { assertNoRunProcesses, startRun, waitFor } from "../helpers/live-run.js";
+import { assertNoRunProcesses, longOrpoRecipe, runProcesses, startRun, waitFor } from "../helpers/live-run.js";
 
 const ws = workspace("work-kept");
 const shared = path.join(ws.dir, "shared-out");
@@ -98,6 +98,20 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.equal(mode(path.join(shared, "orpo", newest, "optimizer.pt")), 0o600);
     for (const f of ["events.jsonl", "trellis.log", "supervisor.log", "logs/orpo.stdout.log", "logs/orpo.stderr.log"])
       assert.ok(!readFileSync(path.join(run.dir, f), "utf8").includes(run.token), `the token is in ${f}`);
+  });
+
+  it("a supervisor killed with -9: its token is never trusted, and is removed once the run's processes are gone", async () => {
+    const runs9 = path.join(ws.dir, "runs-kill9");
+    const run = await startRun(longOrpoRecipe(ws.dir), runs9, ws.env);
+    const { pid } = JSON.parse(readFileSync(path.join(run.dir, "supervisor.json"), "utf8")) as { pid: number };
+    process.kill(pid, "SIGKILL");
+    await run.child;
+    await waitFor(() => runProcesses(run.dir).length === 0, 120_000, "the orphaned trainer to exit");
+    assert.ok(existsSync(path.join(run.dir, "token")), "nothing could remove it yet");
+    const listed = await trellis(["ls", "--runs-dir", runs9], { cwd: ws.dir, env: ws.env });
+    assert.equal(listed.exitCode, 0, listed.stderr);
+    assert.ok(!existsSync(path.join(run.dir, "token")), "the dead supervisor's token was kept");
+    assert.ok(!existsSync(path.join(run.dir, "supervisor.json")));
   });
 
   it("a second run on the same output folder is refused by check and run, naming the owner and the way out", async () => {
