@@ -55,29 +55,6 @@ def write_marker(folder: str, step: int, finite: bool = True) -> None:
     os.replace(tmp, os.path.join(folder, CHECKPOINT_MARKER))
 
 
-def problem(folder: str) -> str | None:
-    """Why `folder` cannot be resumed from (naming the file), or None when every file matches its digest."""
-    try:
-        with open(os.path.join(folder, CHECKPOINT_MARKER), encoding="utf-8") as f:
-            marker = json.load(f)
-    except FileNotFoundError:
-        return f"incomplete or not written by trellis (no {CHECKPOINT_MARKER})"
-    except (OSError, ValueError):
-        return f"its {CHECKPOINT_MARKER} is unreadable"
-    if marker.get("finite") is False:
-        return "its weights were NaN or infinite when it was saved"
-    for name, want in marker.get("files", {}).items():
-        full = os.path.join(folder, name)
-        if not os.path.isfile(full):
-            return f"{name} is missing"
-        size = want if isinstance(want, int) else want.get("bytes")
-        if os.path.getsize(full) != size:
-            return f"{name} is {os.path.getsize(full)} bytes, expected {size} (truncated?)"
-        if isinstance(want, dict) and sha256_file(full) != want.get("sha256"):
-            return f"{name} does not match its recorded sha256 (damaged in place)"
-    return None
-
-
 def first_non_finite(model: Any) -> str | None:
     """The name of the first floating-point parameter or buffer holding NaN or inf, or None."""
     if model is None:
