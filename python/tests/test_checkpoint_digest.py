@@ -17,7 +17,7 @@ def checkpoint(root, step, weights=b"w" * 64):
     return folder
 
 
-def test_marker_records_size_and_sha256_and_verifies(tmp_path):
+def test_marker_records_size_and_sha256(tmp_path):
     folder = checkpoint(tmp_path, 10)
     cd.write_marker(str(folder), 10)
     marker = json.loads((folder / cd.CHECKPOINT_MARKER).read_text())

@@ -78,8 +78,8 @@ export function createRunDir(runsRoot: string, recipeName: string): RunDir {
       throw err;
     }
     const layout = { id, dir, scriptsDir: path.join(dir, "scripts") };
-    mkdirSync(layout.scriptsDir);
-    mkdirSync(path.join(dir, "logs"));
+    mkdirSync(layout.scriptsDir, { mode: 0o700 });
+    mkdirSync(path.join(dir, "logs"), { mode: 0o700 });
     return layout;
   }
 }

@@ -6,6 +6,7 @@
  * the token is gone whenever the run ends.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -80,7 +81,8 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
   it("a run's folder and files are private, and its token is gone once it is stopped", async () => {
     const run = await startRun(file, runs, ws.env);
     first = run.dir;
-    assert.equal(mode(run.dir), 0o700);
+    for (const d of [run.dir, path.join(run.dir, "logs"), path.join(run.dir, "scripts")])
+      assert.equal(mode(d), 0o700, d);
     assert.equal(mode(path.join(run.dir, "token")), 0o600);
     await waitFor(
       () => eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "metrics").length >= 25,
@@ -142,6 +144,29 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.match(checked.stderr, /someone-elses-model already holds a model trellis did not write \(config\.json/);
   });
 
+  it("a checkpoint whose weights are NaN (its digest consistent, as a diverged run saves it) is refused when loaded", async () => {
+    const out = path.join(shared, "orpo");
+    const newest = checkpointsOf(out)[0]!;
+    const weightsFile = path.join(out, newest, "model.safetensors");
+    const markerFile = path.join(out, newest, "trellis-checkpoint.json");
+    const [weights, marker] = [readFileSync(weightsFile), readFileSync(markerFile)];
+    damageInPlace(weightsFile);
+    const recorded = JSON.parse(marker.toString("utf8")) as { files: Record<string, { sha256: string }> };
+    recorded.files["model.safetensors"]!.sha256 = createHash("sha256").update(readFileSync(weightsFile)).digest("hex");
+    writeFileSync(markerFile, JSON.stringify(recorded));
+
+    const id = path.basename(first);
+    const refused = await trellis(["resume", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    assert.equal(refused.exitCode, 1, refused.stderr);
+    const end = eventsOf(readEvents(path.join(first, "events.jsonl")), "run_end").at(-1)!;
+    assert.equal(end.status, "failed");
+    assert.match(end.reason!, /NonFiniteWeights: the checkpoint resumed at step \d+ has NaN or infinite values in '/);
+    await assertNoRunProcesses(first);
+    // As it was: the next test damages it another way.
+    writeFileSync(weightsFile, weights);
+    writeFileSync(markerFile, marker);
+  });
+
   it("two resumes at once: one runs; the other names the holder and touches nothing; a damaged checkpoint is skipped", async () => {
     const out = path.join(shared, "orpo");
     const [newest, older] = checkpointsOf(out);
@@ -149,6 +174,7 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     damageInPlace(path.join(out, newest, "model.safetensors"));
 
     const id = path.basename(first);
+    const resumedBefore = eventsOf(readEvents(path.join(first, "events.jsonl")), "run_resumed").length;
     const resume = () => trellis(["resume", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
     const [a, b] = await Promise.all([resume(), resume()]);
     const [won, lost] = a.exitCode === 0 ? [a, b] : [b, a];
@@ -166,7 +192,7 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
       events.map((_, i) => i + 1),
       "one numbering, no duplicates",
     );
-    assert.equal(eventsOf(events, "run_resumed").length, 1, "one resume ran");
+    assert.equal(eventsOf(events, "run_resumed").length, resumedBefore + 1, "one resume ran");
     const notices = eventsOf(events, "notice")
       .map((n) => n.message)
       .join("\n");
