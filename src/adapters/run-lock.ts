@@ -7,9 +7,10 @@
  * Node has no flock: a short Python (the run's interpreter, `-I -S`, a few ms) locks the file
  * through its stdin, which is our descriptor; the lock belongs to that open file description, so
  * it stays ours after Python exits. The descriptor is then handed to the detached supervisor as
- * fd 3 (start-detached.ts), and from there to the trainers it starts: the folder stays locked
- * while any process of the run still writes it. run.lock's text says who took it, for the message
- * a second `trellis resume` prints; the lock is the flock, never the text.
+ * fd 3 (start-detached.ts), which holds it until it exits (a plain stage's trainer gets other
+ * pipes at fd 3 and 4, so it does not; a trainer orphaned by a supervisor killed with -9 dies at
+ * its next event, on the broken pipe). run.lock's text says who took it, for the message a second
+ * `trellis resume` prints; the lock is the flock, never the text.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
