@@ -14,6 +14,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -44,6 +45,17 @@ const checkpointsOf = (dir: string) =>
   readdirSync(dir)
     .filter((d) => d.startsWith("checkpoint-"))
     .sort((a, b) => Number(b.split("-")[1]) - Number(a.split("-")[1]));
+
+/** Whether process `pid` has run.lock of `runDir` open. */
+function holdsLock(pid: number, runDir: string): boolean {
+  return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === path.join(runDir, "run.lock");
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Every float32 of a safetensors file is finite (the tiny model saves float32 only). */
 function allFinite(file: string): boolean {
@@ -84,6 +96,13 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     for (const d of [run.dir, path.join(run.dir, "logs"), path.join(run.dir, "scripts")])
       assert.equal(mode(d), 0o700, d);
     assert.equal(mode(path.join(run.dir, "token")), 0o600);
+    // The lock went with the supervisor: a resume now names it; the CLI that took it holds it no more.
+    const { pid } = JSON.parse(readFileSync(path.join(run.dir, "supervisor.json"), "utf8")) as { pid: number };
+    const busy = await trellis(["resume", path.basename(run.dir), "--runs-dir", runs], { cwd: ws.dir, env: ws.env });
+    assert.equal(busy.exitCode, 2, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`is in use by pid ${pid} \\(trellis supervisor, since `));
+    assert.ok(holdsLock(pid, run.dir), "the supervisor does not hold run.lock");
+    assert.ok(!holdsLock(run.child.pid!, run.dir), "the CLI still holds run.lock");
     await waitFor(
       () => eventsOf(readEvents(path.join(run.dir, "events.jsonl")), "metrics").length >= 25,
       RUN_TIMEOUT_MS,
