@@ -60,6 +60,14 @@ def test_non_finite_weights_are_refused():
         cd.refuse_non_finite(model, 10)
 
 
+def test_a_non_finite_value_past_the_first_slice_is_found(monkeypatch):
+    monkeypatch.setattr(cd, "_FINITE_SLICE", 3)
+    model = torch.nn.Linear(4, 4)
+    with torch.no_grad():
+        model.weight[3, 3] = float("-inf")
+    assert cd.first_non_finite(model) == "weight"
+
+
 def test_after_save_of_non_finite_weights_rotates_nothing(tmp_path):
     for step in (10, 20):
         cd.write_marker(str(checkpoint(tmp_path, step)), step)

@@ -24,6 +24,7 @@ CHECKPOINT_MARKER = "trellis-checkpoint.json"
 FORMAT = 2
 _CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
 _CHUNK = 1 << 20
+_FINITE_SLICE = 1 << 24  # elements checked at once: a 16 MiB mask
 
 
 class NonFiniteWeights(RuntimeError):
@@ -63,7 +64,11 @@ def first_non_finite(model: Any) -> str | None:
 
     tensors = list(model.named_parameters()) + list(model.named_buffers())
     for name, t in tensors:
-        if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t.detach()).all()):
+        if not t.is_floating_point() or not t.numel():
+            continue  # quantized (integer) storage, or a shard this rank does not hold
+        flat = t.detach().reshape(-1)
+        # In slices: a whole-tensor mask of a large embedding would cost as much memory again.
+        if not all(bool(torch.isfinite(part).all()) for part in flat.split(_FINITE_SLICE)):
             return name
     return None
 
