@@ -2,7 +2,8 @@
  * A recipe's output_dir must be empty or this run's own (src/core/recipe/check.ts): checked with
  * the recipe (`trellis check`, and `trellis run` before anything starts), then claimed by the run.
  */
-import { outputFolderProblem, type OutputFolderState } from "../core/recipe/check.js";
+import path from "node:path";
+import { outputFolderProblem, type OutputFolderState, type OutputOwner } from "../core/recipe/check.js";
 import { RecipeError } from "../core/recipe/errors.js";
 import { locate, type ParsedRecipe } from "../core/recipe/parse.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
@@ -29,6 +30,13 @@ export function claimOutputFolderFor(
 }
 
 function refuseIf(parsed: ParsedRecipe, shownFile: string, dir: string, state: OutputFolderState): void {
-  const finding = outputFolderProblem(dir, state);
+  const finding = outputFolderProblem(dir, state, resumeCommand);
   if (finding) throw new RecipeError([locate(finding.path, finding.message, shownFile, parsed.sourceMap)]);
+}
+
+/** The command that resumes the owner, with --runs-dir when its runs folder is not the default one. */
+function resumeCommand(owner: OutputOwner): string {
+  const runs = path.dirname(owner.run_dir);
+  const usual = path.resolve(process.env.TRELLIS_RUNS_DIR ?? "runs"); // as the CLI's --runs-dir default
+  return `trellis resume ${owner.run_id}${runs === usual ? "" : ` --runs-dir ${runs}`}`;
 }

@@ -87,7 +87,7 @@ function damageInPlace(file: string): void {
 
 describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
   const file = recipe();
-  const runs = path.join(ws.dir, "runs");
+  const runs = path.join(ws.dir, "runs-kept"); // not the default runs/: the refusal names --runs-dir
   let first = "";
 
   it("a run's folder and files are private, and its token is gone once it is stopped", async () => {
@@ -138,7 +138,7 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
   it("a second run on the same output folder is refused by check and run, naming the owner and the way out", async () => {
     const id = path.basename(first);
     const expected = new RegExp(
-      `output_dir: .*shared-out belongs to run ${id} .*trellis resume ${id}.*set another output_dir`,
+      `output_dir: .*shared-out belongs to run ${id} .*trellis resume ${id} --runs-dir ${runs}\`, or set another output_dir`,
     );
     const checked = await trellis(["check", file], { cwd: ws.dir, env: ws.env });
     assert.equal(checked.exitCode, 2);

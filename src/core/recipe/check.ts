@@ -174,11 +174,15 @@ export type OutputFolderState =
  * and a model trellis did not write would be mixed with this one's. There is no flag to overwrite:
  * moving the folder away is the explicit way to start afresh there.
  */
-export function outputFolderProblem(dir: string, state: OutputFolderState): Finding | undefined {
+export function outputFolderProblem(
+  dir: string,
+  state: OutputFolderState,
+  resumeCommand: (owner: OutputOwner) => string,
+): Finding | undefined {
   if (state.kind === "owned")
     return {
       path: ["output_dir"],
-      message: `${dir} belongs to run ${state.owner.run_id} (${state.owner.run_dir}): continue it with \`trellis resume ${state.owner.run_id}\`, or set another output_dir (or move ${dir} away to start afresh)`,
+      message: `${dir} belongs to run ${state.owner.run_id} (${state.owner.run_dir}): continue it with \`${resumeCommand(state.owner)}\`, or set another output_dir (or move ${dir} away to start afresh)`,
     };
   if (state.kind === "foreign_model")
     return {
