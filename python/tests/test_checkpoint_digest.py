@@ -81,3 +81,12 @@ def test_after_save_of_non_finite_weights_rotates_nothing(tmp_path):
     assert len(os.listdir(tmp_path)) == 3
     assert notices == ["checkpoint-not-finite"]
     assert json.loads((tmp_path / "checkpoint-30" / cd.CHECKPOINT_MARKER).read_text())["finite"] is False
+
+
+def test_keep_private_sets_umask_077():
+    before = os.umask(0o022)
+    try:
+        cd.keep_private()
+        assert os.umask(0o022) == 0o077
+    finally:
+        os.umask(before)

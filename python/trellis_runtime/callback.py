@@ -30,6 +30,7 @@ class TrellisCallback(TrainerCallback):
         checkpoint_every_minutes: float = 0,
     ) -> None:
         self.emitter = emitter
+        checkpoint_digest.keep_private()
         # Periodic checkpoints are the real safety net against crashes (signal handlers often
         # never get to run); 0 turns them off.
         self.checkpoint_every_s = checkpoint_every_minutes * 60

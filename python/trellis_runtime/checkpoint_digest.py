@@ -31,6 +31,12 @@ class NonFiniteWeights(RuntimeError):
     """The model holds NaN or infinite weights: training from it would only spread them."""
 
 
+def keep_private() -> None:
+    """Checkpoints and optimizer state are created 0600/0700, whatever umask this Python began with
+    (a pre-started Python is spawned before trellis sets the run's umask 077)."""
+    os.umask(0o077)
+
+
 def sha256_file(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
