@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import time
 from typing import Any
@@ -11,13 +10,10 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+from . import checkpoint_digest, perf, ranks, segments, usage
 from . import control as control_channel
-from . import perf, ranks, segments, usage
+from .checkpoint_digest import CHECKPOINT_MARKER  # noqa: F401  (where tests and older code look for it)
 from .events import Emitter
-
-# Written into each checkpoint folder once the Trainer has finished writing it: trellis resumes
-# only from checkpoints that have it, with every file at its recorded size.
-CHECKPOINT_MARKER = "trellis-checkpoint.json"
 
 # The Trainer's last log of a run carries these; no step log does.
 SUMMARY_KEY = "train_runtime"
@@ -34,6 +30,7 @@ class TrellisCallback(TrainerCallback):
         checkpoint_every_minutes: float = 0,
     ) -> None:
         self.emitter = emitter
+        checkpoint_digest.keep_private()
         # Periodic checkpoints are the real safety net against crashes (signal handlers often
         # never get to run); 0 turns them off.
         self.checkpoint_every_s = checkpoint_every_minutes * 60
@@ -41,6 +38,7 @@ class TrellisCallback(TrainerCallback):
         self.control = control if control is not None else control_channel.from_env()
         self.stopped = False
         self.last_checkpoint: str | None = None
+        self.keep_checkpoints: int | None = None
         self.meter = Meter()
         self.trainer: Any = None
         self.first_step = 0  # where this process's training began: > 0 when resumed
@@ -79,6 +77,8 @@ class TrellisCallback(TrainerCallback):
         if state.global_step > 0:
             checkpoint = os.path.join(args.output_dir, f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}")
             segments.restore_window(self.trainer, checkpoint, state.global_step)
+        checkpoint_digest.refuse_non_finite(kwargs.get("model"), state.global_step)
+        self.keep_checkpoints = checkpoint_digest.take_over_rotation(args)  # rotated in on_save, once verified
         if state.is_world_process_zero:
             self.emitter.emit(
                 "train_begin",
@@ -140,7 +140,7 @@ class TrellisCallback(TrainerCallback):
         if state.is_world_process_zero:
             self.last_checkpoint = path
             self.last_save = time.monotonic()
-            write_checkpoint_marker(path, state.global_step)
+            checkpoint_digest.after_save(path, state, kwargs.get("model"), self.keep_checkpoints, self.emitter)
             self.emitter.emit("checkpoint", step=state.global_step, path=path)
         self.meter.pause_ended()
 
@@ -275,20 +275,3 @@ def _count_params(model: Any) -> tuple[int, int, bool]:
     if weight is not None and (head is None or getattr(head, "weight", None) is not weight):
         base -= weight.numel()
     return base, (trainable if lora else base), lora
-
-
-def write_checkpoint_marker(folder: str, step: int) -> None:
-    """Record every file of a finished checkpoint with its size; written last, atomically."""
-    if not os.path.isdir(folder):
-        return
-    files = {}
-    for root, _dirs, names in os.walk(folder):
-        for name in names:
-            if name == CHECKPOINT_MARKER:
-                continue
-            full = os.path.join(root, name)
-            files[os.path.relpath(full, folder)] = os.path.getsize(full)
-    tmp = os.path.join(folder, CHECKPOINT_MARKER + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump({"step": step, "files": files}, out)
-    os.replace(tmp, os.path.join(folder, CHECKPOINT_MARKER))

@@ -24,6 +24,7 @@ import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import type { RenderedStage } from "../core/render/render.js";
 import { RUNTIME_DIR } from "./package-files.js";
+import { releaseRunLock, whileUnlocked } from "./run-lock.js";
 
 export interface RunDir {
   id: string;
@@ -71,17 +72,20 @@ export function createRunDir(runsRoot: string, recipeName: string): RunDir {
     const id = newRunId(recipeName);
     const dir = path.join(runsRoot, id);
     try {
-      mkdirSync(dir); // fails if another run took this id
+      mkdirSync(dir, { mode: 0o700 }); // fails if another run took this id; private: events, tokens, optimizer state
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw err;
     }
     const layout = { id, dir, scriptsDir: path.join(dir, "scripts") };
-    mkdirSync(layout.scriptsDir);
-    mkdirSync(path.join(dir, "logs"));
+    mkdirSync(layout.scriptsDir, { mode: 0o700 });
+    mkdirSync(path.join(dir, "logs"), { mode: 0o700 });
     return layout;
   }
 }
+
+/** A run folder refused before anything ran in it: no trace is left. */
+export const removeRunDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
 /** Writes the rendered scripts, their specs and a copy of the Python runtime into `dir`. */
 export function writeScripts(dir: string, stages: RenderedStage[]): void {
@@ -150,20 +154,34 @@ export function writeManifestFile(runDir: string, manifest: unknown): void {
   renameSync(`${file}.tmp`, file);
 }
 
-// A running supervisor: where it listens (supervisor.json) and its token (a 0600 file).
+// A running supervisor: where it listens (supervisor.json) and its token (a 0600 file), both
+// there only while it runs.
 
-/** A fresh secret for the run's websocket, written where only this user can read it. */
+/** A fresh secret for the run's websocket, in a new file only this user can read (never an old one's mode). */
 export function createToken(runDir: string): string {
   const token = randomBytes(32).toString("hex");
-  writeFileSync(runFiles(runDir).token, `${token}\n`, { mode: 0o600 });
+  rmSync(runFiles(runDir).token, { force: true });
+  writeFileSync(runFiles(runDir).token, `${token}\n`, { mode: 0o600, flag: "wx" });
   return token;
 }
 
 export const writeSupervisorFile = (runDir: string, info: unknown) =>
   writeFileSync(runFiles(runDir).supervisor, `${JSON.stringify(info)}\n`);
 
-/** The run is over for newcomers once this is gone. */
-export const removeSupervisorFile = (runDir: string) => rmSync(runFiles(runDir).supervisor, { force: true });
+/**
+ * The run is over for newcomers once this is gone: supervisor.json and the token are removed,
+ * and this process lets go of the run folder's lock (run-lock.ts), so a resume may start.
+ */
+export function removeSupervisorFile(runDir: string): void {
+  removeStaleSupervisorFiles(runDir);
+  releaseRunLock(runDir);
+}
+
+/** What a supervisor that died without cleaning up (kill -9) left: never trusted, removed by the next holder of the lock. */
+export function removeStaleSupervisorFiles(runDir: string): void {
+  rmSync(runFiles(runDir).supervisor, { force: true });
+  rmSync(runFiles(runDir).token, { force: true });
+}
 
 export const hasSupervisorFile = (runDir: string) => existsSync(runFiles(runDir).supervisor);
 
@@ -171,7 +189,42 @@ export const hasSupervisorFile = (runDir: string) => existsSync(runFiles(runDir)
 export function readSupervisorFiles(runDir: string): { info: unknown; token: () => string } | undefined {
   const f = runFiles(runDir);
   if (!existsSync(f.supervisor)) return undefined;
-  return { info: JSON.parse(readFileSync(f.supervisor, "utf8")), token: () => readFileSync(f.token, "utf8").trim() };
+  const info = JSON.parse(readFileSync(f.supervisor, "utf8")) as { pid?: unknown; startedAt?: unknown };
+  if (
+    typeof info.pid === "number" &&
+    typeof info.startedAt === "number" &&
+    !supervisorAlive(info.pid, info.startedAt)
+  ) {
+    // Killed (-9, OOM) before it could clean up: its token is never trusted, and is removed once
+    // no process of the run holds the folder's lock (a new supervisor would hold it).
+    whileUnlocked(runDir, () => removeStaleSupervisorFiles(runDir));
+    return undefined;
+  }
+  return { info, token: () => readFileSync(f.token, "utf8").trim() };
+}
+
+/** Whether the supervisor that wrote supervisor.json still runs: its pid is alive and is not a later process's. */
+function supervisorAlive(pid: number, startedAt: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return !startedAfter(pid, startedAt);
+}
+
+/** Whether process `pid` began after `epochMs` (Linux's /proc; false where it cannot tell). */
+function startedAfter(pid: number, epochMs: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]); // field 22: starttime
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const CLOCK_TICKS = 100; // USER_HZ, 100 on every Linux architecture trellis runs on
+    // supervisor.json is written after the process started: a start later than that is another process.
+    return Number.isFinite(ticks) && Number.isFinite(boot) && (boot + ticks / CLOCK_TICKS) * 1000 > epochMs + 2_000;
+  } catch {
+    return false;
+  }
 }
 
 /** The last `count` lines of supervisor.log, to say why a supervisor did not start. */

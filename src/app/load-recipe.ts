@@ -12,6 +12,7 @@ import { checkDataFiles, type DataFileReport } from "./check-data.js";
 import { checkModel, type ModelReport } from "./check-model.js";
 import { lockedTrlVersion } from "../adapters/package-files.js";
 import { readCappedText } from "../adapters/recipe-files.js";
+import { checkOutputFolder } from "./output-folder.js";
 
 export interface LoadedRecipe extends ParsedRecipe {
   file: string;
@@ -49,6 +50,7 @@ export async function loadRecipe(
   const trl = targetTrl(trlVersion);
   const parsed = parseRecipe(text, shown, { trl });
   const resolved = resolveRecipe(parsed.recipe, file, outputRoot);
+  checkOutputFolder(parsed, resolved, shown); // another run's, or a model trellis did not write: refused
   const data = await checkDataFiles(resolved, displayPath);
   const model = await checkModel(parsed, resolved, data, shown);
   return { ...parsed, file, text, trl, resolved, data, model };

@@ -10,13 +10,15 @@ import { renderRecipe } from "../core/render/render.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256, TRELLIS_VERSION } from "../adapters/package-files.js";
 import { copySourceConfig, createRunDir, writePlanFile, writeRecipeCopies, writeScripts } from "../adapters/run-dir.js";
+import { lockRunDir } from "../adapters/run-lock.js";
 import { isLoopback } from "../adapters/ws-server.js";
 import { writeLaunch, type Launch } from "./launch.js";
 import { detectFormat } from "../core/import/index.js";
 import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
-import { loadRecipe } from "./load-recipe.js";
+import { displayPath, loadRecipe } from "./load-recipe.js";
 import { checkModelAvailable } from "./check-model.js";
+import { claimOutputFolderFor } from "./output-folder.js";
 import { writeInitialManifest } from "./manifest.js";
 import { LaunchError, resolveDistributed, type LaunchFlags } from "../core/distributed/resolve.js";
 import { effectiveBatch } from "../core/distributed/command.js";
@@ -88,8 +90,11 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   );
 
   const runDir = createRunDir(o.runsDir, loaded.recipe.name);
+  // Held by this process, then by the supervisor, until the run ends: one writer of the folder.
+  lockRunDir(runDir.dir, env.python, "run");
   if (planned.plans.length) writePlanFile(runDir.dir, planned.plans);
   const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
+  claimOutputFolderFor(loaded, displayPath(o.recipeFile), resolved.outputDir, runDir);
   writeRecipeCopies(runDir.dir, loaded.text, stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, {
     specDir: runDir.scriptsDir,

@@ -8,7 +8,8 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { readTextIfExists } from "../adapters/recipe-files.js";
-import { readSpecFile, specFile, writeSpecFile } from "../adapters/run-dir.js";
+import { readSpecFile, removeStaleSupervisorFiles, specFile, writeSpecFile } from "../adapters/run-dir.js";
+import { lockRunDir, RunLockHeld } from "../adapters/run-lock.js";
 import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
 import { portablePath, specPath } from "../core/render/spec-paths.js";
 import { TrellisError } from "../core/errors.js";
@@ -18,11 +19,20 @@ export class ResumeError extends TrellisError {
 }
 
 export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<Launch> {
+  const launch = readLaunch(runDir);
+  try {
+    lockRunDir(runDir, launch.python, "resume"); // before anything is written; held until the run ends
+  } catch (err) {
+    if (!(err instanceof RunLockHeld)) throw err;
+    throw new ResumeError(
+      `${err.message}: attach to it (trellis attach ${path.basename(runDir)}) or wait until it ends`,
+    );
+  }
   if (readSupervisor(runDir))
     throw new ResumeError(
       `${path.basename(runDir)} is still running: attach to it instead (trellis attach ${path.basename(runDir)})`,
     );
-  const launch = readLaunch(runDir);
+  removeStaleSupervisorFiles(runDir); // a supervisor killed with -9 left them: never trusted
   // A damaged line is passed over here and named by the replay the resumed run's view shows.
   const events = await readAllEvents(files(runDir).events, () => {});
   const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
@@ -47,7 +57,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     message: `resuming anyway: ${message}`,
   }));
   const specDir = path.dirname(specFile(runDir, next.script));
-  const checkpoints = findCheckpoints(specPath(specDir, spec.args.output_dir));
+  const checkpoints = await findCheckpoints(specPath(specDir, spec.args.output_dir));
   for (const c of checkpoints.filter((c) => c.problem))
     notices.push({ code: "checkpoint_skipped", message: `skipping ${path.basename(c.path)}: ${c.problem}` });
   const chosen = checkpoints.find((c) => !c.problem) ?? null;

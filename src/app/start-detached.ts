@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnDetached } from "../adapters/detached-process.js";
 import { hasSupervisorFile, runFiles, supervisorLogTail } from "../adapters/run-dir.js";
+import { heldLockFd, LOCK_FD_ENV, recordHolder, releaseRunLock } from "../adapters/run-lock.js";
 import { readSupervisor, type Launch } from "./launch.js";
 
 /** How long a detached supervisor may take to start listening. */
@@ -16,19 +17,29 @@ const LOG_TAIL_LINES = 5;
 
 const SUPERVISOR_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "supervisor-main.js");
 
-/** Starts the supervisor in its own session and waits until it listens. */
+/**
+ * Starts the supervisor in its own session and waits until it listens. The run folder's lock
+ * (run-lock.ts) goes with it as fd 3: from then on the supervisor alone holds it.
+ */
 export async function startDetached(launch: Launch): Promise<{ url: string; token: string }> {
+  const lockFd = heldLockFd(launch.runDir);
   const child = spawnDetached(
     process.execPath,
     [SUPERVISOR_ENTRY, launch.runDir],
     runFiles(launch.runDir).supervisorLog,
+    lockFd === undefined ? undefined : { fd: lockFd, env: { [LOCK_FD_ENV]: "3" } },
   );
-  const deadline = Date.now() + SUPERVISOR_START_MS;
-  while (Date.now() < deadline) {
-    const info = readSupervisor(launch.runDir);
-    if (info) return { url: info.url, token: info.token };
-    if (child.exited() && !hasSupervisorFile(launch.runDir)) break;
-    await new Promise((r) => setTimeout(r, START_POLL_MS));
+  if (lockFd !== undefined && child.pid !== undefined) recordHolder(launch.runDir, child.pid, "supervisor");
+  try {
+    const deadline = Date.now() + SUPERVISOR_START_MS;
+    while (Date.now() < deadline) {
+      const info = readSupervisor(launch.runDir);
+      if (info) return { url: info.url, token: info.token };
+      if (child.exited() && !hasSupervisorFile(launch.runDir)) break;
+      await new Promise((r) => setTimeout(r, START_POLL_MS));
+    }
+  } finally {
+    releaseRunLock(launch.runDir); // the supervisor's copy holds it (if it started)
   }
   const tail = supervisorLogTail(launch.runDir, LOG_TAIL_LINES);
   throw new Error(`the supervisor did not start${tail ? `:\n${tail}` : ""}`);

@@ -157,3 +157,37 @@ function fieldProblem(
     return `${cls} in TRL ${exact ? target : `${at.table} (the newest field table at or below ${target})`} has no '${name}': TRL removed it (last seen in ${at.lastSeen})${hint}`;
   return `unknown ${cls} field in TRL ${exact ? target : at.table}${hint}`;
 }
+
+/** Who a run's output folder belongs to (src/adapters/output-owner.ts records it). */
+export interface OutputOwner {
+  run_id: string;
+  run_dir: string;
+  since: string;
+}
+
+export type OutputFolderState =
+  { kind: "free" } | { kind: "owned"; owner: OutputOwner } | { kind: "foreign_model"; files: string[] };
+
+/**
+ * A run writes its models and checkpoints only into an output folder that is empty or its own:
+ * another run's folder would have its checkpoints overwritten and rotated away (save_total_limit),
+ * and a model trellis did not write would be mixed with this one's. There is no flag to overwrite:
+ * moving the folder away is the explicit way to start afresh there.
+ */
+export function outputFolderProblem(
+  dir: string,
+  state: OutputFolderState,
+  resumeCommand: (owner: OutputOwner) => string,
+): Finding | undefined {
+  if (state.kind === "owned")
+    return {
+      path: ["output_dir"],
+      message: `${dir} belongs to run ${state.owner.run_id} (${state.owner.run_dir}): continue it with \`${resumeCommand(state.owner)}\`, or set another output_dir (or move ${dir} away to start afresh)`,
+    };
+  if (state.kind === "foreign_model")
+    return {
+      path: ["output_dir"],
+      message: `${dir} already holds a model trellis did not write (${state.files.join(", ")}): set another output_dir, or move ${dir} away`,
+    };
+  return undefined;
+}
