@@ -11,13 +11,14 @@ import { STAGE, type Draft, type SourceDraft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { formatOf } from "../recipe/resolve.js";
 import { sourceOf } from "./sources.js";
-import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
 
 const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
 
 export function llamaFactoryTrainer(raw: Raw): Trainer {
   const stage = raw.stage ?? "sft";
   if (stage === "sft") return "sft";
+  if (stage === "kto") throw new ImportError(KTO_REFUSED("stage: kto"));
   if (stage !== "dpo")
     throw new ImportError(
       `stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
