@@ -8,7 +8,7 @@
 import { normalizeName, type PackageUniverse } from "../env/extras.js";
 import type { FieldPath } from "../recipe/errors.js";
 import { modelPackageNeeds, packageNeeds, type PackageNeed } from "../recipe/packages.js";
-import type { Recipe, Stage } from "../recipe/schema.js";
+import type { Recipe } from "../recipe/schema.js";
 import { isMapping, type Raw, type ReportRow } from "./types.js";
 
 /** The attention every machine has: PyTorch's fused scaled-dot-product attention. */
