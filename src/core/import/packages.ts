@@ -25,7 +25,9 @@ function pathText(p: FieldPath): string {
 /** The report row that wrote `need.path` (or a parent of it: report_to's list items). */
 function rowOf(rows: ReportRow[], need: PackageNeed): ReportRow | undefined {
   const at = pathText(need.path);
-  return rows.find((r) => r.to !== undefined && (at === r.to || at.startsWith(`${r.to}[`) || at.startsWith(`${r.to}.`)));
+  return rows.find(
+    (r) => r.to !== undefined && (at === r.to || at.startsWith(`${r.to}[`) || at.startsWith(`${r.to}.`)),
+  );
 }
 
 const addNote = (row: ReportRow | undefined, note: string) => {
@@ -37,7 +39,11 @@ const addNote = (row: ReportRow | undefined, note: string) => {
  * installed, noting each in `rows` (changed in place). Returns the recipe and notes for needs no
  * extra provides (trellis check reports those, with the arg's location).
  */
-export function carryPackages(recipe: Raw, rows: ReportRow[], universe: PackageUniverse): { recipe: Raw; notes: string[] } {
+export function carryPackages(
+  recipe: Raw,
+  rows: ReportRow[],
+  universe: PackageUniverse,
+): { recipe: Raw; notes: string[] } {
   const out: Raw = { ...recipe };
   const extras = new Set(Array.isArray(out.extras) ? (out.extras as string[]) : []);
   const notes: string[] = [];
