@@ -108,7 +108,7 @@ def sharegpt(row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
     if prompt[-1]["role"] == "assistant":
         raise ConvertError(
             name,
-            f"column '{name}': ends with an assistant turn; the chosen and rejected answers reply to its last turn",
+            f"column '{name}': ends with an assistant turn; chosen and rejected must reply to its last turn",
         )
 
     def answer(column: str) -> list[dict[str, str]]:

@@ -135,7 +135,7 @@ def load_checked(
 
 
 def converted(ds: Dataset, layout: dict[str, Any], source: dict[str, Any], label: str) -> Dataset:
-    """Rows in another tool's layout (data.convert) in the standard columns; DataError at the first row that does not fit."""
+    """Rows in another tool's layout (data.convert) as standard columns; DataError at the first misfit row."""
 
     def apply(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
         names = list(batch)
@@ -144,9 +144,8 @@ def converted(ds: Dataset, layout: dict[str, Any], source: dict[str, Any], label
             try:
                 row = convert.convert_row(dict(zip(names, values, strict=True)), layout)
             except convert.ConvertError as exc:
-                raise DataError(
-                    f"{row_location(source, label, index)}: {exc} (data.convert: {layout['from']})"
-                ) from None
+                where = row_location(source, label, index)
+                raise DataError(f"{where}: {exc} (data.convert: {layout['from']})") from None
             if out and set(row) != set(out):
                 raise DataError(
                     f"{row_location(source, label, index)}: converts to {', '.join(row)} where the rows before "
@@ -189,11 +188,6 @@ def normaliser(shape: str, options: formats.Options) -> Any:
                 row = formats.normalise(dict(zip(names, values, strict=True)), shape, options)
             except ValueError as exc:
                 raise formats.ShapeError(index, None, str(exc)) from None
-            if out and set(row) != set(out):
-                raise DataError(
-                    f"{row_location(source, label, index)}: converts to {', '.join(row)} where the rows before "
-                    f"convert to {', '.join(out)}; one layout per data set (data.convert: {layout['from']})"
-                )
             for key, value in row.items():
                 out.setdefault(key, []).append(value)
         return out

@@ -175,7 +175,7 @@ function sharegpt(raw: Record<string, unknown>, c: Convert): Record<string, unkn
   if (prompt[prompt.length - 1]!.role === "assistant")
     throw new RowProblem(
       cols.messages,
-      `column '${cols.messages}': ends with an assistant turn; the chosen and rejected answers reply to its last turn`,
+      `column '${cols.messages}': ends with an assistant turn; chosen and rejected must reply to its last turn`,
     );
   const answer = (col: string): Message[] => {
     const v = raw[col];
