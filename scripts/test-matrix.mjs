@@ -13,6 +13,9 @@ const MATRICES = {
   "data-shapes": "integration/data-shapes.test.js",
   // every imported config from the wild trained on the quickstart's model and data
   "imported-configs": "integration/import.test.js",
+  // every config from the wild and gathered (test/fixtures/imports-gathered), KTO aside, imported
+  // with the tiny model put in, checked as imported, and each DPO/ORPO one trained a few steps
+  imports: "integration/import-gathered.test.js",
   // the launched-stage variants CI leaves out (torchrun, gloo), a hung collective among them
   launch: "integration/launch.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env

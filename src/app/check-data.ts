@@ -120,7 +120,8 @@ async function checkFile(
       // A declared layout (LLaMA-Factory's sharegpt, alpaca) is converted first; its problems name the source column.
       const converted = convert ? convertRow(read.row, convert) : { row: read.row };
       if ("problem" in converted) {
-        add(locate(read, converted.problem.column), converted.problem.message);
+        const { column, message } = converted.problem;
+        add(locate(read, column), message + (column && !message.startsWith(`column`) ? ` (column '${column}')` : ""));
         continue;
       }
       const item = { ...read, row: converted.row };
