@@ -10,6 +10,7 @@ and both are tested on the same cases.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SHAREGPT_TAGS = {
@@ -58,13 +59,15 @@ def convert_row(row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe(value: Any) -> str:
+    """A value as the TypeScript check describes it (the messages are compared on shared cases)."""
     if value is None:
         return "no value"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
         return "an object"
-    return f"{type(value).__name__} {str(value)[:40]!r}"
+    kind = "boolean" if isinstance(value, bool) else "number" if isinstance(value, int | float) else "string"
+    return f"{kind} {json.dumps(value, ensure_ascii=False)[:40]}"
 
 
 def sharegpt(row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -85,10 +88,9 @@ def sharegpt(row: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
         said = m.get(role_key)
         role = roles.get(said) if isinstance(said, str) else None
         if role is None:
-            raise ConvertError(
-                column,
-                f"{where}: {role_key} {said!r}; expected one of {', '.join(roles)} (data.convert.tags)",
-            )
+            shown = "missing" if said is None else json.dumps(said)
+            expected = ", ".join(roles)
+            raise ConvertError(column, f"{where}: {role_key} {shown}; expected one of {expected} (data.convert.tags)")
         content = m.get(content_key)
         if not isinstance(content, str):
             raise ConvertError(column, f"{where}: {content_key} must be text (got {describe(content)})")

@@ -155,7 +155,7 @@ function sharegpt(raw: Record<string, unknown>, c: Convert): Record<string, unkn
     if (role === undefined)
       throw new RowProblem(
         col,
-        `${where}: ${tags.role_tag} ${JSON.stringify(from) ?? "missing"}; expected one of ${Object.keys(roles).join(", ")} (data.convert.tags)`,
+        `${where}: ${tags.role_tag} ${from === undefined || from === null ? "missing" : JSON.stringify(from)}; expected one of ${Object.keys(roles).join(", ")} (data.convert.tags)`,
       );
     const content = m[tags.content_tag];
     if (typeof content !== "string")
@@ -257,8 +257,7 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return "no such column";
-  if (v === null) return "null";
+  if (v === undefined || v === null) return "no value";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "an object";
   return `${typeof v} ${JSON.stringify(v).slice(0, 40)}`;
