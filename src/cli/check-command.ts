@@ -55,9 +55,7 @@ function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom
   const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
   const out = [`${loaded.file}: ok (${stages})`];
   if (importedFrom)
-    out.push(
-      `  a ${importedFrom} config, checked as \`trellis run\` imports it (\`trellis import\` reports each key)`,
-    );
+    out.push(`  a ${importedFrom} config, checked as \`trellis run\` imports it (\`trellis import\` reports each key)`);
   const lines = loaded.data.map(
     (d) =>
       `  ${displayPath(d.file)}: ${d.rows} rows, ${d.shape ? `${d.shape} (${SHAPES[d.shape]}): ${d.note}` : "no shape"}`,
