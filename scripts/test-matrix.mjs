@@ -18,6 +18,9 @@ const MATRICES = {
   envs: "integration/old-envs.test.js",
   // every imported config from the wild trained on the quickstart's model and data
   "imported-configs": "integration/import.test.js",
+  // every config from the wild and gathered (test/fixtures/imports-gathered), KTO aside, imported
+  // with the tiny model put in, checked as imported, and each DPO/ORPO one trained a few steps
+  imports: "integration/import-gathered.test.js",
   // the launched-stage variants CI leaves out (torchrun, gloo), a hung collective among them
   launch: "integration/launch.test.js",
   // every arm on the main data shapes: stopped, resumed and reproduced; imported; compared

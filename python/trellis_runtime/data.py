@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import compat, formats
+from . import compat, convert, formats
 from .arrow_values import first_true, value_sizes
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, line_problem, root_message, starts_with
 from .events import Emitter
@@ -60,7 +60,8 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
     """Load data.train and data.eval, rename per data.columns, check, normalise, convert for `trainer`."""
     columns: dict[str, str] = data.get("columns") or {}
     options = formats.Options.of(data)
-    train, shape, dropped = load_checked(data["train"], columns, trainer, options)
+    layout = data.get("convert")
+    train, shape, dropped = load_checked(data["train"], columns, trainer, options, layout)
 
     eval_spec = data.get("eval")
     eval_ds: Dataset | None = None
@@ -69,7 +70,7 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
         split = train.train_test_split(test_size=eval_spec["fraction"], seed=eval_spec.get("seed", seed))
         train, eval_ds = split["train"], split["test"]
     elif eval_spec:
-        eval_ds, _, _ = load_checked(eval_spec, columns, trainer, options)
+        eval_ds, _, _ = load_checked(eval_spec, columns, trainer, options, layout)
 
     eval_pairs = eval_ds if eval_ds is not None and is_preference(eval_ds) else None
     if trainer == "sft":
@@ -91,11 +92,17 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
 
 
 def load_checked(
-    source: dict[str, Any], columns: dict[str, str], trainer: str, options: formats.Options
+    source: dict[str, Any],
+    columns: dict[str, str],
+    trainer: str,
+    options: formats.Options,
+    layout: dict[str, Any] | None = None,
 ) -> tuple[Dataset, str, int]:
-    """One source, loaded, renamed, checked, in the normal form: (rows, shape, pairs dropped)."""
+    """One source, loaded, converted or renamed, checked, in the normal form: (rows, shape, pairs dropped)."""
     label = source_label(source)
-    ds = check_columns(rename(load_source(source), columns, label), trainer, label)
+    ds = load_source(source)
+    ds = converted(ds, layout, source, label) if layout else rename(ds, columns, label)
+    ds = check_columns(ds, trainer, label)
     check_values(ds, source, label)
     if trainer == "sft" and "chosen" in ds.column_names and "rejected" not in ds.column_names:
         # Answers without their rejected half: SFT data, whole texts or conversations.
@@ -125,6 +132,30 @@ def load_checked(
         if len(ds) == 0:
             raise DataError(f"{label}: no pair has score_chosen - score_rejected >= {margin} (data.min_score_margin)")
     return ds.select_columns(["prompt", "chosen", "rejected"]), shape, before - len(ds)
+
+
+def converted(ds: Dataset, layout: dict[str, Any], source: dict[str, Any], label: str) -> Dataset:
+    """Rows in another tool's layout (data.convert) as standard columns; DataError at the first misfit row."""
+
+    def apply(batch: dict[str, list[Any]], indices: list[int]) -> dict[str, list[Any]]:
+        names = list(batch)
+        out: dict[str, list[Any]] = {}
+        for index, values in zip(indices, zip(*batch.values(), strict=True), strict=True):
+            try:
+                row = convert.convert_row(dict(zip(names, values, strict=True)), layout)
+            except convert.ConvertError as exc:
+                where = row_location(source, label, index)
+                raise DataError(f"{where}: {exc} (data.convert: {layout['from']})") from None
+            if out and set(row) != set(out):
+                raise DataError(
+                    f"{row_location(source, label, index)}: converts to {', '.join(row)} where the rows before "
+                    f"convert to {', '.join(out)}; one layout per data set (data.convert: {layout['from']})"
+                )
+            for key, value in row.items():
+                out.setdefault(key, []).append(value)
+        return out
+
+    return ds.map(apply, batched=True, with_indices=True, remove_columns=ds.column_names)
 
 
 def iter_rows(ds: Dataset) -> Iterator[dict[str, Any]]:

@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ColumnMap, RowChecker, columnUseOf } from "../core/data/rows.js";
+import { convertRow } from "../core/data/convert.js";
 import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
 import { missingColumns } from "../core/recipe/columns.js";
 import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
@@ -108,13 +109,22 @@ async function checkFile(
     else report.more++;
   };
   const map = new ColumnMap(stage.data.columns);
+  const convert = stage.data.convert;
   let checker: RowChecker | undefined;
   try {
-    for await (const item of readRows(file, format)) {
-      if (item.kind === "bad") {
-        add(item.where, item.message);
+    for await (const read of readRows(file, format)) {
+      if (read.kind === "bad") {
+        add(read.where, read.message);
         continue;
       }
+      // A declared layout (LLaMA-Factory's sharegpt, alpaca) is converted first; its problems name the source column.
+      const converted = convert ? convertRow(read.row, convert) : { row: read.row };
+      if ("problem" in converted) {
+        const { column, message } = converted.problem;
+        add(locate(read, column), message + (column && !message.startsWith(`column`) ? ` (column '${column}')` : ""));
+        continue;
+      }
+      const item = { ...read, row: converted.row };
       if (!checker) {
         const found = Object.keys(item.row);
         const missing = missingColumns(stage.stage.trainer, found, stage.data.columns);
@@ -136,7 +146,10 @@ async function checkFile(
         checker = new RowChecker(use, map);
       }
       for (const problem of checker.check(item.row, item.index))
-        add(locate(item, problem.column), problem.message + (problem.column ? ` (column '${problem.column}')` : ""));
+        add(
+          locate(convert ? { where: item.where } : item, problem.column),
+          problem.message + (problem.column ? ` (column '${problem.column}')` : ""),
+        );
     }
   } catch (err) {
     if (!(err instanceof DataFileError)) throw err;

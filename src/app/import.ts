@@ -23,6 +23,7 @@ import {
   type Raw,
 } from "../core/import/index.js";
 import { readCappedText, readJsonFile } from "../adapters/recipe-files.js";
+import { readPackageUniverse } from "../adapters/extras-files.js";
 import { displayPath, targetTrl } from "./load-recipe.js";
 
 /** An alias bomb in a config is refused as in recipes. */
@@ -77,7 +78,14 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
   const v1 = format === "llamafactory" && isLlamaFactoryV1(raw);
   const datasetInfo = format === "llamafactory" && !v1 ? await readDatasetInfo(raw, file) : undefined;
   const datasetFiles = v1 ? await readDatasetFiles(raw, file) : undefined;
-  const result = importConfig(raw, format, { file: shown, text, trainer: options.trainer, datasetInfo, datasetFiles });
+  const result = importConfig(raw, format, {
+    file: shown,
+    text,
+    trainer: options.trainer,
+    datasetInfo,
+    datasetFiles,
+    packages: readPackageUniverse(),
+  });
 
   let recipe = result.recipe;
   if (options.rebase && format !== "trellis")
@@ -107,6 +115,24 @@ export async function importRecipeFile(file: string, options: ImportFileOptions 
     if (err instanceof RecipeError) throw new ImportedRecipeError(err, imported);
     throw err;
   }
+}
+
+/**
+ * The imported recipe when `file` is another tool's config; undefined for trellis recipes and for
+ * files that are not a readable mapping (the recipe parser then says why, with a location). How
+ * `trellis run` and `trellis check` take a foreign config as it is: its relative data paths are
+ * read against the working directory, as its own tool would.
+ */
+export async function importIfForeign(file: string, trlVersion?: string): Promise<ImportedRecipe | undefined> {
+  let raw: unknown;
+  try {
+    raw = (await readYamlMapping(file)).raw;
+  } catch {
+    return undefined;
+  }
+  const format = detectFormat(raw);
+  if (!format || format === "trellis") return undefined;
+  return importRecipeFile(file, { rebase: { from: process.cwd() }, trlVersion });
 }
 
 /** A YAML file that must hold a mapping, read with the recipe parser's limits. */

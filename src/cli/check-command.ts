@@ -3,8 +3,10 @@ import path from "node:path";
 import { SHAPES } from "../core/data/shape.js";
 import { formatBytes } from "../core/recipe/model-checks.js";
 import { RecipeError } from "../core/recipe/errors.js";
+import { ImportError } from "../core/import/index.js";
 import { DataFileError } from "../adapters/data-files.js";
 import { displayPath, loadRecipe } from "../app/load-recipe.js";
+import { importIfForeign } from "../app/import.js";
 import { checkRecipePackages } from "../app/extras.js";
 import { checkModelAvailable } from "../app/check-model.js";
 import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
@@ -19,25 +21,30 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   if (values.help) return help();
   const file = onlyPositional(positionals, "recipe file", "check");
   const load = async () => {
-    const loaded = await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"]);
+    // A TRL, alignment-handbook, axolotl or LLaMA-Factory config is checked as `run` would take it: imported.
+    const imported = await importIfForeign(file, values["trl-version"]);
+    const loaded = await loadRecipe(file, path.resolve("runs", "output"), values["trl-version"], imported?.yamlText);
     const extras = checkRecipePackages(loaded, values.extra ?? []);
     await checkModelAvailable(loaded, displayPath(file));
-    return { loaded, extras };
+    return { loaded, imported, extras };
   };
-  if (!values.json) return printCheck((await load()).loaded);
+  if (!values.json) {
+    const { loaded, imported } = await load();
+    return printCheck(loaded, imported?.format);
+  }
   try {
-    const { loaded, extras } = await load();
+    const { loaded, extras, imported } = await load();
     const { facts, disk } = loaded.model;
     const model = facts
       ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
       : null;
     process.stdout.write(
-      `${terminalSafeJson(JSON.stringify({ ok: true, recipe: loaded.recipe, data: loaded.data, model, disk, extras }))}\n`,
+      `${terminalSafeJson(JSON.stringify({ ok: true, ...(imported ? { imported_from: imported.format } : {}), recipe: loaded.recipe, data: loaded.data, model, disk, extras }))}\n`,
     );
     return 0;
   } catch (err) {
     // One JSON document whatever happened: errors are data for a script, with the exit code.
-    if (!(err instanceof RecipeError || err instanceof DataFileError)) throw err;
+    if (!(err instanceof RecipeError || err instanceof DataFileError || err instanceof ImportError)) throw err;
     const problems =
       err instanceof RecipeError ? err.problems : err.message.split("\n").map((message) => ({ message }));
     const data = err instanceof DataFileError ? err.details : undefined;
@@ -48,9 +55,11 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   }
 }
 
-function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>): number {
+function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom?: string): number {
   const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
   const out = [`${loaded.file}: ok (${stages})`];
+  if (importedFrom)
+    out.push(`  a ${importedFrom} config, checked as \`trellis run\` imports it (\`trellis import\` reports each key)`);
   const lines = loaded.data.map(
     (d) =>
       `  ${displayPath(d.file)}: ${d.rows} rows, ${d.shape ? `${d.shape} (${SHAPES[d.shape]}): ${d.note}` : "no shape"}`,

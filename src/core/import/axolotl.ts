@@ -11,7 +11,7 @@ import { STAGE, type Draft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
 import { NAMED_TEMPLATES, isJinja } from "./templates.js";
-import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
 import type { Trainer } from "../recipe/schema.js";
 
 /** The trainer an axolotl config is for. */
@@ -20,6 +20,7 @@ export function axolotlTrainer(raw: Raw): Trainer {
   if (isEmpty(rl) || rl === false) return "sft";
   if (rl === "dpo" || rl === "ipo") return "dpo";
   if (rl === "orpo") return "orpo";
+  if (rl === "kto") throw new ImportError(KTO_REFUSED("rl: kto"));
   throw new ImportError(`rl: ${show(rl)}: trellis trains sft, dpo (also ipo, as a DPO loss) and orpo`);
 }
 

@@ -22,6 +22,8 @@ export class Draft {
   train?: SourceDraft;
   eval?: SourceDraft;
   readonly columns: Record<string, string> = {};
+  /** Another tool's row layout (LLaMA-Factory's sharegpt, alpaca), converted as rows are read. */
+  convert?: Record<string, unknown>;
   readonly args: Record<string, unknown> = {};
   peft?: Record<string, unknown>;
   /** Optional package sets the recipe needs (python/extras/), e.g. bitsandbytes for quantised loading. */
@@ -74,6 +76,7 @@ export class Draft {
     if (this.train) data.train = this.train;
     if (this.eval) data.eval = this.eval;
     if (Object.keys(this.columns).length) data.columns = this.columns;
+    if (this.convert) data.convert = this.convert;
     const stage: Record<string, unknown> = { id: this.trainer, trainer: this.trainer, args: this.args };
     if (this.peft) stage.peft = this.peft;
     return {

@@ -11,6 +11,7 @@ import { Draft, recipeName } from "./draft.js";
 import { importFlat } from "./flat.js";
 import { importLlamaFactory, llamaFactoryTrainer } from "./llamafactory.js";
 import { importLlamaFactoryV1, isLlamaFactoryV1, llamaFactoryV1Trainer } from "./llamafactory-v1.js";
+import { carryPackages } from "./packages.js";
 import { Report } from "./report.js";
 import { inferTrainer } from "./trainer.js";
 import {
@@ -53,8 +54,14 @@ export function importConfig(raw: Raw, format: DetectedFormat, options: ImportOp
   if (!d.train)
     report.note("no training data was found: give data.train (a Hub dataset or files), e.g. with --override");
   if (d.model.name === undefined) report.note("no model was found: give model.name, e.g. with --override");
+  let recipe = d.toRecipe();
+  if (options.packages) {
+    const carried = carryPackages(recipe, report.rows, options.packages);
+    recipe = carried.recipe;
+    carried.notes.forEach((n) => report.note(n));
+  }
   return {
-    recipe: d.toRecipe(),
+    recipe,
     report: inSourceOrder(report.rows, raw),
     trainer,
     trainerReason: reason,

@@ -11,13 +11,15 @@ import { STAGE, type Draft, type SourceDraft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { formatOf } from "../recipe/resolve.js";
 import { sourceOf } from "./sources.js";
-import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { SHAREGPT_TAGS } from "../data/convert.js";
+import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
 
 const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
 
 export function llamaFactoryTrainer(raw: Raw): Trainer {
   const stage = raw.stage ?? "sft";
   if (stage === "sft") return "sft";
+  if (stage === "kto") throw new ImportError(KTO_REFUSED("stage: kto"));
   if (stage !== "dpo")
     throw new ImportError(
       `stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
@@ -229,7 +231,7 @@ function dataset(d: Draft, key: string, value: unknown, role: "train" | "eval", 
   const resolved = names.map((n) => resolveName(n, dir, info));
   const bad = resolved.find((x): x is string => typeof x === "string");
   if (bad) return r.unsupported(key, bad);
-  const sources = resolved as Array<{ source: SourceDraft; columns: Record<string, string>; note: string }>;
+  const sources = resolved as Array<{ source: SourceDraft; layout: Layout; note: string }>;
   const allLocal = sources.every(
     (s) => s.source.path !== undefined && formatOf(String(s.source.path)) === formatOf(String(sources[0]!.source.path)),
   );
@@ -238,9 +240,19 @@ function dataset(d: Draft, key: string, value: unknown, role: "train" | "eval", 
       key,
       "several datasets that are not all local files of one format: trellis reads one source per data role",
     );
+  // Plain columns merge as before; a converted layout must be the only one.
+  const layouts = new Set(sources.map((s) => JSON.stringify("from" in s.layout ? s.layout : null)));
+  const earlier = JSON.stringify(d.convert ?? null);
+  if (layouts.size > 1 || (role === "eval" && d.train && earlier !== [...layouts][0]))
+    return r.unsupported(
+      key,
+      "datasets laid out differently (sharegpt, alpaca, plain columns): trellis reads one layout per recipe; convert them to one",
+    );
   const source = sources.length > 1 ? { path: sources.map((s) => s.source.path as string) } : sources[0]!.source;
   d[role] = source;
-  for (const s of sources) Object.assign(d.columns, s.columns);
+  const layout = sources[0]!.layout;
+  if ("from" in layout) d.convert = layout;
+  else Object.assign(d.columns, layout.columns);
   const where = source.hub !== undefined ? `data.${role}.hub` : `data.${role}.path`;
   const guessed = !info || sources.some((s) => s.note.startsWith("assumed"));
   const note = sources
@@ -254,25 +266,21 @@ function resolveName(
   name: string,
   dir: string,
   info?: Raw,
-): { source: SourceDraft; columns: Record<string, string>; note: string } | string {
+): { source: SourceDraft; layout: Layout; note: string } | string {
   const entry = info?.[name];
   if (!isMapping(entry)) {
     const file = `${dir}/${name}.json`;
     return {
       source: { path: file },
-      columns: {},
+      layout: { columns: {} },
       note: `assumed the file ${file}: LLaMA-Factory resolves '${name}' through ${dir}/dataset_info.json${info ? ", which has no such entry" : ", which was not found"}; point the recipe at the file or Hub dataset, with prompt/chosen/rejected columns`,
     };
   }
-  const columns: Record<string, string> = {};
-  const cols = isMapping(entry.columns) ? entry.columns : {};
-  for (const c of ["prompt", "chosen", "rejected", "messages", "completion"] as const) {
-    const from = c === "completion" ? cols.response : cols[c];
-    if (isString(from) && from !== c) columns[c] = from;
-  }
-  const sharegpt =
-    entry.formatting === "sharegpt"
-      ? "; LLaMA-Factory's sharegpt messages ({from, value}) must become {role, content} for TRL"
+  const layout = layoutOf(entry);
+  if (typeof layout === "string") return `'${name}' in dataset_info.json: ${layout}`;
+  const converted =
+    "from" in layout
+      ? `; LLaMA-Factory's ${layout.from} layout${layout.from === "sharegpt" ? " ({from, value} turns)" : ""} is converted to {role, content} messages as rows are read (data.convert)`
       : "";
   if (isString(entry.hf_hub_url)) {
     const source = sourceOf(
@@ -281,13 +289,64 @@ function resolveName(
       isString(entry.subset) ? entry.subset : undefined,
     );
     if (typeof source === "string") return source;
-    return { source, columns, note: `'${name}' in dataset_info.json${sharegpt}` };
+    return { source, layout, note: `'${name}' in dataset_info.json${converted}` };
   }
   if (isString(entry.file_name))
     return {
       source: { path: `${dir}/${entry.file_name}` },
-      columns,
-      note: `'${name}' in dataset_info.json${sharegpt}`,
+      layout,
+      note: `'${name}' in dataset_info.json${converted}`,
     };
   return `'${name}' in dataset_info.json names neither hf_hub_url nor file_name`;
+}
+
+/** How a dataset's rows become standard columns: renamed (plain columns), or converted from a layout. */
+type Layout = { columns: Record<string, string> } | { from: "sharegpt" | "alpaca"; columns: Raw; tags?: Raw };
+
+const SHAREGPT_COLUMNS = ["messages", "system", "chosen", "rejected"];
+const ALPACA_COLUMNS = ["prompt", "query", "response", "history", "system", "chosen", "rejected"];
+const TAGS = Object.keys(SHAREGPT_TAGS);
+
+/**
+ * A dataset_info.json entry's layout (LLaMA-Factory's data/README.md): sharegpt entries and
+ * alpaca entries with pairs (`ranking: true`), a query, history or system column are converted
+ * as LLaMA-Factory reads them; other alpaca entries rename their columns.
+ */
+function layoutOf(entry: Raw): Layout | string {
+  const cols = isMapping(entry.columns) ? entry.columns : {};
+  const ranking = entry.ranking === true;
+  if (isString(cols.kto_tag)) return "a KTO dataset (kto_tag): trellis has no KTO trainer yet";
+  for (const unsupported of ["tools", "images", "videos", "audios"])
+    if (isString(cols[unsupported])) return `the ${unsupported} column has no trellis counterpart (text-only chat)`;
+  const pick = (names: string[], defaults: Raw) => {
+    const out: Raw = { ...defaults };
+    for (const n of names) if (isString(cols[n])) out[n] = cols[n];
+    return out;
+  };
+  if (entry.formatting === "sharegpt") {
+    const tags = isMapping(entry.tags)
+      ? Object.fromEntries(
+          TAGS.filter((t) => isString(entry.tags && (entry.tags as Raw)[t])).map((t) => [t, (entry.tags as Raw)[t]]),
+        )
+      : {};
+    const columns = pick(SHAREGPT_COLUMNS, {
+      messages: "conversations",
+      ...(ranking ? { chosen: "chosen", rejected: "rejected" } : {}),
+    });
+    return { from: "sharegpt", columns, ...(Object.keys(tags).length ? { tags } : {}) };
+  }
+  if (ranking || isString(cols.query) || isString(cols.history) || isString(cols.system)) {
+    const columns = pick(ALPACA_COLUMNS, {
+      prompt: "instruction",
+      query: "input",
+      ...(ranking ? { chosen: "chosen", rejected: "rejected" } : { response: "output" }),
+    });
+    return { from: "alpaca", columns };
+  }
+  const columns: Record<string, string> = {};
+  for (const c of ["prompt", "chosen", "rejected", "messages", "completion"] as const) {
+    const from = c === "completion" ? cols.response : cols[c];
+    if (isString(from) && from !== c) columns[c] = from;
+  }
+  return { columns };
 }

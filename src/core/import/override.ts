@@ -1,22 +1,30 @@
 /**
  * `--override FILE`: a small YAML merged over an imported recipe. Mappings merge key by key; a
  * null deletes the key (as in JSON Merge Patch, RFC 7386); anything else replaces. `stages` merges
- * item by item: by `id` when the override's item has one that matches, by position otherwise.
+ * item by item: by `id` when the override's item has one that matches, by position otherwise. A
+ * data source (`data.train`, `data.eval`, a stage's too) is replaced as a whole: `{fraction: 0.1}`
+ * over an imported `{hub, split}` means held-out rows, not a Hub split with a fraction.
  */
 import path from "pathe";
 import { isMapping, type Raw } from "./types.js";
 
 export function mergeOverride(base: Raw, override: Raw): Raw {
-  return mergeMapping(base, override, true);
+  return mergeMapping(base, override, "root");
 }
 
-function mergeMapping(base: Raw, over: Raw, root: boolean): Raw {
+/** Where a mapping sits: the recipe, a stage, a data section, or anywhere else. */
+type Level = "root" | "stage" | "data" | "other";
+const SOURCES = new Set(["train", "eval"]);
+
+function mergeMapping(base: Raw, over: Raw, level: Level): Raw {
   const out: Raw = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === null) delete out[key];
-    else if (root && key === "stages" && Array.isArray(value) && Array.isArray(out.stages))
+    else if (level === "root" && key === "stages" && Array.isArray(value) && Array.isArray(out.stages))
       out.stages = mergeStages(out.stages, value);
-    else if (isMapping(value) && isMapping(out[key])) out[key] = mergeMapping(out[key], value, false);
+    else if (level === "data" && SOURCES.has(key)) out[key] = stripNulls(value);
+    else if (isMapping(value) && isMapping(out[key]))
+      out[key] = mergeMapping(out[key], value, key === "data" && level !== "other" ? "data" : "other");
     else out[key] = stripNulls(value);
   }
   return out;
@@ -28,7 +36,7 @@ function mergeStages(base: unknown[], over: unknown[]): unknown[] {
     if (!isMapping(item)) return void (out[i] = item);
     const byId = item.id === undefined ? -1 : out.findIndex((s) => isMapping(s) && s.id === item.id);
     const at = byId >= 0 ? byId : item.id === undefined ? i : out.length;
-    out[at] = isMapping(out[at]) ? mergeMapping(out[at], item, false) : stripNulls(item);
+    out[at] = isMapping(out[at]) ? mergeMapping(out[at], item, "stage") : stripNulls(item);
   });
   return out;
 }

@@ -1,4 +1,5 @@
 /** What an import produces: a recipe as plain data, and one report row per source key. */
+import type { PackageUniverse } from "../env/extras.js";
 import type { Trainer } from "../recipe/schema.js";
 import { TrellisError } from "../errors.js";
 
@@ -33,6 +34,11 @@ export interface ImportOptions {
    * path as the config writes it; a file that could not be read is absent.
    */
   datasetFiles?: Record<string, Record<string, unknown>>;
+  /**
+   * What the managed environment can hold (base lock and extras): trackers and optimizers then
+   * bring their extras into the recipe, and flash attention that cannot be installed becomes sdpa.
+   */
+  packages?: PackageUniverse;
 }
 
 export interface ImportResult {
@@ -56,6 +62,10 @@ export class ImportError extends TrellisError {
 }
 
 export type Raw = Record<string, unknown>;
+
+/** KTO learns from single answers marked good or bad, not pairs: no trellis trainer takes that yet. */
+export const KTO_REFUSED = (said: string) =>
+  `${said}: KTO trains on single answers labelled desirable or undesirable, and trellis has no KTO trainer yet; trellis trains sft, dpo and orpo on preference pairs (import a DPO or ORPO config instead)`;
 
 export const isMapping = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 export const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0;

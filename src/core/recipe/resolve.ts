@@ -5,6 +5,7 @@
 import path from "pathe";
 import { orderStages } from "./graph.js";
 import type { Data, Recipe, Source, Stage } from "./schema.js";
+import type { Convert } from "../data/convert.js";
 
 export type FileFormat = "json" | "csv" | "parquet";
 
@@ -21,6 +22,8 @@ export interface ResolvedData {
   system_prompt: string | null;
   separator: string;
   min_score_margin: number | null;
+  /** Another tool's row layout, converted to the standard columns as rows are read. */
+  convert: Convert | null;
 }
 
 export interface ResolvedStage {
@@ -81,6 +84,7 @@ function resolveData(data: Data, recipeDir: string, seed: number): ResolvedData 
     system_prompt: data.system_prompt ?? null,
     separator: data.separator,
     min_score_margin: data.min_score_margin ?? null,
+    convert: data.convert ?? null,
   };
 }
 

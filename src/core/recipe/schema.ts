@@ -21,6 +21,7 @@ const safeId = (what: string) =>
 
 // What each trainer needs of its data is one table, shared with the Python runtime.
 import { SCORE_COLUMNS, STANDARD_COLUMNS, TRAINERS } from "../data/trainers.js";
+import { Convert } from "../data/convert.js";
 export { SCORE_COLUMNS, STANDARD_COLUMNS, TRAINERS, type Trainer } from "../data/trainers.js";
 
 export const TinyModel = z
@@ -154,8 +155,18 @@ export const Data = z
     separator: z.string().max(16).default(" "),
     /** Keep only pairs with score_chosen - score_rejected at least this. */
     min_score_margin: z.number().optional(),
+    /** Rows laid out for another tool (LLaMA-Factory's sharegpt, alpaca), converted as they are read. */
+    convert: Convert.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.convert && Object.keys(d.columns).length)
+      ctx.addIssue({
+        code: "custom",
+        path: ["columns"],
+        message: "data.convert names the source's columns (data.convert.columns): data.columns does not apply with it",
+      });
+  });
 
 export const Lora = z
   .object({
