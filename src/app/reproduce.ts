@@ -3,6 +3,7 @@
  * same seeds), say up front what differs from the original (data, packages, GPU), then compare
  * the new metrics with the original's and report the first step and metric that differ.
  */
+import { parseDocument } from "yaml";
 import type { RunEvent } from "../core/events/protocol.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileDigest } from "../adapters/hash.js";
@@ -101,4 +102,18 @@ export async function recordedEvents(runDir: string): Promise<RunEvent[]> {
   return readAllEvents(runFiles(runDir).events);
 }
 
-export const recordedRecipe = readRecordedRecipe;
+/**
+ * The recorded recipe to run again, its `output_dir` dropped: the reproduction writes its models
+ * under its own run folder. The original run owns its output folder (output-folder.ts), and a
+ * reproduction must never write over the models it is checked against.
+ */
+export function recordedRecipe(runDir: string): { text: string; outputDirDropped: string | null } {
+  const doc = parseDocument(readRecordedRecipe(runDir));
+  const outputDir: unknown = doc.get("output_dir");
+  if (outputDir === undefined) return { text: doc.toString(), outputDirDropped: null };
+  doc.delete("output_dir");
+  return {
+    text: doc.toString(),
+    outputDirDropped: typeof outputDir === "string" ? outputDir : JSON.stringify(outputDir),
+  };
+}

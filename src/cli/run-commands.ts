@@ -172,9 +172,12 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
       ? `reproducing ${path.basename(original)}; differences from the original:\n${changes.map((c) => `  - ${c}`).join("\n")}`
       : `reproducing ${path.basename(original)}: same data, packages and GPUs as recorded`,
   );
+  const recipe = recordedRecipe(original);
+  if (recipe.outputDirDropped)
+    say(`its models go under the reproduction's own run folder, not ${recipe.outputDirDropped} (the original's)`);
   const launch = await prepareRun({
     recipeFile: manifest.recipe.file,
-    recipeText: recordedRecipe(original),
+    recipeText: recipe.text,
     runsDir,
     extras,
     environment: async () => env,

@@ -223,4 +223,17 @@ describe("work is never lost", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.ok(!existsSync(path.join(first, "token")), "the token outlived the finished run");
     assert.equal(mode(first), 0o700);
   });
+
+  it("reproduce of a run with its own output_dir writes under the reproduction's run folder, never over the original's", async () => {
+    const id = path.basename(first);
+    const weights = () => readFileSync(path.join(shared, "orpo", "model.safetensors"));
+    const before = weights();
+    const again = await trellis(["reproduce", id, "--runs-dir", runs, "--json"], { cwd: ws.dir, env: ws.env });
+    assert.equal(again.exitCode, 0, again.stderr.slice(-3000));
+    assert.match(again.stderr, /its models go under the reproduction's own run folder, not .*shared-out/);
+    const report = JSON.parse(again.stdout.trim().split("\n").at(-1)!) as { reproduction: string; identical: boolean };
+    assert.equal(report.identical, true, again.stderr.slice(-3000));
+    assert.ok(existsSync(path.join(runs, report.reproduction, "output", "orpo", "model.safetensors")));
+    assert.ok(weights().equals(before), "the original's model was written over");
+  });
 });

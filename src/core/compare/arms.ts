@@ -3,6 +3,7 @@
  * with the same seed, from the same starting model, and is scored on the same held-out pairs and
  * prompts. A difference is one error naming the field and what each arm has.
  */
+import path from "pathe";
 import type { Recipe } from "../recipe/schema.js";
 import { TrellisError } from "../errors.js";
 
@@ -78,6 +79,18 @@ export function checkArms(arms: readonly Arm[]): void {
       .map((a) => `${a.name} has ${at} = ${describe(valueAt(rule.of(a), where))}`)
       .join("; ");
     problems.push(`the arms differ in ${rule.field}: ${detail}. compare needs ${rule.why} in every arm`);
+  }
+  // Each run owns its output folder: a second arm writing into the first's would be refused mid-way.
+  const outputs = new Map<string, string>();
+  for (const a of arms) {
+    if (!a.recipe.output_dir) continue;
+    const dir = path.resolve(path.dirname(a.file), a.recipe.output_dir);
+    const other = outputs.get(dir);
+    if (other)
+      problems.push(
+        `${other} and ${a.file} both set output_dir ${dir}: each arm writes its own models; remove output_dir (each arm's go under its run folder) or give each its own`,
+      );
+    outputs.set(dir, a.file);
   }
   if (problems.length) throw new CompareError(problems.join("\n"));
 }

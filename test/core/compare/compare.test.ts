@@ -42,6 +42,13 @@ describe("checkArms", () => {
     checkArms([arm("lora"), model('{"quantization": {"bits": 4}}')]);
     assert.throws(() => checkArms([arm("lora"), model('{"dtype": "bfloat16"}')]), /differ in model/);
   });
+  it("refuses two arms writing into one output_dir before anything trains", () => {
+    assert.throws(
+      () => checkArms([arm("a", "output_dir: out\n"), arm("b", "output_dir: ./out\n")]),
+      /a.yaml and b.yaml both set output_dir .*out: each arm writes its own models/,
+    );
+    checkArms([arm("a", "output_dir: out-a\n"), arm("b", "output_dir: out-b\n")]);
+  });
   it("names the field that differs and what each arm has", () => {
     assert.throws(
       () => checkArms([arm("orpo"), arm("sft-dpo", "", SFT_DPO, { train: "/d/b.jsonl", eval: "/d/e.jsonl" })]),
