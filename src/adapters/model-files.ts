@@ -27,16 +27,23 @@ const DTYPE_BYTES: Record<string, number> = {
 };
 
 /** The folder holding the model: a local path (from the working or the recipe's folder), or its cache snapshot. */
+/** A model named as a folder, looked for from the working directory, then from the recipe's folder. */
+export function localModelFolder(name: string, recipeDir: string): string | null {
+  for (const base of [process.cwd(), recipeDir]) {
+    const local = path.resolve(base, name);
+    if (isDir(local)) return local;
+  }
+  return null;
+}
+
 export function modelFolder(
   name: string,
   revision: string | undefined,
   recipeDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string | null {
-  for (const base of [process.cwd(), recipeDir]) {
-    const local = path.resolve(base, name);
-    if (isDir(local)) return local;
-  }
+  const local = localModelFolder(name, recipeDir);
+  if (local) return local;
   // org/name, or a legacy one-word id (gpt2), cached as models--org--name and models--gpt2.
   if (!/^[\w.-]+(\/[\w.-]+)?$/.test(name)) return null;
   const repo = path.join(hubCacheDir(env), `models--${name.replace("/", "--")}`);

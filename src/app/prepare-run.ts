@@ -5,7 +5,8 @@
  */
 import path from "node:path";
 import { stringify } from "yaml";
-import { resolveRecipe } from "../core/recipe/resolve.js";
+import { resolveRecipe, type ResolvedRecipe } from "../core/recipe/resolve.js";
+import { localModelFolder } from "../adapters/model-files.js";
 import { renderRecipe } from "../core/render/render.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256, TRELLIS_VERSION } from "../adapters/package-files.js";
@@ -65,6 +66,17 @@ async function importIfForeign(file: string): Promise<ImportedRecipe | undefined
   return importRecipeFile(file, { rebase: { from: process.cwd() } });
 }
 
+/**
+ * The stage runs in the run's scripts/ folder: a model folder named relative to the working
+ * directory or to the recipe (as `check` finds it) reaches the stage as an absolute path.
+ */
+function withLocalModelFolder(resolved: ResolvedRecipe): ResolvedRecipe {
+  const { name } = resolved.recipe.model;
+  const folder = name && !path.isAbsolute(name) ? localModelFolder(name, resolved.recipeDir) : null;
+  if (!folder) return resolved;
+  return { ...resolved, recipe: { ...resolved.recipe, model: { ...resolved.recipe.model, name: folder } } };
+}
+
 export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
@@ -93,7 +105,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
   // Held by this process, then by the supervisor, until the run ends: one writer of the folder.
   lockRunDir(runDir.dir, env.python, "run");
   if (planned.plans.length) writePlanFile(runDir.dir, planned.plans);
-  const resolved = resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output"));
+  const resolved = withLocalModelFolder(resolveRecipe(planned.recipe, o.recipeFile, path.join(runDir.dir, "output")));
   claimOutputFolderFor(loaded, displayPath(o.recipeFile), resolved.outputDir, runDir);
   writeRecipeCopies(runDir.dir, loaded.text, stringify(loaded.recipe));
   const rendered = renderRecipe(resolved, loaded.trl, TRELLIS_VERSION, {

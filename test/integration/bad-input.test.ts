@@ -79,8 +79,12 @@ describe("bad input is reported before any Python starts", () => {
 
 describe("a failure inside Python", { timeout: RUN_TIMEOUT_MS }, () => {
   it("becomes an error event naming the exception, and a non-zero exit", async () => {
+    // A model folder whose config names an architecture transformers does not know: check finds
+    // the folder; only loading it in Python fails.
     const runs = path.join(ws.dir, "runs-no-model");
-    const text = quickstart.replace(/ {2}tiny:\n(?: {4}.*\n)+/, "  name: ./no-such-model\n");
+    mkdirSync(path.join(ws.dir, "unknown-model"), { recursive: true });
+    writeFileSync(path.join(ws.dir, "unknown-model", "config.json"), '{"model_type": "no-such-architecture"}\n');
+    const text = quickstart.replace(/ {2}tiny:\n(?: {4}.*\n)+/, "  name: ./unknown-model\n");
     const result = await trellis(["run", recipe("no-model", text), "--runs-dir", runs, "--json"], {
       cwd: ws.dir,
       env: ws.env,
@@ -90,7 +94,7 @@ describe("a failure inside Python", { timeout: RUN_TIMEOUT_MS }, () => {
     const [error] = eventsOf(events, "error");
     assert.ok(error, "an error event");
     assert.match(error.exc_type, /Error$/);
-    assert.match(error.message, /no-such-model/);
+    assert.match(error.message, /no-such-architecture/);
     const [end] = eventsOf(events, "run_end");
     assert.equal(end?.status, "failed");
     assert.match(end.reason!, new RegExp(`stage 'orpo' failed: ${error.exc_type.replace(/\./g, "\\.")}`));

@@ -9,13 +9,14 @@
  * (test/results/imports.txt).
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { mergeOverride } from "../../src/core/import/index.js";
 import { eventsOf, onlyRun, readEvents, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
 import { HAS_WILD, WILD } from "../helpers/wild.js";
+import { hubCacheWith } from "../helpers/hub-cache.js";
 
 const ws = workspace("import-gathered");
 const GATHERED = path.join(ROOT, "test", "fixtures", "imports-gathered");
@@ -228,6 +229,8 @@ describe("every imported config passes trellis check with the tiny model put in"
 
 describe("trellis check takes a foreign config as trellis run does", () => {
   it("a LLaMA-Factory config with sharegpt data: imported, converted, checked; a bad row is located", async () => {
+    // The config names its Hub model as is: check needs it in the cache (the tests run offline).
+    hubCacheWith(ws.env.HF_HOME!, ["meta-llama/Meta-Llama-3-8B-Instruct"]);
     const dir = path.join(GATHERED, "llama-factory");
     const ok = await trellis(["check", "examples_train_lora_llama3_lora_dpo.yaml"], { cwd: dir, env: ws.env });
     assert.equal(ok.exitCode, 0, ok.stderr);
@@ -240,7 +243,7 @@ describe("trellis check takes a foreign config as trellis run does", () => {
     }>;
     rows[2]!.conversations[0]!.from = "bot";
     const info = readFileSync(path.join(dir, "data", "dataset_info.json"), "utf8");
-    await import("node:fs").then((fs) => fs.mkdirSync(path.join(copy, "data"), { recursive: true }));
+    mkdirSync(path.join(copy, "data"), { recursive: true });
     writeFileSync(path.join(copy, "data", "dpo_en_demo.json"), JSON.stringify(rows, null, 1));
     writeFileSync(path.join(copy, "data", "dataset_info.json"), info);
     writeFileSync(
