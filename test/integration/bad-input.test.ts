@@ -94,7 +94,7 @@ describe("a failure inside Python", { timeout: RUN_TIMEOUT_MS }, () => {
     const [error] = eventsOf(events, "error");
     assert.ok(error, "an error event");
     assert.match(error.exc_type, /Error$/);
-    assert.match(error.message, /no-such-architecture/);
+    assert.match(error.message, /tokenizer|no-such-architecture/); // what transformers loads first fails
     const [end] = eventsOf(events, "run_end");
     assert.equal(end?.status, "failed");
     assert.match(end.reason!, new RegExp(`stage 'orpo' failed: ${error.exc_type.replace(/\./g, "\\.")}`));
