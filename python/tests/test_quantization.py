@@ -97,3 +97,32 @@ def test_device_problems(spec, has_cuda, bnb, expected):
     assert len(problems) == len(expected)
     for problem, fragment in zip(problems, expected, strict=True):
         assert fragment in problem
+
+
+@pytest.mark.skipif(not HAS_BNB, reason="needs the bitsandbytes extra")
+def test_a_4bit_model_s_saved_modules_compute_in_float32_without_autocast(tiny_dir):
+    """TRL casts a QLoRA model's trainable parameters to bfloat16; modules_to_save copies come back."""
+    from types import SimpleNamespace
+
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from trellis_runtime.models import load_model
+    from trellis_runtime.quantization import match_saved_modules, prepare_for_training
+
+    model = load_model(tiny_dir, {**MODEL, "quantization": {"bits": 4}})
+    model = prepare_for_training(model, {"gradient_checkpointing": False})
+    config = LoraConfig(r=4, target_modules="all-linear", modules_to_save=["embed_tokens", "lm_head"])
+    model = get_peft_model(model, config)
+    for param in model.parameters():  # what TRL 1.13's DPO and SFT trainers do to a quantised model
+        if param.requires_grad:
+            param.data = param.data.to(torch.bfloat16)
+    ids = torch.tensor([[1, 2, 3, 4]])
+    with pytest.raises(RuntimeError, match="same dtype"):
+        model(input_ids=ids)
+    # Under autocast (bf16 or fp16 on a GPU) the bfloat16 copies are left as TRL made them.
+    assert match_saved_modules(model, SimpleNamespace(bf16=True, fp16=False)) == 0
+    assert match_saved_modules(model, SimpleNamespace(bf16=False, fp16=False)) == 2  # lm_head, embed_tokens
+    assert model(input_ids=ids).logits.dtype == torch.float32
+    lora = {p.dtype for n, p in model.named_parameters() if p.requires_grad and "lora_" in n}
+    assert lora == {torch.bfloat16}  # the adapter itself stays as TRL trains it

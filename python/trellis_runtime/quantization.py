@@ -160,3 +160,32 @@ def dequantize(model: Any) -> Any:
     model.is_loaded_in_4bit = False
     model.is_loaded_in_8bit = False
     return model
+
+
+def match_saved_modules(model: Any, args: Any) -> int:
+    """Whole-module copies PEFT trains (LoRA's modules_to_save) back in their original module's dtype.
+
+    For a quantised model TRL casts every trainable parameter to bfloat16 (QLoRA's recipe). A LoRA
+    layer casts its input to its own dtype, so its bfloat16 adapter works in any run; a
+    modules_to_save copy (an lm_head, an embedding) is a plain module and computes in its weights'
+    dtype. Under bf16/fp16 autocast (a GPU) that is fine; without autocast (a CPU, where
+    fit_precision turns half precision off) the bfloat16 lm_head meets float32 activations and the
+    first forward fails: "expected m1 and m2 to have the same dtype". Only those copies change, so
+    a QLoRA run without modules_to_save trains exactly as before. Returns how many were cast.
+    """
+    if not is_quantized(model) or getattr(args, "bf16", False) or getattr(args, "fp16", False):
+        return 0
+    from peft.utils.other import ModulesToSaveWrapper
+
+    cast = 0
+    for module in model.modules():
+        if not isinstance(module, ModulesToSaveWrapper):
+            continue
+        original = next(module.original_module.parameters(), None)
+        if original is None:
+            continue
+        for param in module.modules_to_save.parameters():
+            if param.is_floating_point() and param.dtype != original.dtype:
+                param.data = param.data.to(original.dtype)
+                cast += 1
+    return cast

@@ -141,16 +141,12 @@ const CASES: Case[] = [
     file: gathered("axolotl/examples_mistral_mistral-dpo-qlora.yml"),
     trainer: "dpo",
     extras: ["bitsandbytes"],
-    trainsNot:
-      "4-bit loading with lora_modules_to_save [embed_tokens, lm_head]: the saved lm_head copy is bfloat16 against float32 activations on the CPU (RuntimeError: expected m1 and m2 to have the same dtype), in the runtime's model loading, not the import",
   },
   {
     name: "axolotl-mistral-dpo",
     file: gathered("axolotl/examples_mistral_mistral-dpo.yml"),
     trainer: "dpo",
     extras: ["bitsandbytes"],
-    trainsNot:
-      "4-bit loading with lora_modules_to_save [embed_tokens, lm_head]: the saved lm_head copy is bfloat16 against float32 activations on the CPU (RuntimeError: expected m1 and m2 to have the same dtype), in the runtime's model loading, not the import",
   },
   {
     name: "llamafactory-sharegpt-dpo",

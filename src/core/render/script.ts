@@ -109,6 +109,8 @@ ${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machin
         peft_config=peft_config,
         ${g ? gen.callbacks : "callbacks=[callback]"},
     )
+    # TRL casts a QLoRA model's trainable modules_to_save copies to bf16: without autocast they fail.
+    quantization.match_saved_modules(trainer.model, args)
     callback.watch(trainer)  # tokens, padding and examples per micro-batch: tokens/s and MFU
 
     emit.emit("provenance", **describe(SPEC, model, data, args))  # for the run manifest
