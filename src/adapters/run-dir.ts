@@ -6,22 +6,18 @@
  */
 import { randomBytes } from "node:crypto";
 import {
-  closeSync,
   copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import path from "node:path";
-import type { RunEvent } from "../core/events/protocol.js";
 import type { RenderedStage } from "../core/render/render.js";
 import { RUNTIME_DIR } from "./package-files.js";
 import { releaseRunLock, whileUnlocked } from "./run-lock.js";
@@ -98,20 +94,6 @@ export function writeScripts(dir: string, stages: RenderedStage[]): void {
     recursive: true,
     filter: (src) => !src.includes("__pycache__"),
   });
-}
-
-export class EventLog {
-  private readonly fd: number;
-  constructor(file: string) {
-    this.fd = openSync(file, "a");
-  }
-  /** `line` is the event already serialised, when the caller has it. */
-  append(event: RunEvent, line = JSON.stringify(event)): void {
-    writeSync(this.fd, `${line}\n`);
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
 }
 
 // The recipe, as given and resolved, and what a foreign config was imported from.

@@ -14,8 +14,7 @@ import { copySourceConfig, createRunDir, writePlanFile, writeRecipeCopies, write
 import { lockRunDir } from "../adapters/run-lock.js";
 import { isLoopback } from "../adapters/ws-server.js";
 import { writeLaunch, type Launch } from "./launch.js";
-import { detectFormat } from "../core/import/index.js";
-import { importRecipeFile, readYamlMapping, type ImportedRecipe } from "./import.js";
+import { importIfForeign } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { displayPath, loadRecipe } from "./load-recipe.js";
 import { checkModelAvailable } from "./check-model.js";
@@ -53,19 +52,6 @@ export interface PrepareOptions {
   slurm?: SlurmOptions;
 }
 
-/** The imported recipe when `file` is another tool's config; undefined for trellis recipes. */
-async function importIfForeign(file: string): Promise<ImportedRecipe | undefined> {
-  let raw: unknown;
-  try {
-    raw = (await readYamlMapping(file)).raw;
-  } catch {
-    return undefined; // not a readable mapping: the recipe parser says why, with a location
-  }
-  const format = detectFormat(raw);
-  if (!format || format === "trellis") return undefined;
-  return importRecipeFile(file, { rebase: { from: process.cwd() } });
-}
-
 /**
  * The stage runs in the run's scripts/ folder: a model folder named relative to the working
  * directory or to the recipe (as `check` finds it) reaches the stage as an absolute path.
@@ -79,7 +65,7 @@ function withLocalModelFolder(resolved: ResolvedRecipe): ResolvedRecipe {
 
 export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
-  const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile) : undefined;
+  const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile, o.trlVersion) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
   const loaded = await loadRecipe(
     o.recipeFile,
