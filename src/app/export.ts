@@ -1,6 +1,6 @@
 /** `trellis export`: a recipe's stages as TRL CLI configs, written to a folder. */
 import path from "node:path";
-import { exportToTrlCli, type TrlExport } from "../core/export/trl-cli.js";
+import { exportToTrlCli, type TrlExport } from "../core/interop/export/trl-cli.js";
 import { parseRecipe } from "../core/recipe/parse.js";
 import { writeTextFiles } from "../adapters/recipe-files.js";
 import { displayPath, readRecipeText, targetTrl } from "./load-recipe.js";

@@ -21,7 +21,7 @@ import {
   type ImportFormat,
   type ImportResult,
   type Raw,
-} from "../core/import/index.js";
+} from "../core/interop/import/index.js";
 import { readCappedText, readJsonFile } from "../adapters/recipe-files.js";
 import { readPackageUniverse } from "../adapters/extras-files.js";
 import { displayPath, targetTrl } from "./load-recipe.js";

@@ -3,7 +3,7 @@ import path from "node:path";
 import { SHAPES } from "../core/data/shape.js";
 import { formatBytes } from "../core/recipe/model-checks.js";
 import { RecipeError } from "../core/recipe/errors.js";
-import { ImportError } from "../core/import/index.js";
+import { ImportError } from "../core/interop/import/index.js";
 import { DataFileError } from "../adapters/data-files.js";
 import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { importIfForeign } from "../app/import.js";

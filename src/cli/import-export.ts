@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { exportRecipeFile } from "../app/export.js";
 import { importRecipeFile, ImportedRecipeError, type ImportedRecipe } from "../app/import.js";
-import { formatReport, IMPORT_FORMATS, ImportError, type ImportFormat } from "../core/import/index.js";
+import { formatReport, IMPORT_FORMATS, ImportError, type ImportFormat } from "../core/interop/import/index.js";
 import { RecipeError } from "../core/recipe/errors.js";
 import { TRAINERS, type Trainer } from "../core/recipe/schema.js";
 import { parse, UsageError } from "./args.js";

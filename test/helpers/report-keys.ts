@@ -1,5 +1,5 @@
 /** Checks on an import report against its source: every key has exactly one row, no row is made up. */
-import type { Raw, ReportRow } from "../../src/core/import/index.js";
+import type { Raw, ReportRow } from "../../src/core/interop/import/index.js";
 
 const isMap = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 const join = (parent: string, key: string | number) =>

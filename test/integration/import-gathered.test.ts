@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { mergeOverride } from "../../src/core/import/index.js";
+import { mergeOverride } from "../../src/core/interop/import/index.js";
 import { eventsOf, onlyRun, readEvents, ROOT, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
 import { HAS_WILD, WILD } from "../helpers/wild.js";
 import { hubCacheWith } from "../helpers/hub-cache.js";

@@ -2,7 +2,7 @@
 import { configClass, describeKinds, fieldAt, accepts, sameRelease, type FieldAt } from "../trl/fields.js";
 import { earlierName, removedField, stillPresent } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
-import type { FieldPath } from "./errors.js";
+import type { FieldPath, Finding } from "./errors.js";
 import { orderStages } from "./graph.js";
 import { checkQuantization } from "./quantization-checks.js";
 import { formatOf } from "./resolve.js";
@@ -12,13 +12,6 @@ import { didYouMean } from "./suggest.js";
 export interface CheckOptions {
   /** The TRL version the scripts are rendered for. */
   trl: Version;
-}
-
-export interface Finding {
-  path: FieldPath;
-  /** Set when the problem is an unknown key under `path`: the location is the key's. */
-  key?: string;
-  message: string;
 }
 
 /** Args trellis sets itself: a recipe value would be ignored or would break the run layout. */

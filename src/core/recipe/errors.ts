@@ -3,6 +3,14 @@
 import { TrellisError } from "../errors.js";
 export type FieldPath = ReadonlyArray<string | number>;
 
+/** One problem `trellis check` finds in a recipe (the checks in check.ts, model-checks.ts, ...). */
+export interface Finding {
+  path: FieldPath;
+  /** Set when the problem is an unknown key under `path`: the location is the key's. */
+  key?: string;
+  message: string;
+}
+
 export interface RecipeProblem {
   file: string;
   line?: number;

@@ -3,7 +3,7 @@
  * model's real module names, a chat template for chat data, and room on disk for what the run
  * will save. Pure: the facts come from an adapter (safetensors headers, tokenizer config).
  */
-import type { Finding } from "./check.js";
+import type { Finding } from "./errors.js";
 import type { Recipe, Stage, TinyModel } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import type { z } from "zod";

@@ -5,7 +5,7 @@
  * would fail minutes into a run fails here, at the arg's location.
  */
 import { extraProblem, normalizeName, type PackageUniverse } from "../env/extras.js";
-import type { Finding } from "./check.js";
+import type { Finding } from "./errors.js";
 import type { FieldPath, RecipeProblem } from "./errors.js";
 import type { ParsedRecipe } from "./parse.js";
 import type { Recipe, Stage } from "./schema.js";

@@ -3,7 +3,7 @@
  * quantised weights cannot be trained themselves, so every stage trains an adapter; 4-bit settings
  * mean nothing at 8 bits; a merge needs an adapter to merge. Pure, like check.ts.
  */
-import type { Finding } from "./check.js";
+import type { Finding } from "./errors.js";
 import type { Recipe } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 

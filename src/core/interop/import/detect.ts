@@ -1,8 +1,8 @@
 /** Which tool a config file was written for, from its keys alone. */
-import { TRAINERS } from "../recipe/schema.js";
-import { fieldInfo } from "../trl/fields.js";
+import { TRAINERS } from "../../recipe/schema.js";
+import { fieldInfo } from "../../trl/fields.js";
 import { isTrlField } from "./args.js";
-import { isLlamaFactoryV1 } from "./llamafactory-v1.js";
+import { isLlamaFactoryV1 } from "./llamafactory/v1.js";
 import { isMapping, type DetectedFormat, type Raw } from "./types.js";
 
 /** The keys of TRL's DatasetConfig (`datasets:` in a TRL CLI config); axolotl's entries have others. */

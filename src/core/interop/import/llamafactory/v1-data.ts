@@ -4,11 +4,11 @@
  * (`name: {path, source: hf_hub|local, split, converter, size, weight, streaming}`), else a local
  * data file, else a Hub dataset id. The caller reads the dataset files; this module only maps.
  */
-import { shown } from "../shown.js";
-import { formatOf } from "../recipe/resolve.js";
-import type { Draft, SourceDraft } from "./draft.js";
-import { combine, describe, looksLocal, sourceOf } from "./sources.js";
-import { isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { shown } from "../../../shown.js";
+import { formatOf } from "../../../recipe/resolve.js";
+import type { Draft, SourceDraft } from "../draft.js";
+import { combine, describe, looksLocal, sourceOf } from "../sources.js";
+import { isEmpty, isMapping, isString, show, type Raw } from "../types.js";
 
 export const isDatasetFile = (v: unknown): v is string => isString(v) && /\.ya?ml$/i.test(v);
 

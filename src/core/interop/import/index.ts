@@ -4,13 +4,13 @@
  * mapped (to a recipe path), migrated (renamed, or removed in TRL 1.13 with what replaces it),
  * or unsupported (with the reason). Nothing is dropped silently.
  */
-import { shown } from "../shown.js";
-import { type Trainer } from "../recipe/schema.js";
+import { shown } from "../../shown.js";
+import { type Trainer } from "../../recipe/schema.js";
 import { importAxolotl, axolotlTrainer } from "./axolotl.js";
 import { Draft, recipeName } from "./draft.js";
 import { importFlat } from "./flat.js";
-import { importLlamaFactory, llamaFactoryTrainer } from "./llamafactory.js";
-import { importLlamaFactoryV1, isLlamaFactoryV1, llamaFactoryV1Trainer } from "./llamafactory-v1.js";
+import { importLlamaFactory, llamaFactoryTrainer } from "./llamafactory/v0.js";
+import { importLlamaFactoryV1, isLlamaFactoryV1, llamaFactoryV1Trainer } from "./llamafactory/v1.js";
 import { carryPackages } from "./packages.js";
 import { Report } from "./report.js";
 import { inferTrainer } from "./trainer.js";
@@ -24,7 +24,7 @@ import {
 } from "./types.js";
 
 export { detectFormat } from "./detect.js";
-export { isLlamaFactoryV1 } from "./llamafactory-v1.js";
+export { isLlamaFactoryV1 } from "./llamafactory/v1.js";
 export { mapLocalPaths, mergeOverride, rebasePaths } from "./override.js";
 export { formatReport } from "./report-table.js";
 export * from "./types.js";

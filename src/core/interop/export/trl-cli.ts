@@ -4,10 +4,10 @@
  * the files. Local paths are made absolute against `recipeDir`, since `trl` reads them against
  * wherever it is started.
  */
-import { shown } from "../shown.js";
+import { shown } from "../../shown.js";
 import path from "pathe";
-import { formatOf } from "../recipe/resolve.js";
-import type { Data, Recipe, Source, Stage } from "../recipe/schema.js";
+import { formatOf } from "../../recipe/resolve.js";
+import type { Data, Recipe, Source, Stage } from "../../recipe/schema.js";
 import { toPyYaml } from "./pyyaml.js";
 
 export interface ExportedStage {

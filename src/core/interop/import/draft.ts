@@ -1,5 +1,5 @@
 /** The recipe under construction: one stage, built key by key while the report is written. */
-import { SAFE_ID, type Trainer } from "../recipe/schema.js";
+import { SAFE_ID, type Trainer } from "../../recipe/schema.js";
 import type { Report } from "./report.js";
 
 export interface SourceDraft {

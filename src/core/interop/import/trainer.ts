@@ -3,8 +3,8 @@
  * keys (fields only one config class has), then its comments (`# DPOTrainer arguments`,
  * `trl sft --config`), then its name (`..._orpo_config_full.yaml`) decide.
  */
-import { configClass } from "../trl/fields.js";
-import { TRAINERS, type Trainer } from "../recipe/schema.js";
+import { configClass } from "../../trl/fields.js";
+import { TRAINERS, type Trainer } from "../../recipe/schema.js";
 import { trainersWithField } from "./args.js";
 import type { Raw } from "./types.js";
 

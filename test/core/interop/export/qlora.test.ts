@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { exportToTrlCli } from "../../../src/core/export/trl-cli.js";
-import { importConfig, type Raw } from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
+import { exportToTrlCli } from "../../../../src/core/interop/export/trl-cli.js";
+import { importConfig, type Raw } from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
 
 const TRL = { trl: parseVersion("1.13.0")! };
 const QLORA = `name: qlora

@@ -1,7 +1,7 @@
 /** What an import produces: a recipe as plain data, and one report row per source key. */
-import type { PackageUniverse } from "../env/extras.js";
-import type { Trainer } from "../recipe/schema.js";
-import { TrellisError } from "../errors.js";
+import type { PackageUniverse } from "../../env/extras.js";
+import type { Trainer } from "../../recipe/schema.js";
+import { TrellisError } from "../../errors.js";
 
 export const IMPORT_FORMATS = ["trl", "handbook", "axolotl", "llamafactory"] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { importConfig, type ImportFormat, type ImportResult, type Raw } from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
+import { importConfig, type ImportFormat, type ImportResult, type Raw } from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
 
 const TRL = { trl: parseVersion("1.13.0")! };
 const imp = (format: ImportFormat, raw: Raw, trainer: "sft" | "dpo" | "orpo" = "dpo") =>

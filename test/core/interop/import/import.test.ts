@@ -13,10 +13,10 @@ import {
   rebasePaths,
   type ImportResult,
   type Raw,
-} from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
-import { needsWild, WILD } from "../../helpers/wild.js";
+} from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
+import { needsWild, WILD } from "../../../helpers/wild.js";
 
 function fixture(rel: string) {
   const file = path.join(WILD, rel);

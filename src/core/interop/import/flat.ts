@@ -2,8 +2,8 @@
  * Flat configs: `trl sft|dpo --config x.yaml` and the alignment-handbook's recipes. One mapping
  * of TRL config fields plus ModelConfig / ScriptArguments keys (and the handbook's own).
  */
-import { shown } from "../shown.js";
-import { fieldInfo } from "../trl/fields.js";
+import { shown } from "../../shown.js";
+import { fieldInfo } from "../../trl/fields.js";
 import { mapTrlArg } from "./args.js";
 import { MODEL_HANDLERS, type Handler } from "./model-keys.js";
 import { STAGE, type Draft } from "./draft.js";

@@ -5,14 +5,14 @@
  * and `global_batch_size` the batch, `cutoff_len` the length. The trainer is the command
  * (`llamafactory-cli sft|dpo`), not a key: the file's pref_* keys, its data and its name tell it.
  */
-import type { Trainer } from "../recipe/schema.js";
-import { mapTrlArg } from "./args.js";
-import { STAGE, type Draft } from "./draft.js";
-import { BLOCKS, importBlock } from "./llamafactory-v1-blocks.js";
-import { importV1Dataset, isDatasetFile, pairDatasets } from "./llamafactory-v1-data.js";
-import { isJinja } from "./templates.js";
-import { hint, type TrainerChoice } from "./trainer.js";
-import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import type { Trainer } from "../../../recipe/schema.js";
+import { mapTrlArg } from "../args.js";
+import { STAGE, type Draft } from "../draft.js";
+import { BLOCKS, importBlock } from "./v1-blocks.js";
+import { importV1Dataset, isDatasetFile, pairDatasets } from "./v1-data.js";
+import { isJinja } from "../templates.js";
+import { hint, type TrainerChoice } from "../trainer.js";
+import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "../types.js";
 
 /** Keys no other layout has (v0 LLaMA-Factory, axolotl, TRL, the handbook). */
 const V1_ONLY = [

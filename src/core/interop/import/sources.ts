@@ -3,7 +3,7 @@
  * local files keep their paths. A mixture collapses into one source where trellis can express
  * it (several local files; several splits of one Hub dataset, joined with `+`).
  */
-import { formatOf } from "../recipe/resolve.js";
+import { formatOf } from "../../recipe/resolve.js";
 import type { SourceDraft } from "./draft.js";
 
 /** The generic `datasets` builders: `load_dataset("json", data_files=...)`. */

@@ -3,7 +3,7 @@
  * model.quantization and model.attn_implementation, with the bitsandbytes extra added to the
  * recipe. Each tool's own names are translated by its importer; the rules live here.
  */
-import { ATTENTION_IMPLEMENTATIONS } from "../recipe/schema.js";
+import { ATTENTION_IMPLEMENTATIONS } from "../../recipe/schema.js";
 import type { Draft } from "./draft.js";
 import { show } from "./types.js";
 

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { importConfig, mergeOverride, type ImportResult } from "../../../src/core/import/index.js";
-import type { PackageUniverse } from "../../../src/core/env/extras.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import { checkPackages } from "../../../src/core/recipe/packages.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
+import { importConfig, mergeOverride, type ImportResult } from "../../../../src/core/interop/import/index.js";
+import type { PackageUniverse } from "../../../../src/core/env/extras.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import { checkPackages } from "../../../../src/core/recipe/packages.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
 
 const extra = (name: string, packages: string[], installable = true) => ({
   name,

@@ -9,20 +9,20 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
-import { importRecipeFile } from "../../../src/app/import.js";
+import { importRecipeFile } from "../../../../src/app/import.js";
 import {
   detectFormat,
   importConfig,
   ImportError,
   type ImportResult,
   type Raw,
-} from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
-import { sourcePaths, uncovered } from "../../helpers/report-keys.js";
-import { needsWild, WILD } from "../../helpers/wild.js";
+} from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
+import { sourcePaths, uncovered } from "../../../helpers/report-keys.js";
+import { needsWild, WILD } from "../../../helpers/wild.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "..");
 const V1 = path.join(ROOT, "test", "fixtures", "llama-factory-v1");
 const WILD_V0 = path.join(WILD, "llama-factory", "examples_train_lora_qwen3_lora_dpo.yaml");
 const TRL = "1.13.0";

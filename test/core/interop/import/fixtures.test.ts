@@ -7,12 +7,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { detectFormat, importConfig, type ImportResult, type Raw } from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import type { Recipe } from "../../../src/core/recipe/schema.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
-import { sourcePaths, uncovered } from "../../helpers/report-keys.js";
-import { HAS_WILD, needsWild, WILD } from "../../helpers/wild.js";
+import { detectFormat, importConfig, type ImportResult, type Raw } from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import type { Recipe } from "../../../../src/core/recipe/schema.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
+import { sourcePaths, uncovered } from "../../../helpers/report-keys.js";
+import { HAS_WILD, needsWild, WILD } from "../../../helpers/wild.js";
 
 const TRL_1_13 = { trl: parseVersion("1.13.0")! };
 

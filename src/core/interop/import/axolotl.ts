@@ -4,7 +4,7 @@
  * `rl_beta`, `orpo_alpha`, `dpo_loss_type`, `sequence_len`...). Keys axolotl shares with
  * TrainingArguments go to the stage's args as they are.
  */
-import { configClass, fieldInfo } from "../trl/fields.js";
+import { configClass, fieldInfo } from "../../trl/fields.js";
 import { mapTrlArg } from "./args.js";
 import type { Handler } from "./model-keys.js";
 import { STAGE, type Draft } from "./draft.js";
@@ -12,7 +12,7 @@ import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./qu
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
 import { NAMED_TEMPLATES, isJinja } from "./templates.js";
 import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
-import type { Trainer } from "../recipe/schema.js";
+import type { Trainer } from "../../recipe/schema.js";
 
 /** The trainer an axolotl config is for. */
 export function axolotlTrainer(raw: Raw): Trainer {

@@ -3,16 +3,16 @@
  * `pref_beta`, `finetuning_type: lora` with `lora_rank`/`lora_target`, datasets named in
  * dataset_info.json, `template`, `cutoff_len`. TrainingArguments keys pass through as args.
  */
-import { shown } from "../shown.js";
-import type { Trainer } from "../recipe/schema.js";
-import { mapTrlArg } from "./args.js";
-import { MODEL_HANDLERS, type Handler } from "./model-keys.js";
-import { STAGE, type Draft, type SourceDraft } from "./draft.js";
-import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
-import { formatOf } from "../recipe/resolve.js";
-import { sourceOf } from "./sources.js";
-import { SHAREGPT_TAGS } from "../data/convert.js";
-import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { shown } from "../../../shown.js";
+import type { Trainer } from "../../../recipe/schema.js";
+import { mapTrlArg } from "../args.js";
+import { MODEL_HANDLERS, type Handler } from "../model-keys.js";
+import { STAGE, type Draft, type SourceDraft } from "../draft.js";
+import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "../quantization.js";
+import { formatOf } from "../../../recipe/resolve.js";
+import { sourceOf } from "../sources.js";
+import { SHAREGPT_TAGS } from "../../../data/convert.js";
+import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "../types.js";
 
 const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
 

@@ -3,11 +3,11 @@
  * TRL or transformers renamed it, dropped with the reason when it was removed, reported when no
  * config class of the stage's trainer has it. Every arg that lands passes trellis's own checks.
  */
-import { REMOVED_FIELDS, removedField, type RemovedField } from "../trl/compat.js";
-import { accepts, configClass, describeKinds, fieldInfo, fieldNames, FIELDS_TRL_VERSION } from "../trl/fields.js";
-import { parseVersion } from "../trl/version.js";
-import { TRAINERS, type Trainer } from "../recipe/schema.js";
-import { didYouMean } from "../recipe/suggest.js";
+import { REMOVED_FIELDS, removedField, type RemovedField } from "../../trl/compat.js";
+import { accepts, configClass, describeKinds, fieldInfo, fieldNames, FIELDS_TRL_VERSION } from "../../trl/fields.js";
+import { parseVersion } from "../../trl/version.js";
+import { TRAINERS, type Trainer } from "../../recipe/schema.js";
+import { didYouMean } from "../../recipe/suggest.js";
 import { STAGE, type Draft } from "./draft.js";
 import { emptyNote, isEmpty, show, type Raw } from "./types.js";
 

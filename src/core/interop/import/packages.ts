@@ -5,10 +5,10 @@
  * the report row of the key that asked for it. Decided from lock data (packages.ts's needs), so
  * `trellis check` then finds nothing missing.
  */
-import { normalizeName, type PackageUniverse } from "../env/extras.js";
-import type { FieldPath } from "../recipe/errors.js";
-import { modelPackageNeeds, packageNeeds, type PackageNeed } from "../recipe/packages.js";
-import type { Recipe } from "../recipe/schema.js";
+import { normalizeName, type PackageUniverse } from "../../env/extras.js";
+import type { FieldPath } from "../../recipe/errors.js";
+import { modelPackageNeeds, packageNeeds, type PackageNeed } from "../../recipe/packages.js";
+import type { Recipe } from "../../recipe/schema.js";
 import { isMapping, type Raw, type ReportRow } from "./types.js";
 
 /** The attention every machine has: PyTorch's fused scaled-dot-product attention. */

@@ -2,12 +2,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { exportToTrlCli } from "../../../src/core/export/trl-cli.js";
-import { pyFloat } from "../../../src/core/export/pyyaml.js";
-import { detectFormat, importConfig, type Raw } from "../../../src/core/import/index.js";
-import { parseRecipe } from "../../../src/core/recipe/parse.js";
-import type { Recipe } from "../../../src/core/recipe/schema.js";
-import { parseVersion } from "../../../src/core/trl/version.js";
+import { exportToTrlCli } from "../../../../src/core/interop/export/trl-cli.js";
+import { pyFloat } from "../../../../src/core/interop/export/pyyaml.js";
+import { detectFormat, importConfig, type Raw } from "../../../../src/core/interop/import/index.js";
+import { parseRecipe } from "../../../../src/core/recipe/parse.js";
+import type { Recipe } from "../../../../src/core/recipe/schema.js";
+import { parseVersion } from "../../../../src/core/trl/version.js";
 
 const TRL_1_13 = { trl: parseVersion("1.13.0")! };
 const recipe = (text: string): Recipe => parseRecipe(text, "r.yaml", TRL_1_13).recipe;

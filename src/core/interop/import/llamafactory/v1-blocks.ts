@@ -4,10 +4,10 @@
  * lr_scheduler_config (TrainingArguments). Each key inside a block gets its own report row.
  * The settings are those the plugins read (src/llamafactory/v1/plugins/...).
  */
-import { STAGE, type Draft } from "./draft.js";
-import { NEEDS_ADAPTER, setQuantization } from "./quantization.js";
-import { keyPath } from "./report.js";
-import { emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { STAGE, type Draft } from "../draft.js";
+import { NEEDS_ADAPTER, setQuantization } from "../quantization.js";
+import { keyPath } from "../report.js";
+import { emptyNote, isEmpty, isMapping, isString, show, type Raw } from "../types.js";
 
 export const BLOCKS = [
   "peft_config",
