@@ -61,6 +61,28 @@ const restrict = (layer) => ({
   files: [`src/${layer}/**/*.{ts,tsx}`],
   rules: { "no-restricted-imports": ["error", boundaries[layer]] },
 });
+// src/core/interop reads and writes foreign formats (axolotl, LLaMA-Factory, TRL's CLI) on top
+// of the recipe core; the rest of the core never depends on it. (A second entry for the same
+// files replaces the rule, so it repeats the core's own restrictions.)
+const coreOutsideInterop = {
+  files: ["src/core/**/*.{ts,tsx}"],
+  ignores: ["src/core/interop/**"],
+  rules: {
+    "no-restricted-imports": [
+      "error",
+      {
+        ...boundaries.core,
+        patterns: [
+          ...boundaries.core.patterns,
+          {
+            group: ["**/interop/**"],
+            message: "src/core/interop is built on the recipe core: the rest of src/core does not import it",
+          },
+        ],
+      },
+    ],
+  },
+};
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "**/*.d.ts"] },
@@ -122,6 +144,7 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   restrict("core"),
+  coreOutsideInterop,
   restrict("ui"),
   restrict("app"),
   restrict("adapters"),

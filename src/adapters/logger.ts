@@ -7,6 +7,3 @@ export function fileLogger(file: string): Logger {
   destination.on("error", () => {});
   return pino({ level: process.env.TRELLIS_LOG_LEVEL ?? "debug" }, destination);
 }
-
-/** For commands that run before a run directory exists. */
-export const silentLogger: Logger = pino({ level: "silent" });

@@ -36,11 +36,6 @@ export interface ProgressStream {
   isTTY?: boolean;
 }
 
-/** The lock shipped with trellis: `python/requirements.lock` beside `dist/` (this file is `dist/src/app/env.js`). */
-export function defaultLockFile(): string {
-  return lockFileOf("cpu");
-}
-
 /** The lock of a torch backend, in python/ beside `dist/`. */
 export function lockFileOf(backend: TorchBackend): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python", LOCK_FILES[backend]);

@@ -27,7 +27,7 @@ export function xRange(series: readonly Series[]): XRange | undefined {
 }
 
 /** The column an x lands in; the whole window maps onto `count` columns. */
-export function columnOf(x: number, range: XRange, count: number): number {
+function columnOf(x: number, range: XRange, count: number): number {
   if (range.x1 <= range.x0) return 0;
   const c = Math.round(((x - range.x0) / (range.x1 - range.x0)) * (count - 1));
   return Math.min(count - 1, Math.max(0, c));

@@ -10,7 +10,7 @@ import { Series } from "./series.js";
 /** EMA weights offered by the view, `0` meaning no smoothing (TensorBoard's slider, in steps). */
 export const SMOOTHING_LEVELS = [0, 0.6, 0.9, 0.99] as const;
 
-export interface DeriveOptions {
+interface DeriveOptions {
   /** EMA weight of the past, 0 (none) to below 1. */
   ema?: number;
   /** Plot log10(y); values <= 0 are left out. */

@@ -15,7 +15,7 @@ export interface Layer {
   style: "line" | "dots";
 }
 
-export interface RasterOptions {
+interface RasterOptions {
   cols: number;
   rows: number;
   glyphs: GlyphMode;
@@ -33,7 +33,7 @@ export interface Run {
   tag: RunTag;
 }
 
-export interface Raster {
+interface Raster {
   rows: Run[][];
   yMin: number;
   yMax: number;

@@ -24,7 +24,7 @@ export interface Stats {
   nonFinite: number;
 }
 
-export interface Bin extends Stats {
+interface Bin extends Stats {
   /** Index of the bin at the current level: it covers [index·2^level, (index+1)·2^level). */
   index: number;
   firstX: number;

@@ -18,16 +18,16 @@ export const LARGE_PAIRS = 30_000;
  */
 const DPO_REFERENCE_FACTOR = 8 / 6;
 
-export type Lean = "orpo" | "sft-dpo" | "either";
+type Lean = "orpo" | "sft-dpo" | "either";
 export type Start = "base" | "instruct" | "unknown";
 
-export interface Signal {
+interface Signal {
   what: string;
   lean: Lean;
   why: string;
 }
 
-export interface AdviceInput {
+interface AdviceInput {
   /** Training pairs, when known (local files). */
   pairs: number | null;
   start: Start;
@@ -154,7 +154,7 @@ export function advise(input: AdviceInput): Advice {
   return { signals, lean, summary };
 }
 
-export interface MeasuredArm {
+interface MeasuredArm {
   name: string;
   trainers: string[];
   final: Scores | null;

@@ -6,7 +6,7 @@
  */
 import { metricValue, type RunEvent, type Sample, type Usage } from "../events/protocol.js";
 
-export interface StageCost {
+interface StageCost {
   stage: string;
   trainer: string;
   status: string;
@@ -35,7 +35,7 @@ export interface Point {
   y: number;
 }
 
-export interface GenerationsAt {
+interface GenerationsAt {
   stage: string;
   when: "before" | "step" | "after";
   step: number;
@@ -59,7 +59,7 @@ export interface ArmResult {
 
 type PreferenceEval = Extract<RunEvent, { type: "preference_eval" }>;
 
-export function scoresOf(e: PreferenceEval): Scores {
+function scoresOf(e: PreferenceEval): Scores {
   return {
     pairs: e.pairs,
     accuracy: e.accuracy,

@@ -22,7 +22,7 @@ export class CompareError extends TrellisError {
 }
 
 /** At least two arms: one arm has nothing to be compared with. */
-export const MIN_ARMS = 2;
+const MIN_ARMS = 2;
 
 /** The fields that must agree, with how to read each from an arm. */
 const SAME: Array<{ field: string; of: (a: Arm) => unknown; why: string }> = [
@@ -105,7 +105,7 @@ export function stable(value: unknown): string {
 }
 
 /** The keys down to the first nested field where `b` differs from `a` (undefined: equal). */
-export function diffPath(a: unknown, b: unknown): string[] | undefined {
+function diffPath(a: unknown, b: unknown): string[] | undefined {
   if (stable(a) === stable(b)) return undefined;
   if (isRecord(a) && isRecord(b)) {
     for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {

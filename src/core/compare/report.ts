@@ -7,10 +7,10 @@
 import { baselineSamples, finalSamples, type ArmResult, type Scores } from "./arm-result.js";
 import type { Advice } from "./advice.js";
 
-export const SCORE_DIGITS = 4;
-export const SECONDS_DIGITS = 1;
+const SCORE_DIGITS = 4;
+const SECONDS_DIGITS = 1;
 
-export interface ReportInput {
+interface ReportInput {
   id: string;
   name: string;
   arms: ReadonlyArray<ArmResult & { file: string }>;
@@ -23,7 +23,7 @@ export interface ReportInput {
 
 export const num = (v: number | null | undefined, digits = SCORE_DIGITS) =>
   v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(digits);
-export const secs = (v: number) => v.toFixed(SECONDS_DIGITS);
+const secs = (v: number) => v.toFixed(SECONDS_DIGITS);
 
 /** A table cell: one line, no pipe that would split it. */
 export function cell(text: string): string {
@@ -34,7 +34,7 @@ export function cell(text: string): string {
   return flat === "" ? "(empty)" : `\`${flat.replace(/`/g, "'")}\``;
 }
 
-export function scoreRow(label: string, s: Scores | null): string {
+function scoreRow(label: string, s: Scores | null): string {
   return `| ${label} | ${num(s?.accuracy)} | ${num(s?.accuracy_sum)} | ${num(s?.margin)} | ${num(s?.margin_sum)} | ${num(s?.chosen_nll)} |`;
 }
 

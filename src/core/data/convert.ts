@@ -16,7 +16,7 @@
  */
 import { z } from "zod";
 
-export const CONVERT_FROM = ["sharegpt", "alpaca"] as const;
+const CONVERT_FROM = ["sharegpt", "alpaca"] as const;
 
 /** LLaMA-Factory's defaults for sharegpt's message keys and role names (dataset_info.json `tags`). */
 export const SHAREGPT_TAGS = {
@@ -84,7 +84,7 @@ export const Convert = z
   });
 export type Convert = z.infer<typeof Convert>;
 
-export interface ConvertProblem {
+interface ConvertProblem {
   /** The source column the problem is in. */
   column?: string;
   message: string;
@@ -94,7 +94,7 @@ type Message = { role: string; content: string };
 type Converted = { row: Record<string, unknown> } | { problem: ConvertProblem };
 
 /** The source columns each part is read from, LLaMA-Factory's defaults filled in. */
-export function convertColumns(c: Convert) {
+function convertColumns(c: Convert) {
   const cols = c.columns;
   const pairs = cols.chosen !== undefined;
   return c.from === "sharegpt"

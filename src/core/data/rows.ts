@@ -166,7 +166,7 @@ function commonLength(a: string, b: string): number {
 }
 
 /** The runtime's rule (formats.join): a prompt not ending in whitespace, answers not both starting with it. */
-export function needsSeparator(prompt: string, chosen: string, rejected: string): boolean {
+function needsSeparator(prompt: string, chosen: string, rejected: string): boolean {
   return prompt.length > 0 && !/\s$/.test(prompt) && !(/^\s/.test(chosen) && /^\s/.test(rejected));
 }
 

@@ -17,7 +17,7 @@ export const SHAPES = {
 } as const;
 export type Shape = keyof typeof SHAPES;
 
-export interface ShapeOptions {
+interface ShapeOptions {
   to_messages: boolean;
   system_prompt: string | null;
   separator: string;

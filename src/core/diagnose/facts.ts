@@ -111,7 +111,7 @@ export function exceptionInTail(tail: string[]): { excType: string; message: str
 
 const TRUE_VALUES = new Set(["1", "ON", "YES", "TRUE"]);
 /** Variables that turn Hugging Face downloads off, as huggingface_hub, transformers and datasets read them. */
-export const OFFLINE_VARIABLES = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"] as const;
+const OFFLINE_VARIABLES = ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"] as const;
 
 /** True when the environment turns Hugging Face downloads off. */
 export function isOffline(env: Record<string, string | undefined>): boolean {

@@ -5,7 +5,7 @@
  */
 import type { Distributed } from "./resolve.js";
 
-export interface LauncherInput {
+interface LauncherInput {
   script: string;
   /** torchrun's --log-dir: per-rank stdout, stderr and error.json. */
   logDir: string;

@@ -11,7 +11,7 @@ export class LaunchError extends TrellisError {
   override readonly exitCode = 2;
 }
 
-export interface Rendezvous {
+interface Rendezvous {
   host: string;
   port: number;
 }

@@ -20,7 +20,7 @@ export interface SlurmOptions {
   extra: string[];
 }
 
-export interface SlurmStageInput {
+interface SlurmStageInput {
   d: Distributed;
   slurm: SlurmOptions;
   jobName: string;

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { didYouMean } from "../recipe/suggest.js";
 
 /** One entry of python/extras/extras.json. */
-export const ExtraSpec = z
+const ExtraSpec = z
   .object({
     /** Top-level requirements the lock was resolved from. */
     requires: z.array(z.string().min(1)).min(1),
@@ -16,7 +16,7 @@ export const ExtraSpec = z
   })
   .strict();
 export const ExtrasCatalog = z.record(z.string(), ExtraSpec);
-export type ExtraSpec = z.infer<typeof ExtraSpec>;
+type ExtraSpec = z.infer<typeof ExtraSpec>;
 
 /** An extra as trellis can use it: its catalog entry and, when available, its lock and the packages it pins. */
 export interface Extra extends ExtraSpec {
@@ -53,7 +53,7 @@ export function extraProblem(name: string, universe: PackageUniverse): string | 
   return undefined;
 }
 
-export interface MergedPin {
+interface MergedPin {
   name: string;
   version: string;
 }

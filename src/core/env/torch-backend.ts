@@ -7,7 +7,7 @@
 export const TORCH_BACKENDS = ["cpu", "cu126", "cu128", "cu130"] as const;
 export type TorchBackend = (typeof TORCH_BACKENDS)[number];
 export const BACKEND_CHOICES = ["auto", ...TORCH_BACKENDS] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** The lock of each backend, in python/. The CPU one keeps the name every tool already reads. */
 export const LOCK_FILES: Record<TorchBackend, string> = {
@@ -67,10 +67,6 @@ export function chooseBackend(
 /** The CUDA version a backend's torch is built for; undefined for cpu. */
 export function cudaOf(backend: TorchBackend): string | undefined {
   return backend === "cpu" ? undefined : CUDA_OF[backend].cuda;
-}
-
-export function minimumDriver(backend: TorchBackend): string | undefined {
-  return backend === "cpu" ? undefined : CUDA_OF[backend].driver;
 }
 
 /**

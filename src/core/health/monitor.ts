@@ -9,7 +9,7 @@ import { DEFAULT_HEALTH_OPTIONS, type HealthOptions } from "./options.js";
 import { METRIC_RULES, type Finding, type StageWindows } from "./rules.js";
 import { mean, pushWindow, stdev } from "./window.js";
 
-export interface StageHealth {
+interface StageHealth {
   w: StageWindows;
   /** Rules whose condition held at the last log, with the severity they held at. */
   active: Partial<Record<AlertId, Severity>>;

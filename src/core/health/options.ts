@@ -4,41 +4,41 @@
  */
 
 /** Ignore the first optimizer steps: the first logs average warm-up noise (rlwatch `warmup_steps`). */
-export const WARMUP_STEPS = 20;
+const WARMUP_STEPS = 20;
 /** ...and at least this many logs, whichever comes later (docs/design/DASHBOARD.md §6.2). */
-export const WARMUP_LOGS = 3;
+const WARMUP_LOGS = 3;
 /** Stuck accuracy counts only from here: ~10 logs at TRL's default logging_steps=10 (rule D2). */
-export const STUCK_ACCURACY_AFTER_STEPS = 100;
+const STUCK_ACCURACY_AFTER_STEPS = 100;
 /** "Near 0.5": D2 calls accuracies <= 0.55 not learning; the band is symmetric. */
-export const STUCK_ACCURACY_BAND = 0.05;
+const STUCK_ACCURACY_BAND = 0.05;
 /** Accuracy is judged on a rolling mean of this many logs: one batch of 8 pairs swings 0..1 (D2, D4). */
-export const ACCURACY_WINDOW_LOGS = 10;
+const ACCURACY_WINDOW_LOGS = 10;
 /** "The first steps" of the collapse rule: a real run cannot separate every pair this early (D6). */
-export const COLLAPSE_WITHIN_STEPS = 20;
+const COLLAPSE_WITHIN_STEPS = 20;
 /** Loss this close to 0 so early means the task is trivial, not learned (D6 uses 0.10). */
-export const COLLAPSE_LOSS_BELOW = 0.1;
+const COLLAPSE_LOSS_BELOW = 0.1;
 /** ...together with (almost) perfect accuracy (D6 uses 0.98). */
-export const COLLAPSE_ACCURACY_AT_LEAST = 0.98;
+const COLLAPSE_ACCURACY_AT_LEAST = 0.98;
 /** Loss exactly 0 for this many consecutive logs is fp16 NaN gradients in disguise (rule N2). */
-export const ZERO_LOSS_LOGS = 2;
+const ZERO_LOSS_LOGS = 2;
 /** grad_norm baseline: this many logs right after warm-up, then frozen (rlwatch; D8). */
-export const GRAD_BASELINE_LOGS = 10;
+const GRAD_BASELINE_LOGS = 10;
 /** A spike is this many standard deviations above the frozen baseline (rlwatch z-score, D8). */
-export const GRAD_SPIKE_SIGMAS = 3;
+const GRAD_SPIKE_SIGMAS = 3;
 /** ...and this many times its mean: noisy logs of small batches swing 3-4x harmlessly. */
-export const GRAD_SPIKE_MIN_RATIO = 5;
+const GRAD_SPIKE_MIN_RATIO = 5;
 /** A jump this many times the baseline mean is an explosion, not noise: an error. */
-export const GRAD_EXPLOSION_RATIO = 10;
+const GRAD_EXPLOSION_RATIO = 10;
 /** Reward trends are fitted over this many logs (D9 uses the last 20 % of logs). */
-export const REWARD_TREND_LOGS = 20;
+const REWARD_TREND_LOGS = 20;
 /** Both rewards count as falling when the fitted drop over the window exceeds this (in reward units). */
-export const REWARDS_FALLING_MIN_DROP = 0.02;
+const REWARDS_FALLING_MIN_DROP = 0.02;
 /** A trend counts only when its slope is this many standard errors from 0 (~95 %): logs are noisy. */
-export const TREND_MIN_T = 2;
+const TREND_MIN_T = 2;
 /** GPU memory at or above this fraction risks OOM (nvitop calls 80 % heavy; 95 % is trellis's, G2). */
-export const GPU_MEMORY_WARN_FRACTION = 0.95;
+const GPU_MEMORY_WARN_FRACTION = 0.95;
 /** After firing, a rule stays quiet this many logs in that stage: one alert per problem, not per wiggle. */
-export const COOLDOWN_LOGS = 50;
+const COOLDOWN_LOGS = 50;
 
 export interface HealthOptions {
   warmupSteps: number;

@@ -19,7 +19,7 @@ export interface StageWindows {
   gradBaseline: { mean: number; sd: number } | null;
 }
 
-export interface RuleInput {
+interface RuleInput {
   trainer: string | undefined;
   step: number;
   metrics: Readonly<Record<string, number>>;
@@ -34,7 +34,7 @@ export interface Finding {
   message: string;
 }
 
-export interface MetricRule {
+interface MetricRule {
   id: AlertId;
   applies: (trainer: string | undefined) => boolean;
   check: (input: RuleInput) => Finding | null;

@@ -9,7 +9,7 @@ export const STALLED_CODE = "stalled";
 export const STALL_CLEARED_CODE = "stall_cleared";
 
 /** The alert a `stalled` notice raises, or the stage a clearing notice (or the stage's end) clears. */
-export function stallAlertOf(event: RunEvent): { raise: Alert } | { clear: string } | null {
+function stallAlertOf(event: RunEvent): { raise: Alert } | { clear: string } | null {
   if (event.type === "notice" && event.code === STALLED_CODE)
     return {
       raise: { id: "stalled", severity: "error", stage: event.stage ?? null, step: null, message: event.message },

@@ -8,7 +8,7 @@
 /** With no timeout configured, a stage is stalled after this long at least: a slow disk pauses for seconds. */
 export const MIN_STALL_SECONDS = 60;
 /** ...or after this many median steps, whichever is longer: a slow step is not a stall. */
-export const STALL_STEP_MULTIPLE = 10;
+const STALL_STEP_MULTIPLE = 10;
 /**
  * Before the first step ends, the timeout is at least this long: until the heartbeat thread
  * starts (Python imports torch first) and while a model loads in calls that hold the GIL, a
@@ -18,7 +18,7 @@ export const STARTUP_STALL_SECONDS = 300;
 /** The environment variable that sets the timeout (seconds) for every stage; tests set ~5. */
 export const STALL_SECONDS_ENV = "TRELLIS_STALL_SECONDS";
 /** Step durations the default timeout is taken from: the recent ones, bounded memory. */
-export const STEP_TIMES_KEPT = 50;
+const STEP_TIMES_KEPT = 50;
 
 export interface StallClock {
   /** When the stage started (its process was launched). */

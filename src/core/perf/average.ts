@@ -35,7 +35,7 @@ const empty = (): ThroughputTotals => ({
   intervals: 0,
 });
 
-export function addInterval(t: ThroughputTotals, x: Throughput): ThroughputTotals {
+function addInterval(t: ThroughputTotals, x: Throughput): ThroughputTotals {
   const s = x.seconds;
   return {
     seconds: t.seconds + s,

@@ -18,7 +18,7 @@ export interface PlanFingerprint {
   versions: Record<string, string>;
 }
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -46,7 +46,7 @@ export interface PlanCache {
   set(key: string, plan: Plan): Promise<void>;
 }
 
-export interface CachedPlan {
+interface CachedPlan {
   plan: Plan;
   cached: boolean;
 }

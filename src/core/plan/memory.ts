@@ -42,14 +42,14 @@ const CHECKPOINT_BYTES_PER_LAYER = 2;
 const LOGITS_BYTES = 8;
 
 /** Optimizer state bytes per trainable parameter (AdamW keeps two moments in the param dtype). */
-export function optimizerBytes(optimizer: string, weightBytes: number): number {
+function optimizerBytes(optimizer: string, weightBytes: number): number {
   if (/8bit/.test(optimizer)) return 2;
   if (/^sgd|adafactor/.test(optimizer)) return weightBytes;
   return 2 * weightBytes;
 }
 
 /** Rows in the forward pass: DPO and ORPO concatenate chosen and rejected on the batch axis. */
-export function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
+function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
   return trainer === "sft" ? microBatch : 2 * microBatch;
 }
 

@@ -21,7 +21,7 @@ export type ProbeOutcome =
   /** Anything else (a bug, bad data): the plan stops, it does not treat it as "too big". */
   | { kind: "error"; message: string };
 
-export type Probe = (c: BatchConfig) => Promise<ProbeOutcome>;
+type Probe = (c: BatchConfig) => Promise<ProbeOutcome>;
 
 export interface PlanInput {
   /** The recipe's per-process batch: per_device_train_batch_size x gradient_accumulation_steps. */
@@ -36,7 +36,7 @@ export interface PlanInput {
 }
 
 /** Skip a size whose estimate exceeds capacity by more than this: the estimate is rough. */
-export const ESTIMATE_SLACK = 1.5;
+const ESTIMATE_SLACK = 1.5;
 export const DEFAULT_MARGIN = 0.1;
 
 export type ProbeRow = BatchConfig & {

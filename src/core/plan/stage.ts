@@ -43,7 +43,7 @@ export function formatPlan(stageId: string, plan: Plan, cached: boolean): string
   return `${lines.join("\n")}\n`;
 }
 
-export function formatProbes(rows: ProbeRow[]): string[] {
+function formatProbes(rows: ProbeRow[]): string[] {
   const head = "  micro x accum  ckpt  precomp  estimate    peak        tokens/s  outcome";
   return [
     head,

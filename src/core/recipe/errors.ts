@@ -20,7 +20,7 @@ export interface RecipeProblem {
 }
 
 /** `stages[1].args.learning_rate` */
-export function formatPath(path: FieldPath): string {
+function formatPath(path: FieldPath): string {
   let out = "";
   for (const part of path) out += typeof part === "number" ? `[${part}]` : out ? `.${part}` : part;
   return out;

@@ -1,11 +1,11 @@
 /** Stages run in the listed order, except that a stage always runs after the stage it starts `from`. */
 
-export interface StageLink {
+interface StageLink {
   id: string;
   from?: string | undefined;
 }
 
-export type StageOrder = { ok: true; order: number[] } | { ok: false; cycle: string[] };
+type StageOrder = { ok: true; order: number[] } | { ok: false; cycle: string[] };
 
 /** A stable topological order of stage indexes, or the ids along a cycle. */
 export function orderStages(stages: readonly StageLink[]): StageOrder {

@@ -2,7 +2,7 @@
 import { isMap, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from "yaml";
 import type { FieldPath } from "./errors.js";
 
-export interface Position {
+interface Position {
   line: number;
   col: number;
 }

@@ -76,7 +76,7 @@ export function checkChatTemplate(recipe: Recipe, conversationalFiles: string[],
   ];
 }
 
-export interface DiskNeed {
+interface DiskNeed {
   bytes: number;
   /** One line each stage, for the message. */
   parts: string[];

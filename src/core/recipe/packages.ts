@@ -21,7 +21,7 @@ export interface PackageNeed {
 }
 
 /** transformers' report_to integrations and the distribution each one imports. */
-export const TRACKER_PACKAGES: Readonly<Record<string, string>> = {
+const TRACKER_PACKAGES: Readonly<Record<string, string>> = {
   azure_ml: "azureml-core",
   clearml: "clearml",
   codecarbon: "codecarbon",

@@ -11,7 +11,7 @@ import { didYouMean } from "./suggest.js";
 const FOUR_BIT_ONLY = ["quant_type", "compute_dtype", "double_quant", "quant_storage"] as const;
 
 /** transformers 5.18's OptimizerNames: `optim` takes one of these (anything else fails when the config is built). */
-export const OPTIMIZER_NAMES = [
+const OPTIMIZER_NAMES = [
   "adamw_torch",
   "adamw_torch_fused",
   "adamw_torch_xla",

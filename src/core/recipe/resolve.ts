@@ -9,12 +9,12 @@ import type { Convert } from "../data/convert.js";
 
 export type FileFormat = "json" | "csv" | "parquet";
 
-export type ResolvedSource =
+type ResolvedSource =
   | { files: string[]; format: FileFormat }
   | { hub: string; split: string; config: string | null; revision: string | null }
   | { fraction: number; seed: number };
 
-export interface ResolvedData {
+interface ResolvedData {
   train: ResolvedSource;
   eval: ResolvedSource | null;
   columns: Record<string, string>;

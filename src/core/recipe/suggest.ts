@@ -1,6 +1,6 @@
 /** "Did you mean" for mistyped keys: the closest known name, if it is close enough. */
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let diag = prev[0]!;
@@ -15,7 +15,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The known name nearest to `word`, within a third of its length (at least 2 edits). */
-export function closest(word: string, known: Iterable<string>): string | undefined {
+function closest(word: string, known: Iterable<string>): string | undefined {
   // A shortened name ("alpha" for "lora_alpha") is closer in meaning than in edits.
   const names = [...known];
   const part =

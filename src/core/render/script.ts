@@ -14,7 +14,7 @@ const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
 };
 
-export interface ScriptInput {
+interface ScriptInput {
   trainer: Trainer;
   stageId: string;
   /** File name of the JSON spec beside the script. Built from a validated stage id. */

@@ -21,7 +21,7 @@ function escaped(ch: string): string {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
-export interface SanitiseOptions {
+interface SanitiseOptions {
   /** Keep newlines and tabs (multi-line text); every other control is still escaped. */
   lines?: boolean;
 }

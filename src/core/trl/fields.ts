@@ -13,7 +13,7 @@ import { atLeast, formatVersion, parseVersion, type Version } from "./version.js
 
 export type Kind = "null" | "boolean" | "integer" | "number" | "string" | "array" | "object" | "any";
 
-export interface FieldInfo {
+interface FieldInfo {
   kinds: Kind[];
   default: unknown;
 }
@@ -86,7 +86,7 @@ export function fieldAt(trainer: Trainer, name: string, target: Version): FieldA
  * The newest table at or below `target`, by release line (a table of 0.12.2 stands for 0.12.x:
  * patch releases do not change config fields); the oldest table when the target is older than all.
  */
-export function tableFor(target: Version): FieldsFile {
+function tableFor(target: Version): FieldsFile {
   let best = TABLES[0]!;
   for (const t of TABLES) if (atLeast(minorOf(target), formatVersion(minorOf(parseVersion(t.trl)!)))) best = t;
   return best;

@@ -19,8 +19,6 @@ import { SYMBOLS, type Painter, type Theme } from "./theme.js";
 
 /** Axis labels take 5 cells: compact() never writes more. */
 const LABEL = 5;
-/** Narrower than this, a chart is not worth drawing. */
-export const MIN_CHART_WIDTH = 20;
 
 /** The x axis in the settings, as a step map and a unit for the axis label. */
 function xAxisOf(

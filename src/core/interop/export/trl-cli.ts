@@ -10,7 +10,7 @@ import { formatOf } from "../../recipe/resolve.js";
 import type { Data, Recipe, Source, Stage } from "../../recipe/schema.js";
 import { toPyYaml } from "./pyyaml.js";
 
-export interface ExportedStage {
+interface ExportedStage {
   stage: string;
   trainer: "sft" | "dpo";
   file: string;
@@ -19,7 +19,7 @@ export interface ExportedStage {
   notes: string[];
 }
 
-export interface SkippedStage {
+interface SkippedStage {
   stage: string;
   trainer: string;
   reasons: string[];
@@ -30,7 +30,7 @@ export interface TrlExport {
   skipped: SkippedStage[];
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   /** The recipe file's folder: relative data paths and output_dir resolve against it. */
   recipeDir: string;
   recipeFile?: string;

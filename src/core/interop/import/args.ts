@@ -11,7 +11,7 @@ import { didYouMean } from "../../recipe/suggest.js";
 import { STAGE, type Draft } from "./draft.js";
 import { emptyNote, isEmpty, show, type Raw } from "./types.js";
 
-export const TARGET_TRL = parseVersion(FIELDS_TRL_VERSION)!;
+const TARGET_TRL = parseVersion(FIELDS_TRL_VERSION)!;
 
 /** TrainingArguments fields that transformers 5 (under TRL 1.13) no longer has. */
 const TRANSFORMERS_RENAMED: Record<string, { to: string; note: string }> = {

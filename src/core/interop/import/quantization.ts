@@ -7,9 +7,9 @@ import { ATTENTION_IMPLEMENTATIONS } from "../../recipe/schema.js";
 import type { Draft } from "./draft.js";
 import { show } from "./types.js";
 
-export const BNB_EXTRA = "bitsandbytes";
-export const QUANT_TYPES = ["nf4", "fp4"];
-export const QUANT_STORAGE = ["uint8", "float32", "bfloat16", "float16"];
+const BNB_EXTRA = "bitsandbytes";
+const QUANT_TYPES = ["nf4", "fp4"];
+const QUANT_STORAGE = ["uint8", "float32", "bfloat16", "float16"];
 /** Why quantised weights need an adapter: the Trainer refuses to train them (so does every tool). */
 export const NEEDS_ADAPTER = "quantised weights cannot be trained themselves: only with a LoRA adapter (QLoRA)";
 
