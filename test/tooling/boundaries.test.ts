@@ -42,6 +42,24 @@ const violations: Array<[string, string, string, RegExp]> = [
     /depends on nothing outside src\/core/,
   ],
   [
+    "the recipe core imports an importer",
+    "src/core/recipe/check.ts",
+    `import { importConfig } from "../interop/import/index.js";\nexport const f = importConfig;\n`,
+    /the rest of src\/core does not import it/,
+  ],
+  [
+    "an importer still may not do I/O",
+    "src/core/interop/import/detect.ts",
+    `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    /src\/core is pure/,
+  ],
+  [
+    "the core outside interop still may not do I/O",
+    "src/core/recipe/check.ts",
+    `import { readFileSync } from "node:fs";\nexport const f = readFileSync;\n`,
+    /src\/core is pure/,
+  ],
+  [
     "the UI imports an adapter",
     "src/ui/format.ts",
     `import { readRows } from "../adapters/data-files.js";\nexport const f = readRows;\n`,
