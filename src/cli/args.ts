@@ -1,6 +1,11 @@
-/** Argument parsing shared by the commands: node's parseArgs, with usage errors as exit code 2. */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+/**
+ * Argument parsing shared by the commands: node's parseArgs over the flags of the command table
+ * (commands/), with usage errors as exit code 2.
+ */
+import { parseArgs } from "node:util";
 import { TrellisError } from "../core/errors.js";
+import table from "./commands/index.cjs";
+import type { CommandSpec } from "./commands/spec.cjs";
 
 export const USAGE_EXIT = 2;
 
@@ -8,7 +13,26 @@ export class UsageError extends TrellisError {
   override readonly exitCode = USAGE_EXIT;
 }
 
-export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+/** parseArgs options from a command's flags in the table: type, short and multiple. */
+type ParseOptions<F extends CommandSpec["flags"]> = {
+  -readonly [K in keyof F]: {
+    type: F[K]["type"];
+    multiple: F[K] extends { multiple: true } ? true : false;
+    short?: string;
+  };
+};
+
+type Table = typeof table.BY_NAME;
+
+/** A command's arguments, parsed with the flags its entry in the command table (commands/) declares. */
+export function parse<N extends keyof Table>(args: string[], command: N) {
+  const spec: Table[N] = table.BY_NAME[command];
+  const options = Object.fromEntries(
+    Object.entries(spec.flags).map(([name, f]) => [
+      name,
+      { type: f.type, multiple: f.multiple ?? false, ...(f.short ? { short: f.short } : {}) },
+    ]),
+  ) as ParseOptions<Table[N]["flags"]>;
   try {
     return parseArgs({
       args,
@@ -25,15 +49,6 @@ export function onlyPositional(positionals: string[], what: string, command: str
   if (positionals.length !== 1) throw new UsageError(`${command} takes one ${what} (see trellis ${command} --help)`);
   return positionals[0]!;
 }
-
-export const ENV_FLAGS = {
-  python: { type: "string" },
-  "reuse-torch": { type: "string" },
-  wheelhouse: { type: "string" },
-  venv: { type: "string" },
-  extra: { type: "string", multiple: true },
-  "torch-backend": { type: "string" },
-} as const satisfies ParseArgsConfig["options"];
 
 export function envOptions(v: {
   python?: string | boolean;

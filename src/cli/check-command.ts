@@ -9,15 +9,11 @@ import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { importIfForeign } from "../app/import.js";
 import { checkRecipePackages } from "../app/extras.js";
 import { checkModelAvailable } from "../app/check-model.js";
-import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
+import { onlyPositional, parse } from "./args.js";
 import { sanitise, terminalSafeJson } from "../core/text/sanitise.js";
 
 export async function checkCommand(args: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(args, {
-    "trl-version": { type: "string" },
-    json: { type: "boolean" },
-    extra: ENV_FLAGS.extra,
-  });
+  const { values, positionals } = parse(args, "check");
   if (values.help) return help();
   const file = onlyPositional(positionals, "recipe file", "check");
   const load = async () => {

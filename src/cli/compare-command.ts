@@ -7,19 +7,10 @@ import { compareFiles, readJson } from "../adapters/compare-dir.js";
 import type { Advice } from "../core/compare/advice.js";
 import type { ArmResult, Scores } from "../core/compare/arm-result.js";
 import { chooseView } from "../ui/choose-view.js";
-import { envOptions, ENV_FLAGS, parse, runsDirOf, UsageError } from "./args.js";
+import { envOptions, parse, runsDirOf, UsageError } from "./args.js";
 
 export async function compareCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, {
-    json: { type: "boolean" },
-    plain: { type: "boolean" },
-    "runs-dir": { type: "string" },
-    advise: { type: "boolean" },
-    show: { type: "string" },
-    resume: { type: "string" },
-    "no-plot": { type: "boolean" },
-    ...ENV_FLAGS,
-  });
+  const { values, positionals } = parse(rest, "compare");
   if (values.help) return help();
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
   const say = (line: string) => process.stderr.write(`${sanitise(line, { lines: true })}\n`);

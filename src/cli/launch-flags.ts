@@ -3,14 +3,11 @@ import { ENGINES, type Engine } from "../core/distributed/block.js";
 import { parseRendezvous, type LaunchFlags } from "../core/distributed/resolve.js";
 import type { SlurmOptions } from "../core/distributed/slurm.js";
 import { UsageError } from "./args.js";
+import type shared from "./commands/shared.cjs";
 
-export const LAUNCH_FLAGS = {
-  "processes-per-node": { type: "string" },
-  nodes: { type: "string" },
-  "node-rank": { type: "string" },
-  rendezvous: { type: "string" },
-  engine: { type: "string" },
-} as const;
+/** The flags, as the command table declares them (commands/shared.cts). */
+type LAUNCH_FLAGS = typeof shared.LAUNCH_FLAGS;
+type SLURM_FLAGS = typeof shared.SLURM_FLAGS;
 
 function count(value: string | undefined, flag: string, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -20,7 +17,7 @@ function count(value: string | undefined, flag: string, min: number): number | u
   return n;
 }
 
-export function launchFlags(values: { [K in keyof typeof LAUNCH_FLAGS]?: string }): LaunchFlags {
+export function launchFlags(values: { [K in keyof LAUNCH_FLAGS]?: string }): LaunchFlags {
   const rendezvous = values.rendezvous === undefined ? undefined : parseRendezvous(values.rendezvous);
   if (values.rendezvous !== undefined && !rendezvous)
     throw new UsageError(`--rendezvous must be HOST:PORT (got '${values.rendezvous}')`);
@@ -35,18 +32,9 @@ export function launchFlags(values: { [K in keyof typeof LAUNCH_FLAGS]?: string 
   };
 }
 
-export const SLURM_FLAGS = {
-  slurm: { type: "boolean" },
-  "gpus-per-node": { type: "string" },
-  partition: { type: "string" },
-  time: { type: "string" },
-  account: { type: "string" },
-  sbatch: { type: "string", multiple: true },
-} as const;
-
 /** `--slurm` and its options; undefined without `--slurm`. */
 export function slurmOptions(
-  values: { [K in keyof typeof SLURM_FLAGS]?: K extends "slurm" ? boolean : K extends "sbatch" ? string[] : string } & {
+  values: { [K in keyof SLURM_FLAGS]?: K extends "slurm" ? boolean : K extends "sbatch" ? string[] : string } & {
     nodes?: string;
   },
 ): SlurmOptions | undefined {

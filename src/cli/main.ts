@@ -22,37 +22,37 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const help = (name: string) => () => (process.stdout.write(HELP[name]!), 0);
-  const commands = () => import("./run-commands.js");
-
+  // One line a command of the table (commands/index.cts), each importing its handler's module
+  // by name, so that the bundle keeps every command a chunk of its own.
   switch (command) {
     case "run":
-      return (await commands()).runCommand(rest, help("run"));
-    case "import":
-      return (await import("./import-export.js")).importCommand(rest);
-    case "export":
-      return (await import("./import-export.js")).exportCommand(rest);
+      return (await import("./run-command.js")).runCommand(rest, help("run"));
     case "reproduce":
-      return (await commands()).reproduceCommand(rest, help("reproduce"));
+      return (await import("./reproduce-command.js")).reproduceCommand(rest, help("reproduce"));
     case "resume":
-      return (await commands()).resumeCommand(rest, help("resume"));
+      return (await import("./resume-command.js")).resumeCommand(rest, help("resume"));
     case "attach":
-      return (await commands()).attachCommand(rest, help("attach"));
+      return (await import("./attach-command.js")).attachCommand(rest, help("attach"));
     case "stop":
-      return (await commands()).stopCommand(rest, help("stop"));
+      return (await import("./stop-command.js")).stopCommand(rest, help("stop"));
     case "ls":
-      return (await commands()).lsCommand(rest, help("ls"));
+      return (await import("./ls-command.js")).lsCommand(rest, help("ls"));
     case "logs":
-      return (await commands()).logsCommand(rest, help("logs"));
+      return (await import("./logs-command.js")).logsCommand(rest, help("logs"));
     case "compare":
       return (await import("./compare-command.js")).compareCommand(rest, help("compare"));
-    case "plan":
-      return (await import("./plan-command.js")).planCommand(rest, help("plan"));
+    case "import":
+      return (await import("./import-command.js")).importCommand(rest, help("import"));
+    case "export":
+      return (await import("./export-command.js")).exportCommand(rest, help("export"));
     case "merge":
       return (await import("./merge-command.js")).mergeCommand(rest, help("merge"));
     case "render":
       return (await import("./render-command.js")).renderCommand(rest, help("render"));
     case "check":
       return (await import("./check-command.js")).checkCommand(rest, help("check"));
+    case "plan":
+      return (await import("./plan-command.js")).planCommand(rest, help("plan"));
     case "env":
       return (await import("./env-commands.js")).envCommand(rest, help);
     default: {

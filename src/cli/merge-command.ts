@@ -5,12 +5,7 @@ import { findRun } from "../app/list-runs.js";
 import { parse, runsDirOf, UsageError } from "./args.js";
 
 export async function mergeCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, {
-    stage: { type: "string" },
-    out: { type: "string" },
-    json: { type: "boolean" },
-    "runs-dir": { type: "string" },
-  });
+  const { values, positionals } = parse(rest, "merge");
   if (values.help) return help();
   if (positionals.length > 1) throw new UsageError("merge takes one run id (see trellis merge --help)");
   const runDir = findRun(path.resolve(runsDirOf(values["runs-dir"])), positionals[0]);

@@ -4,10 +4,10 @@ import { formatPlan } from "../core/plan/stage.js";
 import { setupEnvironment } from "../app/env.js";
 import { loadRecipe } from "../app/load-recipe.js";
 import { planStages } from "../app/plan.js";
-import { envOptions, ENV_FLAGS, onlyPositional, parse } from "./args.js";
+import { envOptions, onlyPositional, parse } from "./args.js";
 
 export async function planCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { json: { type: "boolean" }, ...ENV_FLAGS });
+  const { values, positionals } = parse(rest, "plan");
   if (values.help) return help();
   const loaded = await loadRecipe(onlyPositional(positionals, "recipe file", "plan"), path.resolve("runs", "output"));
   const env = await setupEnvironment({ ...envOptions(values), out: process.stderr });

@@ -1,17 +1,10 @@
 /** `trellis render`: the standalone TRL scripts of a recipe. */
 import path from "node:path";
-import { envOptions, ENV_FLAGS, onlyPositional, parse } from "./args.js";
-import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
+import { envOptions, onlyPositional, parse } from "./args.js";
+import { launchFlags, slurmOptions } from "./launch-flags.js";
 
 export async function renderCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, {
-    out: { type: "string", short: "o" },
-    "trl-version": { type: "string" },
-    json: { type: "boolean" },
-    ...LAUNCH_FLAGS,
-    ...SLURM_FLAGS,
-    ...ENV_FLAGS,
-  });
+  const { values, positionals } = parse(rest, "render");
   if (values.help) return help();
   const { renderToFolder } = await import("../app/render.js");
   const slurm = slurmOptions(values);

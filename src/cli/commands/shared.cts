@@ -1,0 +1,129 @@
+/** Flags and help sections several commands share (the shape: spec.cts). */
+import type { FlagSpec, SectionSpec } from "./spec.cjs";
+
+/** The options of the managed Python environment (run, reproduce, compare, plan, render, env). */
+const ENV_FLAGS = {
+  python: {
+    type: "string",
+    value: "PATH",
+    default: "$TRELLIS_PYTHON or python3",
+    help: "base Python for the managed venv",
+    section: "env",
+  },
+  "reuse-torch": {
+    type: "string",
+    value: "PY",
+    default: "$TRELLIS_REUSE_TORCH",
+    help: "reuse the torch (CUDA build) of the environment of this python executable instead of installing one",
+    section: "env",
+  },
+  wheelhouse: {
+    type: "string",
+    value: "DIR",
+    default: "$TRELLIS_WHEELHOUSE",
+    help: "install offline from this folder of wheels",
+    section: "env",
+  },
+  "torch-backend": {
+    type: "string",
+    value: "B",
+    default:
+      "$TRELLIS_TORCH_BACKEND, else auto: from the NVIDIA driver's CUDA version, cpu without one",
+    help: "auto, cpu, cu126, cu128 or cu130: the torch build, one lock each",
+    section: "env",
+  },
+  venv: {
+    type: "string",
+    value: "DIR",
+    default: "$TRELLIS_VENV, else the cache: $TRELLIS_CACHE_DIR, $XDG_CACHE_HOME/trellis or ~/.cache/trellis",
+    help: "use this folder for the venv",
+    section: "env",
+  },
+  extra: {
+    type: "string",
+    multiple: true,
+    value: "NAME",
+    help: "add an optional package set from python/extras/ (repeatable): tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed (flash-attn has no wheels)",
+    section: "env",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/** `trellis run` flags over the recipe's `launch` block (src/cli/launch-flags.ts reads them). */
+const LAUNCH_FLAGS = {
+  "processes-per-node": {
+    type: "string",
+    value: "N",
+    default: "every visible GPU, 1 without one",
+    help: "processes on each node",
+    section: "launch",
+  },
+  nodes: {
+    type: "string",
+    value: "N",
+    default: "1",
+    help: "machines; each runs `trellis run` with its --node-rank (with --slurm: nodes to allocate)",
+    section: "launch",
+  },
+  "node-rank": {
+    type: "string",
+    value: "R",
+    default: "0",
+    help: "this machine's place among the nodes",
+    section: "launch",
+  },
+  rendezvous: {
+    type: "string",
+    value: "HOST:PORT",
+    help: "the c10d rendezvous, on the first node (needed with --nodes > 1)",
+    section: "launch",
+  },
+  engine: {
+    type: "string",
+    value: "E",
+    default: "torchrun",
+    help: "torchrun or accelerate (launch.profile: TRL's multi_gpu, zero1-3, fsdp1-2; or launch.config_file)",
+    section: "launch",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+const SLURM_FLAGS = {
+  slurm: {
+    type: "boolean",
+    help: "write runs/<id>/slurm/<stage>/job.sbatch and submit it; each node's rank comes from Slurm at run time, c10d on the first node, a preflight compares versions on every node first",
+    section: "slurm",
+  },
+  "gpus-per-node": {
+    type: "string",
+    value: "G",
+    default: "0: one process per node",
+    help: "GPUs per node, one process each",
+    section: "slurm",
+  },
+  partition: { type: "string", value: "P", help: "the sbatch option of that name", section: "slurm" },
+  time: { type: "string", value: "T", help: "the sbatch option of that name", section: "slurm" },
+  account: { type: "string", value: "A", help: "the sbatch option of that name", section: "slurm" },
+  sbatch: {
+    type: "string",
+    multiple: true,
+    value: "LINE",
+    help: "an extra '#SBATCH --option' line (repeatable)",
+    section: "slurm",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+const SECTIONS = {
+  env: { title: "The managed Python environment:" },
+  launch: {
+    title: "Several processes (over the recipe's launch block; torchrun's elastic agent by default):",
+  },
+  slurm: { title: "Slurm (from the login node; each stage is one job, followed live):" },
+} as const satisfies Record<string, SectionSpec>;
+
+const RUNS_DIR = {
+  type: "string",
+  value: "DIR",
+  default: "$TRELLIS_RUNS_DIR or ./runs",
+  help: "where to look for runs",
+} as const satisfies FlagSpec;
+
+export = { ENV_FLAGS, LAUNCH_FLAGS, SLURM_FLAGS, SECTIONS, RUNS_DIR };
