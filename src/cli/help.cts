@@ -54,14 +54,20 @@ function commandHelp(spec: CommandSpec): string {
   const [first, ...more] = spec.usage;
   const out = [`Usage: trellis ${first}`, ...more.map((u) => `       trellis ${u}`), "", spec.description];
   const options = flagsIn(spec, undefined);
-  if (options.length) out.push("", "Options:", ...options.map(([n, f]) => row(flagLabel(n, f), flagText(f), HELP_COLUMN)));
+  if (options.length)
+    out.push("", "Options:", ...options.map(([n, f]) => row(flagLabel(n, f), flagText(f), HELP_COLUMN)));
   for (const [key, section] of Object.entries(spec.sections ?? {})) {
     const flags = flagsIn(spec, key);
     if (!flags.length) continue;
     const title = [section.title];
     if (section.brief) {
       const names = flags.map(([n]) => `--${n}`).join(", ");
-      out.push("", ...title, ...wrap(names, WIDTH - 2).map((l) => `  ${l}`), `${" ".repeat(HELP_COLUMN)}${section.brief}`);
+      out.push(
+        "",
+        ...title,
+        ...wrap(names, WIDTH - 2).map((l) => `  ${l}`),
+        `${" ".repeat(HELP_COLUMN)}${section.brief}`,
+      );
     } else out.push("", ...title, ...flags.map(([n, f]) => row(flagLabel(n, f), flagText(f), HELP_COLUMN)));
   }
   if (spec.notes) out.push("", spec.notes);

@@ -33,11 +33,20 @@ function flagRow(name: string, flag: FlagSpec): string {
 }
 
 function commandSection(spec: CommandSpec): string {
-  const out = [`## trellis ${spec.name}`, "", prose(spec.summary), "", "```", ...spec.usage.map((u) => `trellis ${u}`), "```"];
+  const out = [
+    `## trellis ${spec.name}`,
+    "",
+    prose(spec.summary),
+    "",
+    "```",
+    ...spec.usage.map((u) => `trellis ${u}`),
+    "```",
+  ];
   out.push("", paragraphs(spec.description));
   if (spec.args.length) {
     out.push("", "| argument | |", "| --- | --- |");
-    for (const a of spec.args) out.push(`| ${cell(`\`${a.optional ? `[${a.name}]` : `<${a.name}>`}\``)} | ${cell(a.help)} |`);
+    for (const a of spec.args)
+      out.push(`| ${cell(`\`${a.optional ? `[${a.name}]` : `<${a.name}>`}\``)} | ${cell(a.help)} |`);
   }
   const flags = Object.entries(spec.flags);
   if (flags.length) {

@@ -9,7 +9,9 @@ const RUN = {
   synopsis: "run <recipe.yaml>",
   summary: "validate, render and run a recipe's stages; events in runs/<id>/",
   usage: ["run <recipe.yaml> [options]"],
-  args: [{ name: "recipe.yaml", help: "the recipe (or a TRL, handbook, axolotl or LLaMA-Factory config, imported first)" }],
+  args: [
+    { name: "recipe.yaml", help: "the recipe (or a TRL, handbook, axolotl or LLaMA-Factory config, imported first)" },
+  ],
   description: `Validates the recipe (nothing starts when it is wrong), sets up or reuses the managed Python
 environment, renders the stages into runs/<run-id>/scripts and runs them in order. Everything
 lands in runs/<run-id>/: recipe.yaml, recipe.resolved.yaml, scripts/, logs/, trellis.log and

@@ -27,8 +27,7 @@ const ENV_FLAGS = {
   "torch-backend": {
     type: "string",
     value: "B",
-    default:
-      "$TRELLIS_TORCH_BACKEND, else auto: from the NVIDIA driver's CUDA version, cpu without one",
+    default: "$TRELLIS_TORCH_BACKEND, else auto: from the NVIDIA driver's CUDA version, cpu without one",
     help: "auto, cpu, cu126, cu128 or cu130: the torch build, one lock each",
     section: "env",
   },
