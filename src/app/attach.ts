@@ -39,7 +39,7 @@ export interface AttachTarget {
 }
 
 /**
- * The one rule for Ctrl-C, in every view (README, "Ctrl-C"): on a live run the first stop request
+ * The one rule for Ctrl-C, in every view (docs/runs.md, "Ctrl-C"): on a live run the first stop request
  * stops it gracefully (a checkpoint, then `stopped`), the second kills the trainer's processes
  * (the supervisor takes a second `stop` so), a third leaves; on a run that no longer runs, it
  * leaves. `q` in the dashboard detaches. `stopsSent` counts the stop requests before this one (a

@@ -4,7 +4,7 @@
  * says how to stop and reattach; attach opens the finished run for review, q leaves it with the
  * summary; s then y stops gracefully with a checkpoint. Ctrl-C is the one rule of every view:
  * it stops the run (a checkpoint, then stopped), in `run` as in `attach`; q detaches.
- * UPDATE_SCREENS=1 rewrites the screen fixtures in test/fixtures/screens/ (shown in the README).
+ * UPDATE_SCREENS=1 rewrites the screen fixtures in test/fixtures/screens/ (shown in docs/dashboard.md).
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";

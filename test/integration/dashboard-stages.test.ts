@@ -3,7 +3,7 @@
  * (quickstart SFT then DPO), resized as it goes to save a second run: the phase line in the first
  * seconds, the stage tabs while DPO runs (t shows SFT's charts), the wide layout with its
  * sidebar; then the finished run opened for review at each size, with its curves; `--summary`
- * keeps the text. UPDATE_SCREENS=1 rewrites the captures in test/fixtures/screens/ (README).
+ * keeps the text. UPDATE_SCREENS=1 rewrites the captures in test/fixtures/screens/ (docs/dashboard.md).
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";

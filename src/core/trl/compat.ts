@@ -8,7 +8,7 @@ import { atLeast, formatVersion, type Version } from "./version.js";
 /**
  * The TRL releases trellis renders for: from OLDEST_SUPPORTED_TRL up to, not including,
  * BEYOND_SUPPORTED_TRL. The oldest is the oldest release the version matrix
- * (scripts/test-matrix.mjs versions) ran the quickstarts under; the README says why not older.
+ * (scripts/test-matrix.mjs versions) ran the quickstarts under; docs/recipes.md says why not older.
  */
 export const OLDEST_SUPPORTED_TRL = "0.12.0";
 /** A next major release may move anything again: refuse it rather than render a guess. */
