@@ -14,7 +14,7 @@ const quietOnEpipe = (err) => {
 };
 
 if (!command || command === "help" || command === "--help" || command === "-h") {
-  const { HELP } = require("../dist/src/cli/help.cjs");
+  const { HELP } = require("../dist/src/bundled/help.cjs");
   process.stdout.on("error", quietOnEpipe);
   process.stdout.write(HELP[rest.join(" ")] ?? HELP[""]);
 } else if (command === "--version" || command === "-V") {

@@ -39,3 +39,15 @@ await build({
   },
   logLevel: "warning",
 });
+// The help text for bin/trellis.js, which answers `trellis --help` as CommonJS: help.cjs and the
+// command table it is made from (src/cli/commands/, a file per command) joined into one file, so
+// that --help reads one module, not twenty.
+await build({
+  entryPoints: [path.join(root, "dist", "src", "cli", "help.cjs")],
+  outfile: path.join(outdir, "help.cjs"),
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  logLevel: "warning",
+});

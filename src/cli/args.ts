@@ -26,9 +26,9 @@ type Table = typeof table.BY_NAME;
 
 /** A command's arguments, parsed with the flags its entry in the command table (commands/) declares. */
 export function parse<N extends keyof Table>(args: string[], command: N) {
-  const spec: Table[N] = table.BY_NAME[command];
+  const flags: CommandSpec["flags"] = table.BY_NAME[command].flags;
   const options = Object.fromEntries(
-    Object.entries(spec.flags).map(([name, f]) => [
+    Object.entries(flags).map(([name, f]) => [
       name,
       { type: f.type, multiple: f.multiple ?? false, ...(f.short ? { short: f.short } : {}) },
     ]),
