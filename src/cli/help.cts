@@ -66,7 +66,7 @@ function commandHelp(spec: CommandSpec): string {
         "",
         ...title,
         ...wrap(names, WIDTH - 2).map((l) => `  ${l}`),
-        `${" ".repeat(HELP_COLUMN)}${section.brief}`,
+        ...wrap(section.brief, WIDTH - HELP_COLUMN).map((l) => `${" ".repeat(HELP_COLUMN)}${l}`),
       );
     } else out.push("", ...title, ...flags.map(([n, f]) => row(flagLabel(n, f), flagText(f), HELP_COLUMN)));
   }

@@ -33,7 +33,7 @@ trellis_runtime helpers they import.`,
     ...ENV_FLAGS,
   },
   sections: {
-    launch: { ...SECTIONS.launch, brief: "as for trellis run: the launch command written into the scripts" },
+    launch: { ...SECTIONS.launch, brief: "as for trellis run" },
     slurm: {
       ...SECTIONS.slurm,
       brief:
