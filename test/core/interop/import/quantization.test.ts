@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { importConfig, type ImportFormat, type ImportResult, type Raw } from "../../../../src/core/interop/import/index.js";
+import {
+  importConfig,
+  type ImportFormat,
+  type ImportResult,
+  type Raw,
+} from "../../../../src/core/interop/import/index.js";
 import { parseRecipe } from "../../../../src/core/recipe/parse.js";
 import { parseVersion } from "../../../../src/core/trl/version.js";
 
