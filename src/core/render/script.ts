@@ -4,7 +4,7 @@
  * value is read at run time from the JSON spec beside the script.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { ktoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import { generationLines as gen } from "./generations-block.js";
 
@@ -12,6 +12,7 @@ const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   sft: { config: "SFTConfig", trainer: "SFTTrainer" },
   dpo: { config: "DPOConfig", trainer: "DPOTrainer" },
   orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
+  kto: { config: "KTOConfig", trainer: "KTOTrainer" },
 };
 
 export interface ScriptInput {
@@ -31,9 +32,11 @@ export function stageFileBase(index: number, stageId: string): string {
 
 export function renderScript(input: ScriptInput): string {
   const { config, trainer } = CLASSES[input.trainer];
-  const module = input.trainer === "orpo" ? orpoImport(input.trl) : "trl";
+  const module =
+    input.trainer === "orpo" ? orpoImport(input.trl) : input.trainer === "kto" ? ktoImport(input.trl) : "trl";
   const tokenizerArg = tokenizerKeyword(input.trl);
-  const needsReference = input.trainer === "dpo";
+  const needsReference = input.trainer === "dpo" || input.trainer === "kto";
+  const kto = input.trainer === "kto";
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);
@@ -71,7 +74,7 @@ def train(emit: Emitter, argv: list[str]) -> None:
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
-    from trellis_runtime import probe, quantization
+    from trellis_runtime import ${kto ? "kto, " : ""}probe, quantization
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
     from trellis_runtime.merge import merge_stage
@@ -87,7 +90,7 @@ ${g ? gen.importLine : ""}
     # Data first: a broken file or a missing column is reported before any model is loaded.
     data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
     data = probe.worst_case(data, SPEC["args"])  # batch planner probes only (TRELLIS_PROBE)
-    emit.emit("phase", phase="model")
+${kto ? ktoBalanceLine() : ""}    emit.emit("phase", phase="model")
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
@@ -167,9 +170,15 @@ if __name__ == "__main__":
 `;
 }
 
+function ktoBalanceLine(): string {
+  return `    # KTO weighs desirable and undesirable examples: balanced as TRL recommends when the recipe leaves both unset.
+    SPEC["args"] = kto.balanced_weights(data.train, SPEC["args"], emit)
+`;
+}
+
 function referenceBlock(): string {
   return `
-    # DPO's reference model. With LoRA, TRL uses the policy with its adapter disabled (no
+    # The reference model (DPO, KTO). With LoRA, TRL uses the policy with its adapter disabled (no
     # second copy in memory); otherwise a frozen copy of the starting model.
     ref_model = None if peft_config else load_model(start_from, SPEC["model"])
 `;

@@ -20,7 +20,8 @@ export interface FieldInfo {
 
 interface FieldsFile {
   trl: string;
-  classes: Record<Trainer, { class: string; fields: Record<string, FieldInfo> }>;
+  /** A trainer TRL did not have at that release, or that no one dumped for it, is absent (tableFor). */
+  classes: Partial<Record<Trainer, { class: string; fields: Record<string, FieldInfo> }>>;
 }
 
 /** Oldest first. The last one is the pinned TRL's (python/requirements.lock). */
@@ -40,16 +41,16 @@ export const FIELDS_TRL_VERSION = PINNED.trl;
 export const FIELD_TABLE_VERSIONS: readonly string[] = TABLES.map((t) => t.trl);
 
 export function configClass(trainer: Trainer): string {
-  return PINNED.classes[trainer].class;
+  return PINNED.classes[trainer]!.class;
 }
 
 export function fieldNames(trainer: Trainer, table: FieldsFile = PINNED): string[] {
-  return Object.keys(table.classes[trainer].fields);
+  return Object.keys(table.classes[trainer]?.fields ?? {});
 }
 
 /** A field of the pinned TRL's config class. */
 export function fieldInfo(trainer: Trainer, name: string, table: FieldsFile = PINNED): FieldInfo | undefined {
-  const info = table.classes[trainer].fields[name];
+  const info = table.classes[trainer]?.fields[name];
   if (!info) return undefined;
   const extra = ALSO_ACCEPTS[trainer]?.[name];
   return extra ? { ...info, kinds: [...info.kinds, ...extra] } : info;
@@ -70,14 +71,14 @@ export type FieldAt =
  * arrived later or removed, with the release it was seen in.
  */
 export function fieldAt(trainer: Trainer, name: string, target: Version): FieldAt {
-  const floor = tableFor(target);
+  const floor = tableFor(target, trainer);
   const table = floor.trl;
   const info = fieldInfo(trainer, name, floor);
   if (info) return { kind: "known", info, table };
   const names = fieldNames(trainer, floor);
-  const later = TABLES.find((t) => isAfter(t, floor) && t.classes[trainer].fields[name]);
+  const later = TABLES.find((t) => isAfter(t, floor) && t.classes[trainer]?.fields[name]);
   if (later) return { kind: "later", since: later.trl, table, names };
-  const earlier = [...TABLES].reverse().find((t) => isAfter(floor, t) && t.classes[trainer].fields[name]);
+  const earlier = [...TABLES].reverse().find((t) => isAfter(floor, t) && t.classes[trainer]?.fields[name]);
   if (earlier) return { kind: "earlier", lastSeen: earlier.trl, table, names };
   return { kind: "unknown", table, names };
 }
@@ -85,10 +86,12 @@ export function fieldAt(trainer: Trainer, name: string, target: Version): FieldA
 /**
  * The newest table at or below `target`, by release line (a table of 0.12.2 stands for 0.12.x:
  * patch releases do not change config fields); the oldest table when the target is older than all.
+ * With a trainer, only the tables that have its config class count (the pinned one always does).
  */
-export function tableFor(target: Version): FieldsFile {
-  let best = TABLES[0]!;
-  for (const t of TABLES) if (atLeast(minorOf(target), formatVersion(minorOf(parseVersion(t.trl)!)))) best = t;
+export function tableFor(target: Version, trainer?: Trainer): FieldsFile {
+  const tables = trainer ? TABLES.filter((t) => t.classes[trainer]) : TABLES;
+  let best = tables[0]!;
+  for (const t of tables) if (atLeast(minorOf(target), formatVersion(minorOf(parseVersion(t.trl)!)))) best = t;
   return best;
 }
 
