@@ -432,9 +432,7 @@ def is_unpaired(ds: Dataset) -> bool:
     return "label" in ds.column_names and "completion" in ds.column_names
 
 
-def checked_unpaired(
-    ds: Dataset, source: dict[str, Any], label: str, options: formats.Options
-) -> tuple[Dataset, str]:
+def checked_unpaired(ds: Dataset, source: dict[str, Any], label: str, options: formats.Options) -> tuple[Dataset, str]:
     """Unpaired rows checked (messages, one shape for all) and normalised like pairs, with their shape."""
     try:
         shape = formats.detect(checked_messages(ds, ("prompt", "completion")), unpaired=True)

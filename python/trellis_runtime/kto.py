@@ -82,7 +82,6 @@ def balanced_weights(train: Dataset, args: dict[str, Any], emit: Emitter) -> dic
     """`args` with the class-balance weights set where the recipe left both unset; reported either way."""
     desirable, undesirable = counts(train)
     advice = recommended(desirable, undesirable, args)
-    emit.emit("kto_balance", desirable=desirable, undesirable=undesirable, **advice)
     weights = f"desirable_weight {advice['desirable_weight']:g}, undesirable_weight {advice['undesirable_weight']:g}"
     counted = f"{desirable} desirable and {undesirable} undesirable examples"
     if not desirable or not undesirable:
@@ -97,11 +96,19 @@ def balanced_weights(train: Dataset, args: dict[str, Any], emit: Emitter) -> dic
             f"{counted}: set {weights} (ratio {advice['ratio']:.2f}, in TRL's recommended [1, 1.33]); "
             "set either weight in args to choose yourself",
         )
-        return {**args, "desirable_weight": advice["desirable_weight"], "undesirable_weight": advice["undesirable_weight"]}
+        return {
+            **args,
+            "desirable_weight": advice["desirable_weight"],
+            "undesirable_weight": advice["undesirable_weight"],
+        }
     if not advice["in_range"]:
         emit.notice(
             "kto-weights",
             f"{counted} with {weights}: the weighted ratio {advice['ratio']:.2f} is outside TRL's recommended "
             "[1, 1.33] (desirable_weight x desirable / (undesirable_weight x undesirable))",
+        )
+    else:
+        emit.notice(
+            "kto-weights", f"{counted}, {weights}: weighted ratio {advice['ratio']:.2f}, in TRL's recommended [1, 1.33]"
         )
     return args

@@ -74,7 +74,8 @@ export function estimateMemory(i: MemoryInput): MemoryEstimate {
   const gradients = i.trainable * i.weightBytes;
   const optimizer = i.trainable * optimizerBytes(i.optimizer, i.weightBytes);
   // DPO and KTO without LoRA hold a second copy as reference, unless its log-probs were precomputed.
-  const reference = (i.trainer === "dpo" || i.trainer === "kto") && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
+  const reference =
+    (i.trainer === "dpo" || i.trainer === "kto") && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
   const perLayer = tokens * model.hidden;
   const activations = i.gradientCheckpointing
     ? perLayer * (CHECKPOINT_BYTES_PER_LAYER * model.layers + ACTIVATION_BYTES_PER_LAYER)
