@@ -98,7 +98,7 @@ ${kto ? ktoBalanceLine() : ""}    emit.emit("phase", phase="model")
     # QLoRA (model.quantization): norms and embeddings in float32, input gradients on.
     model = quantization.prepare_for_training(model, SPEC["args"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
-${needsReference ? referenceBlock() : ""}
+${needsReference ? referenceBlock(input.trainer.toUpperCase()) : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
 ${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
@@ -176,9 +176,9 @@ function ktoBalanceLine(): string {
 `;
 }
 
-function referenceBlock(): string {
+function referenceBlock(trainer: string): string {
   return `
-    # The reference model (DPO, KTO). With LoRA, TRL uses the policy with its adapter disabled (no
+    # ${trainer}'s reference model. With LoRA, TRL uses the policy with its adapter disabled (no
     # second copy in memory); otherwise a frozen copy of the starting model.
     ref_model = None if peft_config else load_model(start_from, SPEC["model"])
 `;
