@@ -68,7 +68,7 @@ describe("KTO on the CPU", { timeout: RUN_TIMEOUT_MS }, () => {
       // sequences' forward passes by the policy and by the reference (2N each).
       const flops = eventsOf(events, "train_begin")[0]?.flops;
       assert.equal(flops?.reference_forward, true);
-      assert.equal(flops?.flops_per_token, 12 * flops!.params);
+      assert.equal(flops?.flops_per_token, 12 * flops.params);
     }
   });
 });

@@ -31,7 +31,7 @@ export function ktoBalance(desirable: number, undesirable: number, args: Record<
   const adjusted = outside && args.desirable_weight === undefined && args.undesirable_weight === undefined;
   if (adjusted) {
     // Rounded to 2 decimals away from the range's low end, so the ratio is at least 1 (as Python does).
-    if (before! < RATIO_LOW) dW = Math.ceil((100 * undesirable) / desirable) / 100;
+    if (before < RATIO_LOW) dW = Math.ceil((100 * undesirable) / desirable) / 100;
     else uW = Math.floor((100 * desirable) / undesirable) / 100;
   }
   const ratio = ratioOf();
