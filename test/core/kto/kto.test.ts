@@ -67,9 +67,11 @@ stages:
     assert.match(problems(recipe("{desirable_weigth: 1.0}")), /desirable_weigth/);
     assert.match(problems(recipe("{beta: high}")), /beta/);
   });
-  it("are judged by the one KTOConfig table there is for an older target", () => {
-    assert.equal(fieldAt("kto", "desirable_weight", v("0.19")).kind, "known");
-    assert.equal(problems(recipe("{beta: 0.1}"), "0.19"), "");
+  it("are judged by the target release's KTOConfig: max_prompt_length until TRL removed it", () => {
+    assert.equal(fieldAt("kto", "max_prompt_length", v("0.24")).kind, "known");
+    assert.equal(problems(recipe("{max_prompt_length: 128}"), "0.19"), "");
+    assert.match(problems(recipe("{max_prompt_length: 128}")), /max_prompt_length/);
+    assert.equal(fieldAt("kto", "desirable_weight", v("0.12")).kind, "known");
   });
 });
 
