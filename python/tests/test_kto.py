@@ -125,3 +125,20 @@ def test_one_label_only_is_reported_and_left_alone(recorder):
     train = Dataset.from_dict({"prompt": ["q"] * 2, "completion": ["a"] * 2, "label": [True, True]})
     assert kto.balanced_weights(train, {}, recorder.emitter) == {}
     assert recorder.of_type("notice")[0]["code"] == "kto-one-label"
+
+
+def test_kto_flops_count_the_reference_and_the_kl_passes():
+    from trellis_runtime import perf
+
+    class KTOConfig:  # the runtime judges by the config class's name, as for DPOConfig
+        loss_type = "kto"
+        precompute_ref_log_probs = False
+
+    n = 1000
+    assert perf.kl_forwards(KTOConfig()) == 2
+    assert perf.flops_per_token(perf.FlopsModel(n, n, False, True, perf.kl_forwards(KTOConfig()))) == 12 * n
+    KTOConfig.precompute_ref_log_probs = True
+    assert perf.flops_per_token(perf.FlopsModel(n, n, False, False, perf.kl_forwards(KTOConfig()))) == 8 * n
+    KTOConfig.loss_type = "apo_zero_unpaired"  # no KL estimate
+    assert perf.kl_forwards(KTOConfig()) == 0
+    assert perf.kl_forwards(object()) == 0

@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ktoBalance, ktoNote } from "../../../src/core/data/kto.js";
+import { estimateMemory, type MemoryInput } from "../../../src/core/plan/memory.js";
+import { planArgs } from "../../../src/core/plan/stage.js";
 import { ColumnMap, columnUseOf, RowChecker } from "../../../src/core/data/rows.js";
 import { RecipeError } from "../../../src/core/recipe/errors.js";
 import { parseRecipe } from "../../../src/core/recipe/parse.js";
@@ -151,5 +153,35 @@ describe("KTO's class balance, as check reports it", () => {
     );
     assert.match(ktoNote("unpaired-text", 3, 1, {}, "eval"), /held-out preference accuracy needs pairs and is skipped/);
     assert.match(ktoNote("unpaired-text", 3, 3, {}, "train"), /add examples with label false/);
+  });
+});
+
+describe("the planner's arithmetic for a KTO stage", () => {
+  const input: MemoryInput = {
+    model: { params: 494e6, layers: 24, hidden: 896, vocab: 151_936 },
+    weightBytes: 2,
+    trainable: 494e6,
+    optimizer: "adamw_torch",
+    trainer: "kto",
+    lora: false,
+    seqLen: 384,
+    microBatch: 8,
+    gradientCheckpointing: false,
+    precomputeRef: false,
+  };
+  it("holds a reference copy as DPO does (none with LoRA or precomputed log-probs)", () => {
+    assert.equal(estimateMemory(input).reference, 494e6 * 2);
+    assert.equal(estimateMemory({ ...input, lora: true }).reference, 0);
+    assert.equal(estimateMemory({ ...input, precomputeRef: true }).reference, 0);
+  });
+  it("keeps activations for one row per example (DPO: two per pair); the KL pass keeps none", () => {
+    const kto = estimateMemory(input);
+    const dpo = estimateMemory({ ...input, trainer: "dpo" });
+    assert.equal(kto.activations * 2, dpo.activations);
+    assert.equal(kto.logits * 2, dpo.logits);
+  });
+  it("plans precompute_ref_log_probs for KTO as for DPO", () => {
+    const c = { microBatch: 4, accumulation: 2, gradientCheckpointing: true, precomputeRef: true };
+    assert.equal(planArgs(c, "kto").precompute_ref_log_probs, true);
   });
 });
