@@ -45,6 +45,14 @@ def test_unpaired_data_is_checked_and_kept(make_jsonl, recorder):
     assert data.eval_pairs is None
 
 
+def test_the_bundled_unpaired_file_agrees_with_the_typescript_check(recorder):
+    from conftest import REPO
+
+    path = REPO / "recipes" / "data" / "colors-unpaired-train.jsonl"
+    data = load_datasets(spec(path), "kto", 0, recorder.emitter)
+    assert (data.shape, len(data.train), sum(data.train["label"])) == ("unpaired-text", 533, 320)
+
+
 def test_unpaired_eval_data_skips_the_preference_accuracy_and_says_so(make_jsonl, recorder):
     path = make_jsonl("u.jsonl", UNPAIRED)
     data = load_datasets(spec(path, path), "kto", 0, recorder.emitter)

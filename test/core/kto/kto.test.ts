@@ -4,6 +4,8 @@
  * and the balance `check` reports (the runtime's side: python/tests/test_kto.py).
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { ktoBalance, ktoNote } from "../../../src/core/data/kto.js";
 import { estimateMemory, type MemoryInput } from "../../../src/core/plan/memory.js";
@@ -14,6 +16,7 @@ import { parseRecipe } from "../../../src/core/recipe/parse.js";
 import { renderScript } from "../../../src/core/render/script.js";
 import { fieldAt } from "../../../src/core/trl/fields.js";
 import { parseVersion } from "../../../src/core/trl/version.js";
+import { RECIPES } from "../../helpers/cli.js";
 
 const v = (s: string) => parseVersion(s)!;
 const script = (trl: string) => renderScript({ trainer: "kto", stageId: "s", specFile: "stage-1-s.json", trl: v(trl) });
@@ -115,6 +118,15 @@ describe("KTO's rows", () => {
     ]);
     assert.deepEqual(problems, []);
     assert.equal(checker.detectedShape, "unpaired-messages");
+  });
+  it("the bundled unpaired file: unpaired-text, 320 desirable of 533 (python/tests/test_kto.py reads it alike)", () => {
+    const rows = readFileSync(path.join(RECIPES, "data", "colors-unpaired-train.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { problems, checker } = check(rows);
+    assert.deepEqual(problems, []);
+    assert.deepEqual([checker.detectedShape, checker.rows, checker.desirable], ["unpaired-text", 533, 320]);
   });
   it("pairs: read as pairs (the runtime unpairs them)", () => {
     assert.deepEqual(columnUseOf("kto", ["prompt", "chosen", "rejected"]), {
