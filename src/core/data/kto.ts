@@ -65,3 +65,13 @@ export function ktoNote(
 }
 
 const fmt = (n: number) => String(Number(n.toFixed(4)));
+
+/**
+ * A KTO stage's planned compute per preference pair, in training passes (6N per token): a pair is
+ * two examples, each trained (6N), scored by the reference (2N, unless precomputed) and, for the
+ * KL estimate, scored with another example's completion by the policy and the reference (2N each;
+ * the reference's precomputed too). python/trellis_runtime/perf.py counts the same per token.
+ */
+export function ktoPassesPerPair(precomputeRef: boolean): number {
+  return (2 * (precomputeRef ? 6 + 2 : 6 + 2 + 2 + 2)) / 6;
+}

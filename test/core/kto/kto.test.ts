@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { ktoBalance, ktoNote } from "../../../src/core/data/kto.js";
+import { plannedPasses } from "../../../src/core/compare/advice.js";
+import { ktoBalance, ktoNote, ktoPassesPerPair } from "../../../src/core/data/kto.js";
 import { estimateMemory, type MemoryInput } from "../../../src/core/plan/memory.js";
 import { planArgs } from "../../../src/core/plan/stage.js";
 import { ColumnMap, columnUseOf, RowChecker } from "../../../src/core/data/rows.js";
@@ -195,5 +196,23 @@ describe("the planner's arithmetic for a KTO stage", () => {
   it("plans precompute_ref_log_probs for KTO as for DPO", () => {
     const c = { microBatch: 4, accumulation: 2, gradientCheckpointing: true, precomputeRef: true };
     assert.equal(planArgs(c, "kto").precompute_ref_log_probs, true);
+  });
+});
+
+describe("a KTO arm's planned compute in compare", () => {
+  it("counts two examples a pair, each trained, scored by the reference, and its KL passes", () => {
+    assert.equal(ktoPassesPerPair(false), 4);
+    assert.equal(ktoPassesPerPair(true), 8 / 3);
+    const recipe = parseRecipe(
+      `name: k
+model: {name: Qwen/Qwen2-0.5B}
+data: {train: data/pairs.jsonl}
+stages:
+  - {id: kto, trainer: kto, args: {num_train_epochs: 2}}
+`,
+      "k.yaml",
+      { trl: v("1.13") },
+    ).recipe;
+    assert.equal(plannedPasses(recipe, 320), 2 * 320 * 4);
   });
 });
