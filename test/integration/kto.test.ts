@@ -6,6 +6,7 @@
  * to keep the suite's wall time down; each ends above the starting model's held-out accuracy.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { eventsOf, onlyRun, readEvents, RECIPES, RUN_TIMEOUT_MS, trellis, workspace } from "../helpers/cli.js";
@@ -53,6 +54,42 @@ describe("KTO on the CPU", { timeout: RUN_TIMEOUT_MS }, () => {
     assert.equal(end?.status, "finished");
     const { before: start, after } = end.preference!;
     assert.ok(after! > start! + 0.1, `held-out preference accuracy ${start} -> ${after}`);
+  });
+
+  it("check reports the unpairing and the class balance, and locates a bad label", async () => {
+    const paired = await trellis(["check", path.join(RECIPES, "quickstart-kto.yaml")], { cwd: ws.dir, env: ws.env });
+    assert.equal(paired.exitCode, 0, paired.stderr);
+    assert.match(
+      paired.stdout,
+      /colors-train\.jsonl: 320 rows, text .*KTO: unpaired into 320 desirable and 320 undesirable/,
+    );
+    const unpaired = await trellis(["check", path.join(RECIPES, "quickstart-kto-unpaired.yaml")], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
+    assert.match(
+      unpaired.stdout,
+      /533 rows, unpaired-text .*KTO: 320 desirable and 213 undesirable examples: imbalanced, so trellis sets desirable_weight 1, undesirable_weight 1\.5/,
+    );
+    const bad = path.join(ws.dir, "bad-label.jsonl");
+    writeFileSync(
+      bad,
+      [
+        '{"prompt": "Q1?", "completion": " yes.", "label": true}',
+        '{"prompt": "Q2?", "completion": " no.", "label": 1}',
+      ].join("\n"),
+    );
+    const recipe = path.join(ws.dir, "bad-label.yaml");
+    writeFileSync(
+      recipe,
+      "name: bad-label\nmodel: {tiny: {hidden_size: 64, num_layers: 2, num_heads: 4, vocab_size: 320}}\ndata: {train: bad-label.jsonl}\nstages:\n  - {id: kto, trainer: kto}\n",
+    );
+    const check = await trellis(["check", recipe], { cwd: ws.dir, env: ws.env });
+    assert.equal(check.exitCode, 2);
+    assert.match(
+      check.stderr,
+      /bad-label\.jsonl:2:41: a number \(1\); a label must be true \(a desirable answer\) or false/,
+    );
   });
 
   it("logs KTO's metrics: the KL term and the desirable and undesirable rewards", () => {
