@@ -123,7 +123,7 @@ ${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machin
             "eval-unused",
             "eval data is given but eval_strategy is 'no': no eval curve (set args.eval_strategy and eval_steps)",
         )
-    if data.eval_pairs is None${kto ? " and data.eval is None" : ""} and SPEC["preference_eval"]:  # kto: unpaired eval data is noted already
+    if data.eval_pairs is None${kto ? " and data.eval is None" : ""} and SPEC["preference_eval"]:${kto ? "  # unpaired eval data: noted in load_datasets" : ""}
         emit.notice(
             "no-preference-eval",
             "no eval data: held-out preference accuracy is not measured (add data.eval: a file or {fraction: 0.05})",
