@@ -1,4 +1,4 @@
-"""Write the fields of TRL's SFT, DPO and ORPO config classes as JSON.
+"""Write the fields of TRL's SFT, DPO, ORPO and KTO config classes as JSON.
 
 trellis validates a recipe's `args` against this file before any Python starts, so the
 file must be regenerated whenever the pinned TRL changes:
@@ -27,7 +27,12 @@ try:
 except ImportError:
     from trl import ORPOConfig  # type: ignore[no-redef]  # noqa: E402
 
-CLASSES = {"sft": SFTConfig, "dpo": DPOConfig, "orpo": ORPOConfig}
+try:
+    from trl import KTOConfig  # noqa: E402  (stable again from TRL 1.8; before 0.26 too)
+except ImportError:
+    from trl.experimental.kto import KTOConfig  # type: ignore[no-redef]  # noqa: E402
+
+CLASSES = {"sft": SFTConfig, "dpo": DPOConfig, "orpo": ORPOConfig, "kto": KTOConfig}
 
 
 def kinds(tp: object) -> list[str]:

@@ -191,8 +191,9 @@ class Meter:
         self.peak = perf.peak_tflops(self.device_name)
         if model is not None:
             params, trainable, lora = _count_params(model)
-            reference = is_dpo and not getattr(args, "precompute_ref_log_probs", False)
-            self.flops = perf.FlopsModel(params, trainable, lora, reference)
+            with_reference = is_dpo or type(args).__name__ == "KTOConfig"
+            reference = with_reference and not getattr(args, "precompute_ref_log_probs", False)
+            self.flops = perf.FlopsModel(params, trainable, lora, reference, perf.kl_forwards(args))
             self.fpt = perf.flops_per_token(self.flops)
         self.window = perf.Window()
         self.mark = time.monotonic()

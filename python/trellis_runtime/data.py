@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import compat, convert, formats
+from . import compat, convert, formats, kto
 from .arrow_values import first_true, value_sizes
 from .data_files import file_problem, is_blank_file, is_read_error, kind_of, line_problem, root_message, starts_with
 from .events import Emitter
-from .trainers import MAX_VALUE_BYTES, PREFERENCE_TRAINERS, SFT_COLUMN_SETS, pair_columns
+from .trainers import MAX_VALUE_BYTES, PREFERENCE_TRAINERS, SFT_COLUMN_SETS, UNPAIRED_COLUMNS, pair_columns
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -46,7 +46,7 @@ class StageData:
 
     `train` and `eval` are in the trainer's format. `eval_pairs` holds preference pairs for the
     held-out preference accuracy: the eval data itself for DPO/ORPO, the unconverted pairs for an
-    SFT stage given preference data, None when there are no pairs to score. `shape` is the train
+    SFT or KTO stage given preference data, None when there are no pairs to score. `shape` is the train
     data's shape (formats.SHAPES), the same in every stage given the same data.
     """
 
@@ -78,6 +78,8 @@ def load_datasets(data: dict[str, Any], trainer: str, seed: int, emitter: Emitte
             emitter.notice("sft_chosen", "the sft stage got preference pairs: it trains on the chosen answers")
         train = to_sft(train)
         eval_ds = to_sft(eval_ds) if eval_ds is not None else None
+    if trainer in UNPAIRED_COLUMNS:
+        train, eval_ds = to_unpaired(train, eval_ds, emitter)
 
     emitter.emit(
         "data",
@@ -104,6 +106,9 @@ def load_checked(
     ds = converted(ds, layout, source, label) if layout else rename(ds, columns, label)
     ds = check_columns(ds, trainer, label)
     check_values(ds, source, label)
+    if is_unpaired(ds):  # KTO's single answers marked desirable or not
+        unpaired, shape = checked_unpaired(ds, source, label, options)
+        return unpaired, shape, 0
     if trainer == "sft" and "chosen" in ds.column_names and "rejected" not in ds.column_names:
         # Answers without their rejected half: SFT data, whole texts or conversations.
         conversational = formats.kind(ds[0]["chosen"]) == "messages"
@@ -287,7 +292,13 @@ def check_columns(ds: Dataset, trainer: str, label: str) -> Dataset:
         )
 
     scores = [c for c in formats.SCORE_COLUMNS if c in found]
-    if trainer in PREFERENCE_TRAINERS:
+    unpaired = UNPAIRED_COLUMNS.get(trainer)
+    if unpaired and "label" in found:  # KTO's unpaired shape; without a label column, pairs to unpair
+        for name in unpaired:
+            if name not in found:
+                raise missing(name)
+        keep = list(unpaired)
+    elif trainer in PREFERENCE_TRAINERS:
         # Without a prompt column the pairs hold the prompt themselves (implicit prompt).
         keep = pair_columns(found)
         for name in keep:
@@ -333,6 +344,9 @@ def check_values(ds: Dataset, source: dict[str, Any], label: str) -> None:
         if name in formats.SCORE_COLUMNS:
             check_scores(ds, name, source, label)
             continue
+        if name == "label":
+            check_labels(ds, source, label)
+            continue
         sizes = value_sizes(ds.features[name], column)
         if sizes is None:
             check_kinds(ds, name, source, label)
@@ -355,6 +369,19 @@ def check_scores(ds: Dataset, name: str, source: dict[str, Any], label: str) -> 
     row = next(i for i, v in enumerate(ds[name]) if not isinstance(v, (int, float)) or isinstance(v, bool))
     raise DataError(
         f"{row_location(source, label, row)}, column '{name}': {kind_of(ds[name][row])}; a score must be a number"
+    )
+
+
+def check_labels(ds: Dataset, source: dict[str, Any], label: str) -> None:
+    """KTO's label is true (a desirable answer) or false, every row: not 1/0, not "yes"."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(ds.data.column("label").type):
+        return
+    row = next(i for i, v in enumerate(ds["label"]) if not isinstance(v, bool))
+    raise DataError(
+        f"{row_location(source, label, row)}, column 'label': {kind_of(ds['label'][row])}; "
+        "a label must be true (a desirable answer) or false (an undesirable one)"
     )
 
 
@@ -399,6 +426,58 @@ def row_location(source: dict[str, Any], label: str, row: int) -> str:
     if "files" in source and len(source["files"]) == 1:
         return f"{label}: row {row + 1}"
     return f"{label}: row {row + 1} of the data"
+
+
+def is_unpaired(ds: Dataset) -> bool:
+    return "label" in ds.column_names and "completion" in ds.column_names
+
+
+def checked_unpaired(ds: Dataset, source: dict[str, Any], label: str, options: formats.Options) -> tuple[Dataset, str]:
+    """Unpaired rows checked (messages, one shape for all) and normalised like pairs, with their shape."""
+    try:
+        shape = formats.detect(checked_messages(ds, ("prompt", "completion")), unpaired=True)
+        normalised = ds.map(
+            normaliser(shape, options),
+            batched=True,
+            with_indices=True,
+            remove_columns=ds.column_names,
+            new_fingerprint=normalised_fingerprint(ds, shape, options),
+        )
+        return normalised.select_columns(list(UNPAIRED_COLUMNS["kto"])), shape
+    except formats.ShapeError as exc:
+        raise DataError(f"{row_location(source, label, exc.row)}: {exc}") from None
+
+
+def checked_messages(ds: Dataset, names: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """The rows, each after the roles and contents of its message lists."""
+    for index, row in enumerate(iter_rows(ds)):
+        for name in names:
+            if isinstance(row.get(name), list) and (problem := formats.check_messages(row[name], name)):
+                raise formats.ShapeError(index, name, problem)
+        yield row
+
+
+def to_unpaired(train: Dataset, eval_ds: Dataset | None, emitter: Emitter) -> tuple[Dataset, Dataset | None]:
+    """KTO's data: pairs unpaired (reported); unpaired eval data noted (no pairs to score accuracy on)."""
+    if is_preference(train):
+        pairs = len(train)
+        train = kto.unpair(train)
+        emitter.notice(
+            "kto-unpaired",
+            f"the kto stage got {pairs} preference pairs: unpaired into {len(train)} examples, "
+            "each chosen answer desirable and each rejected one undesirable",
+            pairs=pairs,
+            examples=len(train),
+        )
+    if eval_ds is not None and is_preference(eval_ds):
+        eval_ds = kto.unpair(eval_ds)
+    elif eval_ds is not None:
+        emitter.notice(
+            "unpaired-eval",
+            "the eval data is unpaired (prompt, completion, label): held-out preference accuracy needs pairs "
+            "(chosen, rejected) and is skipped; the eval loss and rewards are still logged",
+        )
+    return train, eval_ds
 
 
 def is_preference(ds: Dataset) -> bool:

@@ -25,7 +25,9 @@ from .trainers import ROLES, SCORE_COLUMNS
 SHAPES = ("conversational", "prompt-in-answers", "implicit-messages", "hh-text", "implicit-text", "text")
 # Data an SFT stage trains on directly, without pairs.
 SFT_SHAPES = ("sft-text", "sft-messages", "sft-prompt-completion")
-CONVERSATIONAL_INPUT = ("conversational", "prompt-in-answers", "implicit-messages")
+# KTO's single answers marked desirable or not (prompt, completion, label).
+UNPAIRED_SHAPES = ("unpaired-text", "unpaired-messages")
+CONVERSATIONAL_INPUT = ("conversational", "prompt-in-answers", "implicit-messages", "unpaired-messages")
 HH_TURN = re.compile(r"\n\n(Human|Assistant):")
 HH_ASSISTANT = "\n\nAssistant:"
 DEFAULT_SEPARATOR = " "
@@ -104,12 +106,12 @@ def repeats_prompt(turns: list[dict[str, Any]], answer: list[dict[str, Any]]) ->
     return bool(asked) and said[: len(asked)] == asked
 
 
-def detect(rows: Iterable[dict[str, Any]], sft_only: bool = False) -> str:
+def detect(rows: Iterable[dict[str, Any]], sft_only: bool = False, unpaired: bool = False) -> str:
     """The shape every row shares; ShapeError naming the first row that differs or fits none."""
     shape: str | None = None
     for index, row in enumerate(rows):
         try:
-            this = sft_row_shape(row) if sft_only else row_shape(row)
+            this = unpaired_row_shape(row) if unpaired else sft_row_shape(row) if sft_only else row_shape(row)
         except ValueError as exc:
             raise ShapeError(index, None, str(exc)) from None
         if shape is None:
@@ -119,6 +121,18 @@ def detect(rows: Iterable[dict[str, Any]], sft_only: bool = False) -> str:
     if shape is None:
         raise ShapeError(0, None, "the data set has no rows")
     return shape
+
+
+def unpaired_row_shape(row: dict[str, Any]) -> str:
+    """KTO's unpaired rows: text, or chat messages (a text prompt then counts as one user turn)."""
+    prompt, completion = kind(row.get("prompt")), kind(row.get("completion"))
+    if prompt == "other" or completion == "other":
+        raise ValueError("prompt and completion must be text or lists of chat messages ({role, content})")
+    if completion == "text":
+        if prompt != "text":
+            raise ValueError("the prompt is chat messages but the completion is text; make both one kind")
+        return "unpaired-text"
+    return "unpaired-messages"
 
 
 def sft_row_shape(row: dict[str, Any]) -> str:
@@ -133,13 +147,21 @@ def is_conversational(shape: str, options: Options) -> bool:
     """Whether the normalised pairs are chat messages (the tokenizer's chat template applies)."""
     if shape in CONVERSATIONAL_INPUT or shape == "sft-messages":
         return True
-    return options.to_messages and shape in ("hh-text", "text", "implicit-text")
+    return options.to_messages and shape in ("hh-text", "text", "implicit-text", "unpaired-text")
 
 
 def normalise(row: dict[str, Any], shape: str, options: Options) -> dict[str, Any]:
     """One row as an explicit prompt and two answers; scores, when present, pass through."""
     if shape in SFT_SHAPES:
         return row
+    if shape in UNPAIRED_SHAPES:
+        # One answer normalised as a pair of two identical answers would be: the same prompt rules.
+        pair = normalise(
+            {"prompt": row["prompt"], "chosen": row["completion"], "rejected": row["completion"]},
+            "conversational" if shape == "unpaired-messages" else "text",
+            options,
+        )
+        return {"prompt": pair["prompt"], "completion": pair["chosen"], "label": row["label"]}
     scores = {k: row[k] for k in SCORE_COLUMNS if k in row}
     if shape in ("conversational", "prompt-in-answers", "implicit-messages"):
         pair = split_messages(row, shape)

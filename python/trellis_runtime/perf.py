@@ -59,7 +59,8 @@ class FlopsModel:
     params: int  # parameters that take part in matmuls (the input embedding only when tied)
     trainable: int  # LoRA: the adapter's parameters; full fine-tuning: equal to params
     lora: bool
-    reference_forward: bool  # DPO without precomputed reference log-probs
+    reference_forward: bool  # DPO or KTO without precomputed reference log-probs
+    kl_forwards: int = 0  # KTO: forward passes over the mismatched (KL) sequences, policy and reference
 
 
 def flops_per_token(m: FlopsModel) -> float:
@@ -67,12 +68,21 @@ def flops_per_token(m: FlopsModel) -> float:
 
     A frozen LoRA base still needs activation gradients (2N) but no weight gradients, so it costs
     4N, plus 6 per adapter parameter. DPO's reference model adds a forward pass, 2N, unless its
-    log-probabilities were precomputed before training.
+    log-probabilities were precomputed before training. KTO scores each example's prompt with
+    another example's completion too (its KL estimate): a forward pass without gradients, 2N, by
+    the policy and one by the reference, both over sequences as long as the batch's on average.
     """
     total = 4.0 * m.params + 6.0 * m.trainable if m.lora else 6.0 * m.params
     if m.reference_forward:
         total += 2.0 * m.params
-    return total
+    return total + 2.0 * m.params * m.kl_forwards
+
+
+def kl_forwards(args: Any) -> int:
+    """KTO's extra forward passes over the KL sequences: the policy's, and the reference's unless precomputed."""
+    if type(args).__name__ != "KTOConfig" or getattr(args, "loss_type", "kto") == "apo_zero_unpaired":
+        return 0
+    return 1 if getattr(args, "precompute_ref_log_probs", False) else 2
 
 
 def mfu(tokens_per_s: float, fpt: float, peak: float | None, world_size: int = 1) -> float | None:

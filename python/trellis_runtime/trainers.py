@@ -18,6 +18,10 @@ STANDARD_COLUMNS: tuple[str, ...] = tuple(TABLE["standard_columns"])
 SCORE_COLUMNS: tuple[str, ...] = tuple(TABLE["score_columns"])
 PAIR_REQUIRED: tuple[str, ...] = tuple(TABLE["pair_columns"]["required"])
 PAIR_OPTIONAL: tuple[str, ...] = tuple(TABLE["pair_columns"]["optional"])
+# Trainers that take unpaired examples (KTO: prompt, completion, label), and those examples' columns.
+UNPAIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    t: tuple(need["unpaired_columns"]) for t, need in TABLE["trainers"].items() if "unpaired_columns" in need
+}
 SFT_COLUMN_SETS: tuple[tuple[str, ...], ...] = tuple(tuple(s) for s in TABLE["trainers"]["sft"]["column_sets"])
 ROLES: tuple[str, ...] = tuple(TABLE["roles"])
 # One value this big is ~1M tokens, beyond any max_length: a wrong file or a broken export.

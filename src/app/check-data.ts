@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ColumnMap, RowChecker, columnUseOf } from "../core/data/rows.js";
 import { convertRow } from "../core/data/convert.js";
+import { ktoNote } from "../core/data/kto.js";
 import { shapeNote, SHAPES, type Shape } from "../core/data/shape.js";
 import { missingColumns } from "../core/recipe/columns.js";
 import { localDataFiles, type ResolvedRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
@@ -42,7 +43,8 @@ export async function checkDataFiles(
   const reports = new Map<string, DataFileReport>();
   for (const { file, format, stage, role } of localDataFiles(resolved)) {
     // The same file read the same way by two stages is checked once.
-    const key = `${file}\0${stage.stage.trainer === "sft" ? "sft" : "pairs"}\0${JSON.stringify(stage.data)}`;
+    const reading = stage.stage.trainer === "sft" || stage.stage.trainer === "kto" ? stage.stage.trainer : "pairs";
+    const key = `${file}\0${reading}\0${JSON.stringify(stage.data)}`;
     const known = reports.get(key);
     if (known) {
       known.stages.push(stage.stage.id);
@@ -164,6 +166,8 @@ async function checkFile(
   report.shape = checker?.detectedShape ?? null;
   if (report.shape) {
     report.note = shapeNote(report.shape, stage.data, checker!.joins);
+    if (stage.stage.trainer === "kto")
+      report.note += `; ${ktoNote(report.shape, report.rows, checker!.desirable, stage.stage.args, role)}`;
     for (const message of settingProblems(report.shape, stage)) add(shown(file), message);
   }
   return report;
@@ -173,7 +177,7 @@ async function checkFile(
 function settingProblems(shape: Shape, stage: ResolvedStage): string[] {
   const out: string[] = [];
   const data = stage.data;
-  const plain = shape === "text" || shape === "hh-text" || shape === "implicit-text";
+  const plain = shape === "text" || shape === "hh-text" || shape === "implicit-text" || shape === "unpaired-text";
   if (data.system_prompt && plain && !data.to_messages)
     out.push(`data.system_prompt applies to chat messages; this data is ${SHAPES[shape]}: add data.to_messages: true`);
   if (data.to_messages && !plain)

@@ -5,6 +5,7 @@
  * checkpoint or little preference data (DPO with LoRA on ~5k pairs works); ORPO suits a base
  * model, one run, a tight GPU budget, or a large preference set (30k+ pairs).
  */
+import { ktoPassesPerPair } from "../data/kto.js";
 import type { Recipe } from "../recipe/schema.js";
 import type { Scores } from "./arm-result.js";
 
@@ -62,6 +63,10 @@ export function plannedPasses(recipe: Recipe, pairs: number | null): number | nu
   for (const s of recipe.stages) {
     if (typeof s.args.max_steps === "number" && s.args.max_steps > 0) return null;
     const epochs = typeof s.args.num_train_epochs === "number" ? s.args.num_train_epochs : 3; // TrainingArguments' default
+    if (s.trainer === "kto") {
+      total += epochs * pairs * ktoPassesPerPair(s.args.precompute_ref_log_probs === true);
+      continue;
+    }
     const perPair =
       s.trainer === "sft"
         ? 1

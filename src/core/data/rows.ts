@@ -4,7 +4,7 @@
  * from rejected, and one shape for the whole file. Pure: rows arrive from an adapter that reads
  * the file, which adds the location (file:line:col) to each problem.
  */
-import { kindOf, rowShape, sftRowShape, type Shape } from "./shape.js";
+import { kindOf, rowShape, sftRowShape, unpairedRowShape, type Shape } from "./shape.js";
 import {
   MAX_VALUE_BYTES,
   ROLES,
@@ -21,8 +21,8 @@ export interface RowProblem {
   message: string;
 }
 
-/** Which standard columns a stage reads from this file, decided from its first row. */
-export type Use = { pairs: true; columns: string[] } | { pairs: false; columns: string[] };
+/** Which standard columns a stage reads from this file, decided from its first row (unpaired: KTO's examples). */
+export type Use = { pairs: true; columns: string[] } | { pairs: false; columns: string[]; unpaired?: true };
 
 /** The standard -> source column mapping of data.columns, and the reverse lookups it needs. */
 export class ColumnMap {
@@ -59,6 +59,7 @@ export class ColumnMap {
 export function columnUseOf(trainer: Trainer, present: readonly string[]): Use {
   const has = (c: string) => present.includes(c);
   const need = TRAINER_NEEDS[trainer];
+  if (need.unpaired_columns && has("label")) return { pairs: false, unpaired: true, columns: need.unpaired_columns };
   // sft trains on the first column set it has in full, else on pairs, else on chosen alone.
   const direct = need.preference ? undefined : need.column_sets?.find((set) => set.every(has));
   if (need.preference || (!direct && has("chosen") && has("rejected")))
@@ -71,6 +72,8 @@ export class RowChecker {
   private firstShapeRow = 0;
   private readonly kinds = new Map<string, string>();
   rows = 0;
+  /** KTO's unpaired examples: how many are labelled desirable (true). */
+  desirable = 0;
   /** Plain-text rows whose prompt and answers would run together: the separator goes there. */
   joins = 0;
 
@@ -90,18 +93,25 @@ export class RowChecker {
     const problems: RowProblem[] = [];
     const at = (standard: string) => this.map.sourceOf(standard) ?? standard;
     for (const name of this.use.columns) {
-      const problem = SCORE_COLUMNS.includes(name) ? scoreProblem(row[name]) : this.valueProblem(name, row[name]);
+      const problem = SCORE_COLUMNS.includes(name)
+        ? scoreProblem(row[name])
+        : name === "label"
+          ? labelProblem(row[name])
+          : this.valueProblem(name, row[name]);
       if (problem) problems.push({ column: at(name), message: problem });
     }
     if (problems.length) return problems;
     if (this.use.pairs && deepEqual(row.chosen, row.rejected)) {
       return [{ column: at("chosen"), message: "chosen and rejected are identical: the pair teaches nothing" }];
     }
+    if (row.label === true) this.desirable++;
     const shape = this.use.pairs
       ? rowShape(row)
-      : this.use.columns[0] === "chosen"
-        ? chosenOnlyShape(row.chosen)
-        : sftRowShape(row);
+      : "unpaired" in this.use
+        ? unpairedRowShape(row)
+        : this.use.columns[0] === "chosen"
+          ? chosenOnlyShape(row.chosen)
+          : sftRowShape(row);
     if (shape instanceof Error) return [{ message: shape.message }];
     if (this.shape === undefined) {
       this.shape = shape;
@@ -116,6 +126,11 @@ export class RowChecker {
     const split = splitProblem(shape, row);
     if (split) return [{ message: split }];
     if (shape === "text" && needsSeparator(row.prompt as string, row.chosen as string, row.rejected as string))
+      this.joins++;
+    if (
+      shape === "unpaired-text" &&
+      needsSeparator(row.prompt as string, row.completion as string, row.completion as string)
+    )
       this.joins++;
     return [];
   }
@@ -196,6 +211,12 @@ function messagesProblem(messages: unknown[]): string | undefined {
     if (problem && problem !== "empty text") return `message ${i + 1}: ${problem}`;
   }
   return undefined;
+}
+
+function labelProblem(value: unknown): string | undefined {
+  return typeof value === "boolean"
+    ? undefined
+    : `${describeValue(value)}; a label must be true (a desirable answer) or false (an undesirable one)`;
 }
 
 function scoreProblem(value: unknown): string | undefined {

@@ -14,6 +14,8 @@ export const SHAPES = {
   "sft-text": "plain text",
   "sft-messages": "chat messages",
   "sft-prompt-completion": "prompt and completion",
+  "unpaired-text": "single answers as plain text, each labelled desirable or not (KTO)",
+  "unpaired-messages": "single answers as chat messages, each labelled desirable or not (KTO)",
 } as const;
 export type Shape = keyof typeof SHAPES;
 
@@ -55,6 +57,18 @@ export function rowShape(row: Record<string, unknown>): Shape | Error {
   return repeatsPrompt(turns, row.chosen as Message[]) ? "prompt-in-answers" : "conversational";
 }
 
+/** KTO's unpaired rows: text, or chat messages (a text prompt then counts as one user turn). */
+export function unpairedRowShape(row: Record<string, unknown>): Shape | Error {
+  const [prompt, completion] = [kindOf(row.prompt), kindOf(row.completion)];
+  if (prompt === "other" || completion === "other")
+    return new Error("prompt and completion must be text or lists of chat messages ({role, content})");
+  if (completion === "text")
+    return prompt === "text"
+      ? "unpaired-text"
+      : new Error("the prompt is chat messages but the completion is text; make both one kind");
+  return "unpaired-messages";
+}
+
 /** The shape of one row of data an SFT stage trains on directly (no rejected answers). */
 export function sftRowShape(row: Record<string, unknown>): Shape {
   if ("messages" in row) return "sft-messages";
@@ -82,10 +96,14 @@ export function isConversational(shape: Shape, options: Pick<ShapeOptions, "to_m
     shape === "conversational" ||
     shape === "prompt-in-answers" ||
     shape === "implicit-messages" ||
-    shape === "sft-messages"
+    shape === "sft-messages" ||
+    shape === "unpaired-messages"
   )
     return true;
-  return options.to_messages && (shape === "hh-text" || shape === "text" || shape === "implicit-text");
+  return (
+    options.to_messages &&
+    (shape === "hh-text" || shape === "text" || shape === "implicit-text" || shape === "unpaired-text")
+  );
 }
 
 /** What trellis does with data of this shape, in one sentence; `joins`: rows that get the separator. */
@@ -95,7 +113,7 @@ export function shapeNote(shape: Shape, options: ShapeOptions, joins?: number): 
     const made =
       shape === "hh-text"
         ? "dialogues parsed into user/assistant turns"
-        : shape === "text"
+        : shape === "text" || shape === "unpaired-text"
           ? "prompt and answers wrapped as user/assistant messages"
           : shape === "implicit-text"
             ? "shared beginning wrapped as a user message, the rest as assistant answers"

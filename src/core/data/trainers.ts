@@ -12,10 +12,12 @@ interface TrainerNeeds {
   preference: boolean;
   /** sft: the column sets it trains on directly, in order of precedence. */
   column_sets?: string[][];
+  /** kto: the columns of its unpaired examples (prompt, completion, label); it unpairs pairs itself. */
+  unpaired_columns?: string[];
 }
 
 export const TRAINER_NEEDS: Readonly<Record<Trainer, TrainerNeeds>> = table.trainers;
-/** Every trainer, in the table's order (sft, dpo, orpo). */
+/** Every trainer, in the table's order (sft, dpo, orpo, kto). */
 export const TRAINERS = Object.keys(table.trainers) as [Trainer, ...Trainer[]];
 /** The column names TRL's trainers read. */
 export const STANDARD_COLUMNS = table.standard_columns as [string, ...string[]];
@@ -38,6 +40,9 @@ export function pairColumns(found: readonly string[]): string[] {
 export function columnAlternatives(trainer: Trainer): string[][] {
   const pairs = [pairColumns(table.pair_columns.optional), table.pair_columns.required];
   const sets = TRAINER_NEEDS[trainer].column_sets;
+  const unpaired = TRAINER_NEEDS[trainer].unpaired_columns;
+  // kto trains on unpaired examples or on pairs it unpairs.
+  if (unpaired) return [...pairs, unpaired];
   // sft trains on preference pairs' chosen answers too, and on a chosen column alone.
   return TRAINER_NEEDS[trainer].preference || !sets ? pairs : [...sets, ["chosen"]];
 }

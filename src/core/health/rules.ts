@@ -150,6 +150,14 @@ export const METRIC_RULES: readonly MetricRule[] = [
           message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs (step ${step}): likelihood of both answers drops; lower beta or the learning rate`,
         };
       }
+      if (trainer === "kto") {
+        // KTO's rewards are means over different examples (desirable, undesirable), not pairs: no
+        // margin to weigh the fall against, and no SFT term to add; desirable_weight pulls the good ones up.
+        return {
+          severity: "warn",
+          message: `rewards/chosen ${c} (desirable) and rewards/rejected ${r} (undesirable) both falling over ${n} logs (step ${step}): the good answers lose likelihood too; lower the learning rate or raise desirable_weight`,
+        };
+      }
       const rising = w.margins.length >= 3 && trendT(w.margins) >= o.trendMinT;
       if (rising && !o.rewardsFallingEvenIfMarginsRise) return null;
       const why = rising ? "usual DPO displacement while margins rise" : "while margins stall";

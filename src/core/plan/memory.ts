@@ -19,7 +19,7 @@ export interface MemoryInput {
   /** Trainable parameters: equal to params for full fine-tuning, the adapter's for LoRA. */
   trainable: number;
   optimizer: string;
-  trainer: "sft" | "dpo" | "orpo";
+  trainer: "sft" | "dpo" | "orpo" | "kto";
   lora: boolean;
   /** Tokens in the longest sequence of the worst-case batch (prompt + completion). */
   seqLen: number;
@@ -42,15 +42,18 @@ const CHECKPOINT_BYTES_PER_LAYER = 2;
 const LOGITS_BYTES = 8;
 
 /** Optimizer state bytes per trainable parameter (AdamW keeps two moments in the param dtype). */
-function optimizerBytes(optimizer: string, weightBytes: number): number {
+export function optimizerBytes(optimizer: string, weightBytes: number): number {
   if (/8bit/.test(optimizer)) return 2;
   if (/^sgd|adafactor/.test(optimizer)) return weightBytes;
   return 2 * weightBytes;
 }
 
-/** Rows in the forward pass: DPO and ORPO concatenate chosen and rejected on the batch axis. */
-function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
-  return trainer === "sft" ? microBatch : 2 * microBatch;
+/**
+ * Rows in the forward pass: DPO and ORPO concatenate chosen and rejected on the batch axis. KTO's
+ * rows are single examples; its KL pass over as many rows runs without gradients (nothing kept).
+ */
+export function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
+  return trainer === "sft" || trainer === "kto" ? microBatch : 2 * microBatch;
 }
 
 export interface MemoryEstimate {
@@ -70,8 +73,9 @@ export function estimateMemory(i: MemoryInput): MemoryEstimate {
   const weights = model.params * i.weightBytes + (i.lora ? i.trainable * i.weightBytes : 0);
   const gradients = i.trainable * i.weightBytes;
   const optimizer = i.trainable * optimizerBytes(i.optimizer, i.weightBytes);
-  // DPO without LoRA holds a second copy as reference, unless its log-probs were precomputed.
-  const reference = i.trainer === "dpo" && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
+  // DPO and KTO without LoRA hold a second copy as reference, unless its log-probs were precomputed.
+  const reference =
+    (i.trainer === "dpo" || i.trainer === "kto") && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
   const perLayer = tokens * model.hidden;
   const activations = i.gradientCheckpointing
     ? perLayer * (CHECKPOINT_BYTES_PER_LAYER * model.layers + ACTIVATION_BYTES_PER_LAYER)

@@ -19,9 +19,9 @@ function positiveInt(v: unknown, fallback: number): number {
   return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : fallback;
 }
 
-/** DPO can precompute reference log-probs, except where TRL refuses it (sync_ref_model). */
+/** DPO and KTO can precompute reference log-probs, except where TRL refuses it (sync_ref_model). */
 export function canPrecomputeRef(stage: Stage): boolean {
-  return stage.trainer === "dpo" && !stage.peft && stage.args.sync_ref_model !== true;
+  return (stage.trainer === "dpo" || stage.trainer === "kto") && !stage.peft && stage.args.sync_ref_model !== true;
 }
 
 /** The TRL arguments a plan sets; the recipe's others stay as written. */
@@ -30,7 +30,7 @@ export function planArgs(c: BatchConfig, trainer: string): Record<string, unknow
     per_device_train_batch_size: c.microBatch,
     gradient_accumulation_steps: c.accumulation,
     gradient_checkpointing: c.gradientCheckpointing,
-    ...(trainer === "dpo" ? { precompute_ref_log_probs: c.precomputeRef } : {}),
+    ...(trainer === "dpo" || trainer === "kto" ? { precompute_ref_log_probs: c.precomputeRef } : {}),
   };
 }
 

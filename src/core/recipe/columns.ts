@@ -25,7 +25,9 @@ export function missingColumns(
   if (!TRAINER_NEEDS[trainer].preference)
     return `the ${trainer} trainer needs column ${sftColumnsText()} (or preference pairs with 'chosen'); found: ${seen} (map a column with data.columns: {text: <column>})`;
   // Pairs: name what is missing for the fullest reading (an explicit prompt).
-  const nearest = options[0]!;
+  // KTO data with a label column is unpaired examples: name what those lack.
+  const unpaired = TRAINER_NEEDS[trainer].unpaired_columns;
+  const nearest = unpaired && has("label") ? unpaired : options[0]!;
   const missing = nearest.filter((c) => !has(c)).map((c) => `'${c}'`);
   const mapHint = missing.length
     ? ` (map a column with data.columns: {${nearest.find((c) => !has(c))}: <column>})`

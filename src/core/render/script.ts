@@ -4,7 +4,7 @@
  * value is read at run time from the JSON spec beside the script.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { ktoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import { generationLines as gen } from "./generations-block.js";
 
@@ -12,6 +12,7 @@ const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   sft: { config: "SFTConfig", trainer: "SFTTrainer" },
   dpo: { config: "DPOConfig", trainer: "DPOTrainer" },
   orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
+  kto: { config: "KTOConfig", trainer: "KTOTrainer" },
 };
 
 interface ScriptInput {
@@ -31,9 +32,11 @@ export function stageFileBase(index: number, stageId: string): string {
 
 export function renderScript(input: ScriptInput): string {
   const { config, trainer } = CLASSES[input.trainer];
-  const module = input.trainer === "orpo" ? orpoImport(input.trl) : "trl";
+  const module =
+    input.trainer === "orpo" ? orpoImport(input.trl) : input.trainer === "kto" ? ktoImport(input.trl) : "trl";
   const tokenizerArg = tokenizerKeyword(input.trl);
-  const needsReference = input.trainer === "dpo";
+  const needsReference = input.trainer === "dpo" || input.trainer === "kto";
+  const kto = input.trainer === "kto";
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);
@@ -71,7 +74,7 @@ def train(emit: Emitter, argv: list[str]) -> None:
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
-    from trellis_runtime import probe, quantization
+    from trellis_runtime import ${kto ? "kto, " : ""}probe, quantization
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
     from trellis_runtime.merge import merge_stage
@@ -87,7 +90,7 @@ ${g ? gen.importLine : ""}
     # Data first: a broken file or a missing column is reported before any model is loaded.
     data = load_datasets(SPEC["data"], ${JSON.stringify(input.trainer)}, SPEC["seed"], emit)
     data = probe.worst_case(data, SPEC["args"])  # batch planner probes only (TRELLIS_PROBE)
-    emit.emit("phase", phase="model")
+${kto ? ktoBalanceLine() : ""}    emit.emit("phase", phase="model")
     # The model to start from: the earlier stage's output, or the recipe's model.
     start_from = SPEC["from_dir"] or resolve_model_name(SPEC["model"])
     tokenizer = load_tokenizer(start_from, SPEC["model"], emit)
@@ -95,7 +98,7 @@ ${g ? gen.importLine : ""}
     # QLoRA (model.quantization): norms and embeddings in float32, input gradients on.
     model = quantization.prepare_for_training(model, SPEC["args"])
     peft_config = LoraConfig(**SPEC["peft"]) if SPEC["peft"] else None
-${needsReference ? referenceBlock() : ""}
+${needsReference ? referenceBlock(input.trainer.toUpperCase()) : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
 ${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
@@ -120,7 +123,7 @@ ${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machin
             "eval-unused",
             "eval data is given but eval_strategy is 'no': no eval curve (set args.eval_strategy and eval_steps)",
         )
-    if data.eval_pairs is None and SPEC["preference_eval"]:
+    if data.eval_pairs is None${kto ? " and data.eval is None" : ""} and SPEC["preference_eval"]:${kto ? "  # unpaired eval data: noted in load_datasets" : ""}
         emit.notice(
             "no-preference-eval",
             "no eval data: held-out preference accuracy is not measured (add data.eval: a file or {fraction: 0.05})",
@@ -167,9 +170,15 @@ if __name__ == "__main__":
 `;
 }
 
-function referenceBlock(): string {
+function ktoBalanceLine(): string {
+  return `    # KTO weighs desirable and undesirable examples: balanced as TRL recommends when the recipe leaves both unset.
+    SPEC["args"] = kto.balanced_weights(data.train, SPEC["args"], emit)
+`;
+}
+
+function referenceBlock(trainer: string): string {
   return `
-    # DPO's reference model. With LoRA, TRL uses the policy with its adapter disabled (no
+    # ${trainer}'s reference model. With LoRA, TRL uses the policy with its adapter disabled (no
     # second copy in memory); otherwise a frozen copy of the starting model.
     ref_model = None if peft_config else load_model(start_from, SPEC["model"])
 `;

@@ -95,6 +95,14 @@ export function orpoImport(target: Version): string {
   return atLeast(target, "0.26.0") ? "trl.experimental.orpo" : "trl";
 }
 
+/**
+ * KTO moved to trl.experimental.kto in 0.26 (#4575; the top-level name stayed as a shim that
+ * warns) and was promoted back to the stable API in 1.8 (#6175; now trl.experimental.kto warns).
+ */
+export function ktoImport(target: Version): string {
+  return atLeast(target, "0.26.0") && !atLeast(target, "1.8.0") ? "trl.experimental.kto" : "trl";
+}
+
 /** `tokenizer=` became `processing_class=` in 0.12. */
 export function tokenizerKeyword(target: Version): "processing_class" | "tokenizer" {
   return atLeast(target, "0.12.0") ? "processing_class" : "tokenizer";

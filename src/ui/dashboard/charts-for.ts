@@ -1,7 +1,9 @@
 /**
  * Which charts and table rows each trainer gets, in the order practitioners read them
  * (docs/design/DASHBOARD.md §6.1): DPO margins and accuracies against their 0 and 0.5 guides, the loss
- * against ln 2; ORPO's NLL and log-odds; SFT's loss and token accuracy. Eval values overlay
+ * against ln 2; ORPO's NLL and log-odds; KTO's KL term and its desirable/undesirable rewards (TRL
+ * logs them as rewards/chosen and rewards/rejected) against 0, the loss against its start at 0.5
+ * (1 - sigmoid(0)); SFT's loss and token accuracy. Eval values overlay
  * their training metric as dots.
  */
 import type { Series } from "../../core/chart/series.js";
@@ -52,6 +54,14 @@ const CHARTS: Record<string, Def[]> = {
     { metric: "log_odds_chosen", guides: [0] },
     { metric: "grad_norm" },
   ],
+  kto: [
+    { metric: "loss", guides: [0.5] },
+    { metric: "rewards/chosen", pair: "rewards/rejected", title: "rewards des/undes", guides: [0] },
+    { metric: "rewards/margins", title: "reward gap des-undes", guides: [0] },
+    { metric: "kl", title: "KL estimate", guides: [0] },
+    { metric: "grad_norm" },
+    { metric: "logps/chosen", pair: "logps/rejected", title: "logps des/undes" },
+  ],
   sft: [
     { metric: "loss" },
     { metric: "mean_token_accuracy", title: "token accuracy" },
@@ -86,12 +96,23 @@ const KPI: Record<string, string[]> = {
     "rewards/rejected",
     "learning_rate",
   ],
+  kto: [
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/margins",
+    "kl",
+    "grad_norm",
+    "logps/chosen",
+    "logps/rejected",
+    "learning_rate",
+  ],
   sft: ["mean_token_accuracy", "grad_norm", "learning_rate", "entropy"],
 };
 const EVAL_KPI = [
   "eval_loss",
   "eval_rewards/accuracies",
   "eval_rewards/margins",
+  "eval_kl",
   "eval_mean_token_accuracy",
   "eval_nll_loss",
   "eval_log_odds_ratio",

@@ -30,6 +30,12 @@ const FINAL_METRICS: Record<string, Array<[string, string]>> = {
     ["rewards/accuracies", "acc"],
     ["log_odds_ratio", "log odds ratio"],
   ],
+  kto: [
+    ["loss", "loss"],
+    ["rewards/chosen", "desirable reward"],
+    ["rewards/rejected", "undesirable reward"],
+    ["kl", "kl"],
+  ],
 };
 /** Alerts listed in full; the rest are counted. */
 const ALERTS_LISTED = 5;

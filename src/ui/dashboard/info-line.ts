@@ -7,6 +7,7 @@ const EVAL_SHOWN: Array<[string, string]> = [
   ["eval_loss", "loss"],
   ["eval_rewards/accuracies", "acc"],
   ["eval_rewards/margins", "margins"],
+  ["eval_kl", "kl"],
   ["eval_mean_token_accuracy", "tok acc"],
 ];
 

@@ -183,6 +183,24 @@ const cases: Case[] = [
     logs: times(30, (i) => ({ loss: 1, "rewards/chosen": -0.3 - 0.01 * i, "rewards/rejected": -0.3 - 0.012 * i })),
     expect: ["rewards-falling@200:warn"],
   },
+  {
+    name: "KTO desirable and undesirable rewards both falling: warned, even while their difference rises",
+    trainer: "kto",
+    logs: times(30, (i) => ({
+      loss: 0.5,
+      kl: 0.1,
+      "rewards/chosen": -0.05 * i,
+      "rewards/rejected": -0.1 * i,
+      "rewards/margins": 0.05 * i,
+    })),
+    expect: ["rewards-falling@200:warn"],
+  },
+  {
+    name: "KTO without rewards/accuracies: no accuracy rule fires",
+    trainer: "kto",
+    logs: times(40, () => ({ loss: 0.5, kl: 0, "rewards/chosen": 0.1, "rewards/rejected": -0.1 })),
+    expect: [],
+  },
 ];
 
 describe("health rules", () => {
