@@ -4,7 +4,8 @@
  * value is read at run time from the JSON spec beside the script.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { cpoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { usesReference } from "../trl/presets.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import { generationLines as gen } from "./generations-block.js";
 
@@ -12,7 +13,16 @@ const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   sft: { config: "SFTConfig", trainer: "SFTTrainer" },
   dpo: { config: "DPOConfig", trainer: "DPOTrainer" },
   orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
+  cpo: { config: "CPOConfig", trainer: "CPOTrainer" },
+  simpo: { config: "CPOConfig", trainer: "CPOTrainer" }, // loss_type simpo: the spec's args carry it
 };
+
+/** Where the target TRL has each trainer's classes. */
+function trainerModule(trainer: Trainer, trl: Version): string {
+  if (trainer === "orpo") return orpoImport(trl);
+  if (trainer === "cpo" || trainer === "simpo") return cpoImport(trl);
+  return "trl";
+}
 
 export interface ScriptInput {
   trainer: Trainer;
@@ -31,9 +41,9 @@ export function stageFileBase(index: number, stageId: string): string {
 
 export function renderScript(input: ScriptInput): string {
   const { config, trainer } = CLASSES[input.trainer];
-  const module = input.trainer === "orpo" ? orpoImport(input.trl) : "trl";
+  const module = trainerModule(input.trainer, input.trl);
   const tokenizerArg = tokenizerKeyword(input.trl);
-  const needsReference = input.trainer === "dpo";
+  const needsReference = usesReference(input.trainer);
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);

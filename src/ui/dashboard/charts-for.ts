@@ -1,7 +1,9 @@
 /**
  * Which charts and table rows each trainer gets, in the order practitioners read them
  * (docs/design/DASHBOARD.md §6.1): DPO margins and accuracies against their 0 and 0.5 guides, the loss
- * against ln 2; ORPO's NLL and log-odds; SFT's loss and token accuracy. Eval values overlay
+ * against ln 2; ORPO's NLL and log-odds; CPO's and SimPO's margins, accuracies and NLL (no
+ * reference: their rewards are beta times the policy's own log-probs, SimPO's per token); SFT's
+ * loss and token accuracy. Eval values overlay
  * their training metric as dots.
  */
 import type { Series } from "../../core/chart/series.js";
@@ -52,6 +54,23 @@ const CHARTS: Record<string, Def[]> = {
     { metric: "log_odds_chosen", guides: [0] },
     { metric: "grad_norm" },
   ],
+  cpo: [
+    { metric: "loss" },
+    { metric: "rewards/margins", guides: [0] },
+    { metric: "rewards/accuracies", guides: [0.5] },
+    { metric: "nll_loss" },
+    { metric: "rewards/chosen", pair: "rewards/rejected", title: "rewards ch/rej" },
+    { metric: "grad_norm" },
+    { metric: "logps/chosen", pair: "logps/rejected", title: "logps ch/rej" },
+  ],
+  simpo: [
+    { metric: "loss" },
+    { metric: "rewards/margins", title: "margins (vs gamma)", guides: [0] },
+    { metric: "rewards/accuracies", guides: [0.5] },
+    { metric: "rewards/chosen", pair: "rewards/rejected", title: "rewards ch/rej" },
+    { metric: "logps/chosen", pair: "logps/rejected", title: "logps ch/rej" },
+    { metric: "grad_norm" },
+  ],
   sft: [
     { metric: "loss" },
     { metric: "mean_token_accuracy", title: "token accuracy" },
@@ -84,6 +103,27 @@ const KPI: Record<string, string[]> = {
     "grad_norm",
     "rewards/chosen",
     "rewards/rejected",
+    "learning_rate",
+  ],
+  cpo: [
+    "rewards/accuracies",
+    "rewards/margins",
+    "nll_loss",
+    "rewards/chosen",
+    "rewards/rejected",
+    "logps/chosen",
+    "logps/rejected",
+    "grad_norm",
+    "learning_rate",
+  ],
+  simpo: [
+    "rewards/accuracies",
+    "rewards/margins",
+    "rewards/chosen",
+    "rewards/rejected",
+    "logps/chosen",
+    "logps/rejected",
+    "grad_norm",
     "learning_rate",
   ],
   sft: ["mean_token_accuracy", "grad_norm", "learning_rate", "entropy"],

@@ -30,6 +30,17 @@ const FINAL_METRICS: Record<string, Array<[string, string]>> = {
     ["rewards/accuracies", "acc"],
     ["log_odds_ratio", "log odds ratio"],
   ],
+  cpo: [
+    ["loss", "loss"],
+    ["nll_loss", "nll"],
+    ["rewards/accuracies", "acc"],
+    ["rewards/margins", "margins"],
+  ],
+  simpo: [
+    ["loss", "loss"],
+    ["rewards/accuracies", "acc"],
+    ["rewards/margins", "margins"],
+  ],
 };
 /** Alerts listed in full; the rest are counted. */
 const ALERTS_LISTED = 5;
