@@ -20,8 +20,8 @@ CASES = json.loads((REPO / "test" / "fixtures" / "column-use.json").read_text(en
 
 
 def test_the_runtime_reads_the_one_table():
-    assert trainers.TRAINERS == ("sft", "dpo", "orpo")
-    assert trainers.PREFERENCE_TRAINERS == ("dpo", "orpo")
+    assert trainers.TRAINERS == ("sft", "dpo", "orpo", "cpo", "simpo")
+    assert trainers.PREFERENCE_TRAINERS == ("dpo", "orpo", "cpo", "simpo")
     assert formats.SCORE_COLUMNS is trainers.SCORE_COLUMNS
     assert formats.ROLES is trainers.ROLES
     assert data_files.READ_ERRORS is trainers.READ_ERRORS
