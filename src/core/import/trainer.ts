@@ -21,7 +21,9 @@ export function inferTrainer(raw: Raw, file: string, text: string | undefined, f
   if (typeof raw.trainer === "string" && (TRAINERS as readonly string[]).includes(raw.trainer)) {
     return { trainer: raw.trainer as Trainer, reason: "the file's 'trainer' key" };
   }
-  let candidates = new Set<Trainer>(TRAINERS);
+  // simpo is trellis's preset with SimPO's defaults: a TRL CPOConfig file is a cpo stage, its
+  // loss_type (simpo included) and TRL's defaults kept as they are.
+  let candidates = new Set<Trainer>(TRAINERS.filter((t) => t !== "simpo"));
   const evidence: string[] = [];
   for (const key of Object.keys(raw)) {
     if (COMMON_KEYS.has(key)) continue;
@@ -62,12 +64,12 @@ function comments(text: string): string {
     .join("\n");
 }
 
-/** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl dpo` first, then `_orpo_`, `sft-`. */
+/** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl cpo` first, then `_orpo_`, `sft-`. */
 export function hint(text: string, allowed: Trainer[]): { trainer: Trainer; match: string } | undefined {
   const strong = (t: string) => new RegExp(`\\btrl\\s+${t}\\b|\\b${t}\\s*(?:trainer|config)\\b`, "i");
   const weak = (t: string) => new RegExp(`(?:^|[^a-z])${t}(?:[^a-z]|$)`, "i");
   for (const form of [strong, weak]) {
-    for (const trainer of ["orpo", "dpo", "sft"] as const) {
+    for (const trainer of ["orpo", "cpo", "dpo", "sft"] as const) {
       if (!allowed.includes(trainer)) continue;
       const m = form(trainer).exec(text);
       if (m) return { trainer, match: m[0].replace(/^[^A-Za-z]+|[^A-Za-z]+$/g, "") };
