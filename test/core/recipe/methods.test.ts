@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { RecipeError } from "../../../src/core/recipe/errors.js";
 import { parseRecipe } from "../../../src/core/recipe/parse.js";
 import { resolveRecipe } from "../../../src/core/recipe/resolve.js";
+import { exportToTrlCli } from "../../../src/core/export/trl-cli.js";
 import { renderRecipe } from "../../../src/core/render/render.js";
 import { renderScript } from "../../../src/core/render/script.js";
 import { configClass, fieldInfo } from "../../../src/core/trl/fields.js";
@@ -61,6 +62,15 @@ describe("cpo and simpo", () => {
     assert.deepEqual(spec("learning_rate: 1e-6").args.beta, 2);
     const own = spec("beta: 2.5, simpo_gamma: 1.4, cpo_alpha: 0.1").args;
     assert.deepEqual([own.loss_type, own.beta, own.simpo_gamma, own.cpo_alpha], ["simpo", 2.5, 1.4, 0.1]);
+  });
+
+  it("are not exported as TRL CLI configs: TRL has no `trl cpo` command", () => {
+    for (const trainer of ["cpo", "simpo"]) {
+      const { recipe: r } = parseRecipe(recipe(trainer, ""), "r.yaml", { trl: v("1.13.0") });
+      const out = exportToTrlCli(r, { recipeDir: "/w" });
+      assert.deepEqual(out.stages, []);
+      assert.match(out.skipped[0]!.reasons.join("\n"), /no `trl cpo` command/);
+    }
   });
 
   it("a simpo stage keeps loss_type simpo", () => {
