@@ -143,7 +143,13 @@ const HANDLERS: Record<string, Handler> = {
   pref_ftx: (d, raw, key, v) => {
     if (isEmpty(v) || v === 0) return d.report.unset(key, "0: no SFT term");
     if (d.trainer === "simpo" && typeof v === "number")
-      return d.setArg(key, "cpo_alpha", v, "migrated", `SimPO plus ${v} x the NLL of the chosen answers: CPO's cpo_alpha`);
+      return d.setArg(
+        key,
+        "cpo_alpha",
+        v,
+        "migrated",
+        `SimPO plus ${v} x the NLL of the chosen answers: CPO's cpo_alpha`,
+      );
     if (d.trainer !== "dpo" || typeof v !== "number")
       return d.report.unsupported(key, `an SFT loss weight for DPO (got ${show(v)} for ${d.trainer})`);
     const loss = raw.pref_loss ?? "sigmoid";
@@ -229,7 +235,8 @@ export function importLlamaFactory(d: Draft, raw: Raw, datasetInfo?: Raw): void 
     else mapTrlArg(d, raw, key, key, value);
   }
   // LLaMA-Factory's SimPO where the config is silent (its defaults, not trellis's simpo preset).
-  if (d.trainer === "simpo") for (const [name, value] of Object.entries(LF_SIMPO)) d.deriveArg("pref_loss", name, value);
+  if (d.trainer === "simpo")
+    for (const [name, value] of Object.entries(LF_SIMPO)) d.deriveArg("pref_loss", name, value);
   const dir = isString(raw.dataset_dir) ? raw.dataset_dir : "data";
   for (const [key, role] of [
     ["dataset", "train"],
