@@ -49,7 +49,13 @@ export function inferTrainer(raw: Raw, file: string, text: string | undefined, f
   const base = file.split(/[\\/]/).pop() ?? file;
   const fromName = hint(base, list);
   if (fromName) return { trainer: fromName.trainer, reason: `the file name (${base})${byKeys ? `; ${byKeys}` : ""}` };
-  if (!candidates.has("sft")) return { trainer: "dpo", reason: `${byKeys}; DPO assumed (use --trainer orpo for ORPO)` };
+  // Keys of preference configs only: DPO first, then ORPO (whose keys CPOConfig shares), then CPO.
+  const preference = (["dpo", "orpo", "cpo"] as const).find((t) => candidates.has(t));
+  if (!candidates.has("sft") && preference)
+    return {
+      trainer: preference,
+      reason: `${byKeys}; ${configClass(preference).replace("Config", "")} assumed (use --trainer to change)`,
+    };
   return {
     trainer: "sft",
     reason:

@@ -86,6 +86,12 @@ describe("TRL CPO configs", () => {
     validate(r);
   });
 
+  it("keys every preference config has stay DPO without a hint, as before CPO was a trainer", () => {
+    const raw = { model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1, disable_dropout: true };
+    assert.equal(importConfig(raw, "trl", { file: "config.yaml" }).trainer, "dpo");
+    assert.equal(importConfig(raw, "trl", { file: "x_orpo_config.yaml" }).trainer, "orpo");
+  });
+
   it("`trl cpo` in the comments picks CPO when the keys do not", () => {
     const raw = { model_name_or_path: "m/x", dataset_name: "a/b", beta: 0.1 };
     const r = importConfig(raw, "trl", { file: "config.yaml", text: "# trl cpo --config config.yaml\nbeta: 0.1\n" });
