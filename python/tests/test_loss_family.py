@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-
 from test_training import COMMON, DATA, MODEL
+
 from trellis_runtime import environment
 from trellis_runtime.callback import TrellisCallback
 from trellis_runtime.data import load_datasets
