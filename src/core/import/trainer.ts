@@ -18,6 +18,9 @@ export interface TrainerChoice {
 
 export function inferTrainer(raw: Raw, file: string, text: string | undefined, forced?: Trainer): TrainerChoice {
   if (forced) return { trainer: forced, reason: "--trainer" };
+  // Only the SimPO repository's SimPOConfig (princeton-nlp/SimPO) has gamma_beta_ratio.
+  if ("gamma_beta_ratio" in raw)
+    return { trainer: "simpo", reason: "gamma_beta_ratio: a SimPO repository config (princeton-nlp/SimPO)" };
   if (typeof raw.trainer === "string" && (TRAINERS as readonly string[]).includes(raw.trainer)) {
     return { trainer: raw.trainer as Trainer, reason: "the file's 'trainer' key" };
   }

@@ -118,3 +118,27 @@ describe(
     });
   },
 );
+
+describe("SimPO repository configs (handbook style)", () => {
+  it("gamma_beta_ratio makes a simpo stage: simpo_gamma = ratio x beta, sft_weight as cpo_alpha", () => {
+    // The keys of princeton-nlp/SimPO's training_configs/llama-3-8b-instruct-simpo.yaml.
+    const raw = {
+      model_name_or_path: "meta-llama/Meta-Llama-3-8B-Instruct",
+      dataset_mixer: { "princeton-nlp/llama3-ultrafeedback": 1.0 },
+      dataset_splits: ["train", "test"],
+      beta: 2.5,
+      gamma_beta_ratio: 0.55,
+      loss_type: "sigmoid",
+      learning_rate: 1.0e-6,
+      max_length: 2048,
+    };
+    const r = importConfig(raw, "handbook", { file: "llama-3-8b-instruct-simpo.yaml" });
+    assert.equal(r.trainer, "simpo");
+    const a = args(r);
+    assert.equal(a.beta, 2.5);
+    assert.ok(Math.abs((a.simpo_gamma as number) - 1.375) < 1e-9);
+    assert.equal(a.cpo_alpha, 0);
+    assert.equal(a.loss_type, undefined); // the preset's simpo
+    validate(r);
+  });
+});
