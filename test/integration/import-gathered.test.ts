@@ -4,7 +4,7 @@
  * with only the tiny model put in (and the bundled colour pairs where the config's data is on the
  * Hub), then accepted by `trellis check` as imported: the importer itself carries the tracker and
  * optimizer extras, flash attention that cannot be installed, and LLaMA-Factory's sharegpt and
- * alpaca data (converted as rows are read). Each DPO/ORPO recipe then trains a few steps on the
+ * alpaca data (converted as rows are read). Each DPO/ORPO/SimPO recipe then trains a few steps on the
  * CPU; CI trains three representative ones, `node scripts/test-matrix.mjs imports` all of them
  * (test/results/imports.txt).
  */
@@ -27,7 +27,7 @@ interface Case {
   name: string;
   /** The config, from the wild or gathered. */
   file: string;
-  trainer: "sft" | "dpo" | "orpo";
+  trainer: "sft" | "dpo" | "orpo" | "simpo";
   /** Its data is local (LLaMA-Factory's dataset_info.json): only the model is swapped. */
   ownData?: boolean;
   /** What the importer must have carried into the recipe. */
@@ -171,6 +171,14 @@ const CASES: Case[] = [
     extras: ["bitsandbytes", "wandb"],
     sdpa: true,
   },
+  {
+    name: "llamafactory-sharegpt-simpo",
+    file: gathered("llama-factory/written_llama3_lora_simpo.yaml"),
+    trainer: "simpo",
+    ownData: true,
+    convert: "sharegpt",
+  },
+  { name: "axolotl-simpo-lora", file: gathered("axolotl/written_llama-3_lora-1b-simpo.yml"), trainer: "simpo" },
 ];
 
 const KTO = [
