@@ -11,7 +11,17 @@ import { STAGE, type Draft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
 import { NAMED_TEMPLATES, isJinja } from "./templates.js";
-import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import {
+  ImportError,
+  KTO_REFUSED,
+  KTO_TRAINER,
+  emptyNote,
+  isEmpty,
+  isMapping,
+  isString,
+  show,
+  type Raw,
+} from "./types.js";
 import type { Trainer } from "../recipe/schema.js";
 
 /** The trainer an axolotl config is for. */
@@ -21,7 +31,10 @@ export function axolotlTrainer(raw: Raw): Trainer {
   if (rl === "dpo" || rl === "ipo") return "dpo";
   if (rl === "orpo") return "orpo";
   if (rl === "simpo") return "simpo";
-  if (rl === "kto") throw new ImportError(KTO_REFUSED("rl: kto"));
+  if (rl === "kto") {
+    if (KTO_TRAINER) return KTO_TRAINER;
+    throw new ImportError(KTO_REFUSED("rl: kto"));
+  }
   throw new ImportError(`rl: ${show(rl)}: trellis trains sft, dpo (also ipo, as a DPO loss), orpo and simpo`);
 }
 
@@ -38,6 +51,9 @@ const RENAMED: Record<string, string> = {
   dpo_use_weighting: "use_weighting",
   dpo_padding_free: "padding_free",
   dpo_loss_type: "loss_type",
+  // axolotl's rl: kto passes these to KTOConfig under TRL's names.
+  kto_desirable_weight: "desirable_weight",
+  kto_undesirable_weight: "undesirable_weight",
 };
 
 const unsetOr =

@@ -13,7 +13,17 @@ import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./qu
 import { formatOf } from "../recipe/resolve.js";
 import { sourceOf } from "./sources.js";
 import { SHAREGPT_TAGS } from "../data/convert.js";
-import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import {
+  ImportError,
+  KTO_REFUSED,
+  KTO_TRAINER,
+  emptyNote,
+  isEmpty,
+  isMapping,
+  isString,
+  show,
+  type Raw,
+} from "./types.js";
 
 const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
 /** LLaMA-Factory's SimPO defaults (FinetuningArguments: pref_beta 0.1, simpo_gamma 0.5, pref_ftx 0). */
@@ -22,7 +32,10 @@ const LF_SIMPO = { beta: 0.1, simpo_gamma: 0.5, cpo_alpha: 0.0 };
 export function llamaFactoryTrainer(raw: Raw): Trainer {
   const stage = raw.stage ?? "sft";
   if (stage === "sft") return "sft";
-  if (stage === "kto") throw new ImportError(KTO_REFUSED("stage: kto"));
+  if (stage === "kto") {
+    if (KTO_TRAINER) return KTO_TRAINER;
+    throw new ImportError(KTO_REFUSED("stage: kto"));
+  }
   if (stage !== "dpo")
     throw new ImportError(
       `stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
@@ -64,6 +77,9 @@ const RENAMED: Record<string, string> = {
   cutoff_len: "max_length",
   preprocessing_num_workers: "dataset_num_proc",
   pref_beta: "beta",
+  // LLaMA-Factory's stage: kto weights, KTOConfig's names.
+  kto_chosen_weight: "desirable_weight",
+  kto_rejected_weight: "undesirable_weight",
   dpo_label_smoothing: "label_smoothing",
   enable_liger_kernel: "use_liger_kernel",
 };

@@ -1,6 +1,6 @@
 /** What an import produces: a recipe as plain data, and one report row per source key. */
 import type { PackageUniverse } from "../env/extras.js";
-import type { Trainer } from "../recipe/schema.js";
+import { TRAINERS, type Trainer } from "../recipe/schema.js";
 import { TrellisError } from "../errors.js";
 
 export const IMPORT_FORMATS = ["trl", "handbook", "axolotl", "llamafactory"] as const;
@@ -66,6 +66,14 @@ export type Raw = Record<string, unknown>;
 /** KTO learns from single answers marked good or bad, not pairs: no trellis trainer takes that yet. */
 export const KTO_REFUSED = (said: string) =>
   `${said}: KTO trains on single answers labelled desirable or undesirable, and trellis has no KTO trainer yet; trellis trains sft, dpo and orpo on preference pairs (import a DPO or ORPO config instead)`;
+
+/**
+ * The kto trainer, where this build has it (the s34-kto branch adds it to trainers.json): KTO
+ * configs import into kto stages then, and are refused with KTO_REFUSED before.
+ */
+export const KTO_TRAINER: Trainer | undefined = (TRAINERS as readonly string[]).includes("kto")
+  ? ("kto" as Trainer)
+  : undefined;
 
 export const isMapping = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 export const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0;
