@@ -99,20 +99,22 @@ describe("TRL CPO configs", () => {
   });
 });
 
-// KTO configs (axolotl rl: kto, LLaMA-Factory stage: kto, `trl kto`) need the kto trainer, which the
-// s34-kto branch adds; until then they are refused. Once merged, this test imports and checks them.
+// KTO configs (axolotl rl: kto, LLaMA-Factory stage: kto) need the kto trainer, which the s34-kto
+// branch adds; until then they are refused (KTO_TRAINER in src/core/import/types.ts). Once merged,
+// this test imports them into kto stages and checks them.
 describe(
   "KTO configs",
   { skip: !(TRAINERS as readonly string[]).includes("kto") && "no kto trainer on this branch" },
   () => {
     it("axolotl rl: kto and LLaMA-Factory stage: kto import into kto stages that check", () => {
       for (const [raw, format] of [
-        [{ ...AXOLOTL, rl: "kto", rl_beta: 0.2 }, "axolotl"],
-        [{ ...LF, stage: "kto", pref_beta: 0.2 }, "llamafactory"],
+        [{ ...AXOLOTL, rl: "kto", rl_beta: 0.2, kto_undesirable_weight: 1.5 }, "axolotl"],
+        [{ ...LF, stage: "kto", pref_beta: 0.2, kto_rejected_weight: 1.5 }, "llamafactory"],
       ] as const) {
         const r = importConfig(raw, format, { file: "x.yaml" });
         assert.equal(r.trainer, "kto");
         assert.equal(args(r).beta, 0.2);
+        assert.equal(args(r).undesirable_weight, 1.5);
         validate(r);
       }
     });
