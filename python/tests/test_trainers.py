@@ -20,8 +20,8 @@ CASES = json.loads((REPO / "test" / "fixtures" / "column-use.json").read_text(en
 
 
 def test_the_runtime_reads_the_one_table():
-    assert trainers.TRAINERS == ("sft", "dpo", "orpo", "kto")
-    assert trainers.PREFERENCE_TRAINERS == ("dpo", "orpo", "kto")
+    assert trainers.TRAINERS == ("sft", "dpo", "orpo", "kto", "cpo", "simpo")
+    assert trainers.PREFERENCE_TRAINERS == ("dpo", "orpo", "kto", "cpo", "simpo")
     assert trainers.UNPAIRED_COLUMNS == {"kto": ("prompt", "completion", "label")}
     assert formats.SCORE_COLUMNS is trainers.SCORE_COLUMNS
     assert formats.ROLES is trainers.ROLES

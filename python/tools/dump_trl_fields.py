@@ -1,4 +1,4 @@
-"""Write the fields of TRL's SFT, DPO, ORPO and KTO config classes as JSON.
+"""Write the fields of TRL's SFT, DPO, ORPO, KTO and CPO config classes as JSON.
 
 trellis validates a recipe's `args` against this file before any Python starts, so the
 file must be regenerated whenever the pinned TRL changes:
@@ -13,6 +13,7 @@ writes that release's table: trellis keeps one per release line it checks recipe
 import dataclasses
 import json
 import os
+import re
 import sys
 import types
 import typing
@@ -26,13 +27,18 @@ try:
     from trl.experimental.orpo import ORPOConfig  # noqa: E402  (TRL 0.26 and later)
 except ImportError:
     from trl import ORPOConfig  # type: ignore[no-redef]  # noqa: E402
+try:
+    from trl.experimental.cpo import CPOConfig  # noqa: E402  (TRL 0.26 and later, as ORPO)
+except ImportError:
+    from trl import CPOConfig  # type: ignore[no-redef]  # noqa: E402
 
 try:
     from trl import KTOConfig  # noqa: E402  (stable again from TRL 1.8; before 0.26 too)
 except ImportError:
     from trl.experimental.kto import KTOConfig  # type: ignore[no-redef]  # noqa: E402
 
-CLASSES = {"sft": SFTConfig, "dpo": DPOConfig, "orpo": ORPOConfig, "kto": KTOConfig}
+# simpo is a preset of CPOConfig (src/core/trl/fields.ts reads cpo's table for it).
+CLASSES = {"sft": SFTConfig, "dpo": DPOConfig, "orpo": ORPOConfig, "kto": KTOConfig, "cpo": CPOConfig}
 
 
 def kinds(tp: object) -> list[str]:
@@ -80,6 +86,16 @@ def default_of(field: dataclasses.Field) -> object:
         return str(value)
 
 
+def loss_types(field: dataclasses.Field) -> list[str]:
+    """The loss types a config accepts: its `choices` (CPOConfig), else the values its help lists
+    (DPOConfig: "Possible values are: `'sigmoid'`, `'hinge'`, ..."; a list field has no choices)."""
+    meta = field.metadata or {}
+    if meta.get("choices"):
+        return [str(c) for c in meta["choices"]]
+    listed = str(meta.get("help", "")).split("Possible values are:", 1)
+    return re.findall(r"`'([a-z0-9_]+)'`", listed[1].split(". ", 1)[0]) if len(listed) == 2 else []
+
+
 def main() -> None:
     out: dict[str, object] = {"trl": trl.__version__, "classes": {}}
     for trainer, cls in CLASSES.items():
@@ -89,6 +105,8 @@ def main() -> None:
             if not f.init or f.name.startswith("_"):
                 continue
             fields[f.name] = {"kinds": kinds(hints.get(f.name, object)), "default": default_of(f)}
+            if f.name == "loss_type" and (values := loss_types(f)):
+                fields[f.name]["values"] = values
         out["classes"][trainer] = {"class": cls.__name__, "fields": fields}  # type: ignore[index]
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")

@@ -54,7 +54,7 @@ export function startOf(recipe: Recipe): Start {
 
 /**
  * Sequences trained (forward and backward), summed over an arm's stages: epochs x pairs x the
- * sequences each pair gives (SFT 1, ORPO 2, DPO 2 plus its reference forward). Null when the
+ * sequences each pair gives (SFT 1, ORPO, CPO and SimPO 2, DPO 2 plus its reference forward). Null when the
  * pair count is unknown or a stage sets max_steps (its length is then not a count of epochs).
  */
 export function plannedPasses(recipe: Recipe, pairs: number | null): number | null {
@@ -70,7 +70,7 @@ export function plannedPasses(recipe: Recipe, pairs: number | null): number | nu
     const perPair =
       s.trainer === "sft"
         ? 1
-        : s.trainer === "orpo"
+        : s.trainer === "orpo" || s.trainer === "cpo" || s.trainer === "simpo" // no reference model
           ? 2
           : s.peft || s.args.precompute_ref_log_probs
             ? 2
@@ -146,12 +146,13 @@ export function advise(input: AdviceInput): Advice {
       why: `sequence passes as planned (epochs x pairs x sequences per pair, DPO's reference forward included): on a tight budget the cheaper arm`,
     });
   }
+  signals.push(...methodSignals(input.arms));
   const votes = { orpo: 0, "sft-dpo": 0 };
   for (const s of signals) if (s.lean !== "either") votes[s.lean] += 1;
   const lean: Lean = votes.orpo > votes["sft-dpo"] ? "orpo" : votes["sft-dpo"] > votes.orpo ? "sft-dpo" : "either";
   const summary =
     lean === "either"
-      ? "the rules of thumb do not pick a side here: measure (trellis compare runs both)"
+      ? "the rules of thumb do not pick a side here: measure (trellis compare runs every arm)"
       : `the rules of thumb lean to ${lean === "orpo" ? "ORPO" : "SFT then DPO"} (${signals
           .filter((s) => s.lean === lean)
           .map((s) => s.what)
@@ -159,7 +160,30 @@ export function advise(input: AdviceInput): Advice {
   return { signals, lean, summary };
 }
 
-interface MeasuredArm {
+/**
+ * What the arms' other methods are for, said once each (no vote: the ORPO-or-DPO rules stay the
+ * rules). SimPO and CPO drop DPO's reference model (one model in memory, no reference forward);
+ * KTO learns from answers marked good or bad one by one, and weighs an imbalance between them.
+ */
+function methodSignals(arms: AdviceInput["arms"]): Signal[] {
+  const has = (t: string) => arms.some((a) => a.trainers.includes(t));
+  const out: Signal[] = [];
+  if (has("simpo") || has("cpo"))
+    out.push({
+      what: `a ${has("simpo") ? "SimPO" : "CPO"} arm`,
+      lean: "either",
+      why: "no reference model: one model in memory (full-parameter DPO holds two) and no reference forward; SimPO suits a tight GPU memory budget and a model already instruction-tuned",
+    });
+  if (has("kto"))
+    out.push({
+      what: "a KTO arm",
+      lean: "either",
+      why: "KTO suits data collected as single answers marked good or bad (thumbs up/down), or pairs with far more of one kind: it weighs desirable and undesirable answers separately",
+    });
+  return out;
+}
+
+export interface MeasuredArm {
   name: string;
   trainers: string[];
   final: Scores | null;

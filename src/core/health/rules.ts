@@ -144,7 +144,7 @@ export const METRIC_RULES: readonly MetricRule[] = [
       const c = num(w.chosen.at(-1)!);
       const r = num(w.rejected.at(-1)!);
       const n = w.chosen.length;
-      if (trainer === "orpo") {
+      if (trainer === "orpo" || trainer === "cpo") {
         return {
           severity: "warn",
           message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs (step ${step}): likelihood of both answers drops; lower beta or the learning rate`,
@@ -156,6 +156,13 @@ export const METRIC_RULES: readonly MetricRule[] = [
         return {
           severity: "warn",
           message: `rewards/chosen ${c} (desirable) and rewards/rejected ${r} (undesirable) both falling over ${n} logs (step ${step}): the good answers lose likelihood too; lower the learning rate or raise desirable_weight`,
+        };
+      }
+      // SimPO's rewards are beta times the per-token log-probs, with no NLL term to hold them up.
+      if (trainer === "simpo") {
+        return {
+          severity: "warn",
+          message: `rewards/chosen ${c} and rewards/rejected ${r} both falling over ${n} logs (step ${step}): SimPO lowers the likelihood of both answers; lower the learning rate, or add CPO's NLL term (cpo_alpha 0.1 to 1: CPO-SimPO)`,
         };
       }
       const rising = w.margins.length >= 3 && trendT(w.margins) >= o.trendMinT;

@@ -3,6 +3,8 @@
  * and prunes sizes far out of reach; it never accepts a size (a measured probe does). Sources:
  * HF "model memory anatomy", Korthikanti et al. 2022 Table 2 (docs/design/PLANNER.md §1.6).
  */
+import type { Trainer } from "../recipe/schema.js";
+import { usesReference } from "../trl/presets.js";
 
 export interface ModelShape {
   /** All parameters of the model to train (the base model's, for LoRA). */
@@ -19,7 +21,7 @@ export interface MemoryInput {
   /** Trainable parameters: equal to params for full fine-tuning, the adapter's for LoRA. */
   trainable: number;
   optimizer: string;
-  trainer: "sft" | "dpo" | "orpo" | "kto";
+  trainer: Trainer;
   lora: boolean;
   /** Tokens in the longest sequence of the worst-case batch (prompt + completion). */
   seqLen: number;
@@ -49,8 +51,8 @@ export function optimizerBytes(optimizer: string, weightBytes: number): number {
 }
 
 /**
- * Rows in the forward pass: DPO and ORPO concatenate chosen and rejected on the batch axis. KTO's
- * rows are single examples; its KL pass over as many rows runs without gradients (nothing kept).
+ * Rows in the forward pass: DPO, ORPO and CPO/SimPO concatenate chosen and rejected on the batch
+ * axis. KTO's rows are single examples; its KL pass over as many rows runs without gradients (nothing kept).
  */
 export function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
   return trainer === "sft" || trainer === "kto" ? microBatch : 2 * microBatch;
@@ -73,9 +75,9 @@ export function estimateMemory(i: MemoryInput): MemoryEstimate {
   const weights = model.params * i.weightBytes + (i.lora ? i.trainable * i.weightBytes : 0);
   const gradients = i.trainable * i.weightBytes;
   const optimizer = i.trainable * optimizerBytes(i.optimizer, i.weightBytes);
-  // DPO and KTO without LoRA hold a second copy as reference, unless its log-probs were precomputed.
-  const reference =
-    (i.trainer === "dpo" || i.trainer === "kto") && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
+  // DPO and KTO without LoRA hold a second copy as reference, unless its log-probs were precomputed;
+  // ORPO, CPO and SimPO have no reference model.
+  const reference = usesReference(i.trainer) && !i.lora && !i.precomputeRef ? model.params * i.weightBytes : 0;
   const perLayer = tokens * model.hidden;
   const activations = i.gradientCheckpointing
     ? perLayer * (CHECKPOINT_BYTES_PER_LAYER * model.layers + ACTIVATION_BYTES_PER_LAYER)

@@ -1,5 +1,6 @@
 /** Checks that need the whole recipe: stage links, and `args` against the targeted TRL. */
 import { configClass, describeKinds, fieldAt, accepts, sameRelease, type FieldAt } from "../trl/fields.js";
+import { checkLoss } from "./loss-checks.js";
 import { earlierName, removedField, stillPresent } from "../trl/compat.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import type { FieldPath, Finding } from "./errors.js";
@@ -124,6 +125,9 @@ function checkArgs(stage: Pick<Stage, "trainer" | "args">, path: FieldPath, trl:
       });
     }
   }
+  const loss = fieldAt(stage.trainer, "loss_type", trl);
+  if (loss.kind === "known" && !findings.some((f) => f.path.at(-1) === "loss_type" || f.key === "loss_type"))
+    findings.push(...checkLoss(stage, path, cls, loss.table, loss.info, sameRelease(trl, loss.table)));
   return findings;
 }
 

@@ -4,7 +4,8 @@
  * value is read at run time from the JSON spec beside the script.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { ktoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { cpoImport, ktoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { usesReference } from "../trl/presets.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import { generationLines as gen } from "./generations-block.js";
 
@@ -13,9 +14,19 @@ const CLASSES: Record<Trainer, { config: string; trainer: string }> = {
   dpo: { config: "DPOConfig", trainer: "DPOTrainer" },
   orpo: { config: "ORPOConfig", trainer: "ORPOTrainer" },
   kto: { config: "KTOConfig", trainer: "KTOTrainer" },
+  cpo: { config: "CPOConfig", trainer: "CPOTrainer" },
+  simpo: { config: "CPOConfig", trainer: "CPOTrainer" }, // loss_type simpo: the spec's args carry it
 };
 
-interface ScriptInput {
+/** Where the target TRL has each trainer's classes. */
+function trainerModule(trainer: Trainer, trl: Version): string {
+  if (trainer === "orpo") return orpoImport(trl);
+  if (trainer === "kto") return ktoImport(trl);
+  if (trainer === "cpo" || trainer === "simpo") return cpoImport(trl);
+  return "trl";
+}
+
+export interface ScriptInput {
   trainer: Trainer;
   stageId: string;
   /** File name of the JSON spec beside the script. Built from a validated stage id. */
@@ -32,10 +43,9 @@ export function stageFileBase(index: number, stageId: string): string {
 
 export function renderScript(input: ScriptInput): string {
   const { config, trainer } = CLASSES[input.trainer];
-  const module =
-    input.trainer === "orpo" ? orpoImport(input.trl) : input.trainer === "kto" ? ktoImport(input.trl) : "trl";
+  const module = trainerModule(input.trainer, input.trl);
   const tokenizerArg = tokenizerKeyword(input.trl);
-  const needsReference = input.trainer === "dpo" || input.trainer === "kto";
+  const needsReference = usesReference(input.trainer);
   const kto = input.trainer === "kto";
   // Only validated identifiers reach the template: the spec file name comes from a stage id
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.

@@ -4,6 +4,7 @@
  */
 import path from "pathe";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
+import { PRESET_ARGS } from "../trl/presets.js";
 
 /** Defaults trellis adds under the stage's args when the recipe leaves them out. */
 const TRELLIS_ARG_DEFAULTS = {
@@ -68,6 +69,7 @@ export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trelli
       ...TRELLIS_ARG_DEFAULTS,
       seed: recipe.seed,
       ...deepspeedArg(resolved),
+      ...PRESET_ARGS[stage.stage.trainer], // simpo: CPO with SimPO's loss and defaults
       ...stage.stage.args,
       output_dir: stage.outputDir,
     },

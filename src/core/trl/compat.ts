@@ -103,6 +103,11 @@ export function ktoImport(target: Version): string {
   return atLeast(target, "0.26.0") && !atLeast(target, "1.8.0") ? "trl.experimental.kto" : "trl";
 }
 
+/** CPO (and SimPO, its loss_type) followed ORPO to trl.experimental.cpo in 0.26, shim gone in 0.29. */
+export function cpoImport(target: Version): string {
+  return atLeast(target, "0.26.0") ? "trl.experimental.cpo" : "trl";
+}
+
 /** `tokenizer=` became `processing_class=` in 0.12. */
 export function tokenizerKeyword(target: Version): "processing_class" | "tokenizer" {
   return atLeast(target, "0.12.0") ? "processing_class" : "tokenizer";

@@ -3,7 +3,8 @@
  * (docs/design/DASHBOARD.md §6.1): DPO margins and accuracies against their 0 and 0.5 guides, the loss
  * against ln 2; ORPO's NLL and log-odds; KTO's KL term and its desirable/undesirable rewards (TRL
  * logs them as rewards/chosen and rewards/rejected) against 0, the loss against its start at 0.5
- * (1 - sigmoid(0)); SFT's loss and token accuracy. Eval values overlay
+ * (1 - sigmoid(0)); CPO's and SimPO's margins, accuracies and NLL (no reference: their rewards are
+ * beta times the policy's own log-probs, SimPO's per token); SFT's loss and token accuracy. Eval values overlay
  * their training metric as dots.
  */
 import type { Series } from "../../core/chart/series.js";
@@ -62,6 +63,23 @@ const CHARTS: Record<string, Def[]> = {
     { metric: "grad_norm" },
     { metric: "logps/chosen", pair: "logps/rejected", title: "logps des/undes" },
   ],
+  cpo: [
+    { metric: "loss" },
+    { metric: "rewards/margins", guides: [0] },
+    { metric: "rewards/accuracies", guides: [0.5] },
+    { metric: "nll_loss" },
+    { metric: "rewards/chosen", pair: "rewards/rejected", title: "rewards ch/rej" },
+    { metric: "grad_norm" },
+    { metric: "logps/chosen", pair: "logps/rejected", title: "logps ch/rej" },
+  ],
+  simpo: [
+    { metric: "loss" },
+    { metric: "rewards/margins", title: "margins (vs gamma)", guides: [0] },
+    { metric: "rewards/accuracies", guides: [0.5] },
+    { metric: "rewards/chosen", pair: "rewards/rejected", title: "rewards ch/rej" },
+    { metric: "logps/chosen", pair: "logps/rejected", title: "logps ch/rej" },
+    { metric: "grad_norm" },
+  ],
   sft: [
     { metric: "loss" },
     { metric: "mean_token_accuracy", title: "token accuracy" },
@@ -104,6 +122,27 @@ const KPI: Record<string, string[]> = {
     "grad_norm",
     "logps/chosen",
     "logps/rejected",
+    "learning_rate",
+  ],
+  cpo: [
+    "rewards/accuracies",
+    "rewards/margins",
+    "nll_loss",
+    "rewards/chosen",
+    "rewards/rejected",
+    "logps/chosen",
+    "logps/rejected",
+    "grad_norm",
+    "learning_rate",
+  ],
+  simpo: [
+    "rewards/accuracies",
+    "rewards/margins",
+    "rewards/chosen",
+    "rewards/rejected",
+    "logps/chosen",
+    "logps/rejected",
+    "grad_norm",
     "learning_rate",
   ],
   sft: ["mean_token_accuracy", "grad_norm", "learning_rate", "entropy"],

@@ -36,6 +36,17 @@ const FINAL_METRICS: Record<string, Array<[string, string]>> = {
     ["rewards/rejected", "undesirable reward"],
     ["kl", "kl"],
   ],
+  cpo: [
+    ["loss", "loss"],
+    ["nll_loss", "nll"],
+    ["rewards/accuracies", "acc"],
+    ["rewards/margins", "margins"],
+  ],
+  simpo: [
+    ["loss", "loss"],
+    ["rewards/accuracies", "acc"],
+    ["rewards/margins", "margins"],
+  ],
 };
 /** Alerts listed in full; the rest are counted. */
 const ALERTS_LISTED = 5;

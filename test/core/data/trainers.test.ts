@@ -29,7 +29,7 @@ const CASES: Array<{ trainer: Trainer; found: string[]; keep?: string[]; missing
 describe("what each trainer needs: one table, trainers.json", () => {
   it("is what the core reads: the trainers, the columns, the runtime's error types", () => {
     assert.deepEqual(TRAINERS, Object.keys(TABLE.trainers));
-    assert.deepEqual(TRAINERS, ["sft", "dpo", "orpo", "kto"]);
+    assert.deepEqual(TRAINERS, ["sft", "dpo", "orpo", "kto", "cpo", "simpo"]);
     assert.deepEqual(STANDARD_COLUMNS, TABLE.standard_columns);
     assert.deepEqual(SCORE_COLUMNS, TABLE.score_columns);
     assert.deepEqual(DATA_ERRORS, TABLE.errors);

@@ -59,6 +59,11 @@ function exportStage(
     reasons.push(
       "TRL has no `trl orpo` command (ORPO lives in trl.experimental.orpo): run it with `trellis run`, or `trellis render` for a standalone script",
     );
+  // TRL 1.13's CLI has dpo, sft, kto, grpo, rloo, reward: no cpo (trl/scripts).
+  if (stage.trainer === "cpo" || stage.trainer === "simpo")
+    reasons.push(
+      `TRL has no \`trl cpo\` command (CPO${stage.trainer === "simpo" ? ", and SimPO its loss_type," : ""} lives in trl.experimental.cpo): run it with \`trellis run\`, or \`trellis render\` for a standalone script`,
+    );
   if (recipe.model.tiny)
     reasons.push("model.tiny is built by trellis; the TRL CLI needs model_name_or_path (a Hub id or a folder)");
   const data = stage.data ?? recipe.data;

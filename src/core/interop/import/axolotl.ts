@@ -1,5 +1,5 @@
 /**
- * axolotl configs: `rl: dpo|ipo|orpo` (none: SFT), `base_model`, `datasets: [{path, split, type}]`,
+ * axolotl configs: `rl: dpo|ipo|orpo|simpo` (none: SFT), `base_model`, `datasets: [{path, split, type}]`,
  * `adapter: lora|qlora`, axolotl's names for training arguments (`micro_batch_size`, `num_epochs`,
  * `rl_beta`, `orpo_alpha`, `dpo_loss_type`, `sequence_len`...). Keys axolotl shares with
  * TrainingArguments go to the stage's args as they are.
@@ -11,7 +11,7 @@ import { STAGE, type Draft } from "./draft.js";
 import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "./quantization.js";
 import { importAxolotlData, AXOLOTL_DATA_KEYS } from "./axolotl-data.js";
 import { NAMED_TEMPLATES, isJinja } from "./templates.js";
-import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
+import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "./types.js";
 import type { Trainer } from "../../recipe/schema.js";
 
 /** The trainer an axolotl config is for. */
@@ -20,8 +20,9 @@ export function axolotlTrainer(raw: Raw): Trainer {
   if (isEmpty(rl) || rl === false) return "sft";
   if (rl === "dpo" || rl === "ipo") return "dpo";
   if (rl === "orpo") return "orpo";
-  if (rl === "kto") throw new ImportError(KTO_REFUSED("rl: kto"));
-  throw new ImportError(`rl: ${show(rl)}: trellis trains sft, dpo (also ipo, as a DPO loss) and orpo`);
+  if (rl === "simpo") return "simpo";
+  if (rl === "kto") return "kto";
+  throw new ImportError(`rl: ${show(rl)}: trellis trains sft, dpo (also ipo, as a DPO loss), orpo, kto and simpo`);
 }
 
 /** axolotl names for TrainingArguments fields. */
@@ -37,6 +38,9 @@ const RENAMED: Record<string, string> = {
   dpo_use_weighting: "use_weighting",
   dpo_padding_free: "padding_free",
   dpo_loss_type: "loss_type",
+  // axolotl's rl: kto passes these to KTOConfig under TRL's names.
+  kto_desirable_weight: "desirable_weight",
+  kto_undesirable_weight: "undesirable_weight",
 };
 
 const unsetOr =
@@ -109,7 +113,7 @@ const HANDLERS: Record<string, Handler> = {
     );
   },
   bnb_config_kwargs: (d, raw, key, v) => bnbKwargs(d, raw, key, v),
-  rl: (d, _raw, key, v) => d.report.mapped(key, `${STAGE}.trainer`, v === "ipo" ? "DPO with loss_type ipo" : ""),
+  rl: (d, _raw, key, v) => d.report.mapped(key, `${STAGE}.trainer`, RL_NOTES[String(v)] ?? ""),
   rl_beta: (d, raw, key, v) =>
     d.trainer === "orpo"
       ? d.report.unsupported(key, "axolotl gives ORPO orpo_alpha as its beta; rl_beta is not used")
@@ -222,7 +226,22 @@ export function importAxolotl(d: Draft, raw: Raw): void {
     else mapTrlArg(d, raw, key, key, value);
   }
   if (raw.rl === "ipo") d.deriveArg("rl", "loss_type", ["ipo"]);
+  // axolotl builds CPOConfig with loss_type simpo and leaves the rest at TRL's defaults where the
+  // config is silent; trellis's simpo preset has SimPO's own (beta 2.0, cpo_alpha 0): keep axolotl's.
+  if (raw.rl === "simpo") for (const [name, value] of Object.entries(AXOLOTL_SIMPO)) d.deriveArg("rl", name, value);
 }
+
+/** What axolotl's rl: simpo trains with where the config sets nothing: CPOConfig's defaults. */
+const AXOLOTL_SIMPO = { beta: 0.1, simpo_gamma: 0.5, cpo_alpha: 1.0 };
+
+const RL_NOTES: Record<string, string> = {
+  ipo: "DPO with loss_type ipo",
+  simpo: `SimPO (TRL's CPOTrainer, loss_type simpo); where the config is silent, axolotl's values: ${Object.entries(
+    AXOLOTL_SIMPO,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ")} (CPOConfig's defaults: cpo_alpha 1.0 is CPO-SimPO, with an NLL term)`,
+};
 
 function adapter(d: Draft, raw: Raw, key: string, v: unknown): void {
   if (isEmpty(v)) return d.report.unset(key, "no adapter: full fine-tuning");

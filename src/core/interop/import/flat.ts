@@ -163,13 +163,40 @@ const HANDLERS: Record<string, Handler> = {
       : d.report.unsupported(key, `the stage's trainer is ${d.trainer} (got ${show(v)})`),
 };
 
+/**
+ * The SimPO repository's own SimPOConfig (princeton-nlp/SimPO, handbook-style configs): beta
+ * (2.0 by default there), gamma_beta_ratio (0.5) and sft_weight (0.0); its loss_type sigmoid is
+ * TRL's loss_type simpo (hinge has no TRL counterpart).
+ */
+const SIMPO_REPO = { beta: 2.0, gamma_beta_ratio: 0.5, sft_weight: 0.0 };
+const num = (v: unknown, fallback: number) => (typeof v === "number" ? v : fallback);
+const SIMPO_HANDLERS: Record<string, Handler> = {
+  gamma_beta_ratio: (d, raw, key, v) => {
+    const beta = num(raw.beta, SIMPO_REPO.beta);
+    const gamma = num(v, SIMPO_REPO.gamma_beta_ratio) * beta;
+    d.setArg(key, "simpo_gamma", gamma, "migrated", `gamma = gamma_beta_ratio x beta = ${gamma} (TRL's simpo_gamma)`);
+  },
+  sft_weight: (d, raw, key, v) =>
+    d.setArg(key, "cpo_alpha", num(v, 0), "migrated", "the SimPO repository's sft_weight is CPOConfig's cpo_alpha"),
+  loss_type: (d, _raw, key, v) =>
+    v === "sigmoid" || v === "simpo"
+      ? d.report.mapped(key, `${STAGE}.trainer`, "SimPO's sigmoid loss: TRL's CPOConfig loss_type simpo")
+      : d.report.unsupported(key, `TRL's SimPO has only the sigmoid form (got ${show(v)})`),
+};
+
 export function importFlat(d: Draft, raw: Raw): void {
   importFlatData(d, raw);
   for (const [key, value] of Object.entries(raw)) {
     if (DATA_KEYS.has(key)) continue;
-    const handler = HANDLERS[key];
+    const handler = (d.trainer === "simpo" ? SIMPO_HANDLERS[key] : undefined) ?? HANDLERS[key];
     if (handler) handler(d, raw, key, value);
     else mapTrlArg(d, raw, key, key, value);
+  }
+  if (d.trainer === "simpo") {
+    // What the SimPO repository trains with where its config is silent, not trellis's preset.
+    d.deriveArg("gamma_beta_ratio", "beta", SIMPO_REPO.beta);
+    d.deriveArg("gamma_beta_ratio", "simpo_gamma", SIMPO_REPO.gamma_beta_ratio * num(raw.beta, SIMPO_REPO.beta));
+    d.deriveArg("gamma_beta_ratio", "cpo_alpha", SIMPO_REPO.sft_weight);
   }
   if (raw.dtype === undefined && raw.torch_dtype === undefined) {
     d.report.note(

@@ -18,10 +18,15 @@ export interface TrainerChoice {
 
 export function inferTrainer(raw: Raw, file: string, text: string | undefined, forced?: Trainer): TrainerChoice {
   if (forced) return { trainer: forced, reason: "--trainer" };
+  // Only the SimPO repository's SimPOConfig (princeton-nlp/SimPO) has gamma_beta_ratio.
+  if ("gamma_beta_ratio" in raw)
+    return { trainer: "simpo", reason: "gamma_beta_ratio: a SimPO repository config (princeton-nlp/SimPO)" };
   if (typeof raw.trainer === "string" && (TRAINERS as readonly string[]).includes(raw.trainer)) {
     return { trainer: raw.trainer as Trainer, reason: "the file's 'trainer' key" };
   }
-  let candidates = new Set<Trainer>(TRAINERS);
+  // simpo is trellis's preset with SimPO's defaults: a TRL CPOConfig file is a cpo stage, its
+  // loss_type (simpo included) and TRL's defaults kept as they are.
+  let candidates = new Set<Trainer>(TRAINERS.filter((t) => t !== "simpo"));
   const evidence: string[] = [];
   for (const key of Object.keys(raw)) {
     if (COMMON_KEYS.has(key)) continue;
@@ -47,7 +52,13 @@ export function inferTrainer(raw: Raw, file: string, text: string | undefined, f
   const base = file.split(/[\\/]/).pop() ?? file;
   const fromName = hint(base, list);
   if (fromName) return { trainer: fromName.trainer, reason: `the file name (${base})${byKeys ? `; ${byKeys}` : ""}` };
-  if (!candidates.has("sft")) return { trainer: "dpo", reason: `${byKeys}; DPO assumed (use --trainer orpo for ORPO)` };
+  // Keys of preference configs only: DPO first, then ORPO (whose keys CPOConfig shares), then CPO.
+  const preference = (["dpo", "orpo", "cpo"] as const).find((t) => candidates.has(t));
+  if (!candidates.has("sft") && preference)
+    return {
+      trainer: preference,
+      reason: `${byKeys}; ${configClass(preference).replace("Config", "")} assumed (use --trainer to change)`,
+    };
   return {
     trainer: "sft",
     reason:
@@ -62,12 +73,12 @@ function comments(text: string): string {
     .join("\n");
 }
 
-/** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl dpo` first, then `_orpo_`, `sft-`. */
+/** Trainer names as words: `DPOTrainer`, `ORPOConfig`, `trl cpo` first, then `_orpo_`, `sft-`. */
 export function hint(text: string, allowed: Trainer[]): { trainer: Trainer; match: string } | undefined {
   const strong = (t: string) => new RegExp(`\\btrl\\s+${t}\\b|\\b${t}\\s*(?:trainer|config)\\b`, "i");
   const weak = (t: string) => new RegExp(`(?:^|[^a-z])${t}(?:[^a-z]|$)`, "i");
   for (const form of [strong, weak]) {
-    for (const trainer of ["orpo", "dpo", "sft"] as const) {
+    for (const trainer of ["orpo", "cpo", "dpo", "sft"] as const) {
       if (!allowed.includes(trainer)) continue;
       const m = form(trainer).exec(text);
       if (m) return { trainer, match: m[0].replace(/^[^A-Za-z]+|[^A-Za-z]+$/g, "") };

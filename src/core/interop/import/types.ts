@@ -63,10 +63,6 @@ export class ImportError extends TrellisError {
 
 export type Raw = Record<string, unknown>;
 
-/** KTO learns from single answers marked good or bad, not pairs: no trellis trainer takes that yet. */
-export const KTO_REFUSED = (said: string) =>
-  `${said}: KTO trains on single answers labelled desirable or undesirable, and trellis has no KTO trainer yet; trellis trains sft, dpo and orpo on preference pairs (import a DPO or ORPO config instead)`;
-
 export const isMapping = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 export const isString = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 /** YAML's empty value (`key:`) and an explicit null both mean "not set". */

@@ -136,7 +136,7 @@ describe("axolotl", needsWild, () => {
     assert.equal(r.trainer, "dpo");
     assert.deepEqual(args(r).loss_type, ["ipo"]);
     validate(r);
-    assert.throws(() => importConfig({ ...base, rl: "kto" }, "axolotl", { file: "x.yml" }), ImportError);
+    assert.throws(() => importConfig({ ...base, rl: "grpo" }, "axolotl", { file: "x.yml" }), ImportError);
   });
   it("local files keep their paths; several of them become one list", () => {
     const r = importConfig(

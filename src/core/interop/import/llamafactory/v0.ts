@@ -1,5 +1,6 @@
 /**
- * LLaMA-Factory configs: `stage: sft|dpo` with `pref_loss` (sigmoid, hinge, ipo, orpo...),
+ * LLaMA-Factory configs: `stage: sft|dpo` with `pref_loss` (sigmoid, hinge, ipo: DPO; orpo: ORPO;
+ * simpo: SimPO; kto_pair, which TRL no longer has, is refused with its successor named),
  * `pref_beta`, `finetuning_type: lora` with `lora_rank`/`lora_target`, datasets named in
  * dataset_info.json, `template`, `cutoff_len`. TrainingArguments keys pass through as args.
  */
@@ -12,23 +13,30 @@ import { NEEDS_ADAPTER, quantSetting, setAttention, setQuantization } from "../q
 import { formatOf } from "../../../recipe/resolve.js";
 import { sourceOf } from "../sources.js";
 import { SHAREGPT_TAGS } from "../../../data/convert.js";
-import { ImportError, KTO_REFUSED, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "../types.js";
+import { ImportError, emptyNote, isEmpty, isMapping, isString, show, type Raw } from "../types.js";
 
 const DPO_LOSSES = new Set(["sigmoid", "hinge", "ipo"]);
+/** LLaMA-Factory's SimPO defaults (FinetuningArguments: pref_beta 0.1, simpo_gamma 0.5, pref_ftx 0). */
+const LF_SIMPO = { beta: 0.1, simpo_gamma: 0.5, cpo_alpha: 0.0 };
 
 export function llamaFactoryTrainer(raw: Raw): Trainer {
   const stage = raw.stage ?? "sft";
   if (stage === "sft") return "sft";
-  if (stage === "kto") throw new ImportError(KTO_REFUSED("stage: kto"));
+  if (stage === "kto") return "kto";
   if (stage !== "dpo")
     throw new ImportError(
-      `stage: ${show(stage)}: trellis trains sft, dpo and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
+      `stage: ${show(stage)}: trellis trains sft, dpo, kto and orpo (LLaMA-Factory's stage dpo with pref_loss orpo)`,
     );
   const loss = raw.pref_loss ?? "sigmoid";
   if (loss === "orpo") return "orpo";
+  if (loss === "simpo") return "simpo";
   if (typeof loss === "string" && DPO_LOSSES.has(loss)) return "dpo";
+  if (loss === "kto_pair")
+    throw new ImportError(
+      "pref_loss: kto_pair: TRL's DPOTrainer no longer has the paired KTO loss (its successor is TRL's KTOTrainer, which trains on the pairs unpaired into desirable and undesirable answers); trellis trains sigmoid, hinge and ipo as DPO, orpo and simpo",
+    );
   throw new ImportError(
-    `pref_loss: ${show(loss)}: trellis's DPO takes ${[...DPO_LOSSES].join(", ")}, and orpo is ORPO`,
+    `pref_loss: ${show(loss)}: trellis's DPO takes ${[...DPO_LOSSES].join(", ")}, orpo is ORPO and simpo is SimPO`,
   );
 }
 
@@ -56,6 +64,9 @@ const RENAMED: Record<string, string> = {
   cutoff_len: "max_length",
   preprocessing_num_workers: "dataset_num_proc",
   pref_beta: "beta",
+  // LLaMA-Factory's stage: kto weights, KTOConfig's names.
+  kto_chosen_weight: "desirable_weight",
+  kto_rejected_weight: "undesirable_weight",
   dpo_label_smoothing: "label_smoothing",
   enable_liger_kernel: "use_liger_kernel",
 };
@@ -123,11 +134,25 @@ const HANDLERS: Record<string, Handler> = {
         `${STAGE}.trainer`,
         "orpo: TRL's ORPOTrainer (the same NLL + beta x odds-ratio loss as LLaMA-Factory's)",
       );
+    if (d.trainer === "simpo")
+      return d.report.mapped(
+        key,
+        `${STAGE}.trainer`,
+        `simpo: TRL's CPOTrainer with loss_type simpo; LLaMA-Factory's pref_beta and simpo_gamma (defaults ${LF_SIMPO.beta} and ${LF_SIMPO.simpo_gamma}) and pref_ftx as cpo_alpha (default 0)`,
+      );
     if (v === "sigmoid") return d.report.unset(key, "sigmoid: DPO's default loss");
     d.setArg(key, "loss_type", [v], "mapped");
   },
   pref_ftx: (d, raw, key, v) => {
     if (isEmpty(v) || v === 0) return d.report.unset(key, "0: no SFT term");
+    if (d.trainer === "simpo" && typeof v === "number")
+      return d.setArg(
+        key,
+        "cpo_alpha",
+        v,
+        "migrated",
+        `SimPO plus ${v} x the NLL of the chosen answers: CPO's cpo_alpha`,
+      );
     if (d.trainer !== "dpo" || typeof v !== "number")
       return d.report.unsupported(key, `an SFT loss weight for DPO (got ${show(v)} for ${d.trainer})`);
     const loss = raw.pref_loss ?? "sigmoid";
@@ -140,7 +165,10 @@ const HANDLERS: Record<string, Handler> = {
       `DPO plus ${v} x the SFT loss: loss_type [${shown(loss)}, sft], loss_weights [1.0, ${v}]`,
     );
   },
-  simpo_gamma: unsetOr("SimPO is not a trellis trainer"),
+  simpo_gamma: (d, raw, key, v) =>
+    d.trainer === "simpo"
+      ? mapTrlArg(d, raw, key, "simpo_gamma", v)
+      : unsetOr("only used with pref_loss: simpo")(d, raw, key, v),
   ref_model: unsetOr("the DPO reference is the starting model (or the policy with its adapter disabled, with LoRA)"),
   ref_model_adapters: unsetOr("the DPO reference is the starting model"),
   ref_model_quantization_bit: unsetOr(
@@ -209,6 +237,9 @@ export function importLlamaFactory(d: Draft, raw: Raw, datasetInfo?: Raw): void 
       mapTrlArg(d, raw, key, RENAMED[key], value, `LLaMA-Factory's ${key} is TRL's ${RENAMED[key]}`);
     else mapTrlArg(d, raw, key, key, value);
   }
+  // LLaMA-Factory's SimPO where the config is silent (its defaults, not trellis's simpo preset).
+  if (d.trainer === "simpo")
+    for (const [name, value] of Object.entries(LF_SIMPO)) d.deriveArg("pref_loss", name, value);
   const dir = isString(raw.dataset_dir) ? raw.dataset_dir : "data";
   for (const [key, role] of [
     ["dataset", "train"],
