@@ -44,10 +44,20 @@ def load_model(name: str) -> tuple[Any, Any]:
     return model, AutoTokenizer.from_pretrained(name)
 
 
-def answer(name: str, prompts: list[str], max_new_tokens: int) -> list[str]:
+def answer(source: str | dict[str, Any], prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy answers of a model: a folder or Hub name, or {"spec": a stage spec} (the run's start model)."""
     from .generate import generate
 
-    model, tokenizer = load_model(name)
+    chat_template = None
+    if isinstance(source, dict):
+        from .models import resolve_model_name
+
+        with open(source["spec"]) as f:
+            block = json.load(f)["model"]
+        source, chat_template = resolve_model_name(block), block.get("chat_template")
+    model, tokenizer = load_model(source)
+    if chat_template:  # the recipe's model.chat_template, as the stage set it
+        tokenizer.chat_template = chat_template
     # As pick_prompts does on chat data: a prompt is one user turn where the model has a chat template.
     chat = bool(getattr(tokenizer, "chat_template", None))
     shaped = [[{"role": "user", "content": p}] if chat else p for p in prompts]

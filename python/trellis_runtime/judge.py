@@ -28,6 +28,8 @@ from typing import Any, Protocol
 DEFAULT_TEMPLATE_FILE = Path(__file__).with_name("judge_prompt.txt")
 PLACEHOLDERS = ("{question}", "{answer_a}", "{answer_b}")
 CHOICES = ("A", "B", "tie")
+# `--judge tiny-judge`: the random tiny judge (tiny_judge.py), for tests and demos only.
+TINY_JUDGE = "tiny-judge"
 
 
 class JudgeError(Exception):
@@ -215,7 +217,12 @@ def make_judge(config: dict[str, Any]) -> Judge:
     """A judge from its config: {kind: local, model} or {kind: openai, base_url, model, api_key_env, ...}."""
     template = check_template(config.get("template") or DEFAULT_TEMPLATE_FILE.read_text())
     if config["kind"] == "local":
-        return LocalJudge(config["model"], template)
+        model = config["model"]
+        if model == TINY_JUDGE:
+            from .tiny_judge import ensure_tiny_judge
+
+            model = ensure_tiny_judge()
+        return LocalJudge(model, template)
     if config["kind"] == "openai":
         return OpenAIJudge(
             config["base_url"],

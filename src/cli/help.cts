@@ -4,9 +4,11 @@
  */
 import importExport = require("./import-export-help.cjs");
 import compareHelp = require("./compare-help.cjs");
+import evalHelp = require("./eval-help.cjs");
 
 const { EXPORT_HELP, IMPORT_HELP } = importExport;
 const { COMPARE_HELP } = compareHelp;
+const { EVAL_HELP } = evalHelp;
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -50,6 +52,7 @@ Commands:
   ls                     list runs: status (failing stage, reason), steps, time, accuracy
   logs <run> [--follow]  print a run's events without the dashboard (filters: --type...)
   compare <arms.yaml>    ORPO against SFT then DPO (any arms) on the same data: scores, cost, report.md
+  eval <run>             judged win rates of a run's models against its starting model (docs/evaluation.md)
   import <config.yaml>   turn a TRL, alignment-handbook, axolotl or LLaMA-Factory config into a recipe
   export <recipe.yaml>   write TRL CLI configs (trl sft|dpo --config), one per stage
   merge [run]            merge a finished LoRA/QLoRA stage's adapter into a full model to serve
@@ -213,6 +216,7 @@ settings, GPU, versions) under the trellis cache. A stage with \`batch: auto\` i
 way when it runs. On a CPU there is nothing to plan: the recipe's batch is used as written.
 `,
   compare: COMPARE_HELP,
+  eval: EVAL_HELP,
   env: `Usage: trellis env <setup|doctor> [options]
 
   setup    create the managed Python environment, or find it ready (see trellis env setup --help)

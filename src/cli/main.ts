@@ -45,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return (await commands()).logsCommand(rest, help("logs"));
     case "compare":
       return (await import("./compare-command.js")).compareCommand(rest, help("compare"));
+    case "eval":
+      return (await import("./eval-command.js")).evalCommand(rest, help("eval"));
     case "plan":
       return (await import("./plan-command.js")).planCommand(rest, help("plan"));
     case "merge":
