@@ -86,13 +86,22 @@ def evaluate(spec: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(int(spec.get("seed", 0)))
     prompts = [str(p) for p in spec["prompts"]]
     answers: dict[str, list[str]] = {k: list(v) for k, v in (spec.get("answers") or {}).items()}
+    # An endpoint is reached first (cheap); a local judge is loaded after the answers, so that it
+    # never shares the memory with a model being answered.
+    judge: Judge | None = None
+    if spec["judge"]["kind"] != "local":
+        judge = make_judge(spec["judge"])
+        check = getattr(judge, "check", None)
+        if check:
+            say(phase="check", judge=judge.describe().get("base_url"))
+            check()
     for name, model in (spec.get("models") or {}).items():
         say(phase="answers", model=name)
         answers[name] = answer(model, prompts, int(spec.get("max_new_tokens", 64)))
     for name, given in answers.items():
         if len(given) != len(prompts):
             raise JudgeError(f"{name} has {len(given)} answers for {len(prompts)} prompts")
-    judge = make_judge(spec["judge"])
+    judge = judge or make_judge(spec["judge"])
     pairs = []
     for x, y in spec.get("pairs", []):
         say(phase="judge", x=x, y=y)

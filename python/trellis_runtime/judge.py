@@ -160,6 +160,14 @@ class OpenAIJudge:
     def describe(self) -> dict[str, Any]:
         return {"kind": "openai", "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env}
 
+    def check(self) -> None:
+        """Reach the endpoint before any answer is generated: a judge that is down is told in seconds, not after minutes."""
+        try:
+            self._request("/models", None)
+        except JudgeError as err:
+            if "HTTP 404" not in str(err):  # a server without /models can still judge
+                raise
+
     def judge(self, question: str, answer_a: str, answer_b: str) -> Judgement:
         text = render(self.template, question, answer_a, answer_b)
         body = {
@@ -168,7 +176,7 @@ class OpenAIJudge:
             "max_tokens": self.max_tokens,
             "temperature": 0,
         }
-        reply = self._post("/chat/completions", body)
+        reply = self._request("/chat/completions", body)
         try:
             content = reply["choices"][0]["message"]["content"] or ""
         except (KeyError, IndexError, TypeError):
@@ -178,17 +186,18 @@ class OpenAIJudge:
             ) from None
         return Judgement(verdict=read_verdict(content), reply=content[:200])
 
-    def _post(self, route: str, body: dict[str, Any]) -> Any:
+    def _request(self, route: str, body: dict[str, Any] | None) -> Any:
+        """POST `body` (GET when None) with retries on timeouts, refused connections, 429 and 5xx."""
         url = self.base_url + route
         headers = {"Content-Type": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
-        data = json.dumps(body).encode()
+        data = None if body is None else json.dumps(body).encode()
         last = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
-            request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            request = urllib.request.Request(url, data=data, headers=headers, method="GET" if data is None else "POST")
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
                     return json.loads(response.read().decode())

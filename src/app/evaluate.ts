@@ -119,6 +119,7 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     logFile: log,
     signal: o.signal,
     progress: (p) => {
+      if (p.phase === "check") o.say(`  reaching the judge endpoint ${String(p.judge)}`);
       if (p.phase === "answers") o.say(`  answers: ${String(p.model)}`);
       if (p.phase === "judge") o.say(`  judging ${String(p.x)} against ${String(p.y)} (both orders)`);
     },

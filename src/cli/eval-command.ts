@@ -14,6 +14,7 @@ export async function evalCommand(rest: string[], help: () => number): Promise<n
     "judge-key-env": { type: "string" },
     "judge-prompt": { type: "string" },
     "judge-timeout": { type: "string" },
+    "judge-retries": { type: "string" },
     prompts: { type: "string" },
     against: { type: "string" },
     "max-new-tokens": { type: "string" },
@@ -34,7 +35,7 @@ export async function evalCommand(rest: string[], help: () => number): Promise<n
     runsDir: path.resolve(runsDirOf(values["runs-dir"])),
     against: values.against,
     promptsFile: values.prompts,
-    judge: judgeOf(values),
+    judge: judgeOf(values, intOf(values["judge-retries"], "--judge-retries")),
     judgePromptFile: values["judge-prompt"],
     out: values.out,
     maxNewTokens: intOf(values["max-new-tokens"], "--max-new-tokens"),
@@ -76,7 +77,7 @@ function judgeOf(v: {
   "judge-model"?: string;
   "judge-key-env"?: string;
   "judge-timeout"?: string;
-}): JudgeChoice {
+}, retries?: number): JudgeChoice {
   if (v.judge && v["judge-url"]) throw new UsageError("give one judge: --judge MODEL or --judge-url URL, not both");
   if (v.judge) return { kind: "local", model: v.judge };
   if (v["judge-url"]) {
@@ -93,6 +94,7 @@ function judgeOf(v: {
       model: v["judge-model"],
       apiKeyEnv: v["judge-key-env"],
       timeout,
+      retries,
     };
   }
   throw new UsageError(

@@ -29,7 +29,8 @@ Options:
   --judge-key-env VAR  the environment variable holding the endpoint's API key
   --judge-prompt FILE  the judge prompt: a text file with {question}, {answer_a}, {answer_b}
                        (default: python/trellis_runtime/judge_prompt.txt)
-  --judge-timeout S    seconds per request to the endpoint (default 60; 3 retries with backoff)
+  --judge-timeout S    seconds per request to the endpoint (default 60)
+  --judge-retries N    retries of a request that timed out, was refused or got 429/5xx (default 3; backoff 1, 2, 4 s)
   --prompts FILE       the prompts to answer (JSON lines) instead of the run's recorded ones
   --against MODEL      with a model folder: the model it is measured against (folder or Hub name)
   --max-new-tokens N   answer length for answers generated now (default: the recipe's, else 64)
