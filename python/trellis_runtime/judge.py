@@ -161,12 +161,17 @@ class OpenAIJudge:
         return {"kind": "openai", "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env}
 
     def check(self) -> None:
-        """Reach the endpoint before any answer is generated: a judge that is down is told in seconds, not after minutes."""
+        """Reach the endpoint before any answer is generated: a judge that is down is told in seconds, not after minutes.
+
+        Any HTTP answer to GET /models counts as reachable (some servers answer it with 404 or 500,
+        yet judge fine), except a refused key, which no retry mends.
+        """
         try:
-            self._request("/models", None)
+            self._request("/models", None, retry_http=False)
         except JudgeError as err:
-            if "HTTP 404" not in str(err):  # a server without /models can still judge
-                raise
+            if "refused the request" in str(err) and not ("HTTP 401" in str(err) or "HTTP 403" in str(err)):
+                return
+            raise
 
     def judge(self, question: str, answer_a: str, answer_b: str) -> Judgement:
         text = render(self.template, question, answer_a, answer_b)
@@ -186,7 +191,7 @@ class OpenAIJudge:
             ) from None
         return Judgement(verdict=read_verdict(content), reply=content[:200])
 
-    def _request(self, route: str, body: dict[str, Any] | None) -> Any:
+    def _request(self, route: str, body: dict[str, Any] | None, retry_http: bool = True) -> Any:
         """POST `body` (GET when None) with retries on timeouts, refused connections, 429 and 5xx."""
         url = self.base_url + route
         headers = {"Content-Type": "application/json"}
@@ -203,7 +208,7 @@ class OpenAIJudge:
                     return json.loads(response.read().decode())
             except urllib.error.HTTPError as err:
                 detail = err.read().decode(errors="replace")[:200].replace("\n", " ")
-                if err.code in (408, 409, 429) or err.code >= 500:
+                if retry_http and (err.code in (408, 409, 429) or err.code >= 500):
                     last = f"HTTP {err.code} {detail}"
                     continue
                 hint = (

@@ -70,7 +70,7 @@ export interface EvalOutcome {
 }
 
 /** A model to answer now: a folder or Hub name, or a stage spec whose model block says which. */
-type ModelSource = string | { spec: string };
+export type ModelSource = string | { spec: string };
 
 interface Plan {
   title: string;
@@ -87,41 +87,96 @@ interface Plan {
 
 export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
   const plan = await planEval(o);
-  const template = readJudgePrompt(o.judgePromptFile);
-  mkdirSync(plan.out, { recursive: true });
-  const spec = path.join(plan.out, "spec.json");
-  const verdictsFile = path.join(plan.out, "verdicts.json");
+  if (o.maxNewTokens !== undefined && !Object.keys(plan.toAnswer).length)
+    o.say("--max-new-tokens applies to answers generated now; the run's recorded answers are used as they are");
+  const judged = await judgeModels({
+    out: plan.out,
+    models: plan.models,
+    prompts: plan.prompts,
+    given: plan.given,
+    toAnswer: plan.toAnswer,
+    pairs: plan.pairs,
+    maxNewTokens: plan.maxNewTokens,
+    judge: o.judge,
+    judgePromptFile: o.judgePromptFile,
+    seed: o.seed,
+    python: o.python,
+    say: o.say,
+    signal: o.signal,
+  });
+  const report = path.join(plan.out, "report.md");
+  writeFileSync(report, evalMarkdown(judged.result, plan.title));
+  const record = { ...judged.record, target: o.target, prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null };
+  writeFileSync(
+    path.join(plan.out, "eval.json"),
+    `${JSON.stringify({ sections: ["answers", "judge"], ...judged.result, manifest: record }, null, 2)}\n`,
+  );
+  if (plan.runDir) {
+    const { judge_prompt: prompt, ...rest } = record;
+    recordEvaluation(plan.runDir, { dir: plan.out, ...rest, judge_prompt_sha256: prompt.sha256 });
+  }
+  return { dir: plan.out, report, result: judged.result };
+}
+
+export interface JudgeModelsInput {
+  /** Where spec.json, verdicts.json and eval.log go. */
+  out: string;
+  models: Array<{ name: string; source: string }>;
+  prompts: string[];
+  /** Answers already recorded, by model name. */
+  given: Record<string, string[]>;
+  /** Models to answer now, by name. */
+  toAnswer: Record<string, ModelSource>;
+  pairs: Array<[string, string]>;
+  maxNewTokens: number;
+  judge: JudgeChoice;
+  judgePromptFile?: string;
+  seed: number;
+  python: () => Promise<string>;
+  say: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * The answers and the judge sections: evaluate.py answers what is not recorded and judges every
+ * pair in both orders; src/core/eval turns the verdicts into win rates. Also used by `compare`.
+ */
+export async function judgeModels(i: JudgeModelsInput): Promise<{ result: EvalResult; record: EvalRecord }> {
+  const template = readJudgePrompt(i.judgePromptFile);
+  mkdirSync(i.out, { recursive: true });
+  const spec = path.join(i.out, "spec.json");
+  const verdictsFile = path.join(i.out, "verdicts.json");
   writeFileSync(
     spec,
     `${JSON.stringify(
       {
-        prompts: plan.prompts,
-        answers: plan.given,
-        models: plan.toAnswer,
-        max_new_tokens: plan.maxNewTokens,
-        pairs: plan.pairs,
-        judge: judgeSpec(o.judge, template.text),
-        seed: o.seed,
+        prompts: i.prompts,
+        answers: i.given,
+        models: i.toAnswer,
+        max_new_tokens: i.maxNewTokens,
+        pairs: i.pairs,
+        judge: judgeSpec(i.judge, template.text),
+        seed: i.seed,
         out: verdictsFile,
       },
       null,
       2,
     )}\n`,
   );
-  const log = path.join(plan.out, "eval.log");
-  o.say(
-    `trellis eval: ${plan.models.map((m) => m.name).join(", ")} on ${plan.prompts.length} prompts, judged by ${judgeName(o.judge)}`,
+  const log = path.join(i.out, "eval.log");
+  i.say(
+    `trellis eval: ${i.models.map((m) => m.name).join(", ")} on ${i.prompts.length} prompts, judged by ${judgeName(i.judge)}`,
   );
-  const python = await o.python();
+  const python = await i.python();
   const ran = await runEvalProcess({
     python,
     spec,
     logFile: log,
-    signal: o.signal,
+    signal: i.signal,
     progress: (p) => {
-      if (p.phase === "check") o.say(`  reaching the judge endpoint ${String(p.judge)}`);
-      if (p.phase === "answers") o.say(`  answers: ${String(p.model)}`);
-      if (p.phase === "judge") o.say(`  judging ${String(p.x)} against ${String(p.y)} (both orders)`);
+      if (p.phase === "check") i.say(`  reaching the judge endpoint ${String(p.judge)}`);
+      if (p.phase === "answers") i.say(`  answers: ${String(p.model)}`);
+      if (p.phase === "judge") i.say(`  judging ${String(p.x)} against ${String(p.y)} (both orders)`);
     },
   });
   if (ran.exitCode !== 0 || !existsSync(verdictsFile)) {
@@ -135,34 +190,38 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     versions: Record<string, string>;
   };
   const result: EvalResult = {
-    models: plan.models,
-    prompts: plan.prompts,
+    models: i.models,
+    prompts: i.prompts,
     answers: raw.answers,
     judge: raw.judge,
     judgePrompt: { file: template.file, sha256: template.sha256 },
     pairs: judgePairs(raw.pairs, raw.answers),
   };
-  const report = path.join(plan.out, "report.md");
-  writeFileSync(report, evalMarkdown(result, plan.title));
-  const record = {
+  const record: EvalRecord = {
     trellis: TRELLIS_VERSION,
     at: new Date().toISOString(),
-    target: o.target,
     judge: raw.judge,
     judge_prompt: { file: template.file, sha256: template.sha256, text: template.text },
-    prompts_sha256: sha256Text(JSON.stringify(plan.prompts)),
-    prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null,
-    max_new_tokens: plan.maxNewTokens,
-    seed: o.seed,
+    prompts_sha256: sha256Text(JSON.stringify(i.prompts)),
+    max_new_tokens: i.maxNewTokens,
+    seed: i.seed,
     versions: raw.versions,
     python,
   };
-  writeFileSync(
-    path.join(plan.out, "eval.json"),
-    `${JSON.stringify({ sections: ["answers", "judge"], ...result, manifest: record }, null, 2)}\n`,
-  );
-  if (plan.runDir) recordEvaluation(plan.runDir, { dir: plan.out, ...record, judge_prompt: undefined, judge_prompt_sha256: template.sha256 });
-  return { dir: plan.out, report, result };
+  return { result, record };
+}
+
+/** What reproduces an evaluation: the judge (never its key), the prompt's text and sha256, versions, seed. */
+export interface EvalRecord {
+  trellis: string;
+  at: string;
+  judge: JudgeRecord;
+  judge_prompt: { file: string; sha256: string; text: string };
+  prompts_sha256: string;
+  max_new_tokens: number;
+  seed: number;
+  versions: Record<string, string>;
+  python: string;
 }
 
 async function planEval(o: EvalOptions): Promise<Plan> {
@@ -234,8 +293,6 @@ async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null)
     throw new EvalRefused(
       `${launch.runId} recorded no generations before and after every stage (its recipe has no generations block): give the prompts with --prompts FILE`,
     );
-  if (o.maxNewTokens !== undefined)
-    o.say("--max-new-tokens applies to answers generated now; the run's recorded answers are used as they are");
   return { ...base, prompts: recorded.prompts, given: recorded.answers, toAnswer: {}, maxNewTokens: 0 };
 }
 

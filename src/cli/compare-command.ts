@@ -8,6 +8,7 @@ import type { Advice } from "../core/compare/advice.js";
 import type { ArmResult, Scores } from "../core/compare/arm-result.js";
 import { chooseView } from "../ui/choose-view.js";
 import { envOptions, ENV_FLAGS, parse, runsDirOf, UsageError } from "./args.js";
+import { intOf, judgeOf, JUDGE_FLAGS } from "./eval-command.js";
 
 export async function compareCommand(rest: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(rest, {
@@ -19,6 +20,7 @@ export async function compareCommand(rest: string[], help: () => number): Promis
     resume: { type: "string" },
     "no-plot": { type: "boolean" },
     ...ENV_FLAGS,
+    ...JUDGE_FLAGS,
   });
   if (values.help) return help();
   const runsDir = path.resolve(runsDirOf(values["runs-dir"]));
@@ -66,6 +68,15 @@ export async function compareCommand(rest: string[], help: () => number): Promis
     view: () => chooseView(values),
     interrupt: interrupt.signal,
     say,
+    // Judged win rates (src/app/compare-judge.ts), only when a judge is named.
+    judge:
+      values.judge || values["judge-url"]
+        ? {
+            judge: judgeOf(values, intOf(values["judge-retries"], "--judge-retries")),
+            judgePromptFile: values["judge-prompt"],
+            python: async () => (await setupEnvironment({ ...env, out: process.stderr })).python,
+          }
+        : undefined,
   });
   if (values.json) process.stdout.write(`${JSON.stringify(outcomeJson(outcome))}\n`);
   if (outcome.status !== "finished") return outcome.status === "stopped" ? 130 : 1;

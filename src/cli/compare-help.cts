@@ -25,6 +25,10 @@ Options:
   --resume ID          continue a comparison: finished arms are kept, the interrupted one resumes
   --show ID            the compare view of a finished comparison (x: device-seconds or tokens)
   --no-plot            no plot (skips the matplotlib extra)
+  --judge MODEL        also judge every arm's answers against the starting model's and each other
+                       arm's, both orders, with this local judge model (see trellis eval --help)
+  --judge-url URL --judge-model NAME [--judge-key-env VAR]   the same with an OpenAI-compatible judge
+  --judge-prompt FILE  the judge prompt (default: python/trellis_runtime/judge_prompt.txt)
   --json               each arm's events as JSON lines, then one compare_end line
   --plain              progress lines instead of the dashboard, and the compare view as text
   --runs-dir DIR       where runs go (default: $TRELLIS_RUNS_DIR or ./runs)

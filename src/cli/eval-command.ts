@@ -8,13 +8,7 @@ import { envOptions, ENV_FLAGS, parse, runsDirOf, UsageError } from "./args.js";
 
 export async function evalCommand(rest: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(rest, {
-    judge: { type: "string" },
-    "judge-url": { type: "string" },
-    "judge-model": { type: "string" },
-    "judge-key-env": { type: "string" },
-    "judge-prompt": { type: "string" },
-    "judge-timeout": { type: "string" },
-    "judge-retries": { type: "string" },
+    ...JUDGE_FLAGS,
     prompts: { type: "string" },
     against: { type: "string" },
     "max-new-tokens": { type: "string" },
@@ -71,7 +65,18 @@ export async function evalCommand(rest: string[], help: () => number): Promise<n
   return 0;
 }
 
-function judgeOf(v: {
+/** The judge flags `trellis eval` and `trellis compare` share. */
+export const JUDGE_FLAGS = {
+  judge: { type: "string" },
+  "judge-url": { type: "string" },
+  "judge-model": { type: "string" },
+  "judge-key-env": { type: "string" },
+  "judge-prompt": { type: "string" },
+  "judge-timeout": { type: "string" },
+  "judge-retries": { type: "string" },
+} as const;
+
+export function judgeOf(v: {
   judge?: string;
   "judge-url"?: string;
   "judge-model"?: string;
@@ -102,7 +107,7 @@ function judgeOf(v: {
   );
 }
 
-function intOf(text: string | undefined, flag: string): number | undefined {
+export function intOf(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${text}: a whole number`);
