@@ -5,7 +5,6 @@ over a real OpenAI-compatible server on 127.0.0.1 (transformers serve), greedy."
 import http.server
 import json
 import threading
-from pathlib import Path
 
 import pytest
 from openai_server import serving_packages, start
@@ -55,7 +54,7 @@ def test_read_verdict_takes_the_first_word(reply, verdict):
 
 
 class Refusing(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (http.server's name)
+    def do_POST(self):
         self.rfile.read(int(self.headers["Content-Length"]))
         self.send_response(401)
         self.end_headers()
@@ -70,8 +69,12 @@ def test_a_refused_request_is_one_actionable_error_that_never_shows_the_key(monk
     server = http.server.HTTPServer(("127.0.0.1", 0), Refusing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        judge = OpenAIJudge(f"http://127.0.0.1:{server.server_port}/v1", "m", "{question}{answer_a}{answer_b}",
-                            api_key_env="JUDGE_KEY_FOR_TEST")
+        judge = OpenAIJudge(
+            f"http://127.0.0.1:{server.server_port}/v1",
+            "m",
+            "{question}{answer_a}{answer_b}",
+            api_key_env="JUDGE_KEY_FOR_TEST",
+        )
         with pytest.raises(JudgeError) as err:
             judge.judge("q", "a", "b")
     finally:

@@ -118,7 +118,8 @@ def evaluate(spec: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("spec")
-    spec = json.loads(open(parser.parse_args().spec).read())
+    with open(parser.parse_args().spec) as f:
+        spec = json.load(f)
     try:
         result = evaluate(spec)
     except JudgeError as err:

@@ -154,14 +154,15 @@ class OpenAIJudge:
             self._key = os.environ.get(api_key_env)
             if not self._key:
                 raise JudgeError(
-                    f"the judge's API key variable {api_key_env} is not set: export it (its value stays out of every log)"
+                    f"the judge's API key variable {api_key_env} is not set: "
+                    "export it (its value stays out of every log)"
                 )
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "openai", "model": self.model, "base_url": self.base_url, "api_key_env": self.api_key_env}
 
     def check(self) -> None:
-        """Reach the endpoint before any answer is generated: a judge that is down is told in seconds, not after minutes.
+        """Reach the endpoint before any answer is generated: a judge that is down is told in seconds.
 
         Any HTTP answer to GET /models counts as reachable (some servers answer it with 404 or 500,
         yet judge fine), except a refused key, which no retry mends.
@@ -218,7 +219,9 @@ class OpenAIJudge:
                     if err.code in (401, 403)
                     else f"check the model name '{self.model}' and that the URL ends in /v1"
                 )
-                raise JudgeError(f"the judge endpoint {url} refused the request (HTTP {err.code}: {detail}): {hint}") from None
+                raise JudgeError(
+                    f"the judge endpoint {url} refused the request (HTTP {err.code}: {detail}): {hint}"
+                ) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError) as err:
                 last = str(getattr(err, "reason", err))
         raise JudgeError(

@@ -45,8 +45,18 @@ def ensure_tiny_judge(cache_dir: str | None = None) -> str:
         corpus = tmp / "corpus.jsonl"
         corpus.write_text("".join(json.dumps({"text": t}) + "\n" for t in CORPUS))
         model_dir = tmp / "model"
-        build({"architecture": "llama", "hidden_size": 64, "num_layers": 2, "num_heads": 4, "vocab_size": 400,
-               "data_files": [str(corpus)], "seed": 0}, model_dir)
+        build(
+            {
+                "architecture": "llama",
+                "hidden_size": 64,
+                "num_layers": 2,
+                "num_heads": 4,
+                "vocab_size": 400,
+                "data_files": [str(corpus)],
+                "seed": 0,
+            },
+            model_dir,
+        )
         rig(model_dir)
         os.chmod(model_dir, 0o755)
         try:

@@ -50,7 +50,7 @@ export async function runEvalProcess(o: {
     }
   });
   const result = await child;
-  let lastError: string | null = null;
+  let lastError: string | null;
   try {
     lastError =
       readFileSync(o.logFile, "utf8")

@@ -35,7 +35,12 @@ export async function judgeArms(
     samples?.length === prompts.length && samples.every((s, i) => s.prompt === prompts[i]);
   if (!prompts.length || !finals.every((f) => same(f.samples)))
     return {
-      section: ["## Judged win rates", "", "Not judged: the arms did not all record generations on the same prompts (give the comparison a generations block).", ""],
+      section: [
+        "## Judged win rates",
+        "",
+        "Not judged: the arms did not all record generations on the same prompts (give the comparison a generations block).",
+        "",
+      ],
       result: null,
       record: null,
     };

@@ -270,10 +270,22 @@ async function finish(
   );
   const plot = await drawPlot(f.curves, f.plot, o);
   const judged = o.judge ? await judgeArms(dir, arms, o.judge, o.say) : null;
-  const report = reportMarkdown({ id: record.id, name: record.name, arms, baseline, advice, reading, plot, judged: judged?.section });
+  const report = reportMarkdown({
+    id: record.id,
+    name: record.name,
+    arms,
+    baseline,
+    advice,
+    reading,
+    plot,
+    judged: judged?.section,
+  });
   writeText(f.report, report);
   const judge = judged ? { judge: { ...judged.result, manifest: judged.record } } : {};
-  writeText(f.result, `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot, ...judge }, null, 2)}\n`);
+  writeText(
+    f.result,
+    `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot, ...judge }, null, 2)}\n`,
+  );
   return { id: record.id, dir, status: "finished", arms, baseline, advice, report: f.report };
 }
 

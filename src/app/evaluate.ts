@@ -11,8 +11,8 @@
  * result and the record that reproduces it: judge, judge prompt text and sha256, versions,
  * seed), spec.json, verdicts.json and eval.log; the run's manifest.json lists the evaluation.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileExists, readTextFile, writeTextFile } from "../adapters/eval-files.js";
 import { runEvalProcess } from "../adapters/eval-process.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
@@ -21,13 +21,7 @@ import { specFile } from "../adapters/run-dir.js";
 import { TrellisError } from "../core/errors.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { parsePrompts } from "../core/eval/prompts.js";
-import {
-  evalMarkdown,
-  judgePairs,
-  type EvalResult,
-  type JudgeRecord,
-  type PairVerdicts,
-} from "../core/eval/report.js";
+import { evalMarkdown, judgePairs, type EvalResult, type JudgeRecord, type PairVerdicts } from "../core/eval/report.js";
 import { files, readLaunch } from "./launch.js";
 import { recordEvaluation } from "./manifest.js";
 
@@ -105,9 +99,13 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     signal: o.signal,
   });
   const report = path.join(plan.out, "report.md");
-  writeFileSync(report, evalMarkdown(judged.result, plan.title));
-  const record = { ...judged.record, target: o.target, prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null };
-  writeFileSync(
+  writeTextFile(report, evalMarkdown(judged.result, plan.title));
+  const record = {
+    ...judged.record,
+    target: o.target,
+    prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null,
+  };
+  writeTextFile(
     path.join(plan.out, "eval.json"),
     `${JSON.stringify({ sections: ["answers", "judge"], ...judged.result, manifest: record }, null, 2)}\n`,
   );
@@ -143,10 +141,9 @@ export interface JudgeModelsInput {
  */
 export async function judgeModels(i: JudgeModelsInput): Promise<{ result: EvalResult; record: EvalRecord }> {
   const template = readJudgePrompt(i.judgePromptFile);
-  mkdirSync(i.out, { recursive: true });
   const spec = path.join(i.out, "spec.json");
   const verdictsFile = path.join(i.out, "verdicts.json");
-  writeFileSync(
+  writeTextFile(
     spec,
     `${JSON.stringify(
       {
@@ -179,11 +176,11 @@ export async function judgeModels(i: JudgeModelsInput): Promise<{ result: EvalRe
       if (p.phase === "judge") i.say(`  judging ${String(p.x)} against ${String(p.y)} (both orders)`);
     },
   });
-  if (ran.exitCode !== 0 || !existsSync(verdictsFile)) {
+  if (ran.exitCode !== 0 || !fileExists(verdictsFile)) {
     const reason = ran.lastError?.replace(/^JudgeError: /, "") ?? `exit code ${ran.exitCode}`;
     throw new EvalFailed(`evaluation failed: ${reason} (log: ${log})`);
   }
-  const raw = JSON.parse(readFileSync(verdictsFile, "utf8")) as {
+  const raw = JSON.parse(readTextFile(verdictsFile)) as {
     answers: Record<string, string[]>;
     pairs: PairVerdicts[];
     judge: JudgeRecord;
@@ -227,7 +224,7 @@ export interface EvalRecord {
 async function planEval(o: EvalOptions): Promise<Plan> {
   const prompts = o.promptsFile ? parsePrompts(readPromptsFile(o.promptsFile), o.promptsFile) : null;
   const folder = path.resolve(o.target);
-  if (existsSync(path.join(folder, "config.json")) || existsSync(path.join(folder, "adapter_config.json"))) {
+  if (fileExists(path.join(folder, "config.json")) || fileExists(path.join(folder, "adapter_config.json"))) {
     if (!o.against)
       throw new EvalRefused(
         `${o.target} is a model folder: name the model to measure it against with --against (a folder or a Hub name, e.g. the model it was trained from)`,
@@ -318,7 +315,7 @@ export function recordedAnswers(
 
 function maxNewTokensOf(specPath: string): number {
   try {
-    const spec = JSON.parse(readFileSync(specPath, "utf8")) as { generations?: { max_new_tokens?: number } | null };
+    const spec = JSON.parse(readTextFile(specPath)) as { generations?: { max_new_tokens?: number } | null };
     return spec.generations?.max_new_tokens ?? DEFAULT_MAX_NEW_TOKENS;
   } catch {
     return DEFAULT_MAX_NEW_TOKENS;
@@ -327,7 +324,7 @@ function maxNewTokensOf(specPath: string): number {
 
 function readPromptsFile(file: string): string {
   try {
-    return readFileSync(file, "utf8");
+    return readTextFile(file);
   } catch (err) {
     throw new EvalRefused(`cannot read the prompts file ${file}: ${(err as Error).message}`);
   }
@@ -337,7 +334,7 @@ export function readJudgePrompt(file: string | undefined): { file: string; text:
   const chosen = file ?? DEFAULT_JUDGE_PROMPT;
   let text: string;
   try {
-    text = readFileSync(chosen, "utf8");
+    text = readTextFile(chosen);
   } catch (err) {
     throw new EvalRefused(`cannot read the judge prompt ${chosen}: ${(err as Error).message}`);
   }
@@ -346,7 +343,11 @@ export function readJudgePrompt(file: string | undefined): { file: string; text:
     throw new EvalRefused(
       `the judge prompt ${chosen} lacks ${missing.join(", ")}: a judge prompt names the question and both answers`,
     );
-  return { file: file ? path.resolve(file) : "default (python/trellis_runtime/judge_prompt.txt)", text, sha256: sha256Text(text) };
+  return {
+    file: file ? path.resolve(file) : "default (python/trellis_runtime/judge_prompt.txt)",
+    text,
+    sha256: sha256Text(text),
+  };
 }
 
 function judgeSpec(j: JudgeChoice, template: string): Record<string, unknown> {

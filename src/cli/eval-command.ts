@@ -20,8 +20,7 @@ export async function evalCommand(rest: string[], help: () => number): Promise<n
     ...ENV_FLAGS,
   });
   if (values.help) return help();
-  if (positionals.length !== 1)
-    throw new UsageError("eval takes one run id or model folder (see trellis eval --help)");
+  if (positionals.length !== 1) throw new UsageError("eval takes one run id or model folder (see trellis eval --help)");
   const say = (line: string) => process.stderr.write(`${sanitise(line, { lines: true })}\n`);
   const env = envOptions(values);
   const outcome = await runEval({
@@ -76,18 +75,20 @@ export const JUDGE_FLAGS = {
   "judge-retries": { type: "string" },
 } as const;
 
-export function judgeOf(v: {
-  judge?: string;
-  "judge-url"?: string;
-  "judge-model"?: string;
-  "judge-key-env"?: string;
-  "judge-timeout"?: string;
-}, retries?: number): JudgeChoice {
+export function judgeOf(
+  v: {
+    judge?: string;
+    "judge-url"?: string;
+    "judge-model"?: string;
+    "judge-key-env"?: string;
+    "judge-timeout"?: string;
+  },
+  retries?: number,
+): JudgeChoice {
   if (v.judge && v["judge-url"]) throw new UsageError("give one judge: --judge MODEL or --judge-url URL, not both");
   if (v.judge) return { kind: "local", model: v.judge };
   if (v["judge-url"]) {
-    if (!v["judge-model"])
-      throw new UsageError("--judge-url needs --judge-model NAME (the model the endpoint serves)");
+    if (!v["judge-model"]) throw new UsageError("--judge-url needs --judge-model NAME (the model the endpoint serves)");
     if (!/^https?:\/\//.test(v["judge-url"]))
       throw new UsageError(`--judge-url ${v["judge-url"]}: not an http(s) URL (e.g. http://127.0.0.1:8000/v1)`);
     const timeout = v["judge-timeout"] === undefined ? undefined : Number(v["judge-timeout"]);

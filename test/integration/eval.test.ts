@@ -14,8 +14,15 @@ import { execa } from "execa";
 import { BIN, ROOT, trellis, workspace } from "../helpers/cli.js";
 
 const ws = workspace("eval");
-const TINY = { architecture: "llama", hidden_size: 64, num_layers: 2, num_heads: 4, vocab_size: 320, seed: 0,
-  data_files: [path.join(ROOT, "recipes", "data", "colors-train.jsonl")] };
+const TINY = {
+  architecture: "llama",
+  hidden_size: 64,
+  num_layers: 2,
+  num_heads: 4,
+  vocab_size: 320,
+  seed: 0,
+  data_files: [path.join(ROOT, "recipes", "data", "colors-train.jsonl")],
+};
 let model: string;
 const prompts = path.join(ws.dir, "prompts.jsonl");
 
@@ -29,7 +36,12 @@ before(async () => {
   model = String(built.stdout).trim().split("\n").at(-1)!;
   writeFileSync(
     prompts,
-    ['"What color is the sky?"', '{"prompt": "Tell me the color of the coffee."}', '"What color is the crow?"', ""].join("\n"),
+    [
+      '"What color is the sky?"',
+      '{"prompt": "Tell me the color of the coffee."}',
+      '"What color is the crow?"',
+      "",
+    ].join("\n"),
   );
 });
 
@@ -37,14 +49,32 @@ interface EvalEnd {
   type: "eval_end";
   dir: string;
   report: string;
-  pairs: Array<{ x: string; y: string; result: { winRate: number; prompts: number; interval: { low: number; high: number } } }>;
+  pairs: Array<{
+    x: string;
+    y: string;
+    result: { winRate: number; prompts: number; interval: { low: number; high: number } };
+  }>;
 }
 
 describe("trellis eval", () => {
   it("scores a model against itself at exactly 50%, with its interval, and writes the report's sections", async () => {
     const out = path.join(ws.dir, "self");
     const r = await trellis(
-      ["eval", model, "--against", model, "--prompts", prompts, "--judge", "tiny-judge", "--max-new-tokens", "8", "--out", out, "--json"],
+      [
+        "eval",
+        model,
+        "--against",
+        model,
+        "--prompts",
+        prompts,
+        "--judge",
+        "tiny-judge",
+        "--max-new-tokens",
+        "8",
+        "--out",
+        out,
+        "--json",
+      ],
       { cwd: ws.dir, env: ws.env },
     );
     assert.equal(r.exitCode, 0, r.stderr);
@@ -68,10 +98,16 @@ describe("trellis eval", () => {
   });
 
   it("refuses without a judge, a model folder without --against, and a bad prompts line, each with exit 2", async () => {
-    const noJudge = await trellis(["eval", model, "--against", model, "--prompts", prompts], { cwd: ws.dir, env: ws.env });
+    const noJudge = await trellis(["eval", model, "--against", model, "--prompts", prompts], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(noJudge.exitCode, 2);
     assert.match(noJudge.stderr, /needs a judge: --judge MODEL .* or --judge-url URL --judge-model NAME/);
-    const noAgainst = await trellis(["eval", model, "--prompts", prompts, "--judge", "tiny-judge"], { cwd: ws.dir, env: ws.env });
+    const noAgainst = await trellis(["eval", model, "--prompts", prompts, "--judge", "tiny-judge"], {
+      cwd: ws.dir,
+      env: ws.env,
+    });
     assert.equal(noAgainst.exitCode, 2);
     assert.match(noAgainst.stderr, /is a model folder: name the model to measure it against with --against/);
     const bad = path.join(ws.dir, "bad.jsonl");
@@ -90,8 +126,28 @@ describe("trellis eval", () => {
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
     const r = await trellis(
-      ["eval", model, "--against", model, "--prompts", prompts, "--max-new-tokens", "2", "--out", path.join(ws.dir, "down"),
-        "--judge-url", `http://127.0.0.1:${port}/v1`, "--judge-model", "m", "--judge-key-env", "EVAL_TEST_KEY", "--judge-timeout", "2", "--judge-retries", "1"],
+      [
+        "eval",
+        model,
+        "--against",
+        model,
+        "--prompts",
+        prompts,
+        "--max-new-tokens",
+        "2",
+        "--out",
+        path.join(ws.dir, "down"),
+        "--judge-url",
+        `http://127.0.0.1:${port}/v1`,
+        "--judge-model",
+        "m",
+        "--judge-key-env",
+        "EVAL_TEST_KEY",
+        "--judge-timeout",
+        "2",
+        "--judge-retries",
+        "1",
+      ],
       { cwd: ws.dir, env: { ...ws.env, EVAL_TEST_KEY: "sk-never-shown" } },
     );
     assert.equal(r.exitCode, 1, r.stderr);

@@ -4,7 +4,7 @@
  * so the report can be rebuilt from eval.json and another section added without touching these.
  */
 import { cell, num } from "../compare/report.js";
-import { halfWidthAt, winRate, type Judged, type Verdict, type WinRate } from "./win-rate.js";
+import { halfWidthAt, LC_MIN_PROMPTS, winRate, type Judged, type Verdict, type WinRate } from "./win-rate.js";
 
 /** What evaluate.py returns for one pair of models: every prompt's two verdicts. */
 export interface PairVerdicts {
@@ -83,10 +83,14 @@ export function judgeSection(r: EvalResult): string[] {
     const w = p.result;
     const bias = w.positionBias;
     out.push(
-      `| ${p.x} | ${p.y} | ${pct(w.winRate)} | ${pct(w.interval.low)} – ${pct(w.interval.high)} | ${pct(w.lengthControlled)} | ${w.wins} / ${w.ties} / ${w.losses} | ${pct(bias.firstRate)} (${bias.firstWins} of ${bias.decisive}${bias.unreadable ? `; ${bias.unreadable} unreadable` : ""}) | ${num(w.xMeanLength, 0)} vs ${num(w.yMeanLength, 0)} |`,
+      `| ${p.x} | ${p.y} | ${pct(w.winRate)} | ${pct(w.interval.low)} – ${pct(w.interval.high)} | ${pct(w.lengthControlled)}${w.prompts < LC_MIN_PROMPTS ? " (unstable: few prompts)" : ""} | ${w.wins} / ${w.ties} / ${w.losses} | ${pct(bias.firstRate)} (${bias.firstWins} of ${bias.decisive}${bias.unreadable ? `; ${bias.unreadable} unreadable` : ""}) | ${num(w.xMeanLength, 0)} vs ${num(w.yMeanLength, 0)} |`,
     );
   }
-  out.push("", `At ${r.prompts.length} prompts a 50% win rate's interval is ±${halfWidthText(r)} points wide: a difference smaller than that is not a finding.`, "");
+  out.push(
+    "",
+    `At ${r.prompts.length} prompts a 50% win rate's interval is ±${halfWidthText(r)} points wide: a difference smaller than that is not a finding.`,
+    "",
+  );
   return out;
 }
 

@@ -97,6 +97,9 @@ export interface LengthFit {
   iterations: number;
 }
 
+/** Below this many prompts the length fit rests on a handful of points: the report marks it unstable. */
+export const LC_MIN_PROMPTS = 20;
+
 /** A ridge small enough not to move a fit with data, large enough to keep a perfect record finite. */
 export const LC_RIDGE = 1e-3;
 const LC_MAX_ITERATIONS = 100;
@@ -170,7 +173,12 @@ export function winRate(judged: readonly Judged[]): WinRate {
   const scores = judged.map(promptScore);
   const n = scores.length;
   const rate = n ? scores.reduce((s, v) => s + v, 0) / n : 0.5;
-  const fit = n ? lengthFit(scores, judged.map((j) => j.xLength - j.yLength)) : null;
+  const fit = n
+    ? lengthFit(
+        scores,
+        judged.map((j) => j.xLength - j.yLength),
+      )
+    : null;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : 0);
   return {
     prompts: n,
