@@ -102,7 +102,7 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
   writeTextFile(report, evalMarkdown(judged.result, plan.title));
   const record = {
     ...judged.record,
-    target: o.target,
+    target: plan.runDir ? path.basename(plan.runDir) : o.target,
     prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null,
   };
   writeTextFile(
