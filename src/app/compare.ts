@@ -33,6 +33,7 @@ import { planResume } from "./resume.js";
 import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { checkModelAvailable } from "./check-model.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
+import { judgeArms, type CompareJudgeOptions } from "./compare-judge.js";
 
 /** The plot's size: fixed, so the README and the test know what to expect. */
 export const PLOT = { width: 1200, height: 450, dpi: 100 } as const;
@@ -51,6 +52,8 @@ export interface CompareOptions {
   view: () => Promise<RunView>;
   interrupt?: AbortSignal;
   say: (line: string) => void;
+  /** Judge every arm against the starting model and each other (`--judge`, `--judge-url`). */
+  judge?: CompareJudgeOptions;
 }
 
 export interface CompareOutcome {
@@ -266,9 +269,23 @@ async function finish(
     `${JSON.stringify({ ...PLOT, xlabel: deviceLabel(arms), arms: arms.map((a) => ({ name: a.name, loss: a.curves.loss.map(toXY), accuracy: a.curves.accuracy.map(toXY) })) })}\n`,
   );
   const plot = await drawPlot(f.curves, f.plot, o);
-  const report = reportMarkdown({ id: record.id, name: record.name, arms, baseline, advice, reading, plot });
+  const judged = o.judge ? await judgeArms(dir, arms, o.judge, o.say) : null;
+  const report = reportMarkdown({
+    id: record.id,
+    name: record.name,
+    arms,
+    baseline,
+    advice,
+    reading,
+    plot,
+    judged: judged?.section,
+  });
   writeText(f.report, report);
-  writeText(f.result, `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot }, null, 2)}\n`);
+  const judge = judged ? { judge: { ...judged.result, manifest: judged.record } } : {};
+  writeText(
+    f.result,
+    `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot, ...judge }, null, 2)}\n`,
+  );
   return { id: record.id, dir, status: "finished", arms, baseline, advice, report: f.report };
 }
 

@@ -161,3 +161,15 @@ async function stageCosts(runDir: string): Promise<unknown[]> {
     usage: s.usage,
   }));
 }
+
+/**
+ * `trellis eval` of this run: the manifest lists each evaluation (its folder, the judge, the judge
+ * prompt's sha256, the versions and the seed; eval.json there has the prompt's text), so the run's
+ * record says what its win rates were measured with. Never a key: only its variable's name.
+ */
+export function recordEvaluation(runDir: string, evaluation: Record<string, unknown>): void {
+  const manifest = readManifestFile(runDir) as { evaluations?: unknown[] } | undefined;
+  if (!manifest) return;
+  manifest.evaluations = [...(manifest.evaluations ?? []), evaluation];
+  writeManifestFile(runDir, manifest);
+}

@@ -8,6 +8,7 @@ import type { Advice } from "../core/compare/advice.js";
 import type { ArmResult, Scores } from "../core/compare/arm-result.js";
 import { chooseView } from "../ui/choose-view.js";
 import { envOptions, parse, runsDirOf, UsageError } from "./args.js";
+import { intOf, judgeOf } from "./eval-command.js";
 
 export async function compareCommand(rest: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(rest, "compare");
@@ -57,6 +58,15 @@ export async function compareCommand(rest: string[], help: () => number): Promis
     view: () => chooseView(values),
     interrupt: interrupt.signal,
     say,
+    // Judged win rates (src/app/compare-judge.ts), only when a judge is named.
+    judge:
+      values.judge || values["judge-url"]
+        ? {
+            judge: judgeOf(values, intOf(values["judge-retries"], "--judge-retries")),
+            judgePromptFile: values["judge-prompt"],
+            python: async () => (await setupEnvironment({ ...env, out: process.stderr })).python,
+          }
+        : undefined,
   });
   if (values.json) process.stdout.write(`${JSON.stringify(outcomeJson(outcome))}\n`);
   if (outcome.status !== "finished") return outcome.status === "stopped" ? 130 : 1;

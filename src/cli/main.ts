@@ -45,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./import-command.js")).importCommand(rest, help("import"));
     case "export":
       return (await import("./export-command.js")).exportCommand(rest, help("export"));
+    case "eval":
+      return (await import("./eval-command.js")).evalCommand(rest, help("eval"));
     case "merge":
       return (await import("./merge-command.js")).mergeCommand(rest, help("merge"));
     case "render":

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { ENV_FLAGS } = shared;
+const { ENV_FLAGS, JUDGE_FLAGS, SECTIONS } = shared;
 
 const COMPARE = {
   name: "compare",
@@ -54,9 +54,16 @@ An interrupted comparison goes on arm by arm with --resume.`,
     json: { type: "boolean", help: "each arm's events as JSON lines, then one compare_end line" },
     plain: { type: "boolean", help: "progress lines instead of the dashboard, and the compare view as text" },
     "runs-dir": { type: "string", value: "DIR", default: "$TRELLIS_RUNS_DIR or ./runs", help: "where runs go" },
+    ...JUDGE_FLAGS,
     ...ENV_FLAGS,
   },
-  sections: { env: { title: "The managed Python environment:", brief: "as for trellis run" } },
+  sections: {
+    judge: {
+      title:
+        "Judged win rates: every arm's answers against the starting model's and each other arm's, both orders (see trellis eval --help):",
+    },
+    env: { title: SECTIONS.env.title, brief: "as for trellis run" },
+  },
   handler: { module: "./compare-command.js", export: "compareCommand" },
 } as const satisfies CommandSpec;
 

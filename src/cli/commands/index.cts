@@ -7,6 +7,7 @@ import ATTACH = require("./attach.cjs");
 import CHECK = require("./check.cjs");
 import COMPARE = require("./compare.cjs");
 import env = require("./env.cjs");
+import EVAL = require("./eval.cjs");
 import EXPORT = require("./export.cjs");
 import IMPORT = require("./import.cjs");
 import LOGS = require("./logs.cjs");
@@ -31,6 +32,7 @@ const COMMANDS: readonly CommandSpec[] = [
   LS,
   LOGS,
   COMPARE,
+  EVAL,
   IMPORT,
   EXPORT,
   MERGE,
@@ -52,6 +54,7 @@ const BY_NAME = {
   ls: LS,
   logs: LOGS,
   compare: COMPARE,
+  eval: EVAL,
   import: IMPORT,
   export: EXPORT,
   merge: MERGE,

@@ -110,12 +110,57 @@ const SLURM_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/** The judge flags `trellis eval` and `trellis compare` share (src/cli/eval-command.ts judgeOf). */
+const JUDGE_FLAGS = {
+  judge: {
+    type: "string",
+    value: "MODEL",
+    help: "a local judge model: a folder or a Hub name (tiny-judge: a random tiny one, for trying it out)",
+    section: "judge",
+  },
+  "judge-url": {
+    type: "string",
+    value: "URL",
+    help: "an OpenAI-compatible endpoint's base URL, ending in /v1",
+    section: "judge",
+  },
+  "judge-model": { type: "string", value: "NAME", help: "the model name to ask the endpoint for", section: "judge" },
+  "judge-key-env": {
+    type: "string",
+    value: "VAR",
+    help: "the environment variable holding the endpoint's API key (never logged or written)",
+    section: "judge",
+  },
+  "judge-prompt": {
+    type: "string",
+    value: "FILE",
+    default: "python/trellis_runtime/judge_prompt.txt",
+    help: "the judge prompt: a text file with {question}, {answer_a}, {answer_b}",
+    section: "judge",
+  },
+  "judge-timeout": {
+    type: "string",
+    value: "S",
+    default: "60",
+    help: "seconds per request to the endpoint",
+    section: "judge",
+  },
+  "judge-retries": {
+    type: "string",
+    value: "N",
+    default: "3",
+    help: "retries of a request that timed out, was refused or got 429/5xx (backoff 1, 2, 4 s)",
+    section: "judge",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 const SECTIONS = {
   env: { title: "The managed Python environment:" },
   launch: {
     title: "Several processes (over the recipe's launch block; torchrun's elastic agent by default):",
   },
   slurm: { title: "Slurm (from the login node; each stage is one job, followed live):" },
+  judge: { title: "The judge (a local model, or an OpenAI-compatible endpoint; docs/evaluation.md):" },
 } as const satisfies Record<string, SectionSpec>;
 
 const RUNS_DIR = {
@@ -125,4 +170,4 @@ const RUNS_DIR = {
   help: "where to look for runs",
 } as const satisfies FlagSpec;
 
-export = { ENV_FLAGS, LAUNCH_FLAGS, SLURM_FLAGS, SECTIONS, RUNS_DIR };
+export = { ENV_FLAGS, LAUNCH_FLAGS, SLURM_FLAGS, JUDGE_FLAGS, SECTIONS, RUNS_DIR };

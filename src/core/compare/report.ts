@@ -19,6 +19,8 @@ interface ReportInput {
   reading: string[];
   /** The plot's file name beside report.md, or why there is none. */
   plot: { file: string; width: number; height: number } | { missing: string };
+  /** The judged win rates' section (src/app/compare-judge.ts), when a judge was given. */
+  judged?: string[];
 }
 
 export const num = (v: number | null | undefined, digits = SCORE_DIGITS) =>
@@ -111,6 +113,8 @@ export function reportMarkdown(r: ReportInput): string {
     for (const f of finals) out.push(`| ${f.name} | ${f.samples?.[i] ? cell(f.samples[i].answer) : "-"} |`);
     out.push("");
   }
+
+  if (r.judged) out.push(...r.judged);
 
   out.push(
     "## Reading",
