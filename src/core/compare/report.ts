@@ -19,6 +19,8 @@ export interface ReportInput {
   reading: string[];
   /** The plot's file name beside report.md, or why there is none. */
   plot: { file: string; width: number; height: number } | { missing: string };
+  /** The reward-model and benchmark section (src/core/eval/score-report.ts), placed after the cost. */
+  scoreSection?: string[];
 }
 
 export const num = (v: number | null | undefined, digits = SCORE_DIGITS) =>
@@ -83,6 +85,7 @@ export function reportMarkdown(r: ReportInput): string {
     );
   }
 
+  if (r.scoreSection?.length) out.push("", ...r.scoreSection.slice(0, -1));
   out.push("", "## Curves", "");
   if ("file" in r.plot) {
     out.push(
