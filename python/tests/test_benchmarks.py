@@ -14,7 +14,8 @@ def test_relative_data_files_are_made_absolute_against_the_task_file(tmp_path):
     assert benchmarks.absolute("q.jsonl", tmp_path, "t.yaml", "f") == str(tmp_path / "q.jsonl")
     assert benchmarks.absolute("/abs/q.jsonl", tmp_path, "t.yaml", "f") == "/abs/q.jsonl"
     assert benchmarks.absolute("hf://datasets/x", tmp_path, "t.yaml", "f") == "hf://datasets/x"
-    with pytest.raises(benchmarks.BenchmarkError, match=r"t.yaml: dataset_kwargs.data_files.test: no file missing.jsonl"):
+    message = r"t.yaml: dataset_kwargs.data_files.test: no file missing.jsonl"
+    with pytest.raises(benchmarks.BenchmarkError, match=message):
         benchmarks.absolute("missing.jsonl", tmp_path, "t.yaml", "dataset_kwargs.data_files.test")
 
 

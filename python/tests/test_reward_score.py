@@ -88,4 +88,5 @@ def test_the_module_answers_one_json_object_and_one_message_on_failure(tmp_path)
         cwd=REPO / "python",
     )
     assert bad.returncode == 1
-    assert json.loads(bad.stdout) == {"error": "answer set 'start': each item needs a string prompt and a string answer"}
+    message = "answer set 'start': each item needs a string prompt and a string answer"
+    assert json.loads(bad.stdout) == {"error": message}

@@ -126,8 +126,7 @@ def score(request: dict[str, Any]) -> dict[str, Any]:
         raise RewardError("the request has no answer sets to score (sets: {name: [{prompt, answer}]})")
     for name, pairs in sets.items():
         if not isinstance(pairs, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("prompt"), str) and isinstance(p.get("answer"), str)
-            for p in pairs
+            isinstance(p, dict) and isinstance(p.get("prompt"), str) and isinstance(p.get("answer"), str) for p in pairs
         ):
             raise RewardError(f"answer set {name!r}: each item needs a string prompt and a string answer")
     model, tokenizer, loaded = load_reward_model(request.get("model") or {})

@@ -26,7 +26,7 @@ export async function runRuntimeModule(
     .split("\n")
     .reverse()
     .find((l) => l.trim().startsWith("{"));
-  let answer: Record<string, unknown> | null = null;
+  let answer: Record<string, unknown> | null;
   try {
     answer = lastJson ? (JSON.parse(lastJson) as Record<string, unknown>) : null;
   } catch {

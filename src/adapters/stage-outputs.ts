@@ -38,7 +38,8 @@ export function runModels(runDir: string): RunModels {
   const out = path.resolve(runDir, "scripts", last.args.output_dir ?? "../output");
   if (!existsSync(out)) throw new Error(`the final model's folder ${out} is gone`);
   const adapterConfig = path.join(out, "adapter_config.json");
-  if (!existsSync(adapterConfig)) return { start: first.model, final: { model: { ...first.model, name: out, tiny: null }, adapter: null } };
+  if (!existsSync(adapterConfig))
+    return { start: first.model, final: { model: { ...first.model, name: out, tiny: null }, adapter: null } };
   const base = (JSON.parse(readFileSync(adapterConfig, "utf8")) as { base_model_name_or_path?: string })
     .base_model_name_or_path;
   // An adapter over an earlier stage's output names that folder; over the starting model, its name.

@@ -275,7 +275,12 @@ async function finish(
     say: o.say,
   });
   const evaluation = scored.scores;
-  reading.push(...readScores(evaluation, arms.map((a) => ({ name: a.name, accuracy: a.final?.accuracy ?? null }))));
+  reading.push(
+    ...readScores(
+      evaluation,
+      arms.map((a) => ({ name: a.name, accuracy: a.final?.accuracy ?? null })),
+    ),
+  );
   if (scored.record.reward || scored.record.benchmarks) writeRecord(dir, { ...record, evaluation: scored.record });
   const f = compareFiles(dir);
   writeText(
@@ -288,7 +293,16 @@ async function finish(
     arms.map((a) => ({ name: a.name, device_s: a.total.device_s })),
     deviceLabel(arms).replace("-seconds", ""),
   );
-  const report = reportMarkdown({ id: record.id, name: record.name, arms, baseline, advice, reading, plot, scoreSection });
+  const report = reportMarkdown({
+    id: record.id,
+    name: record.name,
+    arms,
+    baseline,
+    advice,
+    reading,
+    plot,
+    scoreSection,
+  });
   writeText(f.report, report);
   writeText(
     f.result,

@@ -46,10 +46,7 @@ export async function scoreAnswers(i: ScoreAnswersInput): Promise<RewardSummary>
     model,
     batch_size: i.reward.batch_size,
     max_length: i.reward.max_length,
-    sets: Object.fromEntries([
-      [BASELINE, i.baseline.samples],
-      ...i.others.map((o) => [o.name, o.samples] as const),
-    ]),
+    sets: Object.fromEntries([[BASELINE, i.baseline.samples], ...i.others.map((o) => [o.name, o.samples] as const)]),
   };
   const raw = (await runRuntimeModule(i.python, "reward_score", request, { env: i.env })) as unknown as RawRewards;
   return summariseRewards(

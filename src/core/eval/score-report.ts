@@ -6,7 +6,10 @@ import { side, type Interval } from "./score-stats.js";
 import { failed, type EvaluationScores } from "./score-summary.js";
 
 const DIGITS = 4;
-const n4 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(DIGITS));
+/** The name trellis_runtime.reward_score gives a tiny reward model built from `reward: { tiny: {} }`. */
+export const TINY_REWARD = "tiny";
+const n4 = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(DIGITS);
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(DIGITS)}`;
 /** "0.1234 [0.0100, 0.2300]", or the value alone when the sample gives no interval. */
 export const withInterval = (i: Pick<Interval, "value" | "low" | "high">, sign = false) =>
@@ -29,7 +32,7 @@ export function scoresMarkdown(s: EvaluationScores, costs: readonly ArmCost[], d
   else if (s.reward) {
     const r = s.reward;
     out.push(
-      `Reward model \`${r.model.name}\`${r.model.revision ? ` (revision ${r.model.revision})` : ""} scored the greedy answers of every model to the same ${r.prompts} prompts (${r.chat_template ? "through its chat template" : "as prompt + answer"}). Win rate: how often a model's answer out-scores the starting model's to the same prompt (ties count a half), with its 95% Wilson interval; difference: the mean per-prompt reward difference with its paired 95% t-interval. Rewards are in the reward model's own units: compare them across models, not with another reward model's.`,
+      `Reward model \`${r.model.name}\`${r.model.revision ? ` (revision ${r.model.revision})` : ""} scored the greedy answers of every model to the same ${r.prompts} prompts (${r.chat_template ? "through its chat template" : "as prompt + answer"}). Win rate: how often a model's answer out-scores the starting model's to the same prompt (ties count a half), with its 95% Wilson interval; difference: the mean per-prompt reward difference with its paired 95% t-interval. Rewards are in the reward model's own units: compare them across models, not with another reward model's.${r.model.name === TINY_REWARD ? ` The reward model is a tiny one with random weights (reward: { tiny: {} }): this shows the plumbing, and its preferences mean nothing.` : ""}`,
       "",
       `| model | mean reward [95% CI] | win rate vs start [95% CI] | wins / ties / losses | reward difference vs start [95% CI] | ${device}-seconds |`,
       "| --- | --- | --- | --- | --- | --- |",
@@ -78,9 +81,10 @@ export function scoresPlain(s: EvaluationScores): string[] {
   if (s.benchmarks && failed(s.benchmarks)) out.push(`benchmarks: none (${s.benchmarks.error})`);
   else if (s.benchmarks)
     for (const row of s.benchmarks.rows) {
-      out.push(`benchmark ${row.task} ${row.metric} (${row.samples ?? "?"} questions): start ${n4(row.baseline.value)}`);
-      for (const a of row.arms)
-        out.push(`  ${a.name}  ${n4(a.score.value)} (change ${withInterval(a.delta, true)})`);
+      out.push(
+        `benchmark ${row.task} ${row.metric} (${row.samples ?? "?"} questions): start ${n4(row.baseline.value)}`,
+      );
+      for (const a of row.arms) out.push(`  ${a.name}  ${n4(a.score.value)} (change ${withInterval(a.delta, true)})`);
     }
   return out;
 }
@@ -102,10 +106,13 @@ export function readScores(s: EvaluationScores, arms: readonly RankedArm[]): str
   const note = (arm: string, what: string) => worse.set(arm, [...(worse.get(arm) ?? []), what]);
   if (s.reward && !failed(s.reward)) {
     const r = s.reward;
+    if (r.model.name === TINY_REWARD)
+      lines.push("The reward model is a tiny random one: its preferences below show the plumbing, not answer quality.");
     for (const a of r.arms) {
       const where = side(a.win_rate, 0.5);
       const rate = `${pct(a.win_rate.value)} [${pct(a.win_rate.low ?? 0)}, ${pct(a.win_rate.high ?? 1)}]`;
-      if (where > 0) lines.push(`The reward model prefers ${a.name}'s answers to the starting model's (win rate ${rate}).`);
+      if (where > 0)
+        lines.push(`The reward model prefers ${a.name}'s answers to the starting model's (win rate ${rate}).`);
       else if (where < 0) {
         lines.push(`The reward model prefers the starting model's answers to ${a.name}'s (win rate ${rate}).`);
         note(a.name, "the reward model prefers the starting model's answers");

@@ -129,8 +129,7 @@ export function summariseBenchmarks(
 
 /** What one scorer gave: its summary, or why it gave none (the rest of the report stands). */
 export type Scored<T> = T | { error: string };
-export const failed = <T extends object>(s: Scored<T> | null): s is { error: string } =>
-  s !== null && "error" in s;
+export const failed = <T extends object>(s: Scored<T> | null): s is { error: string } => s !== null && "error" in s;
 
 export interface EvaluationScores {
   reward: Scored<RewardSummary> | null;

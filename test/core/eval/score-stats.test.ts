@@ -108,16 +108,28 @@ describe("summaries, report section and reading", () => {
   });
   it("keeps the task file and its sha256 beside the harness's task name", () => {
     const row = benchmarks.rows[0]!;
-    assert.deepEqual([row.task, row.file, row.sha256, row.metric, row.samples], ["colours", "colours.yaml", "cd", "acc", 80]);
+    assert.deepEqual(
+      [row.task, row.file, row.sha256, row.metric, row.samples],
+      ["colours", "colours.yaml", "cd", "acc", 80],
+    );
     close(row.arms[1]!.delta.value, -0.2);
   });
   it("puts reward means, win rates and benchmark changes beside each arm's cost", () => {
-    const md = scoresMarkdown({ reward: rewards, benchmarks }, [
-      { name: "good", device_s: 12.34 },
-      { name: "bad", device_s: 5 },
-    ], "CPU").join("\n");
+    const md = scoresMarkdown(
+      { reward: rewards, benchmarks },
+      [
+        { name: "good", device_s: 12.34 },
+        { name: "bad", device_s: 5 },
+      ],
+      "CPU",
+    ).join("\n");
     assert.match(md, /## Reward model and benchmarks/);
-    assert.ok(md.includes("| good | 1.0000 [1.0000, 1.0000] | 1.0000 [0.5101, 1.0000] | 4 / 0 / 0 | +1.0000 [1.0000, 1.0000] | 12.3 |"), md);
+    assert.ok(
+      md.includes(
+        "| good | 1.0000 [1.0000, 1.0000] | 1.0000 [0.5101, 1.0000] | 4 / 0 / 0 | +1.0000 [1.0000, 1.0000] | 12.3 |",
+      ),
+      md,
+    );
     assert.ok(md.includes("| | | | bad | 0.3000 ± 0.0100 | -0.2000 [-0.2277, -0.1723] | 5.0 |"), md);
     const plain = scoresPlain({ reward: rewards, benchmarks }).join("\n");
     assert.match(plain, /good {2}1\.0000 \[1\.0000, 1\.0000\]; win rate 1\.0000 \[0\.5101, 1\.0000\]/);
@@ -130,7 +142,11 @@ describe("summaries, report section and reading", () => {
     assert.ok(lines.some((l) => /prefers good's answers/.test(l)));
     assert.ok(lines.some((l) => /bad lost colours score/.test(l)));
     assert.ok(
-      lines.some((l) => /^bad ranks the held-out pairs best, yet the reward model prefers the starting model's answers and it lost colours score/.test(l)),
+      lines.some((l) =>
+        /^bad ranks the held-out pairs best, yet the reward model prefers the starting model's answers and it lost colours score/.test(
+          l,
+        ),
+      ),
       lines.join("\n"),
     );
   });
@@ -145,7 +161,9 @@ describe("the comparison file's reward and benchmarks blocks", () => {
   const base = { name: "c", compare: ["a.yaml", "b.yaml"] };
   it("accepts a Hub or folder reward model, or a tiny one, and task files or names", () => {
     assert.ok(CompareSpec.safeParse({ ...base, reward: { model: "org/rm", revision: "main" } }).success);
-    assert.ok(CompareSpec.safeParse({ ...base, reward: { tiny: {} }, benchmarks: { tasks: ["t.yaml", "hellaswag"] } }).success);
+    assert.ok(
+      CompareSpec.safeParse({ ...base, reward: { tiny: {} }, benchmarks: { tasks: ["t.yaml", "hellaswag"] } }).success,
+    );
   });
   it("names the field at fault", () => {
     const both = RewardSpec.safeParse({ model: "x", tiny: {} });
