@@ -5,10 +5,10 @@
  * by a tiny reward model built here, and all three models run through lm-evaluation-harness on
  * the local colour task. Every number in the report's scores section is checked against the
  * arms' own events and result.json; what was scored with is in compare.json.
- * UPDATE_COMPARE_EXAMPLE=1 copies the report to docs/compare-scores-example/report.md.
+ * UPDATE_COMPARE_EXAMPLE=1 copies the report and its plot to docs/compare-scores-example/.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import type { EvaluationScores, RewardSummary, BenchmarkSummary } from "../../src/core/eval/score-summary.js";
@@ -38,6 +38,7 @@ before(
       const out = path.join(ROOT, "docs", "compare-scores-example");
       mkdirSync(out, { recursive: true });
       writeFileSync(path.join(out, "report.md"), report);
+      copyFileSync(path.join(end.dir, "plot.png"), path.join(out, "plot.png"));
     }
   },
   { timeout: 3 * RUN_TIMEOUT_MS },
