@@ -11,6 +11,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 const MATRICES = {
   // trellis compare with generations on every data shape
   "compare-shapes": "integration/compare-shapes.test.js",
+  // trellis compare of the quickstarts with a tiny reward model and lm-evaluation-harness on the
+  // local colour task (the lm-eval extra is installed the first time)
+  "compare-scores": "integration/compare-scores.test.js",
   // every data shape trained with every trainer
   "data-shapes": "integration/data-shapes.test.js",
   // the quickstarts through run --env in environments of older transformers (4.53, 4.57) built with

@@ -46,6 +46,7 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}"
 )
+HEADS = ("causal-lm", "reward")
 DEFAULT_SPEC: dict[str, Any] = {
     "architecture": "llama",
     "hidden_size": 64,
@@ -85,10 +86,17 @@ def cache_key(spec: dict[str, Any], writer: dict[str, str] | None = None) -> str
 
 
 def ensure_tiny_model(spec: dict[str, Any], cache_dir: str | None = None) -> str:
-    """Return a folder holding the tiny model and tokenizer, building it on first use."""
+    """Return a folder holding the tiny model and tokenizer, building it on first use.
+
+    `"head": "reward"` in the spec builds a sequence-classification model with one output (a
+    reward model, as TRL's RewardTrainer makes) instead of a causal LM; without it the spec, and
+    so the cache key of every existing causal LM, is unchanged.
+    """
     full = {**DEFAULT_SPEC, **spec}
     if full["architecture"] != "llama":
         raise ValueError(f"tiny models support architecture 'llama' only, not {full['architecture']!r}")
+    if full.get("head", "causal-lm") not in HEADS:
+        raise ValueError(f"tiny models have head {' or '.join(HEADS)}, not {full['head']!r}")
     root = Path(cache_dir) if cache_dir else default_cache_dir()
     target = root / cache_key(full)
     if target.is_dir():
@@ -111,9 +119,13 @@ def ensure_tiny_model(spec: dict[str, Any], cache_dir: str | None = None) -> str
 
 
 def build(spec: dict[str, Any], out_dir: Path) -> None:
-    """Write a tokenizer and a randomly initialised LlamaForCausalLM into out_dir."""
+    """Write a tokenizer and a randomly initialised LlamaForCausalLM (or reward model) into out_dir."""
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    if spec.get("head") == "reward":
+        build_reward(spec, out_dir)
+        return
 
     tokenizer = build_tokenizer(texts_of(spec["data_files"]), spec["vocab_size"])
     eos_id = tokenizer.convert_tokens_to_ids(EOS)
@@ -137,6 +149,40 @@ def build(spec: dict[str, Any], out_dir: Path) -> None:
         torch.manual_seed(spec["seed"])
         model = LlamaForCausalLM(config)
     model.generation_config = GenerationConfig(eos_token_id=eos_id, bos_token_id=None, pad_token_id=None)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    stamp = {"builder": BUILDER_VERSION, "writer": writer_versions(), "spec": spec}
+    (out_dir / WRITER_FILE).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def build_reward(spec: dict[str, Any], out_dir: Path) -> None:
+    """A one-output LlamaForSequenceClassification: a reward model for tests, random but fixed by the seed.
+
+    Unlike the causal LM's, its tokenizer has a pad token (EOS): a sequence-classification model
+    finds each row's last token by the pad id, and scoring goes in padded batches.
+    """
+    import torch
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    tokenizer = build_tokenizer(texts_of(spec["data_files"]), spec["vocab_size"])
+    tokenizer.pad_token = EOS
+    eos_id = tokenizer.convert_tokens_to_ids(EOS)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=spec["hidden_size"],
+        intermediate_size=spec["hidden_size"] * 2,
+        num_hidden_layers=spec["num_layers"],
+        num_attention_heads=spec["num_heads"],
+        num_key_value_heads=spec["num_heads"],
+        max_position_embeddings=MAX_POSITIONS,
+        num_labels=1,
+        bos_token_id=None,
+        eos_token_id=eos_id,
+        pad_token_id=eos_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(spec["seed"])
+        model = LlamaForSequenceClassification(config)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
     stamp = {"builder": BUILDER_VERSION, "writer": writer_versions(), "spec": spec}

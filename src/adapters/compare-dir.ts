@@ -16,6 +16,8 @@ export const CompareRecord = z.object({
   arms: z.array(
     z.object({ name: z.string(), file: z.string(), recipeSha256: z.string(), runId: z.string().nullable() }),
   ),
+  /** What the reward and benchmark scores were made with (src/app/compare-scores.ts ScoreRecord). */
+  evaluation: z.unknown().optional(),
 });
 export type CompareRecord = z.infer<typeof CompareRecord>;
 

@@ -91,7 +91,11 @@ export async function checkModelAvailable(
   if (problem) throw new RecipeError([locate(["model", "name"], problem, shownFile, loaded.sourceMap)]);
 }
 
-async function modelUnavailable(name: string, recipeDir: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+export async function modelUnavailable(
+  name: string,
+  recipeDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
   if (!HUB_ID.test(name))
     return `no folder '${name}' here (looked from ${process.cwd()} and from the recipe's folder ${recipeDir}): name a folder that holds the model, or a Hub model as org/name`;
   const cache = hubCacheDir(env);

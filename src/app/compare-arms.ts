@@ -8,6 +8,7 @@ import { parseDocument } from "yaml";
 import { checkArms, type Arm } from "../core/compare/arms.js";
 import { CompareSpec, defaultName, isCompareFile } from "../core/compare/spec.js";
 import { RecipeError } from "../core/recipe/errors.js";
+import { checkScoreSettings, type ScoreSettings } from "./compare-scores.js";
 import { readYamlMapping } from "./import.js";
 import { displayPath, loadRecipe, readRecipeText, type LoadedRecipe } from "./load-recipe.js";
 
@@ -22,6 +23,10 @@ export interface LoadedArm extends Arm {
 export interface LoadedComparison {
   name: string;
   arms: LoadedArm[];
+  /** The comparison file's reward model and benchmarks (none with recipes on the command line). */
+  scores: ScoreSettings;
+  /** The comparison file's folder (the working directory without one). */
+  specDir: string;
 }
 
 /** Where arms' outputs would go while only checking (the run directory decides later). */
@@ -31,7 +36,7 @@ export async function loadComparison(files: readonly string[], runsDir: string):
   let recipeFiles = files.map((f) => path.resolve(f));
   let spec: CompareSpec | undefined;
   if (files.length === 1) {
-    const { raw } = await readYamlMapping(files[0]!);
+    const { raw, text } = await readYamlMapping(files[0]!);
     if (isCompareFile(raw)) {
       const parsed = CompareSpec.safeParse(raw);
       if (!parsed.success) {
@@ -44,6 +49,7 @@ export async function loadComparison(files: readonly string[], runsDir: string):
         );
       }
       spec = parsed.data;
+      await checkScoreSettings(spec, files[0]!, displayPath(files[0]!), text);
       const dir = path.dirname(path.resolve(files[0]!));
       recipeFiles = spec.compare.map((f) => path.resolve(dir, f));
     }
@@ -66,7 +72,12 @@ export async function loadComparison(files: readonly string[], runsDir: string):
     });
   }
   checkArms(arms);
-  return { name: spec?.name ?? defaultName(arms.map((a) => a.name)), arms };
+  return {
+    name: spec?.name ?? defaultName(arms.map((a) => a.name)),
+    arms,
+    scores: { reward: spec?.reward, benchmarks: spec?.benchmarks },
+    specDir: spec ? path.dirname(path.resolve(files[0]!)) : process.cwd(),
+  };
 }
 
 /** The recipe text with its `generations` block set to the comparison's (comments kept). */

@@ -26,7 +26,10 @@ import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "..
 import { armResult, type ArmResult, type Scores } from "../core/compare/arm-result.js";
 import { CompareError } from "../core/compare/arms.js";
 import { reportMarkdown } from "../core/compare/report.js";
+import { readScores, scoresMarkdown } from "../core/eval/score-report.js";
+import type { EvaluationScores } from "../core/eval/score-summary.js";
 import { attachLive, type RunView } from "./attach.js";
+import { scoreComparison } from "./compare-scores.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
 import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
 import { planResume } from "./resume.js";
@@ -66,6 +69,8 @@ export interface CompareOutcome {
   baseline: Scores | null;
   advice: Advice;
   report?: string;
+  /** Reward-model and benchmark scores, where the comparison file asks for them. */
+  evaluation?: EvaluationScores;
 }
 
 export async function runCompare(o: CompareOptions): Promise<CompareOutcome> {
@@ -263,6 +268,23 @@ async function finish(
     reading.push(
       `The starting model scored differently in ${disagree.map((a) => a.name).join(", ")} (${disagree.map((a) => a.baseline?.accuracy).join(", ")} against ${baseline?.accuracy}): the baseline row is ${arms[0]!.name}'s.`,
     );
+  const scored = await scoreComparison({
+    settings: comparison.scores,
+    specDir: comparison.specDir,
+    runsDir: o.runsDir,
+    arms: arms.map((a, i) => ({ name: a.name, runId: record.arms[i]!.runId!, result: a })),
+    seed: comparison.arms[0]!.recipe.seed,
+    python: async (extras) => (await o.environment(extras)).python,
+    say: o.say,
+  });
+  const evaluation = scored.scores;
+  reading.push(
+    ...readScores(
+      evaluation,
+      arms.map((a) => ({ name: a.name, accuracy: a.final?.accuracy ?? null })),
+    ),
+  );
+  if (scored.record.reward || scored.record.benchmarks) writeRecord(dir, { ...record, evaluation: scored.record });
   const f = compareFiles(dir);
   writeText(
     f.curves,
@@ -270,6 +292,11 @@ async function finish(
   );
   const plot = await drawPlot(f.curves, f.plot, o);
   const judged = o.judge ? await judgeArms(dir, arms, o.judge, o.say) : null;
+  const scoreSection = scoresMarkdown(
+    evaluation,
+    arms.map((a) => ({ name: a.name, device_s: a.total.device_s })),
+    deviceLabel(arms).replace("-seconds", ""),
+  );
   const report = reportMarkdown({
     id: record.id,
     name: record.name,
@@ -279,14 +306,15 @@ async function finish(
     reading,
     plot,
     judged: judged?.section,
+    scoreSection,
   });
   writeText(f.report, report);
   const judge = judged ? { judge: { ...judged.result, manifest: judged.record } } : {};
   writeText(
     f.result,
-    `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot, ...judge }, null, 2)}\n`,
+    `${JSON.stringify({ id: record.id, baseline, arms, advice, reading, plot, evaluation, scored_with: scored.record, ...judge }, null, 2)}\n`,
   );
-  return { id: record.id, dir, status: "finished", arms, baseline, advice, report: f.report };
+  return { id: record.id, dir, status: "finished", arms, baseline, advice, report: f.report, evaluation };
 }
 
 const toXY = (p: { stage: string; device_s: number; y: number }) => ({ stage: p.stage, x: p.device_s, y: p.y });

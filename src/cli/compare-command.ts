@@ -6,6 +6,8 @@ import { adviseOnly, findComparison, PLOT_EXTRA, runCompare, type CompareOutcome
 import { compareFiles, readJson } from "../adapters/compare-dir.js";
 import type { Advice } from "../core/compare/advice.js";
 import type { ArmResult, Scores } from "../core/compare/arm-result.js";
+import { scoresPlain } from "../core/eval/score-report.js";
+import type { EvaluationScores } from "../core/eval/score-summary.js";
 import { chooseView } from "../ui/choose-view.js";
 import { envOptions, parse, runsDirOf, UsageError } from "./args.js";
 import { intOf, judgeOf } from "./eval-command.js";
@@ -26,8 +28,13 @@ export async function compareCommand(rest: string[], help: () => number): Promis
   }
   if (values.show !== undefined) {
     const dir = findComparison(runsDir, values.show);
-    const result = readJson(compareFiles(dir).result) as { id: string; arms: ArmResult[]; baseline: Scores | null };
-    await show(result.id, result.arms, result.baseline, Boolean(values.plain || values.json));
+    const result = readJson(compareFiles(dir).result) as {
+      id: string;
+      arms: ArmResult[];
+      baseline: Scores | null;
+      evaluation?: EvaluationScores;
+    };
+    await show(result.id, result.arms, result.baseline, Boolean(values.plain || values.json), result.evaluation);
     return 0;
   }
   if (values.resume === undefined && !positionals.length)
@@ -70,15 +77,19 @@ export async function compareCommand(rest: string[], help: () => number): Promis
   });
   if (values.json) process.stdout.write(`${JSON.stringify(outcomeJson(outcome))}\n`);
   if (outcome.status !== "finished") return outcome.status === "stopped" ? 130 : 1;
-  if (!values.json) await show(outcome.id, outcome.arms, outcome.baseline, Boolean(values.plain));
+  if (!values.json) await show(outcome.id, outcome.arms, outcome.baseline, Boolean(values.plain), outcome.evaluation);
   say(`report: ${path.relative(process.cwd(), outcome.report!) || outcome.report}`);
   return 0;
 }
 
 /** The compare view: interactive on a terminal, else printed once. */
-async function show(...shown: [string, ArmResult[], Scores | null, boolean]): Promise<void> {
+async function show(
+  ...shown: [string, ArmResult[], Scores | null, boolean, EvaluationScores | undefined]
+): Promise<void> {
   // Names and texts from the recipes and their data, through the one terminal sanitiser.
-  const [title, arms, baseline, plain] = sanitiseDeep(shown);
+  const [title, arms, baseline, plain, evaluation] = sanitiseDeep(shown);
+  // Reward means, win rates and benchmark changes: printed under the view, whichever it is.
+  const scoreLines = evaluation ? scoresPlain(evaluation) : [];
   if (!plain && process.stdout.isTTY && process.stdin.isTTY) {
     const [{ render }, { createElement }, { CompareScreen }] = await Promise.all([
       import("ink"),
@@ -87,12 +98,13 @@ async function show(...shown: [string, ArmResult[], Scores | null, boolean]): Pr
     ]);
     const app = render(createElement(CompareScreen, { arms, baseline, title }));
     await app.waitUntilExit();
+    if (scoreLines.length) process.stderr.write(`${scoreLines.join("\n")}\n`);
     return;
   }
   const { compareFrame } = await import("../ui/compare/compare-frame.js");
   const columns = process.stderr.isTTY ? process.stderr.columns : 120;
   const lines = compareFrame(arms, baseline, { columns, rows: 200, theme: { color: false, glyphs: "braille" }, title });
-  process.stderr.write(`${lines.join("\n")}\n`);
+  process.stderr.write(`${[...lines, ...scoreLines].join("\n")}\n`);
 }
 
 function outcomeJson(o: CompareOutcome) {
@@ -113,6 +125,7 @@ function outcomeJson(o: CompareOutcome) {
       stages: a.stages,
     })),
     advice: o.advice,
+    evaluation: o.evaluation ?? null,
   };
 }
 

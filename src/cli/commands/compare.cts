@@ -29,6 +29,12 @@ share:
   name: quickstart-compare
   compare: [quickstart-orpo.yaml, quickstart-sft-dpo.yaml]
   generations: { count: 3, max_new_tokens: 8, every_steps: 40 }
+  reward: { model: org/reward-model }          # optional: or a folder, or tiny: {}
+  benchmarks: { tasks: [my-task.yaml, hellaswag], limit: 200 }   # optional: lm-eval extra
+
+With reward, a sequence-classification reward model scores every model's answers (mean reward,
+win rate against the starting model, 95% intervals); with benchmarks, lm-evaluation-harness runs
+each task for the starting model and every arm (score and change). See docs/evaluation-scores.md.
 
 Arms that differ in data, seed, model or scoring are refused, naming the field. Writes
 runs/<compare-id>/report.md (scores, cost per stage and arm in wall time, device-seconds and

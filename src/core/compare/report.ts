@@ -21,6 +21,8 @@ interface ReportInput {
   plot: { file: string; width: number; height: number } | { missing: string };
   /** The judged win rates' section (src/app/compare-judge.ts), when a judge was given. */
   judged?: string[];
+  /** The reward-model and benchmark section (src/core/eval/score-report.ts), placed after the cost. */
+  scoreSection?: string[];
 }
 
 export const num = (v: number | null | undefined, digits = SCORE_DIGITS) =>
@@ -85,6 +87,7 @@ export function reportMarkdown(r: ReportInput): string {
     );
   }
 
+  if (r.scoreSection?.length) out.push("", ...r.scoreSection.slice(0, -1));
   out.push("", "## Curves", "");
   if ("file" in r.plot) {
     out.push(

@@ -5,10 +5,13 @@
  *   name: quickstart-compare
  *   compare: [quickstart-orpo.yaml, quickstart-sft-dpo.yaml]
  *   generations: { count: 3, max_new_tokens: 8 }
+ *   reward: { model: OpenAssistant/reward-model-deberta-v3-large-v2 }   # or a folder, or tiny: {}
+ *   benchmarks: { tasks: [data/benchmarks/colours-mc.yaml, hellaswag], limit: 200 }
  */
 import { z } from "zod";
 import { Generations } from "../recipe/generations.js";
 import { SAFE_ID } from "../recipe/schema.js";
+import { BenchmarkSpec, RewardSpec } from "../eval/score-spec.js";
 
 export const CompareSpec = z
   .object({
@@ -18,6 +21,10 @@ export const CompareSpec = z
     compare: z.array(z.string().min(1)).min(2, "compare needs at least 2 recipes (arms)"),
     /** Set in every arm's recipe (replacing its own): the same prompts for all. */
     generations: Generations.optional(),
+    /** A reward model that scores every arm's answers and the starting model's (docs/evaluation-scores.md). */
+    reward: RewardSpec.optional(),
+    /** lm-evaluation-harness tasks scored for the starting model and every arm's final model. */
+    benchmarks: BenchmarkSpec.optional(),
   })
   .strict();
 export type CompareSpec = z.infer<typeof CompareSpec>;
