@@ -7,6 +7,8 @@ import compareHelp = require("./compare-help.cjs");
 
 const { EXPORT_HELP, IMPORT_HELP } = importExport;
 const { COMPARE_HELP } = compareHelp;
+import remoteHelp = require("./remote-help.cjs");
+const { PULL_HELP, HOSTS_HELP } = remoteHelp;
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -58,6 +60,10 @@ Commands:
   plan <recipe.yaml>     print the batch plan of each stage (probes on the GPU; nothing on a CPU)
   env setup              create the managed Python environment (reused while the lock is unchanged)
   env doctor             show python, torch (CUDA, GPU), TRL and friends, and what is wrong
+  pull <run> --on HOST   copy a run folder (--model: and its model) back from a server
+  hosts                  the servers used with --on: GPUs, free disk, runs
+
+On a GPU server over your own ssh: trellis run recipe.yaml --on HOST (docs/remote.md).
 
 Options: --help on any command, --version.
 Exit codes: 0 ok, 1 a stage failed, 2 bad recipe, data or arguments, 3 environment problem,
@@ -213,6 +219,8 @@ settings, GPU, versions) under the trellis cache. A stage with \`batch: auto\` i
 way when it runs. On a CPU there is nothing to plan: the recipe's batch is used as written.
 `,
   compare: COMPARE_HELP,
+  pull: PULL_HELP,
+  hosts: HOSTS_HELP,
   env: `Usage: trellis env <setup|doctor> [options]
 
   setup    create the managed Python environment, or find it ready (see trellis env setup --help)

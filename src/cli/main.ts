@@ -23,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const help = (name: string) => () => (process.stdout.write(HELP[name]!), 0);
   const commands = () => import("./run-commands.js");
+  const remote = () => import("./remote-commands.js");
+  // `--on HOST`: the same command against a server, through the user's ssh (docs/remote.md).
+  if (command !== "_remote" && rest.some((a) => a === "--on" || a.startsWith("--on=")))
+    return (await remote()).remoteCommand(command, rest, help(command));
 
   switch (command) {
     case "run":
@@ -55,6 +59,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./check-command.js")).checkCommand(rest, help("check"));
     case "env":
       return (await import("./env-commands.js")).envCommand(rest, help);
+    case "pull":
+      return (await remote()).pullCommand(rest, help("pull"));
+    case "hosts":
+      return (await remote()).hostsCommand(rest, help("hosts"));
+    case "_remote":
+      return (await remote()).serverCommand(rest);
     default: {
       const { UsageError } = await import("./args.js");
       throw new UsageError(`unknown command '${command}' (see trellis --help)`);

@@ -32,7 +32,7 @@ const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as 
  * Ctrl-C as SIGINT (the plain views; the dashboard reads it as a key): each press goes to the
  * attached view, which applies the one rule (app/attach.ts ctrlC). Presses before it attaches wait.
  */
-function interruptSignal(): Interrupts {
+export function interruptSignal(): Interrupts {
   let pending = 0;
   let listener: (() => void) | undefined;
   process.on("SIGINT", () => (listener ? listener() : pending++));
@@ -47,6 +47,7 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     ...VIEW_FLAGS,
     "runs-dir": { type: "string" },
     foreground: { type: "boolean" },
+    detach: { type: "boolean" },
     host: { type: "string" },
     port: { type: "string" },
     "allow-origin": { type: "string", multiple: true },
@@ -98,9 +99,17 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     return exitCodeOf(result);
   }
   const target = await startDetached(launch);
+  if (values.detach) return printDetached(launch, target);
   const view = await chooseView(values);
   await launch.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));
+}
+
+/** `--detach`: started, not watched; one JSON line says which run (`--on HOST` reads it over ssh). */
+async function printDetached(launch: { runId: string; runDir: string; manifestWritten?: Promise<unknown> }, target: { url: string }) {
+  await launch.manifestWritten;
+  process.stdout.write(`${JSON.stringify({ run: launch.runId, dir: launch.runDir, url: target.url })}\n`);
+  return 0;
 }
 
 /**
@@ -146,10 +155,12 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
     ...VIEW_FLAGS,
     "runs-dir": { type: "string" },
     force: { type: "boolean" },
+    detach: { type: "boolean" },
   });
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
+  if (values.detach) return printDetached(launch, await startDetached(launch));
   const view = await chooseView({ ...values, resuming: true });
   const interrupt = interruptSignal();
   const target = await startDetached(launch);
