@@ -25,6 +25,8 @@ const MATRICES = {
   launch: "integration/launch.test.js",
   // every arm on the main data shapes: stopped, resumed and reproduced; imported; compared
   journeys: "integration/journeys.test.js",
+  // --on HOST against a real sshd: the quickstart over ssh with a killed connection, then pull --model
+  remote: "integration/remote-ssh.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env
   versions: "integration/versions.test.js",
 };

@@ -22,7 +22,10 @@ export function readHosts(file = hostsFile()): KnownHost[] {
     if (!Array.isArray(parsed.hosts)) return [];
     return parsed.hosts.filter(
       (h): h is KnownHost =>
-        typeof h === "object" && h !== null && typeof (h as KnownHost).host === "string" && typeof (h as KnownHost).lastUsed === "string",
+        typeof h === "object" &&
+        h !== null &&
+        typeof (h as KnownHost).host === "string" &&
+        typeof (h as KnownHost).lastUsed === "string",
     );
   } catch {
     return []; // none yet, or damaged: it is only a list of names, rebuilt as hosts are used

@@ -14,7 +14,20 @@ import { SshError, type Ssh } from "./ssh.js";
 import { TrellisError } from "../core/errors.js";
 
 /** What `npm pack` would ship (package.json "files"), plus the production dependencies it needs. */
-const SHIPPED = ["package.json", "bin", "dist/src", "dist/python", "python/trellis_runtime", "python/extras", "python/locks", "python/requirements.lock", "python/requirements-cu130.lock", "python/requirements.in", "python/pyproject.toml", "recipes"];
+const SHIPPED = [
+  "package.json",
+  "bin",
+  "dist/src",
+  "dist/python",
+  "python/trellis_runtime",
+  "python/extras",
+  "python/locks",
+  "python/requirements.lock",
+  "python/requirements-cu130.lock",
+  "python/requirements.in",
+  "python/pyproject.toml",
+  "recipes",
+];
 
 export interface TrellisBundle {
   /** `0.1.0-3fa1c2d4e5f6`: the version, and a digest of what is shipped (a rebuilt laptop install is a new one). */
@@ -46,13 +59,16 @@ export function trellisBundle(root = PACKAGE_ROOT): TrellisBundle {
         };
         for (const d of Object.keys({ ...pkg.dependencies })) visit(candidate, d);
         for (const d of Object.keys({ ...pkg.optionalDependencies }))
-          if (existsSync(path.join(candidate, "node_modules", d)) || existsSync(path.join(root, "node_modules", d))) visit(candidate, d);
+          if (existsSync(path.join(candidate, "node_modules", d)) || existsSync(path.join(root, "node_modules", d)))
+            visit(candidate, d);
         return;
       }
       if (dir === path.dirname(dir)) return; // not installed (an optional one): nothing to ship
     }
   };
-  const own = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+  const own = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+    dependencies?: Record<string, string>;
+  };
   for (const d of Object.keys(own.dependencies ?? {})) visit(root, d);
   const all = [...paths, ...[...deps].sort()];
   const digest = createHash("sha256");
@@ -64,7 +80,8 @@ export function trellisBundle(root = PACKAGE_ROOT): TrellisBundle {
 function stampTree(full: string, rel: string, digest: ReturnType<typeof createHash>): void {
   const st = statSync(full);
   if (st.isDirectory()) {
-    for (const name of readdirSync(full).sort()) if (name !== "__pycache__") stampTree(path.join(full, name), `${rel}/${name}`, digest);
+    for (const name of readdirSync(full).sort())
+      if (name !== "__pycache__") stampTree(path.join(full, name), `${rel}/${name}`, digest);
   } else digest.update(`${rel}\0${st.size}\0${Math.floor(st.mtimeMs)}\n`);
 }
 
@@ -72,17 +89,21 @@ function stampTree(full: string, rel: string, digest: ReturnType<typeof createHa
 function meter(say: (bytes: number) => void): Transform {
   let bytes = 0;
   let last = 0;
+  let said = -1;
+  const tell = () => {
+    if (bytes !== said) say((said = bytes));
+  };
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (Date.now() - last > 500) {
+      if (Date.now() - last > 1000) {
         last = Date.now();
-        say(bytes);
+        tell();
       }
       done(null, chunk);
     },
     flush(done) {
-      say(bytes);
+      tell();
       done();
     },
   });
@@ -101,12 +122,16 @@ export async function sendTar(
   remoteScript: string,
   progress?: (line: string) => void,
 ): Promise<void> {
-  const tar = execa("tar", ["-C", localRoot, "-chzf", "-", "--exclude=__pycache__", "--exclude=node_modules/.bin", "--", ...paths], {
-    stdout: "pipe",
-    stderr: "pipe",
-    buffer: { stdout: false, stderr: true },
-    reject: false,
-  });
+  const tar = execa(
+    "tar",
+    ["-C", localRoot, "-chzf", "-", "--exclude=__pycache__", "--exclude=node_modules/.bin", "--", ...paths],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+      buffer: { stdout: false, stderr: true },
+      reject: false,
+    },
+  );
   const counted = tar.stdout.pipe(meter((b) => progress?.(`sent ${mb(b)}`)));
   const [sent, packed] = await Promise.allSettled([ssh.run(remoteScript, { input: counted }), tar]);
   if (packed.status === "fulfilled" && packed.value.exitCode !== 0)
@@ -142,16 +167,30 @@ export async function rsync(
     ...from,
     to,
   ];
-  const child = execa("rsync", args, { cwd: o.cwd, reject: false, stdout: "pipe", stderr: "pipe", buffer: { stdout: false, stderr: true } });
+  const child = execa("rsync", args, {
+    cwd: o.cwd,
+    reject: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    buffer: { stdout: false, stderr: true },
+  });
   child.stdout.on("data", (chunk: Buffer) => {
     // progress2 lines: "  1,234,567  45%  1.2MB/s  0:00:03"; the last of each chunk is enough.
-    const line = chunk.toString("utf8").split(/[\r\n]/).filter((l) => l.trim()).pop();
+    const line = chunk
+      .toString("utf8")
+      .split(/[\r\n]/)
+      .filter((l) => l.trim())
+      .pop();
     if (line && o.progress) o.progress(line.trim().replace(/\s+/g, " "));
   });
   const r = await child;
   if (r.exitCode !== 0) {
     const err = String(r.stderr);
-    if (r.exitCode === 255 || /ssh: |connection unexpectedly closed/i.test(err)) throw new SshError("unreachable", `rsync to ${ssh.target.spec} lost its ssh connection: ${err.trim()} (run the same command again: it resumes)`);
+    if (r.exitCode === 255 || /ssh: |connection unexpectedly closed/i.test(err))
+      throw new SshError(
+        "unreachable",
+        `rsync to ${ssh.target.spec} lost its ssh connection: ${err.trim()} (run the same command again: it resumes)`,
+      );
     throw new TrellisError(`rsync failed (exit ${r.exitCode}): ${err.trim()}`);
   }
 }

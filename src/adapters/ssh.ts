@@ -68,7 +68,10 @@ export function shq(word: string): string {
  */
 export function controlDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, "trellis-ssh") : path.join(cacheRoot(env), "ssh");
-  const dir = base.length <= 50 ? base : path.join("/tmp", `trellis-ssh-${createHash("sha256").update(base).digest("hex").slice(0, 12)}`);
+  const dir =
+    base.length <= 50
+      ? base
+      : path.join("/tmp", `trellis-ssh-${createHash("sha256").update(base).digest("hex").slice(0, 12)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   return dir;
@@ -105,13 +108,20 @@ export class Ssh {
     const dir = controlDir(this.env);
     return [
       ...this.program.slice(1),
-      "-o", "BatchMode=yes",
-      "-o", "ControlMaster=auto",
-      "-o", `ControlPath=${path.join(dir, "%C")}`,
-      "-o", `ControlPersist=${CONTROL_PERSIST}`,
-      "-o", "ConnectTimeout=20",
-      "-o", "ServerAliveInterval=10",
-      "-o", "ServerAliveCountMax=3",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ControlMaster=auto",
+      "-o",
+      `ControlPath=${path.join(dir, "%C")}`,
+      "-o",
+      `ControlPersist=${CONTROL_PERSIST}`,
+      "-o",
+      "ConnectTimeout=20",
+      "-o",
+      "ServerAliveInterval=10",
+      "-o",
+      "ServerAliveCountMax=3",
       ...(this.target.port ? ["-p", String(this.target.port)] : []),
     ];
   }
@@ -141,11 +151,17 @@ export class Ssh {
     }
     const result = await child;
     if (result.failed && result.exitCode === undefined)
-      throw new SshError("ssh-missing", `could not run ${this.program[0]}: ${result.shortMessage} (install OpenSSH's client, or set ${SSH_COMMAND_ENV})`);
+      throw new SshError(
+        "ssh-missing",
+        `could not run ${this.program[0]}: ${result.shortMessage} (install OpenSSH's client, or set ${SSH_COMMAND_ENV})`,
+      );
     const code = result.exitCode ?? 255;
     if (code === 255) throw sshFailure(this.target.spec, stderrText);
     if (code !== 0 && !(o.okCodes ?? []).includes(code)) {
-      const err = new SshError("other", `on ${this.target.spec}: the command failed (exit ${code})${stderrText.trim() ? `:\n${stderrText.trim()}` : ""}`);
+      const err = new SshError(
+        "other",
+        `on ${this.target.spec}: the command failed (exit ${code})${stderrText.trim() ? `:\n${stderrText.trim()}` : ""}`,
+      );
       (err as SshError & { remoteExit: number }).remoteExit = code;
       throw err;
     }
@@ -187,14 +203,23 @@ export function sshFailure(host: string, stderr: string): SshError {
       "host-key-unknown",
       `refused: ${host}'s host key is not in your known_hosts, and trellis does not accept keys on your behalf. Connect once by hand (ssh ${host}), check the fingerprint it shows, and accept it; then run trellis again.${quoted}`,
     );
-  if (/Permission denied|Too many authentication failures|no matching host key type|Authentication failed/i.test(stderr))
+  if (
+    /Permission denied|Too many authentication failures|no matching host key type|Authentication failed/i.test(stderr)
+  )
     return new SshError(
       "auth",
       `${host} refused the login: no key it accepts was offered (trellis runs ssh in batch mode: no password prompts). Add your key to the agent (ssh-add), name it in ~/.ssh/config (IdentityFile), or install it on the server (ssh-copy-id ${host}); ssh ${host} should log in without a prompt.${quoted}`,
     );
   if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(stderr))
-    return new SshError("unreachable", `cannot reach ${host}: the name does not resolve (a typo, or an alias missing from ~/.ssh/config).${quoted}`);
-  if (/Connection refused|timed out|No route to host|Network is unreachable|Connection closed|Connection reset|kex_exchange_identification|Broken pipe/i.test(stderr))
+    return new SshError(
+      "unreachable",
+      `cannot reach ${host}: the name does not resolve (a typo, or an alias missing from ~/.ssh/config).${quoted}`,
+    );
+  if (
+    /Connection refused|timed out|No route to host|Network is unreachable|Connection closed|Connection reset|kex_exchange_identification|Broken pipe/i.test(
+      stderr,
+    )
+  )
     return new SshError(
       "unreachable",
       `cannot reach ${host}: the server does not answer ssh (is it running, and is the address and port right?).${quoted}`,

@@ -24,7 +24,6 @@ const VIEW_FLAGS = { json: { type: "boolean" }, plain: { type: "boolean" } } as 
 /** How long a dropped link is retried before the view gives up (the run goes on regardless). */
 const RECONNECT_ATTEMPTS = 300;
 
-
 /** `rest` without `--on HOST` and the flags that only shape the local view. */
 function serverArgs(rest: string[], drop: string[] = []): string[] {
   const out: string[] = [];
@@ -60,7 +59,9 @@ export async function remoteCommand(command: string, rest: string[], help: () =>
     case "pull":
       return pullCommand(rest, help);
     default:
-      throw new UsageError(`trellis ${command} does not take --on (it works with: run, resume, attach, ls, logs, stop, compare, pull)`);
+      throw new UsageError(
+        `trellis ${command} does not take --on (it works with: run, resume, attach, ls, logs, stop, compare, pull)`,
+      );
   }
 }
 
@@ -117,7 +118,10 @@ async function remoteAttach(rest: string[], help: () => number): Promise<number>
   const target = await server.target(positionals[0]);
   if (target.live && !values.summary) return watch(server, target, values);
   // A finished run: its summary from the server (trellis pull brings the whole folder for review).
-  const { exitCode } = await server.trellis(["attach", target.run, "--summary"], { stdout: process.stdout, okCodes: [1, 2, 3, 4, 5, 130] });
+  const { exitCode } = await server.trellis(["attach", target.run, "--summary"], {
+    stdout: process.stdout,
+    okCodes: [1, 2, 3, 4, 5, 130],
+  });
   if (!target.live) say(`(the whole run, for the dashboard's review: trellis pull ${target.run} --on ${server.name})`);
   return exitCode;
 }
@@ -133,7 +137,9 @@ async function watch(
   flags: { json?: boolean; plain?: boolean; resuming?: boolean },
 ): Promise<number> {
   if (!target.live || !target.port || !target.token) {
-    say(`run ${target.run} on ${server.name} is not running: trellis attach ${target.run} --on ${server.name} shows how it ended`);
+    say(
+      `run ${target.run} on ${server.name} is not running: trellis attach ${target.run} --on ${server.name} shows how it ended`,
+    );
     return 1;
   }
   const tunnel = await openTunnel(server.ssh, target.port);
@@ -157,9 +163,17 @@ async function watch(
       interruptSignal(),
     );
     if (result.kind === "detached")
-      say(`on ${server.name}:  trellis attach ${target.run} --on ${server.name}   trellis stop ${target.run} --on ${server.name}`);
+      say(
+        `on ${server.name}:  trellis attach ${target.run} --on ${server.name}   trellis stop ${target.run} --on ${server.name}`,
+      );
+    if (result.kind === "ended")
+      say(
+        `the run folder stays on ${server.name}: trellis pull ${target.run} --on ${server.name} [--model] brings it here`,
+      );
     if (result.kind === "lost")
-      say(`lost contact with ${server.name}; the run goes on there. trellis attach ${target.run} --on ${server.name} when it answers again`);
+      say(
+        `lost contact with ${server.name}; the run goes on there. trellis attach ${target.run} --on ${server.name} when it answers again`,
+      );
     return exitCodeOf(result);
   } finally {
     await tunnel.close();
@@ -186,14 +200,20 @@ async function remotePassThrough(command: string, rest: string[], help: () => nu
 
 /** `trellis pull RUN --on HOST`: the run folder back, checkpoints left there; `--model` brings the model too. */
 export async function pullCommand(rest: string[], help: () => number): Promise<number> {
-  const { values, positionals } = parse(rest, { on: { type: "string" }, model: { type: "boolean" }, to: { type: "string" } });
+  const { values, positionals } = parse(rest, {
+    on: { type: "string" },
+    model: { type: "boolean" },
+    to: { type: "string" },
+  });
   if (values.help) return help();
   if (!values.on) throw new UsageError("pull takes --on HOST: the server the run is on");
   if (positionals.length > 1) throw new UsageError("pull takes at most one run id (default: the latest)");
   const server = host(values.on);
   const target = await server.target(positionals[0]);
   const into = path.resolve(values.to ?? path.join("runs", server.name.replace(/[^A-Za-z0-9._@-]/g, "_")));
-  say(`pulling ${target.run} from ${server.name} into ${path.join(into, target.run)}${values.model ? " (with the model)" : " (without checkpoints or the model: --model brings the model)"}`);
+  say(
+    `pulling ${target.run} from ${server.name} into ${path.join(into, target.run)}${values.model ? " (with the model)" : " (without checkpoints or the model: --model brings the model)"}`,
+  );
   await server.pull(target.run, into, { model: values.model ?? false });
   say(`pulled: ${path.join(into, target.run)}`);
   return 0;
@@ -215,7 +235,10 @@ export async function hostsCommand(rest: string[], help: () => number): Promise<
         const { stdout } = await server.ssh.run(
           `cd; (nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true) | sed 's/^/gpu=/'; df -Pk . | awk 'NR==2 {print "free=" $4}'; ls -1 trellis/runs 2>/dev/null | wc -l | sed 's/^/runs=/'`,
         );
-        const gpus = stdout.split("\n").filter((l) => l.startsWith("gpu=")).map((l) => l.slice(4).trim());
+        const gpus = stdout
+          .split("\n")
+          .filter((l) => l.startsWith("gpu="))
+          .map((l) => l.slice(4).trim());
         const free = Number(/^free=(\d+)/m.exec(stdout)?.[1] ?? NaN) * 1024;
         const runs = Number(/^runs=\s*(\d+)/m.exec(stdout)?.[1] ?? 0);
         return { host: h.host, lastUsed: h.lastUsed, reachable: true, gpus, freeBytes: free, runs };

@@ -106,7 +106,10 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
 }
 
 /** `--detach`: started, not watched; one JSON line says which run (`--on HOST` reads it over ssh). */
-async function printDetached(launch: { runId: string; runDir: string; manifestWritten?: Promise<unknown> }, target: { url: string }) {
+async function printDetached(
+  launch: { runId: string; runDir: string; manifestWritten?: Promise<unknown> },
+  target: { url: string },
+) {
   await launch.manifestWritten;
   process.stdout.write(`${JSON.stringify({ run: launch.runId, dir: launch.runDir, url: target.url })}\n`);
   return 0;

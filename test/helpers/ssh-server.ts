@@ -11,12 +11,21 @@
  * Users' servers take the real path: `trellis env setup` runs there on the first run.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
 
-export const BOX_USER = "trellis-box";
 const SSHD = "/usr/sbin/sshd";
 
 export function sshSkip(): string | false {
@@ -42,6 +51,7 @@ async function freePort(): Promise<number> {
 
 export interface SshBox {
   dir: string;
+  user: string;
   home: string;
   port: number;
   /** What the laptop's trellis needs: TRELLIS_SSH_COMMAND (ssh -F config) and its own control-socket folder. */
@@ -65,13 +75,14 @@ export async function startSshBox(venvDirs: string[] = []): Promise<SshBox> {
   chmodSync(dir, 0o711); // the box account reaches its home inside; the laptop's key in it stays 0600
   const home = path.join(dir, "home");
   const port = await freePort();
-  try {
-    execFileSync("id", [BOX_USER], { stdio: "ignore" });
-  } catch {
-    execFileSync("useradd", ["--no-create-home", "--shell", "/bin/sh", BOX_USER]);
-  }
+  // An account of its own each time (removed at the end): nothing of an earlier test's box is left in it.
+  const BOX_USER = `trellis-box-${path
+    .basename(dir)
+    .slice(-6)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "x")}`;
   // '*': no password, yet not locked ("!" is locked, and sshd refuses a locked account's keys too).
-  execFileSync("usermod", ["-d", home, "-p", "*", BOX_USER]);
+  execFileSync("useradd", ["--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--password", "*", BOX_USER]);
   mkdirSync(path.join(home, ".ssh"), { recursive: true, mode: 0o700 });
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "id"), "-C", "laptop"]);
   writeFileSync(path.join(home, ".ssh", "authorized_keys"), readFileSync(path.join(dir, "id.pub")), { mode: 0o600 });
@@ -131,7 +142,9 @@ export async function startSshBox(venvDirs: string[] = []): Promise<SshBox> {
     }
   mkdirSync("/run/sshd", { recursive: true });
   const startSshd = async () => {
-    const child = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(SSHD, ["-D", "-e", "-f", path.join(dir, "sshd_config")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let log = "";
     child.stderr.on("data", (c: Buffer) => (log += c.toString()));
     for (let i = 0; i < 100; i++) {
@@ -147,6 +160,7 @@ export async function startSshBox(venvDirs: string[] = []): Promise<SshBox> {
   };
   const box: SshBox = {
     dir,
+    user: BOX_USER,
     home,
     port,
     alias: "box",
@@ -175,15 +189,34 @@ export async function startSshBox(venvDirs: string[] = []): Promise<SshBox> {
     },
     async stop() {
       try {
-        execFileSync("ssh", ["-F", path.join(dir, "ssh_config"), "-o", `ControlPath=${path.join(dir, "rt", "trellis-ssh", "%C")}`, "-O", "exit", "box"], {
-          stdio: "ignore",
-        });
+        execFileSync(
+          "ssh",
+          [
+            "-F",
+            path.join(dir, "ssh_config"),
+            "-o",
+            `ControlPath=${path.join(dir, "rt", "trellis-ssh", "%C")}`,
+            "-O",
+            "exit",
+            "box",
+          ],
+          {
+            stdio: "ignore",
+          },
+        );
       } catch {
         // no master left
       }
       box.sshd.kill();
       for (const d of granted) execFileSync("setfacl", ["-x", `u:${BOX_USER}`, d]);
-      rmSync(dir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200)); // the box's sessions end with sshd
+      try {
+        execFileSync("userdel", [BOX_USER], { stdio: "ignore" });
+      } catch {
+        // a process of the box's still runs (a run a failed test left): the account stays, unused
+      }
+      // Thousands of files (trellis installed there, a model): removed in the background, not waited for.
+      spawn("rm", ["-rf", dir], { detached: true, stdio: "ignore" }).unref();
     },
   };
   return box;

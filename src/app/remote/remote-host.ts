@@ -9,7 +9,14 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { Ssh, shq, SshError } from "../../adapters/ssh.js";
-import { hasLocalRsync, remoteSpec, rsync, sendTar, trellisBundle, type TrellisBundle } from "../../adapters/ssh-transfer.js";
+import {
+  hasLocalRsync,
+  remoteSpec,
+  rsync,
+  sendTar,
+  trellisBundle,
+  type TrellisBundle,
+} from "../../adapters/ssh-transfer.js";
 import { sha256File } from "../../adapters/hash.js";
 import { rememberHost } from "../../adapters/remote-hosts.js";
 import { TrellisError } from "../../core/errors.js";
@@ -149,7 +156,7 @@ export class RemoteHost {
       // The server's trellis said why on stderr (streamed above): its exit code is the answer.
       const code = (err as { remoteExit?: number }).remoteExit;
       if (err instanceof SshError && code !== undefined && !o.quiet) {
-        const e = new RemoteSetupError(`trellis on ${this.name} exited with code ${code} (its message is above)`);
+        const e = new RemoteSetupError(`the trellis on ${this.name} exited with code ${code} (its message is above)`);
         (e as { exitCode: number }).exitCode = code;
         throw e;
       }
@@ -171,13 +178,20 @@ export class RemoteHost {
     const project = `projects/${recipeName}-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
     const remoteDir = `${REMOTE_WORK}/${project}`;
     await this.ssh.run(`cd && mkdir -p -m 700 ${REMOTE_WORK} && mkdir -p ${shq(remoteDir)}`);
-    this.o.say(`sending the recipe and ${dataFiles.length} data file${dataFiles.length === 1 ? "" : "s"} to ${this.name}:~/${remoteDir}`);
+    this.o.say(
+      `sending the recipe and ${dataFiles.length} data file${dataFiles.length === 1 ? "" : "s"} to ${this.name}:~/${remoteDir}`,
+    );
     if (this.facts?.rsync && (await hasLocalRsync())) {
-      await rsync(this.ssh, rels.map((r) => `./${r}`), remoteSpec(this.ssh, `${remoteDir}/`), {
-        relative: true,
-        cwd: root,
-        progress: (line) => this.o.say(`  ${line}`),
-      });
+      await rsync(
+        this.ssh,
+        rels.map((r) => `./${r}`),
+        remoteSpec(this.ssh, `${remoteDir}/`),
+        {
+          relative: true,
+          cwd: root,
+          progress: (line) => this.o.say(`  ${line}`),
+        },
+      );
     } else {
       const remoteSums = await this.ssh.run(
         `cd ${shq(remoteDir)} 2>/dev/null && sha256sum -- ${rels.map(shq).join(" ")} 2>/dev/null; true`,
@@ -192,7 +206,9 @@ export class RemoteHost {
       const changed: string[] = [];
       for (const r of rels) if (have.get(r) !== (await sha256File(path.join(root, r)))) changed.push(r);
       if (changed.length)
-        await sendTar(this.ssh, root, changed, `set -e; cd; tar -xzf - -C ${shq(remoteDir)}`, (line) => this.o.say(`  ${line}`));
+        await sendTar(this.ssh, root, changed, `set -e; cd; tar -xzf - -C ${shq(remoteDir)}`, (line) =>
+          this.o.say(`  ${line}`),
+        );
       else this.o.say("  unchanged since the last run: nothing sent");
     }
     return `${project}/${path.relative(root, recipe)}`;
@@ -230,6 +246,7 @@ export interface RemoteTarget {
 
 function commonDir(dirs: string[]): string {
   let common = dirs[0]!;
-  for (const d of dirs.slice(1)) while (common !== path.dirname(common) && path.relative(common, d).startsWith("..")) common = path.dirname(common);
+  for (const d of dirs.slice(1))
+    while (common !== path.dirname(common) && path.relative(common, d).startsWith("..")) common = path.dirname(common);
   return common;
 }
