@@ -8,7 +8,7 @@ import compareHelp = require("./compare-help.cjs");
 const { EXPORT_HELP, IMPORT_HELP } = importExport;
 const { COMPARE_HELP } = compareHelp;
 import remoteHelp = require("./remote-help.cjs");
-const { PULL_HELP, HOSTS_HELP } = remoteHelp;
+const { ON_OPTION, PULL_HELP, HOSTS_HELP } = remoteHelp;
 
 const ENV_OPTIONS = `  --python PATH        base Python for the managed venv (default: $TRELLIS_PYTHON or python3)
   --reuse-torch PY     reuse the torch (CUDA build) of the environment of this python executable
@@ -89,6 +89,8 @@ Options:
                        health alerts as they happen, then the summary (on stderr), also when
                        piped (nohup, Slurm logs)
   --foreground         keep the supervisor in this process (it ends with the terminal)
+  --detach             start the run and print {"run","dir","url"} as one JSON line; watch nothing
+  --on HOST            run it on a GPU server over your own ssh, watched here (docs/remote.md)
   --host HOST          listen on another interface (warns: prefer an SSH tunnel)
   --port PORT          listen on this port (default: any free port)
   --allow-origin URL   accept websocket handshakes from this browser origin (default: none)
@@ -246,4 +248,7 @@ ${ENV_OPTIONS}
   --json               the report as JSON
 `,
 };
+// The commands that also work on a server (docs/remote.md).
+for (const command of ["attach", "resume", "stop", "ls", "logs"]) HELP[command] += `${ON_OPTION}\n`;
+
 export = { HELP };

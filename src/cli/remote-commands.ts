@@ -58,9 +58,11 @@ export async function remoteCommand(command: string, rest: string[], help: () =>
       return remotePassThrough(command, rest, help);
     case "pull":
       return pullCommand(rest, help);
+    case "check":
+      return remoteCheck(rest, help);
     default:
       throw new UsageError(
-        `trellis ${command} does not take --on (it works with: run, resume, attach, ls, logs, stop, compare, pull)`,
+        `trellis ${command} does not take --on (it works with: run, check, resume, attach, ls, logs, stop, compare, pull)`,
       );
   }
 }
@@ -86,18 +88,42 @@ async function remoteRun(rest: string[], help: () => number): Promise<number> {
         `--${flag} does not go with --on: on the server the run listens on 127.0.0.1 only, is reached through ssh, and lives in ~/trellis/runs`,
       );
   const recipeFile = onlyPositional(positionals, "recipe file", "run");
-  // Checked here first: a recipe error costs no connection.
-  const loaded = await loadRecipe(recipeFile, path.resolve("runs"));
-  const data = [...new Set(localDataFiles(loaded.resolved).map((f) => f.file))];
   const server = host(values.on, { ownEnvironment: values.env !== undefined });
-  await server.ensureTrellis();
-  const remoteRecipe = await server.sendRecipe(recipeFile, loaded.recipe.name, data);
+  const remoteRecipe = await sendRecipe(server, recipeFile);
   const passed = serverArgs(rest).filter((a) => a !== recipeFile);
   say(`starting the run on ${server.name} (the environment is set up there first if needed)`);
   const { stdout } = await server.trellis(["run", remoteRecipe, "--detach", ...passed]);
   const started = JSON.parse(stdout.trim().split("\n").pop()!) as { run: string };
   say(`run ${started.run} started on ${server.name}: it goes on if this terminal or the connection goes`);
   return watch(server, await server.target(started.run), values);
+}
+
+/** The recipe checked here first (a recipe error costs no connection), then trellis, it and its data sent. */
+async function sendRecipe(server: RemoteHost, recipeFile: string, trl?: string): Promise<string> {
+  const loaded = await loadRecipe(recipeFile, path.resolve("runs"), trl);
+  const data = [...new Set(localDataFiles(loaded.resolved).map((f) => f.file))];
+  await server.ensureTrellis();
+  return server.sendRecipe(recipeFile, loaded.recipe.name, data);
+}
+
+/** `check --on HOST`: the recipe, its data as sent, the model, the disk and the packages, checked by the server's trellis. */
+async function remoteCheck(rest: string[], help: () => number): Promise<number> {
+  const { values, positionals } = parse(rest, {
+    on: { type: "string" },
+    "trl-version": { type: "string" },
+    json: { type: "boolean" },
+    extra: ENV_FLAGS.extra,
+  });
+  if (values.help) return help();
+  const recipeFile = onlyPositional(positionals, "recipe file", "check");
+  const server = host(values.on);
+  const remoteRecipe = await sendRecipe(server, recipeFile, values["trl-version"]);
+  const passed = serverArgs(rest).filter((a) => a !== recipeFile);
+  const { exitCode } = await server.trellis(["check", remoteRecipe, ...passed, ...(values.json ? ["--json"] : [])], {
+    stdout: process.stdout,
+    okCodes: [1, 2, 3],
+  });
+  return exitCode;
 }
 
 async function remoteResume(rest: string[], help: () => number): Promise<number> {
