@@ -84,6 +84,15 @@ describe("trellis --on HOST over a real sshd", { skip, timeout: 10 * 60_000 }, (
     },
   );
 
+  it("a server that does not answer: one message, ssh's words", async () => {
+    const r = await trellis(["ls", "--on", "127.0.0.1:1"]);
+    assert.equal(r.exitCode, 3, r.stderr);
+    assert.match(
+      r.stderr,
+      /cannot reach 127\.0\.0\.1:1: the server does not answer ssh .*\n.*ssh said:\n.*Connection refused/s,
+    );
+  });
+
   let runId = "";
   it("runs the quickstart on the box, watched here; the killed ssh connection loses no event", async () => {
     const child = execa(
@@ -142,11 +151,15 @@ describe("trellis --on HOST over a real sshd", { skip, timeout: 10 * 60_000 }, (
     );
   });
 
-  it("ls and hosts see the run on the box", async () => {
+  it("ls, check and hosts answer from the box", async () => {
     assert.ok(runId, "needs the run above");
     const ls = await trellis(["ls", "--on", "box"]);
     assert.equal(ls.exitCode, 0, ls.stderr);
     assert.match(ls.stdout, new RegExp(`${runId}\\s+finished`));
+    const check = await trellis(["check", "quickstart-orpo.yaml", "--on", "box"]);
+    assert.equal(check.exitCode, 0, check.stderr);
+    assert.match(check.stdout, /quickstart-orpo\.yaml: ok \(orpo:orpo\)/);
+    assert.match(check.stdout, /GB free under .*\/trellis/);
     const hosts = await trellis(["hosts"]);
     assert.match(hosts.stdout, /^box .* 1 run$/m);
   });
