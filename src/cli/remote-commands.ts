@@ -54,7 +54,6 @@ export async function remoteCommand(command: string, rest: string[], help: () =>
     case "ls":
     case "logs":
     case "stop":
-    case "compare":
       return remotePassThrough(command, rest, help);
     case "pull":
       return pullCommand(rest, help);
@@ -62,7 +61,7 @@ export async function remoteCommand(command: string, rest: string[], help: () =>
       return remoteCheck(rest, help);
     default:
       throw new UsageError(
-        `trellis ${command} does not take --on (it works with: run, check, resume, attach, ls, logs, stop, compare, pull)`,
+        `trellis ${command} does not take --on (it works with: run, check, resume, attach, ls, logs, stop, pull)`,
       );
   }
 }

@@ -1,6 +1,6 @@
 /** `--help` of the GPU-server commands (docs/remote.md). CommonJS, as help.cts, for bin/trellis.js. */
 const ON_OPTION = `  --on HOST            do it on a server over your own ssh: an alias from ~/.ssh/config,
-                       user@host or host:port (run, resume, attach, ls, logs, stop, compare)`;
+                       user@host or host:port (run, check, resume, attach, ls, logs, stop)`;
 
 const PULL_HELP = `Usage: trellis pull [run-id] --on HOST [--model] [--to DIR]
 
