@@ -30,6 +30,8 @@ const MATRICES = {
   journeys: "integration/journeys.test.js",
   // the reference-free methods' quickstarts (SimPO in CI; CPO too here)
   methods: "integration/methods.test.js",
+  // --on HOST against a real sshd: the quickstart over ssh with a killed connection, then pull --model
+  remote: "integration/remote-ssh.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env
   versions: "integration/versions.test.js",
 };

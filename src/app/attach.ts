@@ -36,6 +36,8 @@ export interface AttachTarget {
   token: string;
   /** The run's folder, when known: its supervisor's beat is watched (supervisor-watch.ts). */
   runDir?: string;
+  /** A link that may drop (a run on a server, through ssh): said when it drops and comes back; tried longer. */
+  link?: { maxAttempts: number; dropped(attempt: number): void; back(): void };
 }
 
 /**
@@ -95,9 +97,11 @@ export async function attachLive(
     },
     onSkipped: (message) => (view.notice ?? warnOnStderr)(message),
     onWelcome: () => {
+      if (welcomed) target.link?.back();
       welcomed = true;
       for (const c of waiting.splice(0)) follower.send(c);
     },
+    ...(target.link ? { maxAttempts: target.link.maxAttempts, onReconnect: target.link.dropped } : {}),
   });
   const send = (c: Command) => {
     if (c === "stop") stopsSent++;

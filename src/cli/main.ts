@@ -22,6 +22,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const help = (name: string) => () => (process.stdout.write(HELP[name]!), 0);
+  // `--on HOST`: the same command against a server, through the user's ssh (docs/remote.md).
+  if (command !== "_remote" && rest.some((a) => a === "--on" || a.startsWith("--on=")))
+    return (await import("./remote-commands.js")).remoteCommand(command, rest, help(command));
   // One line a command of the table (commands/index.cts), each importing its handler's module
   // by name, so that the bundle keeps every command a chunk of its own.
   switch (command) {
@@ -57,6 +60,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import("./plan-command.js")).planCommand(rest, help("plan"));
     case "env":
       return (await import("./env-commands.js")).envCommand(rest, help);
+    case "pull":
+      return (await import("./remote-commands.js")).pullCommand(rest, help("pull"));
+    case "hosts":
+      return (await import("./remote-commands.js")).hostsCommand(rest, help("hosts"));
+    case "_remote": // what a laptop's trellis asks of this one over ssh (not in the table: not for people)
+      return (await import("./remote-commands.js")).serverCommand(rest);
     default: {
       const { UsageError } = await import("./args.js");
       throw new UsageError(`unknown command '${command}' (see trellis --help)`);

@@ -7,12 +7,14 @@ import { startDetached } from "../app/start-detached.js";
 import { chooseView } from "../ui/choose-view.js";
 import { onlyPositional, parse, runsDirOf } from "./args.js";
 import { interruptSignal } from "./interrupts.js";
+import { printDetached } from "./print-detached.js";
 
 export async function resumeCommand(rest: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(rest, "resume");
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
   const launch = await planResume(dir, { force: values.force });
+  if (values.detach) return printDetached(launch, await startDetached(launch));
   const view = await chooseView({ ...values, resuming: true });
   const interrupt = interruptSignal();
   const target = await startDetached(launch);

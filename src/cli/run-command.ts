@@ -14,6 +14,7 @@ import { chooseView } from "../ui/choose-view.js";
 import { launchFlags, slurmOptions } from "./launch-flags.js";
 import { envOptions, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
 import { interruptSignal } from "./interrupts.js";
+import { printDetached } from "./print-detached.js";
 
 export async function runCommand(rest: string[], help: () => number): Promise<number> {
   const { values, positionals } = parse(rest, "run");
@@ -60,6 +61,7 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
     return exitCodeOf(result);
   }
   const target = await startDetached(launch);
+  if (values.detach) return printDetached(launch, target);
   const view = await chooseView(values);
   await launch.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));

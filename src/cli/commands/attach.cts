@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { RUNS_DIR } = shared;
+const { ON_HOST, RUNS_DIR } = shared;
 
 const ATTACH = {
   name: "attach",
@@ -24,6 +24,7 @@ q leaves and prints the summary. Without a run id, the latest run. Keys while li
 confirm), c checkpoint now, ? help. With --plain, Ctrl-C stops the same way.`,
   flags: {
     summary: { type: "boolean", help: "a finished run's summary as text, without the dashboard" },
+    on: ON_HOST,
     token: {
       type: "string",
       value: "TOKEN",

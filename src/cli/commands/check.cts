@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { ENV_FLAGS } = shared;
+const { ENV_FLAGS, ON_HOST } = shared;
 
 const CHECK = {
   name: "check",
@@ -20,6 +20,10 @@ DeepSpeed, Liger, flash attention) in the lock or in the extras asked for. Print
 file's shape and what will be done with it. Runs no Python.`,
   flags: {
     "trl-version": { type: "string", value: "X.Y", help: "check TRL arguments against this version" },
+    on: {
+      ...ON_HOST,
+      help: "check the recipe, its data as sent, the model, disk and packages on a server (docs/remote.md)",
+    },
     extra: {
       type: "string",
       multiple: true,

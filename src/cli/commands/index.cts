@@ -9,11 +9,13 @@ import COMPARE = require("./compare.cjs");
 import env = require("./env.cjs");
 import EVAL = require("./eval.cjs");
 import EXPORT = require("./export.cjs");
+import HOSTS = require("./hosts.cjs");
 import IMPORT = require("./import.cjs");
 import LOGS = require("./logs.cjs");
 import LS = require("./ls.cjs");
 import MERGE = require("./merge.cjs");
 import PLAN = require("./plan.cjs");
+import PULL = require("./pull.cjs");
 import RENDER = require("./render.cjs");
 import REPRODUCE = require("./reproduce.cjs");
 import RESUME = require("./resume.cjs");
@@ -42,6 +44,8 @@ const COMMANDS: readonly CommandSpec[] = [
   ENV,
   ENV_SETUP,
   ENV_DOCTOR,
+  PULL,
+  HOSTS,
 ];
 
 /** The same entries by name, their types kept: what `parse(args, "run")` (args.ts) reads. */
@@ -64,6 +68,8 @@ const BY_NAME = {
   env: ENV,
   "env setup": ENV_SETUP,
   "env doctor": ENV_DOCTOR,
+  pull: PULL,
+  hosts: HOSTS,
 } as const;
 
 /** Commands with subcommands: `trellis --help` lists the subcommands instead. */
@@ -72,7 +78,9 @@ const GROUPS: readonly string[] = [ENV.name];
 const PROGRAM = {
   title: "trellis: align language models with preference data through Hugging Face TRL",
   usage: "trellis <command> [options]",
-  footer: `Options: --help on any command, --version.
+  footer: `On a GPU server over your own ssh: trellis run recipe.yaml --on HOST (docs/remote.md).
+
+Options: --help on any command, --version.
 Exit codes: 0 ok, 1 a stage failed, 2 bad recipe, data or arguments, 3 environment problem,
 130 stopped.`,
 };

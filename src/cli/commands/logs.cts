@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { RUNS_DIR } = shared;
+const { ON_HOST, RUNS_DIR } = shared;
 
 const LOGS = {
   name: "logs",
@@ -15,6 +15,7 @@ the run ends. Without a run id, the latest run. Each metric is shown once: TRL's
 dicts are left out (they are in logs/<stage>.stdout.log). Piping into head is fine.`,
   flags: {
     follow: { type: "boolean", short: "f", help: "keep printing live events until the run ends" },
+    on: ON_HOST,
     json: { type: "boolean", help: "each event as a JSON line" },
     type: {
       type: "string",

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { RUNS_DIR } = shared;
+const { ON_HOST, RUNS_DIR } = shared;
 
 const LS = {
   name: "ls",
@@ -16,6 +16,7 @@ the last stage, start time and, for a run that did not finish, the reason in one
   flags: {
     json: { type: "boolean", help: "the runs as one JSON list" },
     "runs-dir": RUNS_DIR,
+    on: ON_HOST,
   },
   handler: { module: "./ls-command.js", export: "lsCommand" },
 } as const satisfies CommandSpec;

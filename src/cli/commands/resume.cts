@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { RUNS_DIR } = shared;
+const { ON_HOST, RUNS_DIR } = shared;
 
 const RESUME = {
   name: "resume",
@@ -16,6 +16,8 @@ and RNG state; a checkpoint cut short is skipped, and so is one trellis did not 
 when the recipe or the environment lock changed since the run started, unless --force.`,
   flags: {
     force: { type: "boolean", help: "resume even though the recipe or the environment lock changed" },
+    detach: { type: "boolean", help: 'resume the run and print {"run","dir","url"} as one JSON line; watch nothing' },
+    on: ON_HOST,
     json: { type: "boolean", help: "print events as JSON lines instead of the dashboard" },
     plain: { type: "boolean", help: "a progress line instead of the dashboard" },
     "runs-dir": RUNS_DIR,

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { ENV_FLAGS, LAUNCH_FLAGS, SECTIONS, SLURM_FLAGS } = shared;
+const { ENV_FLAGS, LAUNCH_FLAGS, ON_HOST, SECTIONS, SLURM_FLAGS } = shared;
 
 const RUN = {
   name: "run",
@@ -30,6 +30,8 @@ dashboard detaches: training goes on (\`trellis stop <run-id>\` stops it).`,
       help: "plain text instead of the dashboard: progress lines, phases, notices and health alerts as they happen, then the summary (on stderr), also when piped (nohup, Slurm logs)",
     },
     foreground: { type: "boolean", help: "keep the supervisor in this process (it ends with the terminal)" },
+    detach: { type: "boolean", help: 'start the run and print {"run","dir","url"} as one JSON line; watch nothing' },
+    on: { ...ON_HOST, help: "run it on a GPU server over your own ssh, watched here (docs/remote.md)" },
     host: { type: "string", value: "HOST", help: "listen on another interface (warns: prefer an SSH tunnel)" },
     port: { type: "string", value: "PORT", default: "any free port", help: "listen on this port" },
     "allow-origin": {

@@ -163,6 +163,13 @@ const SECTIONS = {
   judge: { title: "The judge (a local model, or an OpenAI-compatible endpoint; docs/evaluation.md):" },
 } as const satisfies Record<string, SectionSpec>;
 
+/** `--on HOST`: the same command on a server over the user's own ssh (src/cli/remote-commands.ts). */
+const ON_HOST = {
+  type: "string",
+  value: "HOST",
+  help: "do it on a GPU server over your own ssh: an alias from ~/.ssh/config, user@host or host:port (docs/remote.md)",
+} as const satisfies FlagSpec;
+
 const RUNS_DIR = {
   type: "string",
   value: "DIR",
@@ -170,4 +177,4 @@ const RUNS_DIR = {
   help: "where to look for runs",
 } as const satisfies FlagSpec;
 
-export = { ENV_FLAGS, LAUNCH_FLAGS, SLURM_FLAGS, JUDGE_FLAGS, SECTIONS, RUNS_DIR };
+export = { ENV_FLAGS, LAUNCH_FLAGS, SLURM_FLAGS, JUDGE_FLAGS, SECTIONS, RUNS_DIR, ON_HOST };

@@ -2,7 +2,7 @@
 import type { CommandSpec } from "./spec.cjs";
 import shared = require("./shared.cjs");
 
-const { RUNS_DIR } = shared;
+const { ON_HOST, RUNS_DIR } = shared;
 
 const STOP = {
   name: "stop",
@@ -14,7 +14,7 @@ const STOP = {
 the current step and the run ends stopped (continue it with trellis resume). Waits for the run
 to end, then prints its summary; Ctrl-C while it waits kills the trainer's processes. Exit 0 once
 the run has ended; a run that is not running is left as it is.`,
-  flags: { "runs-dir": RUNS_DIR },
+  flags: { "runs-dir": RUNS_DIR, on: ON_HOST },
   handler: { module: "./stop-command.js", export: "stopCommand" },
 } as const satisfies CommandSpec;
 
