@@ -5,7 +5,7 @@
  * events.jsonl: numbering and state continue from it.
  */
 import type { Logger } from "pino";
-import type { RunEvent } from "../core/events/protocol.js";
+import { encodeEvent, type RunEvent } from "../core/events/protocol.js";
 import { foldHistory, foldRunEvent, type RunFold } from "../core/run/fold.js";
 import { EventFileIndex, readAllEvents } from "../adapters/event-file.js";
 import { EventAppender } from "../adapters/event-appender.js";
@@ -71,7 +71,7 @@ export class RunSink {
   }
 
   private write(e: RunEvent): void {
-    const line = JSON.stringify(e);
+    const line = encodeEvent(e);
     this.appending = `event ${e.seq} (${e.type})`;
     this.appender.append(line, () => {
       this.index.appended(Buffer.byteLength(line) + 1);

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import type { Logger } from "pino";
-import { metricValue, type StageEvent } from "../core/events/protocol.js";
+import { type StageEvent } from "../core/events/protocol.js";
 import { diskFullDiagnosis, type DiskFullFacts } from "../core/diagnose/disk-full.js";
 import { hangOf } from "../core/distributed/hang.js";
 import { describeLaunch, effectiveBatch } from "../core/distributed/command.js";
@@ -59,7 +59,7 @@ class StageFacts {
         errno: event.errno,
         causeTypes: event.cause_types,
       };
-    if (event.type === "metrics") this.lastLoss = metricValue(event.metrics.loss) ?? this.lastLoss;
+    if (event.type === "metrics") this.lastLoss = event.metrics.loss ?? this.lastLoss;
     if (event.type === "train_begin") this.training = true;
     if (event.type === "train_summary" || event.type === "stopping" || event.type === "error") this.training = false;
   }
@@ -113,7 +113,7 @@ export async function runStage(
 /** Said before Python starts: how many processes, and the batch one optimizer step sees. */
 function announceLaunch(s: LaunchStage, launch: Launch, bus: EventBus): void {
   const d = launch.distributed;
-  const spec = readSpecFile(launch.runDir, s.script) as { args: Record<string, unknown> };
+  const spec = readSpecFile(launch.runDir, s.script);
   bus.emit({
     type: "notice",
     time: now(),

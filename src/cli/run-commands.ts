@@ -21,7 +21,7 @@ import { chooseView } from "../ui/choose-view.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
 import { sanitise, sanitiseDeep } from "../core/text/sanitise.js";
-import { jsonLine, shownEvent } from "../ui/shown-event.js";
+import { eventLine, jsonLine, shownEvent } from "../ui/shown-event.js";
 import { clock as duration } from "../core/clock.js";
 import { launchFlags, LAUNCH_FLAGS, SLURM_FLAGS, slurmOptions } from "./launch-flags.js";
 import { envOptions, ENV_FLAGS, onlyPositional, parse, runsDirOf, UsageError } from "./args.js";
@@ -319,7 +319,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
     process.stdout.write(
-      values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
+      values.json ? `${eventLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
     );
   };
   const live = values.follow ? readSupervisor(dir) : undefined;

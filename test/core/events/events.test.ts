@@ -70,7 +70,7 @@ describe("run state", () => {
     e({ type: "metrics", stage: "sft", step: 5, max_steps: 10, epoch: 0.5, metrics: { loss: 2.5 } }),
     e({ type: "stage_end", stage: "sft", status: "finished", exit_code: 0, signal: null }),
     e({ type: "stage_start", stage: "dpo", trainer: "dpo", device: "cpu" }),
-    e({ type: "metrics", stage: "dpo", step: 1, max_steps: 4, epoch: 0.1, metrics: { loss: "NaN" } }),
+    e({ type: "metrics", stage: "dpo", step: 1, max_steps: 4, epoch: 0.1, metrics: { loss: NaN } }),
     e({ type: "preference_eval", stage: "dpo", when: "after", accuracy: 0.9, pairs: 80 }),
     e({ type: "error", stage: "dpo", exc_type: "ValueError", message: "boom" }),
     e({ type: "stage_end", stage: "dpo", status: "failed", exit_code: 1, signal: null }),
