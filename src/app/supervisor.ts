@@ -197,7 +197,7 @@ async function endRun({ launch, logger, sink, bus, disk }: RunParts, { status, r
   const fold = sink.current;
   await finalizeManifest(
     launch.runDir,
-    [...fold.provenance],
+    fold.provenance,
     { status, exitCode: EXIT_CODES[status] },
     averages(fold.throughput),
   );

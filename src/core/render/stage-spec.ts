@@ -49,7 +49,8 @@ export interface StageSpec {
  */
 export const SpecOnFile = z
   .object({
-    args: z.object({ output_dir: z.string() }).loose(),
+    // Every rendered spec has an output_dir; the stage runner reads only the batch fields.
+    args: z.object({ output_dir: z.string().optional() }).loose(),
     resume_from_checkpoint: z.string().optional(),
   })
   .loose();
