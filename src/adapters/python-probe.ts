@@ -1,46 +1,16 @@
 /** What a Python environment holds: its version, platform, every package, torch and CUDA. */
+import { readFileSync } from "node:fs";
 import { release } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { sha256Text } from "./hash.js";
 import { stampedCache, stampsOf } from "./stamp-cache.js";
 import { cacheRoot } from "./venv/paths.js";
-import { runPythonJson } from "./venv/run-python.js";
+import { probeFile, runPythonJson } from "./venv/run-python.js";
 
-// Read from package metadata and torch/version.py, without importing torch: an import costs
-// seconds of CPU before the first stage can start. The packages are those a script sees (not
-// the current directory's, which -c puts first on sys.path). `paths` is what a change to the
-// environment touches, for the cache: the folders packages are found in (installing or removing
-// one adds or removes a *.dist-info there), the .pth files in them and the venv's pyvenv.cfg,
-// which are edited in place, and legacy *.egg-info metadata (setup.py develop rewrites it).
-const PACKAGES_SNIPPET = `import json, os, platform, re, site, sys, importlib.metadata as md
-sys.path = [p for p in sys.path if p]
-dists = list(md.distributions())
-pkgs = {d.metadata["Name"]: d.version for d in dists if d.metadata["Name"]}
-out = {"python": sys.version.split()[0], "platform": platform.platform(), "packages": dict(sorted(pkgs.items(), key=lambda kv: kv[0].lower()))}
-try:
-    dist = md.distribution("torch")
-    out["torch"] = dist.version
-    text = dist.locate_file("torch/version.py").read_text()
-    m = re.search(r"^cuda\\b[^=]*=(.+)$", text, re.M)
-    value = m.group(1).strip().strip(chr(39) + chr(34)) if m else "None"
-    out["cuda"] = None if value == "None" else value
-    cudnn = next((v for k, v in pkgs.items() if k.lower().startswith("nvidia-cudnn")), None)
-    out["cudnn"] = cudnn
-except Exception as e:
-    out["torch_error"] = f"{type(e).__name__}: {e}"
-paths = [sys.executable, site.getusersitepackages(), os.path.join(sys.prefix, "pyvenv.cfg"), *sys.path]
-for folder in sys.path:
-    try:
-        paths += [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".pth")]
-    except OSError:
-        pass
-for d in dists:
-    where = str(getattr(d, "_path", ""))
-    if where.endswith(".egg-info"):
-        paths.append(os.path.join(where, "PKG-INFO") if os.path.isdir(where) else where)
-out["paths"] = paths
-print(json.dumps(out))`;
+// The probe is python/trellis_runtime/probes/packages.py (what it reads, and what it stamps for the cache).
+let probeText: string | undefined;
+const probeSource = () => (probeText ??= readFileSync(probeFile("packages"), "utf8"));
 
 export const PythonFacts = z.object({
   python: z.string(),
@@ -74,7 +44,7 @@ export async function probePython(
   // The stamps' time is the probe's start, as only the probe knows what to stamp: an install
   // that ends while it runs is within the racy window, and nothing is kept.
   const startedAtMs = Date.now();
-  const { paths, ...facts } = await runPythonJson(python, PACKAGES_SNIPPET, [], Probed, undefined, {
+  const { paths, ...facts } = await runPythonJson(python, "packages", [], Probed, undefined, {
     background: true,
   });
   const stamps = await stampsOf([python, ...paths]);
@@ -98,7 +68,7 @@ function probeKey(python: string): string {
     .sort(([a], [b]) => String(a).localeCompare(String(b)));
   return JSON.stringify({
     python: python.includes(path.sep) ? path.resolve(python) : { name: python, path: process.env.PATH ?? null },
-    probe: sha256Text(PACKAGES_SNIPPET),
+    probe: sha256Text(probeSource()),
     kernel: release(),
     env,
   });

@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import type { RenderedStage } from "../core/render/render.js";
+import { SpecOnFile } from "../core/render/stage-spec.js";
 import { RUNTIME_DIR } from "./package-files.js";
 import { releaseRunLock, whileUnlocked } from "./run-lock.js";
 
@@ -118,8 +119,14 @@ export const writeLaunchFile = (runDir: string, launch: unknown) =>
   writeFileSync(runFiles(runDir).launch, json(launch));
 export const readLaunchFile = (runDir: string): unknown => JSON.parse(readFileSync(runFiles(runDir).launch, "utf8"));
 
-export const readSpecFile = (runDir: string, script: string): unknown =>
-  JSON.parse(readFileSync(specFile(runDir, script), "utf8"));
+/** A stage's spec file, parsed into the fields trellis reads back; throws naming the file and field. */
+export function readSpecFile(runDir: string, script: string): SpecOnFile {
+  const file = specFile(runDir, script);
+  const parsed = SpecOnFile.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`${file}: ${issue.path.join(".") || "the spec"}: ${issue.message}`);
+}
 export const writeSpecFile = (runDir: string, script: string, spec: unknown) =>
   writeFileSync(specFile(runDir, script), json(spec));
 

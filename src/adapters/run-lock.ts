@@ -15,12 +15,13 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { RUNTIME_DIR } from "./package-files.js";
 
 const LOCK_FILE = "run.lock";
 /** What the helper exits with when another process holds the lock (sysexits' EX_TEMPFAIL). */
 const HELD = 75;
-const FLOCK =
-  "import fcntl, sys\ntry: fcntl.flock(0, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError: sys.exit(75)";
+/** The helper: python/trellis_runtime/probes/flock.py, run as a file (`-I` reads no PYTHONPATH). */
+const FLOCK = path.join(RUNTIME_DIR, "probes", "flock.py");
 /** Set in a detached supervisor: the inherited descriptor of its run's lock. */
 export const LOCK_FD_ENV = "TRELLIS_RUN_LOCK_FD";
 
@@ -57,8 +58,7 @@ export function lockRunDir(runDir: string, python: string, command: string): voi
   process.umask(0o077);
   chmodSync(runDir, 0o700);
   const fd = openSync(runLockFile(runDir), "a+", 0o600);
-  const flock = (py: string) =>
-    spawnSync(py, ["-I", "-S", "-c", FLOCK], { stdio: [fd, "ignore", "pipe"], encoding: "utf8" });
+  const flock = (py: string) => spawnSync(py, ["-I", "-S", FLOCK], { stdio: [fd, "ignore", "pipe"], encoding: "utf8" });
   let result = flock(python);
   if (result.error) result = flock("python3"); // the run's interpreter is gone (a deleted venv)
   if (result.status !== 0) {
@@ -84,7 +84,7 @@ export function whileUnlocked(runDir: string, fn: () => void, python = "python3"
     return false; // a run of an older trellis, or a folder being removed: leave it
   }
   try {
-    const result = spawnSync(python, ["-I", "-S", "-c", FLOCK], { stdio: [fd, "ignore", "ignore"] });
+    const result = spawnSync(python, ["-I", "-S", FLOCK], { stdio: [fd, "ignore", "ignore"] });
     if (result.status !== 0) return false;
     fn();
     return true;

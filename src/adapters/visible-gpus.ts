@@ -1,5 +1,7 @@
 /** How many GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else what nvidia-smi lists. */
 import { execa } from "execa";
+import { z } from "zod";
+import { probeCommand } from "./venv/run-python.js";
 
 export async function visibleGpus(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const visible = env.CUDA_VISIBLE_DEVICES;
@@ -15,11 +17,9 @@ export async function visibleGpus(env: NodeJS.ProcessEnv = process.env): Promise
 
 /** TRL's accelerate config for a profile, in the environment of `python` (trl/accelerate_configs/). */
 export async function trlProfileFile(python: string, profile: string): Promise<string> {
-  // find_spec locates the package without importing it (and torch with it).
-  const code =
-    "import importlib.util, os, sys; print(os.path.join(os.path.dirname(importlib.util.find_spec('trl').origin), 'accelerate_configs', sys.argv[1] + '.yaml'))";
-  const r = await execa(python, ["-c", code, profile], { reject: false });
+  const probe = probeCommand(python, "trl_profile", [profile]);
+  const r = await execa(probe.file, probe.args, { reject: false, cwd: probe.cwd, env: probe.env });
   if (r.exitCode !== 0)
     throw new Error(`cannot locate TRL's accelerate profile '${profile}': ${String(r.stderr).trim()}`);
-  return String(r.stdout).trim();
+  return z.object({ path: z.string() }).parse(JSON.parse(String(r.stdout))).path;
 }

@@ -21,6 +21,14 @@ export interface StageContext {
   env?: Record<string, string | undefined>;
 }
 
+/** Where a launched stage's failure began: the first rank to fail, as torchrun's agent decides it. */
+export interface FailedRank {
+  rank: number | null;
+  worldSize: number;
+  host: string | null;
+  localRank: number | null;
+}
+
 /** Longest exception message shown in the one-line reason; the stage's stderr log has it all. */
 const MAX_SHOWN_CHARS = 300;
 
@@ -48,24 +56,32 @@ export function diagnoseStage(
 
 /**
  * The reason a stage failed, on one line: the exception (the fact), then the diagnosis (the
- * cause and the fix) when there is one. Without `diagnosis`, it is worked out here.
+ * cause and the fix) when there is one. Without `diagnosis`, it is worked out here. A launched
+ * stage's reason names the rank where the failure began.
  */
 export function failureReason(
   stage: string,
   result: StageProcessResult,
   error: StageError | null,
   diagnosis: Diagnosis | null | undefined = diagnoseStage({ id: stage, trainer: "" }, result, error),
+  rank?: FailedRank,
 ): string {
   if (result.stopped) return `stage '${stage}' was stopped`;
   const advice = diagnosis ? ` — ${diagnosis.summary}. Fix: ${diagnosis.fix}` : "";
-  if (error) return `stage '${stage}' failed: ${error.excType}: ${firstLine(error.message)}${advice}`;
+  const failed = `stage '${stage}' failed${rank ? ` on ${rankText(rank)}` : ""}:`;
+  if (error) return `${failed} ${error.excType}: ${firstLine(error.message)}${advice}`;
   if (result.signal) {
     // The diagnosis of a signal names it ("killed by SIGKILL"): said once.
-    if (diagnosis) return `stage '${stage}' failed: ${diagnosis.summary}. Fix: ${diagnosis.fix}`;
+    if (diagnosis) return `${failed} ${diagnosis.summary}. Fix: ${diagnosis.fix}`;
     return `stage '${stage}': the Python process was killed by ${result.signal}`;
   }
   const last = [...result.stderrTail].reverse().find((l) => l.trim());
   return `stage '${stage}' exited with code ${result.exitCode}${last ? `: ${firstLine(last)}` : ""}${advice}`;
+}
+
+function rankText(r: FailedRank): string {
+  const where = r.host ? ` (${r.host}, local rank ${r.localRank ?? "?"})` : "";
+  return `rank ${r.rank ?? "?"} of ${r.worldSize}${where}`;
 }
 
 function firstLine(text: string): string {

@@ -4,6 +4,7 @@
  * seeds, the command line, times, the outcome and the batch plan each stage really used.
  * Written when the run is prepared, completed by the supervisor when it ends.
  */
+import { z } from "zod";
 import path from "node:path";
 import type { RunEvent } from "../core/events/protocol.js";
 import type { ResolvedRecipe } from "../core/recipe/resolve.js";
@@ -105,10 +106,19 @@ export async function writeInitialManifest(i: InitialManifestInput): Promise<voi
   writeManifestFile(i.runDir, manifest);
 }
 
+/** The initial manifest as finalizeManifest reads it: the lists it extends typed, the rest kept as written. */
+const ManifestToFinish = z
+  .object({
+    data: z.object({ hub: z.array(z.unknown()) }).loose(),
+    models: z.array(z.unknown()).optional(),
+    plan: z.array(z.unknown()),
+  })
+  .loose();
+
 /** Adds what is only known at the end: outcome, times, model/dataset revisions, the plan used. */
 export async function finalizeManifest(
   runDir: string,
-  provenance: Array<Extract<RunEvent, { type: "provenance" }>>,
+  provenance: ReadonlyArray<Extract<RunEvent, { type: "provenance" }>>,
   end: { status: string; exitCode: number },
   throughput: ThroughputAverage[] = [],
 ): Promise<void> {
@@ -121,7 +131,7 @@ export async function finalizeManifest(
     recorded = readManifestFile(runDir);
   }
   if (recorded === undefined) return; // `trellis run` was killed before writing it
-  const manifest = recorded as Record<string, unknown> & { data: { hub: unknown[] }; plan: unknown[] };
+  const manifest = ManifestToFinish.parse(recorded);
   // A resumed run's supervisor saw only the stages it ran: the earlier ones keep their record.
   const ran = new Set(provenance.map((p) => p.stage));
   const kept = (recorded: unknown) =>

@@ -19,26 +19,7 @@ import { cacheRoot } from "../adapters/venv/index.js";
 import { runPythonJson } from "../adapters/venv/run-python.js";
 import type { LoadedRecipe } from "./load-recipe.js";
 
-const FACTS_SNIPPET = `import json, sys
-out = {"cuda": False}
-import torch
-out["torch"] = torch.__version__
-if torch.cuda.is_available():
-    p = torch.cuda.get_device_properties(0)
-    out.update(cuda=True, name=p.name, memory=p.total_memory, count=torch.cuda.device_count())
-    name = sys.argv[1]
-    if name:
-        from transformers import AutoConfig, AutoModelForCausalLM
-        cfg = AutoConfig.from_pretrained(name, trust_remote_code=sys.argv[2] == "1")
-        with torch.device("meta"):
-            m = AutoModelForCausalLM.from_config(cfg)
-        text = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
-        out["shape"] = {"params": sum(t.numel() for t in m.parameters()), "layers": text.num_hidden_layers, "hidden": text.hidden_size, "vocab": text.vocab_size}
-import trl, transformers
-out["trl"] = trl.__version__
-out["transformers"] = transformers.__version__
-print(json.dumps(out))`;
-
+/** python/trellis_runtime/probes/plan_facts.py's answer: the GPU, its memory, the model's shape. */
 const Facts = z.object({
   cuda: z.boolean(),
   torch: z.string().optional(),
@@ -75,7 +56,7 @@ export async function planStages(
   const model = loaded.recipe.model;
   const facts = await runPythonJson(
     python,
-    FACTS_SNIPPET,
+    "plan_facts",
     [model.name ?? "", model.trust_remote_code ? "1" : "0"],
     Facts,
   );
@@ -113,23 +94,7 @@ export async function planStages(
         gradientCheckpointing: c.gradientCheckpointing,
         precomputeRef: c.precomputeRef,
       });
-    const fingerprint: PlanFingerprint = {
-      model: `${model.name}@${model.revision ?? ""}`,
-      dtype: model.dtype,
-      trainer: stage.trainer,
-      data: JSON.stringify(resolvedStage.data.train),
-      seqLen,
-      args: stage.args,
-      peft: stage.peft ?? null,
-      worldSize,
-      gpu: { name: facts.name, memoryBytes: facts.memory },
-      versions: {
-        torch: facts.torch ?? "",
-        trl: facts.trl ?? "",
-        transformers: facts.transformers ?? "",
-        trellis: TRELLIS_VERSION,
-      },
-    };
+    const fingerprint = fingerprintOf(loaded, resolvedStage, { seqLen, worldSize }, facts);
     const render = (c: BatchConfig) => renderProbeStage(loaded, resolvedStage, c);
     const { plan, cached } = await planWithCache(fileCache(path.join(cacheRoot(), "plans")), fingerprint, () =>
       searchPlan(
@@ -152,6 +117,34 @@ export async function planStages(
     results.push({ stage: id, kind: "planned", plan, cached, args: planArgs(plan.chosen, stage.trainer), fingerprint });
   }
   return results;
+}
+
+/** What a cached plan holds for: the model, the stage, the GPU and the versions (core/plan/cache.ts). */
+function fingerprintOf(
+  loaded: LoadedRecipe,
+  resolvedStage: ResolvedStage,
+  shape: { seqLen: number; worldSize: number },
+  facts: z.infer<typeof Facts>,
+): PlanFingerprint {
+  const model = loaded.recipe.model;
+  const stage = resolvedStage.stage;
+  return {
+    model: `${model.name}@${model.revision ?? ""}`,
+    dtype: model.dtype,
+    trainer: stage.trainer,
+    data: JSON.stringify(resolvedStage.data.train),
+    seqLen: shape.seqLen,
+    args: stage.args,
+    peft: stage.peft ?? null,
+    worldSize: shape.worldSize,
+    gpu: { name: facts.name ?? "", memoryBytes: facts.memory ?? 0 },
+    versions: {
+      torch: facts.torch ?? "",
+      trl: facts.trl ?? "",
+      transformers: facts.transformers ?? "",
+      trellis: TRELLIS_VERSION,
+    },
+  };
 }
 
 /** LoRA on all linear layers of a transformer: about r x (in + out) per matrix, 7 per layer. */

@@ -16,7 +16,7 @@ import { isLoopback } from "../adapters/ws-server.js";
 import { writeLaunch, type Launch } from "./launch.js";
 import { importIfForeign } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
-import { displayPath, loadRecipe } from "./load-recipe.js";
+import { displayPath, loadRecipe, type LoadedRecipe } from "./load-recipe.js";
 import { checkModelAvailable } from "./check-model.js";
 import { claimOutputFolderFor } from "./output-folder.js";
 import { writeInitialManifest } from "./manifest.js";
@@ -61,6 +61,29 @@ function withLocalModelFolder(resolved: ResolvedRecipe): ResolvedRecipe {
   const folder = name && !path.isAbsolute(name) ? localModelFolder(name, resolved.recipeDir) : null;
   if (!folder) return resolved;
   return { ...resolved, recipe: { ...resolved.recipe, model: { ...resolved.recipe.model, name: folder } } };
+}
+
+/** What a run says as it starts: the planner's notices, a config imported on the fly, remote code. */
+function startNotices(
+  planned: Launch["notices"],
+  recipeFile: string,
+  imported: { format: string } | undefined,
+  loaded: LoadedRecipe,
+): Launch["notices"] {
+  const notices = [...planned];
+  if (imported) {
+    notices.push({
+      code: "imported",
+      message: `${path.basename(recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)`,
+    });
+  }
+  if (loaded.recipe.model.trust_remote_code) {
+    notices.push({
+      code: "trust_remote_code",
+      message: `model.trust_remote_code is on: Python code shipped with '${loaded.recipe.model.name}' will run on this machine`,
+    });
+  }
+  return notices;
 }
 
 export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
@@ -110,20 +133,8 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
       stages: rendered.map((s) => ({ id: s.id, script: s.script.name })),
     });
 
-  const notices = [...planned.notices];
-  if (imported) {
-    copySourceConfig(runDir.dir, o.recipeFile);
-    notices.push({
-      code: "imported",
-      message: `${path.basename(o.recipeFile)} is a ${imported.format} config: imported on the fly (recipe.yaml in the run directory; \`trellis import\` reports each key)`,
-    });
-  }
-  if (loaded.recipe.model.trust_remote_code) {
-    notices.push({
-      code: "trust_remote_code",
-      message: `model.trust_remote_code is on: Python code shipped with '${loaded.recipe.model.name}' will run on this machine`,
-    });
-  }
+  if (imported) copySourceConfig(runDir.dir, o.recipeFile);
+  const notices = startNotices(planned.notices, o.recipeFile, imported, loaded);
   const launch: Launch = {
     runId: runDir.id,
     runDir: runDir.dir,

@@ -4,22 +4,32 @@
  * the new metrics with the original's and report the first step and metric that differ.
  */
 import { parseDocument } from "yaml";
+import { z } from "zod";
 import type { RunEvent } from "../core/events/protocol.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { fileDigest } from "../adapters/hash.js";
 import { readManifestFile, readRecordedRecipe, runFiles } from "../adapters/run-dir.js";
 import { environmentFacts } from "./manifest.js";
 
-export interface RecordedManifest {
-  recipe: { file: string };
-  environment: { packages: Record<string, string>; gpus?: string[]; extras?: Array<{ name: string }> };
-  data: { files: Array<{ file: string; sha256: string }> };
-}
+/** What `trellis reproduce` reads of a run's manifest.json (written by manifest.ts). */
+const RecordedManifest = z.object({
+  recipe: z.object({ file: z.string() }),
+  environment: z.object({
+    packages: z.record(z.string(), z.string()),
+    gpus: z.array(z.string()).optional(),
+    extras: z.array(z.object({ name: z.string() })).optional(),
+  }),
+  data: z.object({ files: z.array(z.object({ file: z.string(), sha256: z.string() })) }),
+});
+export type RecordedManifest = z.infer<typeof RecordedManifest>;
 
 export function readManifest(runDir: string): RecordedManifest {
   const manifest = readManifestFile(runDir);
   if (manifest === undefined) throw new Error(`${runDir} has no manifest.json (made by an older trellis?)`);
-  return manifest as RecordedManifest;
+  const parsed = RecordedManifest.safeParse(manifest);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new Error(`${runFiles(runDir).manifest}: ${issue.path.join(".")}: ${issue.message}`);
 }
 
 /** Differences between the recorded run and this machine now, one line each. */

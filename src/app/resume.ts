@@ -48,10 +48,11 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   if (changed.length && !options.force)
     throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
 
-  const spec = readSpecFile(runDir, next.script) as {
-    args: { output_dir: string };
-    resume_from_checkpoint?: string;
-  };
+  const spec = readSpecFile(runDir, next.script);
+  if (spec.args.output_dir === undefined)
+    throw new ResumeError(
+      `${specFile(runDir, next.script)}: args.output_dir is missing: the stage's output cannot be found`,
+    );
   const notices: Launch["notices"] = changed.map((message) => ({
     code: "resume_forced",
     message: `resuming anyway: ${message}`,

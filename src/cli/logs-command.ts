@@ -7,7 +7,7 @@ import { findRun } from "../app/list-runs.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
 import { sanitise } from "../core/text/sanitise.js";
-import { jsonLine, shownEvent } from "../ui/shown-event.js";
+import { eventLine, shownEvent } from "../ui/shown-event.js";
 import { parse, runsDirOf } from "./args.js";
 
 export async function logsCommand(rest: string[], help: () => number): Promise<number> {
@@ -18,7 +18,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   const print = (e: RunEvent) => {
     if (!keep(e)) return;
     process.stdout.write(
-      values.json ? `${jsonLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
+      values.json ? `${eventLine(e)}\n` : `${sanitise(formatLogLine(shownEvent(e)), { lines: true })}\n`,
     );
   };
   const live = values.follow ? readSupervisor(dir) : undefined;

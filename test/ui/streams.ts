@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RunEvent } from "../../src/core/events/protocol.js";
+import { decodeRunEvent, type RunEvent } from "../../src/core/events/protocol.js";
 import { createDashboardStore, type DashboardStore } from "../../src/ui/dashboard/store.js";
 
 export const STREAMS = path.resolve(
@@ -15,11 +15,16 @@ export const STREAMS = path.resolve(
   "streams",
 );
 
+/** A recorded stream's events, decoded as the app decodes events.jsonl (non-finite metrics become numbers). */
 export function stream(name: string): RunEvent[] {
   return readFileSync(path.join(STREAMS, name), "utf8")
     .trim()
     .split("\n")
-    .map((l) => JSON.parse(l) as RunEvent);
+    .map((l, i) => {
+      const decoded = decodeRunEvent(JSON.parse(l));
+      if (!decoded.ok) throw new Error(`${name}:${i + 1}: ${decoded.error}`);
+      return decoded.event;
+    });
 }
 
 /** Events up to and including the first one that matches. */

@@ -47,24 +47,8 @@ export interface DoctorOptions extends PlanOptions {
   extras?: ExtraLock[];
 }
 
-// One run of the venv's python: installed versions from metadata, and what torch sees.
-const SNIPPET = `import json, sys, importlib.metadata as md
-def version(name):
-    try:
-        return md.version(name)
-    except md.PackageNotFoundError:
-        return None
-out = {"version": sys.version.split()[0], "packages": {n: version(n) for n in json.loads(sys.argv[1])},
-       "torch": {"cuda": False, "gpus": []}}
-try:
-    import torch
-    cuda = bool(torch.cuda.is_available())
-    out["torch"] = {"version": torch.__version__, "cuda": cuda, "cudaVersion": torch.version.cuda,
-                    "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else []}
-except Exception as e:
-    out["torch"]["error"] = f"{type(e).__name__}: {e}"
-print(json.dumps(out))`;
-
+// One run of the venv's python (python/trellis_runtime/probes/versions.py): installed versions
+// from metadata, and what torch sees.
 const Answer = z.object({
   version: z.string(),
   packages: z.record(z.string(), z.string().nullable()),
@@ -133,7 +117,7 @@ async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<
   let answer: z.infer<typeof Answer>;
   try {
     const names = [...new Set([...KEY_PACKAGES, ...pins.keys()])];
-    answer = await runPythonJson(python, SNIPPET, [JSON.stringify(names)], Answer, opts.signal);
+    answer = await runPythonJson(python, "versions", [JSON.stringify(names), "--torch"], Answer, opts.signal);
   } catch (error) {
     if (!(error instanceof EnvironmentError) || error.isCanceled) throw error;
     opts.logger?.warn({ err: error }, "the environment's python does not run");

@@ -4,9 +4,7 @@ import { z } from "zod";
 import { sha256 } from "./requirements-lock.js";
 import { runPythonJson } from "./run-python.js";
 
-const BASE_PROBE = `import json, os, sys, sysconfig
-print(json.dumps({"version": sys.version, "platform": sysconfig.get_platform(), "real": os.path.realpath(sys.executable)}))`;
-
+/** python/trellis_runtime/probes/base_python.py's answer. */
 const Probed = z.object({ version: z.string(), platform: z.string(), real: z.string() });
 export type BasePython = Omit<z.infer<typeof Probed>, "real">;
 
@@ -44,7 +42,7 @@ export async function probeBasePython(
       // No cache yet, an unreadable one, or an interpreter that is gone: probe again.
     }
   }
-  const probed = await runPythonJson(executable, BASE_PROBE, [], Probed, opts.signal);
+  const probed = await runPythonJson(executable, "base_python", [], Probed, opts.signal);
   const record: z.infer<typeof CachedProbe> = {
     version: probed.version,
     platform: probed.platform,
@@ -67,20 +65,8 @@ function sameStamp(a: FileStamp, b: FileStamp): boolean {
   return a.path === b.path && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-// Site dirs plus, unless told not to, what torch says about itself. Never raises: the caller decides.
-const SITE_PROBE = `import json, os, sys, sysconfig
-paths = sysconfig.get_paths()
-out = {"executable": sys.executable, "sites": [paths["purelib"], paths["platlib"]]}
-if "--no-torch" not in sys.argv:
-    try:
-        import torch
-        out["torch"] = {"version": torch.__version__, "cuda": bool(torch.cuda.is_available()),
-                        "cudaVersion": getattr(torch.version, "cuda", None),
-                        "site": os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))}
-    except Exception as e:
-        out["torchError"] = f"{type(e).__name__}: {e}"
-print(json.dumps(out))`;
-
+// python/trellis_runtime/probes/sites.py: site dirs plus, unless told not to, what torch says
+// about itself. Never raises: the caller decides.
 const TorchInfo = z.object({
   version: z.string(),
   cuda: z.boolean(),
@@ -99,5 +85,5 @@ export type SiteInfo = z.infer<typeof SiteInfo>;
 
 /** An interpreter's site-packages folders and, with `withTorch`, whether and which torch it imports. */
 export async function probeSites(python: string, withTorch: boolean, signal?: AbortSignal): Promise<SiteInfo> {
-  return runPythonJson(python, SITE_PROBE, withTorch ? [] : ["--no-torch"], SiteInfo, signal);
+  return runPythonJson(python, "sites", withTorch ? [] : ["--no-torch"], SiteInfo, signal);
 }

@@ -25,16 +25,8 @@ export interface UserEnvironment {
   trl: Version;
 }
 
-// Metadata only: importing torch takes seconds and is the stage's business.
-const SNIPPET = `import json, sys, importlib.metadata as md
-def version(name):
-    try:
-        return md.version(name)
-    except md.PackageNotFoundError:
-        return None
-print(json.dumps({"prefix": sys.prefix, "version": sys.version.split()[0],
-                  "packages": {n: version(n) for n in json.loads(sys.argv[1])}}))`;
-
+// Metadata only (python/trellis_runtime/probes/versions.py without --torch): importing torch
+// takes seconds and is the stage's business.
 const Answer = z.object({
   prefix: z.string(),
   version: z.string(),
@@ -55,7 +47,7 @@ export async function inspectUserEnvironment(
 ): Promise<UserEnvironment> {
   const python = await interpreterOf(given);
   const names = [...new Set([...REQUIRED_PACKAGES, ...also])];
-  const answer = await runPythonJson(python, SNIPPET, [JSON.stringify(names)], Answer, signal).catch(
+  const answer = await runPythonJson(python, "versions", [JSON.stringify(names)], Answer, signal).catch(
     (error: unknown) => {
       if (error instanceof EnvironmentError && !error.isCanceled)
         throw new EnvironmentError(`--env ${given}: ${error.message}`, { cause: error });

@@ -4,7 +4,7 @@
  * model, the generations, and curves on axes that mean the same in every arm (device-seconds
  * and tokens, not steps). Read from events alone, so the report can be rebuilt from events.jsonl.
  */
-import { metricValue, type RunEvent, type Sample, type Usage } from "../events/protocol.js";
+import { type RunEvent, type Sample, type Usage } from "../events/protocol.js";
 
 interface StageCost {
   stage: string;
@@ -123,8 +123,8 @@ export function armResult(name: string, events: readonly RunEvent[]): ArmResult 
         if (!stage) break;
         cost(stage).steps = e.step;
         if (e.usage) lastUsage.set(stage, e.usage);
-        const loss = metricValue(e.metrics.loss);
-        if (loss !== undefined && Number.isFinite(loss)) out.curves.loss.push({ stage, ...at(stage), y: loss });
+        const loss = e.metrics.loss;
+        if (typeof loss === "number" && Number.isFinite(loss)) out.curves.loss.push({ stage, ...at(stage), y: loss });
         break;
       }
       case "usage":

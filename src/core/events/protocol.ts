@@ -6,9 +6,19 @@
 import { z } from "zod";
 import { DIAGNOSIS_CAUSES } from "../diagnose/facts.js";
 
-/** JSON has no NaN: Python sends non-finite floats as these strings. */
-export const Metric = z.union([z.number(), z.enum(["NaN", "Infinity", "-Infinity"])]);
-export type Metric = z.infer<typeof Metric>;
+/**
+ * JSON has no NaN: Python sends non-finite floats as these strings, and events.jsonl and the
+ * websocket carry them so. They are decoded into numbers where events are read (this schema)
+ * and encoded back only where events are written (encodeEvent): inside, a metric is a number.
+ */
+const NON_FINITE = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity } as const;
+type NonFinite = keyof typeof NON_FINITE;
+export const Metric = z.union([
+  z.number(),
+  z.enum(Object.keys(NON_FINITE) as [NonFinite, ...NonFinite[]]).transform((text) => NON_FINITE[text]),
+]);
+/** A metric's value, NaN and the infinities included. */
+export type Metric = number;
 const Metrics = z.record(z.string(), z.union([Metric, z.null()]));
 
 const base = { time: z.number(), stage: z.string().nullable().optional() };
@@ -317,19 +327,32 @@ export function decodeStageEvent(line: string): Decoded {
   return parsed.success ? { ok: true, event: parsed.data } : { ok: false, error: firstIssue(parsed.error) };
 }
 
-/** A metric value as a number (NaN and infinities included). */
+/** A metric that may be missing (null in the event) as a number or undefined. */
 export function metricValue(m: Metric | null | undefined): number | undefined {
-  if (m === null || m === undefined) return undefined;
-  if (typeof m === "number") return m;
-  return m === "NaN" ? NaN : m === "Infinity" ? Infinity : -Infinity;
+  return m ?? undefined;
 }
 
-/** A metrics record as numbers (NaN and infinities included), nulls dropped. */
+/** A metrics record without its missing (null) values. */
 export function metricNumbers(metrics: Record<string, Metric | null>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name in metrics) {
-    const v = metricValue(metrics[name]);
-    if (v !== undefined) out[name] = v;
+    const v = metrics[name];
+    if (v !== null && v !== undefined) out[name] = v;
   }
   return out;
+}
+
+/** A non-finite number as the protocol writes it ("NaN", "Infinity", "-Infinity"); anything else as it is. */
+function nonFiniteAsText(_key: string, value: unknown): unknown {
+  if (typeof value !== "number" || Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
+}
+
+/**
+ * An event as one line of JSON, for events.jsonl, the websocket and `--json`: the wire form,
+ * whose non-finite metrics are strings (JSON.stringify alone would write them as null). Only
+ * metrics can be non-finite: every other number of the schema is finite.
+ */
+export function encodeEvent(event: RunEvent | StageEvent | OrchestratorEvent): string {
+  return JSON.stringify(event, nonFiniteAsText);
 }

@@ -3,6 +3,7 @@
  * data, never spliced into code (a recipe string can never become a statement).
  */
 import path from "pathe";
+import { z } from "zod";
 import type { ResolvedRecipe, ResolvedStage } from "../recipe/resolve.js";
 import { PRESET_ARGS } from "../trl/presets.js";
 
@@ -42,6 +43,19 @@ export interface StageSpec {
   /** Set by `trellis resume`: the checkpoint this stage continues from. */
   resume_from_checkpoint?: string;
 }
+
+/**
+ * A spec file as trellis reads it back (the stage runner, `trellis resume`): the fields it reads,
+ * typed, and every other field kept as written, so that a spec rewritten by resume loses nothing.
+ */
+export const SpecOnFile = z
+  .object({
+    // Every rendered spec has an output_dir; the stage runner reads only the batch fields.
+    args: z.object({ output_dir: z.string().optional() }).loose(),
+    resume_from_checkpoint: z.string().optional(),
+  })
+  .loose();
+export type SpecOnFile = z.infer<typeof SpecOnFile>;
 
 export function stageSpec(resolved: ResolvedRecipe, stage: ResolvedStage, trellisVersion: string): StageSpec {
   const { recipe } = resolved;

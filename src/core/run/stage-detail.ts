@@ -5,7 +5,7 @@
  * everything else is replaced, so a new object means a change.
  */
 import { Series } from "../chart/series.js";
-import { metricNumbers, metricValue, type Metric, type RunEvent } from "../events/protocol.js";
+import { metricNumbers, type Metric, type RunEvent } from "../events/protocol.js";
 
 /** Throughput is measured over this many recent logs: steady, yet quick to follow a change. */
 export const RATE_WINDOW_LOGS = 10;
@@ -202,7 +202,7 @@ function withRates(d: StageDetail, point: RatePoint): StageDetail {
 function withSummary(d: StageDetail, metrics: Record<string, Metric | null>): StageDetail {
   const summary: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) {
-    const n = finite(metricValue(v));
+    const n = finite(v ?? undefined);
     if (n !== null) summary[k] = n;
   }
   const runtime = summary.train_runtime;

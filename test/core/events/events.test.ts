@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LineDecoder } from "../../../src/core/events/line-decoder.js";
-import { decodeStageEvent, metricValue, type RunEvent } from "../../../src/core/events/protocol.js";
+import {
+  decodeRunEvent,
+  decodeStageEvent,
+  encodeEvent,
+  metricValue,
+  type RunEvent,
+} from "../../../src/core/events/protocol.js";
 import { initialState, preferenceSummary, reduce } from "../../../src/core/run/state.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -35,6 +41,14 @@ describe("decodeStageEvent", () => {
     );
     assert.ok(r.ok);
     assert.ok(r.ok && r.event.type === "metrics" && Number.isNaN(metricValue(r.event.metrics.loss)));
+  });
+  it("decodes non-finite metrics into numbers once, and encodeEvent writes them back as the wire's strings", () => {
+    const line =
+      '{"type":"metrics","time":1,"stage":"dpo","step":5,"max_steps":10,"epoch":0.5,"metrics":{"loss":"NaN","grad_norm":"Infinity","x":"-Infinity","lr":0.1,"gone":null},"seq":3}';
+    const r = decodeRunEvent(JSON.parse(line));
+    assert.ok(r.ok && r.event.type === "metrics");
+    assert.deepEqual(r.event.metrics, { loss: NaN, grad_norm: Infinity, x: -Infinity, lr: 0.1, gone: null });
+    assert.deepEqual(JSON.parse(encodeEvent(r.event)), JSON.parse(line));
   });
   for (const [name, line, reason] of [
     ["not JSON", "Traceback (most recent call last):", /not JSON/],
@@ -70,7 +84,7 @@ describe("run state", () => {
     e({ type: "metrics", stage: "sft", step: 5, max_steps: 10, epoch: 0.5, metrics: { loss: 2.5 } }),
     e({ type: "stage_end", stage: "sft", status: "finished", exit_code: 0, signal: null }),
     e({ type: "stage_start", stage: "dpo", trainer: "dpo", device: "cpu" }),
-    e({ type: "metrics", stage: "dpo", step: 1, max_steps: 4, epoch: 0.1, metrics: { loss: "NaN" } }),
+    e({ type: "metrics", stage: "dpo", step: 1, max_steps: 4, epoch: 0.1, metrics: { loss: NaN } }),
     e({ type: "preference_eval", stage: "dpo", when: "after", accuracy: 0.9, pairs: 80 }),
     e({ type: "error", stage: "dpo", exc_type: "ValueError", message: "boom" }),
     e({ type: "stage_end", stage: "dpo", status: "failed", exit_code: 1, signal: null }),
