@@ -35,6 +35,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import itertools
+from collections.abc import Iterator
 from typing import Any
 
 # The trainers whose batches trellis packs itself (the switch is args.padding_free, TRL's name).
@@ -116,7 +118,7 @@ def _packed(method: Any) -> Any:
 
 
 @contextlib.contextmanager
-def packing():
+def packing() -> Iterator[None]:
     """Model calls made inside this block by an installed model run packed."""
     token = _packing.set(True)
     try:
@@ -269,7 +271,7 @@ def varlen_attention(
             scale=scaling,
             is_causal=True,
         )
-        for start, end in zip(bounds[:-1], bounds[1:], strict=True)
+        for start, end in itertools.pairwise(bounds)
         if end > start
     ]
     return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
