@@ -137,9 +137,10 @@ def loss_curve(trainer_name: str, out, emit, packed: bool, epochs: int) -> list[
     return [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
 
 
-# Over a run, float differences of the two attention paths feed back through the updates: the
-# curves agree to this absolute difference in the loss at every logged step (the losses are ~0.1-4).
-CURVE_TOLERANCE = 2e-3
+# Over a run, float differences of the two attention paths feed back through the updates; the
+# curves agree to this absolute difference in the loss at every step (losses ~0.3-4; measured on
+# this CPU over the 40 steps: at most 8.3e-7 for dpo, 7.2e-7 for orpo).
+CURVE_TOLERANCE = 1e-4
 
 
 @pytest.mark.train
