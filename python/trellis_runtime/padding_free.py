@@ -93,6 +93,8 @@ def trainer_class(base: type, enabled: bool = True) -> type:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._padding_free = install(self.model, getattr(self, "ref_model", None))
+            # Read by the callback's meter: no padding is computed (perf.count_batch).
+            self.packs_batches = bool(self._padding_free.models)
 
         def train(self, *args: Any, **kwargs: Any) -> Any:
             try:
