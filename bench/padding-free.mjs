@@ -21,7 +21,7 @@
 // tokens, sigma 0.9: a long tail of pasted documents) and answer lengths (median 280, sigma
 // 0.6), chosen and rejected drawn independently, everything cut at max_length 1024 as TRL does.
 // The generated text's real token counts are measured, not assumed: see real_tokens_per_sequence.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -48,6 +48,8 @@ const LENGTHS = {
 };
 const atStart = machine();
 const trellis = path.join(root, "bin/trellis.js");
+const python = JSON.parse(execFileSync(process.execPath, [trellis, "env", "doctor", "--json"], { encoding: "utf8" }))
+  .python.path;
 const work = mkdtempSync(path.join(tmpdir(), "trellis-padding-free-"));
 const colours = path.join(root, "recipes/data/colors-train.jsonl");
 
@@ -70,9 +72,10 @@ const words = [
   ),
 ];
 const text = (tokens) =>
-  Array.from({ length: Math.max(1, Math.round(tokens / TOKENS_PER_WORD)) }, () => words[Math.floor(random() * words.length)]).join(
-    " ",
-  );
+  Array.from(
+    { length: Math.max(1, Math.round(tokens / TOKENS_PER_WORD)) },
+    () => words[Math.floor(random() * words.length)],
+  ).join(" ");
 const rows = Array.from({ length: Number(values.pairs) }, () => ({
   prompt: text(logNormal(LENGTHS.prompt_tokens)),
   chosen: ` ${text(logNormal(LENGTHS.answer_tokens))}`,
@@ -111,21 +114,31 @@ stages:
   return file;
 };
 
-/** One `trellis run`: its metrics events and the peak RSS of its process tree (GNU time's %M). */
-function runOnce(recipe, runsDir) {
-  const rssFile = path.join(work, "rss");
+/**
+ * Renders the recipe (`trellis render`) and runs its one stage with plain python under GNU time:
+ * the metrics events the script writes (TRELLIS_EVENTS_FILE) and the training process's peak
+ * RSS (%M). The script is the one `trellis run` runs; no supervisor sits in between.
+ */
+function render(recipe, dir) {
+  const out = JSON.parse(
+    execFileSync(process.execPath, [trellis, "render", recipe, "--out", dir, "--json"], { encoding: "utf8" }),
+  );
+  return path.join(dir, path.basename(out.stages[0].script));
+}
+
+function runOnce(script, name) {
+  const rssFile = path.join(work, `${name}.rss`);
+  const eventsFile = path.join(work, `${name}.events.jsonl`);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      "/usr/bin/time",
-      ["-f", "%M", "-o", rssFile, process.execPath, trellis, "run", recipe, "--runs-dir", runsDir, "--json"],
-      { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    let out = "";
-    child.stdout.on("data", (b) => (out += b));
+    const child = spawn("/usr/bin/time", ["-f", "%M", "-o", rssFile, python, script], {
+      cwd: path.dirname(script),
+      env: { ...process.env, TRELLIS_EVENTS_FILE: eventsFile },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
     child.once("error", reject);
     child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`trellis run ${recipe} exited ${code}`));
-      const events = out
+      if (code !== 0) return reject(new Error(`${script} exited ${code}: see ${eventsFile}`));
+      const events = readFileSync(eventsFile, "utf8")
         .trim()
         .split("\n")
         .filter((l) => l.startsWith("{"))
@@ -151,13 +164,14 @@ function summarise({ events, peakRssMiB }) {
   };
 }
 
+const scripts = {
+  padded: render(recipeFor(false), path.join(work, "rendered-padded")),
+  padding_free: render(recipeFor(true), path.join(work, "rendered-padding-free")),
+};
 const arms = { padded: [], padding_free: [] };
 for (let i = 0; i < Number(values.runs); i++) {
-  for (const [arm, on] of [
-    ["padded", false],
-    ["padding_free", true],
-  ]) {
-    const result = summarise(await runOnce(recipeFor(on), path.join(work, `runs-${arm}-${i}`)));
+  for (const arm of ["padded", "padding_free"]) {
+    const result = summarise(await runOnce(scripts[arm], `${arm}-${i}`));
     console.error(`${arm} #${i + 1}: ${result.real_tokens_per_s} real tokens/s, ${result.step_s} s/step`);
     arms[arm].push(result);
   }

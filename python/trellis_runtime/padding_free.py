@@ -53,6 +53,9 @@ SWAPPABLE = ("sdpa", "eager")
 PACKED_METHODS = ("compute_loss", "prediction_step", "compute_ref_log_probs")
 
 _packing: contextvars.ContextVar[bool] = contextvars.ContextVar("trellis_packing", default=False)
+# Set from the pre-hook that packed a call to the forward hook that unpacks it: only then does
+# `trellis_varlen` build no mask (any other call, even inside compute_loss, is masked as sdpa's).
+_packed_call: contextvars.ContextVar[bool] = contextvars.ContextVar("trellis_packed_call", default=False)
 
 
 def unsupported() -> str | None:
@@ -77,6 +80,8 @@ def take_switch(args: dict[str, Any], trainer: str, emit: Any = None) -> bool:
     if trainer in TRL_FIELD:
         args["padding_free"] = False  # TRL's own would only warn and fall back to padding
     reason = unsupported()
+    if args.get("use_liger_kernel") is True:  # Liger's fused loss runs the decoder itself, padded
+        reason = "use_liger_kernel computes the loss on its own path"
     if wanted and reason is not None:
         if emit is not None:
             emit.notice("padding-free-off", f"padding-free batches are off: {reason}; training padded")
@@ -127,6 +132,7 @@ def packing() -> Iterator[None]:
         yield
     finally:
         _packing.reset(token)
+        _packed_call.set(False)  # a forward that raised between its two hooks
 
 
 @dataclasses.dataclass
@@ -181,6 +187,7 @@ def _set_attention(model: Any, name: str) -> None:
 
 def _pack(module: Any, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict[str, Any]] | None:
     """Forward pre-hook: a right-padded [N, L] batch becomes one row of its real tokens."""
+    module._trellis_packed = None  # a forward that raised leaves nothing behind for this one
     if not _packing.get():
         return None
     kwargs = dict(kwargs)
@@ -207,7 +214,7 @@ def _pack(module: Any, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict
         max_length_q=longest,
         max_length_k=longest,
     )
-    module._trellis_packed = mask  # for the forward hook: where each real token goes back
+    module._trellis_packed = (mask, _packed_call.set(True))  # for the forward hook
     return (), kwargs
 
 
@@ -220,10 +227,12 @@ def _plain(kwargs: dict[str, Any]) -> bool:
 
 def _unpack(module: Any, args: tuple, kwargs: dict[str, Any], output: Any) -> Any:
     """Forward hook: the packed logits back in the padded layout TRL's loss code expects."""
-    mask = getattr(module, "_trellis_packed", None)
-    if mask is None:
+    packed = getattr(module, "_trellis_packed", None)
+    if packed is None:
         return None
+    mask, token = packed
     module._trellis_packed = None
+    _packed_call.reset(token)
     logits = output.logits
     padded = logits.new_zeros(*mask.shape, logits.shape[-1])
     padded[mask] = logits[0]
@@ -237,7 +246,7 @@ def _register() -> None:
     from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
     def mask(*args: Any, **kwargs: Any) -> Any:
-        return None if _packing.get() else sdpa_mask(*args, **kwargs)
+        return None if _packed_call.get() else sdpa_mask(*args, **kwargs)
 
     AttentionInterface.register(ATTENTION, varlen_attention)
     AttentionMaskInterface.register(ATTENTION, mask)

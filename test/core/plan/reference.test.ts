@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { Stage } from "../../../src/core/recipe/schema.js";
 import { referenceChoice } from "../../../src/core/plan/stage.js";
 
-const stage = (over: Partial<Stage>): Stage => ({ id: "s", trainer: "dpo", args: {}, ...over }) as Stage;
+const stage = (over: Partial<Stage>): Stage => ({ id: "s", trainer: "dpo", args: {}, ...over });
 
 describe("how the planner pays for the reference pass", () => {
   it("LoRA: the policy with its adapter disabled, never precomputed", () => {
