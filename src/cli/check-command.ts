@@ -9,6 +9,8 @@ import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { importIfForeign } from "../app/import.js";
 import { checkRecipePackages } from "../app/extras.js";
 import { checkModelAvailable } from "../app/check-model.js";
+import { probeGpus } from "../adapters/gpu-probe.js";
+import { gpuOnlyNotes } from "../core/recipe/gpu-only.js";
 import { ENV_FLAGS, onlyPositional, parse } from "./args.js";
 import { sanitise, terminalSafeJson } from "../core/text/sanitise.js";
 
@@ -30,16 +32,18 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   };
   if (!values.json) {
     const { loaded, imported } = await load();
-    return printCheck(loaded, imported?.format);
+    const gpuOnly = gpuOnlyNotes(loaded.recipe.stages, (await probeGpus()).names.length > 0);
+    return printCheck(loaded, imported?.format, gpuOnly);
   }
   try {
     const { loaded, extras, imported } = await load();
+    const gpu_only = gpuOnlyNotes(loaded.recipe.stages, (await probeGpus()).names.length > 0);
     const { facts, disk } = loaded.model;
     const model = facts
       ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
       : null;
     process.stdout.write(
-      `${terminalSafeJson(JSON.stringify({ ok: true, ...(imported ? { imported_from: imported.format } : {}), recipe: loaded.recipe, data: loaded.data, model, disk, extras }))}\n`,
+      `${terminalSafeJson(JSON.stringify({ ok: true, ...(imported ? { imported_from: imported.format } : {}), recipe: loaded.recipe, data: loaded.data, model, disk, extras, gpu_only }))}\n`,
     );
     return 0;
   } catch (err) {
@@ -55,7 +59,11 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   }
 }
 
-function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom?: string): number {
+function printCheck(
+  loaded: Awaited<ReturnType<typeof loadRecipe>>,
+  importedFrom: string | undefined,
+  gpuOnly: string[],
+): number {
   const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
   const out = [`${loaded.file}: ok (${stages})`];
   if (importedFrom)
@@ -75,6 +83,7 @@ function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom
     out.push(
       `  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`,
     );
+  out.push(...gpuOnly.map((l) => `  ${l}`));
   process.stdout.write(`${out.map((l) => sanitise(l)).join("\n")}\n`);
   return 0;
 }
