@@ -31,7 +31,7 @@ LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": "all-li
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
 
 
-def first_batch_loss(trainer_name: str, tmp_path, emit, packed: bool, lora: bool = False) -> dict:
+def first_batch_loss(trainer_name: str, tmp_path, emit, packed: bool, lora: bool = False, precompute=False) -> dict:
     """Loss, log-probs and gradients of the first training batch; the shapes the model was given."""
     from peft import LoraConfig
     from trl import DPOConfig, DPOTrainer
@@ -46,6 +46,8 @@ def first_batch_loss(trainer_name: str, tmp_path, emit, packed: bool, lora: bool
     extra = {"ref_model": load_model(start_from, MODEL)} if trainer_name == "dpo" and not lora else {}
     args = {"output_dir": str(tmp_path / trainer_name), "per_device_train_batch_size": 8, "report_to": "none"}
     args.update({"seed": 42, "disable_tqdm": True, "save_strategy": "no", "max_length": 64})
+    if precompute:  # the reference pass, run once in TRL's __init__, packed too
+        args["precompute_ref_log_probs"] = True
     enabled = padding_free.take_switch(args, trainer_name) and packed
     config = config_cls(**environment.fit_precision(args, emit))
     trainer = padding_free.trainer_class(trainer_cls, enabled)(
@@ -76,11 +78,14 @@ def first_batch_loss(trainer_name: str, tmp_path, emit, packed: bool, lora: bool
     return {"loss": loss.item(), "chosen": chosen, "rejected": rejected, "grads": grads, "seen": seen, "pad": padding}
 
 
-@pytest.mark.parametrize(("trainer_name", "lora"), [("dpo", False), ("dpo", True), ("orpo", False)])
-def test_packed_batches_give_the_padded_loss_logps_and_grads(trainer_name, lora, tmp_path, recorder):
+@pytest.mark.parametrize(
+    ("trainer_name", "lora", "precompute"),
+    [("dpo", False, False), ("dpo", True, False), ("dpo", False, True), ("orpo", False, False)],
+)
+def test_packed_batches_give_the_padded_loss_logps_and_grads(trainer_name, lora, precompute, tmp_path, recorder):
     emit = recorder.emitter
-    padded = first_batch_loss(trainer_name, tmp_path / "padded", emit, packed=False, lora=lora)
-    packed = first_batch_loss(trainer_name, tmp_path / "packed", emit, packed=True, lora=lora)
+    padded = first_batch_loss(trainer_name, tmp_path / "padded", emit, False, lora, precompute)
+    packed = first_batch_loss(trainer_name, tmp_path / "packed", emit, True, lora, precompute)
     assert padded["pad"] > 0, "the batch must have padding for the comparison to mean anything"
     assert all(shape[0] > 1 for shape in padded["seen"])
     assert packed["seen"] and all(shape[0] == 1 for shape in packed["seen"]), packed["seen"]

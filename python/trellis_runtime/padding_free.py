@@ -97,9 +97,7 @@ def trainer_class(base: type, enabled: bool = True) -> type:
     class PaddingFree(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._padding_free = install(self.model, getattr(self, "ref_model", None))
-            # Read by the callback's meter: no padding is computed (perf.count_batch).
-            self.packs_batches = bool(self._padding_free.models)
+            _installed(self)
 
         def train(self, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -114,9 +112,19 @@ def trainer_class(base: type, enabled: bool = True) -> type:
     return PaddingFree
 
 
+def _installed(trainer: Any) -> Installed:
+    """The trainer's packing, installed on first use: TRL's __init__ may already call the model
+    (DPO's precompute_ref_log_probs runs its reference pass there, after wrapping the model)."""
+    if getattr(trainer, "_padding_free", None) is None:
+        trainer._padding_free = install(trainer.model, getattr(trainer, "ref_model", None))
+        # Read by the callback's meter: no padding is computed (perf.count_batch).
+        trainer.packs_batches = bool(trainer._padding_free.models)
+    return trainer._padding_free
+
+
 def _packed(method: Any) -> Any:
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        self._padding_free.swap()  # again: evaluation or a callback may have restored it
+        _installed(self).swap()  # again: evaluation or a callback may have restored it
         with packing():
             return method(self, *args, **kwargs)
 
