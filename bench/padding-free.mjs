@@ -7,7 +7,7 @@
 // at every step; peak RSS of the run's process tree from GNU time. Medians over the runs of each
 // arm; the largest loss difference between the arms' curves, step by step.
 //
-//   npm run build && node bench/padding-free.mjs [--pairs 64] [--runs 2] [--trainer dpo|orpo]
+//   npm run build && node bench/padding-free.mjs [--pairs 48] [--runs 3] [--trainer dpo|orpo]
 //
 // Writes bench/results/padding-free.json (the machine and its load with it). On a shared machine
 // the numbers are noisy: ABAB order and medians keep the comparison fair, not quiet.
@@ -32,8 +32,8 @@ import { machine, median, round } from "./lib.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
-    pairs: { type: "string", default: "64" },
-    runs: { type: "string", default: "2" },
+    pairs: { type: "string", default: "48" },
+    runs: { type: "string", default: "3" },
     trainer: { type: "string", default: "dpo" },
     batch: { type: "string", default: "4" },
     hidden: { type: "string", default: "128" },
@@ -153,9 +153,14 @@ function summarise({ events, peakRssMiB }) {
   const steps = events.filter((e) => e.type === "metrics" && e.throughput && e.metrics?.loss !== undefined);
   const measured = steps.slice(2); // the first steps warm caches and allocators up
   const t = (k) => median(measured.map((e) => e.throughput[k]).filter((x) => typeof x === "number"));
+  // CPU seconds of the training process between the first measured step and the last: on a
+  // shared machine less disturbed by other work than wall time (usage is cumulative).
+  const [first, last] = [measured[0]?.usage, steps.at(-1)?.usage];
+  const cpuRate = first && last ? (last.tokens - first.tokens) / (last.cpu_s - first.cpu_s) : null;
   return {
     steps: steps.length,
     real_tokens_per_s: round(t("tokens_per_s"), 1),
+    real_tokens_per_cpu_s: round(cpuRate, 1),
     step_s: round(t("seconds"), 4),
     padding_fraction: round(t("padding_fraction"), 3),
     real_tokens_per_sequence: round(t("tokens_per_s") / t("samples_per_s") / 2, 1),
@@ -185,6 +190,7 @@ const worstLoss = Math.max(
 );
 const summary = (arm) => ({
   real_tokens_per_s: med(arm, "real_tokens_per_s"),
+  real_tokens_per_cpu_s: med(arm, "real_tokens_per_cpu_s"),
   step_s: med(arm, "step_s"),
   peak_rss_mib: med(arm, "peak_rss_mib"),
 });
@@ -196,6 +202,15 @@ const result = {
   padded: summary("padded"),
   padding_free: summary("padding_free"),
   real_tokens_per_s_ratio: round(med("padding_free", "real_tokens_per_s") / med("padded", "real_tokens_per_s"), 2),
+  // Each padding-free run over the padded run just before it (ABAB): the load drifts less within a pair.
+  real_tokens_per_s_ratio_of_adjacent_runs: round(
+    median(arms.padded.map((p, i) => arms.padding_free[i].real_tokens_per_s / p.real_tokens_per_s)),
+    2,
+  ),
+  real_tokens_per_cpu_s_ratio: round(
+    med("padding_free", "real_tokens_per_cpu_s") / med("padded", "real_tokens_per_cpu_s"),
+    2,
+  ),
   peak_rss_ratio: round(med("padding_free", "peak_rss_mib") / med("padded", "peak_rss_mib"), 3),
   padding_fraction_of_padded_batches: med("padded", "padding_fraction"),
   real_tokens_per_sequence: med("padded", "real_tokens_per_sequence"),
