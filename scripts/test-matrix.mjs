@@ -25,6 +25,8 @@ const MATRICES = {
   launch: "integration/launch.test.js",
   // every arm on the main data shapes: stopped, resumed and reproduced; imported; compared
   journeys: "integration/journeys.test.js",
+  // both quickstarts trained whole, padded and padding-free: the same loss curves
+  "padding-free": "integration/padding-free.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env
   versions: "integration/versions.test.js",
 };
