@@ -32,12 +32,11 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   };
   if (!values.json) {
     const { loaded, imported } = await load();
-    const gpuOnly = gpuOnlyNotes(loaded.recipe.stages, (await probeGpus()).names.length > 0);
-    return printCheck(loaded, imported?.format, gpuOnly);
+    return printCheck(loaded, imported?.format, await gpuOnly(loaded.recipe.stages));
   }
   try {
     const { loaded, extras, imported } = await load();
-    const gpu_only = gpuOnlyNotes(loaded.recipe.stages, (await probeGpus()).names.length > 0);
+    const gpu_only = await gpuOnly(loaded.recipe.stages);
     const { facts, disk } = loaded.model;
     const model = facts
       ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
@@ -57,6 +56,12 @@ export async function checkCommand(args: string[], help: () => number): Promise<
     );
     return err.exitCode;
   }
+}
+
+/** Settings this machine cannot run (Liger); nvidia-smi is asked only when a stage has one. */
+async function gpuOnly(stages: Parameters<typeof gpuOnlyNotes>[0]): Promise<string[]> {
+  if (gpuOnlyNotes(stages, false).length === 0) return [];
+  return gpuOnlyNotes(stages, (await probeGpus()).names.length > 0);
 }
 
 function printCheck(
