@@ -132,3 +132,10 @@ def test_meter_counts_micro_batches_and_leaves_pauses_out(monkeypatch):
     meter.step_done()  # 6.0: one more second
     rates = meter.take()
     assert rates["tokens_per_s"] == 2.0 and rates["seconds"] == 2.0 and rates["mfu"] is None
+
+
+def test_count_a_packed_batch_has_no_padding_computed():
+    # padding_free.py packs the padded batch before the model sees it: the real tokens only
+    mask = Mask([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 0, 0, 0, 0]])
+    counted = count_batch({"input_ids": mask, "attention_mask": mask}, paired_rows=True, packed=True)
+    assert counted == perf.BatchCount(13, 0, 2)

@@ -169,7 +169,7 @@ class Meter:
 
         def training_step(model: Any, inputs: Any, *rest: Any, **kw: Any) -> Any:
             try:
-                counted = perf.count_batch(inputs, self.paired_rows)
+                counted = perf.count_batch(inputs, self.paired_rows, getattr(trainer, "packs_batches", False))
             except Exception:  # counting must never stop training
                 counted = None
             if counted is not None:

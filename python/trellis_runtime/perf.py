@@ -108,8 +108,11 @@ def _rows_cols(t: Any) -> tuple[int, int]:
     return (shape[0], shape[1]) if len(shape) >= 2 else (1, shape[0])
 
 
-def count_batch(inputs: dict[str, Any], paired_rows: bool = False) -> BatchCount | None:
+def count_batch(inputs: dict[str, Any], paired_rows: bool = False, packed: bool = False) -> BatchCount | None:
     """Real tokens, padding and examples in one micro-batch as the trainer receives it.
+
+    `packed`: the trainer packs the padded batch before the model sees it (padding_free.py), so
+    no padding is computed: the padding counts 0 and every throughput figure is of real tokens.
 
     - TRL's ORPO (and the older DPO collator): chosen_*/rejected_* with the prompt included;
       the forward pass concatenates both, padded to the longer of the two.
@@ -117,6 +120,13 @@ def count_batch(inputs: dict[str, Any], paired_rows: bool = False) -> BatchCount
       rejected (`paired_rows`), two per pair.
     - Padding-free SFT: no attention mask, sequences packed in one row; starts are position 0.
     """
+    counted = _count_batch(inputs, paired_rows)
+    if counted is not None and packed:
+        counted.padding = 0
+    return counted
+
+
+def _count_batch(inputs: dict[str, Any], paired_rows: bool) -> BatchCount | None:
     if "chosen_attention_mask" in inputs and "rejected_attention_mask" in inputs:
         c, r = inputs["chosen_attention_mask"], inputs["rejected_attention_mask"]
         rows, c_len = _rows_cols(c)

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { planWithCache, type PlanFingerprint } from "../core/plan/cache.js";
 import { estimateMemory, type ModelShape } from "../core/plan/memory.js";
 import { DEFAULT_MARGIN, searchPlan, type BatchConfig, type Plan } from "../core/plan/search.js";
-import { canPrecomputeRef, planArgs, recipeBatch } from "../core/plan/stage.js";
+import { canPrecomputeRef, planArgs, recipeBatch, referenceChoice } from "../core/plan/stage.js";
 import type { Stage } from "../core/recipe/schema.js";
 import { renderRecipe } from "../core/render/render.js";
 import { resolveRecipe, type ResolvedStage } from "../core/recipe/resolve.js";
@@ -39,6 +39,8 @@ export type StagePlanResult =
       cached: boolean;
       args: Record<string, unknown>;
       fingerprint: PlanFingerprint;
+      /** How the reference pass is paid, and why (core/plan/stage.ts referenceChoice). */
+      reference: string | null;
     }
   | { stage: string; kind: "nothing_to_plan"; reason: string };
 
@@ -114,7 +116,9 @@ export async function planStages(
         },
       ),
     );
-    results.push({ stage: id, kind: "planned", plan, cached, args: planArgs(plan.chosen, stage.trainer), fingerprint });
+    const args = planArgs(plan.chosen, stage.trainer);
+    const reference = referenceChoice(stage, plan.chosen);
+    results.push({ stage: id, kind: "planned", plan, cached, args, fingerprint, reference });
   }
   return results;
 }

@@ -9,6 +9,8 @@ import { displayPath, loadRecipe } from "../app/load-recipe.js";
 import { importIfForeign } from "../app/import.js";
 import { checkRecipePackages } from "../app/extras.js";
 import { checkModelAvailable } from "../app/check-model.js";
+import { probeGpus } from "../adapters/gpu-probe.js";
+import { gpuOnlyNotes } from "../core/recipe/gpu-only.js";
 import { onlyPositional, parse } from "./args.js";
 import { sanitise, terminalSafeJson } from "../core/text/sanitise.js";
 
@@ -26,16 +28,17 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   };
   if (!values.json) {
     const { loaded, imported } = await load();
-    return printCheck(loaded, imported?.format);
+    return printCheck(loaded, imported?.format, await gpuOnly(loaded.recipe.stages));
   }
   try {
     const { loaded, extras, imported } = await load();
+    const gpu_only = await gpuOnly(loaded.recipe.stages);
     const { facts, disk } = loaded.model;
     const model = facts
       ? { read_from: facts.where, parameters: facts.parameters, chat_template: facts.chatTemplate }
       : null;
     process.stdout.write(
-      `${terminalSafeJson(JSON.stringify({ ok: true, ...(imported ? { imported_from: imported.format } : {}), recipe: loaded.recipe, data: loaded.data, model, disk, extras }))}\n`,
+      `${terminalSafeJson(JSON.stringify({ ok: true, ...(imported ? { imported_from: imported.format } : {}), recipe: loaded.recipe, data: loaded.data, model, disk, extras, gpu_only }))}\n`,
     );
     return 0;
   } catch (err) {
@@ -51,7 +54,17 @@ export async function checkCommand(args: string[], help: () => number): Promise<
   }
 }
 
-function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom?: string): number {
+/** Settings this machine cannot run (Liger); nvidia-smi is asked only when a stage has one. */
+async function gpuOnly(stages: Parameters<typeof gpuOnlyNotes>[0]): Promise<string[]> {
+  if (gpuOnlyNotes(stages, false).length === 0) return [];
+  return gpuOnlyNotes(stages, (await probeGpus()).names.length > 0);
+}
+
+function printCheck(
+  loaded: Awaited<ReturnType<typeof loadRecipe>>,
+  importedFrom: string | undefined,
+  gpuOnly: string[],
+): number {
   const stages = loaded.resolved.stages.map((s) => `${s.stage.id}:${s.stage.trainer}`).join(" -> ");
   const out = [`${loaded.file}: ok (${stages})`];
   if (importedFrom)
@@ -71,6 +84,7 @@ function printCheck(loaded: Awaited<ReturnType<typeof loadRecipe>>, importedFrom
     out.push(
       `  disk: the run saves about ${formatBytes(disk.need)}; ${formatBytes(disk.free)} free under ${disk.where}`,
     );
+  out.push(...gpuOnly.map((l) => `  ${l}`));
   process.stdout.write(`${out.map((l) => sanitise(l)).join("\n")}\n`);
   return 0;
 }

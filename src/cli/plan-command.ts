@@ -21,7 +21,9 @@ export async function planCommand(rest: string[], help: () => number): Promise<n
     process.stdout.write(`${JSON.stringify({ stages: results })}\n`);
     return 0;
   }
-  for (const r of results)
+  for (const r of results) {
     process.stdout.write(r.kind === "planned" ? formatPlan(r.stage, r.plan, r.cached) : `${r.stage}: ${r.reason}\n`);
+    if (r.kind === "planned" && r.reference) process.stdout.write(`  ${r.reference}\n`);
+  }
   return 0;
 }

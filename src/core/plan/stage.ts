@@ -24,6 +24,22 @@ export function canPrecomputeRef(stage: Stage): boolean {
   return (stage.trainer === "dpo" || stage.trainer === "kto") && !stage.peft && stage.args.sync_ref_model !== true;
 }
 
+/**
+ * How a preference stage pays for its reference model, and why: a LoRA stage's reference is the
+ * policy with its adapter disabled (TRL does this whenever peft is on and no ref_model is given:
+ * one copy of the weights, one extra forward per step); a full fine-tuning stage's is a frozen
+ * copy, run every step, or run once before training (precompute_ref_log_probs) when the planner
+ * found that only that fits. Null for trainers without a reference (ORPO, SFT).
+ */
+export function referenceChoice(stage: Stage, c: Pick<BatchConfig, "precomputeRef">): string | null {
+  if (stage.trainer !== "dpo") return null;
+  if (stage.peft) return "reference: the policy with its LoRA adapter disabled (no second copy of the weights)";
+  if (c.precomputeRef)
+    return "reference: log-probs precomputed once before training (the frozen copy's forward pass every step did not fit)";
+  if (!canPrecomputeRef(stage)) return "reference: a frozen copy, run every step (sync_ref_model updates it)";
+  return "reference: a frozen copy, run every step (it fits; precomputing would add a pass over the data first)";
+}
+
 /** The TRL arguments a plan sets; the recipe's others stay as written. */
 export function planArgs(c: BatchConfig, trainer: string): Record<string, unknown> {
   return {

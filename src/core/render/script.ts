@@ -4,7 +4,7 @@
  * value is read at run time from the JSON spec beside the script.
  */
 import type { Trainer } from "../recipe/schema.js";
-import { cpoImport, ktoImport, orpoImport, tokenizerKeyword } from "../trl/compat.js";
+import { cpoImport, ktoImport, orpoImport, paddingFreeRendered, tokenizerKeyword } from "../trl/compat.js";
 import { usesReference } from "../trl/presets.js";
 import { formatVersion, type Version } from "../trl/version.js";
 import { generationLines as gen } from "./generations-block.js";
@@ -51,6 +51,7 @@ export function renderScript(input: ScriptInput): string {
   // matching SAFE_ID; JSON.stringify makes it a valid Python string literal all the same.
   const specLiteral = JSON.stringify(input.specFile);
   const g = input.generations === true;
+  const pf = paddingFreeRendered(input.trainer, input.trl);
 
   return `#!/usr/bin/env python3
 """Stage ${JSON.stringify(input.stageId).slice(1, -1)} of a trellis recipe: ${trainer} (TRL ${formatVersion(input.trl)}).
@@ -84,7 +85,7 @@ def train(emit: Emitter, argv: list[str]) -> None:
     from peft import LoraConfig
     from ${module} import ${config}, ${trainer}
 
-    from trellis_runtime import ${kto ? "kto, " : ""}probe, quantization
+    from trellis_runtime import ${kto ? "kto, " : ""}${pf ? "padding_free, " : ""}probe, quantization
     from trellis_runtime.callback import TrellisCallback
     from trellis_runtime.data import load_datasets
     from trellis_runtime.merge import merge_stage
@@ -111,9 +112,9 @@ ${kto ? ktoBalanceLine() : ""}    emit.emit("phase", phase="model")
 ${needsReference ? referenceBlock(input.trainer.toUpperCase()) : ""}
     # Events out; stop and checkpoint commands in; a checkpoint every N minutes of training.
     callback = TrellisCallback(emit, checkpoint_every_minutes=SPEC["checkpoint_every_minutes"])
-${g ? gen.setup : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
+${g ? gen.setup : ""}${pf ? paddingFreeLines.switch : ""}    # TRL turns bf16 on by default, which fails on a machine without a GPU.
     args = parse_config(${config}, environment.fit_precision(SPEC["args"], emit), argv)
-    trainer = ${trainer}(
+    trainer = ${pf ? `padding_free.trainer_class(${trainer}, packed)` : trainer}(
         model=model,${needsReference ? "\n        ref_model=ref_model," : ""}
         args=args,
         train_dataset=data.train,
@@ -185,6 +186,15 @@ function ktoBalanceLine(): string {
     SPEC["args"] = kto.balanced_weights(data.train, SPEC["args"], emit)
 `;
 }
+
+const paddingFreeLines = {
+  switch: `    # Padding-free batches (trellis_runtime/padding_free.py; TRL 1.13's own padding_free is off):
+    # every sequence of a batch in one row, attention within each, no padding computed; the loss
+    # is TRL's, equal to the padded one. Rendered because this TRL pins transformers 5; the
+    # stage's \`padding_free: false\` turns it off, as does an older transformers (with a notice).
+    packed = padding_free.take_switch(SPEC["args"], SPEC["stage"]["trainer"], emit)
+`,
+};
 
 function referenceBlock(trainer: string): string {
   return `

@@ -112,3 +112,13 @@ export function cpoImport(target: Version): string {
 export function tokenizerKeyword(target: Version): "processing_class" | "tokenizer" {
   return atLeast(target, "0.12.0") ? "processing_class" : "tokenizer";
 }
+
+/**
+ * Trainers whose batches trellis packs itself (python/trellis_runtime/padding_free.py), and the
+ * TRL releases it is rendered for: 1.x, which pins transformers 5 (attention within packed
+ * sequences from position_ids). The runtime checks the installed transformers again.
+ */
+export const PADDING_FREE_TRAINERS: readonly Trainer[] = ["dpo", "orpo"];
+export function paddingFreeRendered(trainer: Trainer, target: Version): boolean {
+  return PADDING_FREE_TRAINERS.includes(trainer) && atLeast(target, "1.0.0");
+}

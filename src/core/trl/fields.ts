@@ -46,6 +46,14 @@ const ALSO_ACCEPTS: Partial<Record<Trainer, Record<string, Kind[]>>> = {
   dpo: { loss_type: ["string"] }, // DPOConfig.__post_init__ wraps a string in a list
 };
 
+/**
+ * Args trellis reads itself where the config class has no such field: `padding_free` (TRL's name,
+ * DPOConfig and SFTConfig have it) packs ORPO batches too (python/trellis_runtime/padding_free.py).
+ */
+const TRELLIS_ARGS: Partial<Record<Trainer, Record<string, FieldInfo>>> = {
+  orpo: { padding_free: { kinds: ["boolean"], default: true } },
+};
+
 export const FIELDS_TRL_VERSION = PINNED.trl;
 
 /** The TRL releases a field table was generated for, oldest first. */
@@ -61,7 +69,7 @@ export function fieldNames(trainer: Trainer, table: FieldsFile = PINNED): string
 
 /** A field of the pinned TRL's config class. */
 export function fieldInfo(trainer: Trainer, name: string, table: FieldsFile = PINNED): FieldInfo | undefined {
-  const info = table.classes[configTrainer(trainer)]?.fields[name];
+  const info = table.classes[configTrainer(trainer)]?.fields[name] ?? TRELLIS_ARGS[trainer]?.[name];
   if (!info) return undefined;
   const extra = ALSO_ACCEPTS[trainer]?.[name];
   return extra ? { ...info, kinds: [...info.kinds, ...extra] } : info;
