@@ -89,6 +89,19 @@ async function checkFileOnce(
   return report;
 }
 
+/** The row checker the first row calls for, or why the file's columns cannot serve the stage. */
+function checkerFor(stage: ResolvedStage, row: Record<string, unknown>, map: ColumnMap): RowChecker | string {
+  const missing = missingColumns(stage.stage.trainer, Object.keys(row), stage.data.columns);
+  if (missing) return `stage '${stage.stage.id}': ${missing}`;
+  const use = columnUseOf(stage.stage.trainer, Object.keys(map.standard(row)));
+  if (
+    stage.data.min_score_margin !== null &&
+    !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))
+  )
+    return `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(row).join(", ")}`;
+  return new RowChecker(use, map);
+}
+
 async function checkFile(
   file: string,
   format: Parameters<typeof readRows>[1],
@@ -128,24 +141,12 @@ async function checkFile(
       }
       const item = { ...read, row: converted.row };
       if (!checker) {
-        const found = Object.keys(item.row);
-        const missing = missingColumns(stage.stage.trainer, found, stage.data.columns);
-        if (missing) {
-          add(shown(file), `stage '${stage.stage.id}': ${missing}`);
+        const first = checkerFor(stage, item.row, map);
+        if (typeof first === "string") {
+          add(shown(file), first);
           return report;
         }
-        const use = columnUseOf(stage.stage.trainer, Object.keys(map.standard(item.row)));
-        if (
-          stage.data.min_score_margin !== null &&
-          !(use.columns.includes("score_chosen") && use.columns.includes("score_rejected"))
-        ) {
-          add(
-            shown(file),
-            `data.min_score_margin needs columns score_chosen and score_rejected (map them with data.columns); found: ${Object.keys(item.row).join(", ")}`,
-          );
-          return report;
-        }
-        checker = new RowChecker(use, map);
+        checker = first;
       }
       for (const problem of checker.check(item.row, item.index))
         add(
