@@ -20,7 +20,7 @@ in TRL 1.13 and replaced) or unsupported (and why). The recipe is validated befo
     trainer: {
       type: "string",
       value: "NAME",
-      help: "sft | dpo | orpo: force the trainer (TRL CLI and handbook files do not name it; it is inferred from their keys, comments and file name)",
+      help: "sft | dpo | orpo | kto | cpo | simpo: force the trainer (TRL CLI and handbook files do not name it; it is inferred from their keys, comments and file name)",
     },
     output: {
       type: "string",

@@ -17,7 +17,7 @@ interface TrainerNeeds {
 }
 
 export const TRAINER_NEEDS: Readonly<Record<Trainer, TrainerNeeds>> = table.trainers;
-/** Every trainer, in the table's order (sft, dpo, orpo, kto). */
+/** Every trainer, in the table's order (sft, dpo, orpo, kto, cpo, simpo). */
 export const TRAINERS = Object.keys(table.trainers) as [Trainer, ...Trainer[]];
 /** The column names TRL's trainers read. */
 export const STANDARD_COLUMNS = table.standard_columns as [string, ...string[]];
