@@ -8,11 +8,12 @@ import { parsePins } from "../../src/adapters/venv/requirements-lock.js";
 const universe = readPackageUniverse();
 const installable = universe.extras.filter((e) => e.lockText !== undefined);
 
-test("the catalog offers the trackers, bitsandbytes, liger-kernel, deepspeed, matplotlib, and flash-attn marked unavailable", () => {
+test("the catalog offers the trackers, bitsandbytes, liger-kernel, deepspeed, matplotlib, lm-eval, and flash-attn marked unavailable", () => {
   assert.deepEqual(installable.map((e) => e.name).sort(), [
     "bitsandbytes",
     "deepspeed",
     "liger-kernel",
+    "lm-eval",
     "matplotlib",
     "tensorboard",
     "wandb",

@@ -103,7 +103,7 @@ describe("a package the args need and the environment lacks", () => {
     const r = recipe("mlflow", ["report_to: mlflow"]);
     return bothFail(
       r.file,
-      `mlflow.yaml:${r.line("report_to")}:18: stages[0].args.report_to: report_to 'mlflow' needs the package mlflow, which the environment lacks and no trellis extra provides (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, flash-attn): remove it (trellis cannot install it)`,
+      `mlflow.yaml:${r.line("report_to")}:18: stages[0].args.report_to: report_to 'mlflow' needs the package mlflow, which the environment lacks and no trellis extra provides (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, lm-eval, flash-attn): remove it (trellis cannot install it)`,
     );
   });
 
@@ -126,7 +126,7 @@ describe("extras by name", () => {
     const r = recipe("unknown-extra", [], ["extras: [wandbb]"]);
     return bothFail(
       r.file,
-      "unknown-extra.yaml:1:10: extras[0]: unknown extra 'wandbb'; did you mean 'wandb'? (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, flash-attn)",
+      "unknown-extra.yaml:1:10: extras[0]: unknown extra 'wandbb'; did you mean 'wandb'? (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, lm-eval, flash-attn)",
     );
   });
 
@@ -134,7 +134,7 @@ describe("extras by name", () => {
     const r = recipe("unknown-flag", []);
     return bothFail(
       r.file,
-      "--extra: unknown extra 'tensorbord'; did you mean 'tensorboard'? (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, flash-attn)",
+      "--extra: unknown extra 'tensorbord'; did you mean 'tensorboard'? (extras: tensorboard, wandb, bitsandbytes, liger-kernel, deepspeed, matplotlib, lm-eval, flash-attn)",
       ["--extra", "tensorbord"],
     );
   });
