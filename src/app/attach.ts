@@ -7,7 +7,7 @@ import type { RunEvent } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { files } from "./launch.js";
+import { files } from "./prepared-run.js";
 import { watchSupervisorBeat } from "./supervisor-watch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 

@@ -22,7 +22,7 @@ import { TrellisError } from "../core/errors.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { parsePrompts } from "../core/eval/prompts.js";
 import { evalMarkdown, judgePairs, type EvalResult, type JudgeRecord, type PairVerdicts } from "../core/eval/report.js";
-import { files, readLaunch } from "./launch.js";
+import { files, readPreparedRun } from "./prepared-run.js";
 import { recordEvaluation } from "./manifest.js";
 
 /** Refused before any work (no judge, no prompts, nothing to compare): exit code 2. */
@@ -249,14 +249,14 @@ async function planEval(o: EvalOptions): Promise<Plan> {
 }
 
 async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null): Promise<Plan> {
-  const launch = readLaunch(runDir);
+  const prepared = readPreparedRun(runDir);
   const events = await readAllEvents(files(runDir).events);
-  const stages = launch.stages.map((s) => s.id);
+  const stages = prepared.stages.map((s) => s.id);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e.path] as const] : [])));
   const done = stages.filter((s) => saved.has(s));
   if (!done.length)
     throw new EvalRefused(
-      `no stage of ${launch.runId} has finished: nothing to evaluate yet (trellis attach ${launch.runId})`,
+      `no stage of ${prepared.runId} has finished: nothing to evaluate yet (trellis attach ${prepared.runId})`,
     );
   const models = [
     { name: "start", source: "the starting model" },
@@ -269,14 +269,14 @@ async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null)
     ...done.slice(0, -1).map((s) => [last, s] as [string, string]),
   ];
   const base = {
-    title: `trellis eval: ${launch.runId}`,
+    title: `trellis eval: ${prepared.runId}`,
     runDir,
     out: path.resolve(o.out ?? path.join(runDir, "eval")),
     models,
     pairs,
   };
   if (prompts) {
-    const firstSpec = specFile(runDir, launch.stages[0]!.script);
+    const firstSpec = specFile(runDir, prepared.stages[0]!.script);
     return {
       ...base,
       prompts,
@@ -288,7 +288,7 @@ async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null)
   const recorded = recordedAnswers(events, done);
   if (!recorded)
     throw new EvalRefused(
-      `${launch.runId} recorded no generations before and after every stage (its recipe has no generations block): give the prompts with --prompts FILE`,
+      `${prepared.runId} recorded no generations before and after every stage (its recipe has no generations block): give the prompts with --prompts FILE`,
     );
   return { ...base, prompts: recorded.prompts, given: recorded.answers, toAnswer: {}, maxNewTokens: 0 };
 }

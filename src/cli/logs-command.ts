@@ -2,7 +2,7 @@
 import path from "node:path";
 import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { files, readSupervisor } from "../app/launch.js";
+import { files, readSupervisor } from "../app/prepared-run.js";
 import { findRun } from "../app/list-runs.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeEach, describe, it } from "node:test";
-import { readLaunch, writeLaunch, type Launch } from "../../src/app/launch.js";
+import { readPreparedRun, writePreparedRun, type PreparedRun } from "../../src/app/prepared-run.js";
 import { planResume } from "../../src/app/resume.js";
 import { CHECKPOINT_MARKER } from "../../src/adapters/checkpoints.js";
 import { sha256Text } from "../../src/adapters/hash.js";
@@ -43,7 +43,7 @@ describe("planning a resume", () => {
       path.join(runDir, "scripts", "stage-2-dpo.json"),
       JSON.stringify({ args: { output_dir: "../output/dpo" }, resume_from_checkpoint: "stale" }),
     );
-    const launch: Launch = {
+    const prepared: PreparedRun = {
       runId: path.basename(runDir),
       runDir,
       recipeName: "sft-dpo",
@@ -62,7 +62,7 @@ describe("planning a resume", () => {
       recipeSha256: sha256Text(RECIPE),
       lockSha256: lockSha256(),
     };
-    writeLaunch(launch);
+    writePreparedRun(prepared);
   });
 
   it("continues the unfinished stage from its newest complete checkpoint", async () => {
@@ -78,7 +78,7 @@ describe("planning a resume", () => {
     assert.match(resumed.notices[1]!.message, /resuming stage 'dpo' from checkpoint-4 \(step 4\)/);
     // The spec names the checkpoint relative to itself, so the run directory can move.
     assert.equal(spec().resume_from_checkpoint, "../output/dpo/checkpoint-4");
-    assert.deepEqual(readLaunch(runDir).resume, resumed.resume);
+    assert.deepEqual(readPreparedRun(runDir).resume, resumed.resume);
   });
 
   it("starts the stage again when no checkpoint is complete", async () => {
