@@ -3,7 +3,7 @@
  * `trellis run` in its own session, so closing the terminal or losing SSH does not stop training.
  */
 import { fileLogger } from "./adapters/logger.js";
-import { files, readPreparedRun } from "./app/prepared-run.js";
+import { runFiles, readPreparedRun } from "./app/prepared-run.js";
 import { EXIT_CODES, startSupervisor, type Supervisor } from "./app/supervisor.js";
 
 const runDir = process.argv[2];
@@ -12,7 +12,7 @@ if (!runDir) {
   process.exit(2);
 }
 const prepared = readPreparedRun(runDir);
-const logger = fileLogger(files(prepared.runDir).log);
+const logger = fileLogger(runFiles(prepared.runDir).log);
 process.on("SIGHUP", () => logger.info("SIGHUP ignored: the supervisor outlives terminals"));
 // SIGINT/SIGTERM ask for a graceful stop, like `s` in the dashboard. The handlers are in place
 // before the supervisor starts (its supervisor.json already names this process): a signal that
@@ -30,7 +30,7 @@ try {
 } catch (err) {
   logger.error({ err }, "supervisor failed");
   process.stderr.write(
-    `trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${files(runDir).supervisorLog})\n`,
+    `trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${runFiles(runDir).supervisorLog})\n`,
   );
   process.exitCode = 1;
 }

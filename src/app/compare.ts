@@ -21,7 +21,7 @@ import { fileLogger } from "../adapters/logger.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { drawPlot as draw } from "../adapters/plot.js";
-import { newRunId } from "../adapters/run-dir.js";
+import { newRunId, runFiles } from "../adapters/run-dir.js";
 import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "../core/compare/advice.js";
 import { armResult, type ArmResult, type Scores } from "../core/compare/arm-result.js";
 import { CompareError } from "../core/compare/arms.js";
@@ -31,7 +31,7 @@ import type { EvaluationScores } from "../core/eval/score-summary.js";
 import { attachLive, type RunView } from "./attach.js";
 import { scoreComparison } from "./compare-scores.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
-import { files, readPreparedRun, readSupervisor, writePreparedRun } from "./prepared-run.js";
+import { readPreparedRun, readSupervisor, writePreparedRun } from "./prepared-run.js";
 import { planResume } from "./resume.js";
 import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { checkModelAvailable } from "./check-model.js";
@@ -153,7 +153,7 @@ async function runArm(
   let prepared;
   if (entry.runId) {
     const runDir = path.join(o.runsDir, entry.runId);
-    const events = await readAllEvents(files(runDir).events).catch(() => []);
+    const events = await readAllEvents(runFiles(runDir).events).catch(() => []);
     if (
       events.some((e) => e.type === "run_end" && e.status === "finished") &&
       !events.some((e) => e.type === "run_resumed" && e.seq > events.findLast((x) => x.type === "run_end")!.seq)
@@ -189,7 +189,7 @@ async function runArm(
     o.say(`arm ${arm.name}: ${prepared.runId}`);
   }
   log.info({ arm: arm.name, run: prepared.runId }, "arm starts");
-  const supervisor = await startSupervisor(prepared, fileLogger(files(prepared.runDir).log));
+  const supervisor = await startSupervisor(prepared, fileLogger(runFiles(prepared.runDir).log));
   await attachLive({ url: supervisor.url, token: supervisor.token }, await o.view(), o.interrupt);
   const done = await supervisor.done;
   log.info({ arm: arm.name, status: done.status }, "arm ended");
@@ -254,7 +254,7 @@ async function finish(
   const arms: Array<ArmResult & { file: string }> = [];
   for (const [i, arm] of comparison.arms.entries()) {
     const runDir = path.join(o.runsDir, record.arms[i]!.runId!);
-    arms.push({ ...armResult(arm.name, await readAllEvents(files(runDir).events)), file: arm.file });
+    arms.push({ ...armResult(arm.name, await readAllEvents(runFiles(runDir).events)), file: arm.file });
   }
   const baseline = arms[0]!.baseline;
   const advice = adviceFor(comparison);

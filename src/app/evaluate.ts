@@ -17,12 +17,12 @@ import { runEvalProcess } from "../adapters/eval-process.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
 import { PYTHON_DIR, TRELLIS_VERSION } from "../adapters/package-files.js";
-import { specFile } from "../adapters/run-dir.js";
+import { runFiles, specFile } from "../adapters/run-dir.js";
 import { TrellisError } from "../core/errors.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { parsePrompts } from "../core/eval/prompts.js";
 import { evalMarkdown, judgePairs, type EvalResult, type JudgeRecord, type PairVerdicts } from "../core/eval/report.js";
-import { files, readPreparedRun } from "./prepared-run.js";
+import { readPreparedRun } from "./prepared-run.js";
 import { recordEvaluation } from "./manifest.js";
 
 /** Refused before any work (no judge, no prompts, nothing to compare): exit code 2. */
@@ -250,7 +250,7 @@ async function planEval(o: EvalOptions): Promise<Plan> {
 
 async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null): Promise<Plan> {
   const prepared = readPreparedRun(runDir);
-  const events = await readAllEvents(files(runDir).events);
+  const events = await readAllEvents(runFiles(runDir).events);
   const stages = prepared.stages.map((s) => s.id);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e.path] as const] : [])));
   const done = stages.filter((s) => saved.has(s));

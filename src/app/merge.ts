@@ -8,7 +8,8 @@ import path from "node:path";
 import { readAllEvents } from "../adapters/event-file.js";
 import { runMergeProcess } from "../adapters/merge-process.js";
 import { EnvironmentError } from "../adapters/venv/errors.js";
-import { files, readPreparedRun } from "./prepared-run.js";
+import { runFiles } from "../adapters/run-dir.js";
+import { readPreparedRun } from "./prepared-run.js";
 import { TrellisError } from "../core/errors.js";
 
 /** A merge that cannot be done (no such stage, a full model, not finished): exit code 2. */
@@ -36,7 +37,7 @@ export interface MergeChoice {
 /** The stage to merge: `stage` when given, else the last stage that saved an adapter. */
 export async function chooseMergeStage(runDir: string, stage?: string): Promise<MergeChoice> {
   const prepared = readPreparedRun(runDir);
-  const events = await readAllEvents(files(runDir).events);
+  const events = await readAllEvents(runFiles(runDir).events);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e] as const] : [])));
   const ids = prepared.stages.map((s) => s.id);
   const choose = (id: string) => {

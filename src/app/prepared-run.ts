@@ -7,8 +7,8 @@ import { z } from "zod";
 import { ENGINES, PROFILES } from "../core/distributed/block.js";
 import { readLaunchFile, readSupervisorFiles, runFiles, writeLaunchFile } from "../adapters/run-dir.js";
 
-/** Where each file of a run lives (the run-directory adapter's layout). */
-export const files = runFiles;
+/** Where each file of a run lives (the run-directory adapter's layout), for the CLI and the supervisor entry. */
+export { runFiles };
 
 export const PreparedRun = z.object({
   runId: z.string(),

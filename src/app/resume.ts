@@ -8,9 +8,9 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { readTextIfExists } from "../adapters/recipe-files.js";
-import { readSpecFile, removeStaleSupervisorFiles, specFile, writeSpecFile } from "../adapters/run-dir.js";
+import { readSpecFile, removeStaleSupervisorFiles, runFiles, specFile, writeSpecFile } from "../adapters/run-dir.js";
 import { lockRunDir, RunLockHeld } from "../adapters/run-lock.js";
-import { files, readPreparedRun, readSupervisor, writePreparedRun, type PreparedRun } from "./prepared-run.js";
+import { readPreparedRun, readSupervisor, writePreparedRun, type PreparedRun } from "./prepared-run.js";
 import { portablePath, specPath } from "../core/render/spec-paths.js";
 import { TrellisError } from "../core/errors.js";
 
@@ -34,7 +34,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     );
   removeStaleSupervisorFiles(runDir); // a supervisor killed with -9 left them: never trusted
   // A damaged line is passed over here and named by the replay the resumed run's view shows.
-  const events = await readAllEvents(files(runDir).events, () => {});
+  const events = await readAllEvents(runFiles(runDir).events, () => {});
   const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
   const next = prepared.stages.find((s) => !finished.has(s.id));
   if (!next) throw new ResumeError(`every stage of ${prepared.runId} finished: nothing to resume`);
