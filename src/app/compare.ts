@@ -32,7 +32,7 @@ import { attachLive, type RunView } from "./attach.js";
 import { scoreComparison } from "./compare-scores.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
 import { readPreparedRun, readSupervisor, writePreparedRun } from "./prepared-run.js";
-import { planResume } from "./resume.js";
+import { prepareResume } from "./resume.js";
 import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { checkModelAvailable } from "./check-model.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
@@ -171,7 +171,7 @@ async function runArm(
       throw new CompareError(
         `not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`,
       );
-    const resumed = await planResume(runDir, { force: true });
+    const resumed = await prepareResume(runDir, { force: true });
     prepared = { ...resumed, notices: resumed.notices.filter((n) => n.code !== "resume_forced") };
     writePreparedRun(prepared);
     o.say(`arm ${arm.name}: resuming ${entry.runId}`);

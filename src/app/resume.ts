@@ -18,7 +18,7 @@ export class ResumeError extends TrellisError {
   override readonly exitCode = 2;
 }
 
-export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<PreparedRun> {
+export async function prepareResume(runDir: string, options: { force?: boolean } = {}): Promise<PreparedRun> {
   const prepared = readPreparedRun(runDir);
   try {
     lockRunDir(runDir, prepared.python, "resume"); // before anything is written; held until the run ends
