@@ -83,7 +83,12 @@ export async function startSupervisor(prepared: PreparedRun, logger: Logger): Pr
   sink.broadcastTo(server);
   if (prepared.resume) {
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
-    bus.emit({ type: "run_resumed", time: now(), stage: prepared.resume.stage, checkpoint: prepared.resume.checkpoint });
+    bus.emit({
+      type: "run_resumed",
+      time: now(),
+      stage: prepared.resume.stage,
+      checkpoint: prepared.resume.checkpoint,
+    });
   }
   const stopBeat = beatSupervisor(prepared.runDir); // viewers tell a stopped supervisor by its silence
   writeSupervisorFile(prepared.runDir, {

@@ -117,5 +117,7 @@ function ready(layout: EnvironmentLayout): EnsureResult {
 }
 
 async function isFinished(layout: EnvironmentLayout | ExtrasLayout): Promise<boolean> {
-  return markerMatches(await readMarker(layout.dir), layout.key, layout.lockSha256) && (await exists(venvPython(layout.dir)));
+  return (
+    markerMatches(await readMarker(layout.dir), layout.key, layout.lockSha256) && (await exists(venvPython(layout.dir)))
+  );
 }

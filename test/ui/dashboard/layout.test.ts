@@ -49,9 +49,7 @@ describe("layoutFor", () => {
     for (let columns = 40; columns <= 220; columns += 7) {
       for (let rows = 8; rows <= 80; rows++) {
         for (const charts of [0, 1, 4, 7]) {
-          const l = layoutFor(
-            input(columns, rows, { charts, kpiRows: charts + 3, logLines: rows % 3 === 0 ? 0 : 30 }),
-          );
+          const l = layoutFor(input(columns, rows, { charts, kpiRows: charts + 3, logLines: rows % 3 === 0 ? 0 : 30 }));
           assert.ok(used(l) <= rows - 1, `${columns}x${rows} charts ${charts}: ${used(l)} lines`);
           assert.ok(l.chartsPerRow * l.chartWidth <= columns);
         }
