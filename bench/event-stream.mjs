@@ -31,7 +31,7 @@ async function startBenchRun(env) {
   mkdirSync(path.join(runDir, "logs"));
   copyFileSync(path.join(root, "bench/emitter.py"), path.join(scripts, "emitter.py"));
   cpSync(path.join(root, "python/trellis_runtime"), path.join(scripts, "trellis_runtime"), { recursive: true });
-  const launch = {
+  const prepared = {
     runId: path.basename(runDir),
     runDir,
     recipeName: "bench",
@@ -44,7 +44,7 @@ async function startBenchRun(env) {
     port: 0,
     allowOrigins: [],
   };
-  writeFileSync(path.join(runDir, "launch.json"), JSON.stringify(launch));
+  writeFileSync(path.join(runDir, "launch.json"), JSON.stringify(prepared));
   const child = spawn(process.execPath, [path.join(root, "dist/src/supervisor-main.js"), runDir], {
     env: { ...process.env, ...env, TRELLIS_LOG_LEVEL: "warn" },
     stdio: "inherit",

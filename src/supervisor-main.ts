@@ -3,7 +3,7 @@
  * `trellis run` in its own session, so closing the terminal or losing SSH does not stop training.
  */
 import { fileLogger } from "./adapters/logger.js";
-import { files, readLaunch } from "./app/launch.js";
+import { runFiles, readPreparedRun } from "./app/prepared-run.js";
 import { EXIT_CODES, startSupervisor, type Supervisor } from "./app/supervisor.js";
 
 const runDir = process.argv[2];
@@ -11,8 +11,8 @@ if (!runDir) {
   process.stderr.write("usage: supervisor-main <run-dir>\n");
   process.exit(2);
 }
-const launch = readLaunch(runDir);
-const logger = fileLogger(files(launch.runDir).log);
+const prepared = readPreparedRun(runDir);
+const logger = fileLogger(runFiles(prepared.runDir).log);
 process.on("SIGHUP", () => logger.info("SIGHUP ignored: the supervisor outlives terminals"));
 // SIGINT/SIGTERM ask for a graceful stop, like `s` in the dashboard. The handlers are in place
 // before the supervisor starts (its supervisor.json already names this process): a signal that
@@ -22,7 +22,7 @@ let stopsWhileStarting = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.on(signal, () => (supervisor ? supervisor.command("stop") : stopsWhileStarting++));
 try {
-  supervisor = await startSupervisor(launch, logger);
+  supervisor = await startSupervisor(prepared, logger);
   for (; stopsWhileStarting > 0; stopsWhileStarting--) supervisor.command("stop");
   const result = await supervisor.done;
   logger.flush();
@@ -30,7 +30,7 @@ try {
 } catch (err) {
   logger.error({ err }, "supervisor failed");
   process.stderr.write(
-    `trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${files(runDir).supervisorLog})\n`,
+    `trellis supervisor: ${(err as Error).stack ?? String(err)}\n(see ${runFiles(runDir).supervisorLog})\n`,
   );
   process.exitCode = 1;
 }

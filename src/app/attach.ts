@@ -7,7 +7,7 @@ import type { RunEvent } from "../core/events/protocol.js";
 import type { Command } from "../core/events/wire.js";
 import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { files } from "./launch.js";
+import { runFiles } from "../adapters/run-dir.js";
 import { watchSupervisorBeat } from "./supervisor-watch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 
@@ -137,7 +137,7 @@ export async function attachLive(
 
 /** Replays a run that no supervisor serves any more (finished, or its supervisor died). */
 export async function replayFinished(runDir: string, view: RunView): Promise<ViewResult> {
-  const events = await readAllEvents(files(runDir).events, (message) => (view.notice ?? warnOnStderr)(message));
+  const events = await readAllEvents(runFiles(runDir).events, (message) => (view.notice ?? warnOnStderr)(message));
   // Events before the latest run_resumed are earlier attempts: history, not the run's present.
   const attemptStart = events.findLast((e) => e.type === "run_resumed")?.seq ?? 0;
   for (const e of events) view.write(e, { history: e.seq < attemptStart });

@@ -21,7 +21,7 @@ import { fileLogger } from "../adapters/logger.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { drawPlot as draw } from "../adapters/plot.js";
-import { newRunId } from "../adapters/run-dir.js";
+import { newRunId, runFiles } from "../adapters/run-dir.js";
 import { advise, plannedPasses, readMeasurement, startOf, type Advice } from "../core/compare/advice.js";
 import { armResult, type ArmResult, type Scores } from "../core/compare/arm-result.js";
 import { CompareError } from "../core/compare/arms.js";
@@ -31,8 +31,8 @@ import type { EvaluationScores } from "../core/eval/score-summary.js";
 import { attachLive, type RunView } from "./attach.js";
 import { scoreComparison } from "./compare-scores.js";
 import { loadComparison, trainPairs, type LoadedArm, type LoadedComparison } from "./compare-arms.js";
-import { files, readLaunch, readSupervisor, writeLaunch } from "./launch.js";
-import { planResume } from "./resume.js";
+import { readPreparedRun, readSupervisor, writePreparedRun } from "./prepared-run.js";
+import { prepareResume } from "./resume.js";
 import { prepareRun, type PreparedEnvironment } from "./prepare-run.js";
 import { checkModelAvailable } from "./check-model.js";
 import { startSupervisor, type FinalStatus } from "./supervisor.js";
@@ -150,10 +150,10 @@ async function runArm(
   save: () => void,
   log: ReturnType<typeof fileLogger>,
 ): Promise<FinalStatus> {
-  let launch;
+  let prepared;
   if (entry.runId) {
     const runDir = path.join(o.runsDir, entry.runId);
-    const events = await readAllEvents(files(runDir).events).catch(() => []);
+    const events = await readAllEvents(runFiles(runDir).events).catch(() => []);
     if (
       events.some((e) => e.type === "run_end" && e.status === "finished") &&
       !events.some((e) => e.type === "run_resumed" && e.seq > events.findLast((x) => x.type === "run_end")!.seq)
@@ -167,29 +167,29 @@ async function runArm(
       );
     // compare checked the arm's recipe text itself (it differs from the file by the comparison's
     // settings); the environment lock is still checked here.
-    if (lockSha256() !== readLaunch(runDir).lockSha256)
+    if (lockSha256() !== readPreparedRun(runDir).lockSha256)
       throw new CompareError(
         `not resuming arm ${arm.name}: the environment lock (python/requirements.lock) changed since its run started`,
       );
-    const resumed = await planResume(runDir, { force: true });
-    launch = { ...resumed, notices: resumed.notices.filter((n) => n.code !== "resume_forced") };
-    writeLaunch(launch);
+    const resumed = await prepareResume(runDir, { force: true });
+    prepared = { ...resumed, notices: resumed.notices.filter((n) => n.code !== "resume_forced") };
+    writePreparedRun(prepared);
     o.say(`arm ${arm.name}: resuming ${entry.runId}`);
   } else {
-    const prepared = await prepareRun({
+    const fresh = await prepareRun({
       recipeFile: arm.path,
       recipeText: arm.text,
       runsDir: o.runsDir,
       environment: o.environment,
     });
-    entry.runId = prepared.runId;
+    entry.runId = fresh.runId;
     save();
-    await prepared.manifestWritten;
-    launch = prepared;
+    await fresh.manifestWritten;
+    prepared = fresh;
     o.say(`arm ${arm.name}: ${prepared.runId}`);
   }
-  log.info({ arm: arm.name, run: launch.runId }, "arm starts");
-  const supervisor = await startSupervisor(launch, fileLogger(files(launch.runDir).log));
+  log.info({ arm: arm.name, run: prepared.runId }, "arm starts");
+  const supervisor = await startSupervisor(prepared, fileLogger(runFiles(prepared.runDir).log));
   await attachLive({ url: supervisor.url, token: supervisor.token }, await o.view(), o.interrupt);
   const done = await supervisor.done;
   log.info({ arm: arm.name, status: done.status }, "arm ended");
@@ -254,7 +254,7 @@ async function finish(
   const arms: Array<ArmResult & { file: string }> = [];
   for (const [i, arm] of comparison.arms.entries()) {
     const runDir = path.join(o.runsDir, record.arms[i]!.runId!);
-    arms.push({ ...armResult(arm.name, await readAllEvents(files(runDir).events)), file: arm.file });
+    arms.push({ ...armResult(arm.name, await readAllEvents(runFiles(runDir).events)), file: arm.file });
   }
   const baseline = arms[0]!.baseline;
   const advice = adviceFor(comparison);

@@ -17,12 +17,12 @@ import { runEvalProcess } from "../adapters/eval-process.js";
 import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
 import { PYTHON_DIR, TRELLIS_VERSION } from "../adapters/package-files.js";
-import { specFile } from "../adapters/run-dir.js";
+import { runFiles, specFile } from "../adapters/run-dir.js";
 import { TrellisError } from "../core/errors.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { parsePrompts } from "../core/eval/prompts.js";
 import { evalMarkdown, judgePairs, type EvalResult, type JudgeRecord, type PairVerdicts } from "../core/eval/report.js";
-import { files, readLaunch } from "./launch.js";
+import { readPreparedRun } from "./prepared-run.js";
 import { recordEvaluation } from "./manifest.js";
 
 /** Refused before any work (no judge, no prompts, nothing to compare): exit code 2. */
@@ -66,7 +66,8 @@ export interface EvalOutcome {
 /** A model to answer now: a folder or Hub name, or a stage spec whose model block says which. */
 export type ModelSource = string | { spec: string };
 
-interface Plan {
+/** What one `trellis eval` compares, worked out before any model answers. */
+interface EvalSetup {
   title: string;
   runDir: string | null;
   out: string;
@@ -80,17 +81,17 @@ interface Plan {
 }
 
 export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
-  const plan = await planEval(o);
-  if (o.maxNewTokens !== undefined && !Object.keys(plan.toAnswer).length)
+  const setup = await prepareEval(o);
+  if (o.maxNewTokens !== undefined && !Object.keys(setup.toAnswer).length)
     o.say("--max-new-tokens applies to answers generated now; the run's recorded answers are used as they are");
   const judged = await judgeModels({
-    out: plan.out,
-    models: plan.models,
-    prompts: plan.prompts,
-    given: plan.given,
-    toAnswer: plan.toAnswer,
-    pairs: plan.pairs,
-    maxNewTokens: plan.maxNewTokens,
+    out: setup.out,
+    models: setup.models,
+    prompts: setup.prompts,
+    given: setup.given,
+    toAnswer: setup.toAnswer,
+    pairs: setup.pairs,
+    maxNewTokens: setup.maxNewTokens,
     judge: o.judge,
     judgePromptFile: o.judgePromptFile,
     seed: o.seed,
@@ -98,22 +99,22 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     say: o.say,
     signal: o.signal,
   });
-  const report = path.join(plan.out, "report.md");
-  writeTextFile(report, evalMarkdown(judged.result, plan.title));
+  const report = path.join(setup.out, "report.md");
+  writeTextFile(report, evalMarkdown(judged.result, setup.title));
   const record = {
     ...judged.record,
-    target: plan.runDir ? path.basename(plan.runDir) : o.target,
+    target: setup.runDir ? path.basename(setup.runDir) : o.target,
     prompts_file: o.promptsFile ? path.resolve(o.promptsFile) : null,
   };
   writeTextFile(
-    path.join(plan.out, "eval.json"),
+    path.join(setup.out, "eval.json"),
     `${JSON.stringify({ sections: ["answers", "judge"], ...judged.result, manifest: record }, null, 2)}\n`,
   );
-  if (plan.runDir) {
+  if (setup.runDir) {
     const { judge_prompt: prompt, ...rest } = record;
-    recordEvaluation(plan.runDir, { dir: plan.out, ...rest, judge_prompt_sha256: prompt.sha256 });
+    recordEvaluation(setup.runDir, { dir: setup.out, ...rest, judge_prompt_sha256: prompt.sha256 });
   }
-  return { dir: plan.out, report, result: judged.result };
+  return { dir: setup.out, report, result: judged.result };
 }
 
 export interface JudgeModelsInput {
@@ -221,7 +222,7 @@ export interface EvalRecord {
   python: string;
 }
 
-async function planEval(o: EvalOptions): Promise<Plan> {
+async function prepareEval(o: EvalOptions): Promise<EvalSetup> {
   const prompts = o.promptsFile ? parsePrompts(readPromptsFile(o.promptsFile), o.promptsFile) : null;
   const folder = path.resolve(o.target);
   if (fileExists(path.join(folder, "config.json")) || fileExists(path.join(folder, "adapter_config.json"))) {
@@ -245,18 +246,18 @@ async function planEval(o: EvalOptions): Promise<Plan> {
       maxNewTokens: o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS,
     };
   }
-  return planRun(o, o.findRun(o.runsDir, o.target), prompts);
+  return prepareRunEval(o, o.findRun(o.runsDir, o.target), prompts);
 }
 
-async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null): Promise<Plan> {
-  const launch = readLaunch(runDir);
-  const events = await readAllEvents(files(runDir).events);
-  const stages = launch.stages.map((s) => s.id);
+async function prepareRunEval(o: EvalOptions, runDir: string, prompts: string[] | null): Promise<EvalSetup> {
+  const prepared = readPreparedRun(runDir);
+  const events = await readAllEvents(runFiles(runDir).events);
+  const stages = prepared.stages.map((s) => s.id);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e.path] as const] : [])));
   const done = stages.filter((s) => saved.has(s));
   if (!done.length)
     throw new EvalRefused(
-      `no stage of ${launch.runId} has finished: nothing to evaluate yet (trellis attach ${launch.runId})`,
+      `no stage of ${prepared.runId} has finished: nothing to evaluate yet (trellis attach ${prepared.runId})`,
     );
   const models = [
     { name: "start", source: "the starting model" },
@@ -269,14 +270,14 @@ async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null)
     ...done.slice(0, -1).map((s) => [last, s] as [string, string]),
   ];
   const base = {
-    title: `trellis eval: ${launch.runId}`,
+    title: `trellis eval: ${prepared.runId}`,
     runDir,
     out: path.resolve(o.out ?? path.join(runDir, "eval")),
     models,
     pairs,
   };
   if (prompts) {
-    const firstSpec = specFile(runDir, launch.stages[0]!.script);
+    const firstSpec = specFile(runDir, prepared.stages[0]!.script);
     return {
       ...base,
       prompts,
@@ -288,7 +289,7 @@ async function planRun(o: EvalOptions, runDir: string, prompts: string[] | null)
   const recorded = recordedAnswers(events, done);
   if (!recorded)
     throw new EvalRefused(
-      `${launch.runId} recorded no generations before and after every stage (its recipe has no generations block): give the prompts with --prompts FILE`,
+      `${prepared.runId} recorded no generations before and after every stage (its recipe has no generations block): give the prompts with --prompts FILE`,
     );
   return { ...base, prompts: recorded.prompts, given: recorded.answers, toAnswer: {}, maxNewTokens: 0 };
 }

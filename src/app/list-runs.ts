@@ -4,7 +4,7 @@ import type { RunEvent } from "../core/events/protocol.js";
 import { decodeEventLine, warnOnStderr } from "../adapters/event-file.js";
 import { listRunDirNames, readEventLines, runDirTime, runFiles } from "../adapters/run-dir.js";
 import { initialState, reduce, type RunState } from "../core/run/state.js";
-import { processAlive, readSupervisor } from "./launch.js";
+import { processAlive, readSupervisor } from "./prepared-run.js";
 import { TrellisError } from "../core/errors.js";
 import { foldOpenStall, type OpenStall } from "../core/health/stall-alert.js";
 import { SUPERVISOR_SILENT_S, supervisorBeatAge } from "../adapters/supervisor-beat.js";

@@ -8,7 +8,8 @@ import path from "node:path";
 import { readAllEvents } from "../adapters/event-file.js";
 import { runMergeProcess } from "../adapters/merge-process.js";
 import { EnvironmentError } from "../adapters/venv/errors.js";
-import { files, readLaunch } from "./launch.js";
+import { runFiles } from "../adapters/run-dir.js";
+import { readPreparedRun } from "./prepared-run.js";
 import { TrellisError } from "../core/errors.js";
 
 /** A merge that cannot be done (no such stage, a full model, not finished): exit code 2. */
@@ -35,26 +36,26 @@ export interface MergeChoice {
 
 /** The stage to merge: `stage` when given, else the last stage that saved an adapter. */
 export async function chooseMergeStage(runDir: string, stage?: string): Promise<MergeChoice> {
-  const launch = readLaunch(runDir);
-  const events = await readAllEvents(files(runDir).events);
+  const prepared = readPreparedRun(runDir);
+  const events = await readAllEvents(runFiles(runDir).events);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e] as const] : [])));
-  const ids = launch.stages.map((s) => s.id);
+  const ids = prepared.stages.map((s) => s.id);
   const choose = (id: string) => {
-    const s = launch.stages.find((x) => x.id === id)!;
+    const s = prepared.stages.find((x) => x.id === id)!;
     const event = saved.get(id)!;
     return { stage: id, spec: path.join(runDir, "scripts", s.script.replace(/\.py$/, ".json")), adapter: event.path };
   };
   if (stage !== undefined) {
     if (!ids.includes(stage))
-      throw new MergeRefused(`${launch.runId} has no stage '${stage}' (stages: ${ids.join(", ")})`);
+      throw new MergeRefused(`${prepared.runId} has no stage '${stage}' (stages: ${ids.join(", ")})`);
     const event = saved.get(stage);
     if (!event)
       throw new MergeRefused(
-        `stage '${stage}' of ${launch.runId} has not saved its result (it did not finish): finish it first (trellis resume ${launch.runId})`,
+        `stage '${stage}' of ${prepared.runId} has not saved its result (it did not finish): finish it first (trellis resume ${prepared.runId})`,
       );
     if (!event.adapter)
       throw new MergeRefused(
-        `stage '${stage}' of ${launch.runId} trained the full model (no peft block): its output ${event.path} is already a full model, nothing to merge`,
+        `stage '${stage}' of ${prepared.runId} trained the full model (no peft block): its output ${event.path} is already a full model, nothing to merge`,
       );
     return choose(stage);
   }
@@ -63,8 +64,8 @@ export async function chooseMergeStage(runDir: string, stage?: string): Promise<
     const any = ids.some((id) => saved.has(id));
     throw new MergeRefused(
       any
-        ? `no stage of ${launch.runId} trained a LoRA adapter: its outputs are full models already, nothing to merge`
-        : `no stage of ${launch.runId} has finished: nothing to merge yet`,
+        ? `no stage of ${prepared.runId} trained a LoRA adapter: its outputs are full models already, nothing to merge`
+        : `no stage of ${prepared.runId} has finished: nothing to merge yet`,
     );
   }
   return choose(last);
@@ -75,11 +76,11 @@ export async function mergeRun(
   options: { stage?: string; out?: string; signal?: AbortSignal } = {},
 ): Promise<{ stage: string; merged: string; log: string }> {
   const choice = await chooseMergeStage(runDir, options.stage);
-  const launch = readLaunch(runDir);
+  const prepared = readPreparedRun(runDir);
   const log = path.join(runDir, "logs", `merge-${choice.stage}.stderr.log`);
   const out = options.out ? path.resolve(options.out) : undefined;
   const result = await runMergeProcess({
-    python: launch.python,
+    python: prepared.python,
     scriptsDir: path.join(runDir, "scripts"),
     spec: choice.spec,
     out,
@@ -88,7 +89,7 @@ export async function mergeRun(
   });
   if (!result.pythonFound) {
     throw new EnvironmentError(
-      `the environment this run used is gone (${launch.python}): set it up again (trellis env setup, with the run's extras) and retry`,
+      `the environment this run used is gone (${prepared.python}): set it up again (trellis env setup, with the run's extras) and retry`,
     );
   }
   if (result.exitCode !== 0 || !result.merged) {

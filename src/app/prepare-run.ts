@@ -13,7 +13,7 @@ import { lockSha256, TRELLIS_VERSION } from "../adapters/package-files.js";
 import { copySourceConfig, createRunDir, writePlanFile, writeRecipeCopies, writeScripts } from "../adapters/run-dir.js";
 import { lockRunDir } from "../adapters/run-lock.js";
 import { isLoopback } from "../adapters/ws-server.js";
-import { writeLaunch, type Launch } from "./launch.js";
+import { writePreparedRun, type PreparedRun } from "./prepared-run.js";
 import { importIfForeign } from "./import.js";
 import { checkRecipePackages, extraRecords } from "./extras.js";
 import { displayPath, loadRecipe, type LoadedRecipe } from "./load-recipe.js";
@@ -65,11 +65,11 @@ function withLocalModelFolder(resolved: ResolvedRecipe): ResolvedRecipe {
 
 /** What a run says as it starts: the planner's notices, a config imported on the fly, remote code. */
 function startNotices(
-  planned: Launch["notices"],
+  planned: PreparedRun["notices"],
   recipeFile: string,
   imported: { format: string } | undefined,
   loaded: LoadedRecipe,
-): Launch["notices"] {
+): PreparedRun["notices"] {
   const notices = [...planned];
   if (imported) {
     notices.push({
@@ -86,7 +86,7 @@ function startNotices(
   return notices;
 }
 
-export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifestWritten: Promise<void> }> {
+export async function prepareRun(o: PrepareOptions): Promise<PreparedRun & { manifestWritten: Promise<void> }> {
   // A TRL, alignment-handbook, axolotl or LLaMA-Factory config runs as is, imported on the fly.
   const imported = o.recipeText === undefined ? await importIfForeign(o.recipeFile, o.trlVersion) : undefined;
   // Validate first: a bad recipe or data file leaves no run directory behind.
@@ -135,7 +135,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
 
   if (imported) copySourceConfig(runDir.dir, o.recipeFile);
   const notices = startNotices(planned.notices, o.recipeFile, imported, loaded);
-  const launch: Launch = {
+  const prepared: PreparedRun = {
     runId: runDir.id,
     runDir: runDir.dir,
     recipeName: loaded.recipe.name,
@@ -156,7 +156,7 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
       planned.plans.flatMap((p) => (p.kind === "planned" ? [[p.stage, p.plan.margin]] : [])),
     ),
   };
-  writeLaunch(launch);
+  writePreparedRun(prepared);
   // The manifest's facts (packages, git state, GPUs) take a few hundred ms of subprocesses: they
   // are gathered while the supervisor and the first stage start. Callers await manifestWritten.
   const manifestWritten = writeInitialManifest({
@@ -167,13 +167,13 @@ export async function prepareRun(o: PrepareOptions): Promise<Launch & { manifest
     rendered,
     python: env.python,
     venv: env.dir,
-    lockSha256: launch.lockSha256,
+    lockSha256: prepared.lockSha256,
     extras: extraRecords(extras),
     batchPlans: planned.plans,
     launch: launchRecord(distributed, rendered),
   });
   manifestWritten.catch(() => {}); // reported where it is awaited
-  return { ...launch, manifestWritten };
+  return { ...prepared, manifestWritten };
 }
 
 /** Under Slurm: its nodes, one process per GPU of each (one on a CPU allocation). */

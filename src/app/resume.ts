@@ -8,9 +8,9 @@ import { readAllEvents } from "../adapters/event-file.js";
 import { sha256Text } from "../adapters/hash.js";
 import { lockSha256 } from "../adapters/package-files.js";
 import { readTextIfExists } from "../adapters/recipe-files.js";
-import { readSpecFile, removeStaleSupervisorFiles, specFile, writeSpecFile } from "../adapters/run-dir.js";
+import { readSpecFile, removeStaleSupervisorFiles, runFiles, specFile, writeSpecFile } from "../adapters/run-dir.js";
 import { lockRunDir, RunLockHeld } from "../adapters/run-lock.js";
-import { files, readLaunch, readSupervisor, writeLaunch, type Launch } from "./launch.js";
+import { readPreparedRun, readSupervisor, writePreparedRun, type PreparedRun } from "./prepared-run.js";
 import { portablePath, specPath } from "../core/render/spec-paths.js";
 import { TrellisError } from "../core/errors.js";
 
@@ -18,10 +18,10 @@ export class ResumeError extends TrellisError {
   override readonly exitCode = 2;
 }
 
-export async function planResume(runDir: string, options: { force?: boolean } = {}): Promise<Launch> {
-  const launch = readLaunch(runDir);
+export async function prepareResume(runDir: string, options: { force?: boolean } = {}): Promise<PreparedRun> {
+  const prepared = readPreparedRun(runDir);
   try {
-    lockRunDir(runDir, launch.python, "resume"); // before anything is written; held until the run ends
+    lockRunDir(runDir, prepared.python, "resume"); // before anything is written; held until the run ends
   } catch (err) {
     if (!(err instanceof RunLockHeld)) throw err;
     throw new ResumeError(
@@ -34,16 +34,16 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     );
   removeStaleSupervisorFiles(runDir); // a supervisor killed with -9 left them: never trusted
   // A damaged line is passed over here and named by the replay the resumed run's view shows.
-  const events = await readAllEvents(files(runDir).events, () => {});
+  const events = await readAllEvents(runFiles(runDir).events, () => {});
   const finished = new Set(events.flatMap((e) => (e.type === "stage_end" && e.status === "finished" ? [e.stage] : [])));
-  const next = launch.stages.find((s) => !finished.has(s.id));
-  if (!next) throw new ResumeError(`every stage of ${launch.runId} finished: nothing to resume`);
+  const next = prepared.stages.find((s) => !finished.has(s.id));
+  if (!next) throw new ResumeError(`every stage of ${prepared.runId} finished: nothing to resume`);
 
   const changed: string[] = [];
-  const recipeNow = readTextIfExists(launch.recipeFile);
-  if (recipeNow !== undefined && sha256Text(recipeNow) !== launch.recipeSha256)
-    changed.push(`the recipe ${launch.recipeFile} changed since the run started`);
-  if (lockSha256() !== launch.lockSha256)
+  const recipeNow = readTextIfExists(prepared.recipeFile);
+  if (recipeNow !== undefined && sha256Text(recipeNow) !== prepared.recipeSha256)
+    changed.push(`the recipe ${prepared.recipeFile} changed since the run started`);
+  if (lockSha256() !== prepared.lockSha256)
     changed.push("the environment lock (python/requirements.lock) changed since the run started");
   if (changed.length && !options.force)
     throw new ResumeError(`not resuming: ${changed.join("; ")}. The checkpoint may not match; --force resumes anyway.`);
@@ -53,7 +53,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
     throw new ResumeError(
       `${specFile(runDir, next.script)}: args.output_dir is missing: the stage's output cannot be found`,
     );
-  const notices: Launch["notices"] = changed.map((message) => ({
+  const notices: PreparedRun["notices"] = changed.map((message) => ({
     code: "resume_forced",
     message: `resuming anyway: ${message}`,
   }));
@@ -72,7 +72,7 @@ export async function planResume(runDir: string, options: { force?: boolean } = 
   else delete spec.resume_from_checkpoint;
   writeSpecFile(runDir, next.script, spec);
 
-  const resumed: Launch = { ...launch, notices, resume: { stage: next.id, checkpoint: chosen?.path ?? null } };
-  writeLaunch(resumed);
+  const resumed: PreparedRun = { ...prepared, notices, resume: { stage: next.id, checkpoint: chosen?.path ?? null } };
+  writePreparedRun(resumed);
   return resumed;
 }

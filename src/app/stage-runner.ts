@@ -22,7 +22,7 @@ import { runSlurmStage } from "../adapters/slurm-job.js";
 import { channelFiles, slurmDir } from "../adapters/slurm-files.js";
 import { now, type EventBus } from "./event-bus.js";
 import { diagnoseStage, failureReason, type FailedRank, type StageError } from "./failure.js";
-import { type Launch } from "./launch.js";
+import { type PreparedRun } from "./prepared-run.js";
 import { watchStalls } from "./stall-watch.js";
 
 /** Trainer output forwarded as events, per second; the rest is only in the log files. */
@@ -30,8 +30,8 @@ const OUTPUT_LINES_PER_SECOND = 50;
 /** How often a launched stage's rank heartbeats are read for a stalled collective. */
 const HANG_POLL_MS = 2_000;
 
-type LaunchStage = Launch["stages"][number];
-type Distributed = NonNullable<Launch["distributed"]>;
+type PreparedStage = PreparedRun["stages"][number];
+type Distributed = NonNullable<PreparedRun["distributed"]>;
 
 export interface StageOutcome {
   status: "finished" | "failed" | "stopped";
@@ -66,22 +66,22 @@ class StageFacts {
 }
 
 export async function runStage(
-  s: LaunchStage,
-  launch: Launch,
+  s: PreparedStage,
+  prepared: PreparedRun,
   bus: EventBus,
   logger: Logger,
   hooks: StageRunHooks,
 ): Promise<StageOutcome> {
   logger.info({ stage: s.id, script: s.script }, "stage starting");
-  const d = launch.distributed;
-  announceLaunch(s, launch, bus);
+  const d = prepared.distributed;
+  announceLaunch(s, prepared, bus);
   const facts = new StageFacts();
   let handle: StageHandle | undefined;
   // A Slurm job may wait in the queue for hours: silence there is not a stall.
   const stall = d?.slurm ? undefined : watchStalls(s.id, bus);
-  const hang = d ? watchHang(s.id, d, launch.runDir, facts, bus, logger, () => handle) : undefined;
+  const hang = d ? watchHang(s.id, d, prepared.runDir, facts, bus, logger, () => handle) : undefined;
   const options: StageProcessOptions = {
-    ...processOptions(s, launch),
+    ...processOptions(s, prepared),
     onEvent: (event: StageEvent) => {
       if (stall?.observe(event)) return; // a heartbeat: noted, not recorded
       facts.observe(event);
@@ -97,11 +97,11 @@ export async function runStage(
       hooks.onStart(h);
     },
   };
-  const result = d?.slurm ? await runSlurm(s.id, launch.runDir, options, bus) : await runStageProcess(options);
+  const result = d?.slurm ? await runSlurm(s.id, prepared.runDir, options, bus) : await runStageProcess(options);
   hang?.stop();
   stall?.stop();
-  const rank = d ? rankFailure(s.id, launch.runDir, d, result, facts) : undefined;
-  return endStage(s, launch, bus, logger, {
+  const rank = d ? rankFailure(s.id, prepared.runDir, d, result, facts) : undefined;
+  return endStage(s, prepared, bus, logger, {
     result,
     facts,
     rank,
@@ -111,9 +111,9 @@ export async function runStage(
 }
 
 /** Said before Python starts: how many processes, and the batch one optimizer step sees. */
-function announceLaunch(s: LaunchStage, launch: Launch, bus: EventBus): void {
-  const d = launch.distributed;
-  const spec = readSpecFile(launch.runDir, s.script);
+function announceLaunch(s: PreparedStage, prepared: PreparedRun, bus: EventBus): void {
+  const d = prepared.distributed;
+  const spec = readSpecFile(prepared.runDir, s.script);
   bus.emit({
     type: "notice",
     time: now(),
@@ -125,26 +125,26 @@ function announceLaunch(s: LaunchStage, launch: Launch, bus: EventBus): void {
 
 /** The process's files, environment and launcher, without the event handlers. */
 function processOptions(
-  s: LaunchStage,
-  launch: Launch,
+  s: PreparedStage,
+  prepared: PreparedRun,
 ): Omit<StageProcessOptions, "onEvent" | "onInvalid" | "onOutput" | "onStart"> {
-  const d = launch.distributed;
-  const scripts = runFiles(launch.runDir).scripts;
+  const d = prepared.distributed;
+  const scripts = runFiles(prepared.runDir).scripts;
   const script = path.join(scripts, s.script);
-  const logs = stageLogFiles(launch.runDir, s.id);
+  const logs = stageLogFiles(prepared.runDir, s.id);
   return {
-    python: launch.python,
+    python: prepared.python,
     script,
     cwd: scripts,
     // wandb writes its run folder into the working directory (scripts/) unless told: keep it beside the run's logs.
-    env: process.env.WANDB_DIR ? {} : { WANDB_DIR: launch.runDir },
+    env: process.env.WANDB_DIR ? {} : { WANDB_DIR: prepared.runDir },
     stdoutFile: logs.stdout,
     stderrFile: logs.stderr,
     launcher:
       d && !d.slurm
         ? launcherOptions(d, {
-            runDir: launch.runDir,
-            rendezvousId: `${launch.recipeName}-${s.id}`,
+            runDir: prepared.runDir,
+            rendezvousId: `${prepared.recipeName}-${s.id}`,
             stage: s.id,
             script,
             profileFile: d.profileFile,
@@ -247,7 +247,7 @@ interface StageEnd {
 }
 
 /** The stage's status and reason, recorded with its diagnosis as `diagnosis` and `stage_end` events. */
-function endStage(s: LaunchStage, launch: Launch, bus: EventBus, logger: Logger, end: StageEnd): StageOutcome {
+function endStage(s: PreparedStage, prepared: PreparedRun, bus: EventBus, logger: Logger, end: StageEnd): StageOutcome {
   const { result, facts, hang } = end;
   const ok = result.exitCode === 0 && !result.stopped && !hang;
   const status = ok ? "finished" : result.stopped ? "stopped" : "failed";
@@ -255,7 +255,7 @@ function endStage(s: LaunchStage, launch: Launch, bus: EventBus, logger: Logger,
     ok || hang
       ? undefined
       : end.diskFull
-        ? diskFullDiagnosis(end.diskFull, launch.runId)
+        ? diskFullDiagnosis(end.diskFull, prepared.runId)
         : diagnoseStage(s, result, facts.error, { lastLoss: facts.lastLoss });
   const reason = ok
     ? null

@@ -5,7 +5,7 @@
  */
 import type { RunEvent } from "../core/events/protocol.js";
 import { SUPERVISOR_BEAT_S, SUPERVISOR_SILENT_S, supervisorBeatAge } from "../adapters/supervisor-beat.js";
-import { readSupervisor } from "./launch.js";
+import { readSupervisor } from "./prepared-run.js";
 
 export const SUPERVISOR_SILENT_CODE = "supervisor_not_responding";
 export const SUPERVISOR_BACK_CODE = "supervisor_responding";

@@ -17,7 +17,7 @@ import { TRELLIS_VERSION } from "../adapters/package-files.js";
 import { createToken, removeSupervisorFile, runFiles, writeSupervisorFile } from "../adapters/run-dir.js";
 import { startEventServer, type EventServer } from "../adapters/ws-server.js";
 import { now, type EventBus } from "./event-bus.js";
-import { type Launch } from "./launch.js";
+import { type PreparedRun } from "./prepared-run.js";
 import { finalizeManifest } from "./manifest.js";
 import { beatSupervisor } from "../adapters/supervisor-beat.js";
 import { CommandPolicy } from "./command-policy.js";
@@ -39,7 +39,7 @@ export interface Supervisor {
 }
 
 interface RunParts {
-  launch: Launch;
+  prepared: PreparedRun;
   logger: Logger;
   sink: RunSink;
   bus: EventBus;
@@ -48,11 +48,11 @@ interface RunParts {
   server: EventServer;
 }
 
-export async function startSupervisor(launch: Launch, logger: Logger): Promise<Supervisor> {
-  const f = runFiles(launch.runDir);
+export async function startSupervisor(prepared: PreparedRun, logger: Logger): Promise<Supervisor> {
+  const f = runFiles(prepared.runDir);
   // A full disk: the events are held, the trainer stopped, the reserve freed to record the end.
-  const disk = new DiskGuard(launch.runDir, logger);
-  const sink = await RunSink.open(f.events, launch.resume !== undefined, logger, (err, writing) => {
+  const disk = new DiskGuard(prepared.runDir, logger);
+  const sink = await RunSink.open(f.events, prepared.resume !== undefined, logger, (err, writing) => {
     const facts = disk.filled(err, f.events, writing);
     if (!facts) return;
     bus.emit({
@@ -65,13 +65,13 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
   });
   const bus = sink.bus;
   const policy = new CommandPolicy(bus, logger);
-  const token = createToken(launch.runDir);
+  const token = createToken(prepared.runDir);
   const server = await startEventServer({
-    host: launch.host,
-    port: launch.port,
+    host: prepared.host,
+    port: prepared.port,
     token,
-    allowOrigins: launch.allowOrigins,
-    runId: launch.runId,
+    allowOrigins: prepared.allowOrigins,
+    runId: prepared.runId,
     eventsFile: f.events,
     index: sink.index,
     lastSeq: () => sink.current.lastSeq,
@@ -81,20 +81,25 @@ export async function startSupervisor(launch: Launch, logger: Logger): Promise<S
     logger,
   });
   sink.broadcastTo(server);
-  if (launch.resume) {
+  if (prepared.resume) {
     // Before supervisor.json exists, so no viewer can take the previous run_end for the last word.
-    bus.emit({ type: "run_resumed", time: now(), stage: launch.resume.stage, checkpoint: launch.resume.checkpoint });
+    bus.emit({
+      type: "run_resumed",
+      time: now(),
+      stage: prepared.resume.stage,
+      checkpoint: prepared.resume.checkpoint,
+    });
   }
-  const stopBeat = beatSupervisor(launch.runDir); // viewers tell a stopped supervisor by its silence
-  writeSupervisorFile(launch.runDir, {
+  const stopBeat = beatSupervisor(prepared.runDir); // viewers tell a stopped supervisor by its silence
+  writeSupervisorFile(prepared.runDir, {
     pid: process.pid,
     url: server.url,
-    host: launch.host,
+    host: prepared.host,
     port: server.port,
     startedAt: Date.now(),
   });
   logger.info({ url: server.url }, "supervisor listening");
-  const parts: RunParts = { launch, logger, sink, bus, policy, disk, server };
+  const parts: RunParts = { prepared, logger, sink, bus, policy, disk, server };
   const done = runStages(parts).then(async (end) => {
     await endRun(parts, end);
     stopBeat();
@@ -110,14 +115,14 @@ interface RunEnd {
 }
 
 /** The run's opening events, then its stages one after another until one does not finish. */
-async function runStages({ launch, logger, bus, policy, disk }: RunParts): Promise<RunEnd> {
+async function runStages({ prepared, logger, bus, policy, disk }: RunParts): Promise<RunEnd> {
   let runningStage: string | undefined;
-  const stopGpu = watchGpus(launch, bus, () => runningStage);
-  if (!launch.resume) announceRun(launch, bus);
-  for (const n of launch.notices) bus.emit({ type: "notice", time: now(), ...n });
-  const todo = launch.resume
-    ? launch.stages.slice(launch.stages.findIndex((s) => s.id === launch.resume!.stage))
-    : launch.stages;
+  const stopGpu = watchGpus(prepared, bus, () => runningStage);
+  if (!prepared.resume) announceRun(prepared, bus);
+  for (const n of prepared.notices) bus.emit({ type: "notice", time: now(), ...n });
+  const todo = prepared.resume
+    ? prepared.stages.slice(prepared.stages.findIndex((s) => s.id === prepared.resume!.stage))
+    : prepared.stages;
   let end: RunEnd = { status: "finished", reason: null };
   for (const s of todo) {
     if (policy.stopping) break;
@@ -126,7 +131,7 @@ async function runStages({ launch, logger, bus, policy, disk }: RunParts): Promi
       break;
     }
     runningStage = s.id;
-    const outcome = await runStage(s, launch, bus, logger, {
+    const outcome = await runStage(s, prepared, bus, logger, {
       onStart: (h) => {
         policy.started(h);
         if (disk.facts) h.kill("SIGTERM");
@@ -146,12 +151,12 @@ async function runStages({ launch, logger, bus, policy, disk }: RunParts): Promi
 }
 
 /** GPU samples as events, and one notice per stage whose memory headroom runs low. */
-function watchGpus(launch: Launch, bus: EventBus, runningStage: () => string | undefined): () => void {
+function watchGpus(prepared: PreparedRun, bus: EventBus, runningStage: () => string | undefined): () => void {
   const warned = new Set<string>();
   return sampleGpus((gpus) => {
     bus.emit({ type: "gpu", time: now(), gpus });
     const stage = runningStage();
-    const margin = stage ? launch.plannedMargins?.[stage] : undefined;
+    const margin = stage ? prepared.plannedMargins?.[stage] : undefined;
     const low = margin !== undefined ? lowHeadroom(gpus, margin) : null;
     if (low && stage && !warned.has(stage)) {
       warned.add(stage);
@@ -167,27 +172,27 @@ function watchGpus(launch: Launch, bus: EventBus, runningStage: () => string | u
 }
 
 /** A new run's first events: what runs, and in which environment. */
-function announceRun(launch: Launch, bus: EventBus): void {
+function announceRun(prepared: PreparedRun, bus: EventBus): void {
   bus.emit({
     type: "run_start",
     time: now(),
-    run_id: launch.runId,
-    recipe: launch.recipeName,
-    run_dir: launch.runDir,
-    stages: launch.stages.map((s) => ({ id: s.id, trainer: s.trainer })),
+    run_id: prepared.runId,
+    recipe: prepared.recipeName,
+    run_dir: prepared.runDir,
+    stages: prepared.stages.map((s) => ({ id: s.id, trainer: s.trainer })),
     trellis_version: TRELLIS_VERSION,
   });
   bus.emit({
     type: "environment",
     time: now(),
-    python: launch.python,
-    venv: launch.venv,
-    installed: launch.installed,
+    python: prepared.python,
+    venv: prepared.venv,
+    installed: prepared.installed,
   });
 }
 
 /** The manifest finished and run_end recorded, through a full disk if need be. */
-async function endRun({ launch, logger, sink, bus, disk }: RunParts, { status, reason }: RunEnd): Promise<void> {
+async function endRun({ prepared, logger, sink, bus, disk }: RunParts, { status, reason }: RunEnd): Promise<void> {
   const settleDisk = () => {
     if (!sink.isFull()) return;
     disk.release();
@@ -196,7 +201,7 @@ async function endRun({ launch, logger, sink, bus, disk }: RunParts, { status, r
   settleDisk();
   const fold = sink.current;
   await finalizeManifest(
-    launch.runDir,
+    prepared.runDir,
     fold.provenance,
     { status, exitCode: EXIT_CODES[status] },
     averages(fold.throughput),
@@ -213,7 +218,7 @@ async function endRun({ launch, logger, sink, bus, disk }: RunParts, { status, r
   logger.info({ status, reason }, "run ended");
   // The run is over for newcomers (attach replays the file, resume may start); viewers already
   // connected get a moment to receive run_end.
-  removeSupervisorFile(launch.runDir);
+  removeSupervisorFile(prepared.runDir);
 }
 
 /** Viewers already connected get up to LINGER_MS to receive run_end and go, then the socket closes. */

@@ -1,7 +1,7 @@
 /** `trellis attach`: watch a run live, or review a finished one. */
 import path from "node:path";
 import { attachLive, exitCodeOf, replayFinished } from "../app/attach.js";
-import { readSupervisor } from "../app/launch.js";
+import { readSupervisor } from "../app/prepared-run.js";
 import { findRun } from "../app/list-runs.js";
 import { chooseView } from "../ui/choose-view.js";
 import { summaryView } from "../ui/plain-views.js";

@@ -2,7 +2,7 @@
 import path from "node:path";
 import { readAllEvents, warnOnStderr } from "../adapters/event-file.js";
 import { followRun } from "../adapters/ws-client.js";
-import { files, readSupervisor } from "../app/launch.js";
+import { runFiles, readSupervisor } from "../app/prepared-run.js";
 import { findRun } from "../app/list-runs.js";
 import type { RunEvent } from "../core/events/protocol.js";
 import { logFilter } from "../core/run/log-filter.js";
@@ -23,7 +23,7 @@ export async function logsCommand(rest: string[], help: () => number): Promise<n
   };
   const live = values.follow ? readSupervisor(dir) : undefined;
   if (!live) {
-    for (const e of await readAllEvents(files(dir).events)) print(e);
+    for (const e of await readAllEvents(runFiles(dir).events)) print(e);
     return 0;
   }
   const follower = followRun({ url: live.url, token: live.token, onEvent: print, onSkipped: warnOnStderr });

@@ -1,7 +1,7 @@
 /** `trellis ls`: the runs, one line each. */
 import path from "node:path";
 import { listRunIds, summarizeRun } from "../app/list-runs.js";
-import { clock as duration } from "../core/clock.js";
+import { clock } from "../core/clock.js";
 import { sanitise, sanitiseDeep } from "../core/text/sanitise.js";
 import { jsonLine } from "../ui/shown-event.js";
 import { parse, runsDirOf } from "./args.js";
@@ -26,7 +26,7 @@ export async function lsCommand(rest: string[], help: () => number): Promise<num
     r.failedStage && r.status !== "finished" ? `${r.status} in ${r.failedStage}` : r.status,
     r.trainers || "-",
     r.step !== null ? `${r.stage && r.trainers.includes("+") ? `${r.stage} ` : ""}${r.step}/${r.maxSteps ?? "?"}` : "-",
-    r.duration !== null ? duration(r.duration) : "-",
+    r.duration !== null ? clock(r.duration) : "-",
     r.preference !== null ? r.preference.toFixed(2) : "-",
     r.startedAt ? new Date(r.startedAt * 1000).toISOString().replace("T", " ").slice(0, 19) : "-",
     r.status === "finished" || !r.reason ? "" : cut(sanitise(r.reason), REASON_CHARS),

@@ -9,7 +9,7 @@ import { openTunnel } from "../adapters/ssh-tunnel.js";
 import { readHosts } from "../adapters/remote-hosts.js";
 import { warnOnStderr } from "../adapters/event-file.js";
 import { attachLive, exitCodeOf } from "../app/attach.js";
-import { readSupervisor } from "../app/launch.js";
+import { readSupervisor } from "../app/prepared-run.js";
 import { findRun } from "../app/list-runs.js";
 import { loadRecipe } from "../app/load-recipe.js";
 import { RemoteHost, type RemoteTarget } from "../app/remote/remote-host.js";

@@ -31,19 +31,19 @@ export async function reproduceCommand(rest: string[], help: () => number): Prom
   const recipe = recordedRecipe(original);
   if (recipe.outputDirDropped)
     say(`its models go under the reproduction's own run folder, not ${recipe.outputDirDropped} (the original's)`);
-  const launch = await prepareRun({
+  const prepared = await prepareRun({
     recipeFile: manifest.recipe.file,
     recipeText: recipe.text,
     runsDir,
     extras,
     environment: async () => env,
   });
-  await launch.manifestWritten;
+  await prepared.manifestWritten;
   // --json prints the comparison, not the event stream.
   const view = values.json ? quietView() : await chooseView(values);
-  const result = await attachLive(await startDetached(launch), view, interruptSignal());
-  const comparison = compareMetrics(await recordedEvents(original), await recordedEvents(launch.runDir));
-  const report = { original: path.basename(original), reproduction: launch.runId, changes, ...comparison };
+  const result = await attachLive(await startDetached(prepared), view, interruptSignal());
+  const comparison = compareMetrics(await recordedEvents(original), await recordedEvents(prepared.runDir));
+  const report = { original: path.basename(original), reproduction: prepared.runId, changes, ...comparison };
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   const d = comparison.first;
   say(

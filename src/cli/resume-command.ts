@@ -2,7 +2,7 @@
 import path from "node:path";
 import { attachLive, exitCodeOf } from "../app/attach.js";
 import { findRun } from "../app/list-runs.js";
-import { planResume } from "../app/resume.js";
+import { prepareResume } from "../app/resume.js";
 import { startDetached } from "../app/start-detached.js";
 import { chooseView } from "../ui/choose-view.js";
 import { onlyPositional, parse, runsDirOf } from "./args.js";
@@ -13,10 +13,10 @@ export async function resumeCommand(rest: string[], help: () => number): Promise
   const { values, positionals } = parse(rest, "resume");
   if (values.help) return help();
   const dir = findRun(path.resolve(runsDirOf(values["runs-dir"])), onlyPositional(positionals, "run id", "resume"));
-  const launch = await planResume(dir, { force: values.force });
-  if (values.detach) return printDetached(launch, await startDetached(launch));
+  const prepared = await prepareResume(dir, { force: values.force });
+  if (values.detach) return printDetached(prepared, await startDetached(prepared));
   const view = await chooseView({ ...values, resuming: true });
   const interrupt = interruptSignal();
-  const target = await startDetached(launch);
+  const target = await startDetached(prepared);
   return exitCodeOf(await attachLive(target, view, interrupt));
 }

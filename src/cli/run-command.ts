@@ -28,7 +28,7 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const warning = hostWarning(host);
   if (warning) process.stderr.write(`${warning}\n`);
 
-  const launch = await prepareRun({
+  const prepared = await prepareRun({
     recipeFile,
     runsDir: path.resolve(runsDirOf(values["runs-dir"])),
     environment: own
@@ -45,25 +45,25 @@ export async function runCommand(rest: string[], help: () => number): Promise<nu
   const interrupt = interruptSignal();
   if (values.foreground) {
     // The next run of this recipe may start its Python before it has rendered (bin/trellis.js).
-    if (!launch.distributed && !launch.slurm && launch.stages[0])
+    if (!prepared.distributed && !prepared.slurm && prepared.stages[0])
       prestart.rememberPrestart(
-        launch.recipeFile,
-        launch.python,
-        path.join(launch.runDir, "scripts", launch.stages[0].script),
+        prepared.recipeFile,
+        prepared.python,
+        path.join(prepared.runDir, "scripts", prepared.stages[0].script),
       );
     // The stage starts first; the view (the dashboard's modules) loads while Python imports.
-    const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
+    const supervisor = await startSupervisor(prepared, fileLogger(path.join(prepared.runDir, "trellis.log")));
     const view = await chooseView(values);
-    await launch.manifestWritten;
+    await prepared.manifestWritten;
     process.on("SIGTERM", () => supervisor.command("stop"));
     const result = await attachLive({ url: supervisor.url, token: supervisor.token }, view, interrupt);
     await supervisor.done;
     return exitCodeOf(result);
   }
-  const target = await startDetached(launch);
-  if (values.detach) return printDetached(launch, target);
+  const target = await startDetached(prepared);
+  if (values.detach) return printDetached(prepared, target);
   const view = await chooseView(values);
-  await launch.manifestWritten;
+  await prepared.manifestWritten;
   return exitCodeOf(await attachLive(target, view, interrupt));
 }
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { attachLive, CTRL_C_SAYS, type RunView } from "../app/attach.js";
-import { readSupervisor } from "../app/launch.js";
+import { readSupervisor } from "../app/prepared-run.js";
 import { findRun, summarizeRun } from "../app/list-runs.js";
 import { summaryView } from "../ui/plain-views.js";
 import { onlyPositional, parse, runsDirOf } from "./args.js";

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeEach, describe, it } from "node:test";
-import { readLaunch, writeLaunch, type Launch } from "../../src/app/launch.js";
-import { planResume } from "../../src/app/resume.js";
+import { readPreparedRun, writePreparedRun, type PreparedRun } from "../../src/app/prepared-run.js";
+import { prepareResume } from "../../src/app/resume.js";
 import { CHECKPOINT_MARKER } from "../../src/adapters/checkpoints.js";
 import { sha256Text } from "../../src/adapters/hash.js";
 import { lockSha256 } from "../../src/adapters/package-files.js";
@@ -43,7 +43,7 @@ describe("planning a resume", () => {
       path.join(runDir, "scripts", "stage-2-dpo.json"),
       JSON.stringify({ args: { output_dir: "../output/dpo" }, resume_from_checkpoint: "stale" }),
     );
-    const launch: Launch = {
+    const prepared: PreparedRun = {
       runId: path.basename(runDir),
       runDir,
       recipeName: "sft-dpo",
@@ -62,13 +62,13 @@ describe("planning a resume", () => {
       recipeSha256: sha256Text(RECIPE),
       lockSha256: lockSha256(),
     };
-    writeLaunch(launch);
+    writePreparedRun(prepared);
   });
 
   it("continues the unfinished stage from its newest complete checkpoint", async () => {
     checkpoint(outputDir, 4, true);
     checkpoint(outputDir, 6, false); // cut short: never loaded
-    const resumed = await planResume(runDir);
+    const resumed = await prepareResume(runDir);
     assert.deepEqual(resumed.resume, { stage: "dpo", checkpoint: path.join(outputDir, "checkpoint-4") });
     assert.deepEqual(
       resumed.notices.map((n) => n.code),
@@ -78,12 +78,12 @@ describe("planning a resume", () => {
     assert.match(resumed.notices[1]!.message, /resuming stage 'dpo' from checkpoint-4 \(step 4\)/);
     // The spec names the checkpoint relative to itself, so the run directory can move.
     assert.equal(spec().resume_from_checkpoint, "../output/dpo/checkpoint-4");
-    assert.deepEqual(readLaunch(runDir).resume, resumed.resume);
+    assert.deepEqual(readPreparedRun(runDir).resume, resumed.resume);
   });
 
   it("starts the stage again when no checkpoint is complete", async () => {
     checkpoint(outputDir, 2, false);
-    const resumed = await planResume(runDir);
+    const resumed = await prepareResume(runDir);
     assert.deepEqual(resumed.resume, { stage: "dpo", checkpoint: null });
     assert.match(resumed.notices.at(-1)!.message, /no complete checkpoint of stage 'dpo'/);
     assert.equal(spec().resume_from_checkpoint, undefined);
@@ -91,21 +91,21 @@ describe("planning a resume", () => {
 
   it("refuses a changed recipe unless forced", async () => {
     writeFileSync(recipeFile, `${RECIPE}# edited\n`);
-    await assert.rejects(planResume(runDir), {
+    await assert.rejects(prepareResume(runDir), {
       name: "ResumeError",
       message: /the recipe .* changed since the run started/,
     });
-    const forced = await planResume(runDir, { force: true });
+    const forced = await prepareResume(runDir, { force: true });
     assert.equal(forced.notices[0]!.code, "resume_forced");
     rmSync(recipeFile); // a recipe that is gone is not a changed one
-    assert.equal((await planResume(runDir)).resume?.stage, "dpo");
+    assert.equal((await prepareResume(runDir)).resume?.stage, "dpo");
   });
 
   it("refuses a run that is still running, and one with nothing left to do", async () => {
     fabricateSupervisor(runDir);
-    await assert.rejects(planResume(runDir), { name: "ResumeError", message: /is still running: attach to it/ });
+    await assert.rejects(prepareResume(runDir), { name: "ResumeError", message: /is still running: attach to it/ });
     rmSync(path.join(runDir, "supervisor.json"));
     writeFileSync(path.join(runDir, "events.jsonl"), streamLines("sft-dpo.jsonl").join("\n") + "\n");
-    await assert.rejects(planResume(runDir), { message: /every stage of .* finished: nothing to resume/ });
+    await assert.rejects(prepareResume(runDir), { message: /every stage of .* finished: nothing to resume/ });
   });
 });

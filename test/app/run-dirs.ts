@@ -1,9 +1,9 @@
-/** Run directories made by hand for the app tests: recorded event streams, launch files, supervisors. */
+/** Run directories made by hand for the app tests: recorded event streams, prepared-run records (launch.json), supervisors. */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Launch } from "../../src/app/launch.js";
-import { writeLaunch } from "../../src/app/launch.js";
+import type { PreparedRun } from "../../src/app/prepared-run.js";
+import { writePreparedRun } from "../../src/app/prepared-run.js";
 import { createRunDir, writeManifestFile } from "../../src/adapters/run-dir.js";
 import { ROOT } from "../helpers/cli.js";
 
@@ -45,12 +45,12 @@ os.fdopen(int(os.environ["TRELLIS_CONTROL_FD"])).readline()
 `;
 
 /** A run as `trellis run` leaves it for its supervisor: one stage that waits, a manifest, launch.json. */
-export function preparedRun(): Launch {
+export function preparedRun(): PreparedRun {
   const run = createRunDir(path.join(tempDir("supervisor"), "runs"), "waits");
   writeFileSync(path.join(run.scriptsDir, "stage-1-wait.py"), WAIT_FOR_COMMAND);
   writeFileSync(path.join(run.scriptsDir, "stage-1-wait.json"), JSON.stringify({ args: {} }));
   writeManifestFile(run.dir, { data: { files: [], hub: [] }, plan: [], status: "running", exit_code: null });
-  const launch: Launch = {
+  const prepared: PreparedRun = {
     runId: run.id,
     runDir: run.dir,
     recipeName: "waits",
@@ -66,6 +66,6 @@ export function preparedRun(): Launch {
     recipeSha256: "0",
     lockSha256: "0",
   };
-  writeLaunch(launch);
-  return launch;
+  writePreparedRun(prepared);
+  return prepared;
 }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readSupervisor } from "../../src/app/launch.js";
+import { readSupervisor } from "../../src/app/prepared-run.js";
 import { startDetached } from "../../src/app/start-detached.js";
 import { readEvents } from "../helpers/cli.js";
 import { preparedRun } from "./run-dirs.js";
@@ -24,39 +24,39 @@ async function until(file: string, present: boolean): Promise<boolean> {
 
 describe("starting a detached supervisor", { timeout: 60_000 }, () => {
   it("returns once it listens, with the address and token it published", async () => {
-    const launch = preparedRun();
-    const target = await startDetached(launch);
-    const live = readSupervisor(launch.runDir);
+    const prepared = preparedRun();
+    const target = await startDetached(prepared);
+    const live = readSupervisor(prepared.runDir);
     assert.ok(live, "supervisor.json names a live process");
     assert.deepEqual(target, { url: live.url, token: live.token });
     assert.notEqual(live.pid, process.pid, "it runs in a process of its own");
-    assert.equal(readFileSync(path.join(launch.runDir, "token"), "utf8").trim(), target.token);
+    assert.equal(readFileSync(path.join(prepared.runDir, "token"), "utf8").trim(), target.token);
 
     // Once the stage runs (the supervisor has long set its signal handlers), SIGTERM asks for a
     // graceful stop, like `s` in the dashboard.
-    assert.ok(await until(path.join(launch.runDir, "scripts", "started"), true), "the stage started");
+    assert.ok(await until(path.join(prepared.runDir, "scripts", "started"), true), "the stage started");
     process.kill(live.pid, "SIGTERM");
-    assert.ok(await until(path.join(launch.runDir, "supervisor.json"), false), "it records the end and goes");
-    const end = readEvents(path.join(launch.runDir, "events.jsonl")).at(-1);
+    assert.ok(await until(path.join(prepared.runDir, "supervisor.json"), false), "it records the end and goes");
+    const end = readEvents(path.join(prepared.runDir, "events.jsonl")).at(-1);
     assert.equal(end?.type === "run_end" && end.status, "stopped");
   });
 
   it("a SIGTERM straight after it starts, before any stage runs, still ends the run cleanly", async () => {
-    const launch = preparedRun();
-    await startDetached(launch);
-    const live = readSupervisor(launch.runDir);
+    const prepared = preparedRun();
+    await startDetached(prepared);
+    const live = readSupervisor(prepared.runDir);
     assert.ok(live, "supervisor.json names a live process");
     process.kill(live.pid, "SIGTERM");
-    assert.ok(await until(path.join(launch.runDir, "supervisor.json"), false), "it records the end and goes");
-    const end = readEvents(path.join(launch.runDir, "events.jsonl")).at(-1);
+    assert.ok(await until(path.join(prepared.runDir, "supervisor.json"), false), "it records the end and goes");
+    const end = readEvents(path.join(prepared.runDir, "events.jsonl")).at(-1);
     assert.equal(end?.type === "run_end" && end.status, "stopped");
   });
 
   it("says why a supervisor did not start, from its log", async () => {
-    const launch = preparedRun();
-    writeFileSync(path.join(launch.runDir, "launch.json"), "{ not json\n");
-    const log = path.join(launch.runDir, "supervisor.log");
-    await assert.rejects(startDetached(launch), (err: Error) => {
+    const prepared = preparedRun();
+    writeFileSync(path.join(prepared.runDir, "launch.json"), "{ not json\n");
+    const log = path.join(prepared.runDir, "supervisor.log");
+    await assert.rejects(startDetached(prepared), (err: Error) => {
       const tail = readFileSync(log, "utf8").trim().split("\n").slice(-5).join("\n");
       assert.equal(err.message, `the supervisor did not start:\n${tail}`, "the last lines of its log");
       return true;

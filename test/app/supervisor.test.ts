@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { readLaunch, readSupervisor } from "../../src/app/launch.js";
+import { readPreparedRun, readSupervisor } from "../../src/app/prepared-run.js";
 import { EXIT_CODES, startSupervisor } from "../../src/app/supervisor.js";
 import { fileLogger } from "../../src/adapters/logger.js";
 import { readEvents } from "../helpers/cli.js";
@@ -15,12 +15,12 @@ import { preparedRun } from "./run-dirs.js";
 
 describe("the supervisor of a run", { timeout: 60_000 }, () => {
   it("publishes its address and a private token while it runs, and records the stop", async () => {
-    const launch = readLaunch(preparedRun().runDir);
-    const supervisor = await startSupervisor(launch, fileLogger(path.join(launch.runDir, "trellis.log")));
-    const token = path.join(launch.runDir, "token");
+    const prepared = readPreparedRun(preparedRun().runDir);
+    const supervisor = await startSupervisor(prepared, fileLogger(path.join(prepared.runDir, "trellis.log")));
+    const token = path.join(prepared.runDir, "token");
     assert.equal(readFileSync(token, "utf8"), `${supervisor.token}\n`);
     assert.equal(statSync(token).mode & 0o777, 0o600);
-    const live = readSupervisor(launch.runDir);
+    const live = readSupervisor(prepared.runDir);
     assert.equal(live?.url, supervisor.url);
     assert.equal(live?.token, supervisor.token);
     assert.equal(live?.pid, process.pid);
@@ -28,10 +28,10 @@ describe("the supervisor of a run", { timeout: 60_000 }, () => {
     supervisor.command("stop");
     const result = await supervisor.done;
     assert.equal(result.status, "stopped");
-    assert.equal(existsSync(path.join(launch.runDir, "supervisor.json")), false, "newcomers see the run is over");
-    assert.equal(readSupervisor(launch.runDir), undefined);
+    assert.equal(existsSync(path.join(prepared.runDir, "supervisor.json")), false, "newcomers see the run is over");
+    assert.equal(readSupervisor(prepared.runDir), undefined);
 
-    const events = readEvents(path.join(launch.runDir, "events.jsonl"));
+    const events = readEvents(path.join(prepared.runDir, "events.jsonl"));
     assert.deepEqual(
       events.map((e) => e.seq),
       events.map((_, i) => i + 1),
@@ -42,7 +42,7 @@ describe("the supervisor of a run", { timeout: 60_000 }, () => {
       assert.ok(types.includes(expected), `${expected} in ${types.join(" ")}`);
     assert.deepEqual(types.slice(-2), ["stage_end", "run_end"]);
 
-    const manifest = JSON.parse(readFileSync(path.join(launch.runDir, "manifest.json"), "utf8"));
+    const manifest = JSON.parse(readFileSync(path.join(prepared.runDir, "manifest.json"), "utf8"));
     assert.equal(manifest.status, "stopped");
     assert.equal(manifest.exit_code, EXIT_CODES.stopped);
     assert.ok(manifest.ended_at);

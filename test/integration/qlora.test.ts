@@ -147,13 +147,13 @@ describe("QLoRA DPO and merging on the CPU", { timeout: RUN_TIMEOUT_MS }, () => 
     });
     assert.equal(bad.exitCode, 2);
     assert.match(bad.stderr, /has no stage 'sft' \(stages: dpo\)/);
-    // A full fine-tuning run: its launch and events as trellis writes them.
+    // A full fine-tuning run: its prepared-run record (launch.json) and events as trellis writes them.
     const full = path.join(ws.dir, "runs-full", "20261201-000000-full-0000");
     mkdirSync(full, { recursive: true });
-    const launch = JSON.parse(readFileSync(path.join(lora.dir, "launch.json"), "utf8")) as Record<string, unknown>;
+    const prepared = JSON.parse(readFileSync(path.join(lora.dir, "launch.json"), "utf8")) as Record<string, unknown>;
     writeFileSync(
       path.join(full, "launch.json"),
-      JSON.stringify({ ...launch, runId: path.basename(full), runDir: full }),
+      JSON.stringify({ ...prepared, runId: path.basename(full), runDir: full }),
     );
     writeFileSync(
       path.join(full, "events.jsonl"),

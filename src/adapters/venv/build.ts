@@ -6,7 +6,7 @@ import { filterPins, normalizeName, parsePins, torchIndexOf } from "./requiremen
 import { isTorchRuntimePackage } from "../../core/env/torch-backend.js";
 import { readMarker, writeMarker } from "./marker.js";
 import { createPipProgress, type InstallProgress } from "./pip-progress.js";
-import type { EnvironmentPlan } from "./plan.js";
+import type { EnvironmentLayout } from "./layout.js";
 import {
   BUILDING_FILE,
   exists,
@@ -27,19 +27,19 @@ export interface BuildOptions {
 }
 
 /** Builds the venv from nothing; the marker goes in last, so an interrupted build is never taken for a good one. */
-export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions): Promise<{ torch?: TorchInfo }> {
-  const { dir, lockText } = plan;
-  const reused = plan.reuseTorchFrom === undefined ? undefined : await checkReusedTorch(plan.reuseTorchFrom, opts);
+export async function buildEnvironment(layout: EnvironmentLayout, opts: BuildOptions): Promise<{ torch?: TorchInfo }> {
+  const { dir, lockText } = layout;
+  const reused = layout.reuseTorchFrom === undefined ? undefined : await checkReusedTorch(layout.reuseTorchFrom, opts);
   // A borrowed torch brings its own CUDA libraries: leave out torch and what only it needs.
   const lockToInstall = reused ? filterPins(lockText, (name) => !isTorchRuntimePackage(name)) : lockText;
   const total = parsePins(lockToInstall).length;
   const report = (p: InstallProgress) => opts.onProgress?.(p);
 
-  await clearOldDir(plan, opts.logger);
+  await clearOldDir(layout, opts.logger);
   await installLocked(
     {
       dir,
-      basePython: plan.basePython,
+      basePython: layout.basePython,
       lockText: lockToInstall,
       what: "the Python packages",
       afterInstall: reused ? () => linkReusedTorch(dir, reused, opts) : undefined,
@@ -47,13 +47,13 @@ export async function buildEnvironment(plan: EnvironmentPlan, opts: BuildOptions
     opts,
   );
   await writeMarker(dir, {
-    key: plan.key,
-    lockSha256: plan.lockSha256,
-    python: plan.basePython,
+    key: layout.key,
+    lockSha256: layout.lockSha256,
+    python: layout.basePython,
     createdAt: new Date().toISOString(),
-    reuseTorchFrom: plan.reuseTorchFrom ?? null,
+    reuseTorchFrom: layout.reuseTorchFrom ?? null,
     wheelhouse: opts.wheelhouse ? path.resolve(opts.wheelhouse) : null,
-    ...(plan.torchBackend ? { torchBackend: plan.torchBackend } : {}),
+    ...(layout.torchBackend ? { torchBackend: layout.torchBackend } : {}),
   });
   report({ phase: "done", done: total, total });
   return reused ? { torch: reused.torch } : {};
@@ -215,13 +215,13 @@ async function linkReusedTorch(dir: string, reused: ReusedTorch, opts: BuildOpti
  * not make (no marker, no build flag) is refused rather than deleted: it may be someone's own venv.
  */
 export async function clearOldDir(
-  plan: Pick<EnvironmentPlan, "dir" | "dirChosen" | "cacheDir">,
+  layout: Pick<EnvironmentLayout, "dir" | "dirChosen" | "cacheDir">,
   logger: Logger | undefined,
 ): Promise<void> {
-  const { dir } = plan;
+  const { dir } = layout;
   if (!(await exists(dir))) return;
   const empty = (await readdir(dir)).length === 0;
-  const ours = !plan.dirChosen && path.dirname(dir) === venvsRoot(plan.cacheDir);
+  const ours = !layout.dirChosen && path.dirname(dir) === venvsRoot(layout.cacheDir);
   const marker = await readMarker(dir);
   if (!empty && !ours && !marker && !(await exists(path.join(dir, BUILDING_FILE)))) {
     throw new EnvironmentError(

@@ -3,11 +3,11 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { EnvironmentError } from "./errors.js";
-import { planExtras, type ExtraLock } from "./extras-venv.js";
+import { extrasLayout, type ExtraLock } from "./extras-venv.js";
 import { normalizeName, parsePins, stripLocalVersion } from "./requirements-lock.js";
 import { markerMatches, readMarker } from "./marker.js";
 import { exists, venvPython, venvsRoot } from "./paths.js";
-import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";
+import { environmentLayout, type EnvironmentLayout, type LayoutOptions } from "./layout.js";
 import { runPythonJson } from "./run-python.js";
 import { probeDriver } from "./driver.js";
 import { cudaFitProblem } from "../../core/env/torch-backend.js";
@@ -41,7 +41,7 @@ export interface DoctorReport {
   problems: string[];
 }
 
-export interface DoctorOptions extends PlanOptions {
+export interface DoctorOptions extends LayoutOptions {
   logger?: Logger;
   /** Check the venv of these extras (layered on the base) instead of the base venv. */
   extras?: ExtraLock[];
@@ -76,44 +76,44 @@ export async function doctor(opts: DoctorOptions, env: NodeJS.ProcessEnv = proce
 }
 
 async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<DoctorReport> {
-  const plan = await planEnvironment(opts, env);
-  const extrasPlan = opts.extras?.length ? planExtras(plan, opts.extras) : undefined;
+  const layout = await environmentLayout(opts, env);
+  const withExtras = opts.extras?.length ? extrasLayout(layout, opts.extras) : undefined;
   // The venv in question: the extras one when extras are asked for (it sees the base's packages too).
-  const target = extrasPlan ?? plan;
+  const target = withExtras ?? layout;
   const pins = new Map(
-    [...parsePins(plan.lockText), ...parsePins(extrasPlan?.lockText ?? "")].map((p) => [
+    [...parsePins(layout.lockText), ...parsePins(withExtras?.lockText ?? "")].map((p) => [
       normalizeName(p.name),
       p.version,
     ]),
   );
-  if (plan.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
-  const extrasPins = new Set(parsePins(extrasPlan?.lockText ?? "").map((p) => normalizeName(p.name)));
-  const rebuild = extrasPlan
-    ? `run \`trellis env setup --force ${extrasPlan.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it`
+  if (layout.reuseTorchFrom !== undefined) pins.delete("torch"); // Borrowed, not installed: reported, not compared.
+  const extrasPins = new Set(parsePins(withExtras?.lockText ?? "").map((p) => normalizeName(p.name)));
+  const rebuild = withExtras
+    ? `run \`trellis env setup --force ${withExtras.extras.map((e) => `--extra ${e.name}`).join(" ")}\` to rebuild it`
     : REBUILD;
   const python = venvPython(target.dir);
   const venv = { dir: target.dir, key: target.key, ok: false };
-  const builtExtras = await extrasBuiltOn(plan);
+  const builtExtras = await extrasBuiltOn(layout);
   const extrasOf = (found: (name: string) => string | undefined) =>
-    (extrasPlan?.extras ?? []).map((e) => ({
+    (withExtras?.extras ?? []).map((e) => ({
       name: e.name,
       packages: e.requires.map((r) => check(normalizeName(r), pins.get(normalizeName(r)), found(normalizeName(r)))),
     }));
   if (!(await exists(python))) {
     return {
-      python: { path: plan.basePython, version: plan.basePythonVersion },
+      python: { path: layout.basePython, version: layout.basePythonVersion },
       venv,
       packages: KEY_PACKAGES.map((name) => check(name, pins.get(name), undefined)),
       extras: extrasOf(() => undefined),
       builtExtras,
       torch: { cuda: false, gpus: [] },
-      problems: [`no Python environment at ${target.dir}: ${setupCommand(extrasPlan?.extras)}`],
+      problems: [`no Python environment at ${target.dir}: ${setupCommand(withExtras?.extras)}`],
     };
   }
   const problems: string[] = [];
   const marker = await readMarker(target.dir);
   venv.ok = markerMatches(marker, target.key, target.lockSha256);
-  if (!venv.ok) problems.push(markerProblem(target.dir, marker !== undefined, setupCommand(extrasPlan?.extras)));
+  if (!venv.ok) problems.push(markerProblem(target.dir, marker !== undefined, setupCommand(withExtras?.extras)));
   let answer: z.infer<typeof Answer>;
   try {
     const names = [...new Set([...KEY_PACKAGES, ...pins.keys()])];
@@ -142,11 +142,11 @@ async function doctorVenv(opts: DoctorOptions, env: NodeJS.ProcessEnv): Promise<
   }
   const extras = extrasOf(found);
   // A base package that is off needs the base rebuilt; an extra's, the extras venv.
-  problems.push(...packages.flatMap((p) => packageProblem(p, plan, extrasPins.has(p.name) ? rebuild : REBUILD)));
+  problems.push(...packages.flatMap((p) => packageProblem(p, layout, extrasPins.has(p.name) ? rebuild : REBUILD)));
   const torchListed = packages.find((p) => p.name === "torch")?.status !== "missing";
   if (answer.torch.error && torchListed) problems.push(`torch does not import (${answer.torch.error}): ${REBUILD}`);
-  if (plan.reuseTorchFrom !== undefined && answer.torch.version && !answer.torch.cuda) {
-    problems.push(`torch reused from ${plan.reuseTorchFrom} sees no GPU: check the driver with nvidia-smi`);
+  if (layout.reuseTorchFrom !== undefined && answer.torch.version && !answer.torch.cuda) {
+    problems.push(`torch reused from ${layout.reuseTorchFrom} sees no GPU: check the driver with nvidia-smi`);
   }
   const { error: _ignored, cudaVersion, ...torch } = answer.torch;
   return {
@@ -169,12 +169,12 @@ export function check(name: string, wanted: string | undefined, found: string | 
   return { name, ...pinned, found, status: same ? "ok" : "mismatch" };
 }
 
-function packageProblem(p: PackageCheck, plan: EnvironmentPlan, rebuild: string): string[] {
-  if (p.status === "missing" && p.name === "torch" && plan.reuseTorchFrom !== undefined) {
-    return [`torch does not import from ${plan.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${rebuild}`];
+function packageProblem(p: PackageCheck, layout: EnvironmentLayout, rebuild: string): string[] {
+  if (p.status === "missing" && p.name === "torch" && layout.reuseTorchFrom !== undefined) {
+    return [`torch does not import from ${layout.reuseTorchFrom}: check TRELLIS_REUSE_TORCH, then ${rebuild}`];
   }
   if (p.status === "missing" && p.wanted === undefined)
-    return [`${p.name} is not installed and ${plan.lockFile} does not pin it: add it to the lock`];
+    return [`${p.name} is not installed and ${layout.lockFile} does not pin it: add it to the lock`];
   if (p.status === "missing") return [`${p.name} is not installed (the lock pins ${p.wanted}): ${rebuild}`];
   if (p.status === "mismatch") return [`${p.name} ${p.found} is installed but the lock pins ${p.wanted}: ${rebuild}`];
   return [];
@@ -191,14 +191,14 @@ function setupCommand(extras: ReadonlyArray<{ name: string }> | undefined): stri
 }
 
 /** The extras venvs in the cache whose marker names this base venv: what `--extra` would find ready. */
-async function extrasBuiltOn(plan: EnvironmentPlan): Promise<string[][]> {
-  const root = venvsRoot(plan.cacheDir);
+async function extrasBuiltOn(layout: EnvironmentLayout): Promise<string[][]> {
+  const root = venvsRoot(layout.cacheDir);
   const names = await readdir(root).catch(() => [] as string[]);
   const sets: string[][] = [];
   for (const name of names.sort()) {
     if (name.includes(".")) continue; // logs and locks beside the venvs
     const marker = await readMarker(path.join(root, name));
-    if (marker?.base === plan.dir && marker.extras?.length) sets.push(marker.extras);
+    if (marker?.base === layout.dir && marker.extras?.length) sets.push(marker.extras);
   }
   // In the order of their names, not of their keys (hashes): the same list on every machine.
   return sets.sort((a, b) => a.join(" ").localeCompare(b.join(" ")));

@@ -2,14 +2,14 @@ import type { Logger } from "pino";
 import { buildEnvironment } from "./build.js";
 import { withFolderMutex } from "./folder-mutex.js";
 import { EnvironmentError } from "./errors.js";
-import { buildExtrasEnvironment, planExtras, type ExtraLock, type ExtrasPlan } from "./extras-venv.js";
+import { buildExtrasEnvironment, extrasLayout, type ExtraLock, type ExtrasLayout } from "./extras-venv.js";
 import { markerMatches, readMarker } from "./marker.js";
 import { exists, venvPython } from "./paths.js";
 import type { InstallProgress } from "./pip-progress.js";
-import { planEnvironment, type EnvironmentPlan, type PlanOptions } from "./plan.js";
+import { environmentLayout, type EnvironmentLayout, type LayoutOptions } from "./layout.js";
 import type { TorchInfo } from "./python-info.js";
 
-export interface EnsureOptions extends PlanOptions {
+export interface EnsureOptions extends LayoutOptions {
   /** A folder of wheels to install from, offline (`--no-index`); default `$TRELLIS_WHEELHOUSE`. */
   wheelhouse?: string;
   /** Rebuild even when a finished environment with the right key is there (after someone changed it by hand). */
@@ -43,16 +43,16 @@ export async function ensureEnvironment(
   opts: EnsureOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EnsureResult> {
-  const { plan, result } = await ensureBase(opts, env);
+  const { layout, result } = await ensureBase(opts, env);
   if (!opts.extras?.length) return result;
-  const extras = planExtras(plan, opts.extras);
+  const extras = extrasLayout(layout, opts.extras);
   const done = {
     python: venvPython(extras.dir),
     dir: extras.dir,
     key: extras.key,
     installed: false,
     extras: extras.extras.map((e) => e.name),
-    base: plan.dir,
+    base: layout.dir,
   };
   if (!opts.force && (await isFinished(extras))) return done;
   return locked(extras.dir, opts, async () => {
@@ -74,30 +74,30 @@ export async function ensureEnvironment(
 async function ensureBase(
   opts: EnsureOptions,
   env: NodeJS.ProcessEnv,
-): Promise<{ plan: EnvironmentPlan; result: EnsureResult }> {
-  const cached = await planEnvironment(opts, env);
+): Promise<{ layout: EnvironmentLayout; result: EnsureResult }> {
+  const cached = await environmentLayout(opts, env);
   // --force rebuilds the venv the command is about: the extras one when extras are asked for.
   const force = opts.force === true && !opts.extras?.length;
   if (!force && (await isFinished(cached))) {
     opts.logger?.debug({ dir: cached.dir }, "reusing the Python environment");
-    return { plan: cached, result: ready(cached) };
+    return { layout: cached, result: ready(cached) };
   }
   // Something will run now anyway: ask the base python again rather than trust the cached answer.
-  const plan = await planEnvironment(opts, env, true);
-  const result = await locked(plan.dir, opts, async () => {
+  const layout = await environmentLayout(opts, env, true);
+  const result = await locked(layout.dir, opts, async () => {
     // Whoever held the lock before us may have just finished it.
-    if (!force && (await isFinished(plan))) return ready(plan);
-    opts.logger?.info({ dir: plan.dir, key: plan.key }, "building the Python environment");
+    if (!force && (await isFinished(layout))) return ready(layout);
+    opts.logger?.info({ dir: layout.dir, key: layout.key }, "building the Python environment");
     const wheelhouse = opts.wheelhouse ?? (env.TRELLIS_WHEELHOUSE || undefined);
-    const built = await buildEnvironment(plan, {
+    const built = await buildEnvironment(layout, {
       signal: opts.signal,
       logger: opts.logger,
       wheelhouse,
       onProgress: opts.onProgress,
     });
-    return { ...ready(plan), installed: true, ...built };
+    return { ...ready(layout), installed: true, ...built };
   });
-  return { plan, result };
+  return { layout, result };
 }
 
 function locked(dir: string, opts: EnsureOptions, fn: () => Promise<EnsureResult>): Promise<EnsureResult> {
@@ -112,10 +112,12 @@ function locked(dir: string, opts: EnsureOptions, fn: () => Promise<EnsureResult
   });
 }
 
-function ready(plan: EnvironmentPlan): EnsureResult {
-  return { python: venvPython(plan.dir), dir: plan.dir, key: plan.key, installed: false };
+function ready(layout: EnvironmentLayout): EnsureResult {
+  return { python: venvPython(layout.dir), dir: layout.dir, key: layout.key, installed: false };
 }
 
-async function isFinished(plan: EnvironmentPlan | ExtrasPlan): Promise<boolean> {
-  return markerMatches(await readMarker(plan.dir), plan.key, plan.lockSha256) && (await exists(venvPython(plan.dir)));
+async function isFinished(layout: EnvironmentLayout | ExtrasLayout): Promise<boolean> {
+  return (
+    markerMatches(await readMarker(layout.dir), layout.key, layout.lockSha256) && (await exists(venvPython(layout.dir)))
+  );
 }

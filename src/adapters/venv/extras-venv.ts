@@ -12,7 +12,7 @@ import { EnvironmentError } from "./errors.js";
 import { KEY_HEX_LENGTH, parsePins, sha256 } from "./requirements-lock.js";
 import { writeMarker } from "./marker.js";
 import { venvPython, venvsRoot } from "./paths.js";
-import type { EnvironmentPlan } from "./plan.js";
+import type { EnvironmentLayout } from "./layout.js";
 import { probeSites } from "./python-info.js";
 
 /** Puts the base venv's packages on the path of an extras venv. */
@@ -28,8 +28,8 @@ export interface ExtraLock {
   requires: string[];
 }
 
-export interface ExtrasPlan {
-  base: EnvironmentPlan;
+export interface ExtrasLayout {
+  base: EnvironmentLayout;
   extras: ExtraLock[];
   dir: string;
   key: string;
@@ -45,13 +45,13 @@ export interface ExtrasPlan {
 export function extrasKey(baseKey: string, extras: ReadonlyArray<Pick<ExtraLock, "name" | "lockText">>): string {
   if (extras.length === 0) return baseKey;
   const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
-  const layout = [baseKey, sorted.map((e) => [e.name, e.lockText])];
+  const parts = [baseKey, sorted.map((e) => [e.name, e.lockText])];
   // Version 2 of how an extras venv is built (its seeded setuptools removed): older ones are rebuilt.
-  return sha256(JSON.stringify([...layout, EXTRAS_LAYOUT])).slice(0, KEY_HEX_LENGTH);
+  return sha256(JSON.stringify([...parts, EXTRAS_LAYOUT])).slice(0, KEY_HEX_LENGTH);
 }
 
 /** Where the venv for `extras` on top of `base` lives (always in the cache, beside the base), and what it installs. */
-export function planExtras(base: EnvironmentPlan, extras: ExtraLock[]): ExtrasPlan {
+export function extrasLayout(base: EnvironmentLayout, extras: ExtraLock[]): ExtrasLayout {
   const sorted = [...extras].sort((a, b) => a.name.localeCompare(b.name));
   const merged = mergeExtraPins(sorted.map((e) => ({ name: e.name, pins: parsePins(e.lockText) })));
   if (merged.conflicts.length) {
@@ -72,33 +72,33 @@ export function planExtras(base: EnvironmentPlan, extras: ExtraLock[]): ExtrasPl
 }
 
 /** Builds the extras venv from nothing; like the base, the marker goes in last. */
-export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOptions): Promise<void> {
-  const { dir } = plan;
-  const total = parsePins(plan.lockText).length;
+export async function buildExtrasEnvironment(layout: ExtrasLayout, opts: BuildOptions): Promise<void> {
+  const { dir } = layout;
+  const total = parsePins(layout.lockText).length;
   const report = (p: Parameters<NonNullable<BuildOptions["onProgress"]>>[0]) => opts.onProgress?.(p);
-  await clearOldDir({ dir, dirChosen: false, cacheDir: plan.base.cacheDir }, opts.logger);
+  await clearOldDir({ dir, dirChosen: false, cacheDir: layout.base.cacheDir }, opts.logger);
   await installLocked(
     {
       dir,
-      basePython: plan.base.basePython,
-      lockText: plan.lockText,
-      what: `the extras ${plan.extras.map((e) => e.name).join(", ")}`,
+      basePython: layout.base.basePython,
+      lockText: layout.lockText,
+      what: `the extras ${layout.extras.map((e) => e.name).join(", ")}`,
       venvFor: "the extras",
-      afterCreate: () => linkBase(plan, opts.signal),
+      afterCreate: () => linkBase(layout, opts.signal),
       // The base pins setuptools (torch needs it); the venv's own older copy would come first.
-      unseed: SEEDED.filter((name) => parsePins(plan.base.lockText).some((p) => p.name.toLowerCase() === name)),
+      unseed: SEEDED.filter((name) => parsePins(layout.base.lockText).some((p) => p.name.toLowerCase() === name)),
     },
     opts,
   );
   await writeMarker(dir, {
-    key: plan.key,
-    lockSha256: plan.lockSha256,
-    python: plan.base.basePython,
+    key: layout.key,
+    lockSha256: layout.lockSha256,
+    python: layout.base.basePython,
     createdAt: new Date().toISOString(),
-    reuseTorchFrom: plan.base.reuseTorchFrom ?? null,
+    reuseTorchFrom: layout.base.reuseTorchFrom ?? null,
     wheelhouse: opts.wheelhouse ? path.resolve(opts.wheelhouse) : null,
-    base: plan.base.dir,
-    extras: plan.extras.map((e) => e.name),
+    base: layout.base.dir,
+    extras: layout.extras.map((e) => e.name),
   });
   report({ phase: "done", done: total, total });
 }
@@ -107,13 +107,13 @@ export async function buildExtrasEnvironment(plan: ExtrasPlan, opts: BuildOption
  * `site.addsitedir` rather than a plain path line: it also runs the base's own `.pth` files (the
  * reused-torch link among them), and appends after the venv's own site folder, so an extra's pin wins.
  */
-async function linkBase(plan: ExtrasPlan, signal: AbortSignal | undefined): Promise<void> {
+async function linkBase(layout: ExtrasLayout, signal: AbortSignal | undefined): Promise<void> {
   const [own, base] = await Promise.all([
-    probeSites(venvPython(plan.dir), false, signal),
-    probeSites(venvPython(plan.base.dir), false, signal),
+    probeSites(venvPython(layout.dir), false, signal),
+    probeSites(venvPython(layout.base.dir), false, signal),
   ]);
   const site = own.sites[0];
-  if (site === undefined) throw new EnvironmentError(`${venvPython(plan.dir)} reports no site-packages folder`);
+  if (site === undefined) throw new EnvironmentError(`${venvPython(layout.dir)} reports no site-packages folder`);
   const dirs = [...new Set(base.sites)].map((d) => `site.addsitedir(${JSON.stringify(d)})`);
   await writeFile(path.join(site, BASE_PTH_FILE), `import site; ${dirs.join("; ")}\n`);
 }

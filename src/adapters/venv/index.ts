@@ -6,4 +6,4 @@ export { EnvironmentError, ENVIRONMENT_EXIT_CODE, CANCELED_EXIT_CODE } from "./e
 export { cacheRoot, venvPython, installLogPath } from "./paths.js";
 export { LINKING, type InstallProgress, type InstallPhase } from "./pip-progress.js";
 export type { TorchInfo } from "./python-info.js";
-export { extrasKey, planExtras, BASE_PTH_FILE, type ExtraLock } from "./extras-venv.js";
+export { extrasKey, extrasLayout, BASE_PTH_FILE, type ExtraLock } from "./extras-venv.js";

@@ -11,7 +11,7 @@ import { headerLines } from "./header.js";
 import { alertLine, healthLine } from "./health-line.js";
 import { infoLine } from "./info-line.js";
 import { kpiLines } from "./kpi-table.js";
-import { MIN_COLUMNS, MIN_ROWS, planLayout } from "./layout.js";
+import { MIN_COLUMNS, MIN_ROWS, layoutFor } from "./layout.js";
 import { logLines } from "./log-tail.js";
 import { alertListLines, helpLines } from "./overlays.js";
 import { generationsLines } from "./generations-panel.js";
@@ -50,7 +50,7 @@ export function dashboardFrame(state: DashboardState, o: FrameOptions): string[]
   const specs = detail ? chartSpecs(detail, o.theme.color, settings.filter) : [];
   const alert = alertLine(v);
   const info = wide ? null : infoLine(v);
-  const layout = planLayout({
+  const layout = layoutFor({
     columns: main,
     rows: o.rows,
     fixedTop: TOP_LINES,

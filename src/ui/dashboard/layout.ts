@@ -50,7 +50,7 @@ export interface Layout {
   log: number;
 }
 
-export function planLayout(input: LayoutInput): Layout {
+export function layoutFor(input: LayoutInput): Layout {
   const lines = Math.max(1, input.rows - 1);
   const none = {
     alert: false,

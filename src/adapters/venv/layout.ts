@@ -7,7 +7,7 @@ import { probeBasePython } from "./python-info.js";
 import type { TorchBackend } from "../../core/env/torch-backend.js";
 
 /** Where the environment lives and what it should contain; shared by ensureEnvironment and doctor. */
-export interface PlanOptions {
+export interface LayoutOptions {
   /** The pinned requirements lock (`python/requirements.lock`). */
   lockFile: string;
   /** Base interpreter for the venv; default `$TRELLIS_PYTHON`, else `python3`. */
@@ -23,7 +23,7 @@ export interface PlanOptions {
   signal?: AbortSignal;
 }
 
-export interface EnvironmentPlan {
+export interface EnvironmentLayout {
   cacheDir: string;
   dir: string;
   /** True when the folder was named by the user (`venvDir`, `$TRELLIS_VENV`), not derived from the key. */
@@ -42,11 +42,11 @@ export interface EnvironmentPlan {
  * Reads the lock and works out the venv's key and folder. Runs the base python only the first time it is
  * seen, unless `fresh` asks to look again.
  */
-export async function planEnvironment(
-  opts: PlanOptions,
+export async function environmentLayout(
+  opts: LayoutOptions,
   env: NodeJS.ProcessEnv = process.env,
   fresh = false,
-): Promise<EnvironmentPlan> {
+): Promise<EnvironmentLayout> {
   const cacheDir = opts.cacheDir ? path.resolve(opts.cacheDir) : cacheRoot(env);
   const lockFile = path.resolve(opts.lockFile);
   const lockText = await readFile(lockFile, "utf8").catch((error: unknown) => {

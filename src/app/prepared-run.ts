@@ -7,10 +7,10 @@ import { z } from "zod";
 import { ENGINES, PROFILES } from "../core/distributed/block.js";
 import { readLaunchFile, readSupervisorFiles, runFiles, writeLaunchFile } from "../adapters/run-dir.js";
 
-/** Where each file of a run lives (the run-directory adapter's layout). */
-export const files = runFiles;
+/** Where each file of a run lives (the run-directory adapter's layout), for the CLI and the supervisor entry. */
+export { runFiles };
 
-export const Launch = z.object({
+export const PreparedRun = z.object({
   runId: z.string(),
   runDir: z.string(),
   recipeName: z.string(),
@@ -52,7 +52,7 @@ export const Launch = z.object({
   /** Set by `trellis resume`: continue this run (events.jsonl goes on) from this stage. */
   resume: z.object({ stage: z.string(), checkpoint: z.string().nullable() }).optional(),
 });
-export type Launch = z.infer<typeof Launch>;
+export type PreparedRun = z.infer<typeof PreparedRun>;
 
 export const SupervisorInfo = z.object({
   pid: z.number().int(),
@@ -63,12 +63,12 @@ export const SupervisorInfo = z.object({
 });
 export type SupervisorInfo = z.infer<typeof SupervisorInfo>;
 
-export function writeLaunch(launch: Launch): void {
-  writeLaunchFile(launch.runDir, launch);
+export function writePreparedRun(prepared: PreparedRun): void {
+  writeLaunchFile(prepared.runDir, prepared);
 }
 
-export function readLaunch(runDir: string): Launch {
-  return Launch.parse(readLaunchFile(runDir));
+export function readPreparedRun(runDir: string): PreparedRun {
+  return PreparedRun.parse(readLaunchFile(runDir));
 }
 
 /** The running supervisor of a run, or undefined when none is (finished, or never started). */
