@@ -25,6 +25,13 @@ export function dashboardView(options: { review?: boolean } = {}): RunView {
   });
   return {
     write: (e) => store.push(shownEvent(e)),
+    // trellis's own lines (a dropped ssh link and its return, a damaged event line skipped) go into the
+    // dashboard's notices: written to stderr they would tear the screen Ink draws.
+    // seq 0: not one of the run's numbered events (lastSeq keeps the run's own).
+    notice: (text) =>
+      store.push(
+        shownEvent({ type: "notice", seq: 0, time: Date.now() / 1000, stage: null, code: "view", message: text }),
+      ),
     bindCommands: (s) => (send = s),
     detached,
     async close(result: ViewResult) {
