@@ -24,6 +24,8 @@ import { parsePrompts } from "../core/eval/prompts.js";
 import { evalMarkdown, judgePairs, type EvalResult, type JudgeRecord, type PairVerdicts } from "../core/eval/report.js";
 import { readPreparedRun } from "./prepared-run.js";
 import { recordEvaluation } from "./manifest.js";
+import { scoreEval } from "./eval-scores.js";
+import type { BenchmarkSpec, RewardSpec } from "../core/eval/score-spec.js";
 
 /** Refused before any work (no judge, no prompts, nothing to compare): exit code 2. */
 export class EvalRefused extends TrellisError {}
@@ -55,6 +57,12 @@ export interface EvalOptions {
   findRun: (runsDir: string, query: string) => string;
   say: (line: string) => void;
   signal?: AbortSignal;
+  /** After the judge: a reward model's scores of every model's answers (eval-scores.ts). */
+  reward?: RewardSpec;
+  /** After the judge: lm-evaluation-harness tasks for the starting model and the final one. */
+  benchmarks?: BenchmarkSpec;
+  /** A Python of the managed environment with these extras (the benchmarks need lm-eval's). */
+  pythonWith?: (extras: string[]) => Promise<string>;
 }
 
 export interface EvalOutcome {
@@ -99,8 +107,25 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
     say: o.say,
     signal: o.signal,
   });
+  const scored =
+    o.reward || o.benchmarks
+      ? await scoreEval({
+          reward: o.reward,
+          benchmarks: o.benchmarks,
+          runDir: setup.runDir,
+          against: o.against,
+          folder: o.target,
+          prompts: judged.result.prompts,
+          answers: judged.result.answers,
+          finalName: setup.models.at(-1)!.name,
+          seed: o.seed,
+          python: o.pythonWith ?? (async () => o.python()),
+          say: o.say,
+        })
+      : null;
   const report = path.join(setup.out, "report.md");
-  writeTextFile(report, evalMarkdown(judged.result, setup.title));
+  const markdown = evalMarkdown(judged.result, setup.title);
+  writeTextFile(report, scored ? `${markdown.trimEnd()}\n\n${scored.section.join("\n").trimEnd()}\n` : markdown);
   const record = {
     ...judged.record,
     target: setup.runDir ? path.basename(setup.runDir) : o.target,
@@ -108,7 +133,16 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
   };
   writeTextFile(
     path.join(setup.out, "eval.json"),
-    `${JSON.stringify({ sections: ["answers", "judge"], ...judged.result, manifest: record }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        sections: ["answers", "judge", ...(o.reward ? ["reward"] : []), ...(o.benchmarks ? ["benchmarks"] : [])],
+        ...judged.result,
+        ...(scored ? { evaluation: scored.scores } : {}),
+        manifest: { ...record, ...(scored ? { scored_with: scored.record } : {}) },
+      },
+      null,
+      2,
+    )}\n`,
   );
   if (setup.runDir) {
     const { judge_prompt: prompt, ...rest } = record;

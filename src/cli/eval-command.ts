@@ -4,6 +4,7 @@ import { setupEnvironment } from "../app/env.js";
 import { runEval, type JudgeChoice } from "../app/evaluate.js";
 import { findRun } from "../app/list-runs.js";
 import { sanitise } from "../core/text/sanitise.js";
+import type { BenchmarkSpec, RewardSpec } from "../core/eval/score-spec.js";
 import { envOptions, parse, runsDirOf, UsageError } from "./args.js";
 
 export async function evalCommand(rest: string[], help: () => number): Promise<number> {
@@ -23,6 +24,10 @@ export async function evalCommand(rest: string[], help: () => number): Promise<n
     maxNewTokens: intOf(values["max-new-tokens"], "--max-new-tokens"),
     seed: intOf(values.seed, "--seed") ?? 0,
     python: async () => (await setupEnvironment({ ...env, out: process.stderr })).python,
+    pythonWith: async (extras) =>
+      (await setupEnvironment({ ...env, extras: [...(env.extras ?? []), ...extras], out: process.stderr })).python,
+    reward: rewardOf(values.reward),
+    benchmarks: benchmarksOf(values.benchmark, intOf(values["benchmark-limit"], "--benchmark-limit")),
     findRun: (dir, q) => findRun(dir, q),
     say,
   });
@@ -84,6 +89,21 @@ export function judgeOf(
   throw new UsageError(
     "eval needs a judge: --judge MODEL (a local model) or --judge-url URL --judge-model NAME (an OpenAI-compatible endpoint)",
   );
+}
+
+/** `--reward MODEL`: a folder or Hub name, or `tiny` (a random tiny reward model, for trying it out). */
+function rewardOf(model: string | undefined): RewardSpec | undefined {
+  if (model === undefined) return undefined;
+  return model === "tiny" ? { tiny: {} } : { model };
+}
+
+function benchmarksOf(tasks: string[] | undefined, limit: number | undefined): BenchmarkSpec | undefined {
+  if (!tasks?.length) {
+    if (limit !== undefined) throw new UsageError("--benchmark-limit goes with --benchmark TASK");
+    return undefined;
+  }
+  if (limit === 0) throw new UsageError("--benchmark-limit 0: at least one question of each task");
+  return { tasks, ...(limit !== undefined ? { limit } : {}) };
 }
 
 export function intOf(text: string | undefined, flag: string): number | undefined {

@@ -97,6 +97,34 @@ describe("trellis eval", () => {
     assert.ok(record.manifest.versions.transformers && record.manifest.seed === 0);
   });
 
+  it("adds a reward model's section after the judge's: a model against itself ties on every prompt", async () => {
+    const out = path.join(ws.dir, "self-reward");
+    const r = await trellis(
+      ["eval", model, "--against", model, "--prompts", prompts, "--judge", "tiny-judge", "--reward", "tiny"].concat([
+        "--max-new-tokens",
+        "8",
+        "--out",
+        out,
+        "--json",
+      ]),
+      { cwd: ws.dir, env: ws.env },
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    const report = readFileSync(path.join(out, "report.md"), "utf8");
+    assert.ok(
+      report.indexOf("## Judge") < report.indexOf("## Reward model and benchmarks"),
+      "the judge, then the scores",
+    );
+    const record = JSON.parse(readFileSync(path.join(out, "eval.json"), "utf8")) as {
+      sections: string[];
+      evaluation: { reward: { win_rate?: unknown } & Record<string, unknown> };
+      manifest: { scored_with: { reward: { name: string } } };
+    };
+    assert.deepEqual(record.sections, ["answers", "judge", "reward"]);
+    assert.match(JSON.stringify(record.evaluation.reward), /"wins":0,"ties":3,"losses":0/);
+    assert.ok(record.manifest.scored_with.reward.name);
+  });
+
   it("refuses without a judge, a model folder without --against, and a bad prompts line, each with exit 2", async () => {
     const noJudge = await trellis(["eval", model, "--against", model, "--prompts", prompts], {
       cwd: ws.dir,

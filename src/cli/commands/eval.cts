@@ -31,9 +31,30 @@ them (at 32 prompts a win rate's interval is about ±16 points).
 
 Writes <run>/eval/ (or --out): report.md (answers, then the judge's table), eval.json (the same,
 and the record: judge, judge prompt text and sha256, versions, seed), verdicts.json (every
-verdict), eval.log; the run's manifest.json lists the evaluation.`,
+verdict), eval.log; the run's manifest.json lists the evaluation. With --reward and --benchmark,
+the report and eval.json also hold the reward model's scores and the benchmark scores, next to the
+run's cost.`,
   flags: {
     ...JUDGE_FLAGS,
+    reward: {
+      type: "string",
+      value: "MODEL",
+      help: "also score every model's answers with this sequence-classification reward model (a folder or a Hub name; tiny: a random tiny one): mean reward and win rate against the starting model",
+      section: "scores",
+    },
+    benchmark: {
+      type: "string",
+      multiple: true,
+      value: "TASK",
+      help: "also run this lm-evaluation-harness task for the starting model and the final one (a task YAML file, or a harness task name; repeatable; the lm-eval extra)",
+      section: "scores",
+    },
+    "benchmark-limit": {
+      type: "string",
+      value: "N",
+      help: "at most N questions of each benchmark task (quicker, noisier)",
+      section: "scores",
+    },
     prompts: {
       type: "string",
       value: "FILE",
@@ -64,6 +85,9 @@ verdict), eval.log; the run's manifest.json lists the evaluation.`,
   },
   sections: {
     judge: SECTIONS.judge,
+    scores: {
+      title: "After the judge, optionally (as compare's reward: and benchmarks: blocks; docs/evaluation-scores.md):",
+    },
     env: { title: SECTIONS.env.title, brief: "as for trellis run" },
   },
   notes: `Exit codes: 0 evaluated; 2 a refused input (no judge, no prompts, an unfinished run); 1 the
