@@ -160,6 +160,16 @@ class Installed:
             _set_attention(model, was)
 
 
+# The attention implementation each packed model's config had before trellis_varlen took its place
+# (by the config's id): the run's provenance reports the model's own kernel, not the packing shim.
+_BEFORE: dict[int, str] = {}
+
+
+def attention_before(config: Any) -> str | None:
+    """The model's own attention implementation, when packing has swapped in trellis_varlen."""
+    return _BEFORE.get(id(config))
+
+
 def install(*models: Any) -> Installed:
     """Packs the training batches of `models` (the policy, and a separate reference model if any)."""
     _register()
@@ -176,6 +186,7 @@ def install(*models: Any) -> Installed:
         model.register_forward_hook(_unpack, with_kwargs=True)
         kept.append(model)
         original.append(impl)
+        _BEFORE[id(config)] = impl
     installed = Installed(kept, original)
     installed.swap()
     return installed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from trellis_runtime import padding_free
+
 
 def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str, Any]:
     """The `provenance` event's fields (trellis hashes local files itself)."""
@@ -17,7 +19,9 @@ def describe(spec: dict[str, Any], model: Any, data: Any, args: Any) -> dict[str
             "revision": getattr(config, "_commit_hash", None),
             # What was really loaded: bitsandbytes 4/8-bit weights, and the attention kernel in use.
             "quantized": _quantized(model),
-            "attn_implementation": getattr(config, "_attn_implementation", None),
+            # (padding-free batches run it per sequence through trellis_varlen: padding_free.py).
+            "attn_implementation": padding_free.attention_before(config)
+            or getattr(config, "_attn_implementation", None),
         },
         "datasets": [
             {
