@@ -32,7 +32,7 @@ const MATRICES = {
   methods: "integration/methods.test.js",
   // --on HOST against a real sshd: the quickstart over ssh with a killed connection, then pull --model
   remote: "integration/remote-ssh.test.js",
-  // both quickstarts trained whole, padded and padding-free: the same loss curves
+  // the ORPO, SFT+DPO, CPO, SimPO and KTO quickstarts trained whole, padded and padding-free: the same loss curves
   "padding-free": "integration/padding-free.test.js",
   // every TRL row of test/helpers/version-envs.ts, each quickstart trained whole through run --env
   versions: "integration/versions.test.js",

@@ -1,9 +1,11 @@
 """Padding-free preference training: every sequence of a batch in one row, no padding computed.
 
 TRL's preference trainers (DPO, ORPO, CPO/SimPO, KTO) concatenate chosen and rejected answers into
-one right-padded batch [N, L] and call the model on it; on real preference data most of it is
-padding (answers of very different lengths padded to the longest). TRL 1.13's DPOTrainer has a
-`padding_free` option but turns it off ("temporarily unavailable after a refactor"); ORPO has none.
+one right-padded batch [N, L] and call the model on it (KTO: single answers, plus a batch of
+mismatched prompt/answer pairs for its KL term, each a right-padded call of its own); on real
+preference data most of it is padding (answers of very different lengths padded to the longest).
+TRL 1.13's DPOTrainer has a `padding_free` option but turns it off ("temporarily unavailable
+after a refactor"); ORPO, CPO and KTO have none.
 
 What this does instead, around the model call and nothing else (so every loss TRL computes stays
 TRL's own code):
@@ -15,19 +17,22 @@ TRL's own code):
   per sequence (not one T x T masked attention, which would cost more than the padding it saves);
 - unpack: the logits at the real tokens are put back in the padded layout [N, L, V] (zeros at the
   padding, which TRL masks out), so TRL's per-sequence log-prob sums, its loss and its metrics are
-  computed by TRL as before. The transformer (embeddings, attention, MLPs, lm_head) runs on real
-  tokens only; the logits tensor itself keeps the padded shape.
+  computed by TRL as before; but for ORPO's and CPO's `logits/chosen|rejected`, a mean over every
+  position, padding included, which now averages zeros there. The transformer (embeddings,
+  attention, MLPs, lm_head) runs on real tokens only; the logits tensor keeps the padded shape.
 
 The loss equals the padded computation within float tolerance (tests/test_padding_free.py: loss,
-chosen/rejected log-probs and gradients, dpo and orpo). A batch this cannot pack (left padding,
-holes in the mask, an encoder-decoder model, a cache) goes through the model padded, as before.
+chosen/rejected log-probs and gradients; dpo, orpo, cpo, simpo, and kto with its KL forward). A
+batch this cannot pack (left padding, holes in the mask, an encoder-decoder model, a cache) goes
+through the model padded, as before.
 
-Wiring another pair-based trainer (cpo, simpo, kto) is two lines in its rendered script: import
-this module, and construct `padding_free.trainer_class(CPOTrainer, enabled)(...)` instead of
-`CPOTrainer(...)`, with `enabled = padding_free.take_switch(SPEC["args"], "cpo", emit)` before
-the config is parsed (it removes `padding_free` from the args when TRL's config has no such
-field); plus "cpo" in TRAINERS below. Any trainer that calls `model(input_ids, attention_mask)` on
-a right-padded batch inside compute_loss / prediction_step works unchanged.
+Wiring another preference trainer is two lines in its rendered script (render/script.ts does it
+for every trainer in PADDING_FREE_TRAINERS): import this module, and construct
+`padding_free.trainer_class(CPOTrainer, enabled)(...)` instead of `CPOTrainer(...)`, with
+`enabled = padding_free.take_switch(SPEC["args"], "cpo", emit)` before the config is parsed (it
+removes `padding_free` from the args when TRL's config has no such field); plus its name in
+TRAINERS below. Any trainer that calls `model(input_ids, attention_mask)` on a right-padded batch
+inside compute_loss / prediction_step / compute_ref_log_probs works unchanged.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from collections.abc import Iterator
 from typing import Any
 
 # The trainers whose batches trellis packs itself (the switch is args.padding_free, TRL's name).
-TRAINERS = ("dpo", "orpo")
+TRAINERS = ("dpo", "orpo", "cpo", "simpo", "kto")
 # The config classes with a `padding_free` field of their own in TRL 1.13: DPOConfig (disabled by
 # its trainer, so trellis takes it) and SFTConfig (TRL's own padding-free path, used as it is).
 TRL_FIELD = ("dpo", "sft")

@@ -48,10 +48,15 @@ const ALSO_ACCEPTS: Partial<Record<Trainer, Record<string, Kind[]>>> = {
 
 /**
  * Args trellis reads itself where the config class has no such field: `padding_free` (TRL's name,
- * DPOConfig and SFTConfig have it) packs ORPO batches too (python/trellis_runtime/padding_free.py).
+ * DPOConfig and SFTConfig have it) packs ORPO, CPO/SimPO and KTO batches too
+ * (python/trellis_runtime/padding_free.py).
  */
+const PADDING_FREE: Record<string, FieldInfo> = { padding_free: { kinds: ["boolean"], default: true } };
 const TRELLIS_ARGS: Partial<Record<Trainer, Record<string, FieldInfo>>> = {
-  orpo: { padding_free: { kinds: ["boolean"], default: true } },
+  orpo: PADDING_FREE,
+  cpo: PADDING_FREE,
+  simpo: PADDING_FREE,
+  kto: PADDING_FREE,
 };
 
 export const FIELDS_TRL_VERSION = PINNED.trl;

@@ -7,6 +7,7 @@ import { resolveRecipe } from "../../../src/core/recipe/resolve.js";
 import { renderRecipe } from "../../../src/core/render/render.js";
 import { renderScript } from "../../../src/core/render/script.js";
 import { portablePath, specPath } from "../../../src/core/render/spec-paths.js";
+import { fieldInfo } from "../../../src/core/trl/fields.js";
 import { parseVersion } from "../../../src/core/trl/version.js";
 import { ROOT } from "../../helpers/cli.js";
 
@@ -109,6 +110,18 @@ describe("renderScript for a TRL version", () => {
     assert.match(script("dpo", "1.13"), /ref_model = None if peft_config else load_model/);
     assert.doesNotMatch(script("orpo", "1.13"), /ref_model/);
     assert.doesNotMatch(script("sft", "1.13"), /ref_model/);
+  });
+
+  it("packs the batches of every preference trainer (padding-free) from TRL 1.x, and knows the switch", () => {
+    for (const trainer of ["dpo", "orpo", "cpo", "simpo", "kto"] as const) {
+      const text = renderScript({ trainer, stageId: "s", specFile: "stage-1-s.json", trl: v("1.13.0") });
+      assert.match(text, /packed = padding_free\.take_switch\(SPEC\["args"\], SPEC\["stage"\]\["trainer"\], emit\)/);
+      assert.match(text, /trainer = padding_free\.trainer_class\((DPO|ORPO|CPO|KTO)Trainer, packed\)\(/, trainer);
+      const old = renderScript({ trainer, stageId: "s", specFile: "stage-1-s.json", trl: v("0.24.0") });
+      assert.doesNotMatch(old, /padding_free/, `${trainer} for TRL 0.24`);
+      assert.deepEqual(fieldInfo(trainer, "padding_free")?.kinds, ["boolean"], `check accepts ${trainer}'s switch`);
+    }
+    assert.doesNotMatch(script("sft", "1.13"), /padding_free\./);
   });
 
   it("turns off bf16 on machines without a GPU, and lets the command line override TRL arguments", () => {
