@@ -39,7 +39,7 @@ describe("the rendered KTO stage", () => {
     assert.match(s, /ref_model = None if peft_config else load_model/);
     assert.match(s, /^ {8}ref_model=ref_model,$/m);
     assert.match(s, /^ {4}SPEC\["args"\] = kto\.balanced_weights\(data\.train, SPEC\["args"\], emit\)$/m);
-    assert.match(s, /from trellis_runtime import kto, probe, quantization/);
+    assert.match(s, /from trellis_runtime import kto, padding_free, probe, quantization/);
     assert.doesNotMatch(
       renderScript({ trainer: "dpo", stageId: "s", specFile: "x.json", trl: v("1.13") }),
       /balanced_weights/,
