@@ -1,10 +1,10 @@
 /**
  * Imports that run: every config from the wild (/work/shared/fixtures/recipes-in-the-wild) and
- * every gathered one (test/fixtures/imports-gathered, sources in its README), KTO aside, imported
+ * every gathered one (test/fixtures/imports-gathered, sources in its README), imported
  * with only the tiny model put in (and the bundled colour pairs where the config's data is on the
  * Hub), then accepted by `trellis check` as imported: the importer itself carries the tracker and
  * optimizer extras, flash attention that cannot be installed, and LLaMA-Factory's sharegpt and
- * alpaca data (converted as rows are read). Each DPO/ORPO/SimPO recipe then trains a few steps on the
+ * alpaca data (converted as rows are read). Each DPO/ORPO/SimPO/KTO recipe then trains a few steps on the
  * CPU; CI trains three representative ones, `node scripts/test-matrix.mjs imports` all of them
  * (test/results/imports.txt).
  */
@@ -194,8 +194,13 @@ const CASES: Case[] = [
   },
 ];
 
-// CI trains one of each carried thing: sharegpt pairs, alpaca pairs (ORPO, extras, sdpa), a handbook QLoRA.
-const CI_TRAINS = new Set(["llamafactory-sharegpt-dpo", "llamafactory-alpaca-orpo", "handbook-capybara-orpo"]);
+// CI trains one of each carried thing: sharegpt pairs, alpaca pairs (ORPO, extras, sdpa), a handbook QLoRA, KTO from pairs.
+const CI_TRAINS = new Set([
+  "llamafactory-sharegpt-dpo",
+  "llamafactory-alpaca-orpo",
+  "handbook-capybara-orpo",
+  "llamafactory-kto-lora",
+]);
 const full = process.env.TRELLIS_MATRIX === "full";
 const cases = CASES.filter((c) => HAS_WILD || !c.file.startsWith(WILD));
 
