@@ -11,7 +11,7 @@ import { sha256File } from "./hash.js";
 
 export const CHECKPOINT_MARKER = "trellis-checkpoint.json";
 
-export interface CheckpointInfo {
+interface CheckpointInfo {
   path: string;
   step: number;
   problem: string | null;
@@ -46,7 +46,7 @@ export async function findCheckpoints(outputDir: string): Promise<CheckpointInfo
 }
 
 /** Why a checkpoint cannot be resumed from, naming the file; null when every file matches its digest. */
-export async function checkpointProblem(folder: string): Promise<string | null> {
+async function checkpointProblem(folder: string): Promise<string | null> {
   const sized = sizeProblem(folder);
   if (sized) return sized;
   for (const [name, want] of Object.entries(readMarker(folder)!.files)) {

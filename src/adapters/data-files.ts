@@ -18,7 +18,7 @@ export const MAX_LINE_BYTES = 64 << 20;
  */
 export const MAX_LINE_BYTES_ENV = "TRELLIS_MAX_LINE_BYTES";
 /** hyparquet reads a row group's column whole: a chunk over this is refused before it is read. */
-export const MAX_PARQUET_CHUNK_BYTES = 1 << 30;
+const MAX_PARQUET_CHUNK_BYTES = 1 << 30;
 export const MAX_PARQUET_CHUNK_BYTES_ENV = "TRELLIS_MAX_PARQUET_CHUNK_BYTES";
 
 /** The line limit in force: the environment's, else MAX_LINE_BYTES. */
@@ -33,7 +33,7 @@ function positiveInt(text: string | undefined): number | undefined {
 }
 
 /** A size in words: "1.2 GB", "64 MiB" for limits (powers of two), "512 bytes". */
-export function sizeText(bytes: number, binary = false): string {
+function sizeText(bytes: number, binary = false): string {
   const [unit, name] = binary ? [1 << 20, "MiB"] : [1e6, "MB"];
   if (bytes < unit) return `${bytes} bytes`;
   if (!binary && bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;

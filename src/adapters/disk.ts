@@ -23,8 +23,8 @@ export async function freeBytes(dir: string): Promise<{ free: number; where: str
  * deleted when the disk fills so that the held events, the last log lines and the manifest fit.
  * Random bytes, not zeros, so that a compressing file system (btrfs, ZFS) really sets them aside.
  */
-export const RESERVE_BYTES = 1 << 20;
-export const reserveFile = (runDir: string) => path.join(runDir, ".disk-reserve");
+const RESERVE_BYTES = 1 << 20;
+const reserveFile = (runDir: string) => path.join(runDir, ".disk-reserve");
 
 /** Writes the reserve; false when even that does not fit (the run goes on without one). */
 export function createReserve(runDir: string, bytes = RESERVE_BYTES): boolean {

@@ -8,7 +8,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { PYTHON_DIR } from "./package-files.js";
 
-export interface EvalProcessResult {
+interface EvalProcessResult {
   exitCode: number | null;
   /** The last line of stderr: the JudgeError's message, or the exception. */
   lastError: string | null;

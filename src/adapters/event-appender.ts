@@ -8,10 +8,10 @@
 import { closeSync, openSync, readSync, fstatSync, writeSync } from "node:fs";
 
 /** What is held while the disk is full; beyond this, events are dropped (a gap the replay reports). */
-export const MAX_HELD_BYTES = 256 << 10;
+const MAX_HELD_BYTES = 256 << 10;
 
 /** Errno codes of a full disk or an exhausted quota. */
-export const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException)?.code ?? "");
+const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException)?.code ?? "");
 
 interface Held {
   bytes: Buffer;

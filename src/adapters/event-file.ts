@@ -59,7 +59,7 @@ export class EventFileIndex {
 }
 
 /** What a replay hands over: events read whole and validated, and the lines it skipped. */
-export interface ReplaySink {
+interface ReplaySink {
   onEvent(line: string, seq: number): void | Promise<void>;
   /**
    * A damaged or cut line, said once (file and line number, never its text). `throughSeq`: every
@@ -135,7 +135,7 @@ export async function replayEvents(
 }
 
 /** A line of events.jsonl that is not an event of the protocol: the file, its line and why. */
-export class EventFileError extends TrellisError {}
+class EventFileError extends TrellisError {}
 
 /** One line of events.jsonl (line `n`, from 1), parsed with the protocol's schema. */
 export function decodeEventLine(file: string, n: number, line: string): RunEvent {

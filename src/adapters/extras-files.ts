@@ -5,10 +5,10 @@ import { ExtrasCatalog, normalizeName, type Extra, type PackageUniverse } from "
 import { LOCK_FILE, PYTHON_DIR } from "./package-files.js";
 import { parsePins } from "./venv/requirements-lock.js";
 
-export const EXTRAS_DIR = path.join(PYTHON_DIR, "extras");
-export const CATALOG_FILE = "extras.json";
+const EXTRAS_DIR = path.join(PYTHON_DIR, "extras");
+const CATALOG_FILE = "extras.json";
 
-export const extraLockFile = (name: string, dir = EXTRAS_DIR) => path.join(dir, `${name}.lock`);
+const extraLockFile = (name: string, dir = EXTRAS_DIR) => path.join(dir, `${name}.lock`);
 
 /** Every extra with its lock (when the platform has one), and the base lock's packages. Read fresh each call: small files. */
 export function readPackageUniverse(lockFile = LOCK_FILE, extrasDir = EXTRAS_DIR): PackageUniverse {

@@ -5,7 +5,7 @@
 import { open, type FileHandle } from "node:fs/promises";
 
 /** Polling interval: events are shown within this delay. */
-export const TAIL_POLL_MS = 100;
+const TAIL_POLL_MS = 100;
 const CHUNK_BYTES = 1 << 16;
 
 export interface Tail {

@@ -2,7 +2,7 @@
 import { execa } from "execa";
 import { lowerPriority } from "./low-priority.js";
 
-export interface GitState {
+interface GitState {
   repo: string;
   commit: string;
   dirty: boolean;

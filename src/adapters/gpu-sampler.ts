@@ -3,7 +3,7 @@ import { execa } from "execa";
 import type { GpuSample } from "../core/events/protocol.js";
 
 /** nvidia-smi itself costs ~50 ms: every few seconds is live enough for a training run. */
-export const GPU_SAMPLE_MS = 5_000;
+const GPU_SAMPLE_MS = 5_000;
 const QUERY = "index,name,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu";
 
 export type { GpuSample };

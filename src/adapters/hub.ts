@@ -7,7 +7,7 @@
 import { homedir } from "node:os";
 import path from "node:path";
 
-export const HUB_PROBE_TIMEOUT_MS = 5000;
+const HUB_PROBE_TIMEOUT_MS = 5000;
 const TRUE_VALUES = new Set(["1", "ON", "YES", "TRUE"]);
 /** Proxies Python honours and Node's fetch does not: with one set, only the stage can tell. */
 const PROXY_VARIABLES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 
-export interface MergeProcessResult {
+interface MergeProcessResult {
   /** False when the run's Python is gone (its venv was removed): nothing ran. */
   pythonFound: boolean;
   exitCode: number | null;

@@ -13,7 +13,7 @@ import type { RenderedStage } from "../core/render/render.js";
 import { writeScripts } from "./run-dir.js";
 
 /** Optimizer steps per probe: the first warms up, the others are measured. */
-export const PROBE_STEPS = 3;
+const PROBE_STEPS = 3;
 const OOM_TYPES = new Set(["OutOfMemoryError", "torch.OutOfMemoryError"]);
 
 export async function runProbe(

@@ -18,7 +18,7 @@ export interface PngInfo {
   colorType: number;
 }
 
-export class PngError extends TrellisError {}
+class PngError extends TrellisError {}
 
 export function decodePng(file: string): PngInfo {
   const buf = readFileSync(file);

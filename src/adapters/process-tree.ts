@@ -18,7 +18,7 @@ function statOf(pid: number): { ppid: number; pgrp: number } | undefined {
 }
 
 /** Every descendant of `root` (children, their children...), as seen in /proc now. */
-export function descendants(root: number): number[] {
+function descendants(root: number): number[] {
   let pids: number[];
   try {
     pids = readdirSync("/proc")

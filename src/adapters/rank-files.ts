@@ -67,7 +67,7 @@ function* filesNamed(dir: string, name: string): Generator<string> {
 }
 
 /** A rank's exception (the fields of app/failure.ts's StageError), with where it ran. */
-export interface RankFailure {
+interface RankFailure {
   excType: string;
   message: string;
   errno?: number;

@@ -6,8 +6,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-export type CappedText =
-  { status: "missing" } | { status: "too_large"; bytes: number } | { status: "read"; text: string };
+type CappedText = { status: "missing" } | { status: "too_large"; bytes: number } | { status: "read"; text: string };
 
 /** The file as UTF-8 text (bad bytes replaced), unless it is missing or larger than `maxBytes`. */
 export async function readCappedText(file: string, maxBytes: number): Promise<CappedText> {

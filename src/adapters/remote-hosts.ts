@@ -6,12 +6,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 
-export interface KnownHost {
+interface KnownHost {
   host: string;
   lastUsed: string;
 }
 
-export function hostsFile(env: NodeJS.ProcessEnv = process.env): string {
+function hostsFile(env: NodeJS.ProcessEnv = process.env): string {
   const config = env.XDG_CONFIG_HOME ? path.resolve(env.XDG_CONFIG_HOME) : path.join(homedir(), ".config");
   return path.join(config, "trellis", "hosts.json");
 }

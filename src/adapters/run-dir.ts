@@ -23,7 +23,7 @@ import { SpecOnFile } from "../core/render/stage-spec.js";
 import { RUNTIME_DIR } from "./package-files.js";
 import { releaseRunLock, whileUnlocked } from "./run-lock.js";
 
-export interface RunDir {
+interface RunDir {
   id: string;
   dir: string;
   scriptsDir: string;

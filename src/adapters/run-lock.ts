@@ -25,7 +25,7 @@ const FLOCK = path.join(RUNTIME_DIR, "probes", "flock.py");
 /** Set in a detached supervisor: the inherited descriptor of its run's lock. */
 export const LOCK_FD_ENV = "TRELLIS_RUN_LOCK_FD";
 
-export interface LockHolder {
+interface LockHolder {
   pid: number;
   since: string;
   command: string;

@@ -6,7 +6,7 @@
 import { execa } from "execa";
 import { PYTHON_DIR } from "./package-files.js";
 
-export class RuntimeModuleError extends Error {}
+class RuntimeModuleError extends Error {}
 
 export async function runRuntimeModule(
   python: string,

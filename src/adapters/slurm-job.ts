@@ -29,7 +29,7 @@ const FINAL_STATES = new Set([
   "DEADLINE",
 ]);
 
-export interface SlurmStageOptions extends Pick<
+interface SlurmStageOptions extends Pick<
   StageProcessOptions,
   "onEvent" | "onInvalid" | "onOutput" | "onStart" | "stdoutFile"
 > {

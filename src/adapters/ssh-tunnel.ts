@@ -8,7 +8,7 @@
 import net from "node:net";
 import type { Ssh } from "./ssh.js";
 
-export interface Tunnel {
+interface Tunnel {
   /** ws://127.0.0.1:<local port> */
   url: string;
   close(): Promise<void>;

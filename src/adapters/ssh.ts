@@ -13,10 +13,10 @@ import { TrellisError } from "../core/errors.js";
 import { cacheRoot } from "./venv/paths.js";
 
 /** The ssh program and arguments of its own: `TRELLIS_SSH_COMMAND` (as GIT_SSH_COMMAND), else `ssh`. */
-export const SSH_COMMAND_ENV = "TRELLIS_SSH_COMMAND";
+const SSH_COMMAND_ENV = "TRELLIS_SSH_COMMAND";
 
 /** What failed, each with its own advice. */
-export type SshFailureKind = "unreachable" | "auth" | "host-key-changed" | "host-key-unknown" | "ssh-missing" | "other";
+type SshFailureKind = "unreachable" | "auth" | "host-key-changed" | "host-key-unknown" | "ssh-missing" | "other";
 
 export class SshError extends TrellisError {
   override readonly exitCode = 3;
@@ -29,7 +29,7 @@ export class SshError extends TrellisError {
 }
 
 /** HOST as the user wrote it: an alias, user@host, host:port or [v6]:port. */
-export interface SshTarget {
+interface SshTarget {
   /** What ssh is given as the destination. */
   destination: string;
   port?: number;
@@ -66,7 +66,7 @@ export function shq(word: string): string {
  * cache; 0700, since a socket there is a logged-in session to the server. Socket paths must stay
  * under ~104 bytes: ssh's %C is a 40-character hash, and a too-long root is shortened to a hash.
  */
-export function controlDir(env: NodeJS.ProcessEnv = process.env): string {
+function controlDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, "trellis-ssh") : path.join(cacheRoot(env), "ssh");
   const dir =
     base.length <= 50
@@ -80,7 +80,7 @@ export function controlDir(env: NodeJS.ProcessEnv = process.env): string {
 /** How long the shared connection outlives its last use. */
 const CONTROL_PERSIST = "120";
 
-export interface SshRunOptions {
+interface SshRunOptions {
   input?: string | Buffer | NodeJS.ReadableStream;
   /** Where the remote stderr goes as it comes (progress); it is also kept for the error message. */
   stderr?: NodeJS.WritableStream;

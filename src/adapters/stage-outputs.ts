@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { readManifestFile } from "./run-dir.js";
 
-export interface RunModels {
+interface RunModels {
   /** The first stage's `model` block (name or tiny, revision, dtype, trust_remote_code). */
   start: Record<string, unknown>;
   /** The final model: the last stage's output folder, or its adapter over a base. */

@@ -15,9 +15,9 @@ import { signalTree } from "./process-tree.js";
 import prestart from "./python-prestart.cjs";
 
 /** The file descriptor Python writes events to. */
-export const EVENTS_FD = 3;
+const EVENTS_FD = 3;
 /** The file descriptor Python reads commands from (stop, checkpoint), one JSON line each. */
-export const CONTROL_FD = 4;
+const CONTROL_FD = 4;
 /** Lines of stderr kept for the one-line failure reason and the end-of-run report. */
 const TAIL_LINES = 40;
 /** After a stop request, how long the trainer may take to exit before the group is killed. */

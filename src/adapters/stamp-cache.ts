@@ -13,7 +13,7 @@ import path from "node:path";
 import type { z } from "zod";
 
 /** Each file's "size:mtimeNs:ctimeNs:inode" (or "missing", "error:CODE"), and when they were taken. */
-export interface Stamps {
+interface Stamps {
   files: Record<string, string>;
   takenAtMs: number;
 }
@@ -55,7 +55,7 @@ function sameFiles(a: Record<string, string>, b: Record<string, string>): boolea
   return names.length === Object.keys(b).length && names.every((f) => a[f] === b[f]);
 }
 
-export interface StampedCache<T> {
+interface StampedCache<T> {
   /** The value stored under `key`, if every file it was computed from still has its stamp. */
   get(key: string): Promise<T | undefined>;
   /**

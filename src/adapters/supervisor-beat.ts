@@ -7,7 +7,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-export const SUPERVISOR_BEAT_FILE = "supervisor.beat";
+const SUPERVISOR_BEAT_FILE = "supervisor.beat";
 /** Seconds between beats. */
 export const SUPERVISOR_BEAT_S = 2;
 /** A beat this old means the supervisor is not responding: five beats missed, not a busy moment. */

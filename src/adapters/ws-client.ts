@@ -10,20 +10,20 @@ import { decodeRunEvent, type RunEvent } from "../core/events/protocol.js";
 /** Waits between reconnection attempts: quick first, then patient. */
 const RECONNECT_DELAYS_MS = [100, 250, 500, 1000, 2000];
 
-export interface RunConnection {
+interface RunConnection {
   send(command: Command): void;
   close(): void;
   closed: Promise<{ code: number; reason: string }>;
 }
 
-export interface ConnectOptions {
+interface ConnectOptions {
   url: string;
   token: string;
   lastSeq: number;
   onMessage: (message: ServerMessage) => void;
 }
 
-export function connectRun(o: ConnectOptions): RunConnection {
+function connectRun(o: ConnectOptions): RunConnection {
   const ws = new WebSocket(o.url, { headers: { authorization: `Bearer ${o.token}` }, maxPayload: 64 << 20 });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() }));
@@ -41,7 +41,7 @@ export function connectRun(o: ConnectOptions): RunConnection {
   };
 }
 
-export interface FollowOptions {
+interface FollowOptions {
   url: string;
   token: string;
   /** Deliver events after this seq (0: the whole history). */
@@ -60,7 +60,7 @@ export interface FollowOptions {
   maxAttempts?: number;
 }
 
-export interface Follower {
+interface Follower {
   send(command: Command): void;
   /** Stops following; resolves when the connection is closed. */
   stop(): Promise<void>;

@@ -29,7 +29,7 @@ const HELLO_TIMEOUT_MS = 5_000;
 /** Commands a client may send per second (a person presses keys; a flood is a bug or abuse). */
 const MAX_COMMANDS_PER_SECOND = 20;
 
-export interface EventServerOptions {
+interface EventServerOptions {
   host: string;
   port?: number;
   token: string;
@@ -64,7 +64,7 @@ interface Viewer {
 }
 
 export const digest = (s: string) => createHash("sha256").update(s).digest();
-export const tokenMatches = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
+const tokenMatches = (given: string, expected: string) => timingSafeEqual(digest(given), digest(expected));
 
 export async function startEventServer(o: EventServerOptions): Promise<EventServer> {
   const http = createServer((_req, res) => {

@@ -12,7 +12,7 @@ import { watchSupervisorBeat } from "./supervisor-watch.js";
 import { EXIT_CODES, type FinalStatus } from "./supervisor.js";
 
 /** About an event rather than in it: `history` marks an earlier attempt of a resumed run. */
-export interface EventMeta {
+interface EventMeta {
   history?: boolean;
 }
 
@@ -31,7 +31,7 @@ export interface RunView {
 
 export type ViewResult = { kind: "ended"; status: FinalStatus } | { kind: "detached" } | { kind: "lost" };
 
-export interface AttachTarget {
+interface AttachTarget {
   url: string;
   token: string;
   /** The run's folder, when known: its supervisor's beat is watched (supervisor-watch.ts). */
@@ -47,7 +47,7 @@ export interface AttachTarget {
  * leaves. `q` in the dashboard detaches. `stopsSent` counts the stop requests before this one (a
  * dashboard's `s` `y` is one).
  */
-export type CtrlC = "stop" | "kill" | "leave";
+type CtrlC = "stop" | "kill" | "leave";
 export function ctrlC(stopsSent: number, live: boolean): CtrlC {
   if (!live) return "leave";
   return stopsSent === 0 ? "stop" : stopsSent === 1 ? "kill" : "leave";

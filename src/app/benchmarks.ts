@@ -20,13 +20,13 @@ import { BASELINE } from "./reward-scores.js";
 export const BENCHMARK_EXTRA = "lm-eval";
 
 /** A model as a stage spec names it ({name} or {tiny}, revision, dtype), and a LoRA adapter on it. */
-export interface BenchmarkModel {
+interface BenchmarkModel {
   name: string;
   model: Record<string, unknown>;
   adapter?: string | null;
 }
 
-export interface RunBenchmarksInput {
+interface RunBenchmarksInput {
   /** A Python of the environment with the lm-eval extra. */
   python: string;
   spec: BenchmarkSpec;
@@ -38,7 +38,7 @@ export interface RunBenchmarksInput {
   env?: Record<string, string>;
 }
 
-export interface BenchmarkResult {
+interface BenchmarkResult {
   summary: BenchmarkSummary;
   /** The tasks as run: files with their bytes' sha256 (what reproducing them needs). */
   tasks: TaskSource[];
@@ -74,7 +74,7 @@ export async function runBenchmarks(i: RunBenchmarksInput): Promise<BenchmarkRes
 }
 
 /** Each task as given, a YAML file with its sha256 (null when it cannot be read: the harness says why). */
-export async function taskSources(tasks: readonly string[], specDir: string): Promise<TaskSource[]> {
+async function taskSources(tasks: readonly string[], specDir: string): Promise<TaskSource[]> {
   return Promise.all(
     tasks.map(async (task) => {
       if (!isTaskFile(task)) return { task, file: null, sha256: null };

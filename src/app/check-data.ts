@@ -21,7 +21,7 @@ import { stampedCache, stampsOf } from "../adapters/stamp-cache.js";
 import { cacheRoot } from "../adapters/venv/paths.js";
 
 /** Enough to see the pattern of what is wrong; the rest is counted. */
-export const MAX_PROBLEMS = 20;
+const MAX_PROBLEMS = 20;
 
 export interface DataFileReport {
   file: string;

@@ -81,7 +81,7 @@ export async function loadComparison(files: readonly string[], runsDir: string):
 }
 
 /** The recipe text with its `generations` block set to the comparison's (comments kept). */
-export function withGenerations(text: string, generations: CompareSpec["generations"]): string {
+function withGenerations(text: string, generations: CompareSpec["generations"]): string {
   const doc = parseDocument(text);
   doc.set("generations", generations);
   return doc.toString();

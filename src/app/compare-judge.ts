@@ -15,7 +15,7 @@ export interface CompareJudgeOptions {
   python: () => Promise<string>;
 }
 
-export interface CompareJudged {
+interface CompareJudged {
   /** The report's section, or why there is none. */
   section: string[];
   result: EvalResult | null;

@@ -25,9 +25,6 @@ export interface ScoreSettings {
   benchmarks?: BenchmarkSpec;
 }
 
-/** The extras the scorers' environments need (checked up front like a recipe's). */
-export const scoreExtras = (s: ScoreSettings) => (s.benchmarks ? [BENCHMARK_EXTRA] : []);
-
 /**
  * Problems with the comparison file's reward and benchmarks blocks, located at their lines: a
  * task file that is not there, a reward model that is neither a folder nor loadable from the Hub.
@@ -61,7 +58,7 @@ export async function checkScoreSettings(
   if (problems.length) throw new RecipeError(problems);
 }
 
-export interface CompareScoresInput {
+interface CompareScoresInput {
   settings: ScoreSettings;
   /** The comparison file's folder: relative reward folders and task files are found from it. */
   specDir: string;

@@ -42,7 +42,7 @@ import { judgeArms, type CompareJudgeOptions } from "./compare-judge.js";
 export const PLOT = { width: 1200, height: 450, dpi: 100 } as const;
 export const PLOT_EXTRA = "matplotlib";
 
-export interface CompareOptions {
+interface CompareOptions {
   /** One comparison file, or two or more recipes. Ignored with `resume`. */
   files: string[];
   runsDir: string;

@@ -31,17 +31,17 @@ const PLAIN_LINE_MS = 5_000;
 const TICK_MS = 1_000;
 
 /** Where progress goes: stderr by default. `isTTY` picks the single updating line. */
-export interface ProgressStream {
+interface ProgressStream {
   write(text: string): unknown;
   isTTY?: boolean;
 }
 
 /** The lock of a torch backend, in python/ beside `dist/`. */
-export function lockFileOf(backend: TorchBackend): string {
+function lockFileOf(backend: TorchBackend): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python", LOCK_FILES[backend]);
 }
 
-export interface BackendPick {
+interface BackendPick {
   backend: TorchBackend;
   lockFile: string;
   /** For `auto`: why this backend. */
@@ -52,10 +52,7 @@ export interface BackendPick {
  * The torch backend and its lock: `choice` (`--torch-backend`), else `$TRELLIS_TORCH_BACKEND`, else
  * `auto`, which asks the NVIDIA driver. A backend without a lock in this trellis is refused.
  */
-export async function pickBackend(
-  choice: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<BackendPick> {
+async function pickBackend(choice: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<BackendPick> {
   const given = choice ?? (env.TRELLIS_TORCH_BACKEND || "auto");
   if (!isBackendChoice(given)) {
     const from = choice === undefined ? "TRELLIS_TORCH_BACKEND" : "--torch-backend";
@@ -79,7 +76,7 @@ export async function pickBackend(
   return why === undefined ? { backend, lockFile } : { backend, lockFile, why };
 }
 
-export interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile" | "extras" | "torchBackend"> {
+interface SetupOptions extends Omit<EnsureOptions, "onProgress" | "lockFile" | "extras" | "torchBackend"> {
   /** A lock to use as is; without one, the torch backend's lock. */
   lockFile?: string;
   /** auto | cpu | cu126 | cu128 | cu130; default `$TRELLIS_TORCH_BACKEND`, else auto. */
@@ -118,7 +115,7 @@ export async function setupEnvironment(opts: SetupOptions = {}): Promise<EnsureR
   }
 }
 
-export interface RunDoctorOptions {
+interface RunDoctorOptions {
   lockFile?: string;
   torchBackend?: string;
   python?: string;

@@ -18,7 +18,7 @@ import { BENCHMARK_EXTRA, runBenchmarks } from "./benchmarks.js";
 import type { ScoreRecord } from "./compare-scores.js";
 import { BASELINE, scoreAnswers } from "./reward-scores.js";
 
-export interface EvalScoresInput {
+interface EvalScoresInput {
   reward?: RewardSpec;
   benchmarks?: BenchmarkSpec;
   /** The run evaluated, or null for a model folder (then `against` and `folder` are the models). */
@@ -35,7 +35,7 @@ export interface EvalScoresInput {
   say: (line: string) => void;
 }
 
-export interface EvalScores {
+interface EvalScores {
   scores: EvaluationScores;
   record: ScoreRecord;
   /** The report's "Reward model and benchmarks" section. */

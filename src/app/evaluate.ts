@@ -28,9 +28,9 @@ import { scoreEval } from "./eval-scores.js";
 import type { BenchmarkSpec, RewardSpec } from "../core/eval/score-spec.js";
 
 /** Refused before any work (no judge, no prompts, nothing to compare): exit code 2. */
-export class EvalRefused extends TrellisError {}
+class EvalRefused extends TrellisError {}
 /** The judge or the model failed while evaluating: exit code 1, the log named. */
-export class EvalFailed extends TrellisError {
+class EvalFailed extends TrellisError {
   override readonly exitCode = 1;
 }
 
@@ -38,10 +38,10 @@ export type JudgeChoice =
   | { kind: "local"; model: string }
   | { kind: "openai"; baseUrl: string; model: string; apiKeyEnv?: string; timeout?: number; retries?: number };
 
-export const DEFAULT_JUDGE_PROMPT = path.join(PYTHON_DIR, "trellis_runtime", "judge_prompt.txt");
+const DEFAULT_JUDGE_PROMPT = path.join(PYTHON_DIR, "trellis_runtime", "judge_prompt.txt");
 export const DEFAULT_MAX_NEW_TOKENS = 64;
 
-export interface EvalOptions {
+interface EvalOptions {
   /** A run id (or prefix, or "latest") under runsDir, or a model folder. */
   target: string;
   runsDir: string;
@@ -65,14 +65,14 @@ export interface EvalOptions {
   pythonWith?: (extras: string[]) => Promise<string>;
 }
 
-export interface EvalOutcome {
+interface EvalOutcome {
   dir: string;
   report: string;
   result: EvalResult;
 }
 
 /** A model to answer now: a folder or Hub name, or a stage spec whose model block says which. */
-export type ModelSource = string | { spec: string };
+type ModelSource = string | { spec: string };
 
 /** What one `trellis eval` compares, worked out before any model answers. */
 interface EvalSetup {
@@ -151,7 +151,7 @@ export async function runEval(o: EvalOptions): Promise<EvalOutcome> {
   return { dir: setup.out, report, result: judged.result };
 }
 
-export interface JudgeModelsInput {
+interface JudgeModelsInput {
   /** Where spec.json, verdicts.json and eval.log go. */
   out: string;
   models: Array<{ name: string; source: string }>;
@@ -331,7 +331,7 @@ async function prepareRunEval(o: EvalOptions, runDir: string, prompts: string[] 
 type Generations = Extract<RunEvent, { type: "generations" }>;
 
 /** The start model's answers (the first stage's "before") and each stage's "after", all on the same prompts. */
-export function recordedAnswers(
+function recordedAnswers(
   events: readonly RunEvent[],
   stages: readonly string[],
 ): { prompts: string[]; answers: Record<string, string[]> } | null {
@@ -365,7 +365,7 @@ function readPromptsFile(file: string): string {
   }
 }
 
-export function readJudgePrompt(file: string | undefined): { file: string; text: string; sha256: string } {
+function readJudgePrompt(file: string | undefined): { file: string; text: string; sha256: string } {
   const chosen = file ?? DEFAULT_JUDGE_PROMPT;
   let text: string;
   try {

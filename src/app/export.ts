@@ -5,14 +5,14 @@ import { parseRecipe } from "../core/recipe/parse.js";
 import { writeTextFiles } from "../adapters/recipe-files.js";
 import { displayPath, readRecipeText, targetTrl } from "./load-recipe.js";
 
-export interface ExportFileOptions {
+interface ExportFileOptions {
   to: "trl";
   /** Default: ./exported/<recipe name>. */
   outDir?: string;
   trlVersion?: string;
 }
 
-export interface ExportedFiles extends TrlExport {
+interface ExportedFiles extends TrlExport {
   outDir: string;
   /** Absolute path of each written file, by stage id. */
   written: Record<string, string>;

@@ -13,7 +13,7 @@ import type { ExtraLock } from "../adapters/venv/index.js";
 import { displayPath, type LoadedRecipe } from "./load-recipe.js";
 
 /** `--extra` names that cannot be used, as recipe-style problems (exit 2) located at the flag. */
-export function checkExtraFlags(names: ReadonlyArray<string>, universe: PackageUniverse = readPackageUniverse()): void {
+function checkExtraFlags(names: ReadonlyArray<string>, universe: PackageUniverse = readPackageUniverse()): void {
   const problems = names.flatMap((name) => {
     const problem = extraProblem(name, universe);
     return problem ? [{ file: "--extra", path: [], message: problem }] : [];

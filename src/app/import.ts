@@ -29,7 +29,7 @@ import { displayPath, targetTrl } from "./load-recipe.js";
 /** An alias bomb in a config is refused as in recipes. */
 const MAX_ALIAS_COUNT = 100;
 
-export interface ImportFileOptions {
+interface ImportFileOptions {
   /** The source tool; detected from the keys when absent. */
   from?: ImportFormat;
   /** Forces the stage's trainer (TRL CLI / handbook files do not name it). */

@@ -13,7 +13,7 @@ export class RunNotFoundError extends TrellisError {
   override readonly exitCode = 2;
 }
 
-export interface RunSummary {
+interface RunSummary {
   id: string;
   dir: string;
   /** "stalled": a stage fell silent (no progress, no heartbeat); "not responding": its supervisor did. */

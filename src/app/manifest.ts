@@ -26,7 +26,7 @@ import type { ExtraRecord } from "./extras.js";
 const MANIFEST_WAIT_MS = 30_000;
 const MANIFEST_POLL_MS = 50;
 
-export type EnvironmentFacts = PythonFacts & { driver: string | null };
+type EnvironmentFacts = PythonFacts & { driver: string | null };
 
 /**
  * Python, torch, CUDA, GPUs and every installed package of the environment, and the driver.
@@ -37,7 +37,7 @@ export async function environmentFacts(python: string, opts: { fresh?: boolean }
   return { ...facts, gpus: facts.gpus?.length ? facts.gpus : gpus.names, driver: gpus.driver };
 }
 
-export interface InitialManifestInput {
+interface InitialManifestInput {
   runDir: string;
   recipeFile: string;
   recipeText: string;

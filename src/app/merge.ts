@@ -13,11 +13,11 @@ import { readPreparedRun } from "./prepared-run.js";
 import { TrellisError } from "../core/errors.js";
 
 /** A merge that cannot be done (no such stage, a full model, not finished): exit code 2. */
-export class MergeRefused extends TrellisError {
+class MergeRefused extends TrellisError {
   override readonly exitCode = 2;
 }
 /** The merge ran and failed (its exception is in the log): exit code 1, like a failed stage. */
-export class MergeFailed extends TrellisError {
+class MergeFailed extends TrellisError {
   override readonly exitCode = 1;
   constructor(
     message: string,
@@ -27,7 +27,7 @@ export class MergeFailed extends TrellisError {
   }
 }
 
-export interface MergeChoice {
+interface MergeChoice {
   stage: string;
   spec: string;
   /** Where the adapter is: the stage's output folder. */
@@ -35,7 +35,7 @@ export interface MergeChoice {
 }
 
 /** The stage to merge: `stage` when given, else the last stage that saved an adapter. */
-export async function chooseMergeStage(runDir: string, stage?: string): Promise<MergeChoice> {
+async function chooseMergeStage(runDir: string, stage?: string): Promise<MergeChoice> {
   const prepared = readPreparedRun(runDir);
   const events = await readAllEvents(runFiles(runDir).events);
   const saved = new Map(events.flatMap((e) => (e.type === "saved" ? [[e.stage, e] as const] : [])));

@@ -31,7 +31,7 @@ const Facts = z.object({
   shape: z.object({ params: z.number(), layers: z.number(), hidden: z.number(), vocab: z.number() }).optional(),
 });
 
-export type StagePlanResult =
+type StagePlanResult =
   | {
       stage: string;
       kind: "planned";

@@ -32,7 +32,7 @@ export interface PreparedEnvironment {
   installed: boolean;
 }
 
-export interface PrepareOptions {
+interface PrepareOptions {
   recipeFile: string;
   runsDir: string;
   /** Creates or reuses the managed Python environment, with these extras (recipe and --extra, checked). */

@@ -54,14 +54,14 @@ export const PreparedRun = z.object({
 });
 export type PreparedRun = z.infer<typeof PreparedRun>;
 
-export const SupervisorInfo = z.object({
+const SupervisorInfo = z.object({
   pid: z.number().int(),
   url: z.string(),
   host: z.string(),
   port: z.number().int(),
   startedAt: z.number(),
 });
-export type SupervisorInfo = z.infer<typeof SupervisorInfo>;
+type SupervisorInfo = z.infer<typeof SupervisorInfo>;
 
 export function writePreparedRun(prepared: PreparedRun): void {
   writeLaunchFile(prepared.runDir, prepared);

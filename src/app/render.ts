@@ -11,7 +11,7 @@ import type { LaunchFlags } from "../core/distributed/resolve.js";
 import { distributedOf, slurmFlags } from "./prepare-run.js";
 import { writeSlurmScripts } from "../adapters/slurm-files.js";
 
-export interface RenderOptions {
+interface RenderOptions {
   recipeFile: string;
   outDir?: string;
   trlVersion?: string;
@@ -21,7 +21,7 @@ export interface RenderOptions {
   environment?: () => Promise<{ python: string }>;
 }
 
-export interface RenderResult {
+interface RenderResult {
   outDir: string;
   trl: string;
   stages: RenderedStage[];

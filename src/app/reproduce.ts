@@ -21,7 +21,7 @@ const RecordedManifest = z.object({
   }),
   data: z.object({ files: z.array(z.object({ file: z.string(), sha256: z.string() })) }),
 });
-export type RecordedManifest = z.infer<typeof RecordedManifest>;
+type RecordedManifest = z.infer<typeof RecordedManifest>;
 
 export function readManifest(runDir: string): RecordedManifest {
   const manifest = readManifestFile(runDir);
@@ -53,7 +53,7 @@ export async function whatChanged(manifest: RecordedManifest, python: string): P
   return changes;
 }
 
-export interface MetricDifference {
+interface MetricDifference {
   stage: string;
   step: number;
   metric: string;

@@ -8,12 +8,12 @@ import { runRuntimeModule } from "../adapters/runtime-module.js";
 import type { RewardSpec } from "../core/eval/score-spec.js";
 import { summariseRewards, type RawRewards, type RewardSummary } from "../core/eval/score-summary.js";
 
-export interface AnswerSet {
+interface AnswerSet {
   name: string;
   samples: ReadonlyArray<{ prompt: string; answer: string }>;
 }
 
-export interface ScoreAnswersInput {
+interface ScoreAnswersInput {
   /** A Python with the managed environment's packages (transformers, torch). */
   python: string;
   reward: RewardSpec;

@@ -12,7 +12,7 @@ import { EventAppender } from "../adapters/event-appender.js";
 import { EventBus } from "./event-bus.js";
 
 /** Where appended events go once on disk: the websocket's viewers. */
-export interface Broadcaster {
+interface Broadcaster {
   broadcast(seq: number, line: string): void;
 }
 

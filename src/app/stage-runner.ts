@@ -33,12 +33,12 @@ const HANG_POLL_MS = 2_000;
 type PreparedStage = PreparedRun["stages"][number];
 type Distributed = NonNullable<PreparedRun["distributed"]>;
 
-export interface StageOutcome {
+interface StageOutcome {
   status: "finished" | "failed" | "stopped";
   reason: string | null;
 }
 
-export interface StageRunHooks {
+interface StageRunHooks {
   /** The stage's process has started: the command policy takes its handle. */
   onStart: (h: StageHandle) => void;
   /** What filled the disk, when it did while the stage ran (its failure is then the disk's). */

@@ -18,7 +18,7 @@ import { STALL_CLEARED_CODE, STALLED_CODE, stalledMessage } from "../core/health
 import { now, type EventBus } from "./event-bus.js";
 
 /** The heartbeat notice's code (python/trellis_runtime/heartbeat.py). */
-export const HEARTBEAT_CODE = "heartbeat";
+const HEARTBEAT_CODE = "heartbeat";
 /**
  * A stage's last words: after these it only exits, and interpreter teardown (torch's included)
  * can hold the GIL for seconds with nothing left to lose. The watch ends there.
@@ -32,7 +32,7 @@ const WATCH_POLL_MS = 1_000;
  */
 const SELF_PAUSE_S = 5;
 
-export interface StallWatch {
+interface StallWatch {
   /** Notes a stage event; true for a heartbeat, which is consumed here and not recorded. */
   observe(event: StageEvent): boolean;
   stop(): void;

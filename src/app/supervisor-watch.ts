@@ -7,8 +7,8 @@ import type { RunEvent } from "../core/events/protocol.js";
 import { SUPERVISOR_BEAT_S, SUPERVISOR_SILENT_S, supervisorBeatAge } from "../adapters/supervisor-beat.js";
 import { readSupervisor } from "./prepared-run.js";
 
-export const SUPERVISOR_SILENT_CODE = "supervisor_not_responding";
-export const SUPERVISOR_BACK_CODE = "supervisor_responding";
+const SUPERVISOR_SILENT_CODE = "supervisor_not_responding";
+const SUPERVISOR_BACK_CODE = "supervisor_responding";
 
 /** A viewer's own notice: not from the run, so it has no sequence number of its own (0). */
 const viewerNotice = (code: string, message: string): RunEvent => ({

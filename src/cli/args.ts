@@ -7,7 +7,7 @@ import { TrellisError } from "../core/errors.js";
 import table from "./commands/index.cjs";
 import type { CommandSpec } from "./commands/spec.cjs";
 
-export const USAGE_EXIT = 2;
+const USAGE_EXIT = 2;
 
 export class UsageError extends TrellisError {
   override readonly exitCode = USAGE_EXIT;

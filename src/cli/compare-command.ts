@@ -129,7 +129,7 @@ function outcomeJson(o: CompareOutcome) {
   };
 }
 
-export function adviceText(a: Advice): string {
+function adviceText(a: Advice): string {
   const lines = [
     `${a.summary}`,
     ...a.signals.map(

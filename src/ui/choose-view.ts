@@ -8,7 +8,7 @@ import type { RunView } from "../app/attach.js";
 import { loadDashboard } from "./load-dashboard.js";
 import { jsonView, progressView } from "./plain-views.js";
 
-export interface ViewFlags {
+interface ViewFlags {
   json?: boolean;
   plain?: boolean;
   review?: boolean;

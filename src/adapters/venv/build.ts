@@ -59,7 +59,7 @@ export async function buildEnvironment(layout: EnvironmentLayout, opts: BuildOpt
   return reused ? { torch: reused.torch } : {};
 }
 
-export interface LockedInstall {
+interface LockedInstall {
   dir: string;
   basePython: string;
   lockText: string;

@@ -5,7 +5,7 @@ import { findExecutable } from "./paths.js";
 /** nvidia-smi answers in well under a second when the driver is loaded; a hung one should not hang us. */
 const SMI_TIMEOUT_MS = 10_000;
 
-export interface DriverInfo {
+interface DriverInfo {
   /** The highest CUDA version the driver supports ("13.0"), from nvidia-smi's header. */
   cuda: string;
   driver?: string;

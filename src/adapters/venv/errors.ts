@@ -4,7 +4,7 @@ export const ENVIRONMENT_EXIT_CODE = 3;
 /** The shell's convention for "stopped by Ctrl-C" (128 + SIGINT). */
 export const CANCELED_EXIT_CODE = 130;
 
-export interface EnvironmentErrorFacts {
+interface EnvironmentErrorFacts {
   exitCode?: number;
   cause?: unknown;
   /** Exit code of the command that failed (pip, python -m venv), when one ran. */

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 
 /** How often a waiting process looks again; installs take a minute, so a fraction of a second is plenty. */
-export const LOCK_POLL_MS = 250;
+const LOCK_POLL_MS = 250;
 /** A lock folder with no readable owner this old was left by a process that died between mkdir and write. */
 const OWNERLESS_LOCK_STALE_MS = 10_000;
 const OWNER_FILE = "owner.json";
@@ -15,7 +15,7 @@ const OWNER_FILE = "owner.json";
 const Owner = z.object({ pid: z.number(), host: z.string(), token: z.string() });
 type Owner = z.infer<typeof Owner>;
 
-export interface FolderMutexOptions {
+interface FolderMutexOptions {
   signal?: AbortSignal;
   logger?: Logger;
   pollMs?: number;
@@ -88,7 +88,7 @@ async function isStale(lockDir: string, owner: Owner | undefined): Promise<boole
   return owner.host === hostname() && !isAlive(owner.pid);
 }
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -17,7 +17,7 @@ const EnvMarker = z.object({
   extras: z.array(z.string()).optional(),
 });
 /** What `trellis-env.json` records about a finished venv. */
-export type EnvMarker = z.infer<typeof EnvMarker>;
+type EnvMarker = z.infer<typeof EnvMarker>;
 
 /** The venv's marker, or undefined when there is none or it is not one of ours (never throws). */
 export async function readMarker(dir: string): Promise<EnvMarker | undefined> {

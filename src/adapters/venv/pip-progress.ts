@@ -55,7 +55,7 @@ function packageOf(text: string): string | undefined {
 }
 
 /** Remaining time at the average rate so far; undefined until there is a rate to speak of. */
-export function estimateSeconds(done: number, total: number, elapsedMs: number): number | undefined {
+function estimateSeconds(done: number, total: number, elapsedMs: number): number | undefined {
   if (done <= 0 || elapsedMs <= 0) return undefined;
   return Math.round(((total - done) * elapsedMs) / done / 1000);
 }

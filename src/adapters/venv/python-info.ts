@@ -6,13 +6,13 @@ import { runPythonJson } from "./run-python.js";
 
 /** python/trellis_runtime/probes/base_python.py's answer. */
 const Probed = z.object({ version: z.string(), platform: z.string(), real: z.string() });
-export type BasePython = Omit<z.infer<typeof Probed>, "real">;
+type BasePython = Omit<z.infer<typeof Probed>, "real">;
 
 const FileStamp = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() });
 type FileStamp = z.infer<typeof FileStamp>;
 const CachedProbe = z.object({ version: z.string(), platform: z.string(), command: FileStamp, real: FileStamp });
 
-export interface ProbeOptions {
+interface ProbeOptions {
   signal?: AbortSignal;
   /** Skip the cache (the caller is about to build and wants the truth, not speed). */
   fresh?: boolean;
@@ -81,7 +81,7 @@ const SiteInfo = z.object({
   torch: TorchInfo.optional(),
   torchError: z.string().optional(),
 });
-export type SiteInfo = z.infer<typeof SiteInfo>;
+type SiteInfo = z.infer<typeof SiteInfo>;
 
 /** An interpreter's site-packages folders and, with `withTorch`, whether and which torch it imports. */
 export async function probeSites(python: string, withTorch: boolean, signal?: AbortSignal): Promise<SiteInfo> {

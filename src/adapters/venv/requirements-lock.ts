@@ -5,7 +5,7 @@ import { normalizeName } from "../../core/env/extras.js";
 export { normalizeName };
 
 /** One `name==version` line of a pinned requirements lock. */
-export interface Pin {
+interface Pin {
   name: string;
   version: string;
 }

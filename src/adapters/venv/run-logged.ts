@@ -4,7 +4,7 @@ import { execa } from "execa";
 import { EnvironmentError } from "./errors.js";
 
 /** Lines of output quoted in an error: enough to show pip's complaint, short enough to read. */
-export const ERROR_TAIL_LINES = 20;
+const ERROR_TAIL_LINES = 20;
 /** After a cancel, pip gets this long to stop on SIGTERM before it is killed. */
 const KILL_GRACE_MS = 5_000;
 
@@ -33,7 +33,7 @@ export class InstallLog {
   }
 }
 
-export interface RunLoggedOptions {
+interface RunLoggedOptions {
   log: InstallLog;
   /** What the user is told failed, e.g. "pip install". */
   what: string;

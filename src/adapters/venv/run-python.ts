@@ -11,7 +11,7 @@ const MAX_PROBE_OUTPUT_BYTES = 1_000_000;
 const PROBE_TIMEOUT_MS = 180_000;
 
 /** The probes: python/trellis_runtime/probes/<name>.py. */
-export type ProbeName = "base_python" | "packages" | "plan_facts" | "sites" | "trl_profile" | "versions";
+type ProbeName = "base_python" | "packages" | "plan_facts" | "sites" | "trl_profile" | "versions";
 
 /** A probe's source file (its text keys caches of its answers). */
 export const probeFile = (name: ProbeName) => path.join(PYTHON_DIR, "trellis_runtime", "probes", `${name}.py`);

@@ -13,9 +13,9 @@ import { exists, venvPython } from "./paths.js";
 import { runPythonJson } from "./run-python.js";
 
 /** What every stage imports; an environment without one of them cannot run a stage. */
-export const REQUIRED_PACKAGES = ["torch", "transformers", "trl", "peft", "datasets", "accelerate"] as const;
+const REQUIRED_PACKAGES = ["torch", "transformers", "trl", "peft", "datasets", "accelerate"] as const;
 
-export interface UserEnvironment {
+interface UserEnvironment {
   /** The environment's folder (`sys.prefix`). */
   dir: string;
   python: string;

@@ -21,17 +21,17 @@ import { sha256File } from "../../adapters/hash.js";
 import { rememberHost } from "../../adapters/remote-hosts.js";
 import { TrellisError } from "../../core/errors.js";
 
-export const REMOTE_VERSIONS = ".local/share/trellis/versions";
-export const REMOTE_WORK = "trellis";
+const REMOTE_VERSIONS = ".local/share/trellis/versions";
+const REMOTE_WORK = "trellis";
 /** Node's oldest major that trellis runs on (package.json engines). */
 const NODE_MAJOR = 20;
 const PYTHON_MIN: [number, number] = [3, 10];
 
-export class RemoteSetupError extends TrellisError {
+class RemoteSetupError extends TrellisError {
   override readonly exitCode = 3;
 }
 
-export interface ServerFacts {
+interface ServerFacts {
   home: string;
   node?: string;
   python?: string;
@@ -39,7 +39,7 @@ export interface ServerFacts {
   installed: boolean;
 }
 
-export interface RemoteOptions {
+interface RemoteOptions {
   /** Lines of progress for the user (stderr). */
   say: (line: string) => void;
   /** The remote stderr as it comes (env setup's progress, the run's notices). */

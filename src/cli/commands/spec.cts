@@ -39,7 +39,7 @@ export interface SectionSpec {
 }
 
 /** A positional argument. */
-export interface ArgSpec {
+interface ArgSpec {
   readonly name: string;
   readonly optional?: boolean;
   readonly help: string;

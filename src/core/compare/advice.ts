@@ -183,7 +183,7 @@ function methodSignals(arms: AdviceInput["arms"]): Signal[] {
   return out;
 }
 
-export interface MeasuredArm {
+interface MeasuredArm {
   name: string;
   trainers: string[];
   final: Scores | null;

@@ -6,10 +6,10 @@
  */
 import type { Shape } from "./shape.js";
 
-export const RATIO_LOW = 1;
-export const RATIO_HIGH = 4 / 3;
+const RATIO_LOW = 1;
+const RATIO_HIGH = 4 / 3;
 
-export interface KtoBalance {
+interface KtoBalance {
   desirable: number;
   undesirable: number;
   /** null when one label is missing. */

@@ -21,7 +21,7 @@ export interface JudgeRecord {
   api_key_env?: string | null;
 }
 
-export interface JudgedPair {
+interface JudgedPair {
   x: string;
   y: string;
   result: WinRate;
@@ -51,7 +51,7 @@ export function judgePairs(pairs: readonly PairVerdicts[], answers: Record<strin
 
 const pct = (v: number | null) => (v === null ? "-" : `${(100 * v).toFixed(1)}%`);
 
-export function answersSection(r: EvalResult): string[] {
+function answersSection(r: EvalResult): string[] {
   const out = ["## Answers", ""];
   out.push(
     `Greedy answers of each model to the same ${r.prompts.length} prompts (${r.models.map((m) => `${m.name}: ${m.source}`).join("; ")}).`,

@@ -7,12 +7,12 @@ import { failed, type EvaluationScores } from "./score-summary.js";
 
 const DIGITS = 4;
 /** The name trellis_runtime.reward_score gives a tiny reward model built from `reward: { tiny: {} }`. */
-export const TINY_REWARD = "tiny";
+const TINY_REWARD = "tiny";
 const n4 = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v) ? "-" : v.toFixed(DIGITS);
 const signed = (v: number) => `${v >= 0 ? "+" : ""}${v.toFixed(DIGITS)}`;
 /** "0.1234 [0.0100, 0.2300]", or the value alone when the sample gives no interval. */
-export const withInterval = (i: Pick<Interval, "value" | "low" | "high">, sign = false) =>
+const withInterval = (i: Pick<Interval, "value" | "low" | "high">, sign = false) =>
   `${sign ? signed(i.value) : n4(i.value)}${i.low !== null && i.high !== null ? ` [${n4(i.low)}, ${n4(i.high)}]` : ""}`;
 const pct = (p: number) => `${(100 * p).toFixed(0)}%`;
 
@@ -89,7 +89,7 @@ export function scoresPlain(s: EvaluationScores): string[] {
   return out;
 }
 
-export interface RankedArm {
+interface RankedArm {
   name: string;
   /** Held-out preference accuracy of the arm's final model. */
   accuracy: number | null;

@@ -8,7 +8,7 @@ import { z } from "zod";
 const positive = z.number().int().positive();
 
 /** A tiny random reward model built here (tests, the offline quickstart); its tokenizer learns the arms' data. */
-export const TinyReward = z
+const TinyReward = z
   .object({
     hidden_size: positive.optional(),
     num_layers: positive.optional(),

@@ -40,7 +40,7 @@ export function meanInterval(values: readonly number[]): Interval {
  * Rewards closer than this are a tie: the same answer scored in another batch can differ in the
  * last bits (padding changes the kernels' summation order).
  */
-export const TIE_TOLERANCE = 1e-5;
+const TIE_TOLERANCE = 1e-5;
 
 export interface WinRate extends Interval {
   wins: number;

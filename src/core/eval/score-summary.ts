@@ -7,7 +7,7 @@
 import { delta, meanInterval, winRate, type Delta, type Interval, type WinRate } from "./score-stats.js";
 
 /** What was loaded as the reward model: enough to tell later which weights gave the scores. */
-export interface RewardModelRecord {
+interface RewardModelRecord {
   name: string;
   source: string;
   revision: string | null;
@@ -60,7 +60,7 @@ export function summariseRewards(raw: RawRewards, baselineKey: string, arms: rea
   };
 }
 
-export interface Score {
+interface Score {
   value: number;
   stderr: number | null;
 }
@@ -79,7 +79,7 @@ export interface TaskSource {
   sha256: string | null;
 }
 
-export interface BenchmarkRow {
+interface BenchmarkRow {
   task: string;
   file: string | null;
   sha256: string | null;
@@ -128,7 +128,7 @@ export function summariseBenchmarks(
 }
 
 /** What one scorer gave: its summary, or why it gave none (the rest of the report stands). */
-export type Scored<T> = T | { error: string };
+type Scored<T> = T | { error: string };
 export const failed = <T extends object>(s: Scored<T> | null): s is { error: string } => s !== null && "error" in s;
 
 export interface EvaluationScores {

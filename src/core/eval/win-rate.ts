@@ -55,7 +55,7 @@ export function wilson(p: number, n: number, z = Z95): Interval {
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
-export interface PositionBias {
+interface PositionBias {
   /** Verdicts that named a winner (not a tie, not unreadable), over both orders of every prompt. */
   decisive: number;
   /** Of those, how many chose the answer shown first. */
@@ -88,7 +88,7 @@ export function positionBias(judged: readonly Judged[]): PositionBias {
   return { decisive, firstWins, firstRate: decisive ? firstWins / decisive : null, ties, unreadable, consistent };
 }
 
-export interface LengthFit {
+interface LengthFit {
   /** Intercept and slope of logit(score) = b0 + b1 * tanh(length difference / its spread). */
   b0: number;
   b1: number;
@@ -101,7 +101,7 @@ export interface LengthFit {
 export const LC_MIN_PROMPTS = 20;
 
 /** A ridge small enough not to move a fit with data, large enough to keep a perfect record finite. */
-export const LC_RIDGE = 1e-3;
+const LC_RIDGE = 1e-3;
 const LC_MAX_ITERATIONS = 100;
 
 const sigmoid = (t: number) => 1 / (1 + Math.exp(-t));

@@ -46,7 +46,7 @@ export const Throughput = z.object({
 export type Throughput = z.infer<typeof Throughput>;
 
 /** What the MFU estimate rests on (train_begin): parameter counts, FLOPs per token, the peak. */
-export const FlopsBasis = z
+const FlopsBasis = z
   .object({
     params: z.number().int().nonnegative(),
     trainable_params: z.number().int().nonnegative(),
@@ -290,7 +290,7 @@ export type OrchestratorEvent = z.infer<typeof OrchestratorEvent>;
  * recorded. The one schema of the protocol: Python lines, events.jsonl and websocket frames are
  * all parsed with it (docs/protocol.md is tested against it).
  */
-export const RunEventSchema = z.intersection(
+const RunEventSchema = z.intersection(
   z.union([StageEvent, OrchestratorEvent]),
   z.object({ seq: z.number().int().positive() }),
 );
@@ -313,7 +313,7 @@ function firstIssue(error: z.ZodError): string {
   return `${issue.path.join(".") || "event"}: ${issue.message}`;
 }
 
-export type Decoded = { ok: true; event: StageEvent } | { ok: false; error: string };
+type Decoded = { ok: true; event: StageEvent } | { ok: false; error: string };
 
 /** Parses and validates one line from a stage, with a one-line reason when it is not an event. */
 export function decodeStageEvent(line: string): Decoded {

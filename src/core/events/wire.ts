@@ -17,7 +17,7 @@ export const HEARTBEAT_MS = 5_000;
 export const COMMANDS = ["stop", "checkpoint", "detach"] as const;
 export type Command = (typeof COMMANDS)[number];
 
-export const ClientMessage = z.discriminatedUnion("type", [
+const ClientMessage = z.discriminatedUnion("type", [
   z
     .object({
       type: z.literal("hello"),
@@ -28,7 +28,7 @@ export const ClientMessage = z.discriminatedUnion("type", [
     .strict(),
   z.object({ type: z.literal("command"), command: z.enum(COMMANDS) }).strict(),
 ]);
-export type ClientMessage = z.infer<typeof ClientMessage>;
+type ClientMessage = z.infer<typeof ClientMessage>;
 
 /** Server messages carry `kind` so they never clash with an event's own `type`. */
 export type ServerMessage =

@@ -44,7 +44,7 @@ const CHECKPOINT_BYTES_PER_LAYER = 2;
 const LOGITS_BYTES = 8;
 
 /** Optimizer state bytes per trainable parameter (AdamW keeps two moments in the param dtype). */
-export function optimizerBytes(optimizer: string, weightBytes: number): number {
+function optimizerBytes(optimizer: string, weightBytes: number): number {
   if (/8bit/.test(optimizer)) return 2;
   if (/^sgd|adafactor/.test(optimizer)) return weightBytes;
   return 2 * weightBytes;
@@ -54,7 +54,7 @@ export function optimizerBytes(optimizer: string, weightBytes: number): number {
  * Rows in the forward pass: DPO, ORPO and CPO/SimPO concatenate chosen and rejected on the batch
  * axis. KTO's rows are single examples; its KL pass over as many rows runs without gradients (nothing kept).
  */
-export function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
+function rowsPerMicroBatch(trainer: MemoryInput["trainer"], microBatch: number): number {
   return trainer === "sft" || trainer === "kto" ? microBatch : 2 * microBatch;
 }
 

@@ -7,7 +7,7 @@ import type { FieldInfo } from "../trl/fields.js";
 import type { FieldPath } from "./errors.js";
 import type { Stage } from "./schema.js";
 
-export interface LossFinding {
+interface LossFinding {
   path: FieldPath;
   message: string;
 }

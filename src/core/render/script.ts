@@ -26,7 +26,7 @@ function trainerModule(trainer: Trainer, trl: Version): string {
   return "trl";
 }
 
-export interface ScriptInput {
+interface ScriptInput {
   trainer: Trainer;
   stageId: string;
   /** File name of the JSON spec beside the script. Built from a validated stage id. */

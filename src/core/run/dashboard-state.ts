@@ -19,11 +19,11 @@ import { Tail } from "./tail.js";
 /** Trainer output lines kept: more than any layout shows, few enough to cost nothing. */
 export const OUTPUT_TAIL_LINES = 200;
 /** Alerts kept; each rule fires once per episode, so a healthy run has none. */
-export const MAX_ALERTS = 100;
+const MAX_ALERTS = 100;
 /** Output lines are cut to this many characters: no terminal is wider. */
-export const MAX_LINE_CHARS = 500;
+const MAX_LINE_CHARS = 500;
 /** Generations events kept: the panel shows the baseline, the previous and the latest. */
-export const MAX_GENERATIONS = 50;
+const MAX_GENERATIONS = 50;
 
 /** One `generations` event: every prompt's greedy answer at a point of a stage. */
 export interface GenerationsRecord {
@@ -33,14 +33,14 @@ export interface GenerationsRecord {
   samples: readonly Sample[];
 }
 
-export interface OutputLine {
+interface OutputLine {
   time: number;
   stage: string;
   stream: "stdout" | "stderr";
   text: string;
 }
 
-export interface GpuState {
+interface GpuState {
   latest: readonly GpuSample[];
   time: number | null;
   /** Utilisation and memory percent per GPU index, over seconds since the run started. */

@@ -7,7 +7,7 @@ import type { RunEvent } from "../events/protocol.js";
 import { foldThroughput, type ThroughputTotals } from "../perf/average.js";
 import { initialState, reduce, type RunState } from "./state.js";
 
-export type ProvenanceEvent = Extract<RunEvent, { type: "provenance" }>;
+type ProvenanceEvent = Extract<RunEvent, { type: "provenance" }>;
 
 export interface RunFold {
   state: RunState;

@@ -7,7 +7,7 @@ import type { RunEvent } from "../events/protocol.js";
 import { isMetricsEcho } from "./echo.js";
 import { TrellisError } from "../errors.js";
 
-export interface LogFilterOptions {
+interface LogFilterOptions {
   /** Each entry may list several, comma-separated. */
   types?: readonly string[];
   stages?: readonly string[];

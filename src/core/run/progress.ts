@@ -20,7 +20,7 @@ export function currentStage(state: DashboardState): CurrentStage | undefined {
   return stage ? { stage, detail: state.stages[stage.id], index: i + 1 } : undefined;
 }
 
-export interface StageProgress {
+interface StageProgress {
   step: number;
   maxSteps: number | null;
   /** 0..1, or null without max_steps. */

@@ -8,7 +8,7 @@ import { Series } from "../chart/series.js";
 import { metricNumbers, type Metric, type RunEvent } from "../events/protocol.js";
 
 /** Throughput is measured over this many recent logs: steady, yet quick to follow a change. */
-export const RATE_WINDOW_LOGS = 10;
+const RATE_WINDOW_LOGS = 10;
 
 interface RatePoint {
   time: number;

@@ -2,7 +2,7 @@
 import { metricNumbers, type Phase, type RunEvent, type RunStatus, type Usage } from "../events/protocol.js";
 
 /** What a stage has cost: each process reports its own (usage.py); a stage sums its processes. */
-export interface StageUsage {
+interface StageUsage {
   wall_s: number;
   cpu_s: number;
   device_s: number;

@@ -118,7 +118,7 @@ export function tokenizerKeyword(target: Version): "processing_class" | "tokeniz
  * TRL releases it is rendered for: 1.x, which pins transformers 5 (attention within packed
  * sequences from position_ids). The runtime checks the installed transformers again.
  */
-export const PADDING_FREE_TRAINERS: readonly Trainer[] = ["dpo", "orpo", "cpo", "simpo", "kto"];
+const PADDING_FREE_TRAINERS: readonly Trainer[] = ["dpo", "orpo", "cpo", "simpo", "kto"];
 export function paddingFreeRendered(trainer: Trainer, target: Version): boolean {
   return PADDING_FREE_TRAINERS.includes(trainer) && atLeast(target, "1.0.0");
 }

@@ -31,7 +31,7 @@ interface FieldsFile {
 }
 
 /** The trainer whose config class `trainer` fills: simpo is CPO with loss_type simpo. */
-export function configTrainer(trainer: Trainer): ConfigTrainer {
+function configTrainer(trainer: Trainer): ConfigTrainer {
   return trainer === "simpo" ? "cpo" : trainer;
 }
 
@@ -113,7 +113,7 @@ export function fieldAt(trainer: Trainer, name: string, target: Version): FieldA
  * patch releases do not change config fields); the oldest table when the target is older than all.
  * With a trainer, only the tables that have its config class (cpo's starts at the pinned 1.13).
  */
-export function tableFor(target: Version, trainer?: Trainer): FieldsFile {
+function tableFor(target: Version, trainer?: Trainer): FieldsFile {
   const tables = trainer ? TABLES.filter((t) => t.classes[configTrainer(trainer)]) : TABLES;
   let best = tables[0] ?? PINNED;
   for (const t of tables) if (atLeast(minorOf(target), formatVersion(minorOf(parseVersion(t.trl)!)))) best = t;

@@ -19,11 +19,6 @@ export const PRESET_ARGS: Partial<Record<Trainer, Readonly<Record<string, unknow
   simpo: SIMPO_DEFAULTS,
 };
 
-/** A stage's args with its trainer's preset under them. */
-export function withPreset(trainer: Trainer, args: Record<string, unknown>): Record<string, unknown> {
-  return { ...PRESET_ARGS[trainer], ...args };
-}
-
 /** Trainers that train against a frozen reference model (a second forward pass per batch). */
 export function usesReference(trainer: Trainer): boolean {
   return trainer === "dpo" || trainer === "kto";

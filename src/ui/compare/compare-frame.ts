@@ -18,7 +18,7 @@ import { overlayChart, tintOf } from "./overlay-chart.js";
 
 export type CompareAxis = "device_s" | "tokens";
 
-export interface CompareFrameOptions {
+interface CompareFrameOptions {
   columns: number;
   rows: number;
   theme: Theme;

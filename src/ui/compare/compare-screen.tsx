@@ -12,7 +12,7 @@ import { colorEnabled } from "../format.js";
 import { defaultGlyphs } from "../dashboard/theme.js";
 import { compareFrame, type CompareAxis } from "./compare-frame.js";
 
-export interface CompareScreenProps {
+interface CompareScreenProps {
   arms: readonly ArmResult[];
   baseline: Scores | null;
   title: string;

@@ -12,21 +12,15 @@ import { SYMBOLS, type Painter, type Theme } from "../dashboard/theme.js";
 
 const LABEL = 5;
 
-export interface ArmLine {
+interface ArmLine {
   name: string;
   points: ReadonlyArray<{ x: number; y: number }>;
   style: "line" | "dots";
 }
 
-export type Tint = (p: Painter) => (text: string) => string;
+type Tint = (p: Painter) => (text: string) => string;
 /** Arm colours in order; the legend uses the same. */
-export const ARM_TINTS: readonly Tint[] = [
-  (p) => p.cyan,
-  (p) => p.magenta,
-  (p) => p.yellow,
-  (p) => p.green,
-  (p) => p.blue,
-];
+const ARM_TINTS: readonly Tint[] = [(p) => p.cyan, (p) => p.magenta, (p) => p.yellow, (p) => p.green, (p) => p.blue];
 export const tintOf = (i: number) => ARM_TINTS[i % ARM_TINTS.length]!;
 
 /** `range`: the x window, shared by the charts of one view so their x positions line up. */

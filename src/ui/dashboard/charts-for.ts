@@ -15,7 +15,7 @@ const LN2 = Math.LN2;
 
 export type Tone = "primary" | "good" | "bad" | "eval";
 
-export interface LayerSpec {
+interface LayerSpec {
   metric: string;
   source: "train" | "eval";
   style: "line" | "dots";
@@ -183,7 +183,7 @@ export function seriesOf(detail: StageDetail, layer: LayerSpec): Series | undefi
   return (layer.source === "eval" ? detail.evalHistory : detail.history).get(layer.metric);
 }
 
-export interface KpiRow {
+interface KpiRow {
   name: string;
   series: Series;
 }

@@ -37,8 +37,8 @@ export interface FrameOptions extends Partial<DashboardSettings> {
 const TOP_LINES = 4;
 const BOTTOM_LINES = 1;
 /** The wide layout, with its sidebar, from this size (docs/design/DASHBOARD.md §5.2, full tier). */
-export const WIDE_COLUMNS = 120;
-export const WIDE_ROWS = 40;
+const WIDE_COLUMNS = 120;
+const WIDE_ROWS = 40;
 
 export function dashboardFrame(state: DashboardState, o: FrameOptions): string[] {
   const settings: DashboardSettings = { ...DEFAULT_SETTINGS, ...o };

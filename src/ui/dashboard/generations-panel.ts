@@ -27,7 +27,7 @@ const LABEL = 9;
 const MAX_LABEL = 24;
 const SOURCE = 16;
 
-export function recordSource(r: GenerationsRecord): string {
+function recordSource(r: GenerationsRecord): string {
   return r.when === "before" ? `${r.stage} start` : `${r.stage} @${r.step}${r.when === "after" ? " end" : ""}`;
 }
 

@@ -24,7 +24,7 @@ export type KeyAction =
   | "prev-prompt"
   | "close";
 
-export interface KeyBinding {
+interface KeyBinding {
   action: KeyAction;
   keys: string[];
   /** Shown in the hint bar (short) and the help overlay (long). */
@@ -114,7 +114,7 @@ export const KEYS: readonly KeyBinding[] = [
   },
 ];
 
-export interface InkKey {
+interface InkKey {
   ctrl?: boolean;
   tab?: boolean;
   escape?: boolean;

@@ -7,7 +7,7 @@ import { padEnd, padStart } from "./text.js";
 import type { PanelContext } from "./panel-context.js";
 
 /** The Δ column compares with the value this many steps earlier. */
-export const DELTA_STEPS = 100;
+const DELTA_STEPS = 100;
 const NAME = 25;
 const VALUE = 8;
 const DELTA = 8;

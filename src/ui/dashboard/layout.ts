@@ -8,11 +8,11 @@
 export const MIN_COLUMNS = 40;
 export const MIN_ROWS = 8;
 /** A chart column aims at this width: 2 charts at 80 columns, 3 at 120, 4 from 150. */
-export const CHART_TARGET_WIDTH = 38;
-export const MAX_CHARTS_PER_ROW = 4;
+const CHART_TARGET_WIDTH = 38;
+const MAX_CHARTS_PER_ROW = 4;
 /** Plot rows per chart: fewer can't show a trend, more is better spent on another chart. */
-export const MIN_PLOT_ROWS = 4;
-export const MAX_PLOT_ROWS = 12;
+const MIN_PLOT_ROWS = 4;
+const MAX_PLOT_ROWS = 12;
 /** The log tail gets a sixth of the free lines, 1 to 8. */
 const LOG_SHARE = 6;
 const MAX_LOG_ROWS = 8;

@@ -36,7 +36,7 @@ export function makePanelContext(
   };
 }
 
-export function shownStage(state: DashboardState, tab: number | null): CurrentStage | undefined {
+function shownStage(state: DashboardState, tab: number | null): CurrentStage | undefined {
   const stage = tab !== null ? state.run.stages[tab] : undefined;
   return stage ? { stage, detail: state.stages[stage.id], index: tab! + 1 } : currentStage(state);
 }

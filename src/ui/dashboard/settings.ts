@@ -7,7 +7,7 @@ import { SMOOTHING_LEVELS } from "../../core/chart/derive.js";
 import type { KeyAction } from "./keys.js";
 
 export type Overlay = "none" | "help" | "alerts" | "generations";
-export type XAxis = "step" | "tokens" | "time";
+type XAxis = "step" | "tokens" | "time";
 const X_AXES: readonly XAxis[] = ["step", "tokens", "time"];
 /** Time zoom doubles per key press, up to this factor: 1/64 of a run is a few hundred steps of 20k. */
 const MAX_TIME_ZOOM = 64;

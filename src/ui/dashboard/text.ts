@@ -5,11 +5,11 @@
 
 const ANSI = /\u001b\[[0-9;]*m/g;
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   return text.replace(ANSI, "");
 }
 
-export function charWidth(cp: number): number {
+function charWidth(cp: number): number {
   if (cp < 0x300) return 1;
   if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
   if (
