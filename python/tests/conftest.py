@@ -50,6 +50,13 @@ MODEL = {
     "revision": None,
     "chat_template": None,
 }
+# The tiny model's block, and the bundled colour pairs as a stage spec's data block.
+TINY_MODEL = {**MODEL, "tiny": TINY_SPEC}
+COLORS_DATA = {
+    "train": {"files": [str(COLORS_TRAIN)], "format": "json"},
+    "eval": {"files": [str(COLORS_EVAL)], "format": "json"},
+    "columns": {},
+}
 
 
 @pytest.fixture(scope="session")

@@ -12,25 +12,14 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import COLORS_EVAL, COLORS_TRAIN, TINY_SPEC
+from conftest import COLORS_DATA, TINY_MODEL
 
 from trellis_runtime import environment, padding_free
 from trellis_runtime.data import load_datasets
 from trellis_runtime.models import load_model, load_tokenizer, resolve_model_name
 
-MODEL = {
-    "name": None,
-    "tiny": TINY_SPEC,
-    "dtype": "float32",
-    "trust_remote_code": False,
-    "revision": None,
-    "chat_template": None,
-}
-DATA = {
-    "train": {"files": [str(COLORS_TRAIN)], "format": "json"},
-    "eval": {"files": [str(COLORS_EVAL)], "format": "json"},
-    "columns": {},
-}
+MODEL = TINY_MODEL
+DATA = COLORS_DATA
 LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": "all-linear", "task_type": "CAUSAL_LM"}
 # float32 sums over a few dozen tokens, attention per sequence against one masked batch.
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import COLORS_EVAL, COLORS_TRAIN, TINY_SPEC
+from conftest import COLORS_DATA, COLORS_EVAL, TINY_MODEL
 
 from trellis_runtime import environment
 from trellis_runtime.callback import TrellisCallback
@@ -18,19 +18,8 @@ from trellis_runtime.preference import preference_accuracy
 
 pytestmark = pytest.mark.train
 
-MODEL = {
-    "name": None,
-    "tiny": TINY_SPEC,
-    "dtype": "float32",
-    "trust_remote_code": False,
-    "revision": None,
-    "chat_template": None,
-}
-DATA = {
-    "train": {"files": [str(COLORS_TRAIN)], "format": "json"},
-    "eval": {"files": [str(COLORS_EVAL)], "format": "json"},
-    "columns": {},
-}
+MODEL = TINY_MODEL
+DATA = COLORS_DATA
 # The quickstart's arguments: learned with margin in a few seconds on 2 CPU cores.
 COMMON = {
     "seed": 42,

@@ -121,7 +121,7 @@ def ensure_tiny_model(spec: dict[str, Any], cache_dir: str | None = None) -> str
 def build(spec: dict[str, Any], out_dir: Path) -> None:
     """Write a tokenizer and a randomly initialised LlamaForCausalLM (or reward model) into out_dir."""
     import torch
-    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+    from transformers import GenerationConfig, LlamaForCausalLM
 
     if spec.get("head") == "reward":
         build_reward(spec, out_dir)
@@ -129,19 +129,7 @@ def build(spec: dict[str, Any], out_dir: Path) -> None:
 
     tokenizer = build_tokenizer(texts_of(spec["data_files"]), spec["vocab_size"])
     eos_id = tokenizer.convert_tokens_to_ids(EOS)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=spec["hidden_size"],
-        intermediate_size=spec["hidden_size"] * 2,
-        num_hidden_layers=spec["num_layers"],
-        num_attention_heads=spec["num_heads"],
-        num_key_value_heads=spec["num_heads"],
-        max_position_embeddings=MAX_POSITIONS,
-        tie_word_embeddings=True,
-        bos_token_id=None,
-        eos_token_id=eos_id,
-        pad_token_id=None,
-    )
+    config = _llama_config(spec, tokenizer, tie_word_embeddings=True, eos_token_id=eos_id, pad_token_id=None)
     # The build happens inside a stage on a cold cache only: seeding the global RNG here would
     # leave it in another state than a warm-cache run has, and LoRA's initial weights (drawn from
     # it later) would differ between the two. A forked RNG keeps the stage's own state untouched.
@@ -162,24 +150,12 @@ def build_reward(spec: dict[str, Any], out_dir: Path) -> None:
     finds each row's last token by the pad id, and scoring goes in padded batches.
     """
     import torch
-    from transformers import LlamaConfig, LlamaForSequenceClassification
+    from transformers import LlamaForSequenceClassification
 
     tokenizer = build_tokenizer(texts_of(spec["data_files"]), spec["vocab_size"])
     tokenizer.pad_token = EOS
     eos_id = tokenizer.convert_tokens_to_ids(EOS)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=spec["hidden_size"],
-        intermediate_size=spec["hidden_size"] * 2,
-        num_hidden_layers=spec["num_layers"],
-        num_attention_heads=spec["num_heads"],
-        num_key_value_heads=spec["num_heads"],
-        max_position_embeddings=MAX_POSITIONS,
-        num_labels=1,
-        bos_token_id=None,
-        eos_token_id=eos_id,
-        pad_token_id=eos_id,
-    )
+    config = _llama_config(spec, tokenizer, num_labels=1, eos_token_id=eos_id, pad_token_id=eos_id)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(spec["seed"])
         model = LlamaForSequenceClassification(config)
@@ -187,6 +163,23 @@ def build_reward(spec: dict[str, Any], out_dir: Path) -> None:
     tokenizer.save_pretrained(out_dir)
     stamp = {"builder": BUILDER_VERSION, "writer": writer_versions(), "spec": spec}
     (out_dir / WRITER_FILE).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _llama_config(spec: dict[str, Any], tokenizer: Any, **head: Any) -> Any:
+    """The tiny family's Llama shape from the spec; `head` adds what the causal LM or the reward model needs."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=spec["hidden_size"],
+        intermediate_size=spec["hidden_size"] * 2,
+        num_hidden_layers=spec["num_layers"],
+        num_attention_heads=spec["num_heads"],
+        num_key_value_heads=spec["num_heads"],
+        max_position_embeddings=MAX_POSITIONS,
+        bos_token_id=None,
+        **head,
+    )
 
 
 def build_tokenizer(texts: Iterator[str], vocab_size: int) -> Any:
