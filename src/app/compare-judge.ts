@@ -7,7 +7,7 @@
 import path from "node:path";
 import { baselineSamples, finalSamples, type ArmResult } from "../core/compare/arm-result.js";
 import { judgeSection, type EvalResult } from "../core/eval/report.js";
-import { judgeModels, type EvalRecord, type JudgeChoice } from "./evaluate.js";
+import { judgeModels, type EvalRecord, type JudgeChoice } from "./judge-models.js";
 
 export interface CompareJudgeOptions {
   judge: JudgeChoice;

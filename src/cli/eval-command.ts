@@ -1,7 +1,8 @@
 /** `trellis eval <run | model folder>`: judged win rates against the starting model. */
 import path from "node:path";
 import { setupEnvironment } from "../app/env.js";
-import { runEval, type JudgeChoice } from "../app/evaluate.js";
+import { runEval } from "../app/evaluate.js";
+import type { JudgeChoice } from "../app/judge-models.js";
 import { findRun } from "../app/list-runs.js";
 import { sanitise } from "../core/text/sanitise.js";
 import type { BenchmarkSpec, RewardSpec } from "../core/eval/score-spec.js";
